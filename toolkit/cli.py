@@ -1,0 +1,265 @@
+"""The ``ddlkit`` command line: a thin click layer over the library.
+
+Exit codes: 0 ok; 1 the action failed or found problems; 2 usage or input
+error; 3 database unreachable or lock wait timed out.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from toolkit import __version__, server
+from toolkit.connection import Target, resolve_target
+from toolkit.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, DdlkitError
+from toolkit.plan import FileState, Plan
+from toolkit.runner import FileResult, RunOptions, Runner
+from toolkit.tree import Tree, env_test_mode, load_tree, resolve_root
+
+FORMATS = click.Choice(["text", "json"])
+
+
+class Context:
+    """What every command shares: where the tree is and where the database is."""
+
+    def __init__(self, ddl_dir: str | None, database_url: str | None, fmt: str = "text"):
+        self.root = resolve_root(ddl_dir)
+        self.database_url = database_url
+        self.fmt = fmt
+
+    def tree(self, test_mode: bool) -> Tree:
+        tree = load_tree(self.root, test_mode=test_mode or env_test_mode())
+        tree.validate()
+        return tree
+
+    def target(self) -> Target:
+        return resolve_target(self.database_url, ddl_root=self.root) or server.embedded_target()
+
+
+def emit_json(obj: Any) -> None:
+    click.echo(json.dumps(obj, indent=2, default=str))
+
+
+def handle_errors(fn):
+    """Expected failures print one line (and a JSON object in JSON mode) and
+    exit with their code; nothing else is caught."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        fmt = kwargs.get("fmt", "text")
+        try:
+            code = fn(*args, **kwargs)
+        except DdlkitError as exc:
+            if fmt == "json":
+                emit_json({"outcome": "error", "exit_code": exc.exit_code, "error": {"message": str(exc)}})
+            click.echo(f"ddlkit: error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("ddlkit: interrupted", err=True)
+            sys.exit(130)
+        sys.exit(code or EXIT_OK)
+
+    return wrapper
+
+
+def common_options(fn):
+    fn = click.option("--database-url", envvar=None, default=None, metavar="URL",
+                      help="Target database (else DB_URL, DATABASE_URL, POSTGRES_*, PG*, else the embedded server).")(fn)
+    fn = click.option("--ddl-dir", default=None, metavar="DIR", type=click.Path(file_okay=False),
+                      help="The ddl tree (default ./ddl or $DDLKIT_DDL_DIR).")(fn)
+    return fn
+
+
+def format_option(fn):
+    return click.option("--format", "fmt", type=FORMATS, default="text", show_default=True,
+                        help="Output format.")(fn)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ddlkit")
+def cli() -> None:
+    """Apply, plan, dump, verify and lint a PostgreSQL ddl tree."""
+
+
+# --------------------------------------------------------------------------- migrate
+
+def _print_event(event: str, **kw: Any) -> None:
+    if event == "waiting":
+        holder = kw["holder"]
+        who = holder.describe() if holder else "another runner"
+        click.echo(f"waiting up to {kw['wait']:g}s for the migration lock, held by {who}")
+    elif event == "lock_acquired":
+        click.echo(f"got the migration lock after {kw['waited']:.1f}s; re-reading the tracker")
+    elif event == "file_start":
+        pf = kw["planned"]
+        click.echo(f"applying {pf.file.file_name} ({pf.file.mode.describe()}) ...")
+    elif event == "file_done":
+        fr: FileResult = kw["result"]
+        for notice in fr.notices:
+            click.echo(f"    {notice}")
+        if fr.outcome == "applied":
+            click.echo(f"  applied  {fr.file_name}  {fr.mode.label}  {fr.duration * 1000:.0f}ms")
+        elif fr.outcome == "failed-ignored":
+            click.echo(f"  failed (failable, ignored and recorded)  {fr.file_name}: {fr.error}")
+    elif event == "lock_retry":
+        click.echo(f"  lock_timeout in {kw['file']}; retry {kw['attempt']} in {kw['delay']:.1f}s")
+    elif event == "event":
+        click.echo(f"  {kw['file']}: {kw['message']}")
+
+
+def _plan_dict(plan: Plan, shown) -> dict:
+    return {
+        "files": [p.to_dict() for p in shown],
+        "counts": plan.counts(),
+        "orphans": [r.file_name for r in plan.orphans],
+    }
+
+
+@cli.command()
+@common_options
+@click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
+@click.option("--test-mode", is_flag=True, help="Skip ddl/preflight (also PG_MIGRATE_TEST_MODE=true).")
+@click.option("--lock-wait", type=click.FloatRange(min=0), default=600, show_default=True, metavar="SECONDS",
+              help="How long to wait for another runner's lock before exiting 3.")
+@click.option("--lock-timeout", type=click.FloatRange(min=0), default=5, show_default=True, metavar="SECONDS",
+              help="lock_timeout for DDL statements; 0 disables. 55P03 is retried with backoff.")
+@click.option("--lock-retries", type=click.IntRange(min=0), default=5, show_default=True,
+              help="Retries after a lock_timeout before failing.")
+@click.option("--statement-timeout", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+              help="statement_timeout for every statement (default: the server's).")
+@format_option
+@handle_errors
+def migrate(ddl_dir, database_url, dry_run, test_mode, lock_wait, lock_timeout, lock_retries,
+            statement_timeout, fmt) -> int:
+    """Apply every pending file exactly once."""
+    ctx = Context(ddl_dir, database_url, fmt)
+    tree = ctx.tree(test_mode)
+    target = ctx.target()
+    options = RunOptions(lock_wait=lock_wait, lock_timeout=lock_timeout, lock_retries=lock_retries,
+                         statement_timeout=statement_timeout)
+    text = fmt == "text"
+    runner = Runner(target, tree, options, emit=_print_event if text else None)
+    if dry_run:
+        plan = runner.plan()
+        shown = [p for p in plan.files if p.pending or p.state is FileState.RENAMED]
+        if not text:
+            emit_json({"outcome": "ok", "dry_run": True, "target": target.display, **_plan_dict(plan, shown)})
+            return EXIT_OK
+        click.echo(f"plan for {target.display} (dry run: nothing was changed)")
+        for p in shown:
+            if p.state is FileState.RENAMED:
+                click.echo(f"  {p.state.value:<16} {p.file.file_name}  (recorded as {p.recorded_as}; will not run)")
+            else:
+                click.echo(f"  {p.state.value:<16} {p.file.file_name}  {p.file.mode.describe()}")
+        n = len(plan.pending)
+        click.echo(f"{n} file{'s' if n != 1 else ''} to apply, {plan.counts()['applied']} applied already")
+        return EXIT_OK
+    if text:
+        click.echo(f"migrating {target.display} from {tree.root}{' (test mode)' if tree.test_mode else ''}")
+    result = runner.migrate()
+    if not text:
+        emit_json({"target": target.display, **result.to_dict()})
+    else:
+        applied = sum(1 for r in result.results if r.outcome != "failed")
+        up_to_date = len(result.plan.files) - len(result.plan.pending)
+        if result.error:
+            click.echo(f"ddlkit: error: {result.error}", err=True)
+            if result.error.excerpt:
+                click.echo(f"    {result.error.excerpt}", err=True)
+            if result.error.detail:
+                click.echo(f"    DETAIL: {result.error.detail}", err=True)
+            later = len(result.plan.pending) - len(result.results)
+            click.echo(f"failed: {applied} applied, {later} not attempted, in {result.duration:.2f}s")
+        else:
+            click.echo(f"done: {applied} applied, {up_to_date} up to date, in {result.duration:.2f}s")
+    return EXIT_FAILED if result.error else EXIT_OK
+
+
+# --------------------------------------------------------------------------- status
+
+@cli.command()
+@common_options
+@click.option("--test-mode", is_flag=True, help="Skip ddl/preflight (also PG_MIGRATE_TEST_MODE=true).")
+@format_option
+@handle_errors
+def status(ddl_dir, database_url, test_mode, fmt) -> int:
+    """Show every file's state; exit 1 when anything is pending."""
+    ctx = Context(ddl_dir, database_url, fmt)
+    tree = ctx.tree(test_mode)
+    target = ctx.target()
+    plan = Runner(target, tree).plan()
+    code = EXIT_FAILED if plan.pending else EXIT_OK
+    if fmt == "json":
+        emit_json({"outcome": "pending" if plan.pending else "up-to-date", "target": target.display,
+                   **_plan_dict(plan, plan.files)})
+        return code
+    click.echo(f"status of {target.display}")
+    for p in plan.files:
+        extra = f"  (recorded as {p.recorded_as})" if p.recorded_as else ""
+        click.echo(f"  {p.state.value:<16} {p.file.file_name}{extra}")
+    for row in plan.orphans:
+        click.echo(f"  {'no-file':<16} {row.file_name}  (tracker row whose file no longer exists)")
+    counts = ", ".join(f"{n} {s}" for s, n in plan.counts().items() if n)
+    click.echo(f"{counts or 'no files'}; {len(plan.orphans)} orphan tracker row(s)")
+    return code
+
+
+# --------------------------------------------------------------------------- server
+
+@cli.group("server")
+def server_group() -> None:
+    """Control the embedded PostgreSQL (data in ./.ddlkit/)."""
+
+
+@server_group.command("start")
+@handle_errors
+def server_start() -> int:
+    """Start the embedded server (initialising it on first use)."""
+    info = server.start()
+    click.echo(f"running: PostgreSQL {info.major}, pid {info.pid}, data {info.data_dir}")
+    return EXIT_OK
+
+
+@server_group.command("stop")
+@handle_errors
+def server_stop() -> int:
+    """Stop the embedded server."""
+    click.echo("stopped" if server.stop() else "not running")
+    return EXIT_OK
+
+
+@server_group.command("status")
+@format_option
+@handle_errors
+def server_status(fmt) -> int:
+    """Is the embedded server running? Exit 1 when it is not."""
+    info = server.status()
+    if fmt == "json":
+        emit_json(info.to_dict())
+    elif info.running:
+        click.echo(f"running: PostgreSQL {info.major}, pid {info.pid}, data {info.data_dir}")
+    else:
+        click.echo(f"not running (data {info.data_dir})")
+    return EXIT_OK if info.running else EXIT_FAILED
+
+
+@server_group.command("url")
+@handle_errors
+def server_url() -> int:
+    """Print the embedded server's connection URL (starting it if needed)."""
+    target = server.embedded_target()
+    click.echo(server.url_of(target))
+    return EXIT_OK
+
+
+def main() -> None:
+    cli(prog_name="ddlkit")
+
+
+if __name__ == "__main__":
+    main()

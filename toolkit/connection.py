@@ -1,0 +1,179 @@
+"""Where to connect, and connecting without ever showing a password.
+
+Sources, first match wins: ``--database-url``; ``DB_URL`` (with ``+psycopg2``
+stripped, like pg_migrate.sh); ``DATABASE_URL``; the ``POSTGRES_*`` variables
+pg_migrate.sh reads; the libpq ``PG*`` variables; otherwise the embedded server.
+A ``.env`` file in the ddl directory supplies variables the environment lacks.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from toolkit.errors import ConnectError, InputError
+
+APPLICATION_NAME = "ddlkit"
+_LIBPQ_VARS = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE")
+_POSTGRES_VARS = ("POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_DB")
+
+# Redaction works on messages and URLs, never on SQL.
+_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/?#@\s]*:)(?P<pw>[^@\s]*)@")
+_KV_PASSWORD = re.compile(r"(?P<head>\bpassword\s*=\s*)(?P<pw>'(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+
+
+def redact(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
+    """Remove passwords from ``text``: URL userinfo, ``password=`` pairs and
+    any known secret verbatim."""
+    for s in sorted((s for s in secrets if s), key=len, reverse=True):
+        text = text.replace(s, "***")
+    text = _URL_PASSWORD.sub(lambda m: m.group("head") + ("***" if m.group("pw") else "") + "@", text)
+    return _KV_PASSWORD.sub(lambda m: m.group("head") + "***", text)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A resolved connection target. ``conninfo`` may hold a password: never
+    print it; print :attr:`display`."""
+
+    conninfo: str = field(repr=False)
+    source: str
+    secrets: tuple[str, ...] = field(default=(), repr=False)
+    embedded: bool = False
+
+    @property
+    def display(self) -> str:
+        if not self.conninfo:
+            return f"({self.source})"
+        try:
+            params = conninfo_to_dict(self.conninfo)
+        except psycopg.ProgrammingError:
+            return redact(self.conninfo, self.secrets)
+        params.pop("password", None)
+        host = params.get("host", "")
+        port = params.get("port", "")
+        db = params.get("dbname", "")
+        user = params.get("user", "")
+        where = f"{host}:{port}" if port else host
+        return f"{user + '@' if user else ''}{where}/{db}"
+
+    def with_dbname(self, dbname: str) -> "Target":
+        params = conninfo_to_dict(self.conninfo) if self.conninfo else {}
+        params["dbname"] = dbname
+        return Target(make_conninfo(**params), self.source, self.secrets, self.embedded)
+
+    def redact(self, text: str) -> str:
+        return redact(text, self.secrets)
+
+
+def strip_driver(url: str) -> str:
+    """``postgresql+psycopg2://…`` -> ``postgresql://…`` (SQLAlchemy-style URLs)."""
+    scheme, sep, rest = url.partition("://")
+    if sep and "+" in scheme:
+        scheme = scheme.split("+", 1)[0]
+    return scheme + sep + rest
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """A small, safe reader for ``KEY=VALUE`` lines (``export`` and quotes
+    allowed). Nothing is executed, unlike ``source``."""
+    out: dict[str, str] = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return out
+    for raw in lines:
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export ") :].lstrip()
+        key, sep, value = line.partition("=")
+        key = key.strip()
+        if not sep or not key.replace("_", "").isalnum():
+            continue
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        out[key] = value
+    return out
+
+
+def _password_of(conninfo: str) -> tuple[str, ...]:
+    try:
+        pw = conninfo_to_dict(conninfo).get("password")
+    except psycopg.ProgrammingError:
+        return ()
+    return (str(pw),) if pw else ()
+
+
+def resolve_target(
+    database_url: str | None,
+    environ: Mapping[str, str] | None = None,
+    ddl_root: Path | None = None,
+) -> Target | None:
+    """The explicit target, or None when the embedded server should be used."""
+    env = dict(read_dotenv(ddl_root / ".env")) if ddl_root else {}
+    env.update(os.environ if environ is None else environ)
+    secrets = tuple(v for k in ("POSTGRES_PASSWORD", "PGPASSWORD") if (v := env.get(k)))
+
+    def from_url(url: str, source: str) -> Target:
+        url = strip_driver(url.strip())
+        try:
+            conninfo_to_dict(url)
+        except psycopg.ProgrammingError as exc:
+            raise InputError(f"{source}: not a valid connection URL: {redact(str(exc), secrets)}") from None
+        return Target(url, source, secrets + _password_of(url))
+
+    if database_url:
+        return from_url(database_url, "--database-url")
+    if env.get("DB_URL"):
+        return from_url(env["DB_URL"].replace("+psycopg2", ""), "DB_URL")
+    if env.get("DATABASE_URL"):
+        return from_url(env["DATABASE_URL"], "DATABASE_URL")
+    if any(env.get(k) for k in _POSTGRES_VARS):
+        params = {
+            "user": env.get("POSTGRES_USER") or "postgres",
+            "host": env.get("POSTGRES_HOST") or "127.0.0.1",
+            "port": env.get("POSTGRES_PORT") or "5432",
+        }
+        if env.get("POSTGRES_PASSWORD"):
+            params["password"] = env["POSTGRES_PASSWORD"]
+        if env.get("POSTGRES_DB"):
+            params["dbname"] = env["POSTGRES_DB"]
+        return Target(make_conninfo(**params), "POSTGRES_* variables", secrets)
+    if any(env.get(k) for k in _LIBPQ_VARS):
+        # libpq reads the PG* variables itself; a .env value must be passed on.
+        params = {k: env[k] for k in _LIBPQ_VARS + ("PGPASSWORD",) if env.get(k) and k not in os.environ}
+        mapping = {"PGHOST": "host", "PGHOSTADDR": "hostaddr", "PGPORT": "port", "PGDATABASE": "dbname",
+                   "PGUSER": "user", "PGSERVICE": "service", "PGPASSWORD": "password"}
+        return Target(make_conninfo(**{mapping[k]: v for k, v in params.items()}), "PG* variables", secrets)
+    return None
+
+
+def connect(target: Target, *, autocommit: bool = True, application_name: str = APPLICATION_NAME,
+            connect_timeout: int = 10) -> psycopg.Connection:
+    """Open a connection, or raise ConnectError (exit 3) with one redacted line."""
+    try:
+        conn = psycopg.connect(
+            target.conninfo,
+            autocommit=autocommit,
+            application_name=application_name,
+            connect_timeout=connect_timeout,
+            prepare_threshold=None,  # DISCARD ALL between files must not break prepared statements
+        )
+    except psycopg.OperationalError as exc:
+        raise ConnectError(f"cannot connect to {target.display}: {one_line(target.redact(str(exc)))}") from None
+    except psycopg.ProgrammingError as exc:
+        raise InputError(f"bad connection settings ({target.source}): {one_line(target.redact(str(exc)))}") from None
+    return conn
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())

@@ -1,0 +1,108 @@
+"""The migration lock: a session-level advisory lock on a dedicated connection,
+held for the whole run, with pg_migrate.sh's key so old and new runners
+exclude each other.
+
+Waiters never block inside ``pg_advisory_lock``: a blocked backend holds a
+snapshot, and ``CREATE INDEX CONCURRENTLY`` in the holder waits for every older
+snapshot, which would deadlock. Waiters poll ``pg_try_advisory_lock`` with
+backoff from a connection that is idle between polls.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import psycopg
+
+from toolkit.errors import LockTimeout
+
+LOCK_KEY = 5432109876  # pg_migrate.sh's key
+# How a bigint key appears in pg_locks: classid = high 32 bits, objid = low 32 bits, objsubid = 1.
+_CLASSID, _OBJID = LOCK_KEY >> 32, LOCK_KEY & 0xFFFFFFFF
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    pid: int
+    application_name: str
+    held_seconds: float | None
+
+    def describe(self) -> str:
+        app = self.application_name or "(no application_name)"
+        held = f", holding it for {self.held_seconds:.0f}s" if self.held_seconds is not None else ""
+        return f"pid {self.pid}, application_name {app!r}{held}"
+
+
+def lock_holder(conn: psycopg.Connection) -> LockHolder | None:
+    """Who holds the lock in this database. The hold time is the holder's
+    session age: ddlkit takes the lock right after connecting."""
+    row = conn.execute(
+        """
+        select a.pid, coalesce(a.application_name, ''),
+               extract(epoch from clock_timestamp() - a.backend_start)::float8
+          from pg_locks l
+          join pg_stat_activity a on a.pid = l.pid
+         where l.locktype = 'advisory' and l.granted
+           and l.classid = %s and l.objid = %s and l.objsubid = 1
+           and l.database = (select oid from pg_database where datname = current_database())
+         limit 1
+        """,
+        (_CLASSID, _OBJID),
+    ).fetchone()
+    return LockHolder(*row) if row else None
+
+
+class MigrationLock:
+    def __init__(self, conn: psycopg.Connection, *, wait_seconds: float,
+                 on_wait: Callable[[LockHolder | None], None] | None = None,
+                 sleep: Callable[[float], None] = time.sleep):
+        if not conn.autocommit:
+            raise ValueError("the lock connection must be in autocommit mode")
+        self.conn = conn
+        self.wait_seconds = wait_seconds
+        self.on_wait = on_wait
+        self.sleep = sleep
+        self.waited = 0.0
+        self.held = False
+
+    def _try(self) -> bool:
+        return bool(self.conn.execute("select pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0])
+
+    def acquire(self) -> "MigrationLock":
+        start = time.monotonic()
+        delay = 0.05
+        announced = False
+        while not self._try():
+            elapsed = time.monotonic() - start
+            if elapsed >= self.wait_seconds:
+                holder = lock_holder(self.conn)
+                who = holder.describe() if holder else "the holder has just released it"
+                raise LockTimeout(
+                    f"timed out after {self.wait_seconds:g}s waiting for the migration lock "
+                    f"(advisory lock {LOCK_KEY}) held by {who}"
+                )
+            if not announced and self.on_wait:
+                self.on_wait(lock_holder(self.conn))
+                announced = True
+            self.sleep(min(delay * (0.5 + random.random()), max(self.wait_seconds - elapsed, 0.01)))
+            delay = min(delay * 2, 2.0)
+        self.waited = time.monotonic() - start
+        self.held = True
+        return self
+
+    def release(self) -> None:
+        if self.held and not self.conn.closed:
+            try:
+                self.conn.execute("select pg_advisory_unlock(%s)", (LOCK_KEY,))
+            except psycopg.Error:
+                pass  # the session ending releases it anyway
+        self.held = False
+
+    def __enter__(self) -> "MigrationLock":
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()

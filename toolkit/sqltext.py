@@ -1,0 +1,187 @@
+"""SQL text on the real PostgreSQL parser (pglast): statements with their
+positions, how a file must be run (in one transaction or statement by
+statement), and offset -> line:column mapping.
+
+This is the single source of truth for transaction-mode classification: the
+runner, ``migrate --dry-run`` and ``ddlkit lint`` all call :func:`classify`.
+No regular expression ever looks at SQL here.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from typing import Any
+
+from pglast import ast, parser
+from pglast.enums.parsenodes import ReindexObjectType, TransactionStmtKind
+
+from toolkit.errors import InputError
+
+NONTRANSACTIONAL_HEADER = "transactional: false"
+
+# Transaction statements that mean "this file manages its own transactions".
+_OWN_TXN_KINDS = {
+    TransactionStmtKind.TRANS_STMT_BEGIN,
+    TransactionStmtKind.TRANS_STMT_START,
+    TransactionStmtKind.TRANS_STMT_COMMIT,
+    TransactionStmtKind.TRANS_STMT_ROLLBACK,
+    TransactionStmtKind.TRANS_STMT_PREPARE,
+    TransactionStmtKind.TRANS_STMT_COMMIT_PREPARED,
+    TransactionStmtKind.TRANS_STMT_ROLLBACK_PREPARED,
+}
+
+
+class LineIndex:
+    """Maps a 0-based character offset in a text to a 1-based (line, column)."""
+
+    def __init__(self, text: str):
+        self._starts = [0]
+        for i, ch in enumerate(text):
+            if ch == "\n":
+                self._starts.append(i + 1)
+
+    def position(self, offset: int) -> tuple[int, int]:
+        line = bisect.bisect_right(self._starts, offset) - 1
+        return line + 1, offset - self._starts[line] + 1
+
+    def line_start(self, line: int) -> int:
+        """Offset of the first character of 1-based ``line``."""
+        return self._starts[min(max(line, 1), len(self._starts)) - 1]
+
+
+@dataclass(frozen=True)
+class Statement:
+    index: int  # 0-based position in the file
+    start: int  # character offset of the first character in the file text
+    end: int  # offset one past the last character (the ';' is not included)
+    text: str
+    node: Any = field(repr=False, compare=False)  # the pglast statement node
+
+    @property
+    def kind(self) -> str:
+        return type(self.node).__name__
+
+
+@dataclass(frozen=True)
+class TxnMode:
+    """How the runner executes a file."""
+
+    transactional: bool
+    reason: str | None = None  # why the file runs statement by statement
+    statement: Statement | None = field(default=None, compare=False)
+    line: int | None = None  # line of that statement, when one forced it
+
+    @property
+    def label(self) -> str:
+        return "transaction" if self.transactional else "autocommit"
+
+    def describe(self) -> str:
+        if self.transactional:
+            return "transaction"
+        where = f" at line {self.line}" if self.line else ""
+        return f"autocommit ({self.reason}{where})"
+
+
+def split(text: str) -> list[Statement]:
+    """Parse ``text`` into statements; raises :class:`SqlSyntaxError` with the
+    0-based offset of the problem."""
+    try:
+        raw = parser.parse_sql(text)
+    except parser.ParseError as exc:
+        message, offset = exc.args[0], exc.args[1] if len(exc.args) > 1 else 0
+        raise SqlSyntaxError(str(message), int(offset)) from None
+    out = []
+    for i, rs in enumerate(raw):
+        start = rs.stmt_location or 0
+        length = rs.stmt_len or (len(text) - start)
+        out.append(Statement(i, start, start + length, text[start : start + length], rs.stmt))
+    return out
+
+
+class SqlSyntaxError(Exception):
+    def __init__(self, message: str, offset: int):
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+
+    def input_error(self, file_label: str, text: str) -> InputError:
+        line, col = LineIndex(text).position(self.offset)
+        return InputError(f"{file_label}:{line}:{col}: SQL does not parse: {self.message}")
+
+
+def nontransactional_reason(node: Any) -> str | None:
+    """The statement's name when PostgreSQL refuses to run it inside a
+    transaction block, else None."""
+    if isinstance(node, ast.IndexStmt) and node.concurrent:
+        return "CREATE INDEX CONCURRENTLY"
+    if isinstance(node, ast.DropStmt) and node.concurrent:
+        return "DROP INDEX CONCURRENTLY"
+    if isinstance(node, ast.ReindexStmt):
+        if any(getattr(p, "defname", None) == "concurrently" for p in node.params or ()):
+            return "REINDEX CONCURRENTLY"
+        if node.kind in (ReindexObjectType.REINDEX_OBJECT_DATABASE, ReindexObjectType.REINDEX_OBJECT_SYSTEM):
+            return "REINDEX DATABASE/SYSTEM"
+    if isinstance(node, ast.VacuumStmt) and node.is_vacuumcmd:
+        return "VACUUM"
+    if isinstance(node, ast.AlterSystemStmt):
+        return "ALTER SYSTEM"
+    if isinstance(node, ast.CreatedbStmt):
+        return "CREATE DATABASE"
+    if isinstance(node, ast.DropdbStmt):
+        return "DROP DATABASE"
+    if isinstance(node, ast.CreateTableSpaceStmt):
+        return "CREATE TABLESPACE"
+    if isinstance(node, ast.DropTableSpaceStmt):
+        return "DROP TABLESPACE"
+    if isinstance(node, ast.CreateSubscriptionStmt):
+        return "CREATE SUBSCRIPTION"
+    if isinstance(node, ast.DropSubscriptionStmt):
+        return "DROP SUBSCRIPTION"
+    if isinstance(node, ast.ClusterStmt) and node.relation is None:
+        return "CLUSTER (all tables)"
+    if isinstance(node, ast.DiscardStmt):
+        return "DISCARD"
+    if isinstance(node, ast.AlterTableStmt):
+        for cmd in node.cmds or ():
+            part = getattr(cmd, "def_", None)
+            if isinstance(part, ast.PartitionCmd) and part.concurrent:
+                return "DETACH PARTITION CONCURRENTLY"
+    return None
+
+
+def is_transaction_control(node: Any) -> bool:
+    return isinstance(node, ast.TransactionStmt) and node.kind in _OWN_TXN_KINDS
+
+
+def has_nontransactional_header(text: str) -> bool:
+    """True when a ``-- transactional: false`` comment precedes the first statement."""
+    try:
+        tokens = parser.scan(text)
+    except Exception:  # noqa: BLE001 - an unscannable file is reported by split()
+        return False
+    for tok in tokens:
+        if tok.name not in ("SQL_COMMENT", "C_COMMENT"):
+            return False
+        body = text[tok.start : tok.end + 1]
+        body = body[2:] if tok.name == "SQL_COMMENT" else body[2:-2]
+        if " ".join(body.split()).lower() == NONTRANSACTIONAL_HEADER:
+            return True
+    return False
+
+
+def classify(text: str, statements: list[Statement], lines: LineIndex | None = None) -> TxnMode:
+    """Decide how a file runs. Order of precedence: the explicit header, then
+    the first statement that cannot run in a transaction block, then the
+    file's own transaction control."""
+    lines = lines or LineIndex(text)
+    if has_nontransactional_header(text):
+        return TxnMode(False, "header -- transactional: false", None, None)
+    for st in statements:
+        reason = nontransactional_reason(st.node)
+        if reason:
+            return TxnMode(False, reason, st, lines.position(st.start)[0])
+    for st in statements:
+        if is_transaction_control(st.node):
+            return TxnMode(False, "file has its own BEGIN/COMMIT", st, lines.position(st.start)[0])
+    return TxnMode(True)

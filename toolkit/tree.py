@@ -1,0 +1,137 @@
+"""The ddl tree: which files, in which order, with which checksum.
+
+The contract is pg_migrate.sh's, to the byte: directories ``utils``,
+``migrations``, ``functions``, ``preflight`` (preflight skipped in test mode),
+``*.sql`` directly inside each ordered like GNU ``sort -V``, ``file_name`` =
+``<dir>/<file>``, and md5 over the file with the bytes ``[:space:]`` deleted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from toolkit import sqltext
+from toolkit.errors import InputError
+from toolkit.versort import version_sorted
+
+DIRECTORIES = ("utils", "migrations", "functions", "preflight")
+TEST_MODE_SKIPPED = ("preflight",)
+_WHITESPACE = b" \t\n\v\f\r"  # what `tr -d "[:space:]"` deletes in the C/UTF-8 locales
+
+
+def whitespace_free_md5(data: bytes) -> str:
+    """``tr -d "[:space:]" < file | md5sum``: lowercase hex; non-ASCII bytes stay."""
+    return hashlib.md5(data.translate(None, _WHITESPACE)).hexdigest()
+
+
+def env_test_mode(environ: dict[str, str] | os._Environ = os.environ) -> bool:
+    return environ.get("PG_MIGRATE_TEST_MODE", "") == "true"
+
+
+@dataclass(frozen=True)
+class DdlFile:
+    directory: str
+    name: str
+    path: Path
+    data: bytes = field(repr=False)
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.directory}/{self.name}"
+
+    @property
+    def stem(self) -> str:
+        return self.name[: -len(".sql")]
+
+    @property
+    def failable(self) -> bool:
+        return "failable" in self.name
+
+    @cached_property
+    def md5(self) -> str:
+        return whitespace_free_md5(self.data)
+
+    @cached_property
+    def text(self) -> str:
+        try:
+            return self.data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            before = self.data[: exc.start]
+            line = before.count(b"\n") + 1
+            col = exc.start - (before.rfind(b"\n") + 1) + 1
+            raise InputError(
+                f"{self.file_name}:{line}:{col}: file is not UTF-8 (byte 0x{self.data[exc.start]:02x})"
+            ) from None
+
+    @cached_property
+    def lines(self) -> sqltext.LineIndex:
+        return sqltext.LineIndex(self.text)
+
+    @cached_property
+    def statements(self) -> list[sqltext.Statement]:
+        try:
+            return sqltext.split(self.text)
+        except sqltext.SqlSyntaxError as exc:
+            raise exc.input_error(self.file_name, self.text) from None
+
+    @cached_property
+    def mode(self) -> sqltext.TxnMode:
+        return sqltext.classify(self.text, self.statements, self.lines)
+
+    def csv_files(self, root: Path) -> list[Path]:
+        """``<root>/data/<stem>/*.csv``, staged into ``temp_<csv stem>`` tables."""
+        folder = root / "data" / self.stem
+        if not folder.is_dir():
+            return []
+        names = [p.name for p in folder.iterdir() if p.name.endswith(".csv") and not p.name.startswith(".")]
+        return [folder / n for n in version_sorted(names) if (folder / n).is_file()]
+
+
+@dataclass(frozen=True)
+class Tree:
+    root: Path
+    files: tuple[DdlFile, ...]
+    test_mode: bool
+    present: frozenset[str] = frozenset()  # every <dir>/<file>.sql on disk, skipped ones too
+
+    def validate(self) -> None:
+        """Refuse bad input before any database is touched: every file must be
+        UTF-8 and parse. Raises InputError naming file:line:col."""
+        for f in self.files:
+            f.mode  # noqa: B018 - decodes, parses and classifies
+
+    def by_name(self) -> dict[str, DdlFile]:
+        return {f.file_name: f for f in self.files}
+
+
+def resolve_root(ddl_dir: str | os.PathLike | None, environ=os.environ) -> Path:
+    raw = ddl_dir or environ.get("DDLKIT_DDL_DIR") or "ddl"
+    return Path(raw)
+
+
+def load_tree(root: Path, *, test_mode: bool = False) -> Tree:
+    """Read the tree. A missing root, or one with no ``*.sql`` in any of the
+    four directories, is an InputError; a missing directory is fine."""
+    if not root.is_dir():
+        raise InputError(f"ddl directory not found: {root}")
+    files: list[DdlFile] = []
+    present: set[str] = set()
+    for directory in DIRECTORIES:
+        folder = root / directory
+        if not folder.is_dir():
+            continue
+        names = [n for n in os.listdir(folder) if n.endswith(".sql") and not n.startswith(".")]
+        names = [n for n in names if (folder / n).is_file()]
+        present.update(f"{directory}/{n}" for n in names)
+        if test_mode and directory in TEST_MODE_SKIPPED:
+            continue
+        for name in version_sorted(names):
+            path = folder / name
+            files.append(DdlFile(directory, name, path, path.read_bytes()))
+    if not present:
+        raise InputError(f"ddl directory {root} has no *.sql files in {', '.join(DIRECTORIES)}")
+    return Tree(root, tuple(files), test_mode, frozenset(present))
