@@ -142,22 +142,29 @@ class RunResult:
 
 # --------------------------------------------------------------------------- tracker
 
-def tracker_exists(conn: psycopg.Connection) -> bool:
-    return conn.execute("select to_regclass(%s) is not null", (TRACKER_TABLE,)).fetchone()[0]
+def tracker_table(conn: psycopg.Connection) -> sql.Identifier | None:
+    """The tracker, schema-qualified, as found on the connection's default
+    search_path (where pg_migrate.sh created it); None when it does not exist.
+    Resolved once per run, so a file's ``SET search_path`` cannot move it."""
+    row = conn.execute(
+        "select n.nspname, c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+        "where c.oid = to_regclass(%s)",
+        (TRACKER_TABLE,),
+    ).fetchone()
+    return sql.Identifier(*row) if row else None
 
 
-def read_tracker(conn: psycopg.Connection) -> list[TrackerRow]:
-    if not tracker_exists(conn):
+def read_tracker(conn: psycopg.Connection, table: sql.Identifier | None = None) -> list[TrackerRow]:
+    table = table or tracker_table(conn)
+    if table is None:
         return []
-    q = sql.SQL("select file_name, md5, applied_at from {} order by applied_at, file_name").format(
-        sql.Identifier(TRACKER_TABLE)
-    )
+    q = sql.SQL("select file_name, md5, applied_at from {} order by applied_at, file_name").format(table)
     return [TrackerRow(*r) for r in conn.execute(q).fetchall()]
 
 
-def ensure_tracker(conn: psycopg.Connection) -> None:
-    """Create the tracker if missing. Called under the lock; the exception
-    handlers cover an old pg_migrate.sh racing us without it."""
+def ensure_tracker(conn: psycopg.Connection) -> sql.Identifier:
+    """Create the tracker if missing and return its qualified name. Called
+    under the lock; the exception handlers cover an old pg_migrate.sh racing us."""
     q = sql.SQL(
         "create table if not exists {} (file_name text primary key, md5 text, "
         "applied_at timestamptz not null default now())"
@@ -167,15 +174,18 @@ def ensure_tracker(conn: psycopg.Connection) -> None:
     except (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateTable):
         if conn.info.transaction_status != TransactionStatus.IDLE:
             conn.rollback()
+    table = tracker_table(conn)
+    assert table is not None
+    return table
 
 
-def record(conn: psycopg.Connection, f: DdlFile) -> None:
+def record(conn: psycopg.Connection, table: sql.Identifier, f: DdlFile) -> None:
     """pg_migrate.sh's upsert: a new name inserts; a known name gets the new md5 and applied_at."""
     conn.execute(
         sql.SQL(
             "insert into {} (file_name, md5) values (%s, %s) "
             "on conflict (file_name) do update set md5 = excluded.md5, applied_at = now()"
-        ).format(sql.Identifier(TRACKER_TABLE)),
+        ).format(table),
         (f.file_name, f.md5),
     )
 
@@ -257,6 +267,7 @@ class Runner:
         self.emit = emit or (lambda event, **kw: None)
         self.sleep = sleep
         self.conn: psycopg.Connection | None = None
+        self.tracker: sql.Identifier | None = None
         self._notices: list[str] | None = None
 
     # ------------------------------------------------------------------ read-only
@@ -283,8 +294,8 @@ class Runner:
                 self.conn = connect(self.target)
                 try:
                     self.conn.add_notice_handler(self._on_notice)
-                    self._guard(ensure_tracker, self.conn)
-                    plan = build_plan(self.tree, self._guard(read_tracker, self.conn))
+                    self.tracker = self._guard(ensure_tracker, self.conn)
+                    plan = build_plan(self.tree, self._guard(lambda c: read_tracker(c, self.tracker), self.conn))
                     result = RunResult(plan, [], waited=lock.waited)
                     self.emit("plan", plan=plan)
                     first = True
@@ -351,7 +362,7 @@ class Runner:
             fr.error = statement_failure(f, err) if isinstance(err, _StatementError) else err
             if f.failable:
                 # pg_migrate.sh: a failable file's error is reported and ignored, and the file is recorded.
-                self._guard(lambda c: record(c, f), self.conn)
+                self._guard(lambda c: record(c, self.tracker, f), self.conn)
                 fr.outcome = "failed-ignored"
             else:
                 fr.outcome = "failed"
@@ -389,7 +400,7 @@ class Runner:
                     for st in f.statements:
                         self._execute(st)
                     self._drop_staged(staged)
-                    record(self.conn, f)
+                    record(self.conn, self.tracker, f)
                 return
             except _StatementError as err:
                 if err.sqlstate == LOCK_NOT_AVAILABLE and attempt < self.options.lock_retries:
@@ -460,7 +471,7 @@ class Runner:
         finally:
             if conn.info.transaction_status == TransactionStatus.IDLE and not conn.broken:
                 self._drop_staged(staged)
-        record(conn, f)
+        record(conn, self.tracker, f)
 
     # ------------------------------------------------------------------ invalid indexes
 

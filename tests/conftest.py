@@ -1,0 +1,152 @@
+"""Real PostgreSQL for every test that touches SQL: the embedded server, or the
+one named by DDLKIT_TEST_DATABASE_URL. pytest-postgresql clones each test's
+database from a template (about 100 ms), so the DDL runs once per session.
+
+Fixtures:
+- ``empty_db``: a psycopg connection (autocommit) to a fresh, empty database.
+- ``ddl_db``: the same, on a clone of a template migrated from ``ddl/`` in test mode.
+- ``db_url`` / ``ddl_db_url``: URLs for those databases, for the CLI.
+- ``make_tree``: builds a ddl tree in tmp_path from a dict of files.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg
+import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from pytest_postgresql import factories
+
+ROOT = Path(__file__).resolve().parent.parent
+DDL = ROOT / "ddl"
+
+
+def _server_params() -> dict:
+    url = os.environ.get("DDLKIT_TEST_DATABASE_URL")
+    if url:
+        p = conninfo_to_dict(url)
+        return {
+            "host": p.get("host", "127.0.0.1"),
+            "port": int(p.get("port", 5432)),
+            "user": p.get("user", "postgres"),
+            "password": p.get("password"),
+            "maintenance": p.get("dbname", "postgres"),
+            "embedded": False,
+        }
+    os.environ.setdefault("DDLKIT_HOME", str(ROOT / ".ddlkit"))
+    from toolkit import server
+
+    info = server.start()
+    return {"host": str(info.socket_dir), "port": 5432, "user": "postgres", "password": None,
+            "maintenance": "postgres", "embedded": True}
+
+
+SERVER = _server_params()
+# No ambient connection settings may leak into the code under test.
+for _var in ("DB_URL", "DATABASE_URL", "POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_HOST", "POSTGRES_PORT",
+             "POSTGRES_DB", "PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD", "PGSERVICE",
+             "PG_MIGRATE_TEST_MODE", "DDLKIT_DDL_DIR"):
+    os.environ.pop(_var, None)
+
+
+def conninfo_for(dbname: str) -> str:
+    params = {"host": SERVER["host"], "port": SERVER["port"], "user": SERVER["user"], "dbname": dbname}
+    if SERVER["password"]:
+        params["password"] = SERVER["password"]
+    return make_conninfo(**params)
+
+
+def url_for(dbname: str) -> str:
+    """A postgresql:// URL (what users pass to --database-url)."""
+    pw = f":{quote(SERVER['password'], safe='')}" if SERVER["password"] else ""
+    host = SERVER["host"]
+    if host.startswith("/"):
+        return f"postgresql://{quote(SERVER['user'])}{pw}@/{quote(dbname)}?host={quote(host, safe='/')}&port={SERVER['port']}"
+    return f"postgresql://{quote(SERVER['user'])}{pw}@{host}:{SERVER['port']}/{quote(dbname)}"
+
+
+def _load_ddl(host, port, user, dbname, password, **_):
+    """pytest-postgresql template loader: apply ddl/ in test mode with the real runner."""
+    from toolkit.connection import Target
+    from toolkit.runner import Runner
+    from toolkit.tree import load_tree
+
+    result = Runner(Target(conninfo_for(dbname), "tests"), load_tree(DDL, test_mode=True)).migrate()
+    if result.error:
+        raise RuntimeError(f"ddl/ does not apply: {result.error}")
+
+
+_common = dict(host=SERVER["host"], port=SERVER["port"], user=SERVER["user"], password=SERVER["password"],
+               maintenance_dbname=SERVER["maintenance"])
+postgresql_empty_proc = factories.postgresql_noproc(dbname="ddlkit_t_empty", **_common)
+postgresql_ddl_proc = factories.postgresql_noproc(dbname="ddlkit_t_ddl", load=[_load_ddl], load_autocommit=True,
+                                                  **_common)
+postgresql_empty = factories.postgresql("postgresql_empty_proc")
+postgresql_ddl = factories.postgresql("postgresql_ddl_proc")
+
+
+@pytest.fixture
+def empty_db(postgresql_empty) -> psycopg.Connection:
+    postgresql_empty.autocommit = True
+    return postgresql_empty
+
+
+@pytest.fixture
+def ddl_db(postgresql_ddl) -> psycopg.Connection:
+    postgresql_ddl.autocommit = True
+    return postgresql_ddl
+
+
+@pytest.fixture
+def db_url(empty_db) -> str:
+    return url_for(empty_db.info.dbname)
+
+
+@pytest.fixture
+def ddl_db_url(ddl_db) -> str:
+    return url_for(ddl_db.info.dbname)
+
+
+@pytest.fixture
+def make_tree(tmp_path):
+    """make_tree({"migrations/0001_a.sql": "...", "data/0001_a/x.csv": "..."}) -> ddl root."""
+
+    def build(files: dict[str, str | bytes], root: Path | None = None) -> Path:
+        root = root or tmp_path / "ddl"
+        root.mkdir(parents=True, exist_ok=True)
+        for rel, content in files.items():
+            path = root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content, encoding="utf-8")
+        return root
+
+    return build
+
+
+def run_cli(*args: str, env: dict | None = None, timeout: float = 120, cwd: Path | None = None,
+            ) -> subprocess.CompletedProcess:
+    """Run ``python -m toolkit`` in a real process (exit codes, stderr, signals)."""
+    full_env = {k: v for k, v in os.environ.items()}
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "toolkit", *args], capture_output=True, text=True,
+                          env=full_env, timeout=timeout, cwd=cwd or ROOT)
+
+
+def popen_cli(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.Popen:
+    full_env = {k: v for k, v in os.environ.items()}
+    full_env.update(env or {})
+    return subprocess.Popen([sys.executable, "-m", "toolkit", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=full_env, cwd=cwd or ROOT)
+
+
+@pytest.fixture
+def cli():
+    return run_cli

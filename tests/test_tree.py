@@ -1,0 +1,128 @@
+"""The tree contract, byte for byte with pg_migrate.sh: order, checksums, names."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import subprocess
+
+import pytest
+
+from toolkit.errors import InputError
+from toolkit.plan import FileState, TrackerRow, build_plan
+from toolkit.tree import load_tree, whitespace_free_md5
+from toolkit.versort import version_sorted
+
+
+def gnu_sort_v(names: list[str]) -> list[str]:
+    out = subprocess.run(["sort", "-V"], input="\n".join(names) + "\n", capture_output=True, text=True,
+                         env={"LC_ALL": "C"}, check=True)
+    return out.stdout.splitlines()
+
+
+def test_nine_before_ten_and_duplicate_numbers(make_tree):
+    root = make_tree({
+        "migrations/10_b.sql": "select 1;",
+        "migrations/9_a.sql": "select 1;",
+        "migrations/0209_b.sql": "select 1;",
+        "migrations/0209_a.sql": "select 1;",
+        "migrations/0210_x.sql": "select 1;",
+        "migrations/.hidden.sql": "select 1;",
+        "migrations/notes.txt": "not sql",
+        "functions/f10.sql": "select 1;",
+        "functions/f9.sql": "select 1;",
+        "utils/u.sql": "select 1;",
+        "preflight/p.sql": "select 1;",
+    })
+    names = [f.file_name for f in load_tree(root).files]
+    assert names == [
+        "utils/u.sql",
+        "migrations/9_a.sql", "migrations/10_b.sql",
+        "migrations/0209_a.sql", "migrations/0209_b.sql", "migrations/0210_x.sql",
+        "functions/f9.sql", "functions/f10.sql",
+        "preflight/p.sql",
+    ]
+    assert "preflight/p.sql" not in [f.file_name for f in load_tree(root, test_mode=True).files]
+
+
+@pytest.mark.skipif(shutil.which("sort") is None, reason="GNU sort is the oracle")
+def test_order_matches_gnu_sort_v_on_random_names():
+    rng = random.Random(20261129)
+    names = {"".join(rng.choice("0123456789abZ._-~") for _ in range(rng.randint(1, 10))) + ".sql"
+             for _ in range(3000)}
+    names = sorted(n for n in names if not n.startswith("."))
+    rng.shuffle(names)
+    assert version_sorted(names) == gnu_sort_v(names)
+
+
+CHECKSUM_CASES = {
+    "crlf": b"create table t (\r\n  a int\r\n);\r\n",
+    "tabs_ff_vt": b"select\t1;\f\vselect 2;\n",
+    "non_ascii": "select 'héllo wörld — ✓';\u00a0\n".encode("utf-8"),
+    "latin1_bytes": b"select '\xe9';\n",
+    "empty": b"",
+    "only_space": b" \n\t\r\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(CHECKSUM_CASES))
+def test_md5_equals_tr_md5sum(tmp_path, name):
+    path = tmp_path / f"{name}.sql"
+    path.write_bytes(CHECKSUM_CASES[name])
+    shell = subprocess.run(f'tr -d "[:space:]" < "{path}" | md5sum', shell=True, capture_output=True,
+                           check=True, env={"LC_ALL": "C.UTF-8"})
+    assert whitespace_free_md5(path.read_bytes()) == shell.stdout.split()[0].decode()
+
+
+def test_whitespace_only_edit_keeps_checksum():
+    assert whitespace_free_md5(b"select 1;\n") == whitespace_free_md5(b"select   1 ;\r\n\n")
+    assert whitespace_free_md5(b"select 1;") != whitespace_free_md5(b"select 2;")
+
+
+def test_missing_and_empty_tree_are_input_errors(tmp_path):
+    with pytest.raises(InputError, match="not found"):
+        load_tree(tmp_path / "nope")
+    (tmp_path / "empty" / "migrations").mkdir(parents=True)
+    with pytest.raises(InputError, match="no \\*.sql files"):
+        load_tree(tmp_path / "empty")
+
+
+def test_plan_states(make_tree):
+    root = make_tree({
+        "migrations/0001_a.sql": "select 1;",
+        "migrations/0002_renamed.sql": "select 2;",
+        "migrations/0003_new.sql": "select 3;",
+        "functions/f.sql": "select 4;",
+        "migrations/0004_x_failable.sql": "select 5;",
+    })
+    tree = load_tree(root)
+    md5 = {f.file_name: f.md5 for f in tree.files}
+    rows = [
+        TrackerRow("migrations/0001_a.sql", md5["migrations/0001_a.sql"]),
+        TrackerRow("migrations/0002_old_name.sql", md5["migrations/0002_renamed.sql"]),
+        TrackerRow("functions/f.sql", "0" * 32),
+        TrackerRow("migrations/gone.sql", "f" * 32),
+    ]
+    plan = build_plan(tree, rows)
+    states = {p.file.file_name: p.state for p in plan.files}
+    assert states == {
+        "migrations/0001_a.sql": FileState.APPLIED,
+        "migrations/0002_renamed.sql": FileState.RENAMED,
+        "migrations/0003_new.sql": FileState.PENDING_NEW,
+        "migrations/0004_x_failable.sql": FileState.FAILABLE,
+        "functions/f.sql": FileState.PENDING_CHANGED,
+    }
+    assert [p.file.file_name for p in plan.pending] == [
+        "migrations/0003_new.sql", "migrations/0004_x_failable.sql", "functions/f.sql"]
+    assert [r.file_name for r in plan.orphans] == ["migrations/0002_old_name.sql", "migrations/gone.sql"]
+    renamed = next(p for p in plan.files if p.state is FileState.RENAMED)
+    assert renamed.recorded_as == "migrations/0002_old_name.sql"
+
+
+def test_md5_seen_under_any_name_is_not_pending(make_tree):
+    # pg_migrate.sh: a file runs unless its md5 is among the tracker's, whatever the row's name.
+    root = make_tree({"migrations/a.sql": "select 1;", "migrations/b.sql": "select   1;"})
+    tree = load_tree(root)
+    plan = build_plan(tree, [TrackerRow("migrations/a.sql", tree.files[0].md5)])
+    assert [p.state for p in plan.files] == [FileState.APPLIED, FileState.RENAMED]
+    assert plan.pending == []
