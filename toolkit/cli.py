@@ -209,6 +209,50 @@ def status(ddl_dir, database_url, test_mode, fmt) -> int:
     return code
 
 
+# --------------------------------------------------------------------------- test
+
+def _print_test_event(event: str, **kw: Any) -> None:
+    if event == "scratch":
+        click.echo(f"scratch database {kw['target'].display}")
+    elif event == "phase":
+        p = kw["phase"]
+        click.echo(f"{'ok  ' if p.ok else 'FAIL'} {p.name}: {p.detail}")
+    elif event == "test":
+        r = kw["result"]
+        if r.passed:
+            click.echo(f"PASS {r.file_name} ({r.duration * 1000:.0f}ms)")
+        else:
+            click.echo(f"FAIL {r.error}")
+            if r.error.excerpt:
+                click.echo(f"    {r.error.excerpt}")
+
+
+@cli.command("test")
+@common_options
+@click.option("--rerun/--no-rerun", default=True, show_default=True,
+              help="Also re-run every file with the tracker emptied (each file must survive a second run).")
+@click.option("--keep", is_flag=True, help="Keep the scratch database for inspection.")
+@format_option
+@handle_errors
+def test_command(ddl_dir, database_url, rerun, keep, fmt) -> int:
+    """Migrate a scratch database twice in test mode, then run ddl/tests/*.sql."""
+    from toolkit import sqltests
+
+    ctx = Context(ddl_dir, database_url, fmt)
+    target = ctx.target()
+    outcome = sqltests.run(target, ctx.root, rerun=rerun, keep=keep,
+                           emit=_print_test_event if fmt == "text" else None)
+    if fmt == "json":
+        emit_json(outcome.to_dict())
+    else:
+        passed = sum(t.passed for t in outcome.tests)
+        failed = len(outcome.tests) - passed
+        phases_ok = all(p.ok for p in outcome.phases)
+        click.echo(f"{'passed' if outcome.ok else 'failed'}: {passed} passed, {failed} failed"
+                   f"{'' if phases_ok else ' (migration phase failed)'}")
+    return EXIT_OK if outcome.ok else EXIT_FAILED
+
+
 # --------------------------------------------------------------------------- server
 
 @cli.group("server")
