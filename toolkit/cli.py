@@ -24,6 +24,21 @@ from toolkit.tree import Tree, env_test_mode, load_tree, resolve_root
 FORMATS = click.Choice(["text", "json"])
 
 
+class Seconds(click.FloatRange):
+    """Seconds >= 0. FloatRange lets NaN through (every comparison is false):
+    --lock-wait nan waited forever and --lock-timeout nan crashed."""
+
+    def convert(self, value, param, ctx):
+        rv = super().convert(value, param, ctx)
+        if rv != rv:
+            self.fail(f"{value!r} is not a number of seconds.", param, ctx)
+        return rv
+
+
+SECONDS = Seconds(min=0)
+PG_SECONDS = Seconds(min=0, max=2147483)  # lock_timeout / statement_timeout are int milliseconds
+
+
 class Context:
     """What every command shares: where the tree is and where the database is."""
 
@@ -124,13 +139,13 @@ def _plan_dict(plan: Plan, shown) -> dict:
 @common_options
 @click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
 @click.option("--test-mode", is_flag=True, help="Skip ddl/preflight (also PG_MIGRATE_TEST_MODE=true).")
-@click.option("--lock-wait", type=click.FloatRange(min=0), default=600, show_default=True, metavar="SECONDS",
+@click.option("--lock-wait", type=SECONDS, default=600, show_default=True, metavar="SECONDS",
               help="How long to wait for another runner's lock before exiting 3.")
-@click.option("--lock-timeout", type=click.FloatRange(min=0), default=5, show_default=True, metavar="SECONDS",
+@click.option("--lock-timeout", type=PG_SECONDS, default=5, show_default=True, metavar="SECONDS",
               help="lock_timeout for DDL statements; 0 disables. 55P03 is retried with backoff.")
 @click.option("--lock-retries", type=click.IntRange(min=0), default=5, show_default=True,
               help="Retries after a lock_timeout before failing.")
-@click.option("--statement-timeout", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+@click.option("--statement-timeout", type=PG_SECONDS, default=None, metavar="SECONDS",
               help="statement_timeout for every statement (default: the server's).")
 @format_option
 @handle_errors
@@ -251,6 +266,80 @@ def test_command(ddl_dir, database_url, rerun, keep, fmt) -> int:
         click.echo(f"{'passed' if outcome.ok else 'failed'}: {passed} passed, {failed} failed"
                    f"{'' if phases_ok else ' (migration phase failed)'}")
     return EXIT_OK if outcome.ok else EXIT_FAILED
+
+
+# --------------------------------------------------------------------------- dump / template / verify
+
+def dump_dir_option(fn):
+    return click.option("--dump-dir", default="schema_dump", show_default=True, type=click.Path(file_okay=False),
+                        help="Where 01_schema.sql and 03_migration_tracker.sql live.")(fn)
+
+
+@cli.command("dump")
+@click.option("--ddl-dir", default=None, metavar="DIR", type=click.Path(file_okay=False),
+              help="The ddl tree (default ./ddl or $DDLKIT_DDL_DIR).")
+@click.option("--out", default="schema_dump", show_default=True, type=click.Path(file_okay=False),
+              help="Output directory.")
+@click.option("--tracker-only", is_flag=True,
+              help="Only rewrite 03_migration_tracker.sql, offline (no database).")
+@handle_errors
+def dump_command(ddl_dir, out, tracker_only) -> int:
+    """Write a reproducible schema dump and tracker file of the tree."""
+    from toolkit import dump
+
+    ctx = Context(ddl_dir, None)
+    out_dir = Path(out)
+    if tracker_only:
+        tree = load_tree(ctx.root, test_mode=True)  # checksums need no parse
+        path = dump.write_tracker(tree, out_dir)
+        click.echo(f"wrote {path} ({len(tree.files)} rows)")
+        return EXIT_OK
+    tree = ctx.tree(test_mode=True)
+    try:
+        schema = dump.fresh_schema_dump(tree)
+    except dump.MigrationFailed as exc:
+        click.echo(f"ddlkit: error: {exc}", err=True)
+        if exc.excerpt:
+            click.echo(f"    {exc.excerpt}", err=True)
+        return EXIT_FAILED
+    spath = dump.write_schema(schema, out_dir)
+    tpath = dump.write_tracker(tree, out_dir)
+    click.echo(f"wrote {spath} (PostgreSQL {dump.dump_major(schema)}) and {tpath} ({len(tree.files)} rows)")
+    return EXIT_OK
+
+
+@cli.command("template")
+@common_options
+@dump_dir_option
+@handle_errors
+def template_command(ddl_dir, database_url, dump_dir) -> int:
+    """Load 01_schema.sql then 03_migration_tracker.sql into an empty database."""
+    from toolkit import dump
+
+    ctx = Context(ddl_dir, database_url)
+    target = ctx.target()
+    rows = dump.load_template(target, Path(dump_dir))
+    click.echo(f"loaded {dump_dir} into {target.display}: schema and {rows} tracker rows")
+    return EXIT_OK
+
+
+@cli.command("verify")
+@click.option("--ddl-dir", default=None, metavar="DIR", type=click.Path(file_okay=False),
+              help="The ddl tree (default ./ddl or $DDLKIT_DDL_DIR).")
+@dump_dir_option
+@click.option("--offline", is_flag=True, help="Skip the schema comparison (no database needed).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True)
+@handle_errors
+def verify_command(ddl_dir, dump_dir, offline, fmt) -> int:
+    """CI gate: tracker file, parse, lint and (online) schema dump checks."""
+    from toolkit import verify
+
+    ctx = Context(ddl_dir, None, fmt)
+    result = verify.verify(ctx.root, Path(dump_dir), offline=offline)
+    text = verify.format_result(result, fmt)
+    if text:
+        click.echo(text)
+    return EXIT_OK if result.ok else EXIT_FAILED
 
 
 # --------------------------------------------------------------------------- server

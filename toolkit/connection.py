@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
+from urllib.parse import unquote
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
@@ -26,6 +27,11 @@ _POSTGRES_VARS = ("POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_HOST", "POSTGR
 # Redaction works on messages and URLs, never on SQL.
 _URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/?#@\s]*:)(?P<pw>[^@\s]*)@")
 _KV_PASSWORD = re.compile(r"(?P<head>\bpassword\s*=\s*)(?P<pw>'(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+# What the author of a URL meant as the password, read before libpq does: userinfo
+# up to the *last* '@' before any '?'. libpq stops at the first '@' or '/', so an
+# unencoded '@' or '/' in a password would otherwise end up in the host or dbname.
+_SCHEME_USERINFO = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://(?P<userinfo>[^?]*)@")
+_ANY_USERINFO = re.compile(r"(?P<userinfo>[^?\s]*)@")
 
 
 def redact(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
@@ -125,12 +131,22 @@ def resolve_target(
 
     def from_url(url: str, source: str) -> Target:
         url = strip_driver(url.strip())
+        meant = _SCHEME_USERINFO.match(url)
+        meant_pw = meant.group("userinfo").partition(":")[2] if meant else ""
+        raw = [m.group("userinfo").partition(":")[2] for m in (meant, _ANY_USERINFO.match(url)) if m]
+        raw_secrets = tuple(x for pw in raw if pw for x in (pw, unquote(pw)))
         try:
-            conninfo_to_dict(url)
+            params = conninfo_to_dict(url)
         except psycopg.ProgrammingError as exc:
-            raise InputError(f"{source}: not a valid connection URL: {redact(str(exc), secrets)}") from None
+            raise InputError(f"{source}: not a valid connection URL: "
+                             f"{one_line(redact(str(exc), secrets + raw_secrets))}") from None
+        if meant_pw and unquote(meant_pw) != params.get("password"):
+            raise InputError(f"{source}: ambiguous connection URL: percent-encode '@' and '/' "
+                             f"in the user name and password ('@' as %40, '/' as %2F)")
         return Target(url, source, secrets + _password_of(url))
 
+    if database_url is not None and not database_url.strip():
+        raise InputError("--database-url is empty")
     if database_url:
         return from_url(database_url, "--database-url")
     if env.get("DB_URL"):

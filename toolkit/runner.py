@@ -229,14 +229,16 @@ def locate_error(f: DdlFile, st: sqltext.Statement, diag: Any) -> int:
         idx = st.text.find(iq)
         if idx >= 0:
             return st.start + idx + (int(ipos) - 1 if ipos else 0)
-    match = _CONTEXT_LINE.search(diag.context or "")
+    # The last "line N" is the outermost frame, the DO block's own (inner frames are functions it called).
+    matches = _CONTEXT_LINE.findall(diag.context or "")
     body = _body_start(st)
-    if match and body is not None:
+    if matches and body is not None:
         body_line = f.lines.position(body)[0]
-        offset = f.lines.line_start(body_line + int(match.group(1)) - 1)
+        offset = f.lines.line_start(body_line + int(matches[-1]) - 1)
         while offset < len(f.text) and f.text[offset] in " \t":
             offset += 1
-        return offset
+        if offset <= st.end:  # an E'' body's \n escapes are lines to the server, not in the file
+            return offset
     return st.start
 
 
@@ -244,7 +246,8 @@ def statement_failure(f: DdlFile, err: _StatementError) -> MigrationFailed:
     diag = err.exc.diag
     offset = locate_error(f, err.statement, diag)
     line, col = f.lines.position(offset)
-    text_line = f.text.splitlines()[line - 1] if f.text.splitlines() else ""
+    lines = f.text.splitlines()
+    text_line = lines[line - 1] if 0 < line <= len(lines) else ""
     excerpt = text_line.strip()
     if len(excerpt) > 160:
         excerpt = excerpt[:157] + "..."
@@ -255,7 +258,7 @@ def statement_failure(f: DdlFile, err: _StatementError) -> MigrationFailed:
 # --------------------------------------------------------------------------- runner
 
 def _ms(seconds: float) -> str:
-    return f"{int(seconds * 1000)}ms"
+    return f"{max(int(seconds * 1000), 1 if seconds > 0 else 0)}ms"  # 0.0001s is not "no limit"
 
 
 class Runner:
@@ -297,6 +300,9 @@ class Runner:
                     self.tracker = self._guard(ensure_tracker, self.conn)
                     plan = build_plan(self.tree, self._guard(lambda c: read_tracker(c, self.tracker), self.conn))
                     result = RunResult(plan, [], waited=lock.waited)
+                    for pf in plan.pending:  # a bad CSV header is refused before any file is applied
+                        for path in pf.file.csv_files(self.tree.root):
+                            csv_table_spec(path)
                     self.emit("plan", plan=plan)
                     first = True
                     for pf in plan.pending:
@@ -319,14 +325,16 @@ class Runner:
     # ------------------------------------------------------------------ internals
 
     def _guard(self, fn, conn):
-        """Run fn(conn); a lost connection becomes ConnectError (exit 3)."""
+        """Run fn(conn); a lost connection becomes ConnectError (exit 3), any
+        other database error (say, no privilege on the tracker) one line, exit 1."""
         try:
             return fn(conn)
-        except psycopg.OperationalError as exc:
+        except psycopg.Error as exc:
             if conn.closed or conn.broken:
                 raise ConnectError(f"lost the connection to {self.target.display}: "
                                    f"{one_line(self.target.redact(str(exc)))}") from None
-            raise
+            raise DdlkitError(f"database error on {self.target.display}: SQLSTATE {exc.sqlstate or '-----'}: "
+                              f"{one_line(self.target.redact(exc.diag.message_primary or str(exc)))}") from None
 
     def _on_notice(self, diag) -> None:
         if self._notices is not None:

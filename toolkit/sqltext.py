@@ -107,7 +107,11 @@ class SqlSyntaxError(Exception):
 
     def input_error(self, file_label: str, text: str) -> InputError:
         line, col = LineIndex(text).position(self.offset)
-        return InputError(f"{file_label}:{line}:{col}: SQL does not parse: {self.message}")
+        # "at or near" quotes the rest of the file for an unterminated string or comment: one short line.
+        message = " ".join(self.message.split())
+        if len(message) > 200:
+            message = message[:197] + "..."
+        return InputError(f"{file_label}:{line}:{col}: SQL does not parse: {message}")
 
 
 def nontransactional_reason(node: Any) -> str | None:

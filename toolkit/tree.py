@@ -23,6 +23,13 @@ TEST_MODE_SKIPPED = ("preflight",)
 _WHITESPACE = b" \t\n\v\f\r"  # what `tr -d "[:space:]"` deletes in the C/UTF-8 locales
 
 
+class NotUtf8(InputError):
+    def __init__(self, file_name: str, line: int, col: int, byte: int):
+        self.line, self.col = line, col
+        self.reason = f"file is not UTF-8 (byte 0x{byte:02x})"
+        super().__init__(f"{file_name}:{line}:{col}: {self.reason}")
+
+
 def whitespace_free_md5(data: bytes) -> str:
     """``tr -d "[:space:]" < file | md5sum``: lowercase hex; non-ASCII bytes stay."""
     return hashlib.md5(data.translate(None, _WHITESPACE)).hexdigest()
@@ -58,14 +65,22 @@ class DdlFile:
     @cached_property
     def text(self) -> str:
         try:
-            return self.data.decode("utf-8")
+            text = self.data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            before = self.data[: exc.start]
-            line = before.count(b"\n") + 1
-            col = exc.start - (before.rfind(b"\n") + 1) + 1
-            raise InputError(
-                f"{self.file_name}:{line}:{col}: file is not UTF-8 (byte 0x{self.data[exc.start]:02x})"
-            ) from None
+            line, col = self._line_col(exc.start)
+            raise NotUtf8(self.file_name, line, col, self.data[exc.start]) from None
+        nul = self.data.find(b"\0")
+        if nul >= 0:
+            # The parser stops at a NUL (C strings): what follows would be silently dropped.
+            line, col = self._line_col(nul)
+            raise InputError(f"{self.file_name}:{line}:{col}: file contains a NUL byte")
+        return text
+
+    def _line_col(self, byte_offset: int) -> tuple[int, int]:
+        """1-based line and column (in characters) of a byte offset whose prefix is valid UTF-8."""
+        before = self.data[:byte_offset]
+        line_start = before.rfind(b"\n") + 1
+        return before.count(b"\n") + 1, len(before[line_start:].decode("utf-8")) + 1
 
     @cached_property
     def lines(self) -> sqltext.LineIndex:
