@@ -1,0 +1,213 @@
+"""``ddlkit verify``, the CI gate.
+
+1. (offline) the tracker file's rows equal the file names and checksums on disk;
+2. (offline) every file parses;
+3. (online) ``01_schema.sql`` equals a fresh dump (a unified diff otherwise);
+4. (offline) no error-severity lint finding.
+
+Every finding names the file and the command that fixes it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from toolkit import dump, server, sqltext
+from toolkit.errors import DdlkitError, InputError
+from toolkit.tree import DdlFile, NotUtf8, Tree, load_tree
+
+FIX_TRACKER = "ddlkit dump --tracker-only"
+FIX_DUMP = "ddlkit dump"
+FIX_SQL = "edit the file"
+
+
+@dataclass
+class Finding:
+    check: str  # tracker | parse | schema | lint
+    file: str
+    line: int
+    message: str
+    fix: str
+    col: int | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class VerifyResult:
+    findings: list[Finding] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)
+    diff: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+
+def _display(root: Path, rel: str) -> str:
+    return str(root / rel)
+
+
+def parse_problem(f: DdlFile) -> tuple[int, int, str] | None:
+    """(line, col, message) when a file is not UTF-8 or does not parse."""
+    try:
+        text = f.text
+    except NotUtf8 as exc:
+        return exc.line, exc.col, exc.reason
+    try:
+        sqltext.split(text)
+    except sqltext.SqlSyntaxError as exc:
+        line, col = sqltext.LineIndex(text).position(exc.offset)
+        return line, col, f"SQL does not parse: {exc.message}"
+    return None
+
+
+def check_tracker(tree: Tree, dump_dir: Path) -> list[Finding]:
+    path = dump_dir / dump.TRACKER_FILE
+    if not path.is_file():
+        return [Finding("tracker", str(path), 1, "the tracker file is missing", FIX_TRACKER)]
+    text = path.read_text(encoding="utf-8")
+    try:
+        rows = dump.parse_tracker_sql(text, str(path))
+    except InputError as exc:
+        return [Finding("tracker", str(path), 1, str(exc), FIX_TRACKER)]
+    out: list[Finding] = []
+    by_name = {}
+    for name, md5, line in rows:
+        by_name.setdefault(name, (md5, line))
+    on_disk = {f.file_name: f for f in tree.files}
+    for f in tree.files:
+        if f.file_name not in by_name:
+            out.append(Finding("tracker", _display(tree.root, f.file_name), 1,
+                               f"{f.file_name} is not in {path.name}", FIX_TRACKER))
+        elif by_name[f.file_name][0] != f.md5:
+            out.append(Finding("tracker", _display(tree.root, f.file_name), 1,
+                               f"checksum {f.md5} differs from {path.name}'s {by_name[f.file_name][0]} "
+                               f"(the file changed since the last dump)", FIX_TRACKER))
+    for name, (_md5, line) in by_name.items():
+        if name not in on_disk:
+            out.append(Finding("tracker", str(path), line, f"row for {name}, but that file does not exist",
+                               FIX_TRACKER))
+    if not out and [r[0] for r in rows] != [f.file_name for f in tree.files]:
+        out.append(Finding("tracker", str(path), 1, "rows are not in apply order", FIX_TRACKER))
+    return out
+
+
+def check_parse(root: Path) -> list[Finding]:
+    from toolkit.sqltests import TESTS_DIR  # noqa: PLC0415
+
+    full = load_tree(root, test_mode=False)
+    files = list(full.files)
+    tests = root / TESTS_DIR
+    if tests.is_dir():
+        files += [DdlFile(TESTS_DIR, p.name, p, p.read_bytes()) for p in sorted(tests.glob("*.sql"))]
+    out = []
+    for f in files:
+        problem = parse_problem(f)
+        if problem:
+            line, col, message = problem
+            out.append(Finding("parse", _display(root, f.file_name), line, message, FIX_SQL, col))
+    return out
+
+
+def check_schema(tree: Tree, dump_dir: Path, result: VerifyResult) -> list[Finding]:
+    path = dump_dir / dump.SCHEMA_FILE
+    if not path.is_file():
+        return [Finding("schema", str(path), 1, "the schema dump is missing", FIX_DUMP)]
+    committed = path.read_text(encoding="utf-8")
+    major = dump.dump_major(committed)
+    if major is None:
+        return [Finding("schema", str(path), 1, "not a ddlkit schema dump (no header line)", FIX_DUMP)]
+    if major != server.PINNED_MAJOR:
+        return [Finding("schema", str(path), 1,
+                        f"dumped by PostgreSQL {major}; ddlkit dumps with PostgreSQL {server.PINNED_MAJOR}, "
+                        f"so a comparison would only show version noise", FIX_DUMP)]
+    try:
+        fresh = dump.fresh_schema_dump(tree)
+    except dump.MigrationFailed as exc:
+        return [Finding("schema", _display(tree.root, exc.file_name), exc.line,
+                        f"the tree does not apply to a fresh database: {exc}", FIX_SQL, exc.col)]
+    if fresh == committed:
+        return []
+    diff = list(difflib.unified_diff(committed.splitlines(keepends=True), fresh.splitlines(keepends=True),
+                                     fromfile=f"{path} (committed)", tofile=f"{path} (fresh dump)"))
+    result.diff = "".join(diff)
+    first = next((i for i, (a, b) in enumerate(zip(committed.splitlines(), fresh.splitlines())) if a != b),
+                 min(len(committed.splitlines()), len(fresh.splitlines())))
+    return [Finding("schema", str(path), first + 1, "the schema dump is stale: it differs from a fresh dump",
+                    FIX_DUMP)]
+
+
+def check_lint(root: Path) -> list[Finding] | None:
+    try:
+        from toolkit import lint  # noqa: PLC0415
+    except ImportError:
+        return None
+    out = []
+    for f in lint.lint_paths(None, ddl_root=root):
+        if f.severity == "error":
+            out.append(Finding("lint", f.file, f.line, f"{f.rule}: {f.message}", "see `ddlkit lint`", f.col))
+    return out
+
+
+def verify(root: Path, dump_dir: Path, *, offline: bool = False) -> VerifyResult:
+    result = VerifyResult()
+    tree = load_tree(root, test_mode=True)
+    result.checks.append("tracker")
+    result.findings += check_tracker(tree, dump_dir)
+    result.checks.append("parse")
+    parse_findings = check_parse(root)
+    result.findings += parse_findings
+    lint_findings = check_lint(root)
+    if lint_findings is not None:
+        result.checks.append("lint")
+        result.findings += lint_findings
+    if not offline:
+        result.checks.append("schema")
+        if parse_findings:
+            result.findings.append(Finding("schema", str(dump_dir / dump.SCHEMA_FILE), 1,
+                                           "schema check skipped: some files do not parse", FIX_SQL))
+        else:
+            try:
+                result.findings += check_schema(tree, dump_dir, result)
+            except DdlkitError:
+                raise
+    return result
+
+
+def _gh_escape(text: str, prop: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if prop:
+        text = text.replace(":", "%3A").replace(",", "%2C")
+    return text
+
+
+def format_result(result: VerifyResult, fmt: str) -> str:
+    import json  # noqa: PLC0415
+
+    if fmt == "json":
+        return json.dumps({"outcome": "ok" if result.ok else "findings", "checks": result.checks,
+                           "findings": [f.to_dict() for f in result.findings], "diff": result.diff or None},
+                          indent=2)
+    lines = []
+    if fmt == "github":
+        for f in result.findings:
+            col = f",col={f.col}" if f.col else ""
+            lines.append(f"::error file={_gh_escape(f.file, True)},line={f.line}{col},"
+                         f"title={_gh_escape('ddlkit verify ' + f.check, True)}::"
+                         f"{_gh_escape(f.message + ' (fix: ' + f.fix + ')')}")
+        if result.diff:
+            lines.append(result.diff.rstrip("\n"))
+        return "\n".join(lines)
+    for f in result.findings:
+        col = f":{f.col}" if f.col else ""
+        lines.append(f"{f.file}:{f.line}{col}: {f.check}: {f.message} (fix: {f.fix})")
+    if result.diff:
+        lines.append(result.diff.rstrip("\n"))
+    checks = ", ".join(result.checks)
+    lines.append(f"verify: ok ({checks})" if result.ok else
+                 f"verify: {len(result.findings)} finding(s) ({checks})")
+    return "\n".join(lines)
