@@ -2,7 +2,8 @@
 
 1. (offline) the tracker file's rows equal the file names and checksums on disk;
 2. (offline) every file parses;
-3. (online) ``01_schema.sql`` equals a fresh dump (a unified diff otherwise);
+3. (online) ``01_schema.sql`` equals a fresh dump (a unified diff otherwise),
+   ignoring whitespace exactly as the checksums do;
 4. (offline) no error-severity lint finding.
 
 Every finding names the file and the command that fixes it.
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from toolkit import dump, server, sqltext
 from toolkit.errors import DdlkitError, InputError
-from toolkit.tree import DdlFile, NotUtf8, Tree, load_tree
+from toolkit.tree import DdlFile, NotUtf8, Tree, load_tree, whitespace_free_md5
 
 FIX_TRACKER = "ddlkit dump --tracker-only"
 FIX_DUMP = "ddlkit dump"
@@ -131,6 +132,10 @@ def check_schema(tree: Tree, dump_dir: Path, result: VerifyResult) -> list[Findi
         return [Finding("schema", _display(tree.root, exc.file_name), exc.line,
                         f"the tree does not apply to a fresh database: {exc}", FIX_SQL, exc.col)]
     if fresh == committed:
+        return []
+    if whitespace_free_md5(fresh.encode()) == whitespace_free_md5(committed.encode()):
+        # Same rule as the tracker: a whitespace-only edit neither re-runs in
+        # production nor fails the gate (function bodies keep their layout in pg_dump).
         return []
     diff = list(difflib.unified_diff(committed.splitlines(keepends=True), fresh.splitlines(keepends=True),
                                      fromfile=f"{path} (committed)", tofile=f"{path} (fresh dump)"))
