@@ -425,6 +425,8 @@ class _Ctx(NamedTuple):
     ctes: frozenset  # CTE names in scope
     levels: tuple  # tuple of tuples of _Item, outermost first
     to_file: Callable[[int], int]  # node location -> offset in the file text
+    source: str = ""  # the text whose parse gave the nodes (their locations are offsets in it, plus base)
+    base: int = 0
 
     def push(self, items: Iterable[_Item]) -> "_Ctx":
         return self._replace(levels=self.levels + (tuple(items),))
@@ -730,6 +732,7 @@ class _FileLinter:
         self.lines = sqltext.LineIndex(text)
         self.raw: list[tuple[int, str, str, str | None]] = []  # (offset, rule, message, hint)
         self.bodies: list[_Body] = []  # scanned for suppression comments too
+        self.json_trees: dict[str, Any] = {}
 
     # -- plumbing ---------------------------------------------------------
 
@@ -1064,7 +1067,7 @@ class _FileLinter:
         elif isinstance(node, ast.DoStmt):
             self.check_do(st, node)
         elif "any-on-array-column" in self.rules and _might_use_any(st.text):
-            self.visit(node, _TOP_CTX)
+            self.visit(node, _TOP_CTX._replace(source=st.text, base=st.start))
 
     def check_function(self, st: sqltext.Statement, node: ast.CreateFunctionStmt) -> None:
         params = frozenset(p.name for p in node.parameters or () if getattr(p, "name", None))
@@ -1072,7 +1075,7 @@ class _FileLinter:
         ctx = _TOP_CTX._replace(vars=params, quals=frozenset(fname))
         if node.sql_body is not None:  # BEGIN ATOMIC … END, or RETURN expr
             if "any-on-array-column" in self.rules and _might_use_any(st.text):
-                self.visit(node.sql_body, ctx)
+                self.visit(node.sql_body, ctx._replace(source=st.text, base=st.start))
             return
         language = _function_language(node.options, "sql")
         opt = _as_option(node.options)
@@ -1104,7 +1107,7 @@ class _FileLinter:
             self.emit(body.to_file(offset), "parse-error", f"body of {_what(what)} does not parse: {exc.args[0]}")
             return
         if "any-on-array-column" in self.rules and _might_use_any(body.value):
-            self.visit(stmts, ctx._replace(to_file=body.to_file))
+            self.visit(stmts, ctx._replace(to_file=body.to_file, source=body.value, base=0))
 
     def check_plpgsql(self, st, body: _Body, fname: tuple[str, ...], what: Any, do_block: bool = False) -> None:
         want_any = "any-on-array-column" in self.rules and _might_use_any(body.value)
@@ -1201,7 +1204,7 @@ class _FileLinter:
         def to_file(loc: int) -> int:
             return q_to_file(loc - plen + part_off)
 
-        self.visit(stmts, ctx._replace(to_file=to_file))
+        self.visit(stmts, ctx._replace(to_file=to_file, source=prefix + part, base=0))
 
     # -- the `= ANY` walker ------------------------------------------------
 
@@ -1228,9 +1231,7 @@ class _FileLinter:
         ):
             column = _deparse(node.rexpr)
             left = _deparse(node.lexpr)
-            loc = _min_location(node.lexpr)
-            if loc is None:
-                loc = node.location
+            loc = self.left_start(node, ctx)
             self.emit(
                 ctx.to_file(loc),
                 "any-on-array-column",
@@ -1240,6 +1241,24 @@ class _FileLinter:
             )
         self.visit(node.lexpr, ctx)
         self.visit(node.rexpr, ctx)
+
+    def left_start(self, node: ast.A_Expr, ctx: _Ctx) -> int:
+        """Location of the first character of the left operand. pglast's
+        A_Const has no location, so a constant sends us to the JSON parse
+        tree, which has it."""
+        loc = _min_location(node.lexpr)
+        if any(isinstance(n, ast.A_Const) for n in _iter_nodes(node.lexpr)) and ctx.source:
+            tree = self.json_trees.get(ctx.source)
+            if tree is None:
+                try:
+                    tree = json.loads(parser.parse_sql_json(ctx.source))
+                except Exception:  # noqa: BLE001 - positions only
+                    tree = {}
+                self.json_trees[ctx.source] = tree
+            found = _json_left_start(tree, node.location - ctx.base)
+            if found is not None:
+                loc = found + ctx.base
+        return node.location if loc is None else loc
 
     def visit_select(self, node: ast.SelectStmt, ctx: _Ctx) -> None:
         ctx = self.visit_with(node.withClause, ctx)
@@ -1388,6 +1407,36 @@ def _sets_lock_timeout(node: ast.SelectStmt) -> bool | None:
                 value = _const_value(n.args[1]) if len(n.args) > 1 else None
                 result = not _is_zero_timeout(value)
     return result
+
+
+def _json_locations(node: Any) -> Iterator[int]:
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if type(n) is dict:
+            for key, value in n.items():
+                if key == "location" and type(value) is int and value >= 0:
+                    yield value
+                elif type(value) in (dict, list):
+                    stack.append(value)
+        elif type(n) is list:
+            stack.extend(n)
+
+
+def _json_left_start(tree: Any, op_location: int) -> int | None:
+    """In pglast's JSON parse tree: the smallest location inside the left
+    operand of the ``= ANY`` A_Expr whose operator is at ``op_location``."""
+    stack = [tree]
+    while stack:
+        n = stack.pop()
+        if type(n) is dict:
+            expr = n.get("A_Expr")
+            if type(expr) is dict and expr.get("location") == op_location and expr.get("kind") == "AEXPR_OP_ANY":
+                return min(_json_locations(expr.get("lexpr")), default=None)
+            stack.extend(v for v in n.values() if type(v) in (dict, list))
+        elif type(n) is list:
+            stack.extend(n)
+    return None
 
 
 def _assignment_rhs(query: str) -> int | None:
