@@ -10,6 +10,7 @@ No regular expression ever looks at SQL here.
 from __future__ import annotations
 
 import bisect
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,7 +86,13 @@ class TxnMode:
 
 def split(text: str) -> list[Statement]:
     """Parse ``text`` into statements; raises :class:`SqlSyntaxError` with the
-    0-based offset of the problem."""
+    0-based offset of the problem. Cached by text: verify, lint and the runner
+    share one parse per file. Callers must not mutate the nodes."""
+    return list(_split_cached(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _split_cached(text: str) -> tuple[Statement, ...]:
     try:
         raw = parser.parse_sql(text)
     except parser.ParseError as exc:
@@ -96,7 +103,7 @@ def split(text: str) -> list[Statement]:
         start = rs.stmt_location or 0
         length = rs.stmt_len or (len(text) - start)
         out.append(Statement(i, start, start + length, text[start : start + length], rs.stmt))
-    return out
+    return tuple(out)
 
 
 class SqlSyntaxError(Exception):

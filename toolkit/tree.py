@@ -119,6 +119,11 @@ class Tree:
         for f in self.files:
             f.mode  # noqa: B018 - decodes, parses and classifies
 
+    def test_mode_view(self) -> "Tree":
+        """The same tree without the directories test mode skips (no re-reading)."""
+        files = tuple(f for f in self.files if f.directory not in TEST_MODE_SKIPPED)
+        return Tree(self.root, files, True, self.present)
+
     def by_name(self) -> dict[str, DdlFile]:
         return {f.file_name: f for f in self.files}
 

@@ -59,7 +59,7 @@ def parse_problem(f: DdlFile) -> tuple[int, int, str] | None:
     except NotUtf8 as exc:
         return exc.line, exc.col, exc.reason
     try:
-        sqltext.split(text)
+        sqltext.split(text)  # cached: lint reuses this parse
     except sqltext.SqlSyntaxError as exc:
         line, col = sqltext.LineIndex(text).position(exc.offset)
         return line, col, f"SQL does not parse: {exc.message}"
@@ -97,10 +97,10 @@ def check_tracker(tree: Tree, dump_dir: Path) -> list[Finding]:
     return out
 
 
-def check_parse(root: Path) -> list[Finding]:
+def check_parse(full: Tree) -> list[Finding]:
     from toolkit.sqltests import TESTS_DIR  # noqa: PLC0415
 
-    full = load_tree(root, test_mode=False)
+    root = full.root
     files = list(full.files)
     tests = root / TESTS_DIR
     if tests.is_dir():
@@ -160,11 +160,12 @@ def check_lint(root: Path) -> list[Finding] | None:
 
 def verify(root: Path, dump_dir: Path, *, offline: bool = False) -> VerifyResult:
     result = VerifyResult()
-    tree = load_tree(root, test_mode=True)
+    full = load_tree(root, test_mode=False)
+    tree = full.test_mode_view()
     result.checks.append("tracker")
     result.findings += check_tracker(tree, dump_dir)
     result.checks.append("parse")
-    parse_findings = check_parse(root)
+    parse_findings = check_parse(full)
     result.findings += parse_findings
     lint_findings = check_lint(root)
     if lint_findings is not None:
