@@ -500,6 +500,13 @@ ALTER TABLE t ADD CONSTRAINT t_uq UNIQUE (n);
     assert all(f.severity == "warning" for f in found)
 
 
+def test_risky_alter_when_the_runner_sets_lock_timeout():
+    sql = "ALTER TABLE t ADD CONSTRAINT c CHECK (n > 0) NOT VALID, ALTER COLUMN n SET NOT NULL;\n"
+    (f,) = run(sql, assume_lock_timeout=True)
+    assert (f.line, f.col, f.message) == (1, 57, "ALTER COLUMN n SET NOT NULL scans all of t under an ACCESS EXCLUSIVE lock")
+    assert len(run(sql)) == 2
+
+
 def test_risky_alter_set_config_counts_as_lock_timeout():
     sql = "SELECT set_config('lock_timeout', '3s', false);\nALTER TABLE t ADD CONSTRAINT c CHECK (n > 0) NOT VALID;\n"
     assert run(sql) == []
@@ -659,6 +666,8 @@ def test_select_and_ignore(tmp_path):
     make_tree(tmp_path, {"migrations/1.sql": SEED_TRIGGER + "CREATE INDEX i ON t (x);\n"})
     assert {f.rule for f in lint_paths(None, ddl_root=tmp_path)} == {ANY, INDEX, RERUN}
     assert {f.rule for f in lint_paths(None, ddl_root=tmp_path, select={ANY})} == {ANY}
+    assert {f.rule for f in lint_paths(None, ddl_root=tmp_path, select=(f"{ANY},{INDEX}",))} == {ANY, INDEX}
+    assert {f.rule for f in lint_paths(None, ddl_root=tmp_path, select=set(), ignore=())} == {ANY, INDEX, RERUN}
     assert {f.rule for f in lint_paths(None, ddl_root=tmp_path, ignore={ANY, RERUN})} == {INDEX}
     make_tree(tmp_path, {"migrations/1.sql": "SELEC;\n"})
     assert {f.rule for f in lint_paths(None, ddl_root=tmp_path, select={ANY})} == {PARSE}

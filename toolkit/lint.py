@@ -104,10 +104,13 @@ def has_errors(findings: Iterable[Finding]) -> bool:
 
 
 def check_rule_ids(ids: Iterable[str] | None, option: str = "rule") -> set[str] | None:
-    """Validate rule ids given on the command line; raises InputError (exit 2)."""
+    """Validate rule ids given on the command line (``a,b`` is split); raises
+    InputError (exit 2). None or nothing given -> None."""
     if ids is None:
         return None
-    ids = set(ids)
+    ids = {part.strip() for item in ids for part in item.split(",") if part.strip()}
+    if not ids:
+        return None
     unknown = sorted(ids - RULES.keys())
     if unknown:
         raise InputError(f"unknown {option} id(s): {', '.join(unknown)} (known: {', '.join(RULES)})")
@@ -115,8 +118,9 @@ def check_rule_ids(ids: Iterable[str] | None, option: str = "rule") -> set[str] 
 
 
 def enabled_rules(select: set[str] | None = None, ignore: set[str] | None = None) -> set[str]:
-    """The rules that run. ``parse-error`` always runs unless ignored explicitly:
-    a file that does not parse has not been checked at all."""
+    """The rules that run: ``select`` (None or empty: all) minus ``ignore``.
+    ``parse-error`` runs even when not selected, unless ignored explicitly: a
+    file that does not parse has not been checked at all."""
     select = check_rule_ids(select, "--select rule")
     ignore = check_rule_ids(ignore, "--ignore rule") or set()
     rules = set(RULES) if select is None else select | {"parse-error"}
@@ -129,12 +133,15 @@ def lint_paths(
     ddl_root: pathlib.Path,
     select: set[str] | None = None,
     ignore: set[str] | None = None,
+    assume_lock_timeout: bool = False,
 ) -> list[Finding]:
     """Lint ``paths`` (files or directories; ``None`` = the whole ``ddl_root``).
 
     Directories contribute every ``*.sql`` below them, recursively, skipping
     names that start with ``.``. A path that does not exist, or an unknown
-    rule id, raises :class:`InputError`.
+    rule id, raises :class:`InputError`. ``assume_lock_timeout``: the runner
+    sets a lock_timeout for every file (``migrate --lock-timeout``, default
+    5s), so ``risky-alter`` does not ask each file to set its own.
     """
     rules = enabled_rules(select, ignore)
     ddl_root = pathlib.Path(ddl_root)
@@ -163,6 +170,7 @@ def lint_paths(
                     in_migrations="migrations" in parts[:-1],
                     sql_test=bool(parts) and parts[0] == SQL_TESTS_DIR and len(parts) > 1,
                     rules=rules,
+                    assume_lock_timeout=assume_lock_timeout,
                 )
             )
     return findings
@@ -175,6 +183,7 @@ def lint_file(
     in_migrations: bool | None = None,
     sql_test: bool = False,
     rules: set[str] | None = None,
+    assume_lock_timeout: bool = False,
 ) -> list[Finding]:
     """Lint one file. Bytes that are not UTF-8, or a NUL byte, give a
     ``parse-error`` finding (as the runner refuses such a file)."""
@@ -200,7 +209,8 @@ def lint_file(
         line_start = before.rfind(b"\n") + 1
         col = len(before[line_start:].decode("utf-8", errors="replace")) + 1
         return [Finding(label, before.count(b"\n") + 1, col, ERROR, "parse-error", bad[1], None)]
-    return lint_text(text, file=label, in_migrations=in_migrations, sql_test=sql_test, rules=rules)
+    return lint_text(text, file=label, in_migrations=in_migrations, sql_test=sql_test, rules=rules,
+                     assume_lock_timeout=assume_lock_timeout)
 
 
 def lint_text(
@@ -210,6 +220,7 @@ def lint_text(
     in_migrations: bool = False,
     sql_test: bool = False,
     rules: set[str] | None = None,
+    assume_lock_timeout: bool = False,
 ) -> list[Finding]:
     """Lint one SQL text; findings come back ordered by position.
 
@@ -221,7 +232,7 @@ def lint_text(
     rules = set(RULES) if rules is None else set(rules)
     if sql_test:
         rules -= _DEPLOY_RULES
-    return _FileLinter(text, file, in_migrations, rules).run()
+    return _FileLinter(text, file, in_migrations, rules, assume_lock_timeout).run()
 
 
 def format_findings(findings: Iterable[Finding], fmt: str) -> str:
@@ -724,7 +735,8 @@ def _matches(target: tuple[str | None, str], pool: Iterable[tuple[str | None, st
 
 
 class _FileLinter:
-    def __init__(self, text: str, file: str, in_migrations: bool, rules: set[str]):
+    def __init__(self, text: str, file: str, in_migrations: bool, rules: set[str], assume_lock_timeout: bool = False):
+        self.assume_lock_timeout = assume_lock_timeout
         self.text = text
         self.file = file
         self.in_migrations = in_migrations
@@ -833,7 +845,7 @@ class _FileLinter:
         created: list[tuple[str | None, str]] = []  # tables (and matviews) this file creates
         fresh: list[tuple[str | None, str]] = []  # …with a plain CREATE: new on every successful run
         dropped: dict[str, list[tuple[str, ...]]] = {}
-        lock_timeout = False
+        lock_timeout = self.assume_lock_timeout  # until the file says otherwise
         want_rerun = "not-rerunnable" in self.rules
 
         # indexes this file creates on tables it creates: dropping those is harmless
