@@ -342,6 +342,32 @@ def verify_command(ddl_dir, dump_dir, offline, fmt) -> int:
     return EXIT_OK if result.ok else EXIT_FAILED
 
 
+# --------------------------------------------------------------------------- lint
+
+@cli.command("lint")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--ddl-dir", default=None, metavar="DIR", type=click.Path(file_okay=False),
+              help="The ddl tree, linted when no PATHS are given (default ./ddl or $DDLKIT_DDL_DIR).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True)
+@click.option("--select", multiple=True, metavar="RULE", help="Run only these rules (repeat, or a,b).")
+@click.option("--ignore", multiple=True, metavar="RULE", help="Skip these rules (repeat, or a,b).")
+@handle_errors
+def lint_command(paths, ddl_dir, fmt, select, ignore) -> int:
+    """PostgreSQL-aware lint of SQL files on the real parser; exit 1 on any error finding."""
+    from toolkit import lint
+
+    ctx = Context(ddl_dir, None, fmt)
+    findings = lint.lint_paths(list(paths) or None, ddl_root=ctx.root, select=set(select) or None,
+                               ignore=set(ignore) or None)
+    out = lint.format_findings(findings, fmt)
+    if out:
+        click.echo(out)
+    if fmt == "text":
+        errors = sum(f.severity == "error" for f in findings)
+        click.echo(f"lint: {errors} error(s), {len(findings) - errors} warning(s)", err=True)
+    return EXIT_FAILED if lint.has_errors(findings) else EXIT_OK
+
+
 # --------------------------------------------------------------------------- server
 
 @cli.group("server")
