@@ -99,3 +99,18 @@ def test_six_replicas_at_once_apply_every_file_once(empty_db, db_url, make_tree)
 
     applied = [len(json.loads(o[0])["applied"]) for o in outs]
     assert sorted(applied) == [0, 0, 0, 0, 0, 4]
+
+
+def test_sigterm_cancels_the_running_file_and_exits_130(empty_db, db_url, make_tree):
+    root = make_tree({"migrations/0001_slow.sql": "create table term_t (a int);\nselect pg_sleep(30);\n"})
+    proc = popen_cli("migrate", "--database-url", db_url, "--ddl-dir", str(root))
+    wait_for(empty_db, "select pid from pg_stat_activity where datname = current_database() "
+                       "and application_name = 'ddlkit' and query like '%%pg_sleep%%' and state = 'active'")
+    started = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=15)
+    assert proc.returncode == 130, err
+    assert time.monotonic() - started < 10  # the 30 s statement was cancelled, not waited for
+    assert "ddlkit: interrupted" in err and "Traceback" not in err
+    assert empty_db.execute("select to_regclass('term_t')").fetchone()[0] is None
+    assert empty_db.execute("select count(*) from schema_version").fetchone()[0] == 0

@@ -75,7 +75,10 @@ def handle_errors(fn):
             click.echo(f"ddlkit: error: {exc}", err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
-            click.echo("ddlkit: interrupted", err=True)
+            # psycopg cancels the running statement; open transactions roll back.
+            if fmt == "json":
+                emit_json({"outcome": "error", "exit_code": 130, "error": {"message": "interrupted"}})
+            click.echo("ddlkit: interrupted; the file in progress was rolled back or left unrecorded", err=True)
             sys.exit(130)
         sys.exit(code or EXIT_OK)
 
@@ -112,7 +115,7 @@ def _print_event(event: str, **kw: Any) -> None:
         click.echo(f"got the migration lock after {kw['waited']:.1f}s; re-reading the tracker")
     elif event == "file_start":
         pf = kw["planned"]
-        click.echo(f"applying {pf.file.file_name} ({pf.file.mode.describe()}) ...")
+        click.echo(f"applying {pf.file.file_name} [{pf.file.mode.describe()}] ...")
     elif event == "file_done":
         fr: FileResult = kw["result"]
         for notice in fr.notices:
@@ -416,7 +419,14 @@ def server_url() -> int:
     return EXIT_OK
 
 
+def _terminate(signum, frame) -> None:
+    raise KeyboardInterrupt  # SIGTERM from a deploy pipeline: cancel and clean up like Ctrl-C
+
+
 def main() -> None:
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminate)
     cli(prog_name="ddlkit")
 
 

@@ -81,7 +81,7 @@ class TxnMode:
         if self.transactional:
             return "transaction"
         where = f" at line {self.line}" if self.line else ""
-        return f"autocommit ({self.reason}{where})"
+        return f"autocommit: {self.reason}{where}"
 
 
 def split(text: str) -> list[Statement]:
