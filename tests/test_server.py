@@ -1,0 +1,45 @@
+"""`ddlkit server start|stop|status|url` on a private embedded server (own DDLKIT_HOME)."""
+
+from __future__ import annotations
+
+import json
+
+import psycopg
+
+from conftest import run_cli
+
+
+def test_lifecycle(tmp_path):
+    env = {"DDLKIT_HOME": str(tmp_path / "home")}
+    try:
+        status = run_cli("server", "status", env=env)
+        assert status.returncode == 1 and status.stdout.startswith("not running")
+        start = run_cli("server", "start", env=env)
+        assert start.returncode == 0, start.stderr
+        assert start.stdout.startswith("running: PostgreSQL 16, pid ")
+        data = json.loads(run_cli("server", "status", "--format", "json", env=env).stdout)
+        assert data["running"] is True and data["postgres_major"] == 16
+        url = run_cli("server", "url", env=env).stdout.strip()
+        assert url.startswith("postgresql://postgres@/ddlkit?host=")
+        with psycopg.connect(url) as conn:
+            assert conn.info.server_version // 10000 == 16
+            assert conn.info.dbname == "ddlkit"
+        assert run_cli("server", "stop", env=env).stdout.strip() == "stopped"
+        assert run_cli("server", "status", env=env).returncode == 1
+        assert run_cli("server", "stop", env=env).stdout.strip() == "not running"
+    finally:
+        run_cli("server", "stop", env=env)
+
+
+def test_migrate_without_any_database_setting_uses_the_embedded_server(tmp_path, make_tree):
+    env = {"DDLKIT_HOME": str(tmp_path / "home")}
+    root = make_tree({"migrations/0001_a.sql": "create table if not exists quick (a int);"})
+    try:
+        out = run_cli("migrate", "--ddl-dir", str(root), env=env)
+        assert out.returncode == 0, out.stderr
+        assert f"{tmp_path}/home/pg16/ddlkit" in out.stdout
+        url = run_cli("server", "url", env=env).stdout.strip()
+        with psycopg.connect(url) as conn:
+            assert conn.execute("select to_regclass('quick') is not null").fetchone()[0]
+    finally:
+        run_cli("server", "stop", env=env)
