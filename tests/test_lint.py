@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from toolkit import lint, sqltext
+from toolkit import sqltext
 from toolkit.errors import InputError
 from toolkit.lint import RULES, Finding, format_findings, has_errors, lint_paths, lint_text
 
