@@ -63,3 +63,10 @@ def test_syntax_error_position():
         sqltext.split(text)
     err = info.value.input_error("migrations/x.sql", text)
     assert str(err) == 'migrations/x.sql:2:16: SQL does not parse: syntax error at or near "x"'
+
+
+def test_syntax_error_at_end_of_input_has_a_position():
+    text = "select 1;\nselect (1\n\n"
+    with pytest.raises(sqltext.SqlSyntaxError) as info:
+        sqltext.split(text)
+    assert str(info.value.input_error("f.sql", text)) == "f.sql:2:10: SQL does not parse: syntax error at end of input"

@@ -354,14 +354,16 @@ def verify_command(ddl_dir, dump_dir, offline, fmt) -> int:
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True)
 @click.option("--select", multiple=True, metavar="RULE", help="Run only these rules (repeat, or a,b).")
 @click.option("--ignore", multiple=True, metavar="RULE", help="Skip these rules (repeat, or a,b).")
+@click.option("--assume-lock-timeout", is_flag=True,
+              help="risky-alter: do not ask each file to set lock_timeout (ddlkit migrate sets one).")
 @handle_errors
-def lint_command(paths, ddl_dir, fmt, select, ignore) -> int:
+def lint_command(paths, ddl_dir, fmt, select, ignore, assume_lock_timeout) -> int:
     """PostgreSQL-aware lint of SQL files on the real parser; exit 1 on any error finding."""
     from toolkit import lint
 
     ctx = Context(ddl_dir, None, fmt)
     findings = lint.lint_paths(list(paths) or None, ddl_root=ctx.root, select=set(select) or None,
-                               ignore=set(ignore) or None)
+                               ignore=set(ignore) or None, assume_lock_timeout=assume_lock_timeout)
     out = lint.format_findings(findings, fmt)
     if out:
         click.echo(out)

@@ -96,8 +96,10 @@ def _split_cached(text: str) -> tuple[Statement, ...]:
     try:
         raw = parser.parse_sql(text)
     except parser.ParseError as exc:
-        message, offset = exc.args[0], exc.args[1] if len(exc.args) > 1 else 0
-        raise SqlSyntaxError(str(message), int(offset)) from None
+        message = exc.args[0]
+        offset = exc.args[1] if len(exc.args) > 1 else None
+        # "syntax error at end of input" comes without an offset: point just past the last token.
+        raise SqlSyntaxError(str(message), int(offset) if offset is not None else len(text.rstrip())) from None
     out = []
     for i, rs in enumerate(raw):
         start = rs.stmt_location or 0
