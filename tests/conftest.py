@@ -83,8 +83,10 @@ def _load_ddl(host, port, user, dbname, password, **_):
 
 _common = dict(host=SERVER["host"], port=SERVER["port"], user=SERVER["user"], password=SERVER["password"],
                maintenance_dbname=SERVER["maintenance"])
-postgresql_empty_proc = factories.postgresql_noproc(dbname="ddlkit_t_empty", **_common)
-postgresql_ddl_proc = factories.postgresql_noproc(dbname="ddlkit_t_ddl", load=[_load_ddl], load_autocommit=True,
+# Per-run template names: two pytest runs may share one server.
+_RUN = os.getpid()
+postgresql_empty_proc = factories.postgresql_noproc(dbname=f"ddlkit_t_empty_{_RUN}", **_common)
+postgresql_ddl_proc = factories.postgresql_noproc(dbname=f"ddlkit_t_ddl_{_RUN}", load=[_load_ddl], load_autocommit=True,
                                                   **_common)
 postgresql_empty = factories.postgresql("postgresql_empty_proc")
 postgresql_ddl = factories.postgresql("postgresql_ddl_proc")

@@ -399,3 +399,34 @@ def test_dry_run_changes_nothing_and_explains_modes(empty_db, db_url, make_tree)
     assert (idx["transaction"], idx["autocommit_reason"], idx["autocommit_line"]) == (
         "autocommit", "CREATE INDEX CONCURRENTLY", 2)
     assert untouched(empty_db)
+
+
+def test_broken_symlink_in_the_tree_is_refused(tmp_path, db_url, empty_db):
+    root = tmp_path / "ddl"
+    (root / "migrations").mkdir(parents=True)
+    (root / "migrations" / "0001_a.sql").write_text("create table sym_a (a int);")
+    (root / "migrations" / "0002_gone.sql").symlink_to(tmp_path / "nowhere.sql")
+    out = run_cli("migrate", "--database-url", db_url, "--ddl-dir", str(root))
+    assert out.returncode == 2
+    assert out.stderr.strip() == (f"ddlkit: error: migrations/0002_gone.sql: broken symbolic link "
+                                  f"(to {tmp_path / 'nowhere.sql'})")
+    assert empty_db.execute("select to_regclass('sym_a')").fetchone()[0] is None
+
+
+def test_failing_password_statement_withholds_its_excerpt(tmp_path, db_url):
+    root = tmp_path / "ddl"
+    (root / "migrations").mkdir(parents=True)
+    (root / "migrations" / "0001_role.sql").write_text(
+        "create role ddlkit_dup_role;\ncreate role ddlkit_dup_role login password 'App-Secret-77';\n")
+    try:
+        for fmt in ("text", "json"):
+            out = run_cli("migrate", "--database-url", db_url, "--ddl-dir", str(root), "--format", fmt)
+            assert out.returncode == 1
+            assert "App-Secret-77" not in out.stdout + out.stderr
+            assert "migrations/0001_role.sql:2:1: SQLSTATE 42710" in out.stderr
+    finally:
+        import psycopg
+
+        from conftest import conninfo_for
+        with psycopg.connect(conninfo_for("postgres"), autocommit=True) as c:
+            c.execute("drop role if exists ddlkit_dup_role")

@@ -182,6 +182,8 @@ def migrate(ddl_dir, database_url, dry_run, test_mode, lock_wait, lock_timeout, 
     result = runner.migrate()
     if not text:
         emit_json({"target": target.display, **result.to_dict()})
+        if result.error:
+            click.echo(f"ddlkit: error: {result.error}", err=True)
     else:
         applied = sum(1 for r in result.results if r.outcome != "failed")
         up_to_date = len(result.plan.files) - len(result.plan.pending)

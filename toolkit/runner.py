@@ -242,6 +242,15 @@ def locate_error(f: DdlFile, st: sqltext.Statement, diag: Any) -> int:
     return st.start
 
 
+def sets_password(node: Any) -> bool:
+    """CREATE/ALTER ROLE|USER … PASSWORD, or a user mapping with a password option."""
+    if isinstance(node, (ast.CreateRoleStmt, ast.AlterRoleStmt)):
+        return any(getattr(o, "defname", None) == "password" for o in node.options or ())
+    if isinstance(node, (ast.CreateUserMappingStmt, ast.AlterUserMappingStmt)):
+        return any(getattr(o, "defname", None) == "password" for o in node.options or ())
+    return False
+
+
 def statement_failure(f: DdlFile, err: _StatementError) -> MigrationFailed:
     diag = err.exc.diag
     offset = locate_error(f, err.statement, diag)
@@ -251,6 +260,8 @@ def statement_failure(f: DdlFile, err: _StatementError) -> MigrationFailed:
     excerpt = text_line.strip()
     if len(excerpt) > 160:
         excerpt = excerpt[:157] + "..."
+    if sets_password(err.statement.node):
+        excerpt = "(excerpt withheld: the statement sets a password)"
     message = diag.message_primary or one_line(str(err.exc))
     return MigrationFailed(f.file_name, line, col, err.sqlstate, message, excerpt, diag.message_detail)
 

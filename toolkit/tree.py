@@ -145,6 +145,9 @@ def load_tree(root: Path, *, test_mode: bool = False) -> Tree:
         if not folder.is_dir():
             continue
         names = [n for n in os.listdir(folder) if n.endswith(".sql") and not n.startswith(".")]
+        for n in names:
+            if (folder / n).is_symlink() and not (folder / n).exists():
+                raise InputError(f"{directory}/{n}: broken symbolic link (to {os.readlink(folder / n)})")
         names = [n for n in names if (folder / n).is_file()]
         present.update(f"{directory}/{n}" for n in names)
         if test_mode and directory in TEST_MODE_SKIPPED:
