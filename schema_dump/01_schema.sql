@@ -370,6 +370,19 @@ BEGIN
         RETURN 0;
     END IF;
 
+    -- 1b. A full batch inside one block (max_bn - 1 is not past the checkpoint):
+    -- the high-water rule will advance past that block, so take all of it.
+    IF v_scanned >= p_batch_size AND v_max_bn - 1 <= v_prev THEN
+        SELECT count(*), array_agg(DISTINCT ue.user_id)
+          INTO v_scanned, v_users
+          FROM user_events ue
+         WHERE ue.blocknumber = v_max_bn
+           AND ue.is_current
+           AND CASE WHEN p_challenge_id = 'm' THEN ue.is_mobile_user
+                    ELSE ue.referrer IS NOT NULL
+               END;
+    END IF;
+
     -- 2. Derive and upsert, for the distinct users of the batch.
     IF p_challenge_id = 'm' THEN
         -- The user still has a current mobile row.

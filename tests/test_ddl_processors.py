@@ -122,7 +122,7 @@ def test_full_batch_whose_last_block_crosses_the_boundary_loses_no_row(db):
 
 def test_ticks_until_quiet_derive_every_user_for_any_batch_size(db):
     # Blocks of 1..5 rows, so no block overflows a batch of 5 (the smaller batches also
-    # meet blocks larger than themselves: see the documented over-full block limit).
+    # meet blocks larger than themselves: see the over-full block test).
     rows, user = [], 4000
     for block, size in zip(range(401, 431), itertools.cycle(range(1, 6))):
         for _ in range(size):
@@ -150,16 +150,17 @@ def test_a_batch_of_one_block_never_wedges(db):
     assert set(challenge_rows(db, "m")) == {hx(5000 + i) for i in range(3)}
 
 
-def test_an_over_full_block_is_cut_at_the_batch_documented_limit(db):
-    """One block with more dirty rows than the batch: the no-wedge rule moves past it after
-    the first batch_size rows. This is the rule as specified (see the KNOWN LIMIT in
-    challenge_user_event_processors.sql); the test pins it so a change is deliberate."""
+def test_an_over_full_block_is_taken_whole_and_loses_no_row(db):
+    """One block with more dirty rows than the batch: the no-wedge rule moves past it, so
+    the tick takes the rest of that block too, and no row is skipped."""
     set_checkpoint(db, "m", 550)
-    add_events(db, [(551, 5500 + i, None, True) for i in range(5)])
-    assert reconcile(db, "m", 3) == 3
+    add_events(db, [(551, 5500 + i, None, True) for i in range(5)] + [(552, 5600, None, True)])
+    assert reconcile(db, "m", 3) == 5  # all of block 551, past the batch size
     assert checkpoint(db, "m") == 551
-    assert reconcile(db, "m", 3) == 0  # no wedge
-    assert set(challenge_rows(db, "m")) == {hx(5500 + i) for i in range(3)}
+    assert set(challenge_rows(db, "m")) == {hx(5500 + i) for i in range(5)}
+    assert reconcile(db, "m", 3) == 1  # no wedge: block 552 is next
+    assert checkpoint(db, "m") == 552
+    assert reconcile(db, "m", 3) == 0
 
 
 def test_rerunning_is_idempotent_and_leaves_complete_rows_untouched(db):

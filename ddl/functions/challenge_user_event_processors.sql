@@ -42,11 +42,11 @@
 -- Verification changes are rare, and the earlier full-scan processors also only
 -- saw them on their next tick; this matches the other incremental processors.
 --
--- KNOWN LIMIT (over-full block): when one block holds more dirty rows than
--- batch_size, the no-wedge branch of the high-water rule moves the checkpoint
--- past that block after its first batch_size rows, and the rest of that block
--- is not derived until those users' rows change again. With 5000-row batches
--- this does not happen on real chains; a smaller batch_size makes it possible.
+-- Over-full blocks: when one block holds more dirty rows than batch_size, the
+-- whole batch lies in that block and the no-wedge branch of the high-water rule
+-- moves the checkpoint past it. So the tick then takes the rest of that block
+-- too (one more range read on ix_user_events_blocknumber): no row is skipped,
+-- and the scan still cannot wedge. Such a tick scans more than batch_size rows.
 
 -- ---------------------------------------------------------------------------
 -- The high-water rule
@@ -171,6 +171,19 @@ BEGIN
 
     IF v_scanned = 0 THEN
         RETURN 0;
+    END IF;
+
+    -- 1b. A full batch inside one block (max_bn - 1 is not past the checkpoint):
+    -- the high-water rule will advance past that block, so take all of it.
+    IF v_scanned >= p_batch_size AND v_max_bn - 1 <= v_prev THEN
+        SELECT count(*), array_agg(DISTINCT ue.user_id)
+          INTO v_scanned, v_users
+          FROM user_events ue
+         WHERE ue.blocknumber = v_max_bn
+           AND ue.is_current
+           AND CASE WHEN p_challenge_id = 'm' THEN ue.is_mobile_user
+                    ELSE ue.referrer IS NOT NULL
+               END;
     END IF;
 
     -- 2. Derive and upsert, for the distinct users of the batch.
