@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from toolkit import sqltext
+from toolkit import lint, sqltext
 from toolkit.errors import InputError
 from toolkit.lint import RULES, Finding, format_findings, has_errors, lint_paths, lint_text
 
@@ -740,3 +740,18 @@ def test_cli_exit_codes_and_formats(tmp_path):
     assert _ddlkit("nope.sql", cwd=tmp_path).returncode == 2
     assert _ddlkit("--select", "bogus", cwd=tmp_path).returncode == 2
     assert _ddlkit("--ignore", ANY, "ddl/functions/f.sql", cwd=tmp_path).returncode == 0
+
+
+def test_parallel_lint_gives_the_sequential_findings_in_order(tmp_path, monkeypatch):
+    root = tmp_path / "ddl"
+    (root / "migrations").mkdir(parents=True)
+    for i in range(40):
+        body = "select 1;" if i % 3 else f"create index i{i} on t{i} (a);\nselect * from t where 1 = any(ids{i});"
+        (root / "migrations" / f"{i:03d}_x.sql").write_text(body)
+    monkeypatch.setattr(lint, "PARALLEL_MIN_FILES", 10**9)
+    sequential = lint.lint_paths(None, ddl_root=root)
+    monkeypatch.setattr(lint, "PARALLEL_MIN_FILES", 2)
+    parallel = lint.lint_paths(None, ddl_root=root)
+    assert len(sequential) == 42  # 14 files x (index-not-concurrent, not-rerunnable, any-on-array-column)
+    assert {f.rule for f in sequential} == {INDEX, RERUN, ANY}
+    assert parallel == sequential

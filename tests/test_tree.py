@@ -126,3 +126,20 @@ def test_md5_seen_under_any_name_is_not_pending(make_tree):
     plan = build_plan(tree, [TrackerRow("migrations/a.sql", tree.files[0].md5)])
     assert [p.state for p in plan.files] == [FileState.APPLIED, FileState.RENAMED]
     assert plan.pending == []
+
+
+def test_version_key_agrees_with_filevercmp():
+    """The fast sort key and gnulib's comparison agree, '~' and zero runs included."""
+    import os
+
+    from toolkit import versort
+
+    rng = random.Random(11)
+    for alphabet in ("0123456789abZ._-~", "0~a.", "00~.a1"):
+        for _ in range(20000):
+            a, b = ("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 8))) for _ in range(2))
+            if a.startswith(".") or b.startswith("."):
+                continue
+            c = versort._sort_v_cmp(os.fsencode(a), os.fsencode(b))
+            ka, kb = versort.version_key(a), versort.version_key(b)
+            assert (c > 0) - (c < 0) == (ka > kb) - (ka < kb), (a, b)

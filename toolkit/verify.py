@@ -59,7 +59,7 @@ def parse_problem(f: DdlFile) -> tuple[int, int, str] | None:
     except NotUtf8 as exc:
         return exc.line, exc.col, exc.reason
     try:
-        sqltext.split(text)  # cached: lint reuses this parse
+        sqltext.check_syntax(text)
     except sqltext.SqlSyntaxError as exc:
         line, col = sqltext.LineIndex(text).position(exc.offset)
         return line, col, f"SQL does not parse: {exc.message}"

@@ -103,6 +103,45 @@ def filevercmp(a: bytes, b: bytes) -> int:
     return _verrevcmp(a, b)
 
 
+# How the end of a name compares in _verrevcmp: like the digit run "0" against
+# a digit run, like -1 against a character (and a trailing zero run is the end).
+_END = (0, 0, -1)
+
+
+def _segments(s: bytes) -> tuple[int, ...]:
+    """A key whose tuple order has the sign of :func:`_verrevcmp`: the order
+    values of each non-digit run, then ``0, <value>`` for each digit run
+    (skipping leading zeros and comparing digit by digit is comparing values)."""
+    out: list[int] = []
+    i, n = 0, len(s)
+    while True:
+        while i < n and not _isdigit(s[i]):
+            out.append(_order(s, i))
+            i += 1
+        if i >= n:
+            out.extend(_END)
+            return tuple(out)
+        j = i
+        while j < n and _isdigit(s[j]):
+            j += 1
+        value = int(s[i:j])
+        if j >= n and value == 0:
+            out.extend(_END)
+            return tuple(out)
+        out.extend((0, value))
+        i = j
+
+
+def version_key(name: str) -> tuple:
+    """Sort key equal to ``sort -V`` (filevercmp, then bytes) for names that are
+    non-empty and do not start with ``.``: compare the names without their
+    suffix first, then whole, then byte-wise."""
+    b = os.fsencode(name)
+    full = _segments(b)
+    prefix = b[: _prefix_len(b)]
+    return (_segments(prefix) if len(prefix) != len(b) else full, full, b)
+
+
 def _sort_v_cmp(a: bytes, b: bytes) -> int:
     r = filevercmp(a, b)
     if r:
@@ -112,5 +151,7 @@ def _sort_v_cmp(a: bytes, b: bytes) -> int:
 
 def version_sorted(names: list[str]) -> list[str]:
     """``names`` ordered like ``printf '%s\\n' names | LC_ALL=C sort -V``."""
+    if all(n and not n.startswith(".") for n in names):
+        return sorted(names, key=version_key)
     key = functools.cmp_to_key(_sort_v_cmp)
     return sorted(names, key=lambda n: key(os.fsencode(n)))
