@@ -56,6 +56,15 @@ class Context:
         return resolve_target(self.database_url, ddl_root=self.root) or server.embedded_target()
 
 
+def _echo_sql_failure(err, prefix: str = "ddlkit: error: ", to_stderr: bool = True) -> None:
+    """file:line:col, SQLSTATE and message; then the offending line and DETAIL, indented."""
+    click.echo(f"{prefix}{err}", err=to_stderr)
+    if err.excerpt:
+        click.echo(f"    {err.excerpt}", err=to_stderr)
+    if err.detail:
+        click.echo(f"    DETAIL: {err.detail}", err=to_stderr)
+
+
 def emit_json(obj: Any) -> None:
     click.echo(json.dumps(obj, indent=2, default=str))
 
@@ -188,11 +197,7 @@ def migrate(ddl_dir, database_url, dry_run, test_mode, lock_wait, lock_timeout, 
         applied = sum(1 for r in result.results if r.outcome != "failed")
         up_to_date = len(result.plan.files) - len(result.plan.pending)
         if result.error:
-            click.echo(f"ddlkit: error: {result.error}", err=True)
-            if result.error.excerpt:
-                click.echo(f"    {result.error.excerpt}", err=True)
-            if result.error.detail:
-                click.echo(f"    DETAIL: {result.error.detail}", err=True)
+            _echo_sql_failure(result.error)
             later = len(result.plan.pending) - len(result.results)
             click.echo(f"failed: {applied} applied, {later} not attempted, in {result.duration:.2f}s")
         else:
@@ -242,9 +247,7 @@ def _print_test_event(event: str, **kw: Any) -> None:
         if r.passed:
             click.echo(f"PASS {r.file_name} ({r.duration * 1000:.0f}ms)")
         else:
-            click.echo(f"FAIL {r.error}")
-            if r.error.excerpt:
-                click.echo(f"    {r.error.excerpt}")
+            _echo_sql_failure(r.error, prefix="FAIL ", to_stderr=False)
 
 
 @cli.command("test")
@@ -303,9 +306,7 @@ def dump_command(ddl_dir, out, tracker_only) -> int:
     try:
         schema = dump.fresh_schema_dump(tree)
     except dump.MigrationFailed as exc:
-        click.echo(f"ddlkit: error: {exc}", err=True)
-        if exc.excerpt:
-            click.echo(f"    {exc.excerpt}", err=True)
+        _echo_sql_failure(exc)
         return EXIT_FAILED
     spath = dump.write_schema(schema, out_dir)
     tpath = dump.write_tracker(tree, out_dir)
