@@ -183,6 +183,9 @@ def migrate(ddl_dir, database_url, dry_run, test_mode, lock_wait, lock_timeout, 
                 click.echo(f"  {p.state.value:<16} {p.file.file_name}  (recorded as {p.recorded_as}; will not run)")
             else:
                 click.echo(f"  {p.state.value:<16} {p.file.file_name}  {p.file.mode.describe()}")
+                forced = p.to_dict().get("autocommit_statement")
+                if forced:
+                    click.echo(f"      {forced}")
         n = len(plan.pending)
         click.echo(f"{n} file{'s' if n != 1 else ''} to apply, {plan.counts()['applied']} applied already")
         return EXIT_OK

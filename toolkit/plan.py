@@ -62,6 +62,9 @@ class PlannedFile:
             out["autocommit_reason"] = mode.reason
             if mode.line:
                 out["autocommit_line"] = mode.line
+            if mode.statement is not None:
+                first = mode.statement.text.strip().splitlines()[0]
+                out["autocommit_statement"] = first if len(first) <= 160 else first[:157] + "..."
         if self.file.failable:
             out["failable"] = True
         return out
