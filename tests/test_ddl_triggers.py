@@ -9,6 +9,8 @@ from datetime import datetime, timedelta, timezone
 import psycopg
 import pytest
 
+from conftest import conninfo_for
+
 T0 = datetime(2026, 5, 29, 12, 0, 0)
 
 
@@ -174,7 +176,7 @@ def test_both_indexers_seeing_one_disbursement_notify_once(ddl_db):
 def test_sol_trigger_sends_pg_notify_at_commit_and_errors_do_not_abort(ddl_db):
     db = ddl_db
     db.execute("insert into users (user_id, wallet, is_current, blocknumber) values (60, '0xaa60', true, 1)")
-    with psycopg.connect(db.info.dsn, autocommit=True) as listener:
+    with psycopg.connect(conninfo_for(db.info.dbname), autocommit=True) as listener:
         listener.execute("listen sol_reward_disbursement")
         with db.transaction():
             disburse_sol(db, "0xaa60", "p0", "n", "sol-n", T0.replace(tzinfo=timezone.utc), amount=7)
