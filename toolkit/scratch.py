@@ -46,7 +46,3 @@ def drop_database(admin: psycopg.Connection, name: str) -> None:
     )
     admin.execute(sql.SQL("drop database if exists {}").format(sql.Identifier(name)))
 
-
-def database_exists(target: Target, name: str) -> bool:
-    with connect(_maintenance(target)) as admin:
-        return admin.execute("select 1 from pg_database where datname = %s", (name,)).fetchone() is not None

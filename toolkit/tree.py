@@ -124,9 +124,6 @@ class Tree:
         files = tuple(f for f in self.files if f.directory not in TEST_MODE_SKIPPED)
         return Tree(self.root, files, True, self.present)
 
-    def by_name(self) -> dict[str, DdlFile]:
-        return {f.file_name: f for f in self.files}
-
 
 def resolve_root(ddl_dir: str | os.PathLike | None, environ=os.environ) -> Path:
     raw = ddl_dir or environ.get("DDLKIT_DDL_DIR") or "ddl"

@@ -207,13 +207,17 @@ def format_result(result: VerifyResult, fmt: str) -> str:
                          f"{_gh_escape(f.message + ' (fix: ' + f.fix + ')')}")
         if result.diff:
             lines.append(result.diff.rstrip("\n"))
+        lines.append(_summary(result))
         return "\n".join(lines)
     for f in result.findings:
         col = f":{f.col}" if f.col else ""
         lines.append(f"{f.file}:{f.line}{col}: {f.check}: {f.message} (fix: {f.fix})")
     if result.diff:
         lines.append(result.diff.rstrip("\n"))
-    checks = ", ".join(result.checks)
-    lines.append(f"verify: ok ({checks})" if result.ok else
-                 f"verify: {len(result.findings)} finding(s) ({checks})")
+    lines.append(_summary(result))
     return "\n".join(lines)
+
+
+def _summary(result: VerifyResult) -> str:
+    checks = ", ".join(result.checks)
+    return f"verify: ok ({checks})" if result.ok else f"verify: {len(result.findings)} finding(s) ({checks})"
