@@ -114,3 +114,23 @@ def test_sigterm_cancels_the_running_file_and_exits_130(empty_db, db_url, make_t
     assert "ddlkit: interrupted" in err and "Traceback" not in err
     assert empty_db.execute("select to_regclass('term_t')").fetchone()[0] is None
     assert empty_db.execute("select count(*) from schema_version").fetchone()[0] == 0
+
+
+def test_losing_the_lock_session_stops_the_run_and_rolls_back_the_file(empty_db, db_url, make_tree):
+    root = make_tree({
+        "migrations/0001_slow.sql": "create table lost_t (a int);\nselect pg_sleep(1.5);\n",
+        "migrations/0002_next.sql": "create table lost_u (a int);\n",
+    })
+    proc = popen_cli("migrate", "--database-url", db_url, "--ddl-dir", str(root))
+    wait_for(empty_db, "select pid from pg_stat_activity where datname = current_database() "
+                       "and application_name = 'ddlkit' and query like '%%pg_sleep%%' and state = 'active'")
+    holder = empty_db.execute(
+        "select pid from pg_locks where locktype = 'advisory' and granted and objid = %s and classid = 1",
+        (5432109876 & 0xFFFFFFFF,)).fetchone()[0]
+    empty_db.execute("select pg_terminate_backend(%s)", (holder,))  # e.g. a proxy's idle timeout
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 3, err
+    assert err.strip() == ("ddlkit: error: lost the migration lock (its session ended); "
+                           "stopped before committing migrations/0001_slow.sql; it was rolled back")
+    assert empty_db.execute("select to_regclass('lost_t'), to_regclass('lost_u')").fetchone() == (None, None)
+    assert empty_db.execute("select count(*) from schema_version").fetchone()[0] == 0

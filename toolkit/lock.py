@@ -17,7 +17,7 @@ from typing import Callable
 
 import psycopg
 
-from toolkit.errors import LockTimeout
+from toolkit.errors import ConnectError, LockTimeout
 
 LOCK_KEY = 5432109876  # pg_migrate.sh's key
 # How a bigint key appears in pg_locks: classid = high 32 bits, objid = low 32 bits, objsubid = 1.
@@ -53,6 +53,10 @@ def lock_holder(conn: psycopg.Connection) -> LockHolder | None:
         (_CLASSID, _OBJID),
     ).fetchone()
     return LockHolder(*row) if row else None
+
+
+class LockLost(ConnectError):
+    """The lock's session ended mid-run (exit 3)."""
 
 
 class MigrationLock:
@@ -92,6 +96,16 @@ class MigrationLock:
         self.waited = time.monotonic() - start
         self.held = True
         return self
+
+    def ensure_held(self, before: str) -> None:
+        """The lock lives as long as its session: if that connection has died
+        (server restart, proxy idle timeout, pg_terminate_backend), another
+        runner may already be running. Stop before ``before``."""
+        try:
+            self.conn.execute("select 1")
+        except psycopg.Error:
+            self.held = False
+            raise LockLost(f"lost the migration lock (its session ended); stopped before {before}") from None
 
     def release(self) -> None:
         if self.held and not self.conn.closed:

@@ -282,6 +282,7 @@ class Runner:
         self.sleep = sleep
         self.conn: psycopg.Connection | None = None
         self.tracker: sql.Identifier | None = None
+        self.lock: MigrationLock | None = None
         self._notices: list[str] | None = None
 
     # ------------------------------------------------------------------ read-only
@@ -303,6 +304,7 @@ class Runner:
                                  on_wait=lambda holder: self.emit("waiting", holder=holder,
                                                                   wait=self.options.lock_wait))
             with lock:
+                self.lock = lock
                 if lock.waited > 0.2:
                     self.emit("lock_acquired", waited=lock.waited)
                 self.conn = connect(self.target)
@@ -317,6 +319,7 @@ class Runner:
                     self.emit("plan", plan=plan)
                     first = True
                     for pf in plan.pending:
+                        lock.ensure_held(f"applying {pf.file.file_name}")
                         if not first:
                             self._guard(lambda c: c.execute("discard all"), self.conn)
                         first = False
@@ -420,6 +423,7 @@ class Runner:
                         self._execute(st)
                     self._drop_staged(staged)
                     record(self.conn, self.tracker, f)
+                    self.lock.ensure_held(f"committing {f.file_name}; it was rolled back")
                 return
             except _StatementError as err:
                 if err.sqlstate == LOCK_NOT_AVAILABLE and attempt < self.options.lock_retries:
@@ -445,6 +449,10 @@ class Runner:
                 idle_before = conn.info.transaction_status == TransactionStatus.IDLE
                 concurrent = sqltext.nontransactional_reason(st.node) is not None
                 try:
+                    if st.index:
+                        line = f.lines.position(st.start)[0]
+                        self.lock.ensure_held(f"{f.file_name}:{line}; the statements before it were committed "
+                                              f"and the file is unrecorded, so it runs again next time")
                     if idle_before:
                         self._repair_invalid_index(st, fr)
                     if concurrent:
