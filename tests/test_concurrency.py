@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 
 import psycopg
@@ -21,14 +22,20 @@ def wait_for(conn, query: str, params=(), timeout: float = 20.0):
     raise AssertionError(f"timed out waiting for: {query}")
 
 
+def start_migrate(db, db_url, root, running: str = "%pg_sleep%") -> subprocess.Popen:
+    """A real `ddlkit migrate` process, returned once its backend runs ``running``."""
+    proc = popen_cli("migrate", "--database-url", db_url, "--ddl-dir", str(root))
+    wait_for(db, "select pid from pg_stat_activity where datname = current_database() "
+                 "and application_name = 'ddlkit' and query like %s and state = 'active'", (running,))
+    return proc
+
+
 def test_kill_9_mid_file_then_rerun_applies_exactly_once(empty_db, db_url, make_tree):
     root = make_tree({
         "migrations/0001_log.sql": "create table crash_log (n int);",
         "migrations/0002_slow.sql": "insert into crash_log values (2);\nselect pg_sleep(2.5);\n",
     })
-    proc = popen_cli("migrate", "--database-url", db_url, "--ddl-dir", str(root))
-    wait_for(empty_db, "select pid from pg_stat_activity where datname = current_database() "
-                       "and application_name = 'ddlkit' and query like '%%pg_sleep%%' and state = 'active'")
+    proc = start_migrate(empty_db, db_url, root)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(10)
     # client_connection_check_interval ends the orphaned backend; its transaction never commits
@@ -103,9 +110,7 @@ def test_six_replicas_at_once_apply_every_file_once(empty_db, db_url, make_tree)
 
 def test_sigterm_cancels_the_running_file_and_exits_130(empty_db, db_url, make_tree):
     root = make_tree({"migrations/0001_slow.sql": "create table term_t (a int);\nselect pg_sleep(30);\n"})
-    proc = popen_cli("migrate", "--database-url", db_url, "--ddl-dir", str(root))
-    wait_for(empty_db, "select pid from pg_stat_activity where datname = current_database() "
-                       "and application_name = 'ddlkit' and query like '%%pg_sleep%%' and state = 'active'")
+    proc = start_migrate(empty_db, db_url, root)
     started = time.monotonic()
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=15)
@@ -121,9 +126,7 @@ def test_losing_the_lock_session_stops_the_run_and_rolls_back_the_file(empty_db,
         "migrations/0001_slow.sql": "create table lost_t (a int);\nselect pg_sleep(1.5);\n",
         "migrations/0002_next.sql": "create table lost_u (a int);\n",
     })
-    proc = popen_cli("migrate", "--database-url", db_url, "--ddl-dir", str(root))
-    wait_for(empty_db, "select pid from pg_stat_activity where datname = current_database() "
-                       "and application_name = 'ddlkit' and query like '%%pg_sleep%%' and state = 'active'")
+    proc = start_migrate(empty_db, db_url, root)
     holder = empty_db.execute(
         "select pid from pg_locks where locktype = 'advisory' and granted and objid = %s and classid = 1",
         (5432109876 & 0xFFFFFFFF,)).fetchone()[0]

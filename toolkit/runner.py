@@ -345,10 +345,13 @@ class Runner:
             return fn(conn)
         except psycopg.Error as exc:
             if conn.closed or conn.broken:
-                raise ConnectError(f"lost the connection to {self.target.display}: "
-                                   f"{one_line(self.target.redact(str(exc)))}") from None
+                raise self._lost(exc) from None
             raise DdlkitError(f"database error on {self.target.display}: SQLSTATE {exc.sqlstate or '-----'}: "
                               f"{one_line(self.target.redact(exc.diag.message_primary or str(exc)))}") from None
+
+    def _lost(self, exc: Exception | None = None) -> ConnectError:
+        why = f": {one_line(self.target.redact(str(exc)))}" if exc else " while applying migrations"
+        return ConnectError(f"lost the connection to {self.target.display}{why}")
 
     def _on_notice(self, diag) -> None:
         if self._notices is not None:
@@ -396,7 +399,7 @@ class Runner:
     def _rollback_quietly(self) -> None:
         conn = self.conn
         if conn.closed or conn.broken:
-            raise ConnectError(f"lost the connection to {self.target.display} while applying migrations")
+            raise self._lost()
         if conn.info.transaction_status != TransactionStatus.IDLE:
             conn.rollback()
 
@@ -408,8 +411,7 @@ class Runner:
             self.conn.execute(st.text)
         except psycopg.Error as exc:
             if self.conn.closed or self.conn.broken:
-                raise ConnectError(f"lost the connection to {self.target.display}: "
-                                   f"{one_line(self.target.redact(str(exc)))}") from None
+                raise self._lost(exc) from None
             raise _StatementError(st, exc) from None
 
     def _apply_transactional(self, f: DdlFile, fr: FileResult) -> None:

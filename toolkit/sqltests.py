@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,13 +70,18 @@ class SqlTestRun:
                 "passed": sum(t.passed for t in self.tests), "failed": sum(not t.passed for t in self.tests)}
 
 
-def discover(root: Path) -> list[DdlFile]:
+def listing(root: Path) -> list[DdlFile]:
+    """``ddl/tests/*.sql`` in ``sort -V`` order, read but not parsed."""
     folder = root / TESTS_DIR
     if not folder.is_dir():
         return []
-    names = [n for n in folder.iterdir() if n.name.endswith(".sql") and not n.name.startswith(".") and n.is_file()]
-    files = [DdlFile(TESTS_DIR, p.name, p, p.read_bytes()) for p in (folder / n for n in
-                                                                    version_sorted([p.name for p in names]))]
+    names = [n for n in os.listdir(folder) if n.endswith(".sql") and not n.startswith(".")]
+    paths = [folder / n for n in version_sorted(names) if (folder / n).is_file()]
+    return [DdlFile(TESTS_DIR, p.name, p, p.read_bytes()) for p in paths]
+
+
+def discover(root: Path) -> list[DdlFile]:
+    files = listing(root)
     for f in files:
         f.mode  # noqa: B018 - UTF-8 and parse check before anything runs
         if not f.mode.transactional:

@@ -98,13 +98,10 @@ def check_tracker(tree: Tree, dump_dir: Path) -> list[Finding]:
 
 
 def check_parse(full: Tree) -> list[Finding]:
-    from toolkit.sqltests import TESTS_DIR  # noqa: PLC0415
+    from toolkit import sqltests  # noqa: PLC0415
 
     root = full.root
-    files = list(full.files)
-    tests = root / TESTS_DIR
-    if tests.is_dir():
-        files += [DdlFile(TESTS_DIR, p.name, p, p.read_bytes()) for p in sorted(tests.glob("*.sql"))]
+    files = list(full.files) + sqltests.listing(root)
     out = []
     for f in files:
         problem = parse_problem(f)
