@@ -35,10 +35,10 @@ from psycopg.conninfo import make_conninfo
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from toolkit.connection import Target, connect  # noqa: E402
-from toolkit.runner import Runner  # noqa: E402
-from toolkit.scratch import scratch_database  # noqa: E402
-from toolkit.tree import load_tree  # noqa: E402
+from ddlkit.connection import Target, connect  # noqa: E402
+from ddlkit.runner import Runner  # noqa: E402
+from ddlkit.scratch import scratch_database  # noqa: E402
+from ddlkit.tree import load_tree  # noqa: E402
 
 DDL = ROOT / "ddl"
 

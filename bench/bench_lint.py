@@ -27,7 +27,7 @@ import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
-from toolkit.lint import lint_paths  # noqa: E402
+from ddlkit.lint import lint_paths  # noqa: E402
 
 # Each template returns (sql, {rule: number of findings planted in it}).
 ANY = {"any-on-array-column": 1}

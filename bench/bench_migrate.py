@@ -19,9 +19,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from toolkit import server  # noqa: E402
-from toolkit.connection import connect  # noqa: E402
-from toolkit.scratch import scratch_database  # noqa: E402
+from ddlkit import server  # noqa: E402
+from ddlkit.connection import connect  # noqa: E402
+from ddlkit.scratch import scratch_database  # noqa: E402
 
 
 def generate(root: Path, n: int) -> None:
@@ -42,7 +42,7 @@ def generate(root: Path, n: int) -> None:
 
 def cli(*args: str) -> tuple[float, str]:
     t = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "toolkit", *args], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-m", "ddlkit", *args], capture_output=True, text=True)
     if out.returncode != 0:
         raise SystemExit(out.stderr)
     return time.perf_counter() - t, out.stdout
@@ -58,7 +58,7 @@ def main() -> None:
         generate(tmp / "ddl", args.files)
         n = sum(1 for _ in (tmp / "ddl").rglob("*.sql"))
         base = server.embedded_target() if not args.database_url else None
-        from toolkit.connection import resolve_target  # noqa: PLC0415
+        from ddlkit.connection import resolve_target  # noqa: PLC0415
 
         target = base or resolve_target(args.database_url)
         with scratch_database(target, "bench") as scratch:

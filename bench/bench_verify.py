@@ -19,8 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from toolkit import dump, server, verify  # noqa: E402
-from toolkit.tree import load_tree  # noqa: E402
+from ddlkit import dump, server, verify  # noqa: E402
+from ddlkit.tree import load_tree  # noqa: E402
 
 
 def generate(root: Path, n: int) -> None:
@@ -70,7 +70,7 @@ def main() -> None:
         print(f"verify --offline (in-process, best of 3, checks {', '.join(result.checks)}): "
               f"{t_verify * 1000:.0f} ms; findings: {len(result.findings)}; goal < 1000 ms")
         t0 = time.perf_counter()
-        cli = subprocess.run([sys.executable, "-m", "toolkit", "verify", "--offline", "--ddl-dir", str(root),
+        cli = subprocess.run([sys.executable, "-m", "ddlkit", "verify", "--offline", "--ddl-dir", str(root),
                               "--dump-dir", str(out)], capture_output=True, text=True)
         print(f"verify --offline (CLI process, incl. interpreter start): {(time.perf_counter() - t0) * 1000:.0f} ms,"
               f" exit {cli.returncode}")
@@ -78,11 +78,11 @@ def main() -> None:
             was_running = server.status().running
             server.stop()
             t0 = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "toolkit", "dump", "--out", str(tmp / "own")], cwd=ROOT, check=True,
+            subprocess.run([sys.executable, "-m", "ddlkit", "dump", "--out", str(tmp / "own")], cwd=ROOT, check=True,
                            capture_output=True)
             cold = time.perf_counter() - t0
             t0 = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "toolkit", "dump", "--out", str(tmp / "own")], cwd=ROOT, check=True,
+            subprocess.run([sys.executable, "-m", "ddlkit", "dump", "--out", str(tmp / "own")], cwd=ROOT, check=True,
                            capture_output=True)
             warm = time.perf_counter() - t0
             print(f"ddlkit dump of ddl/ (CLI): cold (server stopped) {cold:.2f} s, warm {warm:.2f} s, "

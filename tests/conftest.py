@@ -39,7 +39,7 @@ def _server_params() -> dict:
             "embedded": False,
         }
     os.environ.setdefault("DDLKIT_HOME", str(ROOT / ".ddlkit"))
-    from toolkit import server
+    from ddlkit import server
 
     info = server.start()
     return {"host": str(info.socket_dir), "port": 5432, "user": "postgres", "password": None,
@@ -72,9 +72,9 @@ def url_for(dbname: str) -> str:
 
 def _load_ddl(host, port, user, dbname, password, **_):
     """pytest-postgresql template loader: apply ddl/ in test mode with the real runner."""
-    from toolkit.connection import Target
-    from toolkit.runner import Runner
-    from toolkit.tree import load_tree
+    from ddlkit.connection import Target
+    from ddlkit.runner import Runner
+    from ddlkit.tree import load_tree
 
     result = Runner(Target(conninfo_for(dbname), "tests"), load_tree(DDL, test_mode=True)).migrate()
     if result.error:
@@ -135,17 +135,17 @@ def make_tree(tmp_path):
 
 def run_cli(*args: str, env: dict | None = None, timeout: float = 120, cwd: Path | None = None,
             ) -> subprocess.CompletedProcess:
-    """Run ``python -m toolkit`` in a real process (exit codes, stderr, signals)."""
+    """Run ``python -m ddlkit`` in a real process (exit codes, stderr, signals)."""
     full_env = {k: v for k, v in os.environ.items()}
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "toolkit", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "ddlkit", *args], capture_output=True, text=True,
                           env=full_env, timeout=timeout, cwd=cwd or ROOT)
 
 
 def popen_cli(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.Popen:
     full_env = {k: v for k, v in os.environ.items()}
     full_env.update(env or {})
-    return subprocess.Popen([sys.executable, "-m", "toolkit", *args], stdout=subprocess.PIPE,
+    return subprocess.Popen([sys.executable, "-m", "ddlkit", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=full_env, cwd=cwd or ROOT)
 
 

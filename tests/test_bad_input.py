@@ -7,7 +7,7 @@ error names file:line:col inside the file, the SQLSTATE and the message (plus
 one indented excerpt line). Input that is refused leaves the database as it was;
 files applied before a failing one stay recorded.
 
-Every case runs ``python -m toolkit`` as a real process against a real
+Every case runs ``python -m ddlkit`` as a real process against a real
 PostgreSQL database (``empty_db``), so exit codes and tracebacks are real.
 """
 
@@ -26,7 +26,7 @@ from conftest import conninfo_for, popen_cli, run_cli
 # --------------------------------------------------------------------------- helpers
 
 def run_parallel(*calls: list[str] | tuple[list[str], dict]) -> list[subprocess.CompletedProcess]:
-    """Run several ``python -m toolkit`` processes at once (each is ~0.5 s of
+    """Run several ``python -m ddlkit`` processes at once (each is ~0.5 s of
     interpreter start-up); a call is an argument list, or (arguments, env)."""
     procs = []
     for call in calls:

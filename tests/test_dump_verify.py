@@ -9,9 +9,9 @@ import psycopg
 import pytest
 
 from conftest import DDL, conninfo_for, run_cli
-from toolkit import dump, server
-from toolkit.connection import Target, connect
-from toolkit.tree import load_tree
+from ddlkit import dump, server
+from ddlkit.connection import Target, connect
+from ddlkit.tree import load_tree
 
 
 @pytest.fixture(scope="module")

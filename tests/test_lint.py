@@ -1,4 +1,4 @@
-"""``ddlkit lint`` (toolkit.lint): pure parsing, no database.
+"""``ddlkit lint`` (ddlkit.lint): pure parsing, no database.
 
 Positions are asserted as literal 1-based line:column numbers; ``text_at``
 also checks what sits there, so a wrong column cannot pass by accident.
@@ -13,9 +13,9 @@ import sys
 
 import pytest
 
-from toolkit import lint, sqltext
-from toolkit.errors import InputError
-from toolkit.lint import RULES, Finding, format_findings, has_errors, lint_paths, lint_text
+from ddlkit import lint, sqltext
+from ddlkit.errors import InputError
+from ddlkit.lint import RULES, Finding, format_findings, has_errors, lint_paths, lint_text
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CASES = pathlib.Path(__file__).resolve().parent / "lint_cases"
@@ -705,13 +705,13 @@ def test_project_ddl_tree_lints_clean():
 
 
 # ---------------------------------------------------------------------------
-# CLI (wired by toolkit/cli.py)
+# CLI (wired by ddlkit.cli)
 # ---------------------------------------------------------------------------
 
 
 def _cli_has_lint() -> bool:
     try:
-        from toolkit import cli
+        from ddlkit import cli
     except Exception:  # noqa: BLE001
         return False
     group = getattr(cli, "cli", None)
@@ -722,7 +722,7 @@ needs_cli = pytest.mark.skipif(not _cli_has_lint(), reason="toolkit/cli.py has n
 
 
 def _ddlkit(*args: str, cwd: pathlib.Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "toolkit", "lint", *args], cwd=cwd, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "ddlkit", "lint", *args], cwd=cwd, capture_output=True, text=True,
                           env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
 
 

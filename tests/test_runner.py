@@ -12,10 +12,10 @@ import psycopg
 import pytest
 
 from conftest import conninfo_for
-from toolkit.connection import Target
-from toolkit.plan import FileState
-from toolkit.runner import RunOptions, Runner
-from toolkit.tree import load_tree
+from ddlkit.connection import Target
+from ddlkit.plan import FileState
+from ddlkit.runner import RunOptions, Runner
+from ddlkit.tree import load_tree
 
 
 def run(root, dbname, **opts):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from toolkit import sqltext
+from ddlkit import sqltext
 
 
 def mode_of(text: str) -> sqltext.TxnMode:

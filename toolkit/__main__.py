@@ -1,4 +1,4 @@
-from toolkit.cli import main
+from ddlkit.cli import main
 
 if __name__ == "__main__":
     main()

@@ -14,12 +14,12 @@ from typing import Any
 
 import click
 
-from toolkit import __version__, server
-from toolkit.connection import Target, resolve_target
-from toolkit.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, DdlkitError
-from toolkit.plan import FileState, Plan
-from toolkit.runner import FileResult, RunOptions, Runner
-from toolkit.tree import Tree, env_test_mode, load_tree, resolve_root
+from ddlkit import __version__, server
+from ddlkit.connection import Target, resolve_target
+from ddlkit.errors import EXIT_FAILED, EXIT_OK, DdlkitError
+from ddlkit.plan import FileState, Plan
+from ddlkit.runner import FileResult, RunOptions, Runner
+from ddlkit.tree import Tree, env_test_mode, load_tree, resolve_root
 
 FORMATS = click.Choice(["text", "json"])
 
@@ -262,7 +262,7 @@ def _print_test_event(event: str, **kw: Any) -> None:
 @handle_errors
 def test_command(ddl_dir, database_url, rerun, keep, fmt) -> int:
     """Migrate a scratch database twice in test mode, then run ddl/tests/*.sql."""
-    from toolkit import sqltests
+    from ddlkit import sqltests
 
     ctx = Context(ddl_dir, database_url, fmt)
     target = ctx.target()
@@ -296,7 +296,7 @@ def dump_dir_option(fn):
 @handle_errors
 def dump_command(ddl_dir, out, tracker_only) -> int:
     """Write a reproducible schema dump and tracker file of the tree."""
-    from toolkit import dump
+    from ddlkit import dump
 
     ctx = Context(ddl_dir, None)
     out_dir = Path(out)
@@ -323,7 +323,7 @@ def dump_command(ddl_dir, out, tracker_only) -> int:
 @handle_errors
 def template_command(ddl_dir, database_url, dump_dir) -> int:
     """Load 01_schema.sql then 03_migration_tracker.sql into an empty database."""
-    from toolkit import dump
+    from ddlkit import dump
 
     ctx = Context(ddl_dir, database_url)
     target = ctx.target()
@@ -341,7 +341,7 @@ def template_command(ddl_dir, database_url, dump_dir) -> int:
 @handle_errors
 def verify_command(ddl_dir, dump_dir, offline, fmt) -> int:
     """CI gate: tracker file, parse, lint and (online) schema dump checks."""
-    from toolkit import verify
+    from ddlkit import verify
 
     ctx = Context(ddl_dir, None, fmt)
     result = verify.verify(ctx.root, Path(dump_dir), offline=offline)
@@ -365,7 +365,7 @@ def verify_command(ddl_dir, dump_dir, offline, fmt) -> int:
 @handle_errors
 def lint_command(paths, ddl_dir, fmt, select, ignore, assume_lock_timeout) -> int:
     """PostgreSQL-aware lint of SQL files on the real parser; exit 1 on any error finding."""
-    from toolkit import lint
+    from ddlkit import lint
 
     ctx = Context(ddl_dir, None, fmt)
     findings = lint.lint_paths(list(paths) or None, ddl_root=ctx.root, select=set(select) or None,

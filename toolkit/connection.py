@@ -18,7 +18,7 @@ from urllib.parse import unquote
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from toolkit.errors import ConnectError, InputError
+from ddlkit.errors import ConnectError, InputError
 
 APPLICATION_NAME = "ddlkit"
 _LIBPQ_VARS = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE")

@@ -22,12 +22,14 @@ import psycopg
 from pglast import parser
 from psycopg import sql
 
-from toolkit import server, sqltext
-from toolkit.connection import Target, connect, one_line
-from toolkit.errors import DdlkitError, InputError
-from toolkit.runner import TRACKER_TABLE, MigrationFailed, Runner, _StatementError, statement_failure
-from toolkit.scratch import scratch_database
-from toolkit.tree import DdlFile, Tree
+from ddlkit import server, sqltext
+from ddlkit.connection import Target, connect, one_line
+from ddlkit.errors import DdlkitError, InputError
+from ddlkit.failure import MigrationFailed, StatementError, statement_failure
+from ddlkit.runner import Runner
+from ddlkit.tracker import TRACKER_TABLE
+from ddlkit.scratch import scratch_database
+from ddlkit.tree import DdlFile, Tree
 
 SCHEMA_FILE = "01_schema.sql"
 TRACKER_FILE = "03_migration_tracker.sql"
@@ -188,7 +190,7 @@ def load_template(target: Target, dump_dir: Path) -> int:
                     try:
                         conn.execute(st.text)
                     except psycopg.Error as exc:
-                        raise statement_failure(f, _StatementError(st, exc)) from None
+                        raise statement_failure(f, StatementError(st, exc)) from None
         return conn.execute(sql.SQL("select count(*) from {}").format(sql.Identifier(*TRACKER_QUALIFIED))).fetchone()[0]
 
 

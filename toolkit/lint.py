@@ -8,7 +8,7 @@ are listed in :data:`RULES`. Entry points:
 * :func:`format_findings` - render findings as ``text``, ``json`` or ``github``.
 
 No regular expression ever looks at SQL: statements come from
-:func:`toolkit.sqltext.split`, PL/pgSQL bodies from pglast's PL/pgSQL parser,
+:func:`ddlkit.sqltext.split`, PL/pgSQL bodies from pglast's PL/pgSQL parser,
 comments from pglast's scanner.
 """
 
@@ -37,9 +37,9 @@ from pglast.enums import (
 )
 from pglast.stream import RawStream, maybe_double_quote_name
 
-from toolkit import sqltext
-from toolkit.errors import InputError
-from toolkit.versort import version_sorted
+from ddlkit import sqltext
+from ddlkit.errors import InputError
+from ddlkit.versort import version_sorted
 
 ERROR = "error"
 WARNING = "warning"
@@ -71,7 +71,7 @@ RULES: dict[str, tuple[str, str]] = {
 
 FORMATS = ("text", "json", "github")
 
-# ddl/tests/*.sql: run by `ddlkit test` in a rolled-back transaction (toolkit.sqltests.TESTS_DIR)
+# ddl/tests/*.sql: run by `ddlkit test` in a rolled-back transaction (ddlkit.sqltests.TESTS_DIR)
 SQL_TESTS_DIR = "tests"
 _DEPLOY_RULES = frozenset({"index-not-concurrent", "not-rerunnable", "risky-alter"})
 

@@ -17,7 +17,7 @@ from typing import Callable
 
 import psycopg
 
-from toolkit.errors import ConnectError, LockTimeout
+from ddlkit.errors import ConnectError, LockTimeout
 
 LOCK_KEY = 5432109876  # pg_migrate.sh's key
 # How a bigint key appears in pg_locks: classid = high 32 bits, objid = low 32 bits, objsubid = 1.

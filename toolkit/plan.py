@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import Enum
 
-from toolkit.tree import DdlFile, Tree
+from ddlkit.tree import DdlFile, Tree
 
 
 class FileState(str, Enum):

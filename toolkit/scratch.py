@@ -11,8 +11,8 @@ from typing import Iterator
 import psycopg
 from psycopg import sql
 
-from toolkit.connection import Target, connect, one_line
-from toolkit.errors import DdlkitError
+from ddlkit.connection import Target, connect, one_line
+from ddlkit.errors import DdlkitError
 
 
 def _maintenance(target: Target) -> Target:

@@ -18,8 +18,8 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from toolkit.connection import Target
-from toolkit.errors import ServerError
+from ddlkit.connection import Target
+from ddlkit.errors import ServerError
 
 PINNED_MAJOR = 16
 DEFAULT_DATABASE = "ddlkit"

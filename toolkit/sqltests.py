@@ -19,13 +19,14 @@ from typing import Callable
 import psycopg
 from psycopg import sql
 
-from toolkit.connection import Target, connect
-from toolkit.errors import InputError
-from toolkit.runner import (MigrationFailed, RunResult, Runner, _StatementError, statement_failure,
-                            tracker_table)
-from toolkit.scratch import scratch_database
-from toolkit.tree import DdlFile, load_tree
-from toolkit.versort import version_sorted
+from ddlkit.connection import Target, connect
+from ddlkit.errors import InputError
+from ddlkit.failure import MigrationFailed, StatementError, statement_failure
+from ddlkit.runner import RunResult, Runner
+from ddlkit.tracker import tracker_table
+from ddlkit.scratch import scratch_database
+from ddlkit.tree import DdlFile, load_tree
+from ddlkit.versort import version_sorted
 
 TESTS_DIR = "tests"
 
@@ -98,7 +99,7 @@ def run_one(conn: psycopg.Connection, f: DdlFile) -> SqlTestResult:
             try:
                 conn.execute(st.text)
             except psycopg.Error as exc:
-                failure = statement_failure(f, _StatementError(st, exc))
+                failure = statement_failure(f, StatementError(st, exc))
                 return SqlTestResult(f.file_name, False, time.monotonic() - started, failure)
         return SqlTestResult(f.file_name, True, time.monotonic() - started)
     finally:

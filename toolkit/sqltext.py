@@ -17,7 +17,7 @@ from typing import Any
 from pglast import ast, parser
 from pglast.enums.parsenodes import ReindexObjectType, TransactionStmtKind
 
-from toolkit.errors import InputError
+from ddlkit.errors import InputError
 
 NONTRANSACTIONAL_HEADER = "transactional: false"
 

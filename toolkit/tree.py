@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from toolkit import sqltext
-from toolkit.errors import InputError
-from toolkit.versort import version_sorted
+from ddlkit import sqltext
+from ddlkit.errors import InputError
+from ddlkit.versort import version_sorted
 
 DIRECTORIES = ("utils", "migrations", "functions", "preflight")
 TEST_MODE_SKIPPED = ("preflight",)

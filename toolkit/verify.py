@@ -15,9 +15,9 @@ import difflib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from toolkit import dump, server, sqltext
-from toolkit.errors import DdlkitError, InputError
-from toolkit.tree import DdlFile, NotUtf8, Tree, load_tree, whitespace_free_md5
+from ddlkit import dump, server, sqltext
+from ddlkit.errors import DdlkitError, InputError
+from ddlkit.tree import DdlFile, NotUtf8, Tree, load_tree, whitespace_free_md5
 
 FIX_TRACKER = "ddlkit dump --tracker-only"
 FIX_DUMP = "ddlkit dump"
@@ -98,7 +98,7 @@ def check_tracker(tree: Tree, dump_dir: Path) -> list[Finding]:
 
 
 def check_parse(full: Tree) -> list[Finding]:
-    from toolkit import sqltests  # noqa: PLC0415
+    from ddlkit import sqltests  # noqa: PLC0415
 
     root = full.root
     files = list(full.files) + sqltests.listing(root)
@@ -145,7 +145,7 @@ def check_schema(tree: Tree, dump_dir: Path, result: VerifyResult) -> list[Findi
 
 def check_lint(root: Path) -> list[Finding] | None:
     try:
-        from toolkit import lint  # noqa: PLC0415
+        from ddlkit import lint  # noqa: PLC0415
     except ImportError:
         return None
     out = []

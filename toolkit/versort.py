@@ -2,7 +2,7 @@
 pg_migrate.sh runs them.
 
 Operates on bytes, like coreutils. Names starting with ``.`` never reach it: the
-script's ``*.sql`` glob skips them, and so does :mod:`toolkit.tree`. Ties (for example ``a01`` and ``a1``) fall
+script's ``*.sql`` glob skips them, and so does :mod:`ddlkit.tree`. Ties (for example ``a01`` and ``a1``) fall
 back to a byte-wise comparison, as ``sort -V`` does in the C locale.
 """
 
