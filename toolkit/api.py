@@ -47,6 +47,7 @@ class PlanReport:
     target: str
     plan: "Plan"
     dry_run: bool = False
+    blocking: dict | None = None  # dry run: file name -> ddlkit.blocking.FileBlocking (what it locks)
 
     @property
     def pending(self) -> list["PlannedFile"]:
@@ -124,7 +125,13 @@ def plan(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None =
     root = _root(ddl_dir)
     tree = _tree(root, test_mode)
     target = _target(database_url, root)
-    return PlanReport(target.display, Runner(target, tree).plan(), dry_run=dry_run)
+    planned = Runner(target, tree).plan()
+    report = PlanReport(target.display, planned, dry_run=dry_run)
+    if dry_run:
+        from ddlkit.blocking import analyze_plan  # noqa: PLC0415
+
+        report.blocking = analyze_plan(tree, planned)
+    return report
 
 
 def status(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,

@@ -152,7 +152,7 @@ def analyze(file_name: str, statements: list[sqltext.Statement], mode: sqltext.T
     rewrites: list[tuple[str, int]] = []
     unknown: list[tuple[int, str]] = []
     in_block = mode.transactional  # locks accumulate until commit
-    own_txn = not mode.transactional and mode.reason == "file has its own BEGIN/COMMIT"
+    own_txn = False  # the author's BEGIN ... COMMIT: '-- transactional: false' would not help
     open_holds: list[Hold] = []  # held until the transaction ends
     pending_slow: dict[int, list[SlowStep]] = {}  # id(open hold) -> slow steps after it
 
@@ -171,7 +171,7 @@ def analyze(file_name: str, statements: list[sqltext.Statement], mode: sqltext.T
         node = st.node
         if isinstance(node, ast.TransactionStmt):
             if node.kind in _BEGINS and not mode.transactional:
-                in_block = True
+                in_block = own_txn = True
             elif node.kind in _ENDS and not mode.transactional:
                 close(line)
                 in_block = False

@@ -110,10 +110,26 @@ def plan_dict(report: "PlanReport", files) -> dict:
     }
 
 
+def blocking_lines(fb, indent: str = "      ") -> list[str]:
+    """What one file blocks (ddlkit.blocking.FileBlocking), for the dry run."""
+    lines = [f"{indent}{h.describe()}" for h in fb.blocking]
+    lines += [f"{indent}rewrites {rel} at line {line}" for rel, line in fb.rewrites]
+    for f in fb.findings:
+        lines.append(f"{indent}lock-held-across-statements: {f.message}")
+        lines.append(f"{indent}  remedy: {f.remedy}")
+    lines += [f"{indent}line {line}: {kind}: its locks are not modelled" for line, kind in fb.unknown]
+    return lines
+
+
 def dry_run(report: "PlanReport", fmt: str) -> str:
     shown = report.shown
+    blocking = report.blocking or {}
     if fmt == "json":
-        return to_json({"outcome": "ok", "dry_run": True, **plan_dict(report, shown)})
+        doc = {"outcome": "ok", "dry_run": True, **plan_dict(report, shown)}
+        for entry in doc["files"]:
+            if entry["file"] in blocking:
+                entry["locks"] = blocking[entry["file"]].to_dict()
+        return to_json(doc)
     from ddlkit.planner import FileState  # noqa: PLC0415
 
     lines = [f"plan for {report.target} (dry run: nothing was changed)"]
@@ -125,6 +141,8 @@ def dry_run(report: "PlanReport", fmt: str) -> str:
         forced = p.to_dict().get("autocommit_statement")
         if forced:
             lines.append(f"      {forced}")
+        if p.file.file_name in blocking:
+            lines.extend(blocking_lines(blocking[p.file.file_name]))
     n = len(report.pending)
     lines.append(f"{n} file{'s' if n != 1 else ''} to apply, {report.plan.counts()['applied']} applied already")
     return "\n".join(lines)
