@@ -103,3 +103,16 @@ def test_drop_index_resolves_its_table_from_the_tree():
     fb = _analyze("drop index ix_old;\ncreate index ix_new on tracks (a);\n", {"ix_old": "tracks"})
     assert [(h.relation, h.mode) for h in fb.holds] == [("tracks", LockMode.ACCESS_EXCLUSIVE)]
     assert len(fb.findings) == 1
+
+
+def test_lint_rule_on_the_example(make_tree):
+    root = make_tree({"migrations/0300_reindex.sql": EXAMPLE, "functions/f.sql": EXAMPLE,
+                      "migrations/0301_split.sql": "-- transactional: false\n" + EXAMPLE})
+    out = run_cli("lint", "--ddl-dir", str(root), "--select", "lock-held-across-statements", "--format", "json")
+    assert out.returncode == 1, out.stderr
+    found = [(f["file"], f["line"], f["severity"], f["message"]) for f in json.loads(out.stdout)]
+    # Error under migrations/ only; the split file commits each statement on its own.
+    assert found == [(str(root / "migrations/0300_reindex.sql"), 1, "error", MESSAGE)]
+    ok = run_cli("lint", "--ddl-dir", str(root), "--select", "lock-held-across-statements",
+                 "--ignore", "require-concurrent-index-creation", str(root / "migrations/0301_split.sql"))
+    assert ok.returncode == 0, ok.stdout + ok.stderr

@@ -39,6 +39,7 @@ class Hold:
     statement: str  # that statement's kind, e.g. "DROP INDEX"
     until: str  # UNTIL_STATEMENT or UNTIL_COMMIT
     until_line: int | None = None  # the COMMIT's line in a file with its own transaction
+    start: int = field(default=0, compare=False)  # file offset of the statement that takes it
 
     @property
     def blocks(self) -> str:
@@ -158,7 +159,7 @@ def analyze(file_name: str, statements: list[sqltext.Statement], mode: sqltext.T
 
     def close(commit_line: int | None) -> None:
         for h in open_holds:
-            fixed = Hold(h.relation, h.mode, h.line, h.statement, UNTIL_COMMIT, commit_line)
+            fixed = Hold(h.relation, h.mode, h.line, h.statement, UNTIL_COMMIT, commit_line, h.start)
             holds.append(fixed)
             steps = tuple(pending_slow.get(id(h), ()))
             if steps and h.mode.blocks_writes:
@@ -190,11 +191,11 @@ def analyze(file_name: str, statements: list[sqltext.Statement], mode: sqltext.T
             if rel in created:
                 continue
             if not in_block:
-                holds.append(Hold(rel, m, line, eff.kind, UNTIL_STATEMENT))
+                holds.append(Hold(rel, m, line, eff.kind, UNTIL_STATEMENT, None, st.start))
                 continue
             held = max((h.mode for h in open_holds if h.relation == rel), default=None)
             if held is None or m > held:
-                open_holds.append(Hold(rel, m, line, eff.kind, UNTIL_COMMIT))
+                open_holds.append(Hold(rel, m, line, eff.kind, UNTIL_COMMIT, None, st.start))
         created.update(eff.creates)
     if in_block:
         close(None)
