@@ -108,7 +108,7 @@ def migrate(ddl_dir, database_url, dry_run, test_mode, lock_wait, lock_timeout, 
     report = api.migrate(ddl_dir=ddl_dir, database_url=database_url, test_mode=test_mode, lock_wait=lock_wait,
                          lock_timeout=lock_timeout, lock_retries=lock_retries,
                          statement_timeout=statement_timeout,
-                         on_event=render.TextEvents() if fmt == "text" else None, check=False)
+                         on_event=render.TextEvents() if fmt == "text" else render.ProgressEvents(), check=False)
     stdout, stderr = render.migrate(report, fmt)
     render.out(stdout)
     for line in stderr:

@@ -64,13 +64,44 @@ def sql_failure(failure: "MigrationFailed", prefix: str = "ddlkit: error: ") -> 
 
 # --------------------------------------------------------------------------- migrate
 
-class TextEvents:
-    """``on_event`` for text output: prints the run as it happens."""
+class ProgressEvents:
+    """``on_event`` that prints only the progress of long statements, on stderr
+    (ddlkit.progress). On a terminal, one line rewritten in place; otherwise (CI
+    logs) a line when the statement reaches 2 s, then one every 10 s."""
+
+    LOG_EVERY = 10.0
+
+    def __init__(self, stream=None):
+        import sys  # noqa: PLC0415
+
+        self.stream = stream or sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._printed_at: float | None = None
 
     def __call__(self, event: str, **kw: Any) -> None:
         handler = getattr(self, f"on_{event}", None)
         if handler:
             handler(**kw)
+
+    def on_progress(self, sample) -> None:
+        line = f"  ... {sample.describe()}"
+        if self.tty:
+            self.stream.write("\r\x1b[K" + line)
+            self.stream.flush()
+        elif self._printed_at is None or sample.elapsed - self._printed_at >= self.LOG_EVERY:
+            self.stream.write(line + "\n")
+            self.stream.flush()
+            self._printed_at = sample.elapsed
+
+    def on_progress_end(self, sample) -> None:
+        if self.tty:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+        self._printed_at = None
+
+
+class TextEvents(ProgressEvents):
+    """``on_event`` for text output: prints the run as it happens."""
 
     def on_start(self, target: str, root, test_mode: bool) -> None:
         out(f"migrating {target} from {root}{' (test mode)' if test_mode else ''}")
@@ -93,8 +124,9 @@ class TextEvents:
         elif result.outcome == "failed-ignored":
             out(f"  failed (failable, ignored and recorded)  {result.file_name}: {result.error}")
 
-    def on_lock_retry(self, file: str, attempt: int, delay: float) -> None:
-        out(f"  lock_timeout in {file}; retry {attempt} in {delay:.1f}s")
+    def on_lock_retry(self, file: str, attempt: int, delay: float, blocked: str | None = None) -> None:
+        why = blocked or f"lock_timeout (attempt {attempt})"
+        out(f"  {file}: {why}; retry in {delay:.1f}s")
 
     def on_event(self, file: str, message: str) -> None:
         out(f"  {file}: {message}")

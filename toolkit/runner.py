@@ -23,7 +23,7 @@ import psycopg
 from psycopg import sql
 from psycopg.pq import TransactionStatus
 
-from ddlkit import sqltext
+from ddlkit import progress, sqltext
 from ddlkit.connection import Target, connect, one_line
 from ddlkit.errors import ConnectError, DdlkitError
 from ddlkit.lock import MigrationLock
@@ -46,6 +46,7 @@ class RunOptions:
     statement_timeout: float | None = None  # seconds; None = server default
     lock_retries: int = 5  # retries after 55P03 before failing
     retry_base_delay: float = 0.5
+    progress: bool = True  # watch long statements from a second connection (ddlkit.progress)
 
 
 @dataclass
@@ -59,6 +60,7 @@ class FileResult:
     events: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     error: MigrationFailed | None = None
+    lock_wait: dict | None = None  # the longest lock wait the progress monitor saw, with its blockers
 
     def to_dict(self) -> dict:
         out: dict[str, Any] = {
@@ -78,6 +80,8 @@ class FileResult:
             out["notices"] = self.notices
         if self.error:
             out["error"] = self.error.to_dict()
+        if self.lock_wait:
+            out["longest_lock_wait"] = self.lock_wait
         return out
 
 
@@ -127,6 +131,8 @@ class Runner:
         self.tracker: sql.Identifier | None = None
         self.lock: MigrationLock | None = None
         self._notices: list[str] | None = None
+        self.monitor: progress.Monitor | None = None
+        self._file: DdlFile | None = None
 
     # ------------------------------------------------------------------ read-only
 
@@ -151,6 +157,8 @@ class Runner:
                 if lock.waited > 0.2:
                     self.emit("lock_acquired", waited=lock.waited)
                 self.conn = connect(self.target)
+                if self.options.progress:
+                    self.monitor = progress.Monitor(self.target, self.emit)
                 try:
                     self.conn.add_notice_handler(self._on_notice)
                     self.tracker = self._guard(ensure_tracker, self.conn)
@@ -173,6 +181,8 @@ class Runner:
                             result.error = fr.error
                             break
                 finally:
+                    if self.monitor:
+                        self.monitor.close()
                     self.conn.close()
         finally:
             lock_conn.close()
@@ -217,6 +227,7 @@ class Runner:
         f = pf.file
         fr = FileResult(f.file_name, pf.state, f.mode)
         self._notices = fr.notices
+        self._file = f
         started = time.monotonic()
         self.emit("file_start", planned=pf)
         try:
@@ -228,6 +239,11 @@ class Runner:
         except (StatementError, MigrationFailed) as err:
             self._rollback_quietly()
             fr.error = statement_failure(f, err) if isinstance(err, StatementError) else err
+            facts = self._retry_facts(fr.retries + 1) if getattr(err, "sqlstate", None) == LOCK_NOT_AVAILABLE else None
+            if facts:  # name the blocker in the error
+                e = fr.error
+                fr.error = MigrationFailed(e.file_name, e.line, e.col, e.sqlstate, f"{e.error_message}; {facts}",
+                                           e.excerpt, e.detail)
             if f.failable:
                 # pg_migrate.sh: a failable file's error is reported and ignored, and the file is recorded.
                 self._guard(lambda c: record(c, self.tracker, f), self.conn)
@@ -237,6 +253,8 @@ class Runner:
         finally:
             self._notices = None
             fr.duration = time.monotonic() - started
+            if self.monitor and f.file_name in self.monitor.files:
+                fr.lock_wait = self.monitor.files[f.file_name].to_dict()
         return fr
 
     def _rollback_quietly(self) -> None:
@@ -249,9 +267,21 @@ class Runner:
     def _backoff(self, attempt: int) -> float:
         return self.options.retry_base_delay * (2 ** (attempt - 1)) * (0.75 + random.random() / 2)
 
+    def _retry_facts(self, attempt: int) -> str | None:
+        """Who blocked the statement that just hit lock_timeout, as the monitor saw it."""
+        if self.monitor is None:
+            return None
+        return progress.retry_facts(self.monitor.last_watch, attempt, self.options.lock_retries + 1)
+
     def _execute(self, st: sqltext.Statement) -> None:
         try:
-            self.conn.execute(st.text)
+            if self.monitor is None or self._file is None:
+                self.conn.execute(st.text)
+            else:
+                with self.monitor.watch(self.conn.info.backend_pid, self._file.file_name,
+                                        self._file.lines.position(st.start)[0], st.node,
+                                        self.options.lock_timeout):
+                    self.conn.execute(st.text)
         except psycopg.Error as exc:
             if self.conn.closed or self.conn.broken:
                 raise self._lost(exc) from None
@@ -275,7 +305,8 @@ class Runner:
                     attempt += 1
                     fr.retries = attempt
                     delay = self._backoff(attempt)
-                    self.emit("lock_retry", file=f.file_name, attempt=attempt, delay=delay)
+                    self.emit("lock_retry", file=f.file_name, attempt=attempt, delay=delay,
+                              blocked=self._retry_facts(attempt))
                     self.sleep(delay)
                     continue
                 raise
@@ -324,7 +355,8 @@ class Runner:
                             i = block_start if block_start is not None else i
                             block_start = None
                         delay = self._backoff(attempt)
-                        self.emit("lock_retry", file=f.file_name, attempt=attempt, delay=delay)
+                        self.emit("lock_retry", file=f.file_name, attempt=attempt, delay=delay,
+                                  blocked=self._retry_facts(attempt))
                         self.sleep(delay)
                         continue
                     raise
