@@ -13,8 +13,9 @@ import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Iterable
 
-from ddlkit import sqltext
+from ddlkit import psqlscript, sqltext
 from ddlkit.errors import InputError
 from ddlkit.versort import version_sorted
 
@@ -87,15 +88,25 @@ class DdlFile:
         return sqltext.LineIndex(self.text)
 
     @cached_property
-    def statements(self) -> list[sqltext.Statement]:
+    def script(self) -> psqlscript.Script:
+        """What psql would send for this file (meta-commands resolved, COPY data
+        attached). ``\\i`` paths are relative to the tree root."""
         try:
-            return sqltext.split(self.text)
+            return psqlscript.parse_script(self.text, self.file_name, root=self.path.parent.parent)
         except sqltext.SqlSyntaxError as exc:
             raise exc.input_error(self.file_name, self.text) from None
 
+    @property
+    def statements(self) -> list[sqltext.Statement]:
+        return self.script.statements
+
     @cached_property
     def mode(self) -> sqltext.TxnMode:
-        return sqltext.classify(self.text, self.statements, self.lines)
+        mode = sqltext.classify(self.text, self.statements, self.lines)
+        if mode.transactional and self.failable:
+            # pg_migrate.sh ran it through psql: each statement commits, the first error stops it.
+            return sqltext.TxnMode(False, "failable file: statement by statement, as psql ran it")
+        return mode
 
     def csv_files(self, root: Path) -> list[Path]:
         """``<root>/data/<stem>/*.csv``, staged into ``temp_<csv stem>`` tables."""
@@ -113,10 +124,12 @@ class Tree:
     test_mode: bool
     present: frozenset[str] = frozenset()  # every <dir>/<file>.sql on disk, skipped ones too
 
-    def validate(self) -> None:
-        """Refuse bad input before any database is touched: every file must be
-        UTF-8 and parse. Raises InputError naming file:line:col."""
-        for f in self.files:
+    def validate(self, files: "Iterable[DdlFile] | None" = None) -> None:
+        """Refuse bad input before anything runs: each file (default: all) must
+        be UTF-8 and parse as a psql script. Raises InputError naming file:line:col.
+        Commands that touch a database validate only the pending files: an
+        applied file is never parsed (it may hold what psql ran years ago)."""
+        for f in self.files if files is None else files:
             f.mode  # noqa: B018 - decodes, parses and classifies
 
     def test_mode_view(self) -> "Tree":
