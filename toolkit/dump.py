@@ -45,6 +45,11 @@ TRACKER_HEADER = (
 TRACKER_QUALIFIED = ("public", TRACKER_TABLE)
 
 
+def dump_dir_for(root: Path) -> Path:
+    """``schema_dump/`` next to the tree: in the ddl directory's parent, wherever ddlkit runs."""
+    return Path(os.path.abspath(root)).parent / DEFAULT_OUT.name
+
+
 # --------------------------------------------------------------------------- schema
 
 def normalize(raw: str, major: int) -> str:

@@ -46,6 +46,7 @@ class DdlFile:
     name: str
     path: Path
     data: bytes = field(repr=False)
+    include_root: Path | None = field(default=None, repr=False, compare=False)  # default: the tree root
 
     @property
     def file_name(self) -> str:
@@ -92,7 +93,8 @@ class DdlFile:
         """What psql would send for this file (meta-commands resolved, COPY data
         attached). ``\\i`` paths are relative to the tree root."""
         try:
-            return psqlscript.parse_script(self.text, self.file_name, root=self.path.parent.parent)
+            root = self.include_root or self.path.parent.parent
+            return psqlscript.parse_script(self.text, self.file_name, root=root)
         except sqltext.SqlSyntaxError as exc:
             raise exc.input_error(self.file_name, self.text) from None
 
