@@ -186,7 +186,7 @@ def test_sql_error_names_file_line_col_sqlstate(empty_db, db_url, make_tree):
     assert line == ('ddlkit: error: migrations/0002_bad.sql:3:15: SQLSTATE 42703: '
                     'column "nme" of relation "b2" does not exist')
     assert proc.stderr.splitlines()[1] == "    update b2 set nme = 1;"
-    assert "failed: 1 applied, 1 not attempted" in proc.stdout
+    assert "failed: 1 applied, 1 failed, 1 not attempted" in proc.stdout
     assert recorded(empty_db) == ["migrations/0001_first.sql"]  # the earlier file stays
     assert exists(empty_db, "first_t")
     assert not exists(empty_db, "b2")  # the failing file left nothing behind

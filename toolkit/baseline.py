@@ -104,7 +104,7 @@ def prepare_scratch(target: Target, root: Path, *, baselines: Sequence[Path] = (
     (exit 1) naming file:line:col. ``emit("baseline", loaded=LoadedFile)`` and
     ``emit("from_dump", dump_dir=…, rows=…)`` report progress.
     """
-    from ddlkit import dump  # noqa: PLC0415 - dump imports the runner
+    from ddlkit import schemadump as dump  # noqa: PLC0415 - it imports the runner
 
     emit = emit or (lambda *a, **k: None)
     if baselines and from_dump:

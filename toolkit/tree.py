@@ -141,8 +141,21 @@ class Tree:
 
 
 def resolve_root(ddl_dir: str | os.PathLike | None, environ=os.environ) -> Path:
-    raw = ddl_dir or environ.get("DDLKIT_DDL_DIR") or "ddl"
-    return Path(raw)
+    """``--ddl-dir``, else ``$DDLKIT_DDL_DIR``, else ``./ddl``; but when there is
+    no ``./ddl`` and the current directory itself holds ``migrations/`` (or
+    another tree directory), the current directory is the tree
+    (``cd ddl && ddlkit migrate``, as the script was called)."""
+    raw = ddl_dir or environ.get("DDLKIT_DDL_DIR")
+    if raw:
+        return Path(raw)
+    if not Path("ddl").is_dir() and any(Path(d).is_dir() for d in DIRECTORIES):
+        return Path(".")
+    return Path("ddl")
+
+
+def project_root(root: Path) -> Path:
+    """The directory that holds the tree: where ``schema_dump/`` and ``.ddlkit/`` live."""
+    return Path(os.path.abspath(root)).parent
 
 
 def load_tree(root: Path, *, test_mode: bool = False) -> Tree:
