@@ -99,20 +99,24 @@ def _root(ddl_dir: str | os.PathLike | None) -> Path:
 def _tree(root: Path, test_mode: bool) -> "Tree":
     from ddlkit.tree import env_test_mode, load_tree  # noqa: PLC0415
 
-    tree = load_tree(root, test_mode=test_mode or env_test_mode())
-    tree.validate()
-    return tree
+    # Not validated here: the runner parses only the pending files (an applied
+    # file may hold what psql ran years ago), and refuses them before anything runs.
+    return load_tree(root, test_mode=test_mode or env_test_mode())
 
 
 def _target(database_url: str | None, root: Path) -> "Target":
     from ddlkit import server  # noqa: PLC0415
     from ddlkit.connection import resolve_target  # noqa: PLC0415
 
+    server.use_tree(root)  # the embedded server's data lives next to the tree, not in the cwd
     return resolve_target(database_url, ddl_root=root) or server.embedded_target()
 
 
-def _dump_dir(dump_dir: str | os.PathLike | None) -> Path:
-    return Path(dump_dir if dump_dir is not None else DEFAULT_DUMP_DIR)
+def _dump_dir(dump_dir: str | os.PathLike | None, root: Path) -> Path:
+    """``--dump-dir``/``--out``, else ``schema_dump/`` next to the tree (the ddl directory's parent)."""
+    from ddlkit.schemadump import dump_dir_for  # noqa: PLC0415
+
+    return Path(dump_dir) if dump_dir is not None else dump_dir_for(root)
 
 
 # --------------------------------------------------------------------------- commands
@@ -169,12 +173,16 @@ def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | Non
 
 
 def test(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,
-         rerun: bool = True, keep: bool = False, on_event: Emit | None = None) -> "SqlTestRun":
-    """Migrate a scratch database twice in test mode, then run ``ddl/tests/*.sql``."""
+         rerun: bool = True, keep: bool = False, baselines: list[str | os.PathLike] = (),
+         from_dump: bool = False, on_event: Emit | None = None) -> "SqlTestRun":
+    """Migrate a scratch database twice in test mode, then run ``ddl/tests/*.sql``.
+    ``baselines`` (SQL files, pg_dump output welcome) or ``from_dump`` (``schema_dump/``)
+    are loaded into the scratch database first."""
     from ddlkit import sqltests  # noqa: PLC0415
 
     root = _root(ddl_dir)
-    return sqltests.run(_target(database_url, root), root, rerun=rerun, keep=keep, emit=on_event)
+    return sqltests.run(_target(database_url, root), root, rerun=rerun, keep=keep,
+                        baselines=[Path(p) for p in baselines], from_dump=from_dump, emit=on_event)
 
 
 def dump(*, ddl_dir: str | os.PathLike | None = None, out: str | os.PathLike | None = None,
@@ -187,7 +195,7 @@ def dump(*, ddl_dir: str | os.PathLike | None = None, out: str | os.PathLike | N
     from ddlkit.tree import load_tree  # noqa: PLC0415
 
     root = _root(ddl_dir)
-    out_dir = _dump_dir(out)
+    out_dir = _dump_dir(out, root)
     if tracker_only:
         tree = load_tree(root, test_mode=True)  # checksums need no parse
         return DumpReport(dumping.write_tracker(tree, out_dir), len(tree.files))
@@ -205,7 +213,7 @@ def template(*, ddl_dir: str | os.PathLike | None = None, database_url: str | No
 
     root = _root(ddl_dir)
     target = _target(database_url, root)
-    ddir = _dump_dir(dump_dir)
+    ddir = _dump_dir(dump_dir, root)
     rows = dumping.load_template(target, ddir)
     return TemplateReport(target.display, ddir, rows)
 
@@ -216,7 +224,8 @@ def verify(*, ddl_dir: str | os.PathLike | None = None, dump_dir: str | os.PathL
     ``result.ok`` is False when there are findings (the CLI exits 1)."""
     from ddlkit import verifier as verifying  # noqa: PLC0415
 
-    return verifying.verify(_root(ddl_dir), _dump_dir(dump_dir), offline=offline)
+    root = _root(ddl_dir)
+    return verifying.verify(root, _dump_dir(dump_dir, root), offline=offline)
 
 
 def lint(paths: list[str | os.PathLike] | None = None, *, ddl_dir: str | os.PathLike | None = None,

@@ -168,7 +168,7 @@ def analyze(file_name: str, statements: list[sqltext.Statement], mode: sqltext.T
         pending_slow.clear()
 
     for st in statements:
-        line = lines.position(st.start)[0]
+        line = st.position(lines)[1]  # (a statement of an \i-included file: its line there)
         node = st.node
         if isinstance(node, ast.TransactionStmt):
             if node.kind in _BEGINS and not mode.transactional:

@@ -14,10 +14,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import psycopg
 from psycopg import sql
@@ -30,8 +31,8 @@ from ddlkit.lock import MigrationLock
 from ddlkit.planner import FileState, Plan, PlannedFile, build_plan
 from ddlkit.tree import DdlFile, Tree
 from ddlkit.failure import MigrationFailed, StatementError, statement_failure
-from ddlkit.repair import repair_invalid_index
-from ddlkit.staging import csv_table_spec, drop_staged, stage
+from ddlkit.autocommit import apply_autocommit
+from ddlkit.staging import check_csv, drop_staged, stage
 from ddlkit.tracker import ensure_tracker, read_tracker, record
 
 LOCK_NOT_AVAILABLE = "55P03"
@@ -60,6 +61,10 @@ class FileResult:
     events: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     error: MigrationFailed | None = None
+    statements_ran: int = 0  # statements that succeeded (in a failed transactional file: rolled back)
+    statements_committed: int = 0  # of those, the ones that stay
+    statements_total: int = 0
+    output: list[str] = field(default_factory=list)  # \echo text, as psql would print it
     lock_wait: dict | None = None  # the longest lock wait the progress monitor saw, with its blockers
 
     def to_dict(self) -> dict:
@@ -78,6 +83,10 @@ class FileResult:
             out["events"] = self.events
         if self.notices:
             out["notices"] = self.notices
+        if self.output:
+            out["output"] = self.output
+        out["statements"] = {"total": self.statements_total, "ran": self.statements_ran,
+                             "committed": self.statements_committed}
         if self.error:
             out["error"] = self.error.to_dict()
         if self.lock_wait:
@@ -133,19 +142,30 @@ class Runner:
         self._notices: list[str] | None = None
         self.monitor: progress.Monitor | None = None
         self._file: DdlFile | None = None
+        self._mute = False
+        self._output: list[str] | None = None
 
     # ------------------------------------------------------------------ read-only
 
     def plan(self) -> Plan:
-        """The plan against the database now, without the lock and without writing."""
-        self.tree.validate()
+        """The plan against the database now, without the lock and without
+        writing. Only the pending files are parsed (and must parse)."""
         with connect(self.target) as conn:
-            return build_plan(self.tree, self._guard(read_tracker, conn))
+            plan = build_plan(self.tree, self._guard(read_tracker, conn))
+        self.tree.validate(p.file for p in plan.pending)
+        return plan
+
+    def _check_pending(self, plan: Plan) -> None:
+        """Bad input is refused before the first file is applied: every pending
+        file parses, and every CSV it stages is well-formed."""
+        self.tree.validate(p.file for p in plan.pending)
+        for pf in plan.pending:
+            for path in pf.file.csv_files(self.tree.root):
+                check_csv(path)
 
     # ------------------------------------------------------------------ migrate
 
     def migrate(self) -> RunResult:
-        self.tree.validate()  # bad input is refused before the database is touched
         started = time.monotonic()
         lock_conn = connect(self.target)
         try:
@@ -161,12 +181,11 @@ class Runner:
                     self.monitor = progress.Monitor(self.target, self.emit)
                 try:
                     self.conn.add_notice_handler(self._on_notice)
-                    self.tracker = self._guard(ensure_tracker, self.conn)
-                    plan = build_plan(self.tree, self._guard(lambda c: read_tracker(c, self.tracker), self.conn))
+                    plan = build_plan(self.tree, self._guard(read_tracker, self.conn))
+                    self._check_pending(plan)
+                    if plan.pending:
+                        self.tracker = self._guard(ensure_tracker, self.conn)
                     result = RunResult(plan, [], waited=lock.waited)
-                    for pf in plan.pending:  # a bad CSV header is refused before any file is applied
-                        for path in pf.file.csv_files(self.tree.root):
-                            csv_table_spec(path)
                     self.emit("plan", plan=plan)
                     first = True
                     for pf in plan.pending:
@@ -207,8 +226,22 @@ class Runner:
         return ConnectError(f"lost the connection to {self.target.display}{why}")
 
     def _on_notice(self, diag) -> None:
-        if self._notices is not None:
-            self._notices.append(f"{diag.severity}: {diag.message_primary}")
+        if self._notices is not None and not self._mute:
+            text = f"{diag.severity}: {diag.message_primary}"
+            if diag.message_detail:
+                text += f"\nDETAIL: {diag.message_detail}"
+            if diag.message_hint:
+                text += f"\nHINT: {diag.message_hint}"
+            self._notices.append(text)
+
+    @contextlib.contextmanager
+    def muted(self) -> Iterator[None]:
+        """Notices from ddlkit's own SQL (CSV staging) are not the user's."""
+        self._mute = True
+        try:
+            yield
+        finally:
+            self._mute = False
 
     def _prepare_session(self, transactional: bool) -> None:
         """Timeouts (SET LOCAL in a transaction, session-wide otherwise) and a
@@ -225,16 +258,18 @@ class Runner:
 
     def _apply(self, pf: PlannedFile) -> FileResult:
         f = pf.file
-        fr = FileResult(f.file_name, pf.state, f.mode)
-        self._notices = fr.notices
+        fr = FileResult(f.file_name, pf.state, f.mode, statements_total=len(f.statements))
+        self._notices, self._output = fr.notices, fr.output
         self._file = f
         started = time.monotonic()
         self.emit("file_start", planned=pf)
         try:
             if f.mode.transactional:
                 self._apply_transactional(f, fr)
+                fr.statements_committed = fr.statements_ran
             else:
-                self._apply_autocommit(f, fr)
+                apply_autocommit(self, f, fr)
+                self._guard(lambda c: record(c, self.tracker, f), self.conn)
             fr.outcome = "applied"
         except (StatementError, MigrationFailed) as err:
             self._rollback_quietly()
@@ -251,7 +286,7 @@ class Runner:
             else:
                 fr.outcome = "failed"
         finally:
-            self._notices = None
+            self._notices = self._output = None
             fr.duration = time.monotonic() - started
             if self.monitor and f.file_name in self.monitor.files:
                 fr.lock_wait = self.monitor.files[f.file_name].to_dict()
@@ -273,14 +308,26 @@ class Runner:
             return None
         return progress.retry_facts(self.monitor.last_watch, attempt, self.options.lock_retries + 1)
 
-    def _execute(self, st: sqltext.Statement) -> None:
+    def _watch(self, st: sqltext.Statement):
+        """The progress monitor's watch over one statement (ddlkit.progress)."""
+        if self.monitor is None or self._file is None:
+            return contextlib.nullcontext()
+        return self.monitor.watch(self.conn.info.backend_pid, self._file.file_name,
+                                  st.position(self._file.lines)[1], st.node, self.options.lock_timeout)
+
+    def execute(self, st: sqltext.Statement) -> None:
+        """One statement as psql sends it: COPY … FROM stdin gets its data lines."""
+        if st.output:
+            if self._output is not None:
+                self._output.extend(st.output)
+            self.emit("output", lines=st.output)
         try:
-            if self.monitor is None or self._file is None:
-                self.conn.execute(st.text)
-            else:
-                with self.monitor.watch(self.conn.info.backend_pid, self._file.file_name,
-                                        self._file.lines.position(st.start)[0], st.node,
-                                        self.options.lock_timeout):
+            with self._watch(st):
+                if st.copy_data is not None:
+                    with self.conn.cursor() as cur, cur.copy(st.text) as copy:
+                        if st.copy_data:
+                            copy.write(st.copy_data)
+                else:
                     self.conn.execute(st.text)
         except psycopg.Error as exc:
             if self.conn.closed or self.conn.broken:
@@ -293,10 +340,14 @@ class Runner:
             try:
                 with self.conn.transaction():
                     self._prepare_session(transactional=True)
-                    staged = stage(self.conn, f, self.tree.root)
+                    with self.muted():
+                        staged = stage(self.conn, f, self.tree.root)
+                    fr.statements_ran = 0
                     for st in f.statements:
-                        self._execute(st)
-                    drop_staged(self.conn, staged)
+                        self.execute(st)
+                        fr.statements_ran += 1
+                    with self.muted():
+                        drop_staged(self.conn, staged)
                     record(self.conn, self.tracker, f)
                     self.lock.ensure_held(f"committing {f.file_name}; it was rolled back")
                 return
@@ -304,79 +355,11 @@ class Runner:
                 if err.sqlstate == LOCK_NOT_AVAILABLE and attempt < self.options.lock_retries:
                     attempt += 1
                     fr.retries = attempt
-                    delay = self._backoff(attempt)
-                    self.emit("lock_retry", file=f.file_name, attempt=attempt, delay=delay,
-                              blocked=self._retry_facts(attempt))
-                    self.sleep(delay)
+                    self.retry_pause(f.file_name, attempt)
                     continue
                 raise
 
-    def _apply_autocommit(self, f: DdlFile, fr: FileResult) -> None:
-        conn = self.conn
-        self._prepare_session(transactional=False)
-        staged = stage(self.conn, f, self.tree.root)
-        try:
-            stmts = f.statements
-            i = 0
-            block_start: int | None = None  # index of the author's BEGIN while a block is open
-            attempt = 0
-            while i < len(stmts):
-                st = stmts[i]
-                idle_before = conn.info.transaction_status == TransactionStatus.IDLE
-                concurrent = sqltext.nontransactional_reason(st.node) is not None
-                try:
-                    if st.index:
-                        line = f.lines.position(st.start)[0]
-                        self.lock.ensure_held(f"{f.file_name}:{line}; the statements before it were committed "
-                                              f"and the file is unrecorded, so it runs again next time")
-                    if idle_before:
-                        repaired = repair_invalid_index(conn, st)
-                        if repaired:
-                            fr.events.append(repaired)
-                            self.emit("event", file=fr.file_name, message=repaired)
-                    if concurrent:
-                        # CONCURRENTLY blocks no traffic, but waits for old transactions;
-                        # lock_timeout would only leave an INVALID index behind.
-                        previous = conn.execute("select current_setting('lock_timeout')").fetchone()[0]
-                        conn.execute("select set_config('lock_timeout', '0', false)")
-                        try:
-                            self._execute(st)
-                        finally:
-                            if not conn.broken:
-                                conn.execute("select set_config('lock_timeout', %s, false)", (previous,))
-                    else:
-                        self._execute(st)
-                except StatementError as err:
-                    if err.sqlstate == LOCK_NOT_AVAILABLE and attempt < self.options.lock_retries:
-                        attempt += 1
-                        fr.retries = attempt
-                        if conn.info.transaction_status != TransactionStatus.IDLE:
-                            conn.rollback()
-                            i = block_start if block_start is not None else i
-                            block_start = None
-                        delay = self._backoff(attempt)
-                        self.emit("lock_retry", file=f.file_name, attempt=attempt, delay=delay,
-                                  blocked=self._retry_facts(attempt))
-                        self.sleep(delay)
-                        continue
-                    raise
-                status = conn.info.transaction_status
-                if status == TransactionStatus.IDLE:
-                    block_start = None
-                elif idle_before:
-                    block_start = i
-                i += 1
-            if conn.info.transaction_status != TransactionStatus.IDLE:
-                conn.rollback()
-                begin = stmts[block_start] if block_start is not None else stmts[-1]
-                line, col = f.lines.position(begin.start)
-                raise MigrationFailed(
-                    f.file_name, line, col, None,
-                    "the file ends inside its own open transaction (no COMMIT); it was rolled back",
-                    begin.text.splitlines()[0] if begin.text else "",
-                )
-        finally:
-            if conn.info.transaction_status == TransactionStatus.IDLE and not conn.broken:
-                drop_staged(self.conn, staged)
-        record(conn, self.tracker, f)
-
+    def retry_pause(self, file_name: str, attempt: int) -> None:
+        delay = self._backoff(attempt)
+        self.emit("lock_retry", file=file_name, attempt=attempt, delay=delay, blocked=self._retry_facts(attempt))
+        self.sleep(delay)

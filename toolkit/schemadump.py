@@ -29,7 +29,7 @@ from ddlkit.failure import MigrationFailed, StatementError, statement_failure
 from ddlkit.runner import Runner
 from ddlkit.tracker import TRACKER_TABLE
 from ddlkit.scratch import scratch_database
-from ddlkit.tree import DdlFile, Tree
+from ddlkit.tree import DdlFile, Tree, project_root
 
 SCHEMA_FILE = "01_schema.sql"
 TRACKER_FILE = "03_migration_tracker.sql"
@@ -43,6 +43,11 @@ TRACKER_HEADER = (
 )
 # pg_dump's tracker table: the dump sets search_path to '', so the rows name it in full.
 TRACKER_QUALIFIED = ("public", TRACKER_TABLE)
+
+
+def dump_dir_for(root: Path) -> Path:
+    """``schema_dump/`` next to the tree: in the ddl directory's parent, wherever ddlkit runs."""
+    return project_root(root) / DEFAULT_OUT.name
 
 
 # --------------------------------------------------------------------------- schema

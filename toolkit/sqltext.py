@@ -58,6 +58,15 @@ class Statement:
     end: int  # offset one past the last character (the ';' is not included)
     text: str
     node: Any = field(repr=False, compare=False)  # the pglast statement node
+    copy_data: str | None = field(default=None, repr=False)  # COPY … FROM stdin: the lines psql would send
+    source: Any = field(default=None, repr=False, compare=False)  # psqlscript.Source of an included file
+    output: tuple[str, ...] = ()  # \echo text psql would print before this statement
+
+    def position(self, lines: "LineIndex") -> tuple[str | None, int, int]:
+        """(included file's label or None, line, col) of the statement's start."""
+        if self.source is not None:
+            return (self.source.label, *self.source.lines.position(self.start))
+        return (None, *lines.position(self.start))
 
     @property
     def kind(self) -> str:
@@ -201,13 +210,19 @@ def classify(text: str, statements: list[Statement], lines: LineIndex | None = N
     the first statement that cannot run in a transaction block, then the
     file's own transaction control."""
     lines = lines or LineIndex(text)
-    if has_nontransactional_header(text):
+    head = text if not statements or statements[0].source is not None else text[: statements[0].start]
+    if has_nontransactional_header(head):
         return TxnMode(False, "header -- transactional: false", None, None)
     for st in statements:
         reason = nontransactional_reason(st.node)
         if reason:
-            return TxnMode(False, reason, st, lines.position(st.start)[0])
+            return TxnMode(False, reason, st, _line(st, lines))
     for st in statements:
         if is_transaction_control(st.node):
-            return TxnMode(False, "file has its own BEGIN/COMMIT", st, lines.position(st.start)[0])
+            return TxnMode(False, "file has its own BEGIN/COMMIT", st, _line(st, lines))
     return TxnMode(True)
+
+
+def _line(st: Statement, lines: LineIndex) -> int:
+    """The statement's line in the file (for an included statement: its line in the included file)."""
+    return st.position(lines)[1]
