@@ -185,6 +185,20 @@ def test(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None =
                         baselines=[Path(p) for p in baselines], from_dump=from_dump, emit=on_event)
 
 
+def trace(files: list[str] | None = None, *, ddl_dir: str | os.PathLike | None = None,
+          database_url: str | None = None, baselines: list[str | os.PathLike] = (), from_dump: bool = False,
+          on_event: Emit | None = None):
+    """Apply the pending (or named) files on a scratch database, statement by
+    statement in their real transaction modes, and report the locks each held
+    (pg_locks), the tables it rewrote and for how long: a ``ddlkit.trace.TraceReport``.
+    The scratch database is always dropped."""
+    from ddlkit import trace as tracing  # noqa: PLC0415
+
+    root = _root(ddl_dir)
+    return tracing.trace(_target(database_url, root), root, files=list(files or ()),
+                         baselines=[Path(p) for p in baselines], from_dump=from_dump, emit=on_event)
+
+
 def dump(*, ddl_dir: str | os.PathLike | None = None, out: str | os.PathLike | None = None,
          tracker_only: bool = False) -> DumpReport:
     """Write ``01_schema.sql`` (from a fresh scratch database) and ``03_migration_tracker.sql``.

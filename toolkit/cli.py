@@ -151,6 +151,28 @@ def test_command(ddl_dir, database_url, rerun, keep, baselines, from_dump, fmt) 
     return EXIT_OK if run.ok else EXIT_FAILED
 
 
+# --------------------------------------------------------------------------- trace
+
+@cli.command("trace")
+@click.argument("files", nargs=-1, metavar="[FILES]...")
+@common_options
+@click.option("--baseline", "baselines", multiple=True, metavar="FILE", type=click.Path(dir_okay=False),
+              help="Load this SQL file (pg_dump output welcome) into the scratch database first; repeatable.")
+@click.option("--from-dump", is_flag=True,
+              help="Start from schema_dump/ (like ddlkit template): trace only what is pending since the dump.")
+@format_option
+@handle_errors
+def trace_command(files, ddl_dir, database_url, baselines, from_dump, fmt) -> int:
+    """Apply pending (or the named) files on a scratch database and measure each statement's locks."""
+    report = api.trace(list(files), ddl_dir=ddl_dir, database_url=database_url, baselines=list(baselines),
+                       from_dump=from_dump, on_event=render.ProgressEvents())
+    render.out(render.trace(report, fmt))
+    if report.error and fmt == "text":
+        for line in render.sql_failure(report.error):
+            render.err(line)
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
 # --------------------------------------------------------------------------- dump / template / verify
 
 def dump_dir_option(fn):

@@ -214,6 +214,32 @@ def migrate(report: "MigrateReport", fmt: str) -> tuple[str, list[str]]:
     return f"done: {applied} applied{ignored_text}, {up_to_date} up to date, in {result.duration:.2f}s", []
 
 
+# --------------------------------------------------------------------------- trace
+
+def trace(report, fmt: str) -> str:
+    """``ddlkit trace``: per file, each statement's duration and held locks, then the lock timeline."""
+    if fmt == "json":
+        return to_json(report.to_dict())
+    lines = [f"traced on scratch database {report.database} (dropped)"]
+    for ft in report.files:
+        lines.append(f"{ft.file}  {ft.transaction}  {ft.outcome}  {ft.duration * 1000:.0f} ms")
+        for st in ft.steps:
+            held = ", ".join(f"{m.label} on {r}" for r, m in st.held.items()) or "-"
+            lines.append(f"  line {st.line:<4} {st.kind:<40} {st.duration * 1000:8.1f} ms  holds {held}")
+        for w in ft.windows:
+            lines.append(f"  {w.describe()}")
+        for rel, line in ft.rewrites:
+            lines.append(f"  rewrites {rel} (line {line})")
+        for finding, held in ft.findings:
+            here = f"; {held * 1000:.0f} ms here" if held is not None else ""
+            lines.append(f"  lock-held-across-statements: {finding.message}{here}")
+        if not (ft.windows or ft.rewrites):
+            lines.append("  blocks no reads or writes of an existing table")
+    n = len(report.files)
+    lines.append(f"{n} file{'s' if n != 1 else ''} traced" + ("" if report.ok else "; a file failed"))
+    return "\n".join(lines)
+
+
 # --------------------------------------------------------------------------- status
 
 def status(report: "PlanReport", fmt: str) -> str:
