@@ -1,0 +1,77 @@
+"""Benchmark: the read stall of the seed's 3-statement migration
+(``drop index if exists …; create index …; create index …;`` with no BEGIN) run by
+ddlkit as one transaction, against the same statements split (the header
+``-- transactional: false``: each commits on its own, as pg_migrate.sh ran them),
+on a ``tracks`` table of ``rows`` rows (the seed's: 1.5M).
+
+    python bench/bench_read_stall.py [DATABASE_URL] [--rows 150000]
+
+A reader thread looks up one track by primary key in a loop for the whole run;
+each variant is applied with ddlkit's own runner. As one transaction, the DROP
+INDEX's ACCESS EXCLUSIVE lock is held through both index builds, and every read
+waits for all of it; split, reads wait only for the DROP. Prints the migration's
+duration, the reader's median and its longest lookup overlapping the migration,
+and the ratio. Asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+
+from _bench import Prober, add_server_argument, apply_files, connect, scratch, server_url, server_version
+
+TABLE = "create table tracks (id int primary key, owner_id int not null, created_at timestamptz not null)"
+FILL = """insert into tracks select g, (g * 7919) %% 100000, timestamp '2026-01-01' + g * interval '1 second'
+  from generate_series(1, %(rows)s::integer) g"""
+MIGRATION = """drop index if exists ix_tracks_owner;
+create index ix_tracks_owner on tracks (owner_id);
+create index ix_tracks_created on tracks (created_at);
+"""
+VARIANTS = {"one transaction": MIGRATION, "split": "-- transactional: false\n" + MIGRATION}
+READ = "select owner_id from tracks where id = %s"
+
+
+def run(url: str, rows: int) -> None:
+    with scratch(url, "bench_read") as target:
+        with connect(target) as conn:
+            conn.execute(TABLE)
+            conn.execute(FILL, {"rows": rows})
+            conn.execute("create index ix_tracks_owner on tracks (owner_id)")
+            conn.execute("vacuum analyze tracks")
+            size = conn.execute("select pg_size_pretty(pg_total_relation_size('tracks'))").fetchone()[0]
+        print(f"PostgreSQL {server_version(target)}; tracks: {rows} rows, {size}\n")
+        print(f"{'variant':16} {'migration ms':>13} {'read median ms':>15} {'longest read stall ms':>22}")
+        stalls = {}
+        for n, (name, text) in enumerate(VARIANTS.items()):
+            rng = random.Random(n)
+            reader = Prober(target, READ, lambda i: (rng.randint(1, rows),))
+            reader.start()
+            time.sleep(1.0)
+            start = time.perf_counter()
+            apply_files(target, {f"migrations/{n + 1:04d}_tracks_idx.sql": text})
+            end = time.perf_counter()
+            time.sleep(0.5)
+            reader.finish()
+            stalls[name] = reader.longest(start, end)
+            print(f"{name:16} {(end - start) * 1000:13.0f} {reader.median() * 1000:15.3f} {stalls[name] * 1000:22.1f}")
+            with connect(target) as conn:
+                conn.execute("drop index if exists ix_tracks_created")
+        one, split = stalls["one transaction"], stalls["split"]
+        print(f"\nlongest read stall: one transaction / split = {one / split:,.1f}x")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_server_argument(ap)
+    ap.add_argument("--rows", type=int, default=150_000, help="tracks rows (the seed's: 1500000)")
+    args = ap.parse_args()
+    with server_url(args.database_url) as url:
+        run(url, args.rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
