@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from ddlkit import __version__, api, render, server
+from ddlkit import __version__, api, render
 from ddlkit.errors import EXIT_FAILED, EXIT_OK, DdlkitError
 
 FORMATS = click.Choice(["text", "json"])
@@ -232,21 +232,32 @@ def verify_command(ddl_dir, dump_dir, offline, fmt) -> int:
 @click.option("--ddl-dir", default=None, metavar="DIR", type=click.Path(file_okay=False),
               help="The ddl tree, linted when no PATHS are given (default ./ddl or $DDLKIT_DDL_DIR).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True)
-@click.option("--select", multiple=True, metavar="RULE", help="Run only these rules (repeat, or a,b).")
-@click.option("--ignore", multiple=True, metavar="RULE", help="Skip these rules (repeat, or a,b).")
+@click.option("--select", multiple=True, metavar="RULE", help="Run only these rules (repeat, or a,b; old ids work).")
+@click.option("--ignore", multiple=True, metavar="RULE", help="Skip these rules (repeat, or a,b; old ids work).")
 @click.option("--assume-lock-timeout", is_flag=True,
-              help="risky-alter: do not ask each file to set lock_timeout (ddlkit migrate sets one).")
+              help="require-lock-timeout: do not ask each file to set lock_timeout (ddlkit migrate sets one).")
+@click.option("--list-rules", is_flag=True, help="List every rule (id, severity, summary, old ids) and exit.")
+@click.option("--explain", metavar="RULE", default=None, help="Print a rule's documentation and examples, and exit.")
 @handle_errors
-def lint_command(paths, ddl_dir, fmt, select, ignore, assume_lock_timeout) -> int:
+def lint_command(paths, ddl_dir, fmt, select, ignore, assume_lock_timeout, list_rules, explain) -> int:
     """PostgreSQL-aware lint of SQL files on the real parser; exit 1 on any error finding."""
     from ddlkit import lint
+    from ddlkit.lint import formats
 
+    if list_rules or explain:
+        from ddlkit.lint import registry
+
+        doc_fmt = "json" if fmt == "json" else "text"
+        if explain:
+            render.out(formats.format_explain(registry.explainable(explain), doc_fmt))
+        else:
+            render.out(formats.format_rule_list(registry.all_rules().values(), doc_fmt))
+        return EXIT_OK
     findings = api.lint(list(paths) or None, ddl_dir=ddl_dir, select=set(select) or None,
                         ignore=set(ignore) or None, assume_lock_timeout=assume_lock_timeout)
     render.out(lint.format_findings(findings, fmt))
     if fmt == "text":
-        errors = sum(f.severity == "error" for f in findings)
-        render.err(f"lint: {errors} error(s), {len(findings) - errors} warning(s)")
+        render.err(formats.summary_line(findings))
     return EXIT_FAILED if lint.has_errors(findings) else EXIT_OK
 
 
@@ -261,6 +272,8 @@ def server_group() -> None:
 @handle_errors
 def server_start() -> int:
     """Start the embedded server (initialising it on first use)."""
+    from ddlkit import server  # lazy: `ddlkit lint` never loads psycopg
+
     render.out(render.server_info(server.start()))
     return EXIT_OK
 
@@ -269,6 +282,8 @@ def server_start() -> int:
 @handle_errors
 def server_stop() -> int:
     """Stop the embedded server."""
+    from ddlkit import server  # lazy: `ddlkit lint` never loads psycopg
+
     click.echo("stopped" if server.stop() else "not running")
     return EXIT_OK
 
@@ -278,6 +293,8 @@ def server_stop() -> int:
 @handle_errors
 def server_status(fmt) -> int:
     """Is the embedded server running? Exit 1 when it is not."""
+    from ddlkit import server  # lazy: `ddlkit lint` never loads psycopg
+
     info = server.status()
     render.out(render.server_info(info, fmt))
     return EXIT_OK if info.running else EXIT_FAILED
@@ -287,6 +304,8 @@ def server_status(fmt) -> int:
 @handle_errors
 def server_url() -> int:
     """Print the embedded server's connection URL (starting it if needed)."""
+    from ddlkit import server  # lazy: `ddlkit lint` never loads psycopg
+
     target = server.embedded_target()
     click.echo(server.url_of(target))
     return EXIT_OK

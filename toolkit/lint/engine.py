@@ -68,12 +68,47 @@ class _Lines:
         return line + 1, offset - self.starts[line] + 1
 
 
+def loads(raw: str) -> Any:
+    """``json.loads``, also for parse trees nested deeper than Python's
+    recursion limit (a UNION ALL of a thousand branches): those are decoded
+    in a thread with a big stack and a raised limit."""
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        pass
+    import sys
+    import threading
+
+    out: list[Any] = []
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            out.append(json.loads(raw))
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    old_limit, old_stack = sys.getrecursionlimit(), threading.stack_size()
+    try:
+        sys.setrecursionlimit(max(old_limit, 200_000))
+        threading.stack_size(1 << 29)
+        t = threading.Thread(target=work)
+        t.start()
+        t.join()
+    finally:
+        threading.stack_size(old_stack)
+        sys.setrecursionlimit(old_limit)
+    if errors:
+        raise errors[0]
+    return out[0]
+
+
 def parse_statements(text: str, bmap: ByteMap | None = None, to_file=None, do_block: Statement | None = None,
                      index: int = 0) -> list[Statement]:
     """Parse ``text`` (raises parser.ParseError). ``to_file`` maps a character
     offset in ``text`` to the file (identity for the file itself)."""
     bmap = bmap or ByteMap(text)
-    data = json.loads(parser.parse_sql_json(text))
+    data = loads(parser.parse_sql_json(text))
     out = []
     char = bmap.char
     for i, raw in enumerate(data.get("stmts", ())):
@@ -119,7 +154,7 @@ class FileLinter:
             self.emit(offset, PARSE_ERROR, f"SQL does not parse: {exc.args[0]}")
             return self.finish()
         fctx = FileContext(file=self.file, text=self.text, statements=statements,
-                           transactional=lambda: _transactional(self.text, statements),
+                           transactional=lambda: _transactional(self.text, statements, fctx, self.lines),
                            line_of=lambda off: self.lines.position(off)[0], emit=self.emit, **self.flags)
         fctx.bodies = {}  # statement start -> FunctionBody (CREATE FUNCTION / DO)
         by_kind, every = _dispatch(self.rules)
@@ -153,7 +188,8 @@ class FileLinter:
             value = B.as_value(opt) if opt is not None else None
             if value is None or B.function_language(node.args, "plpgsql") != "plpgsql":
                 return None
-            body = B.locate_body(self.text, st.to_file(opt.data.get("location", -1)), value)
+            loc = opt.data.get("arg_location", -1)
+            body = B.locate_body(self.text, st.to_file(loc) if loc >= 0 else None, value)
             fb = B.FunctionBody("DO block", "plpgsql", body)
             self.body_values.append(body)
             self.parse_plpgsql(st, fb, None)
@@ -168,7 +204,7 @@ class FileLinter:
         value = B.as_value(opt) if opt is not None else None
         if value is None or language not in ("sql", "plpgsql"):
             return None
-        loc = opt.data.get("location", -1)
+        loc = opt.data.get("arg_location", -1)
         body = B.locate_body(self.text, st.to_file(loc) if loc >= 0 else None, value)
         self.body_values.append(body)
         fb = B.FunctionBody(what, language, body, params, fname)
@@ -296,7 +332,7 @@ def _track(st: Statement, f: FileContext) -> None:
             name = rangevar(node.intoClause.rel)
             f.created_tables.append(name)
             f.fresh_tables.append(name)
-        setting = _set_config_lock_timeout(node)
+        setting = _set_config_lock_timeout(node, st.text)
         if setting is not None:
             f.lock_timeout = setting
     elif kind == "VariableSetStmt":
@@ -326,9 +362,9 @@ def _is_zero_timeout(value: Any) -> bool:
         return False
 
 
-def _set_config_lock_timeout(node: Node) -> bool | None:
+def _set_config_lock_timeout(node: Node, st_text: str) -> bool | None:
     """``SELECT set_config('lock_timeout', '5s', …)``: True/False, or None."""
-    if not node.targetList or "set_config" not in json.dumps(node.data.get("targetList")):
+    if not node.targetList or "set_config" not in st_text.lower():
         return None
     result = None
     for fc in Node(None, {"t": node.data.get("targetList")}).find("FuncCall"):
@@ -352,23 +388,23 @@ _NEVER_NONTXN = frozenset({
 })
 
 
-def _transactional(text: str, statements: list[Statement]) -> bool:
+def _transactional(text: str, statements: list[Statement], fctx: FileContext, lines: _Lines) -> bool:
     """The runner's verdict (ddlkit.sqltext.classify) without building pglast
-    nodes for the statements that cannot change it."""
+    nodes for the statements that cannot change it. The header comment must
+    precede the first statement, so only that prefix is scanned for it."""
     from ddlkit import sqltext  # noqa: PLC0415 - only files that need it pay for it
 
     nodes = []
     for st in statements:
         if st.kind in _NEVER_NONTXN:
             continue
-        if st.kind in ("IndexStmt", "DropStmt", "AlterTableStmt") and "concurrent" not in json.dumps(st.node.data):
+        if st.kind in ("IndexStmt", "DropStmt", "AlterTableStmt") and "concurrent" not in st.text.lower():
             continue
-        try:
-            (raw,) = parser.parse_sql(st.text)
-        except Exception:  # noqa: BLE001 - the file parsed; a statement alone always does
-            continue
-        nodes.append(sqltext.Statement(len(nodes), st.start, st.end, st.text, raw.stmt))
-    return sqltext.classify(text, nodes).transactional
+        node = fctx.pglast_node(st)
+        if node is not None:
+            nodes.append(sqltext.Statement(len(nodes), st.start, st.end, st.text, node))
+    head = text[: statements[0].start] if statements else text
+    return sqltext.classify(head, nodes, lines).transactional
 
 
 def lint_text(text: str, *, file: str = "<sql>", in_migrations: bool = False, sql_test: bool = False,

@@ -72,6 +72,14 @@ def get(name: str) -> Rule:
     return all_rules()[next(iter(ids))]
 
 
+def explainable(name: str) -> list[Rule]:
+    """The rules an id or alias names (an old id may name several); InputError when unknown."""
+    ids = expand(name)
+    if not ids:
+        raise InputError(f"unknown rule {name!r} (see `ddlkit lint --list-rules`)")
+    return [all_rules()[rid] for rid in sorted(ids)]
+
+
 def parse_ids(values: Iterable[str] | None, option: str = "rule") -> set[str] | None:
     """Rule ids given on the command line (``a,b`` is split; aliases are
     expanded). None or nothing given -> None. Unknown -> InputError (exit 2)."""
