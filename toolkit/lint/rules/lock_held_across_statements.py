@@ -30,8 +30,8 @@ RULE = Rule(
         "'-- transactional: false' on the file's first line so each statement commits on its own. "
         "Applies to files under migrations/."
     ),
-    bad="ALTER TABLE tracks ADD COLUMN plays integer;\nUPDATE tracks SET plays = 0 WHERE plays IS NULL;",
-    good="-- transactional: false\nALTER TABLE tracks ADD COLUMN plays integer;\n"
+    bad="ALTER TABLE tracks ADD COLUMN IF NOT EXISTS plays integer;\nUPDATE tracks SET plays = 0 WHERE plays IS NULL;",
+    good="-- transactional: false\nALTER TABLE tracks ADD COLUMN IF NOT EXISTS plays integer;\n"
          "UPDATE tracks SET plays = 0 WHERE plays IS NULL;",
     example_options={"assume_lock_timeout": True},
     in_sql_tests=False,
