@@ -190,9 +190,9 @@ def trace(files: list[str] | None = None, *, ddl_dir: str | os.PathLike | None =
           on_event: Emit | None = None):
     """Apply the pending (or named) files on a scratch database, statement by
     statement in their real transaction modes, and report the locks each held
-    (pg_locks), the tables it rewrote and for how long: a ``ddlkit.trace.TraceReport``.
+    (pg_locks), the tables it rewrote and for how long: a ``ddlkit.tracer.TraceReport``.
     The scratch database is always dropped."""
-    from ddlkit import trace as tracing  # noqa: PLC0415
+    from ddlkit import tracer as tracing  # noqa: PLC0415
 
     root = _root(ddl_dir)
     return tracing.trace(_target(database_url, root), root, files=list(files or ()),
