@@ -116,3 +116,29 @@ class Prober(threading.Thread):
 
     def median(self) -> float:
         return statistics.median(lat for _, lat in self.samples) if self.samples else 0.0
+
+
+def longest_stall_during(prober: Prober, target: Target, files: dict[str, str]) -> tuple[float, float]:
+    """Start ``prober``, apply ``files`` with ddlkit's runner once it is in its stride,
+    and return (the migration's duration, the prober's longest latency overlapping it)."""
+    prober.start()
+    time.sleep(1.0)
+    start = time.perf_counter()
+    apply_files(target, files)
+    end = time.perf_counter()
+    time.sleep(0.5)
+    prober.finish()
+    return end - start, prober.longest(start, end)
+
+
+def main_with_rows(doc: str, run, default_rows: int, seed_rows: str) -> int:
+    """argparse for a bench script taking [DATABASE_URL] and --rows; calls run(url, rows)."""
+    import argparse  # noqa: PLC0415
+
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    add_server_argument(ap)
+    ap.add_argument("--rows", type=int, default=default_rows, help=f"table rows (the seed's scale: {seed_rows})")
+    args = ap.parse_args()
+    with server_url(args.database_url) as url:
+        run(url, args.rows)
+    return 0

@@ -16,11 +16,9 @@ Asserts nothing.
 
 from __future__ import annotations
 
-import argparse
 import sys
-import time
 
-from _bench import Prober, add_server_argument, apply_files, connect, scratch, server_url, server_version
+from _bench import Prober, connect, longest_stall_during, main_with_rows, scratch, server_version
 
 TABLE = ("create table events (id bigserial primary key, user_id int not null, blocknumber int not null,"
          " payload text)")
@@ -45,15 +43,8 @@ def run(url: str, rows: int) -> None:
         stalls = {}
         for n, (name, sql_text) in enumerate(BUILDS.items()):
             writer = Prober(target, INSERT, lambda i: (i % 50000, 10**8 + i))
-            writer.start()
-            time.sleep(1.0)  # the writer is in its stride before the build starts
-            start = time.perf_counter()
-            apply_files(target, {f"migrations/{n + 1:04d}_idx.sql": sql_text})
-            end = time.perf_counter()
-            time.sleep(0.5)
-            writer.finish()
-            stalls[name] = writer.longest(start, end)
-            print(f"{name:26} {(end - start) * 1000:9.0f} {writer.median() * 1000:17.3f} {stalls[name] * 1000:24.1f}")
+            took, stalls[name] = longest_stall_during(writer, target, {f"migrations/{n + 1:04d}_idx.sql": sql_text})
+            print(f"{name:26} {took * 1000:9.0f} {writer.median() * 1000:17.3f} {stalls[name] * 1000:24.1f}")
             with connect(target) as conn:
                 conn.execute("drop index if exists ix_events_bn")
         cic, plain = stalls["CREATE INDEX CONCURRENTLY"], stalls["CREATE INDEX"]
@@ -61,15 +52,5 @@ def run(url: str, rows: int) -> None:
               f"(concurrent: {cic * 1000:.1f} ms, {cic * 1000 / 100:.2f} of the 100 ms budget)")
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    add_server_argument(ap)
-    ap.add_argument("--rows", type=int, default=200_000, help="table rows (the seed's scale: 2300000)")
-    args = ap.parse_args()
-    with server_url(args.database_url) as url:
-        run(url, args.rows)
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main_with_rows(__doc__, run, 200_000, "2300000"))

@@ -16,12 +16,10 @@ and the ratio. Asserts nothing.
 
 from __future__ import annotations
 
-import argparse
 import random
 import sys
-import time
 
-from _bench import Prober, add_server_argument, apply_files, connect, scratch, server_url, server_version
+from _bench import Prober, connect, longest_stall_during, main_with_rows, scratch, server_version
 
 TABLE = "create table tracks (id int primary key, owner_id int not null, created_at timestamptz not null)"
 FILL = """insert into tracks select g, (g * 7919) %% 100000, timestamp '2026-01-01' + g * interval '1 second'
@@ -48,30 +46,13 @@ def run(url: str, rows: int) -> None:
         for n, (name, text) in enumerate(VARIANTS.items()):
             rng = random.Random(n)
             reader = Prober(target, READ, lambda i: (rng.randint(1, rows),))
-            reader.start()
-            time.sleep(1.0)
-            start = time.perf_counter()
-            apply_files(target, {f"migrations/{n + 1:04d}_tracks_idx.sql": text})
-            end = time.perf_counter()
-            time.sleep(0.5)
-            reader.finish()
-            stalls[name] = reader.longest(start, end)
-            print(f"{name:16} {(end - start) * 1000:13.0f} {reader.median() * 1000:15.3f} {stalls[name] * 1000:22.1f}")
+            took, stalls[name] = longest_stall_during(reader, target, {f"migrations/{n + 1:04d}_tracks_idx.sql": text})
+            print(f"{name:16} {took * 1000:13.0f} {reader.median() * 1000:15.3f} {stalls[name] * 1000:22.1f}")
             with connect(target) as conn:
                 conn.execute("drop index if exists ix_tracks_created")
         one, split = stalls["one transaction"], stalls["split"]
         print(f"\nlongest read stall: one transaction / split = {one / split:,.1f}x")
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    add_server_argument(ap)
-    ap.add_argument("--rows", type=int, default=150_000, help="tracks rows (the seed's: 1500000)")
-    args = ap.parse_args()
-    with server_url(args.database_url) as url:
-        run(url, args.rows)
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main_with_rows(__doc__, run, 150_000, "1500000"))
