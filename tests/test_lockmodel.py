@@ -42,6 +42,12 @@ insert into parent select g, g from generate_series(1, 20) g;
 insert into t select g, g, g::text, g, 1 from generate_series(1, 20) g;
 insert into other select g from generate_series(1, 20) g;
 alter table t add constraint t_a_pos check (a > 0) not valid;
+create table part_0 partition of part for values from (-100) to (0);
+create trigger t_tr before update on t for each row execute function trg();
+create policy t_p on t using (true);
+create view v as select id from parent;
+create sequence seq1;
+create type mood as enum ('a');
 analyze;
 """
 INDEX_TABLES = {"t_a_idx": "t", "mv_id": "mv"}
@@ -115,6 +121,32 @@ IN_TRANSACTION = [
     ("delete from other where id > 10", {"other": RE}, set(), None),
     ("select * from t join parent on parent.id = t.parent_id", {"t": A, "parent": A}, set(), None),
     ("select * from t for update", {"t": RS}, set(), None),
+    ("select * into c from t", {"t": A}, set(), None),
+    ("create materialized view mv2 as select * from t", {"t": A}, set(), None),
+    ("merge into other using parent on other.id = parent.id when not matched then insert values (parent.id)",
+     {"other": RE, "parent": A}, set(), None),
+    ("copy other from stdin", {"other": RE}, set(), set()),
+    ("create table c (x int) inherits (parent)", {"parent": SUE}, set(), set()),
+    ("alter table part detach partition part_0", {"part": AE, "part_0": AE}, set(), set()),
+    ("alter table t replica identity full", {"t": AE}, set(), set()),
+    ("alter table t enable row level security", {"t": AE}, set(), set()),
+    ("alter index t_a_idx rename to t_a_idx2", {}, set(), set()),
+    ("drop trigger t_tr on t", {"t": AE}, set(), set()),
+    ("drop policy t_p on t", {"t": AE}, set(), set()),
+    ("drop view v", {"v": AE}, set(), set()),
+    ("create sequence s", {}, set(), set()),
+    ("create function f() returns int language sql as 'select 1'", {}, set(), set()),
+    ("create type e as enum ('a')", {}, set(), set()),
+    ("create schema s", {}, set(), set()),
+    ("set lock_timeout = '1s'", {}, set(), set()),
+    ("show lock_timeout", {}, set(), set()),
+    ("savepoint sp", {}, set(), set()),
+    ("create domain pos as int check (value > 0)", {}, set(), set()),
+    ("create type pair as (a int, b int)", {}, set(), set()),
+    ("create collation c2 from \"C\"", {}, set(), set()),
+    ("create extension if not exists plpgsql", {}, set(), set()),
+    ("alter sequence seq1 restart", {}, set(), set()),
+    ("alter type mood add value 'b'", {}, set(), set()),
 ]
 
 # Refused in a transaction block: observed while they wait behind ACCESS EXCLUSIVE.
@@ -154,7 +186,7 @@ def _strongest(rows) -> dict[str, LockMode]:
 
 def _existing_tables(conn) -> dict[int, str]:
     return dict(conn.execute("select oid::int, relname from pg_class where relnamespace = 'public'::regnamespace"
-                             " and relkind in ('r', 'p', 'm')").fetchall())
+                             " and relkind in ('r', 'p', 'm', 'v')").fetchall())
 
 
 @pytest.mark.parametrize("sql,locks,rewrites,scans", IN_TRANSACTION, ids=[c[0] for c in IN_TRANSACTION])
@@ -167,7 +199,11 @@ def test_model_agrees_with_pg_locks_in_a_transaction(empty_db, sql, locks, rewri
     try:
         # Pending statistics are flushed only outside a transaction: the delta is this statement's.
         scans_before = dict(conn.execute(_SEQ_SCANS).fetchall())
-        conn.execute(sql)
+        if sql.startswith("copy"):
+            with conn.cursor().copy(sql) as copy:
+                copy.write_row((21,))
+        else:
+            conn.execute(sql)
         held = _strongest((tables[oid], mode) for oid, mode in
                           conn.execute(_LOCKS, (conn.info.backend_pid, list(tables))).fetchall())
         after = dict(conn.execute(_FILENODES).fetchall())
@@ -278,3 +314,8 @@ def test_blocks_wording():
     assert LockMode.SHARE.blocks == "writes"
     assert LockMode.SHARE_UPDATE_EXCLUSIVE.blocks == "DDL"
     assert LockMode.ACCESS_SHARE.blocks == ""
+
+
+def test_every_statement_kind_the_model_knows_is_checked():
+    checked = {type(_node(c[0])) for c in IN_TRANSACTION} | {type(_node(c[0])) for c in AUTOCOMMIT}
+    assert lockmodel.KNOWN_KINDS - checked == set()

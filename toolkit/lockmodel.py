@@ -250,8 +250,7 @@ def _alter_table(node: ast.AlterTableStmt) -> Effect:
     what = "TABLE" if node.objtype == ObjectType.OBJECT_TABLE else node.objtype.name[7:]
     acc = _Acc(f"ALTER {what} ... {', '.join(names)}")
     if node.objtype not in (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_MATVIEW):
-        acc.lock(table, LockMode.ACCESS_EXCLUSIVE)
-        return acc.done(known=node.objtype == ObjectType.OBJECT_INDEX)
+        return acc.done(known=False)  # ALTER INDEX/VIEW/SEQUENCE/…: not a table lock the model knows
     for cmd in cmds:
         st = cmd.subtype
         if st == AT.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
@@ -261,7 +260,9 @@ def _alter_table(node: ast.AlterTableStmt) -> Effect:
             acc.lock(table, LockMode.SHARE_UPDATE_EXCLUSIVE)
             continue
         acc.lock(table, _AT_LEVEL.get(st, LockMode.ACCESS_EXCLUSIVE))
-        if st == AT.AT_AttachPartition and isinstance(cmd.def_, ast.PartitionCmd):
+        if st == AT.AT_DetachPartition and isinstance(cmd.def_, ast.PartitionCmd):
+            acc.lock(rel_name(cmd.def_.name), LockMode.ACCESS_EXCLUSIVE)
+        elif st == AT.AT_AttachPartition and isinstance(cmd.def_, ast.PartitionCmd):
             part = rel_name(cmd.def_.name)
             acc.lock(part, LockMode.ACCESS_EXCLUSIVE)
             acc.scan(part)  # unless a CHECK constraint proves the bound
@@ -331,7 +332,7 @@ def _drop(node: ast.DropStmt, index_tables: Mapping[str, str]) -> Effect:
         mode = LockMode.SHARE_UPDATE_EXCLUSIVE if node.concurrent else LockMode.ACCESS_EXCLUSIVE
         for names in objects:
             acc.lock(_index_table(".".join(names), index_tables), mode)
-    elif rt in (ObjectType.OBJECT_TRIGGER, ObjectType.OBJECT_POLICY, ObjectType.OBJECT_RULE):
+    elif rt in (ObjectType.OBJECT_TRIGGER, ObjectType.OBJECT_POLICY):
         for names in objects:  # (schema.)table.name
             acc.lock(".".join(names[:-1]), LockMode.ACCESS_EXCLUSIVE)
     else:
@@ -447,7 +448,7 @@ def _create_trigger(node: ast.CreateTrigStmt, _idx) -> Effect:
 def _rename(node: ast.RenameStmt, index_tables) -> Effect:
     acc = _Acc(f"ALTER {node.renameType.name[7:]} ... RENAME")
     if node.renameType == ObjectType.OBJECT_INDEX:
-        acc.lock(rel_name(node.relation), LockMode.SHARE_UPDATE_EXCLUSIVE)
+        pass  # SHARE UPDATE EXCLUSIVE on the index only: its table is not locked
     elif node.renameType in (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_COLUMN, ObjectType.OBJECT_TABCONSTRAINT,
                              ObjectType.OBJECT_TRIGGER):
         acc.lock(rel_name(node.relation), LockMode.ACCESS_EXCLUSIVE)
