@@ -20,6 +20,7 @@ from pglast import ast
 from pglast.enums.parsenodes import TransactionStmtKind as TK
 
 from ddlkit import lockmodel, sqltext
+from ddlkit.errors import InputError
 from ddlkit.lockmodel import LockMode
 
 UNTIL_STATEMENT = "end of statement"
@@ -136,7 +137,10 @@ def index_tables(files: Iterable) -> dict[str, str]:
     """index name -> table, from every ``CREATE INDEX`` in these ddl files."""
     out: dict[str, str] = {}
     for f in files:
-        out.update(lockmodel.index_tables_of(st.node for st in f.statements))
+        try:
+            out.update(lockmodel.index_tables_of(st.node for st in f.statements))
+        except InputError:
+            continue  # an applied file that does not parse any more: it will not run, so it cannot matter
     return out
 
 

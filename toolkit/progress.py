@@ -151,7 +151,7 @@ select a.wait_event_type, pg_blocking_pids(a.pid),
 """
 _WAITED = """
 select case when l.relation is not null then l.relation::regclass::text end, l.mode,
-       extract(epoch from clock_timestamp() - {waitstart})::float8
+       extract(epoch from clock_timestamp() - l.waitstart)::float8
   from pg_locks l where l.pid = %s and not l.granted limit 1
 """
 _BLOCKERS = """
@@ -299,8 +299,7 @@ class Monitor:
         return Sample(w.file, w.line, w.statement, elapsed, wait, phase, done, total, unit)
 
     def _lock_wait(self, conn: psycopg.Connection, pid: int, blocking: list[int], queued: int) -> LockWait | None:
-        waitstart = "l.waitstart" if conn.info.server_version >= 140000 else "null::timestamptz"
-        waited = conn.execute(_WAITED.format(waitstart=waitstart), (pid,)).fetchone()
+        waited = conn.execute(_WAITED, (pid,)).fetchone()  # pg_locks.waitstart: PostgreSQL 14+
         if waited is None:
             return None  # granted between the two queries
         relation, mode, seconds = waited
