@@ -108,5 +108,7 @@ def test_trace_reports_a_failing_file_and_still_drops_its_database(empty_db, db_
     out, doc = _trace(db_url, root)
     assert out.returncode == 1
     assert doc["error"]["sqlstate"] == "42P01"
+    assert out.stderr.splitlines() == [
+        'ddlkit: error: migrations/0001_bad.sql:1:1: SQLSTATE 42P01: relation "missing" does not exist']
     assert doc["files"][0]["outcome"] == "failed"
     assert _scratch_databases(empty_db) == before

@@ -167,8 +167,8 @@ def trace_command(files, ddl_dir, database_url, baselines, from_dump, fmt) -> in
     report = api.trace(list(files), ddl_dir=ddl_dir, database_url=database_url, baselines=list(baselines),
                        from_dump=from_dump, on_event=render.ProgressEvents())
     render.out(render.trace(report, fmt))
-    if report.error and fmt == "text":
-        for line in render.sql_failure(report.error):
+    if report.error:
+        for line in render.sql_failure(report.error) if fmt == "text" else [f"ddlkit: error: {report.error}"]:
             render.err(line)
     return EXIT_OK if report.ok else EXIT_FAILED
 
