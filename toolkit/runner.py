@@ -260,6 +260,9 @@ class Runner:
                 apply_autocommit(self, f, fr)
                 self._guard(lambda c: record(c, self.tracker, f), self.conn)
             fr.outcome = "applied"
+            if f.script.output:  # \echo after the last statement
+                fr.output.extend(f.script.output)
+                self.emit("output", lines=tuple(f.script.output))
         except (StatementError, MigrationFailed) as err:
             self._rollback_quietly()
             fr.error = statement_failure(f, err) if isinstance(err, StatementError) else err
