@@ -26,7 +26,7 @@ FIX_SQL = "edit the file"
 
 @dataclass
 class Finding:
-    check: str  # tracker | parse | schema | lint
+    check: str  # tracker | parse | psql | lint | fingerprint | schema
     file: str
     line: int
     message: str
@@ -52,12 +52,13 @@ def _display(root: Path, rel: str) -> str:
     return str(root / rel)
 
 
-def parse_problem(f: DdlFile) -> tuple[int, int | None, str] | None:
-    """(line, col, message) when a file is not UTF-8 or does not parse."""
+def parse_problem(f: DdlFile) -> tuple[str, int, int | None, str] | None:
+    """(check, line, col, message) when a file is not UTF-8, does not parse
+    (check "parse"), or uses psql features ddlkit cannot honour (check "psql")."""
     try:
         text = f.text
     except NotUtf8 as exc:
-        return exc.line, exc.col, exc.reason
+        return "parse", exc.line, exc.col, exc.reason
     try:
         sqltext.check_syntax(text)  # cheap: plain SQL needs no more
         return None
@@ -67,11 +68,11 @@ def parse_problem(f: DdlFile) -> tuple[int, int | None, str] | None:
         psqlscript.parse_script(text, f.file_name, root=f.include_root or f.path.parent.parent)
     except sqltext.SqlSyntaxError as exc:
         line, col = sqltext.LineIndex(text).position(exc.offset)
-        return line, col, f"SQL does not parse: {exc.message}"
+        return "parse", line, col, f"SQL does not parse: {exc.message}"
     except psqlscript.UnsupportedPsql as exc:
-        return exc.line, None, f"{exc.what} is not supported; {exc.advice}"
+        return "psql", exc.line, None, f"{exc.what} is not supported; {exc.advice}"
     except InputError as exc:  # an include that cannot be read
-        return 1, None, str(exc)
+        return "psql", 1, None, str(exc)
     return None
 
 
@@ -121,8 +122,8 @@ def check_parse(full: Tree) -> list[Finding]:
     for f in files:
         problem = parse_problem(f)
         if problem:
-            line, col, message = problem
-            out.append(Finding("parse", _display(root, f.file_name), line, message, FIX_SQL, col))
+            check, line, col, message = problem
+            out.append(Finding(check, _display(root, f.file_name), line, message, FIX_SQL, col))
     return out
 
 
