@@ -100,6 +100,12 @@ class TextEvents:
         elif result.outcome == "failed" and not result.mode.transactional:
             out(f"    {ran_before_error(result)}")
 
+    def on_lock_retry(self, file: str, attempt: int, delay: float) -> None:
+        out(f"  lock_timeout in {file}; retry {attempt} in {delay:.1f}s")
+
+    def on_event(self, file: str, message: str) -> None:
+        out(f"  {file}: {message}")
+
 
 def ran_before_error(result) -> str:
     """How far a failed file got, in psql's terms."""
@@ -109,12 +115,6 @@ def ran_before_error(result) -> str:
     elif result.mode.transactional:
         text += "; all rolled back"
     return text
-
-    def on_lock_retry(self, file: str, attempt: int, delay: float) -> None:
-        out(f"  lock_timeout in {file}; retry {attempt} in {delay:.1f}s")
-
-    def on_event(self, file: str, message: str) -> None:
-        out(f"  {file}: {message}")
 
 
 def plan_dict(report: "PlanReport", files) -> dict:
