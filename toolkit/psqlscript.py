@@ -414,3 +414,14 @@ def _include(args: str, relative: bool, src: Source, state: _State, depth: int, 
         _parse(inc_text, inc, state, depth + 1)
     except sqltext.SqlSyntaxError as exc:
         raise exc.input_error(label, inc_text) from None
+
+
+def send(conn, st: sqltext.Statement) -> None:
+    """Run one statement on ``conn`` as psql sends it: ``COPY … FROM stdin``
+    through the COPY protocol with its data lines, anything else as a query."""
+    if st.copy_data is None:
+        conn.execute(st.text)
+        return
+    with conn.cursor() as cur, cur.copy(st.text) as copy:
+        if st.copy_data:
+            copy.write(st.copy_data)

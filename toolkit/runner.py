@@ -24,7 +24,7 @@ import psycopg
 from psycopg import sql
 from psycopg.pq import TransactionStatus
 
-from ddlkit import sqltext
+from ddlkit import psqlscript, sqltext
 from ddlkit.connection import Target, connect, one_line
 from ddlkit.errors import ConnectError, DdlkitError
 from ddlkit.lock import MigrationLock
@@ -294,12 +294,7 @@ class Runner:
                 self._output.extend(st.output)
             self.emit("output", lines=st.output)
         try:
-            if st.copy_data is not None:
-                with self.conn.cursor() as cur, cur.copy(st.text) as copy:
-                    if st.copy_data:
-                        copy.write(st.copy_data)
-            else:
-                self.conn.execute(st.text)
+            psqlscript.send(self.conn, st)
         except psycopg.Error as exc:
             if self.conn.closed or self.conn.broken:
                 raise self._lost(exc) from None
