@@ -190,14 +190,10 @@ FAILABLE_CASES = {
 
 @pytest.mark.skipif(PSQL is None, reason="psql is not on PATH")
 @pytest.mark.parametrize("case", sorted(FAILABLE_CASES))
-def test_failable_file_keeps_what_psql_keeps(empty_db, twin_db, make_tree, tmp_path, case):
+def test_failable_file_keeps_what_psql_keeps(empty_db, twin_db, make_tree, case):
     body = FAILABLE_CASES[case]
     root = make_tree({"migrations/0001_schema_failable.sql": body})
-    script = tmp_path / "script.sql"
-    script.write_text(body)
-    with open(script) as fh:
-        psql = subprocess.run([PSQL, "-qtAX", "-v", "ON_ERROR_STOP=1", conninfo_for(twin_db.info.dbname)],
-                              stdin=fh, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
+    psql = run_psql(twin_db, root / "migrations/0001_schema_failable.sql")
     assert psql.returncode != 0  # psql stopped at the error
     res = migrate_lib(root, empty_db)
     assert res.error is None  # failable: reported and ignored
@@ -208,6 +204,45 @@ def test_failable_file_keeps_what_psql_keeps(empty_db, twin_db, make_tree, tmp_p
     if case == "snapshot":  # the real tree's convention: a schema snapshot keeps the tables before the error
         assert (fr.statements_ran, fr.statements_committed, fr.statements_total) == (5, 5, 9)
         assert (fr.error.line, fr.error.sqlstate) == (6, "42P07")
+
+
+def run_psql(conn, script_path, cwd=None) -> subprocess.CompletedProcess:
+    """What pg_migrate.sh did with a file: ``psql -qtAX -v ON_ERROR_STOP=1 < file``."""
+    with open(script_path) as fh:
+        return subprocess.run([PSQL, "-qtAX", "-v", "ON_ERROR_STOP=1", conninfo_for(conn.info.dbname)],
+                              stdin=fh, capture_output=True, text=True, cwd=cwd, env={"PATH": "/usr/bin:/bin"})
+
+
+@pytest.mark.skipif(PSQL is None, reason="psql is not on PATH")
+def test_non_failable_self_wrapped_file_stops_where_psql_stops(empty_db, twin_db, make_tree):
+    rel = "migrations/0001_blocks.sql"
+    root = make_tree({rel: FAILABLE_CASES["own-block"]})
+    assert run_psql(twin_db, root / rel).returncode != 0
+    res = migrate_lib(root, empty_db)
+    assert res.error is not None and (res.error.line, res.error.sqlstate) == (6, "22012")
+    assert state_of(empty_db) == state_of(twin_db)  # the committed block stays, as under psql
+    assert recorded(empty_db) == []  # and the file runs again next time, as the script's did
+
+
+@pytest.mark.skipif(PSQL is None, reason="psql is not on PATH")
+def test_psql_script_features_match_psql(empty_db, twin_db, make_tree):
+    rel = "migrations/0001_script.sql"
+    root = make_tree({
+        rel: ("\\timing on\n\\set ON_ERROR_STOP on\n\\pset format aligned\n\\echo 'loading' people\n"
+              "create table people (id int, name text, note text);\n"
+              "COPY people (id, name, note) FROM stdin;\n1\tO'Brien\t\\N\n2\ta\\tb\t$$;--\n\\.\n"
+              "\\i shared/more.sql\n\\qecho done\n"),
+        "shared/more.sql": "insert into people values (3, 'inc', null);\n\\ir rows.sql\n",
+        "shared/rows.sql": "insert into people values (4, 'nested', 'x');\n",
+    })
+    psql = run_psql(twin_db, root / rel, cwd=root)  # the real tree runs `cd ddl && pg_migrate.sh`
+    assert psql.returncode == 0, psql.stderr
+    res = migrate_lib(root, empty_db)
+    assert res.error is None, res.error
+    assert state_of(empty_db) == state_of(twin_db)
+    assert len(state_of(empty_db)[0][1]) == 4
+    printed = [line for line in psql.stdout.splitlines() if not line.startswith("Time:")]
+    assert res.results[0].output == printed == ["loading people", "done"]
 
 
 def test_failable_counts_in_output_and_json(empty_db, db_url, make_tree):

@@ -62,6 +62,11 @@ def test_copy_data_with_crlf_terminator_and_comment_after_the_statement():
     assert texts(script)[1] == "select 2"
 
 
+def test_copy_without_data_lines():
+    assert parse_script("copy t from stdin;", "f.sql").statements[0].copy_data == ""
+    assert parse_script("copy t from stdin;\n\\.\nselect 1;\n", "f.sql").statements[0].copy_data == ""
+
+
 def test_text_after_copy_on_its_line_is_refused():
     with pytest.raises(UnsupportedPsql, match=r"f.sql:1: text after COPY"):
         parse_script("copy t from stdin; select 1;\n1\n\\.\n", "f.sql")
