@@ -23,6 +23,7 @@ from typing import Callable, Sequence
 import psycopg
 from pglast import ast
 
+from ddlkit import psqlscript
 from ddlkit.connection import Target, connect
 from ddlkit.errors import ConnectError, InputError
 from ddlkit.failure import StatementError, statement_failure
@@ -72,12 +73,7 @@ def load_baseline(conn: psycopg.Connection, f: DdlFile) -> LoadedFile:
     loaded = LoadedFile(f.path)
     for st in f.statements:
         try:
-            if st.copy_data is not None:
-                with conn.cursor() as cur, cur.copy(st.text) as copy:
-                    if st.copy_data:
-                        copy.write(st.copy_data)
-            else:
-                conn.execute(st.text)
+            psqlscript.send(conn, st)
         except psycopg.Error as exc:
             if conn.closed or conn.broken:
                 raise ConnectError(f"lost the connection while loading baseline {f.path}") from None

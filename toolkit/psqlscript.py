@@ -113,23 +113,25 @@ class _State:
     pending_output: list[str]
     meta: list[tuple[int, str]]
     quit: bool = False
+    follow_includes: bool = True
 
 
 _COMMENTS = ("SQL_COMMENT", "C_COMMENT")
 
 
-def parse_script(text: str, label: str, *, root: Path | None = None, path: Path | None = None) -> Script:
+def parse_script(text: str, label: str, *, root: Path | None = None, path: Path | None = None,
+                 follow_includes: bool = True) -> Script:
     """Statements psql would send for ``text``. Raises :class:`sqltext.SqlSyntaxError`
     (offset in ``text``) for SQL that does not parse, :class:`UnsupportedPsql` for
     meta-commands ddlkit cannot honour, InputError for a missing include."""
-    state = _State(root, set(), [], [], [])
+    state = _State(root, set(), [], [], [], follow_includes=follow_includes)
     _parse(text, Source(label, text, path), state, depth=0)
     return Script(state.statements, state.pending_output, state.meta)
 
 
-def _scan(text: str, start: int) -> tuple[list, int | None]:
-    """Tokens of text[start:] (positions in text) and, if the scanner failed, where."""
-    chunk = text[start:]
+def _scan(text: str, start: int, limit: int) -> tuple[list, int | None]:
+    """Tokens of text[start:limit] (positions in text) and, if the scanner failed, where."""
+    chunk = text[start:limit]
     try:
         return [_shift(t, start) for t in parser.scan(chunk)], None
     except parser.ParseError as exc:
@@ -151,7 +153,9 @@ def _eol(text: str, pos: int) -> int:
     return len(text) if nl < 0 else nl + 1
 
 
-_WINDOW = 1 << 16  # characters scanned at a time: a stop near the start never scans the whole file
+# Characters scanned at a time after a stop, doubled while no stop is found:
+# the work stays proportional to the distance to the next stop, never the file.
+_WINDOW = 1 << 10
 
 
 def _parse(text: str, src: Source, state: _State, depth: int) -> None:
@@ -160,14 +164,13 @@ def _parse(text: str, src: Source, state: _State, depth: int) -> None:
     window = _WINDOW
     while not state.quit:
         limit = len(text) if pos + window >= len(text) else _eol(text, pos + window)
-        tokens, error_at = _scan(text[:limit], pos)
+        tokens, error_at = _scan(text, pos, limit)
         stop, boundary = _find_stop(text, tokens, src, state)
         if stop is None:
             if limit < len(text):  # the window may cut a token: resume at the last boundary
                 if boundary is not None and boundary > pos:
                     pos = boundary
-                else:
-                    window *= 2
+                window *= 2
                 continue
             _emit_sql(text, seg, len(text), src, state)  # raises the real syntax error, if any
             if error_at is not None:
@@ -277,13 +280,14 @@ def _copy_kind(stmt: str, src: Source, offset: int) -> str | None:
 def _copy_data(text: str, start: int) -> tuple[int, int]:
     """(end of the data, where the script resumes): up to a line ``\\.`` or the end."""
     pos = start
-    while pos < len(text):
-        eol = _eol(text, pos)
-        line = text[pos:eol]
-        if line.rstrip("\n").rstrip("\r") == "\\.":
-            return pos, eol
-        pos = eol
-    return len(text), len(text)
+    while True:
+        at = text.find("\\.", pos)
+        if at < 0:
+            return len(text), len(text)
+        eol = _eol(text, at)
+        if (at == start or text[at - 1] == "\n") and text[at:eol].rstrip("\n").rstrip("\r") == "\\.":
+            return at, eol
+        pos = at + 2
 
 
 def _meta_name(text: str, at: int) -> str:
@@ -298,7 +302,7 @@ def _emit_sql(text: str, start: int, end: int, src: Source, state: _State, copy_
     if not chunk.strip():
         return
     try:
-        parsed = sqltext.split(chunk)
+        parsed = sqltext.split_sql(chunk)
     except sqltext.SqlSyntaxError as exc:
         raise sqltext.SqlSyntaxError(exc.message, start + exc.offset) from None
     for i, st in enumerate(parsed):
@@ -339,7 +343,7 @@ def _meta(text: str, at: int, src: Source, state: _State, depth: int) -> int:
             state.variables.discard(w)
     elif name in _OUTPUT:
         state.pending_output.append(_echo_text(args, src, line))
-    elif name in _INCLUDE:
+    elif name in _INCLUDE and state.follow_includes:
         _include(args, _INCLUDE[name], src, state, depth, line)
     return eol
 
@@ -410,3 +414,14 @@ def _include(args: str, relative: bool, src: Source, state: _State, depth: int, 
         _parse(inc_text, inc, state, depth + 1)
     except sqltext.SqlSyntaxError as exc:
         raise exc.input_error(label, inc_text) from None
+
+
+def send(conn, st: sqltext.Statement) -> None:
+    """Run one statement on ``conn`` as psql sends it: ``COPY … FROM stdin``
+    through the COPY protocol with its data lines, anything else as a query."""
+    if st.copy_data is None:
+        conn.execute(st.text)
+        return
+    with conn.cursor() as cur, cur.copy(st.text) as copy:
+        if st.copy_data:
+            copy.write(st.copy_data)

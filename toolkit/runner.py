@@ -24,7 +24,7 @@ import psycopg
 from psycopg import sql
 from psycopg.pq import TransactionStatus
 
-from ddlkit import progress, sqltext
+from ddlkit import progress, psqlscript, sqltext
 from ddlkit.connection import Target, connect, one_line
 from ddlkit.errors import ConnectError, DdlkitError
 from ddlkit.lock import MigrationLock
@@ -271,6 +271,9 @@ class Runner:
                 apply_autocommit(self, f, fr)
                 self._guard(lambda c: record(c, self.tracker, f), self.conn)
             fr.outcome = "applied"
+            if f.script.output:  # \echo after the last statement
+                fr.output.extend(f.script.output)
+                self.emit("output", lines=tuple(f.script.output))
         except (StatementError, MigrationFailed) as err:
             self._rollback_quietly()
             fr.error = statement_failure(f, err) if isinstance(err, StatementError) else err
@@ -323,12 +326,7 @@ class Runner:
             self.emit("output", lines=st.output)
         try:
             with self._watch(st):
-                if st.copy_data is not None:
-                    with self.conn.cursor() as cur, cur.copy(st.text) as copy:
-                        if st.copy_data:
-                            copy.write(st.copy_data)
-                else:
-                    self.conn.execute(st.text)
+                psqlscript.send(self.conn, st)
         except psycopg.Error as exc:
             if self.conn.closed or self.conn.broken:
                 raise self._lost(exc) from None

@@ -13,6 +13,7 @@ machines that use the same PostgreSQL major.
 from __future__ import annotations
 
 import bisect
+import hashlib
 import json
 import os
 import subprocess
@@ -52,10 +53,33 @@ def dump_dir_for(root: Path) -> Path:
 
 # --------------------------------------------------------------------------- schema
 
-def normalize(raw: str, major: int) -> str:
+FINGERPRINT_PREFIX = "-- ddlkit tree fingerprint: "
+
+
+def tree_fingerprint(tree: Tree) -> str:
+    """The tree that produced a dump, like atlas.sum's integrity hash: md5 over
+    the file names and checksums in apply order (test mode), one per line.
+    A whitespace-only edit keeps it; any other edit, a new, removed or renamed
+    file changes it."""
+    lines = "".join(f"{f.file_name} {f.md5}\n" for f in tree.files)
+    return f"md5:{hashlib.md5(lines.encode('utf-8', 'surrogateescape')).hexdigest()} ({len(tree.files)} files)"
+
+
+def recorded_fingerprint(text: str) -> str | None:
+    """The fingerprint line of a dump, if it has one (it sits in the header)."""
+    for line in text.split("\n", 5)[:5]:
+        if line.startswith(FINGERPRINT_PREFIX):
+            return line[len(FINGERPRINT_PREFIX):].strip()
+    return None
+
+
+def normalize(raw: str, major: int, fingerprint: str | None = None) -> str:
     """Strip what varies between runs: ``\\restrict`` keys and version comments;
-    record the major in a single header line; squeeze runs of blank lines."""
+    record the major in a single header line, and the tree's fingerprint;
+    squeeze runs of blank lines."""
     out: list[str] = [HEADER.format(major=major), REGENERATE]
+    if fingerprint:
+        out.append(FINGERPRINT_PREFIX + fingerprint)
     blank = False
     for line in raw.splitlines():
         if line.startswith(("\\restrict ", "\\unrestrict ")) or line in ("\\restrict", "\\unrestrict"):
@@ -104,7 +128,7 @@ def fresh_schema_dump(tree: Tree, major: int = server.PINNED_MAJOR) -> str:
         result = Runner(scratch, tree).migrate()
         if result.error:
             raise result.error
-        return normalize(pg_dump_schema(scratch, major), major)
+        return normalize(pg_dump_schema(scratch, major), major, tree_fingerprint(tree))
 
 
 # --------------------------------------------------------------------------- tracker

@@ -27,6 +27,7 @@ from psycopg import sql
 from psycopg.pq import TransactionStatus
 
 from ddlkit.connection import Target, connect
+from ddlkit import psqlscript
 from ddlkit.baseline import prepare_scratch, read_baseline
 from ddlkit.errors import ConnectError
 from ddlkit.failure import MigrationFailed, StatementError, statement_failure
@@ -106,11 +107,7 @@ def run_one(conn: psycopg.Connection, f: DdlFile) -> SqlTestResult:
     try:
         for st in f.statements:
             try:
-                if st.copy_data is not None:
-                    with conn.cursor() as cur, cur.copy(st.text) as copy:
-                        copy.write(st.copy_data)
-                else:
-                    conn.execute(st.text)
+                psqlscript.send(conn, st)
             except psycopg.Error as exc:
                 if conn.closed or conn.broken:
                     raise ConnectError(f"lost the connection while running {f.file_name}") from None

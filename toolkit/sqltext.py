@@ -96,7 +96,27 @@ class TxnMode:
 def split(text: str) -> list[Statement]:
     """Parse ``text`` into statements; raises :class:`SqlSyntaxError` with the
     0-based offset of the problem. Cached by text: verify, lint and the runner
-    share one parse per file. Callers must not mutate the nodes."""
+    share one parse per file. Callers must not mutate the nodes.
+
+    Text that is not plain SQL is read as psql reads it (:mod:`ddlkit.psqlscript`,
+    without following ``\\i``): honoured meta-commands are skipped and COPY data
+    is attached, so a file psql ran is not a syntax error. A psql feature ddlkit
+    cannot honour raises :class:`UnsupportedPsqlSyntax`."""
+    try:
+        return list(_split_cached(text))
+    except SqlSyntaxError:
+        pass
+    from ddlkit import psqlscript  # noqa: PLC0415 - psqlscript builds on this module
+
+    try:
+        return psqlscript.parse_script(text, "<text>", follow_includes=False).statements
+    except psqlscript.UnsupportedPsql as exc:
+        raise UnsupportedPsqlSyntax(f"{exc.what} is not supported; {exc.advice}",
+                                    LineIndex(text).line_start(exc.line)) from None
+
+
+def split_sql(text: str) -> list[Statement]:
+    """Plain SQL only (what the server parses): no psql meta-commands."""
     return list(_split_cached(text))
 
 
@@ -143,6 +163,10 @@ class SqlSyntaxError(Exception):
         if len(message) > 200:
             message = message[:197] + "..."
         return InputError(f"{file_label}:{line}:{col}: SQL does not parse: {message}")
+
+
+class UnsupportedPsqlSyntax(SqlSyntaxError):
+    """A psql meta-command (or variable) ddlkit cannot honour; not a SQL syntax error."""
 
 
 def nontransactional_reason(node: Any) -> str | None:
