@@ -217,19 +217,6 @@ def generate(n_statements: int, seed: int = 5) -> tuple[str, collections.Counter
     return "\n".join(parts), planted
 
 
-def generate(n_statements: int, seed: int = 5) -> tuple[str, collections.Counter]:
-    rng = random.Random(seed)
-    weights = [w for _, w in TEMPLATES]
-    parts = []
-    planted: collections.Counter = collections.Counter()
-    for i in range(n_statements):
-        make = rng.choices([t for t, _ in TEMPLATES], weights)[0]
-        sql, bad = make(i)
-        parts.append(sql)
-        planted.update(bad)
-    return "\n".join(parts), planted
-
-
 # --------------------------------------------------------------------------
 # A tree of real-looking migrations
 # --------------------------------------------------------------------------

@@ -10,6 +10,7 @@ No regular expression ever looks at SQL.
 from __future__ import annotations
 
 import bisect
+import functools
 import json
 from typing import Any
 
@@ -53,19 +54,7 @@ class ByteMap:
         return byte_offset - (self._extra[k - 1] if k else 0)
 
 
-class _Lines:
-    def __init__(self, text: str):
-        starts = [0]
-        find = text.find
-        i = find("\n")
-        while i != -1:
-            starts.append(i + 1)
-            i = find("\n", i + 1)
-        self.starts = starts
-
-    def position(self, offset: int) -> tuple[int, int]:
-        line = bisect.bisect_right(self.starts, offset) - 1
-        return line + 1, offset - self.starts[line] + 1
+_Lines = B.LineStarts
 
 
 def loads(raw: str) -> Any:
@@ -230,7 +219,7 @@ class FileLinter:
             fb.skipped = skipped
             self.emit(body.quote_start, SKIPPED,
                       f"PL/pgSQL body of {fb.what} not analysed: it needs the database catalog ({skipped})")
-        fb.plpgsql = tree
+        fb.plpgsql_raw = tree
 
     def do_statements(self, st: Statement, fb: B.FunctionBody) -> list[Statement]:
         """The SQL statements a DO block runs (PL/pgSQL's execsql), located in the file."""
@@ -291,6 +280,7 @@ class FileLinter:
         return out
 
 
+@functools.lru_cache(maxsize=16)
 def _dispatch(enabled: frozenset[str]) -> tuple[dict[str, list[Rule]], list[Rule]]:
     by_kind: dict[str, list[Rule]] = {}
     every: list[Rule] = []

@@ -61,7 +61,7 @@ The contract
   order, for top-level statements **and for the SQL statements inside a
   ``DO`` block** (``ctx.stmt.in_do_block``). ``finish(file_ctx)`` - optional,
   once per file after the last statement (``file_ctx.statements``,
-  ``file_ctx.state``); report there with ``file_ctx._emit(offset, rule_id,
+  ``file_ctx.state``); report there with ``file_ctx.report(offset, rule_id,
   message, hint)``.
 * ``in_sql_tests=False`` for rules about deploying (locks on production
   tables, re-runs): they are off for ``ddl/tests`` files.

@@ -76,3 +76,22 @@ def _cmd_offsets(ctx, node: Node, count: int) -> list[int] | None:
     if len(starts) != count:
         return None
     return [st.start + s for s in starts]
+
+
+def report_unvalidated(node: Node, ctx, contype: str, word: str) -> None:
+    """``ADD CONSTRAINT`` of ``contype`` without NOT VALID: it checks every row under its lock."""
+    from ddlkit.lint.nodes import ident  # noqa: PLC0415
+    from ddlkit.lint.rules._common import with_timeout  # noqa: PLC0415
+
+    for cmd, where, table in table_cmds(node, ctx):
+        con = cmd.def_
+        if cmd.subtype != "AT_AddConstraint" or con is None or con.contype != contype or con.skip_validation:
+            continue  # NOT VALID: require-lock-timeout speaks for the lock wait
+        label = f"ADD CONSTRAINT {ident(con.conname)}" if con.conname else "ADD"
+        message, hint = with_timeout(
+            ctx,
+            f"{label} {word} checks every row of {shown(table)} while holding its lock",
+            f"add it NOT VALID, then ALTER TABLE {shown(table)} VALIDATE CONSTRAINT … in a later transaction: "
+            "validation takes a weaker lock",
+        )
+        ctx.report(message, hint, offset=where)
