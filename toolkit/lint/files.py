@@ -56,13 +56,17 @@ def lint_paths(paths: list[pathlib.Path] | None, *, ddl_root: pathlib.Path, sele
     jobs: list[tuple[str, str, bool, bool, bool, int]] = []
     seen: set[pathlib.Path] = set()
     resolved_root = _resolve(ddl_root)
+    whole_tree = paths is None  # one walk from the root: no duplicates, parts relative to it
     for root in roots:
         for path, size in _sql_files(root):
-            key = _resolve(path) or path
-            if key in seen:
-                continue
-            seen.add(key)
-            parts = _tree_parts(path, key, resolved_root)
+            if whole_tree:
+                parts = path.relative_to(ddl_root).parts
+            else:
+                key = _resolve(path) or path
+                if key in seen:
+                    continue
+                seen.add(key)
+                parts = _tree_parts(path, key, resolved_root)
             jobs.append((str(path), _label(path), "migrations" in parts[:-1], is_dump_path(parts),
                          bool(parts) and parts[0] == SQL_TESTS_DIR and len(parts) > 1, size))
     run = functools.partial(_lint_job, rules=rules, assume_lock_timeout=assume_lock_timeout)
