@@ -42,6 +42,9 @@ class Node:
                 value = self.data.get(name[:-1])
             elif name[:2] == "__":
                 raise AttributeError(name)
+        if type(value) is dict:  # wrap(), inlined: the hottest path of every rule
+            tag, inner = _tagged(value)
+            return Node(tag, inner)
         return wrap(value)
 
     def get(self, name: str, default: Any = None) -> Any:

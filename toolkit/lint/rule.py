@@ -51,10 +51,11 @@ class Statement:
     node: Node  # its parse tree (see ddlkit.lint.nodes)
     to_file: Callable[[int], int] = field(repr=False, compare=False, default=None)  # node location -> file offset
     do_block: "Statement | None" = field(default=None, repr=False, compare=False)  # the enclosing DO, if any
+    kind: str = field(default="", compare=False)  # the node's tag ("IndexStmt", …)
 
-    @property
-    def kind(self) -> str:
-        return self.node.node_tag
+    def __post_init__(self) -> None:
+        if not self.kind:
+            object.__setattr__(self, "kind", self.node.node_tag)
 
     @property
     def in_do_block(self) -> bool:
