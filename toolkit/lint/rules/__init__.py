@@ -97,6 +97,13 @@ are ``None`` (PostgreSQL omits false, 0, empty and NULL); enums are strings
 * ``ctx.in_transaction`` - an open BEGIN or a transactional file.
 * ``ctx.rule_state`` - a dict private to the rule for the whole file.
 
+Shared helpers (modules starting with ``_`` are not rules):
+``_alter.table_cmds(node, ctx)`` gives each sub-command of an ``ALTER TABLE``
+on a table the file did not create, with its file offset (so a finding can sit
+on the ``ADD …`` line); ``_common.with_timeout`` adds the lock_timeout advice;
+``ctx.file.pglast_node(stmt)`` gives pglast's Python node of a statement, for
+code shared with the runner (``ddlkit.sqltext``).
+
 Findings are deduplicated, sorted, and filtered by ``-- ddlkit:ignore <ids>``
 comments on the line above by the engine; a rule does none of that.
 '''
