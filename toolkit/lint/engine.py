@@ -311,8 +311,11 @@ _END_KINDS = ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK", "TRANS_STMT_PREPARE", 
 
 
 def _track(st: Statement, f: FileContext) -> None:
-    node = st.node
     kind = st.kind
+    if kind not in _TRACKED:
+        f.previous.append(st)
+        return
+    node = st.node
     if kind == "CreateStmt":
         name = rangevar(node.relation)
         f.created_tables.append(name)
@@ -345,6 +348,9 @@ def _track(st: Statement, f: FileContext) -> None:
         elif node.kind in _END_KINDS and not node.chain:
             f.transaction_block = None
     f.previous.append(st)
+
+
+_TRACKED = frozenset({"CreateStmt", "CreateTableAsStmt", "SelectStmt", "VariableSetStmt", "TransactionStmt"})
 
 
 def _is_zero_timeout(value: Any) -> bool:
