@@ -19,9 +19,13 @@ _TYPE_NAMES = {
 
 def check(node, ctx):
     st = ctx.stmt
-    if st.in_do_block:
+    if st.do_block is not None:
         return  # the DO block's body is walked as a whole below
     state = ctx.rule_state
+    if "file" not in state:  # no ANY or SOME anywhere in the file (bodies included): nothing to do
+        state["file"] = S.might_use_any(ctx.file.text)
+    if not state["file"]:
+        return
     fb = ctx.file.bodies.get(st.start) if st.kind in ("CreateFunctionStmt", "DoStmt") else None
     if st.kind == "CreateFunctionStmt":
         if fb is None:
@@ -60,7 +64,7 @@ def _parse(text: str):
 
 
 def _plpgsql(fb: B.FunctionBody, ctx, state) -> None:
-    if fb.plpgsql is None or not S.might_use_any(fb.body.value):
+    if not S.might_use_any(fb.body.value) or fb.plpgsql is None:
         return
     _, found, labels = B.plpgsql_walk(fb.plpgsql)
     found |= B.alias_names(fb.body.value)

@@ -1,26 +1,11 @@
 """constraint-missing-not-valid: ADD CHECK that validates every row under an ACCESS EXCLUSIVE lock."""
 
-from ddlkit.lint.nodes import ident
 from ddlkit.lint.rule import WARNING, Rule
-from ddlkit.lint.rules._alter import shown, table_cmds
-from ddlkit.lint.rules._common import with_timeout
+from ddlkit.lint.rules._alter import report_unvalidated
 
 
 def check(node, ctx):
-    for cmd, where, table in table_cmds(node, ctx):
-        con = cmd.def_
-        if cmd.subtype != "AT_AddConstraint" or con is None or con.contype != "CONSTR_CHECK":
-            continue
-        if con.skip_validation:
-            continue
-        label = f"ADD CONSTRAINT {ident(con.conname)}" if con.conname else "ADD"
-        message, hint = with_timeout(
-            ctx,
-            f"{label} CHECK checks every row of {shown(table)} while holding its lock",
-            f"add it NOT VALID, then ALTER TABLE {shown(table)} VALIDATE CONSTRAINT … in a later transaction: "
-            "validation takes a weaker lock",
-        )
-        ctx.report(message, hint, offset=where)
+    report_unvalidated(node, ctx, "CONSTR_CHECK", "CHECK")
 
 
 RULE = Rule(
