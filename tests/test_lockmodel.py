@@ -314,6 +314,7 @@ def test_blocks_wording():
     assert LockMode.SHARE.blocks == "writes"
     assert LockMode.SHARE_UPDATE_EXCLUSIVE.blocks == "DDL"
     assert LockMode.ACCESS_SHARE.blocks == ""
+    assert LockMode.ROW_EXCLUSIVE.blocks == ""
 
 
 def test_every_statement_kind_the_model_knows_is_checked():

@@ -73,8 +73,8 @@ class LockMode(IntEnum):
             return "reads and writes"
         if self.blocks_writes:
             return "writes"
-        if self.conflicts_with(LockMode.SHARE_UPDATE_EXCLUSIVE) or self.conflicts_with(LockMode.SHARE):
-            return "DDL"
+        if self.conflicts_with(LockMode.SHARE_UPDATE_EXCLUSIVE):
+            return "DDL"  # (ROW EXCLUSIVE also waits for a CREATE INDEX, but that is ordinary write traffic)
         return ""
 
 
