@@ -30,6 +30,7 @@ import psycopg
 from pglast import ast
 
 from ddlkit.connection import Target, connect
+from ddlkit.failure import MigrationFailed
 from ddlkit.lockmodel import LockMode, effect
 
 INTERVAL = 2.0  # seconds between polls, at least
@@ -332,3 +333,11 @@ def retry_facts(w: Watch | None, attempt: int, attempts: int) -> str | None:
     on = f" on {wait.relation}" if wait.relation else ""
     queued = f"; {wait.queued} session{'s' if wait.queued != 1 else ''} queued behind it" if wait.queued else ""
     return f"lock_timeout{on} (attempt {attempt}/{attempts}): {wait.blocked_by()}{queued}"
+
+
+def with_blocker(failure: MigrationFailed, facts: str | None) -> MigrationFailed:
+    """The lock_timeout failure, its message extended with who blocked the statement."""
+    if not facts:
+        return failure
+    return MigrationFailed(failure.file_name, failure.line, failure.col, failure.sqlstate,
+                           f"{failure.error_message}; {facts}", failure.excerpt, failure.detail)

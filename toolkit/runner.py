@@ -277,11 +277,8 @@ class Runner:
         except (StatementError, MigrationFailed) as err:
             self._rollback_quietly()
             fr.error = statement_failure(f, err) if isinstance(err, StatementError) else err
-            facts = self._retry_facts(fr.retries + 1) if getattr(err, "sqlstate", None) == LOCK_NOT_AVAILABLE else None
-            if facts:  # name the blocker in the error
-                e = fr.error
-                fr.error = MigrationFailed(e.file_name, e.line, e.col, e.sqlstate, f"{e.error_message}; {facts}",
-                                           e.excerpt, e.detail)
+            if fr.error.sqlstate == LOCK_NOT_AVAILABLE:  # name who blocked it
+                fr.error = progress.with_blocker(fr.error, self._retry_facts(fr.retries + 1))
             if f.failable:
                 # pg_migrate.sh: a failable file's error is reported and ignored, and the file is recorded.
                 self._guard(lambda c: record(c, self.tracker, f), self.conn)
