@@ -50,8 +50,8 @@ select g::text,
                         'milestone', 'announcement'])[1 + g %% 8]
        end,
        timestamp '2026-05-29 00:00' - (g %% 3600) * interval '1 hour',
-       case when g %% 7 = 0 then array[1 + (g * 7919) %% 50000, 1 + (g::bigint * 104729) %% 50000]::integer[]
-            else array[1 + (g * 7919) %% 50000] end,
+       case when g %% 7 = 0 then array[1 + (g::bigint * 7919) %% 50000, 1 + (g::bigint * 104729) %% 50000]::integer[]
+            else array[1 + (g::bigint * 7919) %% 50000]::integer[] end,
        '{}'::jsonb
   from generate_series(%(first)s::integer, %(last)s::integer) g
 """

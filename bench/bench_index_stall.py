@@ -23,7 +23,7 @@ from _bench import Prober, connect, longest_stall_during, main_with_rows, scratc
 TABLE = ("create table events (id bigserial primary key, user_id int not null, blocknumber int not null,"
          " payload text)")
 FILL = """insert into events (user_id, blocknumber, payload)
-select (g * 7919) %% 50000, g / 10, md5(g::text) from generate_series(1, %(rows)s::integer) g"""
+select (g::bigint * 7919) %% 50000, g / 10, md5(g::text) from generate_series(1, %(rows)s::integer) g"""
 INSERT = "insert into events (user_id, blocknumber, payload) values (%s, %s, 'w')"
 BUILDS = {
     "CREATE INDEX CONCURRENTLY": "create index concurrently if not exists ix_events_bn on events (blocknumber);\n",

@@ -23,7 +23,7 @@ from _bench import add_server_argument, apply_ddl, connect, scratch, server_url,
 
 SEED = """
 insert into user_events (blockhash, blocknumber, is_current, user_id, referrer, is_mobile_user)
-select 'h' || (g / 10), g / 10, true, g, case when g %% 5 = 0 then 1 + (g * 7919) %% 50000 end, g %% 3 = 0
+select 'h' || (g / 10), g / 10, true, g, case when g %% 5 = 0 then 1 + (g::bigint * 7919) %% 50000 end, g %% 3 = 0
   from generate_series(%(first)s::integer, %(last)s::integer) g
 """
 CHECKPOINT = """

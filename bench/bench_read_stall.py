@@ -22,7 +22,7 @@ import sys
 from _bench import Prober, connect, longest_stall_during, main_with_rows, scratch, server_version
 
 TABLE = "create table tracks (id int primary key, owner_id int not null, created_at timestamptz not null)"
-FILL = """insert into tracks select g, (g * 7919) %% 100000, timestamp '2026-01-01' + g * interval '1 second'
+FILL = """insert into tracks select g, (g::bigint * 7919) %% 100000, timestamp '2026-01-01' + g * interval '1 second'
   from generate_series(1, %(rows)s::integer) g"""
 MIGRATION = """drop index if exists ix_tracks_owner;
 create index ix_tracks_owner on tracks (owner_id);
