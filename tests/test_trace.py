@@ -112,3 +112,19 @@ def test_trace_reports_a_failing_file_and_still_drops_its_database(empty_db, db_
         'ddlkit: error: migrations/0001_bad.sql:1:1: SQLSTATE 42P01: relation "missing" does not exist']
     assert doc["files"][0]["outcome"] == "failed"
     assert _scratch_databases(empty_db) == before
+
+
+def test_trace_from_dump_traces_what_is_pending_since_the_dump(empty_db, db_url, make_tree):
+    root = make_tree({"migrations/0001_base.sql": BASE})
+    dump_dir = root.parent / "schema_dump"  # next to the tree, where --from-dump looks
+    made = run_cli("dump", "--tracker-only", "--ddl-dir", str(root), "--out", str(dump_dir))
+    assert made.returncode == 0, made.stderr
+    # The schema a dump of the migrated database holds: the table and the tracker.
+    (dump_dir / "01_schema.sql").write_text(BASE + "create table schema_version (file_name text primary key, md5 text,"
+                                                   " applied_at timestamptz not null default now());\n")
+    (root / "migrations" / "0002_alter.sql").write_text("alter table t alter column a type bigint;\n")
+    out, doc = _trace(db_url, root, "--from-dump")
+    assert out.returncode == 0, out.stderr
+    assert doc["baseline"]["tracker_rows"] == 1
+    assert [f["file"] for f in doc["files"]] == ["migrations/0002_alter.sql"]
+    assert doc["files"][0]["rewrites"] == [{"relation": "t", "line": 1}]
