@@ -21,7 +21,7 @@ from pglast.enums.parsenodes import TransactionStmtKind as TK
 
 from ddlkit import lockmodel, sqltext
 from ddlkit.errors import InputError
-from ddlkit.lockmodel import LockMode
+from ddlkit.lockmodes import LockMode
 
 UNTIL_STATEMENT = "end of statement"
 UNTIL_COMMIT = "commit"

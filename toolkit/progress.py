@@ -31,7 +31,8 @@ from pglast import ast
 
 from ddlkit.connection import Target, connect
 from ddlkit.failure import MigrationFailed
-from ddlkit.lockmodel import LockMode, effect
+from ddlkit.lockmodel import effect
+from ddlkit.lockmodes import LockMode
 
 INTERVAL = 2.0  # seconds between polls, at least
 REPORT_AFTER = 2.0  # a statement is reported once it has run this long

@@ -30,7 +30,7 @@ from ddlkit.baseline import prepare_scratch, read_baseline
 from ddlkit.connection import Target
 from ddlkit.errors import InputError
 from ddlkit.failure import MigrationFailed
-from ddlkit.lockmodel import LockMode
+from ddlkit.lockmodes import LockMode
 from ddlkit.planner import PlannedFile
 from ddlkit.runner import FileResult, RunOptions, Runner
 from ddlkit.scratch import scratch_database
