@@ -27,6 +27,9 @@ def test_begin_atomic_body_then_meta_command():
     script = parse_script(text, "f.sql")
     assert [st.kind for st in script.statements] == ["CreateFunctionStmt", "SelectStmt"]
     assert script.statements[1].output == ("after",)
+    with pytest.raises(UnsupportedPsql, match=r"f.sql:4: psql meta-command \\echo inside a statement"):
+        parse_script("create function f() returns int language sql\nbegin atomic\n  select 1;\n\\echo x\nend;\n",
+                     "f.sql")
 
 
 def test_echo_arguments_follow_psql_quoting():

@@ -124,6 +124,12 @@ def parse_script(text: str, label: str, *, root: Path | None = None, path: Path 
     """Statements psql would send for ``text``. Raises :class:`sqltext.SqlSyntaxError`
     (offset in ``text``) for SQL that does not parse, :class:`UnsupportedPsql` for
     meta-commands ddlkit cannot honour, InputError for a missing include."""
+    try:  # plain SQL (most files): psql would send exactly what the server parses
+        plain = sqltext.split_sql(text)
+        if not any(isinstance(st.node, ast.CopyStmt) for st in plain):
+            return Script(plain, [], [])
+    except sqltext.SqlSyntaxError:
+        pass
     state = _State(root, set(), [], [], [], follow_includes=follow_includes)
     _parse(text, Source(label, text, path), state, depth=0)
     return Script(state.statements, state.pending_output, state.meta)
@@ -153,9 +159,9 @@ def _eol(text: str, pos: int) -> int:
     return len(text) if nl < 0 else nl + 1
 
 
-# Characters scanned at a time after a stop, doubled while no stop is found:
+# Characters scanned at a time after a stop (to the end of that line), doubled while no stop is found:
 # the work stays proportional to the distance to the next stop, never the file.
-_WINDOW = 1 << 10
+_WINDOW = 256
 
 
 def _parse(text: str, src: Source, state: _State, depth: int) -> None:
