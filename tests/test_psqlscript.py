@@ -37,6 +37,12 @@ def test_echo_arguments_follow_psql_quoting():
     assert script.statements[0].output == ("it's two\\twords a\nb",)
 
 
+def test_echo_interpolates_set_variables_and_separator_ends_the_command():
+    # checked with psql 15: `\set v 7` then `\echo a :v :'v' :w\\select 2;` prints "a 7 '7' :w", then runs select 2
+    script = parse_script("\\set v 7\n\\echo a :v :'v' :w\\\\select 2;\nselect 3;\n", "f.sql")
+    assert [(st.text, st.output) for st in script.statements] == [("select 2", ("a 7 '7' :w",)), ("select 3", ())]
+
+
 def test_variables_are_flagged_only_when_psql_would_interpolate():
     assert texts(parse_script("select a[1:n], x::int from t;\n", "f.sql")) == ["select a[1:n], x::int from t"]
     with pytest.raises(UnsupportedPsql, match=r"f.sql:3: psql variable interpolation :n"):

@@ -29,7 +29,7 @@ the tree root too). Absolute paths are used as they are.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -114,6 +114,7 @@ class _State:
     meta: list[tuple[int, str]]
     quit: bool = False
     follow_includes: bool = True
+    values: dict[str, str] = field(default_factory=dict)  # \\set variables, for \\echo
 
 
 _COMMENTS = ("SQL_COMMENT", "C_COMMENT")
@@ -327,7 +328,13 @@ def _meta(text: str, at: int, src: Source, state: _State, depth: int) -> int:
     line_text = text[at:eol].rstrip("\n").rstrip("\r")
     name_full = _meta_name(text, at)
     name = name_full[1:]
-    args = line_text[len(name_full):].strip()
+    args = line_text[len(name_full):]
+    resume = eol
+    sep = _separator(args)
+    if sep is not None:  # `\\` ends the meta-command; the rest of the line is SQL again
+        resume = at + len(name_full) + sep + 2
+        args = args[:sep]
+    args = args.strip()
     line = src.lines.position(at)[0]
     if name not in HONOURED:
         raise UnsupportedPsql(src.label, line, f"psql meta-command {name_full}",
@@ -344,18 +351,36 @@ def _meta(text: str, at: int, src: Source, state: _State, depth: int) -> int:
                 raise UnsupportedPsql(src.label, line, "\\set ON_ERROR_STOP off",
                                       "ddlkit always stops at the first error; split the file, or use a failable file")
             state.variables.add(words[0])
+            state.values[words[0]] = "".join(words[1:])  # psql concatenates the values
     elif name == "unset":
         for w in args.split():
             state.variables.discard(w)
+            state.values.pop(w, None)
     elif name in _OUTPUT:
-        state.pending_output.append(_echo_text(args, src, line))
+        state.pending_output.append(_echo_text(args, src, line, state.values))
     elif name in _INCLUDE and state.follow_includes:
         _include(args, _INCLUDE[name], src, state, depth, line)
-    return eol
+    return resume
 
 
-def _echo_text(args: str, src: Source, line: int) -> str:
-    """psql's argument rules for \\echo: 'quoted' parts (with '' and \\n), plain words, -n."""
+def _separator(args: str) -> int | None:
+    """Offset of psql's ``\\\\`` command separator in a meta-command's arguments
+    (outside single quotes), or None."""
+    quoted = False
+    i = 0
+    while i < len(args):
+        if args[i] == "'":
+            quoted = not quoted
+        elif not quoted and args.startswith("\\\\", i):
+            return i
+        i += 1
+    return None
+
+
+def _echo_text(args: str, src: Source, line: int, values: dict[str, str] | None = None) -> str:
+    """psql's argument rules for \\echo: 'quoted' parts (with '' and \\n), plain words,
+    -n, and ``:name`` / ``:'name'`` of a variable the file set."""
+    values = values or {}
     words: list[str] = []
     i = 0
     while i < len(args):
@@ -382,6 +407,9 @@ def _echo_text(args: str, src: Source, line: int) -> str:
                     else:
                         word.append(args[i])
                         i += 1
+            elif args[i] == ":" and (ref := _variable_ref(args, i + 1, values)) is not None:
+                value, i = ref
+                word.append(value)
             else:
                 word.append(args[i])
                 i += 1
@@ -389,6 +417,24 @@ def _echo_text(args: str, src: Source, line: int) -> str:
     if words and words[0] == "-n":
         words = words[1:]
     return " ".join(words)
+
+
+def _variable_ref(args: str, i: int, values: dict[str, str]) -> tuple[str, int] | None:
+    """(interpolated text, end) for ``name`` or ``'name'`` at ``i`` when the file set it."""
+    quote = args[i] if i < len(args) and args[i] in "'\"" else ""
+    j = i + len(quote)
+    k = j
+    while k < len(args) and (args[k].isalnum() or args[k] == "_"):
+        k += 1
+    name = args[j:k]
+    if not name or name not in values or (quote and (k >= len(args) or args[k] != quote)):
+        return None
+    value = values[name]
+    if quote == "'":
+        value = "'" + value.replace("'", "''") + "'"
+    elif quote == '"':
+        value = '"' + value.replace('"', '""') + '"'
+    return value, k + len(quote)
 
 
 def _include(args: str, relative: bool, src: Source, state: _State, depth: int, line: int) -> None:
