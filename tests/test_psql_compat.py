@@ -257,6 +257,7 @@ def test_failable_counts_in_output_and_json(empty_db, db_url, make_tree):
     js = json.loads(run_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url, "--format", "json").stdout)
     failable = next(r for r in js["applied"] if r["file"] == "migrations/0002_x_failable.sql")
     assert failable["statements"] == {"total": 7, "ran": 4, "committed": 1}
+    assert js["counts"] == {"applied": 2, "failed-ignored": 1, "failed": 0, "not-attempted": 0}
 
 
 def test_failed_file_counts_as_failed(empty_db, db_url, make_tree):

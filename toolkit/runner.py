@@ -112,6 +112,9 @@ class RunResult:
                 for p in self.plan.files
                 if p.file.file_name not in ran
             ],
+            "counts": {outcome: sum(r.outcome == outcome for r in self.results)
+                       for outcome in ("applied", "failed-ignored", "failed")}
+                      | {"not-attempted": len(self.plan.pending) - len(self.results)},
             "lock_waited_ms": round(self.waited * 1000, 1),
             "duration_ms": round(self.duration * 1000, 1),
             "error": self.error.to_dict() if self.error else None,
