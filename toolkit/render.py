@@ -97,7 +97,7 @@ class TextEvents:
         elif result.outcome == "failed-ignored":
             out(f"  failed (failable, ignored and recorded)  {result.file_name}: {result.error}")
             out(f"    {ran_before_error(result)}")
-        elif result.outcome == "failed" and not result.mode.transactional:
+        elif result.outcome == "failed":
             out(f"    {ran_before_error(result)}")
 
     def on_lock_retry(self, file: str, attempt: int, delay: float) -> None:
