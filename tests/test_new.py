@@ -4,6 +4,8 @@ the refusal of a name that would sort before files applied on the target."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 
 import pytest
 from psycopg import sql
@@ -67,7 +69,7 @@ def test_new_file_offline_writes_the_header_and_warns(make_tree):
         "-- Created by `ddlkit new` on 2026-11-29.\n"
         f"-- {scaffold._HINTS['migrations'][0]}\n"
         f"-- {scaffold._HINTS['migrations'][1]}\n\n")
-    assert new.checked is None and "not checked" in new.warning
+    assert new.checked is None and new.warning == "the name was not checked against the files applied on a database (--offline)"
 
 
 def test_new_file_never_overwrites(make_tree):
@@ -107,3 +109,53 @@ def test_new_file_with_an_unreachable_target_only_warns(make_tree):
                             database_url="postgresql://u:pw-secret@127.0.0.1:1/db")
     assert new.path.exists() and new.checked is None
     assert "cannot connect to u@127.0.0.1:1/db" in new.warning and "pw-secret" not in new.warning
+
+
+def test_cli_new_prints_the_path_and_the_file_migrates(make_tree, db_url, empty_db, cli):
+    root = make_tree({"migrations/0009_a.sql": "create table a (id int);\n"})
+    assert cli("migrate", "--ddl-dir", str(root), "--database-url", db_url).returncode == 0
+    out = cli("new", "Add B table", "--ddl-dir", str(root), "--database-url", db_url)
+    assert out.returncode == 0, out.stderr
+    path = root / "migrations" / "0010_add_b_table.sql"
+    assert out.stdout == f"{path}\n" and out.stderr == ""
+    path.write_text(path.read_text() + "create table b (id int);\n")
+    assert cli("migrate", "--ddl-dir", str(root), "--database-url", db_url).returncode == 0
+    rows = empty_db.execute("select file_name from schema_version order by 1").fetchall()
+    assert rows == [("migrations/0009_a.sql",), ("migrations/0010_add_b_table.sql",)]
+
+
+def test_cli_new_refuses_with_exit_2_and_one_line(make_tree, db_url, empty_db, cli):
+    root = make_tree({"functions/m_fn.sql": "select 1;\n"})
+    assert cli("migrate", "--ddl-dir", str(root), "--database-url", db_url).returncode == 0
+    out = cli("new", "another fn", "--dir", "functions", "--ddl-dir", str(root), "--database-url", db_url)
+    assert out.returncode == 2
+    lines = out.stderr.splitlines()
+    assert len(lines) == 1
+    assert re.fullmatch(r"ddlkit: error: functions/another_fn\.sql would sort before functions/m_fn\.sql, "
+                        rf"already applied on \S+/{empty_db.info.dbname}: a fresh database would run it earlier "
+                        r"than this one does; choose a name that sorts after them", lines[0]), lines[0]
+    assert not (root / "functions" / "another_fn.sql").exists()
+    ok = cli("new", "z fn", "--dir", "functions", "--ddl-dir", str(root), "--database-url", db_url)
+    assert ok.returncode == 0 and (root / "functions" / "z_fn.sql").exists()
+
+
+def test_cli_new_offline_only_warns(make_tree, cli):
+    root = make_tree({"migrations/01_a.sql": "select 1;\n"})
+    out = cli("new", "b", "--ddl-dir", str(root), "--database-url", "postgresql://u:pw-x9@127.0.0.1:1/db",
+              "--format", "json")
+    assert out.returncode == 0
+    doc = json.loads(out.stdout)
+    assert doc["file"] == "migrations/02_b.sql" and doc["checked_against"] is None
+    assert out.stderr.startswith("ddlkit: warning: the name was not checked against the files applied on a "
+                                 "database (cannot connect to u@127.0.0.1:1/db")
+    assert "pw-x9" not in out.stdout + out.stderr
+    assert (root / "migrations" / "02_b.sql").exists()
+
+
+def test_cli_new_bad_dir_and_bad_name_exit_2(make_tree, cli):
+    root = make_tree({"migrations/01_a.sql": "select 1;\n"})
+    bad_dir = cli("new", "b", "--dir", "data", "--ddl-dir", str(root), "--offline")
+    assert bad_dir.returncode == 2 and bad_dir.stderr == (
+        "ddlkit: error: --dir must be one of migrations, functions, utils, preflight, tests, not 'data'\n")
+    bad_name = cli("new", "???", "--ddl-dir", str(root), "--offline")
+    assert bad_name.returncode == 2 and bad_name.stderr.startswith("ddlkit: error: name '???' has no letters")

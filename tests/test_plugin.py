@@ -10,7 +10,7 @@ import psycopg
 import pytest
 from conftest import SERVER, conninfo_for, url_for
 
-from ddlkit import dump
+from ddlkit import schemadump as dump
 from ddlkit.tree import load_tree
 
 pytest_plugins = ("pytester",)

@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ddlkit.connection import Target
     from ddlkit.planner import Plan, PlannedFile
     from ddlkit.runner import RunResult
+    from ddlkit.scaffold import NewFile
     from ddlkit.sqltests import SqlTestRun
     from ddlkit.tree import Tree
     from ddlkit.verifier import VerifyResult
@@ -210,6 +211,18 @@ def verify(*, ddl_dir: str | os.PathLike | None = None, dump_dir: str | os.PathL
     from ddlkit import verifier as verifying  # noqa: PLC0415
 
     return verifying.verify(_root(ddl_dir), _dump_dir(dump_dir), offline=offline)
+
+
+def new(name: str, *, directory: str = "migrations", ddl_dir: str | os.PathLike | None = None,
+        database_url: str | None = None, offline: bool = False) -> "NewFile":
+    """Create the next file of ``directory`` (``ddlkit new``): numbered after the
+    last file in ``sort -V`` order, with that file's zero-padding, a slug of
+    ``name`` and a short header. Raises InputError (exit 2) when the name would
+    sort before files already applied on the target; when no target is reachable
+    (or ``offline``), ``result.warning`` says the order was not checked."""
+    from ddlkit import scaffold  # noqa: PLC0415
+
+    return scaffold.new_file(name, directory, ddl_dir=ddl_dir, database_url=database_url, offline=offline)
 
 
 def lint(paths: list[str | os.PathLike] | None = None, *, ddl_dir: str | os.PathLike | None = None,

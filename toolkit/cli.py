@@ -196,6 +196,26 @@ def verify_command(ddl_dir, dump_dir, offline, fmt) -> int:
     return EXIT_OK if result.ok else EXIT_FAILED
 
 
+# --------------------------------------------------------------------------- new
+
+@cli.command("new")
+@click.argument("name")
+@click.option("--dir", "directory", default="migrations", show_default=True, metavar="DIR",
+              help="migrations, functions, utils, preflight or tests.")
+@common_options
+@click.option("--offline", is_flag=True, help="Do not check the name against the target's applied files.")
+@format_option
+@handle_errors
+def new_command(name, directory, ddl_dir, database_url, offline, fmt) -> int:
+    """Create the next file of a tree directory and print its path."""
+    stdout, stderr = render.new_file(api.new(name, directory=directory, ddl_dir=ddl_dir,
+                                             database_url=database_url, offline=offline), fmt)
+    render.out(stdout)
+    for line in stderr:
+        render.err(line)
+    return EXIT_OK
+
+
 # --------------------------------------------------------------------------- lint
 
 @cli.command("lint")

@@ -180,9 +180,9 @@ class Template:
         self.admin.execute(sql.SQL("create database {}").format(sql.Identifier(self.name)))
         target = self.server.with_dbname(self.name)
         if s.dump_dir is not None:
-            from ddlkit import dump  # noqa: PLC0415
+            from ddlkit import schemadump  # noqa: PLC0415
 
-            dump.load_template(target, s.dump_dir)
+            schemadump.load_template(target, s.dump_dir)
         result = Runner(target, tree).migrate()
         if result.error:
             raise result.error

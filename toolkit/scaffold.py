@@ -181,7 +181,7 @@ def new_file(name: str, directory: str = "migrations", *, ddl_dir: str | os.Path
     if directory not in UNTRACKED:
         applied, where = (None, "--offline") if offline else applied_names(root, database_url)
         if applied is None:
-            warning = f"{where}: not checked against the files already applied on a database"
+            warning = f"the name was not checked against the files applied on a database ({where})"
         else:
             check_order(directory, file_name, applied, where)
             checked = where
