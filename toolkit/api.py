@@ -96,11 +96,12 @@ def _root(ddl_dir: str | os.PathLike | None) -> Path:
     return resolve_root(ddl_dir)
 
 
-def _tree(root: Path, test_mode: bool) -> "Tree":
+def _tree(root: Path, test_mode: bool, validate: bool = True) -> "Tree":
     from ddlkit.tree import env_test_mode, load_tree  # noqa: PLC0415
 
     tree = load_tree(root, test_mode=test_mode or env_test_mode())
-    tree.validate()
+    if validate:
+        tree.validate()
     return tree
 
 
@@ -148,7 +149,7 @@ def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | Non
     from ddlkit.runner import RunOptions, Runner  # noqa: PLC0415
 
     root = _root(ddl_dir)
-    tree = _tree(root, test_mode)
+    tree = _tree(root, test_mode, validate=False)  # the runner parses what is pending, and only that
     target = _target(database_url, root)
     options = RunOptions(lock_wait=lock_wait, lock_timeout=lock_timeout, lock_retries=lock_retries,
                          statement_timeout=statement_timeout)
