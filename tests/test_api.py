@@ -46,6 +46,13 @@ def test_import_ddlkit_loads_no_driver_parser_or_cli():
     assert out.stdout.strip() == "[]"
 
 
+def test_the_cli_module_loads_no_driver_and_no_parser():
+    # `ddlkit --help`, `new --offline`, `dump --tracker-only` need neither; each command loads what it uses.
+    out = _python("import sys, ddlkit.cli; print(sorted(m for m in ('psycopg', 'pglast', 'ddlkit.server', "
+                  "'ddlkit.runner') if m in sys.modules))")
+    assert out.stdout.strip() == "[]", out.stderr
+
+
 # --------------------------------------------------------------------------- API
 
 def test_lock_timeout_raises_with_exit_code_3(make_tree, db_url, empty_db):

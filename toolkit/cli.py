@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from ddlkit import __version__, api, render, server
+from ddlkit import __version__, api, render
 from ddlkit.errors import EXIT_FAILED, EXIT_OK, DdlkitError
 
 FORMATS = click.Choice(["text", "json"])
@@ -252,6 +252,8 @@ def server_group() -> None:
 @handle_errors
 def server_start() -> int:
     """Start the embedded server (initialising it on first use)."""
+    from ddlkit import server  # noqa: PLC0415 - the driver loads only for commands that connect
+
     render.out(render.server_info(server.start()))
     return EXIT_OK
 
@@ -260,6 +262,8 @@ def server_start() -> int:
 @handle_errors
 def server_stop() -> int:
     """Stop the embedded server."""
+    from ddlkit import server  # noqa: PLC0415
+
     click.echo("stopped" if server.stop() else "not running")
     return EXIT_OK
 
@@ -269,6 +273,8 @@ def server_stop() -> int:
 @handle_errors
 def server_status(fmt) -> int:
     """Is the embedded server running? Exit 1 when it is not."""
+    from ddlkit import server  # noqa: PLC0415
+
     info = server.status()
     render.out(render.server_info(info, fmt))
     return EXIT_OK if info.running else EXIT_FAILED
@@ -278,6 +284,8 @@ def server_status(fmt) -> int:
 @handle_errors
 def server_url() -> int:
     """Print the embedded server's connection URL (starting it if needed)."""
+    from ddlkit import server  # noqa: PLC0415
+
     target = server.embedded_target()
     click.echo(server.url_of(target))
     return EXIT_OK

@@ -144,6 +144,8 @@ def applied_names(root: Path, database_url: str | None) -> tuple[list[str] | Non
     """The tracker's file names on the target, and the target's display name.
     ``None`` (with the reason) when no target is reachable: then the caller
     only warns. The embedded server is read only if it is already running."""
+    import psycopg  # noqa: PLC0415
+
     from ddlkit import server  # noqa: PLC0415
     from ddlkit.connection import Target, connect, one_line, resolve_target  # noqa: PLC0415
     from ddlkit.errors import ConnectError  # noqa: PLC0415
@@ -163,7 +165,7 @@ def applied_names(root: Path, database_url: str | None) -> tuple[list[str] | Non
     try:
         with conn:
             return [r.file_name for r in read_tracker(conn)], target.display
-    except Exception as exc:  # noqa: BLE001 - psycopg.Error; a tracker we cannot read is "not checked"
+    except psycopg.Error as exc:  # no privilege on the tracker, say: "not checked", like offline
         return None, f"cannot read the tracker on {target.display}: {one_line(target.redact(str(exc)))}"
 
 
