@@ -18,22 +18,23 @@ import contextlib
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import psycopg
 from psycopg import sql
 from psycopg.pq import TransactionStatus
 
-from ddlkit import psqlscript, sqltext
 from ddlkit.connection import Target, connect, one_line
 from ddlkit.errors import ConnectError, DdlkitError
 from ddlkit.lock import MigrationLock
 from ddlkit.planner import FileState, Plan, PlannedFile, build_plan
 from ddlkit.tree import DdlFile, Tree
 from ddlkit.failure import MigrationFailed, StatementError, statement_failure
-from ddlkit.autocommit import apply_autocommit
 from ddlkit.staging import check_csv, drop_staged, stage
 from ddlkit.tracker import ensure_tracker, read_tracker, record
+
+if TYPE_CHECKING:  # the parser loads with the first pending file, never on a no-op run
+    from ddlkit import sqltext
 
 LOCK_NOT_AVAILABLE = "55P03"
 
@@ -164,8 +165,14 @@ class Runner:
 
     def migrate(self) -> RunResult:
         started = time.monotonic()
-        lock_conn = connect(self.target)
+        lock_conn = connect(self.target)  # reads first; holds the lock if anything is pending
         try:
+            # Most runs have nothing to do: read the tracker without the lock, and
+            # stop. No write (a read-only role or replica is fine), no parse.
+            plan = build_plan(self.tree, self._guard(read_tracker, lock_conn))
+            if not plan.pending:
+                return RunResult(plan, [], duration=time.monotonic() - started)
+            self._check_pending(plan)  # before anything is written
             lock = MigrationLock(lock_conn, wait_seconds=self.options.lock_wait,
                                  on_wait=lambda holder: self.emit("waiting", holder=holder,
                                                                   wait=self.options.lock_wait))
@@ -177,7 +184,7 @@ class Runner:
                 try:
                     self.conn.add_notice_handler(self._on_notice)
                     plan = build_plan(self.tree, self._guard(read_tracker, self.conn))
-                    self._check_pending(plan)
+                    self._check_pending(plan)  # what another runner left pending: checked already
                     if plan.pending:
                         self.tracker = self._guard(ensure_tracker, self.conn)
                     result = RunResult(plan, [], waited=lock.waited)
@@ -260,6 +267,8 @@ class Runner:
                 self._apply_transactional(f, fr)
                 fr.statements_committed = fr.statements_ran
             else:
+                from ddlkit.autocommit import apply_autocommit  # noqa: PLC0415
+
                 apply_autocommit(self, f, fr)
                 self._guard(lambda c: record(c, self.tracker, f), self.conn)
             fr.outcome = "applied"
@@ -296,6 +305,8 @@ class Runner:
             if self._output is not None:
                 self._output.extend(st.output)
             self.emit("output", lines=st.output)
+        from ddlkit import psqlscript  # noqa: PLC0415
+
         try:
             psqlscript.send(self.conn, st)
         except psycopg.Error as exc:
