@@ -257,6 +257,7 @@ def test_failable_counts_in_output_and_json(empty_db, db_url, make_tree):
     js = json.loads(run_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url, "--format", "json").stdout)
     failable = next(r for r in js["applied"] if r["file"] == "migrations/0002_x_failable.sql")
     assert failable["statements"] == {"total": 7, "ran": 4, "committed": 1}
+    assert js["counts"] == {"applied": 2, "failed-ignored": 1, "failed": 0, "not-attempted": 0}
 
 
 def test_failed_file_counts_as_failed(empty_db, db_url, make_tree):
@@ -352,6 +353,23 @@ ALTER TABLE ONLY public.users
 
 \\unrestrict 8vQnHxXkX1yP3wLzB2aTjQ4rS5uV6wX7yZ8aB9cD0eF1gH2iJ3kL4mN5oP6qR7s
 """
+
+
+@pytest.mark.skipif(PSQL is None, reason="psql is not on PATH")
+def test_schema_snapshot_kept_as_failable_file(empty_db, twin_db, make_tree):
+    # The real tree's convention: a pg_dump snapshot as a failable migration. psql (and so the
+    # script) keeps everything before the first error; the next file gets a fresh session.
+    snapshot = (PG_DUMP_BASELINE.replace("SET transaction_timeout = 0;\n", "")
+                + "CREATE TABLE public.users (id integer);\nCREATE TABLE public.after_error (a int);\n")
+    rel = "migrations/0001_schema_snapshot_failable.sql"
+    root = make_tree({rel: snapshot, "migrations/0002_next.sql": "create table next_t (a int);\n"})
+    assert run_psql(twin_db, root / rel).returncode != 0
+    assert run_psql(twin_db, root / "migrations/0002_next.sql").returncode == 0
+    res = migrate_lib(root, empty_db)
+    assert res.error is None and [r.outcome for r in res.results] == ["failed-ignored", "applied"]
+    assert state_of(empty_db) == state_of(twin_db)
+    assert [t for t, _rows in state_of(empty_db)] == ["next_t", "users"]
+    assert res.results[0].error.line == snapshot.splitlines().index("CREATE TABLE public.users (id integer);") + 1
 
 
 def test_baseline_pg_dump_file(db_url, make_tree, tmp_path):

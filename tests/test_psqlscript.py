@@ -27,11 +27,20 @@ def test_begin_atomic_body_then_meta_command():
     script = parse_script(text, "f.sql")
     assert [st.kind for st in script.statements] == ["CreateFunctionStmt", "SelectStmt"]
     assert script.statements[1].output == ("after",)
+    with pytest.raises(UnsupportedPsql, match=r"f.sql:4: psql meta-command \\echo inside a statement"):
+        parse_script("create function f() returns int language sql\nbegin atomic\n  select 1;\n\\echo x\nend;\n",
+                     "f.sql")
 
 
 def test_echo_arguments_follow_psql_quoting():
     script = parse_script("\\echo -n 'it''s' two\\twords 'a\\nb'\nselect 1;\n", "f.sql")
     assert script.statements[0].output == ("it's two\\twords a\nb",)
+
+
+def test_echo_interpolates_set_variables_and_separator_ends_the_command():
+    # checked with psql 15: `\set v 7` then `\echo a :v :'v' :w\\select 2;` prints "a 7 '7' :w", then runs select 2
+    script = parse_script("\\set v 7\n\\echo a :v :'v' :w\\\\select 2;\nselect 3;\n", "f.sql")
+    assert [(st.text, st.output) for st in script.statements] == [("select 2", ("a 7 '7' :w",)), ("select 3", ())]
 
 
 def test_variables_are_flagged_only_when_psql_would_interpolate():

@@ -29,7 +29,7 @@ the tree root too). Absolute paths are used as they are.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -38,50 +38,10 @@ from pglast import ast
 
 from ddlkit import sqltext
 from ddlkit.errors import InputError
+from ddlkit.psqlmeta import (HONOURED, INCLUDE, OUTPUT, PSQL_VARIABLES, QUIT, UnsupportedPsql, advice, echo_text,
+                             meta_name, separator)
 
-# No-database meta-commands; psql only changes its display with most of them.
-HONOURED = {
-    "timing", "pset", "x", "a", "t", "H", "C", "f", "T", "conninfo", "set", "unset", "restrict",
-    "unrestrict", "echo", "qecho", "warn", "q", "quit", "errverbose", "r", "reset", "encoding",
-    "i", "include", "ir", "include_relative",
-}
-_OUTPUT = {"echo", "qecho", "warn"}
-_INCLUDE = {"i": False, "include": False, "ir": True, "include_relative": True}
-_QUIT = {"q", "quit"}
-# Variables psql defines itself (or that the script passed with -v): `:NAME` would be interpolated.
-_PSQL_VARIABLES = {
-    "AUTOCOMMIT", "COMP_KEYWORDS", "DBNAME", "ECHO", "ECHO_HIDDEN", "ENCODING", "ERROR", "FETCH_COUNT",
-    "HIDE_TABLEAM", "HIDE_TOAST_COMPRESSION", "HISTCONTROL", "HISTFILE", "HISTSIZE", "HOST", "IGNOREEOF",
-    "LASTOID", "LAST_ERROR_MESSAGE", "LAST_ERROR_SQLSTATE", "ON_ERROR_ROLLBACK", "ON_ERROR_STOP", "PORT",
-    "PROMPT1", "PROMPT2", "PROMPT3", "QUIET", "ROW_COUNT", "SERVER_VERSION_NAME", "SERVER_VERSION_NUM",
-    "SHOW_ALL_RESULTS", "SHOW_CONTEXT", "SINGLELINE", "SINGLESTEP", "SQLSTATE", "USER", "VERBOSITY",
-    "VERSION", "VERSION_NAME", "VERSION_NUM",
-}
-_ADVICE = {
-    "copy": "use COPY … FROM stdin followed by the data lines and \\., or a CSV in data/<file>/ "
-            "(staged as temp_<name>)",
-    "gexec": "write a DO block that EXECUTEs each generated statement",
-    "gset": "use a DO block with PL/pgSQL variables",
-    "c": "a file runs on one database; move this part to that database's own tree",
-    "connect": "a file runs on one database; move this part to that database's own tree",
-    "if": "use a DO block with IF", "elif": "use a DO block with IF", "else": "use a DO block with IF",
-    "endif": "use a DO block with IF",
-    "!": "run the command outside the migration", "o": "remove it: ddlkit prints no query output",
-    "out": "remove it: ddlkit prints no query output", "cd": "use a path relative to the tree root in \\i",
-    "setenv": "remove it", "prompt": "write the value in the file",
-    "g": "end the statement with ; instead", "gx": "end the statement with ; instead",
-    ".": "a \\. line ends the data of a COPY … FROM stdin; there is no COPY before it",
-}
-_DEFAULT_ADVICE = "remove it, or write it in SQL"
 _MAX_INCLUDE_DEPTH = 16
-
-
-class UnsupportedPsql(InputError):
-    """A psql feature ddlkit cannot honour (exit 2): ``file:line: …; what to do``."""
-
-    def __init__(self, label: str, line: int, what: str, advice: str):
-        self.label, self.line, self.what, self.advice = label, line, what, advice
-        super().__init__(f"{label}:{line}: {what} is not supported; {advice}")
 
 
 @dataclass(frozen=True)
@@ -114,6 +74,7 @@ class _State:
     meta: list[tuple[int, str]]
     quit: bool = False
     follow_includes: bool = True
+    values: dict[str, str] = field(default_factory=dict)  # \\set variables, for \\echo
 
 
 _COMMENTS = ("SQL_COMMENT", "C_COMMENT")
@@ -124,6 +85,12 @@ def parse_script(text: str, label: str, *, root: Path | None = None, path: Path 
     """Statements psql would send for ``text``. Raises :class:`sqltext.SqlSyntaxError`
     (offset in ``text``) for SQL that does not parse, :class:`UnsupportedPsql` for
     meta-commands ddlkit cannot honour, InputError for a missing include."""
+    try:  # plain SQL (most files): psql would send exactly what the server parses
+        plain = sqltext.split_sql(text)
+        if not any(isinstance(st.node, ast.CopyStmt) for st in plain):
+            return Script(plain, [], [])
+    except sqltext.SqlSyntaxError:
+        pass
     state = _State(root, set(), [], [], [], follow_includes=follow_includes)
     _parse(text, Source(label, text, path), state, depth=0)
     return Script(state.statements, state.pending_output, state.meta)
@@ -153,9 +120,9 @@ def _eol(text: str, pos: int) -> int:
     return len(text) if nl < 0 else nl + 1
 
 
-# Characters scanned at a time after a stop, doubled while no stop is found:
+# Characters scanned at a time after a stop (to the end of that line), doubled while no stop is found:
 # the work stays proportional to the distance to the next stop, never the file.
-_WINDOW = 1 << 10
+_WINDOW = 256
 
 
 def _parse(text: str, src: Source, state: _State, depth: int) -> None:
@@ -210,9 +177,9 @@ def _find_stop(text: str, tokens: list, src: Source, state: _State):
         if name in _COMMENTS:
             continue
         if name == "ASCII_92":  # a backslash outside quotes and comments
-            if first is not None and _meta_name(text, start)[1:] in HONOURED:
+            if first is not None and meta_name(text, start)[1:] in HONOURED:
                 line = src.lines.position(start)[0]
-                raise UnsupportedPsql(src.label, line, f"psql meta-command {_meta_name(text, start)} inside a statement",
+                raise UnsupportedPsql(src.label, line, f"psql meta-command {meta_name(text, start)} inside a statement",
                                       "end the statement with ; before the meta-command")
             return ("meta", start, None), boundary
         if prev is not None and prev[2] == "ASCII_58" and prev[1] + 1 == start:
@@ -249,11 +216,11 @@ def _check_variable(text: str, tok, prev, src: Source, state: _State) -> None:
         name = body[1:-1]
     elif tok[2] == "IDENT" and body.startswith('"'):
         name = body[1:-1]
-        if name not in state.variables and name not in _PSQL_VARIABLES:
+        if name not in state.variables and name not in PSQL_VARIABLES:
             return
     elif tok[2] == "IDENT" or body.isidentifier():
         name = body
-        if name not in state.variables and name not in _PSQL_VARIABLES:
+        if name not in state.variables and name not in PSQL_VARIABLES:
             return
     else:
         return
@@ -290,13 +257,6 @@ def _copy_data(text: str, start: int) -> tuple[int, int]:
         pos = at + 2
 
 
-def _meta_name(text: str, at: int) -> str:
-    end = at + 1
-    while end < len(text) and not text[end].isspace() and (text[end] != "\\" or end == at + 1):
-        end += 1
-    return text[at:end]
-
-
 def _emit_sql(text: str, start: int, end: int, src: Source, state: _State, copy_data: str | None = None) -> None:
     chunk = text[start:end]
     if not chunk.strip():
@@ -319,17 +279,21 @@ def _meta(text: str, at: int, src: Source, state: _State, depth: int) -> int:
     """Handle the meta-command at ``at``; return where the script resumes."""
     eol = _eol(text, at)
     line_text = text[at:eol].rstrip("\n").rstrip("\r")
-    name_full = _meta_name(text, at)
+    name_full = meta_name(text, at)
     name = name_full[1:]
-    args = line_text[len(name_full):].strip()
+    args = line_text[len(name_full):]
+    resume = eol
+    sep = separator(args)
+    if sep is not None:  # `\\` ends the meta-command; the rest of the line is SQL again
+        resume = at + len(name_full) + sep + 2
+        args = args[:sep]
+    args = args.strip()
     line = src.lines.position(at)[0]
     if name not in HONOURED:
-        raise UnsupportedPsql(src.label, line, f"psql meta-command {name_full}",
-                              _ADVICE.get(name, "describe commands only print; remove it" if name.startswith("d")
-                                          else _DEFAULT_ADVICE))
+        raise UnsupportedPsql(src.label, line, f"psql meta-command {name_full}", advice(name))
     if not src.included:
         state.meta.append((line, name_full))
-    if name in _QUIT:
+    if name in QUIT:
         state.quit = True
     elif name == "set":
         words = args.split()
@@ -338,51 +302,16 @@ def _meta(text: str, at: int, src: Source, state: _State, depth: int) -> int:
                 raise UnsupportedPsql(src.label, line, "\\set ON_ERROR_STOP off",
                                       "ddlkit always stops at the first error; split the file, or use a failable file")
             state.variables.add(words[0])
+            state.values[words[0]] = "".join(words[1:])  # psql concatenates the values
     elif name == "unset":
         for w in args.split():
             state.variables.discard(w)
-    elif name in _OUTPUT:
-        state.pending_output.append(_echo_text(args, src, line))
-    elif name in _INCLUDE and state.follow_includes:
-        _include(args, _INCLUDE[name], src, state, depth, line)
-    return eol
-
-
-def _echo_text(args: str, src: Source, line: int) -> str:
-    """psql's argument rules for \\echo: 'quoted' parts (with '' and \\n), plain words, -n."""
-    words: list[str] = []
-    i = 0
-    while i < len(args):
-        if args[i].isspace():
-            i += 1
-            continue
-        if args[i] == "`":
-            raise UnsupportedPsql(src.label, line, "a backquoted shell command in a psql meta-command",
-                                  "write the text itself")
-        word = []
-        while i < len(args) and not args[i].isspace():
-            if args[i] == "'":
-                i += 1
-                while i < len(args):
-                    if args[i] == "'" and i + 1 < len(args) and args[i + 1] == "'":
-                        word.append("'")
-                        i += 2
-                    elif args[i] == "'":
-                        i += 1
-                        break
-                    elif args[i] == "\\" and i + 1 < len(args):
-                        word.append({"n": "\n", "t": "\t", "r": "\r"}.get(args[i + 1], args[i + 1]))
-                        i += 2
-                    else:
-                        word.append(args[i])
-                        i += 1
-            else:
-                word.append(args[i])
-                i += 1
-        words.append("".join(word))
-    if words and words[0] == "-n":
-        words = words[1:]
-    return " ".join(words)
+            state.values.pop(w, None)
+    elif name in OUTPUT:
+        state.pending_output.append(echo_text(args, src.label, line, state.values))
+    elif name in INCLUDE and state.follow_includes:
+        _include(args, INCLUDE[name], src, state, depth, line)
+    return resume
 
 
 def _include(args: str, relative: bool, src: Source, state: _State, depth: int, line: int) -> None:

@@ -18,22 +18,23 @@ import contextlib
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import psycopg
 from psycopg import sql
 from psycopg.pq import TransactionStatus
 
-from ddlkit import progress, psqlscript, sqltext
 from ddlkit.connection import Target, connect, one_line
 from ddlkit.errors import ConnectError, DdlkitError
 from ddlkit.lock import MigrationLock
 from ddlkit.planner import FileState, Plan, PlannedFile, build_plan
 from ddlkit.tree import DdlFile, Tree
 from ddlkit.failure import MigrationFailed, StatementError, statement_failure
-from ddlkit.autocommit import apply_autocommit
 from ddlkit.staging import check_csv, drop_staged, stage
 from ddlkit.tracker import ensure_tracker, read_tracker, record
+
+if TYPE_CHECKING:  # the parser loads with the first pending file, never on a no-op run
+    from ddlkit import progress, sqltext
 
 LOCK_NOT_AVAILABLE = "55P03"
 
@@ -116,6 +117,9 @@ class RunResult:
                 for p in self.plan.files
                 if p.file.file_name not in ran
             ],
+            "counts": {outcome: sum(r.outcome == outcome for r in self.results)
+                       for outcome in ("applied", "failed-ignored", "failed")}
+                      | {"not-attempted": len(self.plan.pending) - len(self.results)},
             "lock_waited_ms": round(self.waited * 1000, 1),
             "duration_ms": round(self.duration * 1000, 1),
             "error": self.error.to_dict() if self.error else None,
@@ -167,8 +171,14 @@ class Runner:
 
     def migrate(self) -> RunResult:
         started = time.monotonic()
-        lock_conn = connect(self.target)
+        lock_conn = connect(self.target)  # reads first; holds the lock if anything is pending
         try:
+            # Most runs have nothing to do: read the tracker without the lock, and
+            # stop. No write (a read-only role or replica is fine), no parse.
+            plan = build_plan(self.tree, self._guard(read_tracker, lock_conn))
+            if not plan.pending:
+                return RunResult(plan, [], duration=time.monotonic() - started)
+            self._check_pending(plan)  # before anything is written
             lock = MigrationLock(lock_conn, wait_seconds=self.options.lock_wait,
                                  on_wait=lambda holder: self.emit("waiting", holder=holder,
                                                                   wait=self.options.lock_wait))
@@ -177,12 +187,10 @@ class Runner:
                 if lock.waited > 0.2:
                     self.emit("lock_acquired", waited=lock.waited)
                 self.conn = connect(self.target)
-                if self.options.progress:
-                    self.monitor = progress.Monitor(self.target, self.emit)
                 try:
                     self.conn.add_notice_handler(self._on_notice)
                     plan = build_plan(self.tree, self._guard(read_tracker, self.conn))
-                    self._check_pending(plan)
+                    self._check_pending(plan)  # what another runner left pending: checked already
                     if plan.pending:
                         self.tracker = self._guard(ensure_tracker, self.conn)
                     result = RunResult(plan, [], waited=lock.waited)
@@ -268,6 +276,8 @@ class Runner:
                 self._apply_transactional(f, fr)
                 fr.statements_committed = fr.statements_ran
             else:
+                from ddlkit.autocommit import apply_autocommit  # noqa: PLC0415
+
                 apply_autocommit(self, f, fr)
                 self._guard(lambda c: record(c, self.tracker, f), self.conn)
             fr.outcome = "applied"
@@ -278,7 +288,9 @@ class Runner:
             self._rollback_quietly()
             fr.error = statement_failure(f, err) if isinstance(err, StatementError) else err
             if fr.error.sqlstate == LOCK_NOT_AVAILABLE:  # name who blocked it
-                fr.error = progress.with_blocker(fr.error, self._retry_facts(fr.retries + 1))
+                from ddlkit.progress import with_blocker  # noqa: PLC0415
+
+                fr.error = with_blocker(fr.error, self._retry_facts(fr.retries + 1))
             if f.failable:
                 # pg_migrate.sh: a failable file's error is reported and ignored, and the file is recorded.
                 self._guard(lambda c: record(c, self.tracker, f), self.conn)
@@ -306,12 +318,18 @@ class Runner:
         """Who blocked the statement that just hit lock_timeout, as the monitor saw it."""
         if self.monitor is None:
             return None
-        return progress.retry_facts(self.monitor.last_watch, attempt, self.options.lock_retries + 1)
+        from ddlkit.progress import retry_facts  # noqa: PLC0415
+
+        return retry_facts(self.monitor.last_watch, attempt, self.options.lock_retries + 1)
 
     def _watch(self, st: sqltext.Statement):
         """The progress monitor's watch over one statement (ddlkit.progress)."""
-        if self.monitor is None or self._file is None:
+        if not self.options.progress or self._file is None:
             return contextlib.nullcontext()
+        if self.monitor is None:  # with the first statement: a no-op run loads none of it
+            from ddlkit.progress import Monitor  # noqa: PLC0415
+
+            self.monitor = Monitor(self.target, self.emit)
         return self.monitor.watch(self.conn.info.backend_pid, self._file.file_name,
                                   st.position(self._file.lines)[1], st.node, self.options.lock_timeout)
 
@@ -321,6 +339,8 @@ class Runner:
             if self._output is not None:
                 self._output.extend(st.output)
             self.emit("output", lines=st.output)
+        from ddlkit import psqlscript  # noqa: PLC0415
+
         try:
             with self._watch(st):
                 psqlscript.send(self.conn, st)

@@ -23,7 +23,7 @@ import psycopg
 from pglast import parser
 from psycopg import sql
 
-from ddlkit import server, sqltext
+from ddlkit import psqlscript, server, sqltext
 from ddlkit.connection import Target, connect, one_line
 from ddlkit.errors import DdlkitError, InputError
 from ddlkit.failure import MigrationFailed, StatementError, statement_failure
@@ -217,7 +217,7 @@ def load_template(target: Target, dump_dir: Path) -> int:
             for f in files:
                 for st in f.statements:
                     try:
-                        conn.execute(st.text)
+                        psqlscript.send(conn, st)
                     except psycopg.Error as exc:
                         raise statement_failure(f, StatementError(st, exc)) from None
         return conn.execute(sql.SQL("select count(*) from {}").format(sql.Identifier(*TRACKER_QUALIFIED))).fetchone()[0]

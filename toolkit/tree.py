@@ -13,11 +13,13 @@ import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
-from ddlkit import psqlscript, sqltext
 from ddlkit.errors import InputError
 from ddlkit.versort import version_sorted
+
+if TYPE_CHECKING:  # the parser loads on the first parse: a run with nothing pending never needs it
+    from ddlkit import psqlscript, sqltext
 
 DIRECTORIES = ("utils", "migrations", "functions", "preflight")
 TEST_MODE_SKIPPED = ("preflight",)
@@ -86,12 +88,16 @@ class DdlFile:
 
     @cached_property
     def lines(self) -> sqltext.LineIndex:
+        from ddlkit import sqltext  # noqa: PLC0415
+
         return sqltext.LineIndex(self.text)
 
     @cached_property
     def script(self) -> psqlscript.Script:
         """What psql would send for this file (meta-commands resolved, COPY data
         attached). ``\\i`` paths are relative to the tree root."""
+        from ddlkit import psqlscript, sqltext  # noqa: PLC0415
+
         try:
             root = self.include_root or self.path.parent.parent
             return psqlscript.parse_script(self.text, self.file_name, root=root)
@@ -104,6 +110,8 @@ class DdlFile:
 
     @cached_property
     def mode(self) -> sqltext.TxnMode:
+        from ddlkit import sqltext  # noqa: PLC0415
+
         mode = sqltext.classify(self.text, self.statements, self.lines)
         if mode.transactional and self.failable:
             # pg_migrate.sh ran it through psql: each statement commits, the first error stops it.

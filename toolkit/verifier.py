@@ -60,8 +60,9 @@ def parse_problem(f: DdlFile) -> tuple[str, int, int | None, str] | None:
     except NotUtf8 as exc:
         return "parse", exc.line, exc.col, exc.reason
     try:
-        sqltext.check_syntax(text)  # cheap: plain SQL needs no more
-        return None
+        sqltext.check_syntax(text)  # cheap: plain SQL needs no more, unless it may hold a COPY
+        if "copy" not in text.lower():  # a prefilter only; the parser decides
+            return None
     except sqltext.SqlSyntaxError:
         pass
     try:  # as psql reads it: honoured meta-commands and COPY data are fine
