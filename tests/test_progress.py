@@ -90,7 +90,7 @@ def test_lock_timeout_retries_and_error_name_the_blocker(empty_db, db_url, make_
     root = make_tree({"migrations/0001_alter.sql": "alter table t add column c int;\n"})
     blocker = _blocker(empty_db.info.dbname)
     try:
-        out = run_cli("migrate", "--lock-timeout", "2", "--lock-retries", "1", "--database-url", db_url,
+        out = run_cli("migrate", "--lock-timeout", "3", "--lock-retries", "1", "--database-url", db_url,
                       "--ddl-dir", str(root))
     finally:
         pid = blocker.info.backend_pid

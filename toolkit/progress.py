@@ -1,7 +1,7 @@
 """While a statement runs: its progress, and who blocks it.
 
-One :class:`Monitor` per run owns one extra connection (opened the first time a
-statement runs long enough to be looked at) and one thread. While a statement
+One :class:`Monitor` per run owns one extra connection and one thread, both
+started with the run's first statement. While a statement
 of the work session runs, the thread polls, at most every 2 s:
 
 * ``pg_stat_activity`` and ``pg_blocking_pids`` of the work session: is it
@@ -245,13 +245,22 @@ class Monitor:
             self._stop = True
             self._cond.notify_all()
         if self._thread is not None:
-            self._thread.join(10)
-        if self._conn is not None:
-            self._conn.close()
+            self._thread.join(10)  # the thread closes its connection as it ends
 
     # ---------------------------------------------------------------- the thread
 
     def _loop(self) -> None:
+        try:  # connected up front, so the first poll (at half a short lock_timeout) is not late
+            self._conn = connect(self.target, application_name="ddlkit-progress")
+        except Exception:  # noqa: BLE001 - progress is best effort
+            self._broken = True
+            return
+        try:
+            self._watch_loop()
+        finally:
+            self._conn.close()
+
+    def _watch_loop(self) -> None:
         while True:
             with self._cond:
                 if self._stop:
@@ -278,8 +287,6 @@ class Monitor:
 
     def _poll(self, w: Watch) -> Sample | None:
         try:
-            if self._conn is None:
-                self._conn = connect(self.target, application_name="ddlkit-progress")
             return self._sample(self._conn, w)
         except Exception:  # noqa: BLE001 - progress is best effort
             self._broken = True
