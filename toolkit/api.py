@@ -110,6 +110,19 @@ def _target(database_url: str | None, root: Path) -> "Target":
     return resolve_target(database_url, ddl_root=root) or server.embedded_target()
 
 
+def lock_target(target: "Target", direct_url: str | None, root: Path | None = None) -> "Target":
+    """Where the lock and the DDL run: ``direct_url`` when given, else ``target``;
+    refused (exit 2) when that connection's session is not stable (a pooler)."""
+    from ddlkit import pooler  # noqa: PLC0415
+    from ddlkit.connection import resolve_target  # noqa: PLC0415
+
+    if direct_url is not None:
+        target = resolve_target(direct_url, ddl_root=root, url_option="--direct-url")
+    if not target.embedded:
+        pooler.check_session(target, "--direct-url" if direct_url is not None else "the database URL")
+    return target
+
+
 def _dump_dir(dump_dir: str | os.PathLike | None) -> Path:
     return Path(dump_dir if dump_dir is not None else DEFAULT_DUMP_DIR)
 
@@ -135,9 +148,14 @@ def status(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None
 
 def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,
             test_mode: bool = False, lock_wait: float = 600.0, lock_timeout: float = 5.0,
-            lock_retries: int = 5, statement_timeout: float | None = None,
+            lock_retries: int = 5, statement_timeout: float | None = None, direct_url: str | None = None,
             on_event: Emit | None = None, check: bool = True) -> MigrateReport:
     """Apply every pending file exactly once.
+
+    The lock's session must be stable: behind a transaction-pooling connection
+    pooler this raises :class:`~ddlkit.pooler.PoolerError` (exit 2) before
+    anything runs, unless ``direct_url`` (a connection that bypasses the
+    pooler) is given; the lock and the DDL then run over it.
 
     ``on_event(event, **details)`` is called as the run progresses (the CLI
     prints these). With ``check=True`` a failed file raises
@@ -148,7 +166,7 @@ def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | Non
 
     root = _root(ddl_dir)
     tree = _tree(root, test_mode)
-    target = _target(database_url, root)
+    target = lock_target(_target(database_url, root), direct_url, root)
     options = RunOptions(lock_wait=lock_wait, lock_timeout=lock_timeout, lock_retries=lock_retries,
                          statement_timeout=statement_timeout)
     if on_event:

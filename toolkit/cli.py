@@ -96,10 +96,12 @@ def cli() -> None:
               help="Retries after a lock_timeout before failing.")
 @click.option("--statement-timeout", type=PG_SECONDS, default=None, metavar="SECONDS",
               help="statement_timeout for every statement (default: the server's).")
+@click.option("--direct-url", default=None, metavar="URL",
+              help="Take the lock and run the DDL over this connection, bypassing a transaction-pooling pooler.")
 @format_option
 @handle_errors
 def migrate(ddl_dir, database_url, dry_run, test_mode, lock_wait, lock_timeout, lock_retries,
-            statement_timeout, fmt) -> int:
+            statement_timeout, direct_url, fmt) -> int:
     """Apply every pending file exactly once."""
     if dry_run:
         render.out(render.dry_run(api.plan(ddl_dir=ddl_dir, database_url=database_url, test_mode=test_mode,
@@ -107,7 +109,7 @@ def migrate(ddl_dir, database_url, dry_run, test_mode, lock_wait, lock_timeout, 
         return EXIT_OK
     report = api.migrate(ddl_dir=ddl_dir, database_url=database_url, test_mode=test_mode, lock_wait=lock_wait,
                          lock_timeout=lock_timeout, lock_retries=lock_retries,
-                         statement_timeout=statement_timeout,
+                         statement_timeout=statement_timeout, direct_url=direct_url,
                          on_event=render.TextEvents() if fmt == "text" else None, check=False)
     stdout, stderr = render.migrate(report, fmt)
     render.out(stdout)
