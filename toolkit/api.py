@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:  # pragma: no cover
     from ddlkit.connection import Target
+    from ddlkit.errors import DdlkitError
+    from ddlkit.replicas import ReplicaWait
     from ddlkit.planner import Plan, PlannedFile
     from ddlkit.runner import RunResult
     from ddlkit.sqltests import SqlTestRun
@@ -66,10 +68,18 @@ class MigrateReport:
     root: Path
     test_mode: bool
     result: "RunResult"
+    replicas: "ReplicaWait | None" = None  # with wait_replicas: what the wait saw
+    replica_error: "DdlkitError | None" = None  # the wait timed out (exit 4)
 
     @property
     def ok(self) -> bool:
-        return self.result.error is None
+        return self.result.error is None and self.replica_error is None
+
+    @property
+    def exit_code(self) -> int:
+        if self.result.error is not None:
+            return 1
+        return self.replica_error.exit_code if self.replica_error is not None else 0
 
 
 @dataclass
@@ -149,6 +159,7 @@ def status(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None
 def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,
             test_mode: bool = False, lock_wait: float = 600.0, lock_timeout: float = 5.0,
             lock_retries: int = 5, statement_timeout: float | None = None, direct_url: str | None = None,
+            wait_replicas: float | None = None, replica_urls: list[str] | tuple[str, ...] = (),
             on_event: Emit | None = None, check: bool = True) -> MigrateReport:
     """Apply every pending file exactly once.
 
@@ -156,6 +167,13 @@ def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | Non
     pooler this raises :class:`~ddlkit.pooler.PoolerError` (exit 2) before
     anything runs, unless ``direct_url`` (a connection that bypasses the
     pooler) is given; the lock and the DDL then run over it.
+
+    With ``wait_replicas`` (seconds), after the run (also one that applied
+    nothing) wait until every standby in ``pg_stat_replication`` and every
+    ``replica_urls`` replica has replayed the primary's WAL; the privilege and
+    the replica URLs are checked before anything runs. A timeout is in
+    ``report.replica_error`` (:class:`~ddlkit.replicas.ReplicaTimeout`, exit 4),
+    or raised with ``check=True``.
 
     ``on_event(event, **details)`` is called as the run progresses (the CLI
     prints these). With ``check=True`` a failed file raises
@@ -169,14 +187,48 @@ def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | Non
     target = lock_target(_target(database_url, root), direct_url, root)
     options = RunOptions(lock_wait=lock_wait, lock_timeout=lock_timeout, lock_retries=lock_retries,
                          statement_timeout=statement_timeout)
-    if on_event:
-        on_event("start", target=target.display, root=tree.root, test_mode=tree.test_mode)
-    result = Runner(target, tree, options, emit=on_event).migrate()
-    report = MigrateReport(target.display, tree.root, tree.test_mode, result)
+    watcher = _replica_watcher(target, replica_urls, root) if wait_replicas is not None else None
+    try:
+        if on_event:
+            on_event("start", target=target.display, root=tree.root, test_mode=tree.test_mode)
+        result = Runner(target, tree, options, emit=on_event).migrate()
+        report = MigrateReport(target.display, tree.root, tree.test_mode, result)
+        if watcher is not None and result.error is None:
+            from ddlkit.replicas import ReplicaTimeout  # noqa: PLC0415
+
+            try:
+                report.replicas = watcher.wait(wait_replicas, on_event)
+            except ReplicaTimeout as exc:
+                report.replicas, report.replica_error = exc.result, exc
+    finally:
+        if watcher is not None:
+            watcher.close()
     if check and result.error is not None:
         result.error.result = report
         raise result.error
+    if check and report.replica_error is not None:
+        raise report.replica_error
     return report
+
+
+def _replica_watcher(primary: "Target", replica_urls, root: Path | None):
+    """Connections to the primary and the replicas, checked (privilege,
+    reachability, standby) before anything runs."""
+    from ddlkit.connection import resolve_target  # noqa: PLC0415
+    from ddlkit.replicas import ReplicaWatcher  # noqa: PLC0415
+
+    targets = [resolve_target(url, ddl_root=root, url_option="--replica-url") for url in replica_urls]
+    return ReplicaWatcher(primary, targets).__enter__()
+
+
+def wait_replicas(*, database_url: str | None = None, replica_urls: list[str] | tuple[str, ...] = (),
+                  timeout: float = 300.0, ddl_dir: str | os.PathLike | None = None,
+                  on_event: Emit | None = None) -> "ReplicaWait":
+    """Wait until every replica has replayed the primary's current WAL LSN.
+    Raises :class:`~ddlkit.replicas.ReplicaTimeout` (exit 4) with ``.result``."""
+    root = _root(ddl_dir)
+    with _replica_watcher(_target(database_url, root), replica_urls, root) as watcher:
+        return watcher.wait(timeout, on_event)
 
 
 def test(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,

@@ -76,6 +76,16 @@ def test_mode_option(fn):
                         help="Skip ddl/preflight (also PG_MIGRATE_TEST_MODE=true).")(fn)
 
 
+def wait_replicas_option(fn):
+    return click.option("--wait-replicas", type=SECONDS, default=None, metavar="SECONDS",
+                        help="After the run, wait up to SECONDS for every replica to replay it (exit 4 on timeout).")(fn)
+
+
+def replica_url_option(fn):
+    return click.option("--replica-url", multiple=True, metavar="URL",
+                        help="A replica to check with pg_last_wal_replay_lsn() (repeatable).")(fn)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ddlkit")
 def cli() -> None:
@@ -98,10 +108,12 @@ def cli() -> None:
               help="statement_timeout for every statement (default: the server's).")
 @click.option("--direct-url", default=None, metavar="URL",
               help="Take the lock and run the DDL over this connection, bypassing a transaction-pooling pooler.")
+@wait_replicas_option
+@replica_url_option
 @format_option
 @handle_errors
 def migrate(ddl_dir, database_url, dry_run, test_mode, lock_wait, lock_timeout, lock_retries,
-            statement_timeout, direct_url, fmt) -> int:
+            statement_timeout, direct_url, wait_replicas, replica_url, fmt) -> int:
     """Apply every pending file exactly once."""
     if dry_run:
         render.out(render.dry_run(api.plan(ddl_dir=ddl_dir, database_url=database_url, test_mode=test_mode,
@@ -110,12 +122,39 @@ def migrate(ddl_dir, database_url, dry_run, test_mode, lock_wait, lock_timeout, 
     report = api.migrate(ddl_dir=ddl_dir, database_url=database_url, test_mode=test_mode, lock_wait=lock_wait,
                          lock_timeout=lock_timeout, lock_retries=lock_retries,
                          statement_timeout=statement_timeout, direct_url=direct_url,
+                         wait_replicas=wait_replicas, replica_urls=replica_url,
                          on_event=render.TextEvents() if fmt == "text" else None, check=False)
     stdout, stderr = render.migrate(report, fmt)
     render.out(stdout)
     for line in stderr:
         render.err(line)
-    return EXIT_OK if report.ok else EXIT_FAILED
+    return report.exit_code
+
+
+@cli.command("wait-replicas")
+@click.option("--database-url", default=None, metavar="URL",
+              help="The primary (else DB_URL, DATABASE_URL, POSTGRES_*, PG*, else the embedded server).")
+@click.option("--timeout", type=SECONDS, default=300, show_default=True, metavar="SECONDS",
+              help="How long to wait before exiting 4.")
+@replica_url_option
+@ddl_dir_option
+@format_option
+@handle_errors
+def wait_replicas_command(database_url, timeout, replica_url, ddl_dir, fmt) -> int:
+    """Wait until every replica has replayed the primary's current WAL position."""
+    from ddlkit.replicas import ReplicaTimeout  # noqa: PLC0415
+
+    events = render.TextEvents() if fmt == "text" else None
+    try:
+        wait, error = api.wait_replicas(database_url=database_url, replica_urls=replica_url, timeout=timeout,
+                                        ddl_dir=ddl_dir, on_event=events), None
+    except ReplicaTimeout as exc:
+        wait, error = exc.result, exc
+    stdout, stderr = render.replica_wait(wait, fmt, error)
+    render.out(stdout)
+    for line in stderr:
+        render.err(line)
+    return error.exit_code if error else EXIT_OK
 
 
 @cli.command()

@@ -99,6 +99,12 @@ class TextEvents:
     def on_event(self, file: str, message: str) -> None:
         out(f"  {file}: {message}")
 
+    def on_replicas_waiting(self, wait) -> None:
+        out(replicas_waiting(wait))
+
+    def on_replicas_caught_up(self, wait) -> None:
+        out(replicas_caught_up(wait))
+
 
 def plan_dict(report: "PlanReport", files) -> dict:
     plan = report.plan
@@ -134,8 +140,19 @@ def migrate(report: "MigrateReport", fmt: str) -> tuple[str, list[str]]:
     """(stdout, stderr lines) after a run; the live part was printed by TextEvents."""
     result = report.result
     if fmt == "json":
-        errors = [f"ddlkit: error: {result.error}"] if result.error else []
-        return to_json({"target": report.target, **result.to_dict()}), errors
+        errors = [f"ddlkit: error: {e}" for e in (result.error, report.replica_error) if e]
+        doc = {"target": report.target, **result.to_dict()}
+        if report.replicas is not None:
+            doc["replicas"] = report.replicas.to_dict()
+        if report.replica_error is not None:
+            doc["outcome"] = "replica-timeout"
+            doc["exit_code"] = report.exit_code
+        return to_json(doc), errors
+    if report.replica_error is not None:
+        up_to_date = len(result.plan.files) - len(result.plan.pending)
+        applied = sum(1 for r in result.results if r.outcome != "failed")
+        return (f"done: {applied} applied, {up_to_date} up to date, in {result.duration:.2f}s; "
+                f"replicas did not catch up", [f"ddlkit: error: {report.replica_error}"])
     applied = sum(1 for r in result.results if r.outcome != "failed")
     if result.error:
         later = len(result.plan.pending) - len(result.results)
@@ -143,6 +160,36 @@ def migrate(report: "MigrateReport", fmt: str) -> tuple[str, list[str]]:
                 sql_failure(result.error))
     up_to_date = len(result.plan.files) - len(result.plan.pending)
     return f"done: {applied} applied, {up_to_date} up to date, in {result.duration:.2f}s", []
+
+
+# --------------------------------------------------------------------------- replicas
+
+def _lags(wait) -> str:
+    return "; ".join(r.describe() for r in wait.lagging)
+
+
+def replicas_waiting(wait) -> str:
+    return (f"waiting for replicas to replay {wait.lsn} ({wait.waited:.0f}s of {wait.timeout:g}s): "
+            f"{_lags(wait)}")
+
+
+def replicas_caught_up(wait) -> str:
+    if not wait.replicas:
+        return (f"no standby is connected to {wait.primary} and no --replica-url was given: "
+                f"no replica to wait for")
+    names = ", ".join(r.name for r in wait.replicas)
+    return f"replicas caught up with {wait.lsn} in {wait.waited:.1f}s: {names}"
+
+
+def replica_wait(wait, fmt: str, error=None) -> tuple[str, list[str]]:
+    """``ddlkit wait-replicas``: (stdout, stderr lines). Text progress was live."""
+    errors = [f"ddlkit: error: {error}"] if error else []
+    if fmt == "json":
+        doc = wait.to_dict()
+        if error is not None:
+            doc["exit_code"] = error.exit_code
+        return to_json(doc), errors
+    return "", errors
 
 
 # --------------------------------------------------------------------------- status
