@@ -113,11 +113,11 @@ def _tree(root: Path, test_mode: bool) -> "Tree":
     return tree
 
 
-def _target(database_url: str | None, root: Path) -> "Target":
+def _target(database_url: str | None, root: Path, url_option: str = "--database-url") -> "Target":
     from ddlkit import server  # noqa: PLC0415
     from ddlkit.connection import resolve_target  # noqa: PLC0415
 
-    return resolve_target(database_url, ddl_root=root) or server.embedded_target()
+    return resolve_target(database_url, ddl_root=root, url_option=url_option) or server.embedded_target()
 
 
 def lock_target(target: "Target", direct_url: str | None, root: Path | None = None) -> "Target":
@@ -137,16 +137,23 @@ def _dump_dir(dump_dir: str | os.PathLike | None) -> Path:
     return Path(dump_dir if dump_dir is not None else DEFAULT_DUMP_DIR)
 
 
+def load_tree(*, ddl_dir: str | os.PathLike | None = None, test_mode: bool = False) -> "Tree":
+    """The tree, read and validated (parse errors are an InputError, exit 2)."""
+    return _tree(_root(ddl_dir), test_mode)
+
+
 # --------------------------------------------------------------------------- commands
 
 def plan(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,
-         test_mode: bool = False, dry_run: bool = False) -> PlanReport:
-    """The plan against the database now, without the lock and without writing."""
+         test_mode: bool = False, dry_run: bool = False, url_option: str = "--database-url",
+         tree: "Tree | None" = None) -> PlanReport:
+    """The plan against the database now, without the lock and without writing.
+    ``tree``: an already loaded tree (many targets share one)."""
     from ddlkit.runner import Runner  # noqa: PLC0415
 
     root = _root(ddl_dir)
-    tree = _tree(root, test_mode)
-    target = _target(database_url, root)
+    tree = tree or _tree(root, test_mode)
+    target = _target(database_url, root, url_option)
     return PlanReport(target.display, Runner(target, tree).plan(), dry_run=dry_run)
 
 
@@ -160,7 +167,8 @@ def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | Non
             test_mode: bool = False, lock_wait: float = 600.0, lock_timeout: float = 5.0,
             lock_retries: int = 5, statement_timeout: float | None = None, direct_url: str | None = None,
             wait_replicas: float | None = None, replica_urls: list[str] | tuple[str, ...] = (),
-            on_event: Emit | None = None, check: bool = True) -> MigrateReport:
+            on_event: Emit | None = None, check: bool = True, url_option: str = "--database-url",
+            tree: "Tree | None" = None) -> MigrateReport:
     """Apply every pending file exactly once.
 
     The lock's session must be stable: behind a transaction-pooling connection
@@ -183,8 +191,8 @@ def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | Non
     from ddlkit.runner import RunOptions, Runner  # noqa: PLC0415
 
     root = _root(ddl_dir)
-    tree = _tree(root, test_mode)
-    target = lock_target(_target(database_url, root), direct_url, root)
+    tree = tree or _tree(root, test_mode)
+    target = lock_target(_target(database_url, root, url_option), direct_url, root)
     options = RunOptions(lock_wait=lock_wait, lock_timeout=lock_timeout, lock_retries=lock_retries,
                          statement_timeout=statement_timeout)
     watcher = _replica_watcher(target, replica_urls, root) if wait_replicas is not None else None
@@ -290,3 +298,40 @@ def lint(paths: list[str | os.PathLike] | None = None, *, ddl_dir: str | os.Path
 
     return linting.lint_paths([Path(p) for p in paths] if paths else None, ddl_root=_root(ddl_dir),
                               select=select, ignore=ignore, assume_lock_timeout=assume_lock_timeout)
+
+
+@dataclass
+class ConfigReport:
+    """``ddlkit config``: every effective setting and its source. URLs are redacted."""
+
+    file: Path | None
+    settings: list[Any]  # ddlkit.config.Setting
+    database: tuple[str, str]  # (redacted URL or "embedded server", source)
+    targets: list[dict]
+
+
+def effective_config(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,
+                     start: Path | None = None) -> ConfigReport:
+    from ddlkit import config, targets  # noqa: PLC0415
+    from ddlkit.connection import redact, resolve_target  # noqa: PLC0415
+    from ddlkit.errors import InputError  # noqa: PLC0415
+
+    cfg = config.load(start)
+    settings = [cfg.setting("ddl_dir", ddl_dir), *(cfg.setting(k) for k in config.KEYS if k != "ddl_dir")]
+    settings = [config.Setting(s.name, redact(s.value) if s.value and config.KEYS[s.name].secret else s.value,
+                               s.source) for s in settings]
+    root = Path(settings[0].value)
+    target = resolve_target(database_url, ddl_root=root)
+    database = (redact(target.conninfo, target.secrets), target.source) if target else \
+        ("the embedded PostgreSQL 16", "default")
+    env = targets.environment(root, cfg.environ)
+    shown = []
+    for spec in cfg.targets.values():
+        try:
+            url, direct = spec.expand(env)
+            shown.append({"name": spec.name, "url": redact(url), "direct_url": redact(direct) if direct else None,
+                          "source": spec.where, "error": None})
+        except InputError as exc:
+            shown.append({"name": spec.name, "url": spec.url, "direct_url": spec.direct_url,
+                          "source": spec.where, "error": str(exc)})
+    return ConfigReport(cfg.file, settings, database, shown)
