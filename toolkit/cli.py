@@ -145,6 +145,8 @@ def migrate(ddl_dir, database_url, dry_run, test_mode, lock_wait, lock_timeout, 
             parallel=parallel, fail_fast=fail_fast,
             on_done=(lambda o: render.out(render.target_line(o))) if fmt == "text" else None)
         render.out(render.targets_summary(outcomes, fmt, "migrate"))
+        for line in render.target_errors(outcomes):
+            render.err(line)
         return targets.worst(outcomes)
     direct_url = cfg.value("direct_url", direct_url)
     if dry_run:
@@ -210,6 +212,8 @@ def status(ddl_dir, database_url, test_mode, target, all_targets, parallel, fmt)
                                targets.environment(root, cfg.environ)),
             parallel=parallel, on_done=(lambda o: render.out(render.target_line(o))) if fmt == "text" else None)
         render.out(render.targets_summary(outcomes, fmt, "status"))
+        for line in render.target_errors(o for o in outcomes if o.outcome == "error"):
+            render.err(line)
         return targets.worst(outcomes)
     report = api.status(ddl_dir=ddl_dir, database_url=database_url, test_mode=test_mode)
     render.out(render.status(report, fmt))

@@ -230,6 +230,11 @@ def targets_summary(outcomes, fmt: str, command: str) -> str:
     return "\n".join(lines)
 
 
+def target_errors(outcomes) -> list[str]:
+    """One stderr line per target that failed."""
+    return [f"ddlkit: error: target {o.name}: {o.error}" for o in outcomes if o.exit_code and o.error]
+
+
 # --------------------------------------------------------------------------- config
 
 def config_report(report, fmt: str) -> str:

@@ -77,28 +77,25 @@ def run(specs: list[TargetSpec], job: Callable[[TargetSpec], TargetOutcome], *, 
     if parallel < 1:
         raise InputError("--parallel must be at least 1")
     results: dict[str, TargetOutcome] = {}
+    queue = list(specs)
     stop = False
+    # Submit only as many as run at once, the next one when one finishes: a
+    # target that has not started can then never start after a --fail-fast stop.
     with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="ddlkit-target") as pool:
-        futures: dict[Future, TargetSpec] = {pool.submit(_guarded, job, spec): spec for spec in specs}
-        pending = set(futures)
-        try:
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    if fut.cancelled():
-                        continue
-                    outcome = fut.result()
-                    results[outcome.name] = outcome
-                    if on_done:
-                        on_done(outcome)
-                    if fail_fast and outcome.exit_code != EXIT_OK and not stop:
-                        stop = True
-                        for other in pending:
-                            other.cancel()
-        except BaseException:
-            for fut in pending:
-                fut.cancel()
-            raise
+        running: set[Future] = set()
+        while queue or running:
+            while queue and len(running) < parallel and not stop:
+                running.add(pool.submit(_guarded, job, queue.pop(0)))
+            if not running:
+                break
+            done, running = wait(running, return_when=FIRST_COMPLETED)
+            for fut in done:
+                outcome = fut.result()
+                results[outcome.name] = outcome
+                if on_done:
+                    on_done(outcome)
+                if fail_fast and outcome.exit_code != EXIT_OK:
+                    stop = True
     for spec in specs:
         if spec.name not in results:
             skipped = TargetOutcome(spec.name, "skipped", EXIT_OK, error="not started (--fail-fast)")
