@@ -38,7 +38,7 @@ def _seconds(maximum: float | None = None) -> Callable[[Any], float]:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
             raise ValueError("expected a number of seconds")
         if value < 0 or (maximum is not None and value > maximum):
-            raise ValueError(f"expected seconds between 0 and {maximum:g}" if maximum else "expected seconds >= 0")
+            raise ValueError(f"expected seconds between 0 and {maximum}" if maximum else "expected seconds >= 0")
         return float(value)
     return check
 
@@ -139,6 +139,8 @@ class Config:
                 raise InputError(f"{key.env}={'***' if key.secret else repr(raw)}: {_reason(exc)}") from None
         if name in self.values:
             value, line = self.values[name]
+            if key.secret:
+                value = expand(value, self.environ, f"{name} ({self.where(line)})")
             if key.path:
                 value = ([str(self._resolve(v)) for v in value] if isinstance(value, list)
                          else str(self._resolve(value)))
