@@ -109,6 +109,14 @@ def test_all_targets_migrate_in_parallel_one_broken(tmp_path, make_tree, databas
     assert st.returncode == 1
     outcomes = {t["name"]: (t["outcome"], t["pending"]) for t in json.loads(st.stdout)["targets"]}
     assert outcomes == {"shard2": ("pending", 2), "shard4": ("up-to-date", 0)}
+    # and so does verify --online: the broken target's missing files are findings, with the fix
+    v = run_cli("verify", "--online", "--all-targets", "--format", "json", cwd=tmp_path, env=env)
+    assert v.returncode == 1, v.stderr
+    doc = json.loads(v.stdout)
+    assert "targets" in doc["checks"]
+    found = [(f["file"], f["fix"]) for f in doc["findings"] if f["check"] == "targets"]
+    assert found == [("ddl/migrations/0002_seed.sql", "ddlkit migrate --target shard2"),
+                     ("ddl/functions/f.sql", "ddlkit migrate --target shard2")]
 
 
 def test_fail_fast_starts_no_further_target(tmp_path, make_tree, databases):

@@ -284,15 +284,30 @@ def template_command(ddl_dir, database_url, dump_dir) -> int:
 @ddl_dir_option
 @dump_dir_option
 @click.option("--offline", is_flag=True, help="Skip the schema comparison (no database needed).")
+@click.option("--online", is_flag=True, help="Run the online checks (the default; the opposite of --offline).")
+@target_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True)
 @handle_errors
-def verify_command(ddl_dir, dump_dir, offline, fmt) -> int:
-    """CI gate: tracker file, parse, lint and (online) schema dump checks."""
+def verify_command(ddl_dir, dump_dir, offline, online, target, all_targets, parallel, fmt) -> int:
+    """CI gate: tracker file, parse, lint and (online) schema dump checks; with
+    targets, also that each target has applied the tree."""
     cfg = config.load()
     ddl_dir, dump_dir = cfg.value("ddl_dir", ddl_dir), cfg.value("dump_dir", dump_dir)
+    if offline and (online or target or all_targets):
+        raise InputError("--offline cannot be combined with --online, --target or --all-targets")
+    specs = targets.select(cfg, target, all_targets) if target or all_targets else []
     result = api.verify(ddl_dir=ddl_dir, dump_dir=dump_dir, offline=offline)
+    worst = EXIT_OK
+    if specs:
+        root = Path(ddl_dir)
+        tree = api.load_tree(ddl_dir=root)
+        outcomes = targets.run(specs, targets.status_job(root, tree, targets.environment(root, cfg.environ)),
+                               parallel=parallel)
+        result.findings += targets.verify_findings(outcomes, root)
+        result.checks.append("targets")
+        worst = targets.worst([o for o in outcomes if o.outcome == "error"])
     render.out(render.verify(result, fmt))
-    return EXIT_OK if result.ok else EXIT_FAILED
+    return max(worst, EXIT_OK if result.ok else EXIT_FAILED)
 
 
 # --------------------------------------------------------------------------- lint

@@ -159,3 +159,26 @@ def status_job(root: Path, tree, env: Mapping[str, str]) -> Callable[[TargetSpec
                                      "orphans": [r.file_name for r in plan.orphans]})
 
     return job
+
+
+def verify_findings(outcomes: list[TargetOutcome], root: Path) -> list:
+    """``verify --target``: what each target's database says about the tree, as
+    verify findings (a file that would run, a tracker row without a file, an
+    unreachable target)."""
+    from ddlkit.verifier import Finding  # noqa: PLC0415
+
+    findings = []
+    for o in outcomes:
+        fix = f"ddlkit migrate --target {o.name}"
+        if o.outcome == "error":
+            findings.append(Finding("targets", o.name, 1, f"target {o.name}: {o.error}", "check the target's url"))
+            continue
+        for name in (o.detail or {}).get("pending_files", []):
+            findings.append(Finding("targets", str(root / name), 1,
+                                    f"target {o.name} ({o.display}): not applied there; it runs on the next deploy",
+                                    fix))
+        for name in (o.detail or {}).get("orphans", []):
+            findings.append(Finding("targets", str(root / name), 1,
+                                    f"target {o.name} ({o.display}): recorded in schema_version, but the file "
+                                    f"no longer exists", "restore the file, or delete its tracker row"))
+    return findings
