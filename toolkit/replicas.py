@@ -169,7 +169,7 @@ class ReplicaWatcher:
         lsn = self.current_lsn()
         result = ReplicaWait(self.primary.display, lsn, timeout)
         started = time.monotonic()
-        last_report = -report_every
+        last_report = 0.0  # the first progress line after report_every: a quick catch-up stays quiet
         while True:
             waited = time.monotonic() - started
             result.replicas = self.poll(lsn, waited)
