@@ -151,3 +151,34 @@ def test_target_selection_errors_are_exit_2(tmp_path, make_tree, databases):
                                 "which is not set") or "shard0: error: target 'shard0' url" in r.stdout
     r = run_cli("migrate", "--all-targets", "--database-url", "postgresql://x@y/z", cwd=tmp_path, env=env)
     assert r.returncode == 2 and "cannot be combined" in r.stderr
+
+
+def test_sigterm_during_targets_exits_130_and_leaves_nothing_half_done(tmp_path, make_tree, databases):
+    import signal
+    import time
+
+    from conftest import popen_cli
+
+    env = _project(tmp_path, make_tree, databases[:2], broken="none")
+    (tmp_path / "ddl" / "migrations" / "0003_slow.sql").write_text("create table slow_t (a int);\nselect pg_sleep(30);\n")
+    proc = popen_cli("migrate", "--all-targets", cwd=tmp_path, env=env)
+    infos = [d[2] for d in databases[:2]]
+    deadline = time.monotonic() + 30
+    while sum(_count(i, "select count(*) from pg_stat_activity where datname = current_database() "
+                       "and query like '%pg_sleep(30)%' and application_name = 'ddlkit'") for i in infos) < 2:
+        assert time.monotonic() < deadline, "the slow file never started"
+        time.sleep(0.05)
+    started = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130, err
+    assert time.monotonic() - started < 10  # the 30 s statements were not waited for
+    assert "ddlkit: interrupted" in err and "Traceback" not in err
+    for info in infos:
+        deadline = time.monotonic() + 10  # the backends notice the closed client and roll back
+        while _count(info, "select count(*) from pg_stat_activity where datname = current_database() "
+                           "and application_name = 'ddlkit'"):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert _count(info, "select count(*) from schema_version") == 2  # 0001, 0002; not 0003
+        assert _count(info, "select to_regclass('slow_t')") is None

@@ -8,6 +8,7 @@ error; 3 database unreachable or lock wait timed out.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from pathlib import Path
 
@@ -86,6 +87,20 @@ def replica_url_option(fn):
                         help="A replica to check with pg_last_wal_replay_lsn() (repeatable).")(fn)
 
 
+def _run_targets(fmt: str, *args, **kwargs):
+    """targets.run; on Ctrl-C or SIGTERM, exit 130 at once without joining the
+    running targets: their sessions end with this process, like a killed
+    runner's (a transactional file rolls back, an autocommit file is left
+    unrecorded and runs again next time)."""
+    try:
+        return targets.run(*args, **kwargs)
+    except KeyboardInterrupt:
+        render.interrupted(fmt)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+
+
 def target_options(fn):
     fn = click.option("--parallel", type=click.IntRange(min=1), default=targets.DEFAULT_PARALLEL, show_default=True,
                       help="With targets: how many run at once.")(fn)
@@ -136,7 +151,7 @@ def migrate(ddl_dir, database_url, dry_run, test_mode, lock_wait, lock_timeout, 
             raise InputError("--target/--all-targets take the URLs from the config: they cannot be combined "
                              "with --database-url, --direct-url, --replica-url or --dry-run")
         root = Path(ddl_dir)
-        outcomes = targets.run(
+        outcomes = _run_targets(fmt, 
             targets.select(cfg, target, all_targets),
             targets.migrate_job(cfg, root, api.load_tree(ddl_dir=root, test_mode=test_mode),
                                 targets.environment(root, cfg.environ), lock_wait=lock_wait,
@@ -206,7 +221,7 @@ def status(ddl_dir, database_url, test_mode, target, all_targets, parallel, fmt)
         if database_url:
             raise InputError("--target/--all-targets take the URLs from the config: not with --database-url")
         root = Path(ddl_dir)
-        outcomes = targets.run(
+        outcomes = _run_targets(fmt, 
             targets.select(cfg, target, all_targets),
             targets.status_job(root, api.load_tree(ddl_dir=root, test_mode=test_mode),
                                targets.environment(root, cfg.environ)),
@@ -301,7 +316,7 @@ def verify_command(ddl_dir, dump_dir, offline, online, target, all_targets, para
     if specs:
         root = Path(ddl_dir)
         tree = api.load_tree(ddl_dir=root)
-        outcomes = targets.run(specs, targets.status_job(root, tree, targets.environment(root, cfg.environ)),
+        outcomes = _run_targets(fmt, specs, targets.status_job(root, tree, targets.environment(root, cfg.environ)),
                                parallel=parallel)
         result.findings += targets.verify_findings(outcomes, root)
         result.checks.append("targets")

@@ -37,8 +37,8 @@ from dataclasses import dataclass
 
 import psycopg
 
-from ddlkit.connection import Target, connect
-from ddlkit.errors import InputError
+from ddlkit.connection import Target, connect, one_line
+from ddlkit.errors import ConnectError, DdlkitError, InputError
 
 PROBE_SETTING = "ddlkit.session_probe"
 ROUNDS = 5
@@ -92,7 +92,10 @@ def check_session(target: Target, option: str = "the database URL") -> None:
         try:
             result = probe(first, second)
         except psycopg.Error as exc:
-            raise InputError(f"cannot check the session of {target.display}: "
-                             f"{target.redact(exc.diag.message_primary or str(exc))}") from None
+            why = one_line(target.redact(exc.diag.message_primary or str(exc)))
+            if first.broken or second.broken or first.closed or second.closed:
+                raise ConnectError(f"lost the connection to {target.display}: {why}") from None
+            raise DdlkitError(f"cannot check the session of {target.display}: "
+                              f"SQLSTATE {exc.sqlstate or '-----'}: {why}") from None
     if not result.stable:
         raise refusal(target.display, result.evidence, option)

@@ -81,8 +81,9 @@ def run(specs: list[TargetSpec], job: Callable[[TargetSpec], TargetOutcome], *, 
     stop = False
     # Submit only as many as run at once, the next one when one finishes: a
     # target that has not started can then never start after a --fail-fast stop.
-    with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="ddlkit-target") as pool:
-        running: set[Future] = set()
+    pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="ddlkit-target")
+    running: set[Future] = set()
+    try:
         while queue or running:
             while queue and len(running) < parallel and not stop:
                 running.add(pool.submit(_guarded, job, queue.pop(0)))
@@ -96,6 +97,12 @@ def run(specs: list[TargetSpec], job: Callable[[TargetSpec], TargetOutcome], *, 
                     on_done(outcome)
                 if fail_fast and outcome.exit_code != EXIT_OK:
                     stop = True
+    except BaseException:
+        # Ctrl-C / SIGTERM: start nothing more; the caller exits without
+        # joining the running targets (see cli), like a killed runner.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     for spec in specs:
         if spec.name not in results:
             skipped = TargetOutcome(spec.name, "skipped", EXIT_OK, error="not started (--fail-fast)")
