@@ -67,6 +67,7 @@ def test_paused_replay_times_out_naming_the_standby_then_resume_succeeds(cluster
             assert by_source["--replica-url"]["name"].startswith("postgres@")
             for rep in doc["replicas"]:
                 assert not rep["caught_up"] and rep["lag_bytes"] > 0 and rep["lag_seconds"] >= 1
+                assert rep["waited_ms"] >= 1000
                 assert rep["replay_lsn"]
             [line] = again.stderr.splitlines()
             assert "ddlkit_standby: " in line and f"postgres@{standby.sockdir}:{standby.port}/postgres: " in line

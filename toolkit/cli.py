@@ -2,7 +2,8 @@
 all output is rendered by :mod:`ddlkit.render`.
 
 Exit codes: 0 ok; 1 the action failed or found problems; 2 usage or input
-error; 3 database unreachable or lock wait timed out.
+error; 3 database unreachable or lock wait timed out; 4 replicas did not catch
+up in time (--wait-replicas, wait-replicas).
 """
 
 from __future__ import annotations

@@ -58,6 +58,7 @@ class ReplicaState:
     replay_lsn: str | None = None
     lag_bytes: float | None = None  # bytes still to replay up to the target LSN (0 when caught up)
     lag_seconds: float | None = None
+    waited: float = 0.0  # seconds this wait took until it caught up (or until the timeout)
 
     @property
     def caught_up(self) -> bool:
@@ -73,7 +74,7 @@ class ReplicaState:
         return {"name": self.name, "source": self.source, "replay_lsn": self.replay_lsn,
                 "lag_bytes": None if self.lag_bytes is None else max(int(self.lag_bytes), 0),
                 "lag_seconds": None if self.lag_seconds is None else round(self.lag_seconds, 3),
-                "caught_up": self.caught_up}
+                "caught_up": self.caught_up, "waited_ms": round(self.waited * 1000, 1)}
 
 
 @dataclass
@@ -170,10 +171,15 @@ class ReplicaWatcher:
         result = ReplicaWait(self.primary.display, lsn, timeout)
         started = time.monotonic()
         last_report = 0.0  # the first progress line after report_every: a quick catch-up stays quiet
+        caught_at: dict[str, float] = {}
         while True:
             waited = time.monotonic() - started
             result.replicas = self.poll(lsn, waited)
             result.waited = waited
+            for r in result.replicas:
+                if r.caught_up:
+                    caught_at.setdefault(r.name, waited)
+                r.waited = caught_at.get(r.name, waited)
             if result.ok:
                 emit("replicas_caught_up", wait=result)
                 return result
