@@ -88,18 +88,28 @@ def replica_url_option(fn):
                         help="A replica to check with pg_last_wal_replay_lsn() (repeatable).")(fn)
 
 
-def _run_targets(fmt: str, *args, **kwargs):
-    """targets.run; on Ctrl-C or SIGTERM, exit 130 at once without joining the
-    running targets: their sessions end with this process, like a killed
-    runner's (a transactional file rolls back, an autocommit file is left
-    unrecorded and runs again next time)."""
+def _run_targets(fmt: str, fn, *args, **kwargs):
+    """``fn`` (a targets entry point); on Ctrl-C or SIGTERM, exit 130 at once
+    without joining the running targets: their sessions end with this process,
+    like a killed runner's (a transactional file rolls back, an autocommit file
+    is left unrecorded and runs again next time)."""
     try:
-        return targets.run(*args, **kwargs)
+        return fn(*args, **kwargs)
     except KeyboardInterrupt:
         render.interrupted(fmt)
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(130)
+
+
+def _targets_command(fmt: str, command: str, fn, *args, **kwargs) -> int:
+    """Run on targets: a line as each finishes, the summary, a stderr line per failure."""
+    on_done = (lambda o: render.out(render.target_line(o))) if fmt == "text" else None
+    outcomes = _run_targets(fmt, fn, *args, on_done=on_done, **kwargs)
+    render.out(render.targets_summary(outcomes, fmt, command))
+    for line in render.target_errors(outcomes):
+        render.err(line)
+    return targets.worst(outcomes)
 
 
 def target_options(fn):
@@ -151,19 +161,10 @@ def migrate(ddl_dir, database_url, dry_run, test_mode, lock_wait, lock_timeout, 
         if database_url or direct_url or replica_url or dry_run:
             raise InputError("--target/--all-targets take the URLs from the config: they cannot be combined "
                              "with --database-url, --direct-url, --replica-url or --dry-run")
-        root = Path(ddl_dir)
-        outcomes = _run_targets(fmt, 
-            targets.select(cfg, target, all_targets),
-            targets.migrate_job(cfg, root, api.load_tree(ddl_dir=root, test_mode=test_mode),
-                                targets.environment(root, cfg.environ), lock_wait=lock_wait,
-                                lock_timeout=lock_timeout, lock_retries=lock_retries,
-                                statement_timeout=statement_timeout, wait_replicas=wait_replicas),
-            parallel=parallel, fail_fast=fail_fast,
-            on_done=(lambda o: render.out(render.target_line(o))) if fmt == "text" else None)
-        render.out(render.targets_summary(outcomes, fmt, "migrate"))
-        for line in render.target_errors(outcomes):
-            render.err(line)
-        return targets.worst(outcomes)
+        return _targets_command(fmt, "migrate", targets.migrate_targets, cfg, target, all_targets,
+                                ddl_dir=ddl_dir, test_mode=test_mode, parallel=parallel, fail_fast=fail_fast,
+                                lock_wait=lock_wait, lock_timeout=lock_timeout, lock_retries=lock_retries,
+                                statement_timeout=statement_timeout, wait_replicas=wait_replicas)
     direct_url = cfg.value("direct_url", direct_url)
     if dry_run:
         render.out(render.dry_run(api.plan(ddl_dir=ddl_dir, database_url=database_url, test_mode=test_mode,
@@ -221,16 +222,8 @@ def status(ddl_dir, database_url, test_mode, target, all_targets, parallel, fmt)
     if target or all_targets:
         if database_url:
             raise InputError("--target/--all-targets take the URLs from the config: not with --database-url")
-        root = Path(ddl_dir)
-        outcomes = _run_targets(fmt, 
-            targets.select(cfg, target, all_targets),
-            targets.status_job(root, api.load_tree(ddl_dir=root, test_mode=test_mode),
-                               targets.environment(root, cfg.environ)),
-            parallel=parallel, on_done=(lambda o: render.out(render.target_line(o))) if fmt == "text" else None)
-        render.out(render.targets_summary(outcomes, fmt, "status"))
-        for line in render.target_errors(o for o in outcomes if o.outcome == "error"):
-            render.err(line)
-        return targets.worst(outcomes)
+        return _targets_command(fmt, "status", targets.status_targets, cfg, target, all_targets,
+                                ddl_dir=ddl_dir, test_mode=test_mode, parallel=parallel)
     report = api.status(ddl_dir=ddl_dir, database_url=database_url, test_mode=test_mode)
     render.out(render.status(report, fmt))
     return EXIT_FAILED if report.pending else EXIT_OK
@@ -311,15 +304,14 @@ def verify_command(ddl_dir, dump_dir, offline, online, target, all_targets, para
     ddl_dir, dump_dir = cfg.value("ddl_dir", ddl_dir), cfg.value("dump_dir", dump_dir)
     if offline and (online or target or all_targets):
         raise InputError("--offline cannot be combined with --online, --target or --all-targets")
-    specs = targets.select(cfg, target, all_targets) if target or all_targets else []
+    if target or all_targets:
+        targets.select(cfg, target, all_targets)  # a bad selection is refused before any check runs
     result = api.verify(ddl_dir=ddl_dir, dump_dir=dump_dir, offline=offline)
     worst = EXIT_OK
-    if specs:
-        root = Path(ddl_dir)
-        tree = api.load_tree(ddl_dir=root)
-        outcomes = _run_targets(fmt, specs, targets.status_job(root, tree, targets.environment(root, cfg.environ)),
-                               parallel=parallel)
-        result.findings += targets.verify_findings(outcomes, root)
+    if target or all_targets:
+        outcomes = _run_targets(fmt, targets.status_targets, cfg, target, all_targets, ddl_dir=ddl_dir,
+                                parallel=parallel)
+        result.findings += targets.verify_findings(outcomes, Path(ddl_dir))
         result.checks.append("targets")
         worst = targets.worst([o for o in outcomes if o.outcome == "error"])
     render.out(render.verify(result, fmt))

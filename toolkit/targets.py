@@ -128,7 +128,33 @@ def worst(outcomes: list[TargetOutcome]) -> int:
 
 # --------------------------------------------------------------------------- jobs
 
-def migrate_job(cfg: Config, root: Path, tree, env: Mapping[str, str], **options) -> Callable[[TargetSpec], TargetOutcome]:
+def migrate_targets(cfg: Config, names, all_targets: bool, *, ddl_dir, test_mode: bool = False,
+                    parallel: int = DEFAULT_PARALLEL, fail_fast: bool = False,
+                    on_done: Callable[[TargetOutcome], None] | None = None, **options) -> list[TargetOutcome]:
+    """``ddlkit migrate --target/--all-targets``: ``options`` are
+    :func:`ddlkit.api.migrate`'s (lock_wait, lock_timeout, wait_replicas, …)."""
+    from ddlkit import api  # noqa: PLC0415
+
+    specs = select(cfg, names, all_targets)
+    root = Path(ddl_dir)
+    tree = api.load_tree(ddl_dir=root, test_mode=test_mode)  # parsed once, shared read-only
+    return run(specs, migrate_job(root, tree, environment(root, cfg.environ), **options),
+               parallel=parallel, fail_fast=fail_fast, on_done=on_done)
+
+
+def status_targets(cfg: Config, names, all_targets: bool, *, ddl_dir, test_mode: bool = False,
+                   parallel: int = DEFAULT_PARALLEL,
+                   on_done: Callable[[TargetOutcome], None] | None = None) -> list[TargetOutcome]:
+    """``ddlkit status --target/--all-targets`` (and verify's targets check)."""
+    from ddlkit import api  # noqa: PLC0415
+
+    specs = select(cfg, names, all_targets)
+    root = Path(ddl_dir)
+    tree = api.load_tree(ddl_dir=root, test_mode=test_mode)
+    return run(specs, status_job(root, tree, environment(root, cfg.environ)), parallel=parallel, on_done=on_done)
+
+
+def migrate_job(root: Path, tree, env: Mapping[str, str], **options) -> Callable[[TargetSpec], TargetOutcome]:
     from ddlkit import api  # noqa: PLC0415
 
     def job(spec: TargetSpec) -> TargetOutcome:
