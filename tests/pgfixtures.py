@@ -150,6 +150,18 @@ def _initdb(workdir: Path, name: str, user: str | None, extra_conf: str = "") ->
     return cluster
 
 
+def _new_cluster(name: str) -> Cluster:
+    """initdb and start a cluster in a fresh directory; stopped and removed at exit."""
+    reap_leftovers()
+    user = _run_as()
+    workdir = _workdir(user)
+    _cleanups.append(lambda: shutil.rmtree(workdir, ignore_errors=True))
+    cluster = _initdb(workdir, name, user)
+    _cleanups.append(cluster.stop)
+    cluster.start()
+    return cluster
+
+
 _primary: tuple[Cluster, Cluster] | None = None
 _second: Cluster | None = None
 
@@ -159,13 +171,8 @@ def primary_and_standby() -> tuple[Cluster, Cluster]:
     ``pg_basebackup -R``; the standby reports itself as ``ddlkit_standby``."""
     global _primary
     if _primary is None:
-        reap_leftovers()
-        user = _run_as()
-        workdir = _workdir(user)
-        _cleanups.append(lambda: shutil.rmtree(workdir, ignore_errors=True))
-        primary = _initdb(workdir, "primary", user)
-        _cleanups.append(primary.stop)
-        primary.start()
+        primary = _new_cluster("primary")
+        workdir, user = primary.sockdir, primary.user
         standby_data = workdir / "standby"
         subprocess.run(_cmd([str(PG15 / "pg_basebackup"), "-D", str(standby_data), "-h", str(workdir),
                              "-p", str(primary.port), "-U", "postgres", "-R", "-X", "stream", "-c", "fast"], user),
@@ -189,14 +196,7 @@ def second_server() -> Cluster:
     """A plain PG15 server (the second server for multi-target tests)."""
     global _second
     if _second is None:
-        reap_leftovers()
-        user = _run_as()
-        workdir = _workdir(user)
-        _cleanups.append(lambda: shutil.rmtree(workdir, ignore_errors=True))
-        cluster = _initdb(workdir, "second", user)
-        _cleanups.append(cluster.stop)
-        cluster.start()
-        _second = cluster
+        _second = _new_cluster("second")
     return _second
 
 
