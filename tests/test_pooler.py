@@ -24,12 +24,12 @@ TREE = {
 }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def transaction_pooler():
     return pgfixtures.pgbouncer("transaction", SERVER)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def session_pooler():
     return pgfixtures.pgbouncer("session", SERVER)
 

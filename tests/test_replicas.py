@@ -14,7 +14,7 @@ _missing = pgfixtures.pg15_missing()
 pytestmark = pytest.mark.skipif(_missing is not None, reason=_missing or "")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def cluster():
     return pgfixtures.primary_and_standby()
 

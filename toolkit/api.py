@@ -226,7 +226,7 @@ def _replica_watcher(primary: "Target", replica_urls, root: Path | None):
     from ddlkit.replicas import ReplicaWatcher  # noqa: PLC0415
 
     targets = [resolve_target(url, ddl_root=root, url_option="--replica-url") for url in replica_urls]
-    return ReplicaWatcher(primary, targets).__enter__()
+    return ReplicaWatcher(primary, targets).open()
 
 
 def wait_replicas(*, database_url: str | None = None, replica_urls: list[str] | tuple[str, ...] = (),

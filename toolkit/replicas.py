@@ -113,6 +113,10 @@ class ReplicaWatcher:
         self.conns: list[psycopg.Connection] = []
 
     def __enter__(self) -> "ReplicaWatcher":
+        return self.open()
+
+    def open(self) -> "ReplicaWatcher":
+        """Connect and :meth:`check`; on any failure nothing stays open."""
         try:
             self.primary_conn = self._open(self.primary)
             self.replica_conns = [self._open(t) for t in self.replica_targets]
