@@ -108,7 +108,7 @@ def test_config_output_redacts_every_password(tmp_path):
 
 def _error(tmp_path, name: str, text: str) -> str:
     path = _write(tmp_path / name, text)
-    r = run_cli("config", cwd=tmp_path)
+    r = run_cli("config", cwd=path.parent)
     assert r.returncode == 2, r.stdout
     [line] = r.stderr.splitlines()
     assert line.startswith(f"ddlkit: error: {path}:")
@@ -165,3 +165,12 @@ def test_unset_variable_in_direct_url_is_exit_2(tmp_path, make_tree):
     r = run_cli("migrate", cwd=tmp_path)
     assert r.returncode == 2
     assert r.stderr.strip() == "ddlkit: error: direct_url (ddlkit.toml:1) references ${NOPE_DIRECT}, which is not set"
+
+
+def test_target_without_url_and_targets_that_are_not_tables(tmp_path):
+    msg = _error(tmp_path, "ddlkit.toml", 'lock_wait = 1\n\n[targets.eu]\ndirect_url = "postgresql://a@b/c"\n')
+    assert msg == "3: target 'eu' has no url"
+    msg = _error(tmp_path, "ddlkit.toml", '[[targets]]\nurl = "postgresql://a@b/c"\n')
+    assert msg == "1: targets must be a table of [targets.NAME] tables"
+    msg = _error(tmp_path / "other", "pyproject.toml", '[tool.ddlkit.targets]\neu = "postgresql://a@b/c"\n')
+    assert msg == "2: target 'eu' must be a table with a url"

@@ -240,8 +240,8 @@ def _line_of(path: Path, table: list[str], key: str | None) -> int | None:
         header = _HEADER.match(line)
         if header:
             current = _split_dotted(header.group(1))
-            if key is None and current == table:
-                return number
+            if (key is None and current == table) or (key is not None and current[: len(table) + 1] == [*table, key]):
+                return number  # the table itself, or a key that is a table ([targets.eu])
             continue
         m = _KEYLINE.match(line)
         if m and key is not None:
