@@ -101,3 +101,27 @@ def test_lock_refuses_a_session_that_already_holds_the_lock(transaction_pooler, 
         with pytest.raises(PoolerError, match="already held the migration lock"):
             MigrationLock(second, wait_seconds=1).acquire()
         first.execute("select pg_advisory_unlock_all()")
+
+
+def test_lock_notices_its_session_moving_to_another_server_connection(transaction_pooler, empty_db):
+    """While waiting, and while running: the lock's backend pid must not change."""
+    from conftest import conninfo_for
+    from ddlkit.lock import LOCK_KEY, LockLost, MigrationLock
+    from ddlkit.pooler import PoolerError
+
+    url = transaction_pooler.url(empty_db.info.dbname, SERVER["user"])
+    with psycopg.connect(conninfo_for(empty_db.info.dbname), autocommit=True) as holder, \
+            psycopg.connect(url, autocommit=True) as pooled, psycopg.connect(url, autocommit=True) as other:
+        holder.execute("select pg_advisory_lock(%s)", (LOCK_KEY,))  # so the runner has to wait
+
+        def pin_the_runners_server_connection(_holder):
+            other.execute("begin")
+            other.execute("select 1")  # PgBouncer hands out the last released one: the runner's
+
+        lock = MigrationLock(pooled, wait_seconds=10, on_wait=pin_the_runners_server_connection,
+                             sleep=lambda s: None)
+        with pytest.raises(PoolerError, match=r"the backend pid changed between transactions \(\d+ became \d+\)"):
+            lock.acquire()
+        with pytest.raises(LockLost, match="its session's backend pid changed"):
+            lock.ensure_held("applying migrations/0001_a.sql")
+        other.execute("rollback")
