@@ -133,3 +133,13 @@ def test_replica_url_that_is_not_a_standby_is_refused(cluster):
     r = run_cli("wait-replicas", "--database-url", primary.url(), "--replica-url", primary.url(), "--timeout", "5")
     assert r.returncode == 2, r.stderr
     assert "is not a standby (pg_is_in_recovery() is false)" in r.stderr
+
+
+def test_replica_url_without_wait_replicas_is_a_usage_error(cluster, make_tree):
+    primary, standby = cluster
+    root = _tree(make_tree, "rep_usage")
+    r = run_cli("migrate", "--database-url", primary.url(), "--ddl-dir", str(root), "--replica-url", standby.url())
+    assert r.returncode == 2
+    assert r.stderr.strip() == "ddlkit: error: --replica-url needs --wait-replicas SECONDS"
+    with primary.connect() as conn:
+        assert conn.execute("select to_regclass('rep_usage')").fetchone()[0] is None

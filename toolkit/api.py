@@ -77,8 +77,9 @@ class MigrateReport:
 
     @property
     def exit_code(self) -> int:
+        """1 when a file failed, else the replica wait's code (4), else 0."""
         if self.result.error is not None:
-            return 1
+            return self.result.error.exit_code
         return self.replica_error.exit_code if self.replica_error is not None else 0
 
 
@@ -190,6 +191,10 @@ def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | Non
     """
     from ddlkit.runner import RunOptions, Runner  # noqa: PLC0415
 
+    from ddlkit.errors import InputError  # noqa: PLC0415
+
+    if replica_urls and wait_replicas is None:
+        raise InputError("--replica-url needs --wait-replicas SECONDS")
     root = _root(ddl_dir)
     tree = tree or _tree(root, test_mode)
     target = lock_target(_target(database_url, root, url_option), direct_url, root)
