@@ -148,18 +148,16 @@ def migrate(report: "MigrateReport", fmt: str) -> tuple[str, list[str]]:
             doc["outcome"] = "replica-timeout"
             doc["exit_code"] = report.exit_code
         return to_json(doc), errors
-    if report.replica_error is not None:
-        up_to_date = len(result.plan.files) - len(result.plan.pending)
-        applied = sum(1 for r in result.results if r.outcome != "failed")
-        return (f"done: {applied} applied, {up_to_date} up to date, in {result.duration:.2f}s; "
-                f"replicas did not catch up", [f"ddlkit: error: {report.replica_error}"])
     applied = sum(1 for r in result.results if r.outcome != "failed")
     if result.error:
         later = len(result.plan.pending) - len(result.results)
         return (f"failed: {applied} applied, {later} not attempted, in {result.duration:.2f}s",
                 sql_failure(result.error))
     up_to_date = len(result.plan.files) - len(result.plan.pending)
-    return f"done: {applied} applied, {up_to_date} up to date, in {result.duration:.2f}s", []
+    done = f"done: {applied} applied, {up_to_date} up to date, in {result.duration:.2f}s"
+    if report.replica_error is not None:
+        return f"{done}; replicas did not catch up", [f"ddlkit: error: {report.replica_error}"]
+    return done, []
 
 
 # --------------------------------------------------------------------------- replicas
