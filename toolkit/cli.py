@@ -345,22 +345,33 @@ def new_command(name, directory, ddl_dir, database_url, offline, fmt) -> int:
 @click.option("--ddl-dir", default=None, metavar="DIR", type=click.Path(file_okay=False),
               help="The ddl tree, linted when no PATHS are given (default ./ddl or $DDLKIT_DDL_DIR).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True)
-@click.option("--select", multiple=True, metavar="RULE", help="Run only these rules (repeat, or a,b).")
-@click.option("--ignore", multiple=True, metavar="RULE", help="Skip these rules (repeat, or a,b).")
+@click.option("--select", multiple=True, metavar="RULE", help="Run only these rules (repeat, or a,b; old ids work).")
+@click.option("--ignore", multiple=True, metavar="RULE", help="Skip these rules (repeat, or a,b; old ids work).")
 @click.option("--assume-lock-timeout", is_flag=True,
-              help="risky-alter: do not ask each file to set lock_timeout (ddlkit migrate sets one).")
+              help="require-lock-timeout: do not ask each file to set lock_timeout (ddlkit migrate sets one).")
+@click.option("--list-rules", is_flag=True, help="List every rule (id, severity, summary, old ids) and exit.")
+@click.option("--explain", metavar="RULE", default=None, help="Print a rule's documentation and examples, and exit.")
 @handle_errors
-def lint_command(paths, ddl_dir, fmt, select, ignore, assume_lock_timeout) -> int:
+def lint_command(paths, ddl_dir, fmt, select, ignore, assume_lock_timeout, list_rules, explain) -> int:
     """PostgreSQL-aware lint of SQL files on the real parser; exit 1 on any error finding."""
     from ddlkit import lint
+    from ddlkit.lint import formats
 
     ddl_dir = config.load().value("ddl_dir", ddl_dir)
+    if list_rules or explain:
+        from ddlkit.lint import registry
+
+        doc_fmt = "json" if fmt == "json" else "text"
+        if explain:
+            render.out(formats.format_explain(registry.explainable(explain), doc_fmt))
+        else:
+            render.out(formats.format_rule_list(registry.all_rules().values(), doc_fmt))
+        return EXIT_OK
     findings = api.lint(list(paths) or None, ddl_dir=ddl_dir, select=set(select) or None,
                         ignore=set(ignore) or None, assume_lock_timeout=assume_lock_timeout)
     render.out(lint.format_findings(findings, fmt))
     if fmt == "text":
-        errors = sum(f.severity == "error" for f in findings)
-        render.err(f"lint: {errors} error(s), {len(findings) - errors} warning(s)")
+        render.err(formats.summary_line(findings))
     return EXIT_FAILED if lint.has_errors(findings) else EXIT_OK
 
 

@@ -8,7 +8,6 @@ The contract is pg_migrate.sh's, to the byte: directories ``utils``,
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -35,6 +34,8 @@ class NotUtf8(InputError):
 
 def whitespace_free_md5(data: bytes) -> str:
     """``tr -d "[:space:]" < file | md5sum``: lowercase hex; non-ASCII bytes stay."""
+    import hashlib  # noqa: PLC0415 - lazy: `ddlkit lint` never needs it (OpenSSL start-up)
+
     return hashlib.md5(data.translate(None, _WHITESPACE)).hexdigest()
 
 
