@@ -215,12 +215,20 @@ def is_transaction_control(node: Any) -> bool:
 
 
 def has_nontransactional_header(text: str) -> bool:
-    """True when a ``-- transactional: false`` comment precedes the first statement."""
+    """True when a ``-- transactional: false`` comment precedes the first statement
+    (psql meta-command lines, such as ``\\timing``, may come before it)."""
     try:
         tokens = parser.scan(text)
     except Exception:  # noqa: BLE001 - an unscannable file is reported by split()
         return False
+    meta_line_end = -1
     for tok in tokens:
+        if tok.start < meta_line_end:
+            continue  # the rest of a meta-command's line
+        if tok.name == "ASCII_92":
+            newline = text.find("\n", tok.start)
+            meta_line_end = len(text) if newline < 0 else newline
+            continue
         if tok.name not in ("SQL_COMMENT", "C_COMMENT"):
             return False
         body = text[tok.start : tok.end + 1]
