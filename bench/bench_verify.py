@@ -61,6 +61,9 @@ def main() -> None:
         out = tmp / "schema_dump"
         lines = sum(p.read_text().count("\n") for p in root.rglob("*.sql"))
         t_tracker = timed(lambda: dump.write_tracker(load_tree(root, test_mode=True), out))
+        # A schema dump header with the tree's fingerprint (the offline gate checks it; no DDL needed here).
+        dump.write_schema(dump.normalize("", server.PINNED_MAJOR,
+                                         dump.tree_fingerprint(load_tree(root, test_mode=True))), out)
         t_first = timed(lambda: verify.verify(root, out, offline=True), repeat=1)  # cold parse cache
         t_verify = timed(lambda: verify.verify(root, out, offline=True))
         result = verify.verify(root, out, offline=True)

@@ -186,7 +186,7 @@ def test_sql_error_names_file_line_col_sqlstate(empty_db, db_url, make_tree):
     assert line == ('ddlkit: error: migrations/0002_bad.sql:3:15: SQLSTATE 42703: '
                     'column "nme" of relation "b2" does not exist')
     assert proc.stderr.splitlines()[1] == "    update b2 set nme = 1;"
-    assert "failed: 1 applied, 1 not attempted" in proc.stdout
+    assert "failed: 1 applied, 1 failed, 1 not attempted" in proc.stdout
     assert recorded(empty_db) == ["migrations/0001_first.sql"]  # the earlier file stays
     assert exists(empty_db, "first_t")
     assert not exists(empty_db, "b2")  # the failing file left nothing behind
@@ -294,16 +294,15 @@ def test_bad_csv_headers(empty_db, db_url, make_tree, tmp_path):
 
 
 def test_csv_row_that_copy_rejects(empty_db, db_url, make_tree):
-    # Found only by COPY, mid-run: earlier files stay recorded, the file's transaction is rolled back.
+    # A ragged row is found before the first file is applied (issue 9 §5), not by COPY mid-run.
     root = make_tree({
         "migrations/0001_first.sql": "create table first_t (id int);\n",
         "migrations/0002_load.sql": "create table people as select * from temp_people;\n",
         "data/0002_load/people.csv": "id,name\n1,a\n2,b,extra\n",
     })
     line = assert_error(migrate(root, db_url), 2)
-    assert line == (f"ddlkit: error: {root}/data/0002_load/people.csv: cannot load CSV into temp_people: "
-                    "extra data after last expected column")
-    assert recorded(empty_db) == ["migrations/0001_first.sql"]
+    assert line == f"ddlkit: error: {root}/data/0002_load/people.csv:3: CSV row has 3 field(s); the header has 2"
+    assert recorded(empty_db) == []
     assert not exists(empty_db, "people") and not exists(empty_db, "temp_people")
 
 

@@ -68,13 +68,16 @@ def test_changed_function_body_fails_until_dumped(project):
     out = verify(project)
     assert out.returncode == 1
     assert (f"{project}/ddl/functions/challenge_user_event_processors.sql:1: tracker: checksum" in out.stdout)
-    assert "(fix: ddlkit dump --tracker-only)" in out.stdout
+    assert "--tracker-only" not in out.stdout  # the schema can have changed: the hint is the full dump
     assert "schema: the schema dump is stale" in out.stdout and "(fix: ddlkit dump)" in out.stdout
     assert "+COMMENT ON FUNCTION public.challenge_high_water_mark" in out.stdout  # the unified diff
-    # --tracker-only fixes the offline part only; the full dump fixes everything
+    # --tracker-only does not fool the offline gate: 01_schema.sql records the tree's fingerprint
     assert run_cli("dump", "--tracker-only", "--ddl-dir", str(project / "ddl"),
                    "--out", str(project / "schema_dump")).returncode == 0
-    assert verify(project, "--offline").returncode == 0
+    offline = verify(project, "--offline")
+    assert offline.returncode == 1
+    assert "fingerprint: the schema dump is stale: it was made from another tree" in offline.stdout
+    assert offline.stdout.count("(fix: ddlkit dump)") == 1
     assert verify(project).returncode == 1
     assert run_cli("dump", "--ddl-dir", str(project / "ddl"), "--out", str(project / "schema_dump")).returncode == 0
     assert verify(project).returncode == 0
@@ -85,11 +88,20 @@ def test_new_migration_missing_from_tracker(project):
     out = verify(project, "--offline", "--format", "json")
     assert out.returncode == 1
     findings = json.loads(out.stdout)["findings"]
-    assert findings == [{
+    assert findings[0] == {
         "check": "tracker", "file": f"{project}/ddl/migrations/0212_new.sql", "line": 1, "col": None,
         "message": "migrations/0212_new.sql is not in 03_migration_tracker.sql",
-        "fix": "ddlkit dump --tracker-only",
-    }]
+        "fix": "ddlkit dump",
+    }
+    assert [(f["check"], f["fix"]) for f in findings[1:]] == [("fingerprint", "ddlkit dump")]
+
+
+def test_renamed_file_needs_only_the_tracker(project):
+    old = project / "ddl/migrations/0210_notification_cooldown_gin.sql"
+    old.rename(old.with_name("0210_renamed.sql"))
+    out = verify(project, "--offline", "--format", "json")
+    fixes = {(f["check"], f["fix"]) for f in json.loads(out.stdout)["findings"]}
+    assert ("tracker", "ddlkit dump --tracker-only") in fixes and ("tracker", "ddlkit dump") not in fixes
 
 
 def test_deleted_file(project):
@@ -99,7 +111,7 @@ def test_deleted_file(project):
     tracker_path = f"{project}/schema_dump/03_migration_tracker.sql".replace(":", "%3A")
     assert f"::error file={tracker_path},line=6,title=ddlkit verify tracker::" \
            "row for migrations/0210_notification_cooldown_gin.sql, but that file does not exist " \
-           "(fix: ddlkit dump --tracker-only)" in out.stdout
+           "(fix: ddlkit dump)" in out.stdout
 
 
 def test_stale_schema_dump(project):

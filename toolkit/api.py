@@ -107,9 +107,11 @@ def _root(ddl_dir: str | os.PathLike | None) -> Path:
     return resolve_root(ddl_dir)
 
 
-def _tree(root: Path, test_mode: bool, validate: bool = True) -> "Tree":
+def _tree(root: Path, test_mode: bool, validate: bool = False) -> "Tree":
     from ddlkit.tree import env_test_mode, load_tree  # noqa: PLC0415
 
+    # Not validated by default: the runner parses only the pending files (an
+    # applied file may hold what psql ran years ago) and refuses them before anything runs.
     tree = load_tree(root, test_mode=test_mode or env_test_mode())
     if validate:
         tree.validate()
@@ -120,6 +122,7 @@ def _target(database_url: str | None, root: Path, url_option: str = "--database-
     from ddlkit import server  # noqa: PLC0415
     from ddlkit.connection import resolve_target  # noqa: PLC0415
 
+    server.use_tree(root)  # the embedded server's data lives next to the tree, not in the cwd
     return resolve_target(database_url, ddl_root=root, url_option=url_option) or server.embedded_target()
 
 
@@ -136,12 +139,15 @@ def lock_target(target: "Target", direct_url: str | None, root: Path | None = No
     return target
 
 
-def _dump_dir(dump_dir: str | os.PathLike | None) -> Path:
-    return Path(dump_dir if dump_dir is not None else DEFAULT_DUMP_DIR)
+def _dump_dir(dump_dir: str | os.PathLike | None, root: Path) -> Path:
+    """``--dump-dir``/``--out``, else ``schema_dump/`` next to the tree (the ddl directory's parent)."""
+    from ddlkit.schemadump import dump_dir_for  # noqa: PLC0415
+
+    return Path(dump_dir) if dump_dir is not None else dump_dir_for(root)
 
 
 def load_tree(*, ddl_dir: str | os.PathLike | None = None, test_mode: bool = False) -> "Tree":
-    """The tree, read and validated (parse errors are an InputError, exit 2)."""
+    """The tree, read (each runner parses only what is pending on its database)."""
     return _tree(_root(ddl_dir), test_mode)
 
 
@@ -247,12 +253,16 @@ def wait_replicas(*, database_url: str | None = None, replica_urls: list[str] | 
 
 
 def test(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,
-         rerun: bool = True, keep: bool = False, on_event: Emit | None = None) -> "SqlTestRun":
-    """Migrate a scratch database twice in test mode, then run ``ddl/tests/*.sql``."""
+         rerun: bool = True, keep: bool = False, baselines: list[str | os.PathLike] = (),
+         from_dump: bool = False, on_event: Emit | None = None) -> "SqlTestRun":
+    """Migrate a scratch database twice in test mode, then run ``ddl/tests/*.sql``.
+    ``baselines`` (SQL files, pg_dump output welcome) or ``from_dump`` (``schema_dump/``)
+    are loaded into the scratch database first."""
     from ddlkit import sqltests  # noqa: PLC0415
 
     root = _root(ddl_dir)
-    return sqltests.run(_target(database_url, root), root, rerun=rerun, keep=keep, emit=on_event)
+    return sqltests.run(_target(database_url, root), root, rerun=rerun, keep=keep,
+                        baselines=[Path(p) for p in baselines], from_dump=from_dump, emit=on_event)
 
 
 def dump(*, ddl_dir: str | os.PathLike | None = None, out: str | os.PathLike | None = None,
@@ -265,7 +275,7 @@ def dump(*, ddl_dir: str | os.PathLike | None = None, out: str | os.PathLike | N
     from ddlkit.tree import load_tree  # noqa: PLC0415
 
     root = _root(ddl_dir)
-    out_dir = _dump_dir(out)
+    out_dir = _dump_dir(out, root)
     if tracker_only:
         tree = load_tree(root, test_mode=True)  # checksums need no parse
         return DumpReport(dumping.write_tracker(tree, out_dir), len(tree.files))
@@ -283,7 +293,7 @@ def template(*, ddl_dir: str | os.PathLike | None = None, database_url: str | No
 
     root = _root(ddl_dir)
     target = _target(database_url, root)
-    ddir = _dump_dir(dump_dir)
+    ddir = _dump_dir(dump_dir, root)
     rows = dumping.load_template(target, ddir)
     return TemplateReport(target.display, ddir, rows)
 
@@ -294,7 +304,8 @@ def verify(*, ddl_dir: str | os.PathLike | None = None, dump_dir: str | os.PathL
     ``result.ok`` is False when there are findings (the CLI exits 1)."""
     from ddlkit import verifier as verifying  # noqa: PLC0415
 
-    return verifying.verify(_root(ddl_dir), _dump_dir(dump_dir), offline=offline)
+    root = _root(ddl_dir)
+    return verifying.verify(root, _dump_dir(dump_dir, root), offline=offline)
 
 
 def new(name: str, *, directory: str = "migrations", ddl_dir: str | os.PathLike | None = None,

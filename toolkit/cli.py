@@ -236,12 +236,18 @@ def status(ddl_dir, database_url, test_mode, target, all_targets, parallel, fmt)
 @click.option("--rerun/--no-rerun", default=True, show_default=True,
               help="Also re-run every file with the tracker emptied (each file must survive a second run).")
 @click.option("--keep", is_flag=True, help="Keep the scratch database for inspection.")
+@click.option("--baseline", "baselines", multiple=True, metavar="FILE",
+              type=click.Path(dir_okay=False),
+              help="Load this SQL file (pg_dump output welcome) into the scratch database first; repeatable.")
+@click.option("--from-dump", is_flag=True,
+              help="Start from schema_dump/ (like ddlkit template), then apply what is pending.")
 @format_option
 @handle_errors
-def test_command(ddl_dir, database_url, rerun, keep, fmt) -> int:
+def test_command(ddl_dir, database_url, rerun, keep, baselines, from_dump, fmt) -> int:
     """Migrate a scratch database twice in test mode, then run ddl/tests/*.sql."""
     ddl_dir = config.load().value("ddl_dir", ddl_dir)
     run = api.test(ddl_dir=ddl_dir, database_url=database_url, rerun=rerun, keep=keep,
+                   baselines=list(baselines), from_dump=from_dump,
                    on_event=render.TestEvents() if fmt == "text" else None)
     render.out(render.test_run(run, fmt))
     return EXIT_OK if run.ok else EXIT_FAILED
@@ -251,13 +257,14 @@ def test_command(ddl_dir, database_url, rerun, keep, fmt) -> int:
 
 def dump_dir_option(fn):
     return click.option("--dump-dir", default=None, type=click.Path(file_okay=False),
-                        help="Where 01_schema.sql and 03_migration_tracker.sql live.  [default: schema_dump]")(fn)
+                        help="Where 01_schema.sql and 03_migration_tracker.sql live "
+                             "(default: schema_dump/ next to the ddl directory).")(fn)
 
 
 @cli.command("dump")
 @ddl_dir_option
 @click.option("--out", default=None, type=click.Path(file_okay=False),
-              help="Output directory (the dump_dir setting).  [default: schema_dump]")
+              help="Output directory (default: schema_dump/ next to the ddl directory).")
 @click.option("--tracker-only", is_flag=True,
               help="Only rewrite 03_migration_tracker.sql, offline (no database).")
 @handle_errors

@@ -77,8 +77,29 @@ def _body_start(st: sqltext.Statement) -> int | None:
     return None
 
 
+_COPY_LINE = re.compile(r"^COPY [^,]*, line (\d+)")  # the server's CONTEXT of a COPY data error
+
+
+def _copy_data_offset(text: str, st: sqltext.Statement, context: str | None) -> int | None:
+    """Offset of the data line a COPY … FROM stdin error names (line N of its data)."""
+    match = _COPY_LINE.search(context or "")
+    if st.copy_data is None or not match:
+        return None
+    offset = text.find("\n", st.end)
+    for _ in range(int(match.group(1)) - 1):
+        if offset < 0:
+            return None
+        offset = text.find("\n", offset + 1)
+    return offset + 1 if 0 <= offset < len(text) - 1 else None
+
+
 def locate_error(f: DdlFile, st: sqltext.Statement, diag: Any) -> int:
-    """Map the server's error position back to a character offset in the file."""
+    """Map the server's error position back to a character offset in the
+    statement's text (the file, or the included file it came from)."""
+    text, lines = (st.source.text, st.source.lines) if st.source is not None else (f.text, f.lines)
+    data = _copy_data_offset(text, st, diag.context)
+    if data is not None:
+        return data
     pos = diag.statement_position
     if pos:
         return st.start + int(pos) - 1
@@ -91,9 +112,9 @@ def locate_error(f: DdlFile, st: sqltext.Statement, diag: Any) -> int:
     matches = _CONTEXT_LINE.findall(diag.context or "")
     body = _body_start(st)
     if matches and body is not None:
-        body_line = f.lines.position(body)[0]
-        offset = f.lines.line_start(body_line + int(matches[-1]) - 1)
-        while offset < len(f.text) and f.text[offset] in " \t":
+        body_line = lines.position(body)[0]
+        offset = lines.line_start(body_line + int(matches[-1]) - 1)
+        while offset < len(text) and text[offset] in " \t":
             offset += 1
         if offset <= st.end:  # an E'' body's \n escapes are lines to the server, not in the file
             return offset
@@ -113,9 +134,12 @@ def sets_password(node: Any) -> bool:
 
 def statement_failure(f: DdlFile, err: StatementError) -> MigrationFailed:
     diag = err.exc.diag
-    offset = locate_error(f, err.statement, diag)
-    line, col = f.lines.position(offset)
-    lines = f.text.splitlines()
+    st = err.statement
+    offset = locate_error(f, st, diag)
+    label, text, index = (st.source.label, st.source.text, st.source.lines) if st.source is not None \
+        else (f.file_name, f.text, f.lines)
+    line, col = index.position(offset)
+    lines = text.splitlines()
     text_line = lines[line - 1] if 0 < line <= len(lines) else ""
     excerpt = text_line.strip()
     if len(excerpt) > 160:
@@ -123,4 +147,6 @@ def statement_failure(f: DdlFile, err: StatementError) -> MigrationFailed:
     if sets_password(err.statement.node):
         excerpt = "(excerpt withheld: the statement sets a password)"
     message = diag.message_primary or one_line(str(err.exc))
-    return MigrationFailed(f.file_name, line, col, err.sqlstate, message, excerpt, diag.message_detail)
+    if label != f.file_name:
+        message = f"{message} (in {label}, included by {f.file_name})"
+    return MigrationFailed(label, line, col, err.sqlstate, message, excerpt, diag.message_detail)

@@ -47,17 +47,21 @@ class PlannedFile:
         return self.state.pending
 
     def to_dict(self) -> dict:
-        mode = self.file.mode
         out = {
             "file": self.file.file_name,
             "state": self.state.value,
             "md5": self.file.md5,
-            "transaction": mode.label,
         }
         if self.change:
             out["change"] = self.change
         if self.recorded_as:
             out["recorded_as"] = self.recorded_as
+        if self.file.failable:
+            out["failable"] = True
+        if not self.pending:
+            return out  # an applied file is never parsed: it may hold what psql ran years ago
+        mode = self.file.mode
+        out["transaction"] = mode.label
         if not mode.transactional:
             out["autocommit_reason"] = mode.reason
             if mode.line:
@@ -65,8 +69,6 @@ class PlannedFile:
             if mode.statement is not None:
                 first = mode.statement.text.strip().splitlines()[0]
                 out["autocommit_statement"] = first if len(first) <= 160 else first[:157] + "..."
-        if self.file.failable:
-            out["failable"] = True
         return out
 
 

@@ -86,13 +86,20 @@ class TextEvents:
     def on_file_start(self, planned) -> None:
         out(f"applying {planned.file.file_name} [{planned.file.mode.describe()}] ...")
 
+    def on_output(self, lines) -> None:
+        for line in lines:  # \echo in the file, printed where psql would print it
+            out(line)
+
     def on_file_done(self, result) -> None:
         for notice in result.notices:
-            out(f"    {notice}")
+            out("\n".join(f"    {line}" for line in notice.splitlines()))
         if result.outcome == "applied":
             out(f"  applied  {result.file_name}  {result.mode.label}  {result.duration * 1000:.0f}ms")
         elif result.outcome == "failed-ignored":
             out(f"  failed (failable, ignored and recorded)  {result.file_name}: {result.error}")
+            out(f"    {ran_before_error(result)}")
+        elif result.outcome == "failed":
+            out(f"    {ran_before_error(result)}")
 
     def on_lock_retry(self, file: str, attempt: int, delay: float) -> None:
         out(f"  lock_timeout in {file}; retry {attempt} in {delay:.1f}s")
@@ -105,6 +112,16 @@ class TextEvents:
 
     def on_replicas_caught_up(self, wait) -> None:
         out(replicas_caught_up(wait))
+
+
+def ran_before_error(result) -> str:
+    """How far a failed file got, in psql's terms."""
+    text = f"{result.statements_ran} of {result.statements_total} statement(s) ran before the error"
+    if result.statements_ran != result.statements_committed:
+        text += f"; {result.statements_committed} committed (its open transaction block was rolled back)"
+    elif result.mode.transactional:
+        text += "; all rolled back"
+    return text
 
 
 def plan_dict(report: "PlanReport", files) -> dict:
@@ -149,13 +166,15 @@ def migrate(report: "MigrateReport", fmt: str) -> tuple[str, list[str]]:
             doc["outcome"] = "replica-timeout"
             doc["exit_code"] = report.exit_code
         return to_json(doc), errors
-    applied = sum(1 for r in result.results if r.outcome != "failed")
+    applied = sum(1 for r in result.results if r.outcome == "applied")
+    ignored = sum(1 for r in result.results if r.outcome == "failed-ignored")
+    ignored_text = f", {ignored} failed-ignored" if ignored else ""
     if result.error:
         later = len(result.plan.pending) - len(result.results)
-        return (f"failed: {applied} applied, {later} not attempted, in {result.duration:.2f}s",
-                sql_failure(result.error))
+        return (f"failed: {applied} applied{ignored_text}, 1 failed, {later} not attempted, "
+                f"in {result.duration:.2f}s", sql_failure(result.error))
     up_to_date = len(result.plan.files) - len(result.plan.pending)
-    done = f"done: {applied} applied, {up_to_date} up to date, in {result.duration:.2f}s"
+    done = f"done: {applied} applied{ignored_text}, {up_to_date} up to date, in {result.duration:.2f}s"
     if report.replica_error is not None:
         return f"{done}; replicas did not catch up", [f"ddlkit: error: {report.replica_error}"]
     return done, []

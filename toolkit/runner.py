@@ -14,10 +14,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import psycopg
 from psycopg import sql
@@ -29,8 +30,7 @@ from ddlkit.lock import MigrationLock
 from ddlkit.planner import FileState, Plan, PlannedFile, build_plan
 from ddlkit.tree import DdlFile, Tree
 from ddlkit.failure import MigrationFailed, StatementError, statement_failure
-from ddlkit.repair import repair_invalid_index
-from ddlkit.staging import csv_table_spec, drop_staged, stage
+from ddlkit.staging import check_csv, drop_staged, stage
 from ddlkit.tracker import ensure_tracker, read_tracker, record
 
 if TYPE_CHECKING:  # the parser loads with the first pending file, never on a no-op run
@@ -61,6 +61,10 @@ class FileResult:
     events: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     error: MigrationFailed | None = None
+    statements_ran: int = 0  # statements that succeeded (in a failed transactional file: rolled back)
+    statements_committed: int = 0  # of those, the ones that stay
+    statements_total: int = 0
+    output: list[str] = field(default_factory=list)  # \echo text, as psql would print it
 
     def to_dict(self) -> dict:
         out: dict[str, Any] = {
@@ -78,6 +82,10 @@ class FileResult:
             out["events"] = self.events
         if self.notices:
             out["notices"] = self.notices
+        if self.output:
+            out["output"] = self.output
+        out["statements"] = {"total": self.statements_total, "ran": self.statements_ran,
+                             "committed": self.statements_committed}
         if self.error:
             out["error"] = self.error.to_dict()
         return out
@@ -105,6 +113,9 @@ class RunResult:
                 for p in self.plan.files
                 if p.file.file_name not in ran
             ],
+            "counts": {outcome: sum(r.outcome == outcome for r in self.results)
+                       for outcome in ("applied", "failed-ignored", "failed")}
+                      | {"not-attempted": len(self.plan.pending) - len(self.results)},
             "lock_waited_ms": round(self.waited * 1000, 1),
             "duration_ms": round(self.duration * 1000, 1),
             "error": self.error.to_dict() if self.error else None,
@@ -129,14 +140,26 @@ class Runner:
         self.tracker: sql.Identifier | None = None
         self.lock: MigrationLock | None = None
         self._notices: list[str] | None = None
+        self._mute = False
+        self._output: list[str] | None = None
 
     # ------------------------------------------------------------------ read-only
 
     def plan(self) -> Plan:
-        """The plan against the database now, without the lock and without writing."""
-        self.tree.validate()
+        """The plan against the database now, without the lock and without
+        writing. Only the pending files are parsed (and must parse)."""
         with connect(self.target) as conn:
-            return build_plan(self.tree, self._guard(read_tracker, conn))
+            plan = build_plan(self.tree, self._guard(read_tracker, conn))
+        self.tree.validate(p.file for p in plan.pending)
+        return plan
+
+    def _check_pending(self, plan: Plan) -> None:
+        """Bad input is refused before the first file is applied: every pending
+        file parses, and every CSV it stages is well-formed."""
+        self.tree.validate(p.file for p in plan.pending)
+        for pf in plan.pending:
+            for path in pf.file.csv_files(self.tree.root):
+                check_csv(path)
 
     # ------------------------------------------------------------------ migrate
 
@@ -149,7 +172,7 @@ class Runner:
             plan = build_plan(self.tree, self._guard(read_tracker, lock_conn))
             if not plan.pending:
                 return RunResult(plan, [], duration=time.monotonic() - started)
-            self._refuse_bad_input(plan)  # before anything is written
+            self._check_pending(plan)  # before anything is written
             lock = MigrationLock(lock_conn, wait_seconds=self.options.lock_wait,
                                  on_wait=lambda holder: self.emit("waiting", holder=holder,
                                                                   wait=self.options.lock_wait))
@@ -160,10 +183,11 @@ class Runner:
                 self.conn = connect(self.target)
                 try:
                     self.conn.add_notice_handler(self._on_notice)
-                    self.tracker = self._guard(ensure_tracker, self.conn)
-                    plan = build_plan(self.tree, self._guard(lambda c: read_tracker(c, self.tracker), self.conn))
+                    plan = build_plan(self.tree, self._guard(read_tracker, self.conn))
+                    self._check_pending(plan)  # what another runner left pending: checked already
+                    if plan.pending:
+                        self.tracker = self._guard(ensure_tracker, self.conn)
                     result = RunResult(plan, [], waited=lock.waited)
-                    self._refuse_bad_input(plan)  # what another runner left pending: checked already
                     self.emit("plan", plan=plan)
                     first = True
                     for pf in plan.pending:
@@ -186,15 +210,6 @@ class Runner:
 
     # ------------------------------------------------------------------ internals
 
-    def _refuse_bad_input(self, plan: Plan) -> None:
-        """Every pending file must decode and parse, and its CSV headers be
-        valid; InputError (exit 2) names file:line:col. Applied files are not
-        parsed: they will not run."""
-        for pf in plan.pending:
-            pf.file.mode  # noqa: B018 - decodes, parses and classifies
-            for path in pf.file.csv_files(self.tree.root):
-                csv_table_spec(path)
-
     def _guard(self, fn, conn):
         """Run fn(conn); a lost connection becomes ConnectError (exit 3), any
         other database error (say, no privilege on the tracker) one line, exit 1."""
@@ -211,8 +226,22 @@ class Runner:
         return ConnectError(f"lost the connection to {self.target.display}{why}")
 
     def _on_notice(self, diag) -> None:
-        if self._notices is not None:
-            self._notices.append(f"{diag.severity}: {diag.message_primary}")
+        if self._notices is not None and not self._mute:
+            text = f"{diag.severity}: {diag.message_primary}"
+            if diag.message_detail:
+                text += f"\nDETAIL: {diag.message_detail}"
+            if diag.message_hint:
+                text += f"\nHINT: {diag.message_hint}"
+            self._notices.append(text)
+
+    @contextlib.contextmanager
+    def muted(self) -> Iterator[None]:
+        """Notices from ddlkit's own SQL (CSV staging) are not the user's."""
+        self._mute = True
+        try:
+            yield
+        finally:
+            self._mute = False
 
     def _prepare_session(self, transactional: bool) -> None:
         """Timeouts (SET LOCAL in a transaction, session-wide otherwise) and a
@@ -229,16 +258,23 @@ class Runner:
 
     def _apply(self, pf: PlannedFile) -> FileResult:
         f = pf.file
-        fr = FileResult(f.file_name, pf.state, f.mode)
-        self._notices = fr.notices
+        fr = FileResult(f.file_name, pf.state, f.mode, statements_total=len(f.statements))
+        self._notices, self._output = fr.notices, fr.output
         started = time.monotonic()
         self.emit("file_start", planned=pf)
         try:
             if f.mode.transactional:
                 self._apply_transactional(f, fr)
+                fr.statements_committed = fr.statements_ran
             else:
-                self._apply_autocommit(f, fr)
+                from ddlkit.autocommit import apply_autocommit  # noqa: PLC0415
+
+                apply_autocommit(self, f, fr)
+                self._guard(lambda c: record(c, self.tracker, f), self.conn)
             fr.outcome = "applied"
+            if f.script.output:  # \echo after the last statement
+                fr.output.extend(f.script.output)
+                self.emit("output", lines=tuple(f.script.output))
         except (StatementError, MigrationFailed) as err:
             self._rollback_quietly()
             fr.error = statement_failure(f, err) if isinstance(err, StatementError) else err
@@ -249,7 +285,7 @@ class Runner:
             else:
                 fr.outcome = "failed"
         finally:
-            self._notices = None
+            self._notices = self._output = None
             fr.duration = time.monotonic() - started
         return fr
 
@@ -263,9 +299,16 @@ class Runner:
     def _backoff(self, attempt: int) -> float:
         return self.options.retry_base_delay * (2 ** (attempt - 1)) * (0.75 + random.random() / 2)
 
-    def _execute(self, st: sqltext.Statement) -> None:
+    def execute(self, st: sqltext.Statement) -> None:
+        """One statement as psql sends it: COPY … FROM stdin gets its data lines."""
+        if st.output:
+            if self._output is not None:
+                self._output.extend(st.output)
+            self.emit("output", lines=st.output)
+        from ddlkit import psqlscript  # noqa: PLC0415
+
         try:
-            self.conn.execute(st.text)
+            psqlscript.send(self.conn, st)
         except psycopg.Error as exc:
             if self.conn.closed or self.conn.broken:
                 raise self._lost(exc) from None
@@ -277,10 +320,14 @@ class Runner:
             try:
                 with self.conn.transaction():
                     self._prepare_session(transactional=True)
-                    staged = stage(self.conn, f, self.tree.root)
+                    with self.muted():
+                        staged = stage(self.conn, f, self.tree.root)
+                    fr.statements_ran = 0
                     for st in f.statements:
-                        self._execute(st)
-                    drop_staged(self.conn, staged)
+                        self.execute(st)
+                        fr.statements_ran += 1
+                    with self.muted():
+                        drop_staged(self.conn, staged)
                     record(self.conn, self.tracker, f)
                     self.lock.ensure_held(f"committing {f.file_name}; it was rolled back")
                 return
@@ -288,79 +335,11 @@ class Runner:
                 if err.sqlstate == LOCK_NOT_AVAILABLE and attempt < self.options.lock_retries:
                     attempt += 1
                     fr.retries = attempt
-                    delay = self._backoff(attempt)
-                    self.emit("lock_retry", file=f.file_name, attempt=attempt, delay=delay)
-                    self.sleep(delay)
+                    self.retry_pause(f.file_name, attempt)
                     continue
                 raise
 
-    def _apply_autocommit(self, f: DdlFile, fr: FileResult) -> None:
-        from ddlkit.sqltext import nontransactional_reason  # noqa: PLC0415
-
-        conn = self.conn
-        self._prepare_session(transactional=False)
-        staged = stage(self.conn, f, self.tree.root)
-        try:
-            stmts = f.statements
-            i = 0
-            block_start: int | None = None  # index of the author's BEGIN while a block is open
-            attempt = 0
-            while i < len(stmts):
-                st = stmts[i]
-                idle_before = conn.info.transaction_status == TransactionStatus.IDLE
-                concurrent = nontransactional_reason(st.node) is not None
-                try:
-                    if st.index:
-                        line = f.lines.position(st.start)[0]
-                        self.lock.ensure_held(f"{f.file_name}:{line}; the statements before it were committed "
-                                              f"and the file is unrecorded, so it runs again next time")
-                    if idle_before:
-                        repaired = repair_invalid_index(conn, st)
-                        if repaired:
-                            fr.events.append(repaired)
-                            self.emit("event", file=fr.file_name, message=repaired)
-                    if concurrent:
-                        # CONCURRENTLY blocks no traffic, but waits for old transactions;
-                        # lock_timeout would only leave an INVALID index behind.
-                        previous = conn.execute("select current_setting('lock_timeout')").fetchone()[0]
-                        conn.execute("select set_config('lock_timeout', '0', false)")
-                        try:
-                            self._execute(st)
-                        finally:
-                            if not conn.broken:
-                                conn.execute("select set_config('lock_timeout', %s, false)", (previous,))
-                    else:
-                        self._execute(st)
-                except StatementError as err:
-                    if err.sqlstate == LOCK_NOT_AVAILABLE and attempt < self.options.lock_retries:
-                        attempt += 1
-                        fr.retries = attempt
-                        if conn.info.transaction_status != TransactionStatus.IDLE:
-                            conn.rollback()
-                            i = block_start if block_start is not None else i
-                            block_start = None
-                        delay = self._backoff(attempt)
-                        self.emit("lock_retry", file=f.file_name, attempt=attempt, delay=delay)
-                        self.sleep(delay)
-                        continue
-                    raise
-                status = conn.info.transaction_status
-                if status == TransactionStatus.IDLE:
-                    block_start = None
-                elif idle_before:
-                    block_start = i
-                i += 1
-            if conn.info.transaction_status != TransactionStatus.IDLE:
-                conn.rollback()
-                begin = stmts[block_start] if block_start is not None else stmts[-1]
-                line, col = f.lines.position(begin.start)
-                raise MigrationFailed(
-                    f.file_name, line, col, None,
-                    "the file ends inside its own open transaction (no COMMIT); it was rolled back",
-                    begin.text.splitlines()[0] if begin.text else "",
-                )
-        finally:
-            if conn.info.transaction_status == TransactionStatus.IDLE and not conn.broken:
-                drop_staged(self.conn, staged)
-        record(conn, self.tracker, f)
-
+    def retry_pause(self, file_name: str, attempt: int) -> None:
+        delay = self._backoff(attempt)
+        self.emit("lock_retry", file=file_name, attempt=attempt, delay=delay)
+        self.sleep(delay)

@@ -13,6 +13,7 @@ machines that use the same PostgreSQL major.
 from __future__ import annotations
 
 import bisect
+import hashlib
 import json
 import os
 import subprocess
@@ -22,14 +23,14 @@ import psycopg
 from pglast import parser
 from psycopg import sql
 
-from ddlkit import server, sqltext
+from ddlkit import psqlscript, server, sqltext
 from ddlkit.connection import Target, connect, one_line
 from ddlkit.errors import DdlkitError, InputError
 from ddlkit.failure import MigrationFailed, StatementError, statement_failure
 from ddlkit.runner import Runner
 from ddlkit.tracker import TRACKER_TABLE
 from ddlkit.scratch import scratch_database
-from ddlkit.tree import DdlFile, Tree
+from ddlkit.tree import DdlFile, Tree, project_root
 
 SCHEMA_FILE = "01_schema.sql"
 TRACKER_FILE = "03_migration_tracker.sql"
@@ -45,12 +46,40 @@ TRACKER_HEADER = (
 TRACKER_QUALIFIED = ("public", TRACKER_TABLE)
 
 
+def dump_dir_for(root: Path) -> Path:
+    """``schema_dump/`` next to the tree: in the ddl directory's parent, wherever ddlkit runs."""
+    return project_root(root) / DEFAULT_OUT.name
+
+
 # --------------------------------------------------------------------------- schema
 
-def normalize(raw: str, major: int) -> str:
+FINGERPRINT_PREFIX = "-- ddlkit tree fingerprint: "
+
+
+def tree_fingerprint(tree: Tree) -> str:
+    """The tree that produced a dump, like atlas.sum's integrity hash: md5 over
+    the file names and checksums in apply order (test mode), one per line.
+    A whitespace-only edit keeps it; any other edit, a new, removed or renamed
+    file changes it."""
+    lines = "".join(f"{f.file_name} {f.md5}\n" for f in tree.files)
+    return f"md5:{hashlib.md5(lines.encode('utf-8', 'surrogateescape')).hexdigest()} ({len(tree.files)} files)"
+
+
+def recorded_fingerprint(text: str) -> str | None:
+    """The fingerprint line of a dump, if it has one (it sits in the header)."""
+    for line in text.split("\n", 5)[:5]:
+        if line.startswith(FINGERPRINT_PREFIX):
+            return line[len(FINGERPRINT_PREFIX):].strip()
+    return None
+
+
+def normalize(raw: str, major: int, fingerprint: str | None = None) -> str:
     """Strip what varies between runs: ``\\restrict`` keys and version comments;
-    record the major in a single header line; squeeze runs of blank lines."""
+    record the major in a single header line, and the tree's fingerprint;
+    squeeze runs of blank lines."""
     out: list[str] = [HEADER.format(major=major), REGENERATE]
+    if fingerprint:
+        out.append(FINGERPRINT_PREFIX + fingerprint)
     blank = False
     for line in raw.splitlines():
         if line.startswith(("\\restrict ", "\\unrestrict ")) or line in ("\\restrict", "\\unrestrict"):
@@ -99,7 +128,7 @@ def fresh_schema_dump(tree: Tree, major: int = server.PINNED_MAJOR) -> str:
         result = Runner(scratch, tree).migrate()
         if result.error:
             raise result.error
-        return normalize(pg_dump_schema(scratch, major), major)
+        return normalize(pg_dump_schema(scratch, major), major, tree_fingerprint(tree))
 
 
 # --------------------------------------------------------------------------- tracker
@@ -188,7 +217,7 @@ def load_template(target: Target, dump_dir: Path) -> int:
             for f in files:
                 for st in f.statements:
                     try:
-                        conn.execute(st.text)
+                        psqlscript.send(conn, st)
                     except psycopg.Error as exc:
                         raise statement_failure(f, StatementError(st, exc)) from None
         return conn.execute(sql.SQL("select count(*) from {}").format(sql.Identifier(*TRACKER_QUALIFIED))).fetchone()[0]

@@ -11,6 +11,8 @@ import contextlib
 import io
 import logging
 import os
+import sys
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,9 +27,24 @@ PINNED_MAJOR = 16
 DEFAULT_DATABASE = "ddlkit"
 
 
+_tree_root: Path | None = None
+
+
+def use_tree(root: Path) -> None:
+    """Tell :func:`home` which tree this process works on."""
+    global _tree_root
+    _tree_root = Path(os.path.abspath(root))
+
+
 def home() -> Path:
-    """The state directory: ``$DDLKIT_HOME`` or ``./.ddlkit``."""
-    return Path(os.environ.get("DDLKIT_HOME") or ".ddlkit").absolute()
+    """The state directory: ``$DDLKIT_HOME``, else ``.ddlkit/`` in the project
+    root that holds the tree (the ddl directory's parent), wherever ddlkit runs:
+    ``cd elsewhere && ddlkit status --ddl-dir ../app/ddl`` uses ``../app/.ddlkit``."""
+    if os.environ.get("DDLKIT_HOME"):
+        return Path(os.environ["DDLKIT_HOME"]).absolute()
+    from ddlkit.tree import project_root, resolve_root  # noqa: PLC0415
+
+    return project_root(_tree_root or resolve_root(None)) / ".ddlkit"
 
 
 def data_dir(major: int = PINNED_MAJOR) -> Path:
@@ -82,12 +99,17 @@ def start(major: int = PINNED_MAJOR) -> ServerInfo:
     connections. Idempotent and safe to call from several processes at once."""
     pgserver, _ = _pgserver()
     pgdata = data_dir(major)
+    started = time.monotonic()
+    sys.stderr.write(f"starting embedded PostgreSQL {major} in {pgdata} ...")
+    sys.stderr.flush()
     try:
         pgdata.parent.mkdir(parents=True, exist_ok=True)
         # pgexec logs via the logging module; keep pg_ctl chatter off the terminal.
         with contextlib.redirect_stderr(io.StringIO()):
             pgserver.get_server(pgdata, cleanup_mode=None, postgres_version=major)
+        sys.stderr.write(f" ready in {time.monotonic() - started:.1f}s\n")
     except Exception as exc:  # noqa: BLE001 - any failure to start is one line, exit 3
+        sys.stderr.write(" failed\n")
         log = pgdata / "log"
         hint = f" (see {log})" if log.exists() else ""
         raise ServerError(f"cannot start the embedded PostgreSQL {major} in {pgdata}: {exc}{hint}") from None

@@ -38,9 +38,10 @@ class LineIndex:
 
     def __init__(self, text: str):
         self._starts = [0]
-        for i, ch in enumerate(text):
-            if ch == "\n":
-                self._starts.append(i + 1)
+        i = text.find("\n")
+        while i >= 0:
+            self._starts.append(i + 1)
+            i = text.find("\n", i + 1)
 
     def position(self, offset: int) -> tuple[int, int]:
         line = bisect.bisect_right(self._starts, offset) - 1
@@ -58,6 +59,15 @@ class Statement:
     end: int  # offset one past the last character (the ';' is not included)
     text: str
     node: Any = field(repr=False, compare=False)  # the pglast statement node
+    copy_data: str | None = field(default=None, repr=False)  # COPY … FROM stdin: the lines psql would send
+    source: Any = field(default=None, repr=False, compare=False)  # psqlscript.Source of an included file
+    output: tuple[str, ...] = ()  # \echo text psql would print before this statement
+
+    def position(self, lines: "LineIndex") -> tuple[str | None, int, int]:
+        """(included file's label or None, line, col) of the statement's start."""
+        if self.source is not None:
+            return (self.source.label, *self.source.lines.position(self.start))
+        return (None, *lines.position(self.start))
 
     @property
     def kind(self) -> str:
@@ -87,7 +97,27 @@ class TxnMode:
 def split(text: str) -> list[Statement]:
     """Parse ``text`` into statements; raises :class:`SqlSyntaxError` with the
     0-based offset of the problem. Cached by text: verify, lint and the runner
-    share one parse per file. Callers must not mutate the nodes."""
+    share one parse per file. Callers must not mutate the nodes.
+
+    Text that is not plain SQL is read as psql reads it (:mod:`ddlkit.psqlscript`,
+    without following ``\\i``): honoured meta-commands are skipped and COPY data
+    is attached, so a file psql ran is not a syntax error. A psql feature ddlkit
+    cannot honour raises :class:`UnsupportedPsqlSyntax`."""
+    try:
+        return list(_split_cached(text))
+    except SqlSyntaxError:
+        pass
+    from ddlkit import psqlscript  # noqa: PLC0415 - psqlscript builds on this module
+
+    try:
+        return psqlscript.parse_script(text, "<text>", follow_includes=False).statements
+    except psqlscript.UnsupportedPsql as exc:
+        raise UnsupportedPsqlSyntax(f"{exc.what} is not supported; {exc.advice}",
+                                    LineIndex(text).line_start(exc.line)) from None
+
+
+def split_sql(text: str) -> list[Statement]:
+    """Plain SQL only (what the server parses): no psql meta-commands."""
     return list(_split_cached(text))
 
 
@@ -136,6 +166,10 @@ class SqlSyntaxError(Exception):
         return InputError(f"{file_label}:{line}:{col}: SQL does not parse: {message}")
 
 
+class UnsupportedPsqlSyntax(SqlSyntaxError):
+    """A psql meta-command (or variable) ddlkit cannot honour; not a SQL syntax error."""
+
+
 def nontransactional_reason(node: Any) -> str | None:
     """The statement's name when PostgreSQL refuses to run it inside a
     transaction block, else None."""
@@ -181,12 +215,20 @@ def is_transaction_control(node: Any) -> bool:
 
 
 def has_nontransactional_header(text: str) -> bool:
-    """True when a ``-- transactional: false`` comment precedes the first statement."""
+    """True when a ``-- transactional: false`` comment precedes the first statement
+    (psql meta-command lines, such as ``\\timing``, may come before it)."""
     try:
         tokens = parser.scan(text)
     except Exception:  # noqa: BLE001 - an unscannable file is reported by split()
         return False
+    meta_line_end = -1
     for tok in tokens:
+        if tok.start < meta_line_end:
+            continue  # the rest of a meta-command's line
+        if tok.name == "ASCII_92":
+            newline = text.find("\n", tok.start)
+            meta_line_end = len(text) if newline < 0 else newline
+            continue
         if tok.name not in ("SQL_COMMENT", "C_COMMENT"):
             return False
         body = text[tok.start : tok.end + 1]
@@ -201,13 +243,19 @@ def classify(text: str, statements: list[Statement], lines: LineIndex | None = N
     the first statement that cannot run in a transaction block, then the
     file's own transaction control."""
     lines = lines or LineIndex(text)
-    if has_nontransactional_header(text):
+    head = text if not statements or statements[0].source is not None else text[: statements[0].start]
+    if has_nontransactional_header(head):
         return TxnMode(False, "header -- transactional: false", None, None)
     for st in statements:
         reason = nontransactional_reason(st.node)
         if reason:
-            return TxnMode(False, reason, st, lines.position(st.start)[0])
+            return TxnMode(False, reason, st, _line(st, lines))
     for st in statements:
         if is_transaction_control(st.node):
-            return TxnMode(False, "file has its own BEGIN/COMMIT", st, lines.position(st.start)[0])
+            return TxnMode(False, "file has its own BEGIN/COMMIT", st, _line(st, lines))
     return TxnMode(True)
+
+
+def _line(st: Statement, lines: LineIndex) -> int:
+    """The statement's line in the file (for an included statement: its line in the included file)."""
+    return st.position(lines)[1]

@@ -39,6 +39,24 @@ def stage(conn: psycopg.Connection, f: DdlFile, root: Path) -> list[sql.Identifi
         staged.append(ident)
     return staged
 
+def check_csv(path: Path) -> None:
+    """Every check a CSV can fail before any file is applied: UTF-8, a header,
+    and every row as wide as the header (COPY would refuse a ragged row mid-run)."""
+    csv_table_spec(path)
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            reader = csv.reader(fh)
+            width = len(next(reader))
+            for row in reader:
+                if len(row or [""]) != width:
+                    raise InputError(f"{path}:{reader.line_num}: CSV row has {len(row)} field(s); "
+                                     f"the header has {width}")
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: CSV file is not UTF-8") from None
+    except csv.Error as exc:
+        raise InputError(f"{path}: not a valid CSV file: {exc}") from None
+
+
 def drop_staged(conn: psycopg.Connection, staged: list[sql.Identifier]) -> None:
     for ident in staged:
         conn.execute(sql.SQL("drop table if exists {}").format(ident))

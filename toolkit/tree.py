@@ -12,13 +12,13 @@ import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable
 
 from ddlkit.errors import InputError
 from ddlkit.versort import version_sorted
 
 if TYPE_CHECKING:  # the parser loads on the first parse: a run with nothing pending never needs it
-    from ddlkit import sqltext
+    from ddlkit import psqlscript, sqltext
 
 DIRECTORIES = ("utils", "migrations", "functions", "preflight")
 TEST_MODE_SKIPPED = ("preflight",)
@@ -49,6 +49,7 @@ class DdlFile:
     name: str
     path: Path
     data: bytes = field(repr=False)
+    include_root: Path | None = field(default=None, repr=False, compare=False)  # default: the tree root
 
     @property
     def file_name(self) -> str:
@@ -93,19 +94,30 @@ class DdlFile:
         return sqltext.LineIndex(self.text)
 
     @cached_property
-    def statements(self) -> list[sqltext.Statement]:
-        from ddlkit import sqltext  # noqa: PLC0415
+    def script(self) -> psqlscript.Script:
+        """What psql would send for this file (meta-commands resolved, COPY data
+        attached). ``\\i`` paths are relative to the tree root."""
+        from ddlkit import psqlscript, sqltext  # noqa: PLC0415
 
         try:
-            return sqltext.split(self.text)
+            root = self.include_root or self.path.parent.parent
+            return psqlscript.parse_script(self.text, self.file_name, root=root)
         except sqltext.SqlSyntaxError as exc:
             raise exc.input_error(self.file_name, self.text) from None
+
+    @property
+    def statements(self) -> list[sqltext.Statement]:
+        return self.script.statements
 
     @cached_property
     def mode(self) -> sqltext.TxnMode:
         from ddlkit import sqltext  # noqa: PLC0415
 
-        return sqltext.classify(self.text, self.statements, self.lines)
+        mode = sqltext.classify(self.text, self.statements, self.lines)
+        if mode.transactional and self.failable:
+            # pg_migrate.sh ran it through psql: each statement commits, the first error stops it.
+            return sqltext.TxnMode(False, "failable file: statement by statement, as psql ran it")
+        return mode
 
     def csv_files(self, root: Path) -> list[Path]:
         """``<root>/data/<stem>/*.csv``, staged into ``temp_<csv stem>`` tables."""
@@ -123,10 +135,12 @@ class Tree:
     test_mode: bool
     present: frozenset[str] = frozenset()  # every <dir>/<file>.sql on disk, skipped ones too
 
-    def validate(self) -> None:
-        """Refuse bad input before any database is touched: every file must be
-        UTF-8 and parse. Raises InputError naming file:line:col."""
-        for f in self.files:
+    def validate(self, files: "Iterable[DdlFile] | None" = None) -> None:
+        """Refuse bad input before anything runs: each file (default: all) must
+        be UTF-8 and parse as a psql script. Raises InputError naming file:line:col.
+        Commands that touch a database validate only the pending files: an
+        applied file is never parsed (it may hold what psql ran years ago)."""
+        for f in self.files if files is None else files:
             f.mode  # noqa: B018 - decodes, parses and classifies
 
     def test_mode_view(self) -> "Tree":
@@ -136,8 +150,21 @@ class Tree:
 
 
 def resolve_root(ddl_dir: str | os.PathLike | None, environ=os.environ) -> Path:
-    raw = ddl_dir or environ.get("DDLKIT_DDL_DIR") or "ddl"
-    return Path(raw)
+    """``--ddl-dir``, else ``$DDLKIT_DDL_DIR``, else ``./ddl``; but when there is
+    no ``./ddl`` and the current directory itself holds ``migrations/`` (or
+    another tree directory), the current directory is the tree
+    (``cd ddl && ddlkit migrate``, as the script was called)."""
+    raw = ddl_dir or environ.get("DDLKIT_DDL_DIR")
+    if raw:
+        return Path(raw)
+    if not Path("ddl").is_dir() and any(Path(d).is_dir() for d in DIRECTORIES):
+        return Path(".")
+    return Path("ddl")
+
+
+def project_root(root: Path) -> Path:
+    """The directory that holds the tree: where ``schema_dump/`` and ``.ddlkit/`` live."""
+    return Path(os.path.abspath(root)).parent
 
 
 def load_tree(root: Path, *, test_mode: bool = False) -> Tree:

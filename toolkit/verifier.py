@@ -15,7 +15,7 @@ import difflib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ddlkit import schemadump as dump, server, sqltext
+from ddlkit import psqlscript, schemadump as dump, server, sqltext
 from ddlkit.errors import DdlkitError, InputError
 from ddlkit.tree import DdlFile, NotUtf8, Tree, load_tree, whitespace_free_md5
 
@@ -26,7 +26,7 @@ FIX_SQL = "edit the file"
 
 @dataclass
 class Finding:
-    check: str  # tracker | parse | schema | lint
+    check: str  # tracker | parse | psql | lint | fingerprint | schema
     file: str
     line: int
     message: str
@@ -52,24 +52,35 @@ def _display(root: Path, rel: str) -> str:
     return str(root / rel)
 
 
-def parse_problem(f: DdlFile) -> tuple[int, int, str] | None:
-    """(line, col, message) when a file is not UTF-8 or does not parse."""
+def parse_problem(f: DdlFile) -> tuple[str, int, int | None, str] | None:
+    """(check, line, col, message) when a file is not UTF-8, does not parse
+    (check "parse"), or uses psql features ddlkit cannot honour (check "psql")."""
     try:
         text = f.text
     except NotUtf8 as exc:
-        return exc.line, exc.col, exc.reason
+        return "parse", exc.line, exc.col, exc.reason
     try:
-        sqltext.check_syntax(text)
+        sqltext.check_syntax(text)  # cheap: plain SQL needs no more, unless it may hold a COPY
+        if "copy" not in text.lower():  # a prefilter only; the parser decides
+            return None
+    except sqltext.SqlSyntaxError:
+        pass
+    try:  # as psql reads it: honoured meta-commands and COPY data are fine
+        psqlscript.parse_script(text, f.file_name, root=f.include_root or f.path.parent.parent)
     except sqltext.SqlSyntaxError as exc:
         line, col = sqltext.LineIndex(text).position(exc.offset)
-        return line, col, f"SQL does not parse: {exc.message}"
+        return "parse", line, col, f"SQL does not parse: {exc.message}"
+    except psqlscript.UnsupportedPsql as exc:
+        return "psql", exc.line, None, f"{exc.what} is not supported; {exc.advice}"
+    except InputError as exc:  # an include that cannot be read
+        return "psql", 1, None, str(exc)
     return None
 
 
 def check_tracker(tree: Tree, dump_dir: Path) -> list[Finding]:
     path = dump_dir / dump.TRACKER_FILE
     if not path.is_file():
-        return [Finding("tracker", str(path), 1, "the tracker file is missing", FIX_TRACKER)]
+        return [Finding("tracker", str(path), 1, "the tracker file is missing", FIX_DUMP)]
     text = path.read_text(encoding="utf-8")
     try:
         rows = dump.parse_tracker_sql(text, str(path))
@@ -80,20 +91,26 @@ def check_tracker(tree: Tree, dump_dir: Path) -> list[Finding]:
     for name, md5, line in rows:
         by_name.setdefault(name, (md5, line))
     on_disk = {f.file_name: f for f in tree.files}
+    # Only a rename (same checksum, new name) cannot change the schema; every
+    # other difference can, so its fix regenerates the schema dump too.
+    recorded_md5s = {md5 for md5, _line in by_name.values()}
+    disk_md5s = {f.md5 for f in tree.files}
     for f in tree.files:
         if f.file_name not in by_name:
+            renamed = f.md5 in recorded_md5s
             out.append(Finding("tracker", _display(tree.root, f.file_name), 1,
-                               f"{f.file_name} is not in {path.name}", FIX_TRACKER))
+                               f"{f.file_name} is not in {path.name}" + (" (renamed)" if renamed else ""),
+                               FIX_TRACKER if renamed else FIX_DUMP))
         elif by_name[f.file_name][0] != f.md5:
             out.append(Finding("tracker", _display(tree.root, f.file_name), 1,
                                f"checksum {f.md5} differs from {path.name}'s {by_name[f.file_name][0]} "
-                               f"(the file changed since the last dump)", FIX_TRACKER))
-    for name, (_md5, line) in by_name.items():
+                               f"(the file changed since the last dump)", FIX_DUMP))
+    for name, (md5, line) in by_name.items():
         if name not in on_disk:
             out.append(Finding("tracker", str(path), line, f"row for {name}, but that file does not exist",
-                               FIX_TRACKER))
+                               FIX_TRACKER if md5 in disk_md5s else FIX_DUMP))
     if not out and [r[0] for r in rows] != [f.file_name for f in tree.files]:
-        out.append(Finding("tracker", str(path), 1, "rows are not in apply order", FIX_TRACKER))
+        out.append(Finding("tracker", str(path), 1, "rows are not in apply order", FIX_DUMP))
     return out
 
 
@@ -106,8 +123,8 @@ def check_parse(full: Tree) -> list[Finding]:
     for f in files:
         problem = parse_problem(f)
         if problem:
-            line, col, message = problem
-            out.append(Finding("parse", _display(root, f.file_name), line, message, FIX_SQL, col))
+            check, line, col, message = problem
+            out.append(Finding(check, _display(root, f.file_name), line, message, FIX_SQL, col))
     return out
 
 
@@ -143,6 +160,24 @@ def check_schema(tree: Tree, dump_dir: Path, result: VerifyResult) -> list[Findi
                     FIX_DUMP)]
 
 
+def check_fingerprint(tree: Tree, dump_dir: Path) -> list[Finding]:
+    """Offline: ``01_schema.sql`` was made from this tree (names and checksums)."""
+    path = dump_dir / dump.SCHEMA_FILE
+    if not path.is_file():
+        return [Finding("fingerprint", str(path), 1, "the schema dump is missing", FIX_DUMP)]
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        head = "".join(fh.readline() for _ in range(5))
+    recorded = dump.recorded_fingerprint(head)
+    if recorded is None:
+        return [Finding("fingerprint", str(path), 1, "the schema dump records no tree fingerprint "
+                        "(made by an older ddlkit), so it cannot be checked offline", FIX_DUMP)]
+    current = dump.tree_fingerprint(tree)
+    if recorded != current:
+        return [Finding("fingerprint", str(path), 3, f"the schema dump is stale: it was made from another "
+                        f"tree ({recorded}; the tree is now {current})", FIX_DUMP)]
+    return []
+
+
 def check_lint(root: Path) -> list[Finding] | None:
     try:
         from ddlkit import lint  # noqa: PLC0415
@@ -168,7 +203,10 @@ def verify(root: Path, dump_dir: Path, *, offline: bool = False) -> VerifyResult
     if lint_findings is not None:
         result.checks.append("lint")
         result.findings += lint_findings
-    if not offline:
+    if offline:
+        result.checks.append("fingerprint")
+        result.findings += check_fingerprint(tree, dump_dir)
+    else:
         result.checks.append("schema")
         if parse_findings:
             result.findings.append(Finding("schema", str(dump_dir / dump.SCHEMA_FILE), 1,
