@@ -350,7 +350,10 @@ def effective_config(*, ddl_dir: str | os.PathLike | None = None, database_url: 
     settings = [cfg.setting("ddl_dir", ddl_dir), *(cfg.setting(k) for k in config.KEYS if k != "ddl_dir")]
     settings = [config.Setting(s.name, redact(s.value) if s.value and config.KEYS[s.name].secret else s.value,
                                s.source) for s in settings]
-    root = Path(settings[0].value)
+    try:
+        root = _root(settings[0].value)
+    except InputError:  # `ddlkit config` works without a tree
+        root = Path(settings[0].value or "ddl")
     target = resolve_target(database_url, ddl_root=root)
     database = (redact(target.conninfo, target.secrets), target.source) if target else \
         ("the embedded PostgreSQL 16", "default")

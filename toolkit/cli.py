@@ -245,7 +245,8 @@ def status(ddl_dir, database_url, test_mode, target, all_targets, parallel, fmt)
 @handle_errors
 def test_command(ddl_dir, database_url, rerun, keep, baselines, from_dump, fmt) -> int:
     """Migrate a scratch database twice in test mode, then run ddl/tests/*.sql."""
-    ddl_dir = config.load().value("ddl_dir", ddl_dir)
+    cfg = config.load()
+    ddl_dir, baselines = cfg.value("ddl_dir", ddl_dir), cfg.value("test_baselines", list(baselines))
     run = api.test(ddl_dir=ddl_dir, database_url=database_url, rerun=rerun, keep=keep,
                    baselines=list(baselines), from_dump=from_dump,
                    on_event=render.TestEvents() if fmt == "text" else None)

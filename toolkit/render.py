@@ -261,7 +261,9 @@ def config_report(report, fmt: str) -> str:
                         "settings": {s.name: {"value": s.value, "source": s.source} for s in report.settings},
                         "database_url": {"value": report.database[0], "source": report.database[1]},
                         "targets": report.targets})
-    rows = [(s.name, "(none)" if s.value is None else (", ".join(s.value) or "(none)") if isinstance(s.value, list)
+    auto = {"ddl_dir": "(auto: ./ddl, or the current directory when it is a tree)",
+            "dump_dir": "(auto: schema_dump/ next to the ddl directory)"}
+    rows = [(s.name, auto.get(s.name, "(none)") if s.value is None else (", ".join(s.value) or "(none)") if isinstance(s.value, list)
              else f"{s.value:g}" if isinstance(s.value, float) else str(s.value), s.source) for s in report.settings]
     rows.append(("database_url", *report.database))
     for t in report.targets:
