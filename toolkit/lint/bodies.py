@@ -1,0 +1,410 @@
+"""Function and DO bodies: where a string constant's characters sit in the
+file, PL/pgSQL parsing without a catalog, and the SQL expressions of a
+PL/pgSQL body with their file positions.
+
+pglast's PL/pgSQL parser has no catalog. It rejects, although PostgreSQL
+accepts them, ``%TYPE`` in a signature, ``%type[]``/``%rowtype[]``,
+``VARIADIC`` parameters, arrays of user-defined types and fields of
+``%ROWTYPE`` variables. :func:`parse_plpgsql` therefore parses a neutral
+version of the function (same body, parameters of type text) when the
+original fails for such a reason, and only a *syntax* error is reported as a
+parse error.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pglast import parser
+
+from ddlkit.lint.nodes import Node, dotted, names, string
+
+_COMMENT_TOKENS = ("SQL_COMMENT", "C_COMMENT")
+
+# PL/pgSQL expression parse modes (PostgreSQL's RawParseMode)
+RAW_PARSE_DEFAULT = 0
+RAW_PARSE_PLPGSQL_EXPR = 2
+RAW_PARSE_PLPGSQL_ASSIGN = (3, 4, 5)
+
+
+@dataclass
+class Body:
+    """A string constant in the file: its value and where each character sits."""
+
+    value: str
+    quote_start: int  # file offset of the constant's first character (the quote)
+    quote_end: int  # file offset one past the closing quote
+    offsets: tuple | int | None  # int: value[i] is at base+i; tuple: per character; None: unknown
+
+    def to_file(self, index: int) -> int:
+        if isinstance(self.offsets, int):
+            return self.offsets + index
+        if isinstance(self.offsets, tuple):
+            if 0 <= index < len(self.offsets):
+                return self.offsets[index]
+            return self.offsets[-1] if self.offsets else self.quote_start
+        return self.quote_start
+
+
+def locate_body(text: str, loc: int | None, value: str) -> Body:
+    """Find the string constant with ``value`` that starts at file offset ``loc``."""
+    if loc is None or loc < 0 or loc >= len(text):
+        return Body(value, 0 if loc is None else max(loc, 0), 0, None)
+    if text[loc] == "$":
+        close = text.find("$", loc + 1)
+        if close != -1:
+            tag = text[loc : close + 1]
+            base = close + 1
+            if text.startswith(value, base) and text.startswith(tag, base + len(value)):
+                return Body(value, loc, base + len(value) + len(tag), base)
+        return Body(value, loc, loc, None)
+    # 'plain' or E'escaped': undo the doubled quotes (and, best effort, backslash escapes)
+    i = loc
+    escaped = False
+    if text[i] in "eE":
+        escaped = True
+        i += 1
+    if i >= len(text) or text[i] != "'":
+        return Body(value, loc, loc, None)
+    i += 1
+    offsets = []
+    out = []
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "'":
+            if i + 1 < n and text[i + 1] == "'":
+                offsets.append(i)
+                out.append("'")
+                i += 2
+                continue
+            break
+        if escaped and ch == "\\" and i + 1 < n:
+            offsets.append(i)
+            out.append(text[i + 1])
+            i += 2
+            continue
+        offsets.append(i)
+        out.append(ch)
+        i += 1
+    if "".join(out) == value:
+        offsets.append(i)  # one past the end maps onto the closing quote
+        return Body(value, loc, i + 1, tuple(offsets))
+    return Body(value, loc, min(i + 1, n), None)
+
+
+def function_language(options: Any, default: str) -> str:
+    for opt in options or ():
+        if isinstance(opt, Node) and opt.defname == "language":
+            return (string(opt.arg) or default).lower()
+    return default
+
+
+def as_option(options: Any) -> Node | None:
+    for opt in options or ():
+        if isinstance(opt, Node) and opt.defname == "as":
+            return opt
+    return None
+
+
+def as_value(opt: Node) -> str | None:
+    arg = opt.arg
+    if isinstance(arg, Node) and arg.node_tag == "List":
+        arg = arg.items
+    if isinstance(arg, tuple):
+        if len(arg) != 1:
+            return None  # C functions: AS 'obj_file', 'link_symbol'
+        arg = arg[0]
+    return string(arg)
+
+
+@dataclass
+class PlExpr:
+    """One SQL expression or statement of a PL/pgSQL body."""
+
+    query: str
+    mode: int  # RAW_PARSE_*
+    lineno: int  # line in the body
+    parent: str  # enclosing PL/pgSQL statement kind (PLpgSQL_stmt_execsql, …)
+    to_file: Callable[[int], int]  # index in ``query`` -> file offset
+
+
+@dataclass
+class FunctionBody:
+    """A CREATE FUNCTION/PROCEDURE or DO statement's body, parsed once per file."""
+
+    what: str  # "function f", "procedure p", "DO block"
+    language: str
+    body: Body | None  # None for BEGIN ATOMIC / RETURN bodies (part of the statement itself)
+    params: frozenset[str] = frozenset()
+    funcname: tuple[str, ...] = ()
+    plpgsql: Any = None  # pglast's PL/pgSQL JSON, when it parsed
+    skipped: str | None = None  # why the body could not be analysed (catalog needed)
+    _exprs: list[PlExpr] | None = field(default=None, repr=False)
+
+    def exprs(self) -> list[PlExpr]:
+        """The body's SQL expressions in source order, each located in the file."""
+        if self._exprs is None:
+            self._exprs = _locate_exprs(self) if self.plpgsql is not None and self.body is not None else []
+        return self._exprs
+
+
+def describe(is_procedure: bool, funcname: Any) -> str:
+    return f"{'procedure' if is_procedure else 'function'} {dotted(names(funcname))}"
+
+
+def is_syntax_error(message: str) -> bool:
+    """A PL/pgSQL compile error that PostgreSQL would raise too (the body is
+    wrong), as opposed to one caused by pglast having no catalog."""
+    m = message.lower()
+    return m.startswith(("syntax error", "missing expression", "unterminated", "mismatched", "unexpected end",
+                         "syntax error at end of input", "too many parameters", "query has no destination",
+                         "cursor fields", "label", "block label", "end label", "unrecognized", "invalid",
+                         "redundant", "duplicate declaration", "there is no"))
+
+
+def parse_plpgsql(source_stmt: str, fb: FunctionBody, stmt_node: Node | None, rel_quote: tuple[int, int] | None
+                  ) -> tuple[Any, str | None, str | None]:
+    """Parse a PL/pgSQL body. Returns (json tree or None, syntax error message
+    or None, skipped reason or None)."""
+    body = fb.body
+    value = body.value
+    rewritten = _catalog_free(value)
+    parse_value = value if rewritten is None or body.offsets is None else rewritten
+    tag = "$ddlkit$"
+    while tag in parse_value:
+        tag = tag[:-1] + "x$"
+    attempts: list[str] = []
+    if stmt_node is None:  # DO block
+        attempts.append(f"CREATE FUNCTION ddlkit_do_block() RETURNS void LANGUAGE plpgsql AS {tag}{parse_value}{tag}")
+    else:
+        if parse_value is value:
+            attempts.append(source_stmt)
+        elif rel_quote is not None:
+            start, end = rel_quote
+            attempts.append(source_stmt[:start] + tag + parse_value + tag + source_stmt[end:])
+        neutral = _neutral_header(stmt_node)
+        if neutral is not None:
+            attempts.append(f"{neutral} AS {tag}{parse_value}{tag}")
+    first_error = None
+    for source in attempts:
+        try:
+            return json.loads(parser.parse_plpgsql_json(source)), None, None
+        except parser.ParseError as exc:
+            message = str(exc.args[0]) if exc.args else "does not parse"
+            if is_syntax_error(message):
+                return None, message, None
+            first_error = first_error or message
+        except Exception as exc:  # noqa: BLE001 - pglast limitation, not the file's fault
+            first_error = first_error or f"{type(exc).__name__}: {exc}"
+    return None, None, first_error
+
+
+def _neutral_header(node: Node) -> str | None:
+    """``CREATE FUNCTION ddlkit_body(<same names, type text>) RETURNS …``:
+    what the body needs from the signature (its variable names and whether it
+    returns a set, a trigger or nothing) without any catalog lookup."""
+    params = []
+    table_cols = []
+    for p in node.parameters or ():
+        pname = p.data.get("name")
+        mode = p.data.get("mode", "FUNC_PARAM_IN")
+        if mode == "FUNC_PARAM_TABLE":
+            table_cols.append(f'"{pname}" text')
+            continue
+        word = {"FUNC_PARAM_OUT": "OUT ", "FUNC_PARAM_INOUT": "INOUT ", "FUNC_PARAM_VARIADIC": "VARIADIC "}.get(mode, "")
+        typ = "text[]" if mode == "FUNC_PARAM_VARIADIC" else "text"
+        params.append(f'{word}"{pname}" {typ}' if pname else f"{word}{typ}")
+    ret = node.returnType
+    if table_cols:
+        returns = f" RETURNS TABLE({', '.join(table_cols)})"
+    elif node.is_procedure or ret is None:
+        returns = "" if node.is_procedure else " RETURNS void"
+    else:
+        tname = names(ret)[-1:] or ("text",)
+        base = tname[0].lower()
+        if base in ("trigger", "event_trigger", "void", "record"):
+            returns = f" RETURNS {'SETOF ' if ret.setof else ''}{base}"
+        else:
+            returns = f" RETURNS {'SETOF ' if ret.setof else ''}text"
+    word = "PROCEDURE" if node.is_procedure else "FUNCTION"
+    if any(p.data.get("mode") in ("FUNC_PARAM_OUT", "FUNC_PARAM_INOUT") for p in node.parameters or ()) \
+            and not node.is_procedure and not table_cols:
+        returns = " RETURNS record" if not (ret is not None and ret.setof) else " RETURNS SETOF record"
+    return f"CREATE {word} ddlkit_body({', '.join(params)}){returns} LANGUAGE plpgsql"
+
+
+def _catalog_free(value: str) -> str | None:
+    """``value`` with every ``name%ROWTYPE`` / ``name%TYPE`` (and their array
+    forms) replaced by ``record`` / ``text`` (same length, newlines kept), or
+    None when there is none. pglast's PL/pgSQL parser has no catalog, so it
+    cannot resolve them, although PostgreSQL accepts them."""
+    low = value.lower()
+    if "%rowtype" not in low and "%type" not in low:
+        return None
+    try:
+        toks = [t for t in parser.scan(value) if t.name not in _COMMENT_TOKENS]
+    except Exception:  # noqa: BLE001
+        return None
+    chars = list(value)
+    changed = False
+    for k in range(1, len(toks) - 1):
+        pct, word = toks[k], toks[k + 1]
+        kw = value[word.start : word.end + 1].lower()
+        if value[pct.start : pct.end + 1] != "%" or kw not in ("rowtype", "type"):
+            continue
+        is_array = k + 3 < len(toks) and toks[k + 2].name == "ASCII_91" and toks[k + 3].name == "ASCII_93"
+        j = k - 1
+        while j >= 2 and value[toks[j - 1].start : toks[j - 1].end + 1] == ".":
+            j -= 2
+        start, end = toks[j].start, word.end + 1
+        new = "record" if kw == "rowtype" and not is_array else "text"
+        if end - start < len(new):
+            continue
+        repl = new.ljust(end - start)
+        for p in range(start, end):
+            chars[p] = "\n" if value[p] == "\n" else repl[p - start]
+        changed = True
+    return "".join(chars) if changed else None
+
+
+def alias_names(value: str) -> set[str]:
+    """Names declared with ``name ALIAS FOR …`` (pglast's PL/pgSQL JSON does not list them)."""
+    if "alias" not in value.lower():
+        return set()
+    try:
+        toks = [t for t in parser.scan(value) if t.name not in _COMMENT_TOKENS]
+    except Exception:  # noqa: BLE001
+        return set()
+    out = set()
+    for k in range(1, len(toks) - 1):
+        if toks[k + 1].name == "FOR" and value[toks[k].start : toks[k].end + 1].lower() == "alias":
+            raw = value[toks[k - 1].start : toks[k - 1].end + 1]
+            out.add(raw[1:-1].replace('""', '"') if raw.startswith('"') else raw.lower())
+    return out
+
+
+def plpgsql_walk(tree: Any) -> tuple[list[tuple[str, int, int, str]], set[str], set[str]]:
+    """One pass over pglast's PL/pgSQL JSON: every PLpgSQL_expr as (query,
+    parse mode, line in the body, enclosing statement kind), in source order;
+    every variable name (datums' refname); every block or loop label."""
+    exprs: list[tuple[str, int, int, str]] = []
+    found_names: set[str] = set()
+    labels: set[str] = set()
+    stack: list[tuple[Any, int, str]] = [(tree, 1, "")]
+    while stack:
+        node, lineno, parent = stack.pop()
+        if type(node) is list:
+            stack.extend((item, lineno, parent) for item in reversed(node))
+            continue
+        if type(node) is not dict:
+            continue
+        todo = []
+        for key, value in node.items():
+            if key == "PLpgSQL_expr" and type(value) is dict:
+                query = value.get("query")
+                if type(query) is str:
+                    exprs.append((query, int(value.get("parseMode") or 0), lineno, parent))
+            elif key == "refname":
+                found_names.add(value)
+            elif key == "label":
+                labels.add(value)
+            elif type(value) is dict:
+                if key.startswith("PLpgSQL_"):
+                    ln = value.get("lineno")
+                    todo.append((value, ln if type(ln) is int else lineno, key))
+                else:
+                    todo.append((value, lineno, parent))
+            elif type(value) is list:
+                todo.append((value, lineno, parent))
+        stack.extend(reversed(todo))
+    return exprs, found_names, labels
+
+
+def _wildcard_find(hay: str, needle: str, start: int) -> int:
+    """Find ``needle`` in ``hay`` at or after ``start``. A space in ``needle``
+    matches any character: PL/pgSQL blanks out ``INTO target`` with spaces."""
+    if not needle:
+        return -1
+    head = needle.split(" ", 1)[0] or needle[:1]
+    i = hay.find(head, start)
+    n = len(needle)
+    while i != -1:
+        seg = hay[i : i + n]
+        if seg == needle or (len(seg) == n and all(a == b or b == " " for a, b in zip(seg, needle))):
+            return i
+        i = hay.find(head, i + 1)
+    return -1
+
+
+class _LineStarts:
+    def __init__(self, text: str):
+        starts = [0]
+        find = text.find
+        i = find("\n")
+        while i != -1:
+            starts.append(i + 1)
+            i = find("\n", i + 1)
+        self._starts = starts
+
+    def line_start(self, line: int) -> int:
+        return self._starts[min(max(line, 1), len(self._starts)) - 1]
+
+
+def _locate_exprs(fb: FunctionBody) -> list[PlExpr]:
+    """Place each expression of the body in the file. PL/pgSQL keeps the
+    query text verbatim, except that PERFORM becomes SELECT and ``INTO
+    target`` becomes spaces. Expressions come in source order, so the search
+    continues from the previous match: thousands of statements on one line
+    cost linear time, not quadratic."""
+    body = fb.body
+    value = body.value
+    lines = _LineStarts(value)
+    exprs, _, _ = plpgsql_walk(fb.plpgsql)
+    out: list[PlExpr] = []
+    cursor = 0
+    for query, mode, lineno, parent in exprs:
+        shift = 0
+        if parent == "PLpgSQL_stmt_perform" and query[:6].upper() == "SELECT":
+            shift = 6
+        shift += len(query[shift:]) - len(query[shift:].lstrip())
+        needle = query[shift:].rstrip()
+        line_start = lines.line_start(lineno) if lineno else 0
+        found = _wildcard_find(value, needle, max(line_start, cursor))
+        if found == -1:
+            found = _wildcard_find(value, needle, line_start)
+        if found == -1 and line_start:
+            found = _wildcard_find(value, needle, 0)
+        if found != -1:
+            cursor = max(cursor, found + 1)
+
+            def to_file(i: int, found=found, shift=shift) -> int:
+                return body.to_file(found + max(i - shift, 0))
+        else:
+            anchor = line_start + len(value[line_start:]) - len(value[line_start:].lstrip(" \t"))
+
+            def to_file(i: int, anchor=anchor) -> int:
+                return body.to_file(anchor)
+
+        out.append(PlExpr(query, mode, lineno, parent, to_file))
+    return out
+
+
+def assignment_rhs(query: str) -> int | None:
+    """Offset of the expression in a PL/pgSQL assignment ``target := expr``."""
+    try:
+        toks = parser.scan(query)
+    except Exception:  # noqa: BLE001
+        return None
+    depth = 0
+    for k, tok in enumerate(toks):
+        if tok.name in ("ASCII_40", "ASCII_91"):
+            depth += 1
+        elif tok.name in ("ASCII_41", "ASCII_93"):
+            depth -= 1
+        elif depth == 0 and tok.name in ("COLON_EQUALS", "ASCII_61"):
+            return toks[k + 1].start if k + 1 < len(toks) else None
+    return None

@@ -1,0 +1,426 @@
+"""The lint engine for one SQL text: parse, collect statements (top level and
+inside DO blocks), parse function bodies, run the enabled rules, apply
+``-- ddlkit:ignore`` comments.
+
+Parsing goes through pglast's JSON output (five times cheaper than its
+Python node objects); rules read it through :class:`ddlkit.lint.nodes.Node`.
+No regular expression ever looks at SQL.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+from typing import Any
+
+from pglast import parser
+
+from ddlkit.lint import bodies as B
+from ddlkit.lint import registry
+from ddlkit.lint.finding import Finding
+from ddlkit.lint.nodes import Node, const_value, names, rangevar
+from ddlkit.lint.rule import Context, FileContext, Rule, Statement
+
+SUPPRESS_MARKER = "ddlkit:ignore"
+PARSE_ERROR = "parse-error"
+SKIPPED = "analysis-skipped"
+_COMMENT_TOKENS = ("SQL_COMMENT", "C_COMMENT")
+
+
+class ByteMap:
+    """pglast's JSON locations are UTF-8 byte offsets; findings need characters."""
+
+    def __init__(self, text: str):
+        self.ascii = text.isascii()
+        if self.ascii:
+            return
+        self._bytes: list[int] = []  # byte offset just after each multi-byte character
+        self._extra: list[int] = []  # extra bytes up to and including it
+        extra = 0
+        b = 0
+        for ch in text:
+            n = len(ch.encode("utf-8", "surrogatepass"))
+            b += n
+            if n > 1:
+                extra += n - 1
+                self._bytes.append(b)
+                self._extra.append(extra)
+
+    def char(self, byte_offset: int) -> int:
+        if self.ascii:
+            return byte_offset
+        k = bisect.bisect_right(self._bytes, byte_offset)
+        return byte_offset - (self._extra[k - 1] if k else 0)
+
+
+class _Lines:
+    def __init__(self, text: str):
+        starts = [0]
+        find = text.find
+        i = find("\n")
+        while i != -1:
+            starts.append(i + 1)
+            i = find("\n", i + 1)
+        self.starts = starts
+
+    def position(self, offset: int) -> tuple[int, int]:
+        line = bisect.bisect_right(self.starts, offset) - 1
+        return line + 1, offset - self.starts[line] + 1
+
+
+def loads(raw: str) -> Any:
+    """``json.loads``, also for parse trees nested deeper than Python's
+    recursion limit (a UNION ALL of a thousand branches): those are decoded
+    in a thread with a big stack and a raised limit."""
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        pass
+    import sys
+    import threading
+
+    out: list[Any] = []
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            out.append(json.loads(raw))
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    old_limit, old_stack = sys.getrecursionlimit(), threading.stack_size()
+    try:
+        sys.setrecursionlimit(max(old_limit, 200_000))
+        threading.stack_size(1 << 29)
+        t = threading.Thread(target=work)
+        t.start()
+        t.join()
+    finally:
+        threading.stack_size(old_stack)
+        sys.setrecursionlimit(old_limit)
+    if errors:
+        raise errors[0]
+    return out[0]
+
+
+def parse_statements(text: str, bmap: ByteMap | None = None, to_file=None, do_block: Statement | None = None,
+                     index: int = 0) -> list[Statement]:
+    """Parse ``text`` (raises parser.ParseError). ``to_file`` maps a character
+    offset in ``text`` to the file (identity for the file itself)."""
+    bmap = bmap or ByteMap(text)
+    data = loads(parser.parse_sql_json(text))
+    out = []
+    char = bmap.char
+    for i, raw in enumerate(data.get("stmts", ())):
+        b_start = raw.get("stmt_location", 0)
+        b_len = raw.get("stmt_len", 0)
+        start = char(b_start)
+        end = char(b_start + b_len) if b_len else len(text)
+        tag, inner = next(iter(raw["stmt"].items()))
+        node = Node(tag, inner)
+        if to_file is None:
+            mapper = char
+            fstart, fend = start, end
+        else:
+            def mapper(loc: int, _c=char, _f=to_file) -> int:
+                return _f(_c(loc))
+            fstart, fend = to_file(start), to_file(end)
+        out.append(Statement(index if do_block else i, fstart, fend, text[start:end], node, mapper, do_block))
+    return out
+
+
+class FileLinter:
+    def __init__(self, text: str, file: str, *, in_migrations: bool, is_dump: bool, sql_test: bool,
+                 rules: frozenset[str], assume_lock_timeout: bool):
+        self.text = text
+        self.file = file
+        self.rules = rules
+        self.raw: list[tuple[int, str, str, str | None]] = []
+        self.body_values: list[B.Body] = []
+        self.lines = _Lines(text)
+        self.bmap = ByteMap(text)
+        self.flags = dict(in_migrations=in_migrations, is_dump=is_dump, sql_test=sql_test,
+                          assume_lock_timeout=assume_lock_timeout)
+
+    def emit(self, offset: int, rule: str, message: str, hint: str | None = None) -> None:
+        if rule in self.rules:
+            self.raw.append((max(0, min(offset, len(self.text))), rule, message, hint))
+
+    def run(self) -> list[Finding]:
+        try:
+            statements = parse_statements(self.text, self.bmap)
+        except parser.ParseError as exc:
+            offset = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else len(self.text.rstrip())
+            self.emit(offset, PARSE_ERROR, f"SQL does not parse: {exc.args[0]}")
+            return self.finish()
+        fctx = FileContext(file=self.file, text=self.text, statements=statements,
+                           transactional=lambda: _transactional(self.text, statements),
+                           line_of=lambda off: self.lines.position(off)[0], emit=self.emit, **self.flags)
+        fctx.bodies = {}  # statement start -> FunctionBody (CREATE FUNCTION / DO)
+        by_kind, every = _dispatch(self.rules)
+        for st in statements:
+            if st.kind in ("CreateFunctionStmt", "DoStmt"):
+                fb = self.function_body(st)
+                if fb is not None:
+                    fctx.bodies[st.start] = fb
+            self.check(st, fctx, by_kind, every)
+            if st.kind == "DoStmt" and st.start in fctx.bodies:
+                for inner in self.do_statements(st, fctx.bodies[st.start]):
+                    self.check(inner, fctx, by_kind, every)
+        for rule in registry.all_rules().values():
+            if rule.finish is not None and rule.id in self.rules:
+                rule.finish(fctx)
+        return self.finish()
+
+    def check(self, st: Statement, fctx: FileContext, by_kind: dict, every: list[Rule]) -> None:
+        for rule in by_kind.get(st.kind, ()):
+            rule.check(st.node, Context(rule, st, fctx))
+        for rule in every:
+            rule.check(st.node, Context(rule, st, fctx))
+        _track(st, fctx)
+
+    # -- bodies -------------------------------------------------------------
+
+    def function_body(self, st: Statement) -> B.FunctionBody | None:
+        node = st.node
+        if st.kind == "DoStmt":
+            opt = B.as_option(node.args)
+            value = B.as_value(opt) if opt is not None else None
+            if value is None or B.function_language(node.args, "plpgsql") != "plpgsql":
+                return None
+            loc = opt.data.get("arg_location", -1)
+            body = B.locate_body(self.text, st.to_file(loc) if loc >= 0 else None, value)
+            fb = B.FunctionBody("DO block", "plpgsql", body)
+            self.body_values.append(body)
+            self.parse_plpgsql(st, fb, None)
+            return fb
+        what = B.describe(bool(node.is_procedure), node.funcname)
+        params = frozenset(p.data["name"] for p in node.parameters or () if p.data.get("name"))
+        fname = names(node.funcname)[-1:]
+        if node.sql_body is not None:  # BEGIN ATOMIC … END, or RETURN expr: parsed with the statement
+            return B.FunctionBody(what, "sql", None, params, fname)
+        language = B.function_language(node.options, "sql")
+        opt = B.as_option(node.options)
+        value = B.as_value(opt) if opt is not None else None
+        if value is None or language not in ("sql", "plpgsql"):
+            return None
+        loc = opt.data.get("arg_location", -1)
+        body = B.locate_body(self.text, st.to_file(loc) if loc >= 0 else None, value)
+        self.body_values.append(body)
+        fb = B.FunctionBody(what, language, body, params, fname)
+        if language == "sql":
+            try:
+                parser.parse_sql_json(value)
+            except parser.ParseError as exc:
+                off = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else len(value.rstrip())
+                self.emit(body.to_file(off), PARSE_ERROR, f"body of {what} does not parse: {exc.args[0]}")
+        else:
+            self.parse_plpgsql(st, fb, node)
+        return fb
+
+    def parse_plpgsql(self, st: Statement, fb: B.FunctionBody, node: Node | None) -> None:
+        if PARSE_ERROR not in self.rules and not self.rules - {PARSE_ERROR, SKIPPED} and node is not None:
+            return
+        body = fb.body
+        rel = (body.quote_start - st.start, body.quote_end - st.start) if body.offsets is not None else None
+        tree, error, skipped = B.parse_plpgsql(st.text, fb, node, rel)
+        if error is not None:
+            self.emit(body.quote_start, PARSE_ERROR, f"PL/pgSQL body of {fb.what} does not parse: {error}")
+        elif skipped is not None:
+            fb.skipped = skipped
+            self.emit(body.quote_start, SKIPPED,
+                      f"PL/pgSQL body of {fb.what} not analysed: it needs the database catalog ({skipped})")
+        fb.plpgsql = tree
+
+    def do_statements(self, st: Statement, fb: B.FunctionBody) -> list[Statement]:
+        """The SQL statements a DO block runs (PL/pgSQL's execsql), located in the file."""
+        out: list[Statement] = []
+        for expr in fb.exprs():
+            if expr.mode != B.RAW_PARSE_DEFAULT or expr.parent != "PLpgSQL_stmt_execsql":
+                continue
+            try:
+                out.extend(parse_statements(expr.query, None, expr.to_file, st, st.index))
+            except parser.ParseError:
+                continue  # PL/pgSQL already vouched for the syntax; nothing to add
+        return out
+
+    # -- output -------------------------------------------------------------
+
+    def finish(self) -> list[Finding]:
+        suppressed = self.suppressions() if self.raw and SUPPRESS_MARKER in self.text else {}
+        out = []
+        seen = set()
+        rules = registry.all_rules()
+        for offset, rule, message, hint in self.raw:
+            line, col = self.lines.position(offset)
+            if suppressed and rule in suppressed.get(line - 1, ()):
+                continue
+            key = (line, col, rule, message)
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(Finding(self.file, line, col, rules[rule].severity, rule, message, hint))
+        out.sort(key=lambda f: (f.line, f.col, f.rule, f.message))
+        return out
+
+    def suppressions(self) -> dict[int, set[str]]:
+        """line -> rule ids named by ``-- ddlkit:ignore`` comments on it (aliases expanded)."""
+        out: dict[int, set[str]] = {}
+        sources: list[tuple[str, Any]] = [(self.text, None)]
+        sources += [(b.value, b.to_file) for b in self.body_values if SUPPRESS_MARKER in b.value]
+        for source, to_file in sources:
+            try:
+                tokens = parser.scan(source)
+            except Exception:  # noqa: BLE001 - an unscannable text has no usable comments
+                continue
+            bmap = ByteMap(source)
+            for tok in tokens:
+                if tok.name not in _COMMENT_TOKENS:
+                    continue
+                start, end = bmap.char(tok.start), bmap.char(tok.end + 1)
+                body = source[start:end]
+                body = body[2:] if tok.name == "SQL_COMMENT" else body[2:-2]
+                body = body.strip()
+                if not body.startswith(SUPPRESS_MARKER):
+                    continue
+                ids = body[len(SUPPRESS_MARKER) :].replace(",", " ").split()
+                line = self.lines.position(start if to_file is None else to_file(start))[0]
+                bucket = out.setdefault(line, set())
+                for name in ids:
+                    bucket.update(registry.expand(name) or {name})
+        return out
+
+
+def _dispatch(enabled: frozenset[str]) -> tuple[dict[str, list[Rule]], list[Rule]]:
+    by_kind: dict[str, list[Rule]] = {}
+    every: list[Rule] = []
+    for rule in registry.all_rules().values():
+        if rule.id not in enabled or rule.check is None:
+            continue
+        if rule.kinds is None:
+            every.append(rule)
+        else:
+            for kind in rule.kinds:
+                by_kind.setdefault(kind, []).append(rule)
+    return by_kind, every
+
+
+# --------------------------------------------------------------------------
+# The running file state rules read (FileContext): updated after each statement
+# --------------------------------------------------------------------------
+
+_BEGIN_KINDS = ("TRANS_STMT_BEGIN", "TRANS_STMT_START")
+_END_KINDS = ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK", "TRANS_STMT_PREPARE", "TRANS_STMT_COMMIT_PREPARED",
+              "TRANS_STMT_ROLLBACK_PREPARED")
+
+
+def _track(st: Statement, f: FileContext) -> None:
+    node = st.node
+    kind = st.kind
+    if kind == "CreateStmt":
+        name = rangevar(node.relation)
+        f.created_tables.append(name)
+        if not node.if_not_exists:
+            f.fresh_tables.append(name)
+    elif kind == "CreateTableAsStmt":
+        name = rangevar(node.into.rel)
+        f.created_tables.append(name)
+        if not node.if_not_exists:
+            f.fresh_tables.append(name)
+    elif kind == "SelectStmt":
+        if node.intoClause is not None:
+            name = rangevar(node.intoClause.rel)
+            f.created_tables.append(name)
+            f.fresh_tables.append(name)
+        setting = _set_config_lock_timeout(node, st.text)
+        if setting is not None:
+            f.lock_timeout = setting
+    elif kind == "VariableSetStmt":
+        if node.name == "lock_timeout":
+            value = None
+            if node.kind == "VAR_SET_VALUE" and node.args:
+                value = const_value(node.args[0])
+            f.lock_timeout = not _is_zero_timeout(value)
+        elif node.kind == "VAR_RESET_ALL":
+            f.lock_timeout = False
+    elif kind == "TransactionStmt" and st.do_block is None:
+        if node.kind in _BEGIN_KINDS:
+            f.transaction_block = f.transaction_block or st
+        elif node.kind in _END_KINDS and not node.chain:
+            f.transaction_block = None
+    f.previous.append(st)
+
+
+def _is_zero_timeout(value: Any) -> bool:
+    if value is None:
+        return True
+    s = str(value).strip().lower()
+    digits = s.rstrip("abcdefghijklmnopqrstuvwxyz ")
+    try:
+        return float(digits) == 0
+    except ValueError:
+        return False
+
+
+def _set_config_lock_timeout(node: Node, st_text: str) -> bool | None:
+    """``SELECT set_config('lock_timeout', '5s', …)``: True/False, or None."""
+    if not node.targetList or "set_config" not in st_text.lower():
+        return None
+    result = None
+    for fc in Node(None, {"t": node.data.get("targetList")}).find("FuncCall"):
+        if names(fc.funcname)[-1:] == ("set_config",) and fc.args and const_value(fc.args[0]) == "lock_timeout":
+            value = const_value(fc.args[1]) if len(fc.args) > 1 else None
+            result = not _is_zero_timeout(value)
+    return result
+
+
+# Statement kinds that can never make a file run outside a transaction
+# (ddlkit.sqltext.nontransactional_reason / is_transaction_control): the
+# classifier only sees pglast nodes for the others, re-parsed one at a time.
+_NEVER_NONTXN = frozenset({
+    "CreateStmt", "SelectStmt", "InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt", "CreateFunctionStmt",
+    "DoStmt", "ViewStmt", "CommentStmt", "GrantStmt", "GrantRoleStmt", "VariableSetStmt", "CreateSeqStmt",
+    "AlterSeqStmt", "CreateEnumStmt", "AlterEnumStmt", "CreateDomainStmt", "CompositeTypeStmt", "DefineStmt",
+    "CreateTrigStmt", "CreatePolicyStmt", "AlterPolicyStmt", "RenameStmt", "CreateSchemaStmt", "CreateExtensionStmt",
+    "CreateTableAsStmt", "RuleStmt", "AlterFunctionStmt", "AlterOwnerStmt", "AlterObjectSchemaStmt", "CopyStmt",
+    "TruncateStmt", "LockStmt", "CallStmt", "AlterDomainStmt", "CreateRangeStmt", "AlterDefaultPrivilegesStmt",
+    "RefreshMatViewStmt", "NotifyStmt", "ExplainStmt", "CreateCastStmt", "CreateOpClassStmt", "CreateStatsStmt",
+})
+
+
+def _transactional(text: str, statements: list[Statement]) -> bool:
+    """The runner's verdict (ddlkit.sqltext.classify) without building pglast
+    nodes for the statements that cannot change it."""
+    from ddlkit import sqltext  # noqa: PLC0415 - only files that need it pay for it
+
+    nodes = []
+    for st in statements:
+        if st.kind in _NEVER_NONTXN:
+            continue
+        if st.kind in ("IndexStmt", "DropStmt", "AlterTableStmt") and "concurrent" not in st.text.lower():
+            continue
+        try:
+            (raw,) = parser.parse_sql(st.text)
+        except Exception:  # noqa: BLE001 - the file parsed; a statement alone always does
+            continue
+        nodes.append(sqltext.Statement(len(nodes), st.start, st.end, st.text, raw.stmt))
+    return sqltext.classify(text, nodes).transactional
+
+
+def lint_text(text: str, *, file: str = "<sql>", in_migrations: bool = False, sql_test: bool = False,
+              is_dump: bool = False, rules: Any = None, assume_lock_timeout: bool = False) -> list[Finding]:
+    """Lint one SQL text; findings come back ordered by position.
+
+    ``in_migrations``: the file is under ``migrations/``. ``is_dump``: it is a
+    schema dump (under ``schema_dump/`` or named as one), run once, not a
+    migration. ``sql_test``: a ``ddl/tests`` file, which ``ddlkit test`` runs
+    in a transaction that is always rolled back: the rules about production
+    tables and re-runs do not apply. ``rules``: ids to run (default: every
+    default rule)."""
+    enabled = registry.enabled() if rules is None else frozenset(rules)
+    if sql_test:
+        all_rules = registry.all_rules()
+        enabled = frozenset(r for r in enabled if all_rules[r].in_sql_tests)
+    return FileLinter(text, file, in_migrations=in_migrations, is_dump=is_dump, sql_test=sql_test, rules=enabled,
+                      assume_lock_timeout=assume_lock_timeout).run()
+

@@ -1,0 +1,78 @@
+"""ALTER TABLE helpers shared by the rules that look at its sub-commands."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast import parser
+
+from ddlkit.lint.nodes import Node, qual, rangevar
+
+_COMMENT_TOKENS = ("SQL_COMMENT", "C_COMMENT")
+
+
+def table_cmds(node: Node, ctx) -> Iterator[tuple[Node, int, tuple[str | None, str]]]:
+    """(sub-command, its file offset, table) of an ``ALTER TABLE`` on a table
+    this file did not create (on one it created, nothing is locked or
+    scanned). Offsets come from the statement's tokens, cached per statement."""
+    if node.objtype != "OBJECT_TABLE" or node.relation is None:
+        return
+    table = rangevar(node.relation)
+    if ctx.file.created(table):
+        return
+    cmds = list(node.cmds or ())
+    offsets = cmd_offsets(ctx, node)
+    for k, cmd in enumerate(cmds):
+        if cmd.node_tag == "AlterTableCmd":
+            yield cmd, offsets[k] if offsets else ctx.stmt.start, table
+
+
+def cmd_offsets(ctx, node: Node) -> list[int] | None:
+    """File offset of each sub-command of an ALTER TABLE, cached per statement."""
+    cache = ctx.file.state.setdefault("_alter_offsets", {})
+    key = (ctx.stmt.start, ctx.stmt.text)
+    if key not in cache:
+        cache[key] = _cmd_offsets(ctx, node, len(node.cmds or ()))
+    return cache[key]
+
+
+def shown(table: tuple[str | None, str]) -> str:
+    return qual(*table)
+
+
+def _cmd_offsets(ctx, node: Node, count: int) -> list[int] | None:
+    """File offset of each sub-command (``ADD …``, ``ALTER …``): the first
+    follows the table name, the others follow a comma outside parentheses.
+    None when the tokens do not add up."""
+    st = ctx.stmt
+    rel = ctx.offset(node.relation) - st.start
+    text = st.text
+    try:
+        toks = [t for t in parser.scan(text) if t.name not in _COMMENT_TOKENS]
+    except Exception:  # noqa: BLE001
+        return None
+    if not text.isascii():
+        return None  # token offsets are bytes; the statement start is close enough
+    i = next((k for k, t in enumerate(toks) if t.start == rel), None)
+    if i is None:
+        return None
+    i += 1
+    while i + 1 < len(toks) and toks[i].name == "ASCII_46":  # schema.table
+        i += 2
+    if i < len(toks) and toks[i].name == "ASCII_42":  # table *
+        i += 1
+    if i >= len(toks):
+        return None
+    starts = [toks[i].start]
+    depth = 0
+    for k in range(i, len(toks)):
+        name = toks[k].name
+        if name in ("ASCII_40", "ASCII_91"):
+            depth += 1
+        elif name in ("ASCII_41", "ASCII_93"):
+            depth -= 1
+        elif name == "ASCII_44" and depth == 0 and k + 1 < len(toks):
+            starts.append(toks[k + 1].start)
+    if len(starts) != count:
+        return None
+    return [st.start + s for s in starts]

@@ -1,0 +1,165 @@
+"""prefer-robust-stmts: a statement that fails, or duplicates work, when the runner re-runs the file."""
+
+from ddlkit.lint.nodes import Node, dotted, ident, names, qual, rangevar
+from ddlkit.lint.rule import WARNING, Rule
+
+_DROP_KINDS = {
+    "OBJECT_TABLE": "table", "OBJECT_INDEX": "index", "OBJECT_SEQUENCE": "sequence", "OBJECT_SCHEMA": "schema",
+    "OBJECT_TYPE": "type", "OBJECT_DOMAIN": "type", "OBJECT_FUNCTION": "function", "OBJECT_PROCEDURE": "function",
+    "OBJECT_ROUTINE": "function", "OBJECT_TRIGGER": "trigger", "OBJECT_VIEW": "view", "OBJECT_MATVIEW": "matview",
+    "OBJECT_EXTENSION": "extension",
+}
+
+
+def _dropped(ctx, kind: str, parts: tuple) -> bool:
+    parts = tuple(n for n in parts if n)
+    for d in ctx.rule_state.get("dropped", {}).get(kind, ()):
+        k = min(len(d), len(parts))
+        if k and d[-k:] == parts[-k:]:
+            return True
+    return False
+
+
+def _rerun(ctx, kind, what, parts, hint):
+    if not _dropped(ctx, kind, parts):
+        ctx.report(f"{what} fails when the runner re-runs this file", hint)
+
+
+def _has_not_exists(node) -> bool:
+    if node is None:
+        return False
+    for n in node.find("BoolExpr"):
+        if n.boolop == "NOT_EXPR" and any(
+            a.node_tag == "SubLink" and a.subLinkType == "EXISTS_SUBLINK" for a in n.args or ()
+        ):
+            return True
+    return False
+
+
+def check(node: Node, ctx):
+    if ctx.stmt.in_do_block or ctx.file.is_dump:
+        return  # DO blocks guard themselves; a schema dump runs once, on an empty database
+    kind = ctx.stmt.kind
+    if kind == "DropStmt":
+        dkind = _DROP_KINDS.get(node.removeType)
+        if dkind:
+            ctx.rule_state.setdefault("dropped", {}).setdefault(dkind, []).extend(
+                names(o) for o in node.objects or ())
+    elif kind == "CreateStmt":
+        if not node.if_not_exists:
+            name = rangevar(node.relation)
+            _rerun(ctx, "table", f"CREATE TABLE {qual(*name)}", name, f"CREATE TABLE IF NOT EXISTS {qual(*name)}")
+    elif kind == "CreateTableAsStmt":
+        if not node.if_not_exists:
+            name = rangevar(node.into.rel)
+            word, k = ("MATERIALIZED VIEW", "matview") if node.objtype == "OBJECT_MATVIEW" else ("TABLE", "table")
+            _rerun(ctx, k, f"CREATE {word} {qual(*name)}", name, f"CREATE {word} IF NOT EXISTS {qual(*name)}")
+    elif kind == "SelectStmt":
+        if node.intoClause is not None:
+            name = rangevar(node.intoClause.rel)
+            _rerun(ctx, "table", f"SELECT … INTO {qual(*name)}", name, f"CREATE TABLE IF NOT EXISTS {qual(*name)} AS …")
+    elif kind == "IndexStmt":
+        table = rangevar(node.relation)
+        if node.if_not_exists or ctx.file.fresh(table):
+            return
+        if not node.idxname:
+            ctx.report(f"unnamed CREATE INDEX on {qual(*table)} adds another copy of the index on every re-run",
+                       "name the index and add IF NOT EXISTS")
+        elif not _dropped(ctx, "index", (node.idxname,)):
+            ctx.report(f"CREATE INDEX {ident(node.idxname)} fails when the runner re-runs this file",
+                       f"CREATE INDEX {'CONCURRENTLY ' if node.concurrent else ''}IF NOT EXISTS {ident(node.idxname)} …")
+    elif kind == "AlterTableStmt":
+        _alter(node, ctx)
+    else:
+        _create_other(node, ctx, kind)
+
+
+def _alter(node, ctx):
+    from ddlkit.lint.rules._alter import cmd_offsets
+
+    if node.objtype != "OBJECT_TABLE" or node.relation is None or ctx.file.fresh(rangevar(node.relation)):
+        return
+    cmds = list(node.cmds or ())
+    offsets = cmd_offsets(ctx, node)
+    for k, cmd in enumerate(cmds):
+        if cmd.subtype == "AT_AddColumn" and not cmd.missing_ok:
+            col = cmd.def_.colname if cmd.def_ is not None else None
+            ctx.report(f"ADD COLUMN {ident(col)} fails when the runner re-runs this file",
+                       f"ADD COLUMN IF NOT EXISTS {ident(col)}", offset=offsets[k] if offsets else None)
+
+
+def _create_other(node, ctx, kind):
+    if kind == "CreateSeqStmt":
+        if not node.if_not_exists:
+            name = rangevar(node.sequence)
+            _rerun(ctx, "sequence", f"CREATE SEQUENCE {qual(*name)}", (name[1],), f"CREATE SEQUENCE IF NOT EXISTS {qual(*name)}")
+    elif kind == "CreateSchemaStmt":
+        if not node.if_not_exists and node.schemaname:
+            s = node.schemaname
+            _rerun(ctx, "schema", f"CREATE SCHEMA {ident(s)}", (s,), f"CREATE SCHEMA IF NOT EXISTS {ident(s)}")
+    elif kind in ("CreateEnumStmt", "CreateRangeStmt", "CompositeTypeStmt", "DefineStmt", "CreateDomainStmt"):
+        if kind == "DefineStmt":
+            if node.kind != "OBJECT_TYPE":
+                return
+            parts = names(node.defnames)
+        elif kind == "CompositeTypeStmt":
+            parts = tuple(n for n in rangevar(node.typevar) if n)
+        elif kind == "CreateDomainStmt":
+            parts = names(node.domainname)
+        else:
+            parts = names(node.typeName)
+        word = "DOMAIN" if kind == "CreateDomainStmt" else "TYPE"
+        _rerun(ctx, "type", f"CREATE {word} {dotted(parts)}", parts,
+               f"PostgreSQL has no CREATE {word} IF NOT EXISTS: wrap it in a DO block that checks pg_type "
+               "first or catches duplicate_object")
+    elif kind == "CreateFunctionStmt":
+        if not node.replace:
+            parts = names(node.funcname)
+            word = "PROCEDURE" if node.is_procedure else "FUNCTION"
+            _rerun(ctx, "function", f"CREATE {word} {dotted(parts)}", parts, f"CREATE OR REPLACE {word} {dotted(parts)}")
+    elif kind == "CreateTrigStmt":
+        table = rangevar(node.relation)
+        if not node.replace and not ctx.file.fresh(table):
+            parts = tuple(n for n in table if n) + (node.trigname,)
+            t = ident(node.trigname)
+            hint = (f"DROP TRIGGER IF EXISTS {t} ON {qual(*table)} first" if node.isconstraint
+                    else f"CREATE OR REPLACE TRIGGER {t}, or DROP TRIGGER IF EXISTS {t} ON {qual(*table)} first")
+            _rerun(ctx, "trigger", f"CREATE TRIGGER {t}", parts, hint)
+    elif kind == "ViewStmt":
+        if not node.replace:
+            name = rangevar(node.view)
+            _rerun(ctx, "view", f"CREATE VIEW {qual(*name)}", (name[1],), f"CREATE OR REPLACE VIEW {qual(*name)}")
+    elif kind == "CreateExtensionStmt":
+        if not node.if_not_exists:
+            e = node.extname
+            _rerun(ctx, "extension", f"CREATE EXTENSION {ident(e)}", (e,), f"CREATE EXTENSION IF NOT EXISTS {ident(e)}")
+    elif kind == "InsertStmt" and ctx.file.in_migrations:
+        if node.onConflictClause is None and not _has_not_exists(node.selectStmt):
+            ctx.report(
+                f"INSERT INTO {qual(*rangevar(node.relation))} in a migration inserts the rows again when the runner "
+                "re-runs the file",
+                "add ON CONFLICT DO NOTHING or DO UPDATE, or use INSERT … SELECT … WHERE NOT EXISTS",
+            )
+
+
+RULE = Rule(
+    id="prefer-robust-stmts",
+    severity=WARNING,
+    kinds=("DropStmt", "CreateStmt", "CreateTableAsStmt", "SelectStmt", "IndexStmt", "AlterTableStmt",
+           "CreateSeqStmt", "CreateSchemaStmt", "CreateEnumStmt", "CreateRangeStmt", "CompositeTypeStmt",
+           "DefineStmt", "CreateDomainStmt", "CreateFunctionStmt", "CreateTrigStmt", "ViewStmt",
+           "CreateExtensionStmt", "InsertStmt"),
+    summary="a statement that fails or duplicates work when the runner re-runs the edited file (not for dumps)",
+    rationale=(
+        "The runner re-runs a file whose checksum changed, and a failed file is fixed and run again. "
+        "CREATE without IF NOT EXISTS / OR REPLACE, ADD COLUMN without IF NOT EXISTS, an unnamed index, or "
+        "(under migrations/) an INSERT without ON CONFLICT then fails or duplicates rows. A DROP … IF EXISTS "
+        "of the same object earlier in the file makes the statement safe; DO blocks are assumed to guard "
+        "themselves; schema dumps (under schema_dump/, or named as a dump) run once and are exempt."
+    ),
+    bad="CREATE TABLE orders (id bigint PRIMARY KEY);",
+    good="CREATE TABLE IF NOT EXISTS orders (id bigint PRIMARY KEY);",
+    aliases=("not-rerunnable",),
+    in_sql_tests=False,
+    check=check,
+)
