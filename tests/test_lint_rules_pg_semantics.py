@@ -18,7 +18,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from ddlkit.lint import lint_text
+from ddlkit.lint import all_rules, lint_text
 
 LOCKS = """
 SELECT c.relname, l.mode
@@ -38,9 +38,7 @@ CREATE INDEX t_a_ix ON t (a);
 
 def fired(sql: str) -> set[str]:
     """The rule ids ddlkit lint reports for ``sql`` (every rule enabled)."""
-    from ddlkit.lint import all_rule_ids
-
-    return {f.rule for f in lint_text(sql, file="t.sql", rules=set(all_rule_ids()))}
+    return {f.rule for f in lint_text(sql, file="t.sql", rules=set(all_rules()))}
 
 
 def relfilenode(conn: psycopg.Connection, table: str = "t") -> int:
@@ -193,25 +191,34 @@ def test_validate_in_the_not_valid_transaction_scans_under_access_exclusive(db):
 # ---------------------------------------------------------------------------
 
 FK_FORMS = [
-    "ALTER TABLE t ADD CONSTRAINT t_a_fk FOREIGN KEY (a) REFERENCES users (id)",
-    "ALTER TABLE t ADD CONSTRAINT t_a_fk FOREIGN KEY (a) REFERENCES users (id) NOT VALID",
-    "ALTER TABLE t ADD COLUMN user_id int REFERENCES users (id)",
-    "CREATE TABLE orders (id int, user_id int REFERENCES users (id))",
+    # (statement, the rule that reports it with no lock_timeout, … and with one)
+    ("ALTER TABLE t ADD CONSTRAINT t_a_fk FOREIGN KEY (a) REFERENCES users (id)",
+     "adding-foreign-key-constraint", "adding-foreign-key-constraint"),
+    ("ALTER TABLE t ADD CONSTRAINT t_a_fk FOREIGN KEY (a) REFERENCES users (id) NOT VALID",
+     "require-lock-timeout", None),
+    ("ALTER TABLE t ADD COLUMN user_id int REFERENCES users (id)",
+     "adding-foreign-key-constraint", "adding-foreign-key-constraint"),
+    ("CREATE TABLE orders (id int, user_id int REFERENCES users (id))",
+     "adding-foreign-key-constraint", None),
+    ("CREATE TABLE orders (id int, user_id int);\nALTER TABLE orders ADD FOREIGN KEY (user_id) REFERENCES users (id)",
+     "adding-foreign-key-constraint", None),
 ]
 
 
-@pytest.mark.parametrize("statement", FK_FORMS)
-def test_every_foreign_key_locks_the_referenced_table_against_writes(db, statement):
-    held = locks_held(db, statement)
+@pytest.mark.parametrize("statement,untimed,timed", FK_FORMS, ids=[s for s, _, _ in FK_FORMS])
+def test_every_foreign_key_locks_the_referenced_table_against_writes(db, statement, untimed, timed):
+    held = locks_held(db, *statement.split(";\n"))
     assert ("users", "ShareRowExclusiveLock") in held
-    assert "adding-foreign-key-constraint" in fired(statement)
+    lock_rules = {"adding-foreign-key-constraint", "require-lock-timeout"}
+    assert fired(statement) & lock_rules == {untimed}
+    assert fired("SET lock_timeout = '5s';\n" + statement) & lock_rules == ({timed} if timed else set())
 
 
 def test_foreign_key_validation_checks_every_row(db):
     db.execute("INSERT INTO t (id, a) VALUES (0, 99)")  # no user 99
     with pytest.raises(psycopg.errors.ForeignKeyViolation):
-        db.execute(FK_FORMS[0])
-    db.execute(FK_FORMS[1])  # NOT VALID: the old row is not checked
+        db.execute(FK_FORMS[0][0])
+    db.execute(FK_FORMS[1][0])  # NOT VALID: the old row is not checked
 
 
 # ---------------------------------------------------------------------------

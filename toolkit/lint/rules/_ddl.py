@@ -1,0 +1,140 @@
+"""Helpers for the lock, rewrite and breaking-change rules: transactions,
+column definitions, default-expression volatility, column types."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ddlkit.lint.nodes import Node, names, rangevar
+
+# --------------------------------------------------------------------------
+# Transactions
+# --------------------------------------------------------------------------
+
+
+def txn_key(ctx) -> object:
+    """Which transaction the statement runs in, as the runner runs the file:
+    the whole file when it is transactional; else the open BEGIN block; else
+    the statement alone (a DO block's statements share the DO's)."""
+    f = ctx.file
+    if f.transactional:
+        return "file"
+    if f.transaction_block is not None:
+        return ("block", f.transaction_block.start)
+    top = ctx.stmt.do_block or ctx.stmt
+    return ("stmt", top.start)
+
+
+def existing(ctx, rv: Node | None) -> bool:
+    """``rv`` (a RangeVar) names a table this file did not create earlier."""
+    return rv is not None and not ctx.file.created(rangevar(rv))
+
+
+# --------------------------------------------------------------------------
+# Column definitions
+# --------------------------------------------------------------------------
+
+
+def constraints(coldef: Node | None) -> tuple[Node, ...]:
+    if coldef is None or coldef.node_tag != "ColumnDef":
+        return ()
+    return tuple(c for c in coldef.constraints or () if c.node_tag == "Constraint")
+
+
+def constraint_of(coldef: Node | None, *contypes: str) -> Node | None:
+    for con in constraints(coldef):
+        if con.contype in contypes:
+            return con
+    return None
+
+
+SERIAL_TYPES = frozenset({"serial", "serial2", "serial4", "serial8", "smallserial", "bigserial"})
+
+
+def type_name(coldef_or_type: Node | None) -> tuple[str, ...]:
+    """The type's qualified name, pg_catalog stripped: ('int4',), ('serial',)."""
+    tn = coldef_or_type.typeName if coldef_or_type is not None and coldef_or_type.node_tag == "ColumnDef" \
+        else coldef_or_type
+    parts = names(tn) if tn is not None else ()
+    if len(parts) == 2 and parts[0] == "pg_catalog":
+        parts = parts[1:]
+    return parts
+
+
+def is_serial(coldef: Node | None) -> bool:
+    parts = type_name(coldef)
+    return len(parts) == 1 and parts[0] in SERIAL_TYPES
+
+
+def added_columns(node: Node) -> Iterator[tuple[Node, Node]]:
+    """(AlterTableCmd, ColumnDef) of every ADD COLUMN of an ALTER TABLE."""
+    for cmd in node.cmds or ():
+        if cmd.node_tag == "AlterTableCmd" and cmd.subtype == "AT_AddColumn" and cmd.def_ is not None:
+            yield cmd, cmd.def_
+
+
+# --------------------------------------------------------------------------
+# Volatility of a DEFAULT expression (PostgreSQL 11+ stores a non-volatile
+# default once in the catalog; a volatile one is computed for every row)
+# --------------------------------------------------------------------------
+
+# Built-in functions with no volatile variant (pg_proc.provolatile <> 'v' for
+# every overload; checked against the server by tests/test_lint_rules_pg_semantics.py).
+NON_VOLATILE_FUNCTIONS = frozenset({
+    "now", "transaction_timestamp", "statement_timestamp", "current_setting", "current_database",
+    "current_schema", "current_schemas", "lower", "upper", "btrim", "ltrim", "rtrim", "concat", "concat_ws",
+    "length", "md5", "replace", "substr", "left", "right", "lpad", "rpad", "to_char", "to_date", "to_number",
+    "to_timestamp", "make_date", "make_time", "make_timestamp", "make_timestamptz", "make_interval",
+    "date_trunc", "date_part", "timezone", "abs", "round", "trunc", "floor", "ceil", "greatest", "least",
+    "jsonb_build_object", "json_build_object", "jsonb_build_array", "json_build_array", "array_fill",
+    "to_jsonb", "to_json", "int4range", "int8range", "numrange", "tstzrange", "daterange", "inet_client_addr",
+    "pg_backend_pid", "version",
+})
+
+# Node types whose value is non-volatile when all their children are.
+_TRANSPARENT = frozenset({
+    "A_Const", "TypeCast", "A_Expr", "BoolExpr", "NullTest", "BooleanTest", "CaseExpr", "CaseWhen",
+    "A_ArrayExpr", "RowExpr", "CoalesceExpr", "MinMaxExpr", "SQLValueFunction", "CollateClause", "TypeName",
+    "String", "Integer", "Float", "Boolean", "BitString", "List", None,
+})
+
+
+def volatile_part(expr: Node | None) -> Node | None:
+    """The first part of ``expr`` that is, or may be, volatile (a function
+    call that is not a known non-volatile built-in, a subquery, …); None
+    when the whole expression is non-volatile."""
+    if expr is None:
+        return None
+    for n in expr.walk():
+        tag = n.node_tag
+        if tag == "FuncCall":
+            fname = names(n.funcname)
+            if len(fname) == 2 and fname[0] != "pg_catalog":
+                return n
+            if fname[-1].lower() not in NON_VOLATILE_FUNCTIONS:
+                return n
+        elif tag not in _TRANSPARENT:
+            return n
+    return None
+
+
+# --------------------------------------------------------------------------
+# Column types (style rules)
+# --------------------------------------------------------------------------
+
+
+def typed_columns(node: Node) -> Iterator[tuple[Node, Node, str]]:
+    """(the node to report at, its TypeName, column name) for every column
+    type a statement declares: CREATE TABLE columns, ALTER TABLE ADD COLUMN
+    and ALTER COLUMN … TYPE."""
+    tag = node.node_tag
+    if tag == "CreateStmt":
+        for elt in node.tableElts or ():
+            if elt.node_tag == "ColumnDef" and elt.typeName is not None:
+                yield elt.typeName, elt.typeName, elt.colname
+    elif tag == "AlterTableStmt":
+        for cmd in node.cmds or ():
+            if cmd.node_tag != "AlterTableCmd" or cmd.def_ is None or cmd.def_.node_tag != "ColumnDef":
+                continue
+            if cmd.subtype in ("AT_AddColumn", "AT_AlterColumnType") and cmd.def_.typeName is not None:
+                yield cmd.def_.typeName, cmd.def_.typeName, cmd.def_.colname or cmd.name
