@@ -85,7 +85,7 @@ NON_VOLATILE_FUNCTIONS = frozenset({
     "current_schema", "current_schemas", "lower", "upper", "btrim", "ltrim", "rtrim", "concat", "concat_ws",
     "length", "md5", "replace", "substr", "left", "right", "lpad", "rpad", "to_char", "to_date", "to_number",
     "to_timestamp", "make_date", "make_time", "make_timestamp", "make_timestamptz", "make_interval",
-    "date_trunc", "date_part", "timezone", "abs", "round", "trunc", "floor", "ceil", "greatest", "least",
+    "date_trunc", "date_part", "timezone", "abs", "round", "trunc", "floor", "ceil",
     "jsonb_build_object", "json_build_object", "jsonb_build_array", "json_build_array", "array_fill",
     "to_jsonb", "to_json", "int4range", "int8range", "numrange", "tstzrange", "daterange", "inet_client_addr",
     "pg_backend_pid", "version",

@@ -48,7 +48,8 @@ def check(node, ctx):
             if cmd.subtype == "AT_AddConstraint" and con is not None and con.contype == "CONSTR_FOREIGN":
                 _referenced_lock(ctx, con, table, con)
             elif cmd.subtype == "AT_AddColumn" and constraint_of(con, "CONSTR_FOREIGN") is not None:
-                _referenced_lock(ctx, constraint_of(con, "CONSTR_FOREIGN"), table, con)
+                fk = constraint_of(con, "CONSTR_FOREIGN")
+                _referenced_lock(ctx, fk, table, fk)
         return
     for cmd, where, table in table_cmds(node, ctx):
         con = cmd.def_
