@@ -169,7 +169,13 @@ def is_syntax_error(message: str) -> bool:
 def parse_plpgsql(source_stmt: str, fb: FunctionBody, stmt_node: Node | None, rel_quote: tuple[int, int] | None
                   ) -> tuple[Any, str | None, str | None]:
     """Parse a PL/pgSQL body. Returns (json tree or None, syntax error message
-    or None, skipped reason or None)."""
+    or None, skipped reason or None).
+
+    Tried in order: the statement as written (``%ROWTYPE``/``%TYPE`` made
+    catalog-free); then the same body under a neutral signature (parameters of
+    type text, VARIADIC anyarray). A variable declared with an array of a type
+    pglast cannot know (``mood[]``) is re-declared ``text[]`` and the parse
+    retried. Only a syntax error counts as one."""
     body = fb.body
     value = body.value
     rewritten = _catalog_free(value)
@@ -177,30 +183,67 @@ def parse_plpgsql(source_stmt: str, fb: FunctionBody, stmt_node: Node | None, re
     tag = "$ddlkit$"
     while tag in parse_value:
         tag = tag[:-1] + "x$"
-    attempts: list[str] = []
+    builders: list = []
     if stmt_node is None:  # DO block
-        attempts.append(f"CREATE FUNCTION ddlkit_do_block() RETURNS void LANGUAGE plpgsql AS {tag}{parse_value}{tag}")
+        builders.append(lambda v: f"CREATE FUNCTION ddlkit_do_block() RETURNS void LANGUAGE plpgsql AS {tag}{v}{tag}")
     else:
-        if parse_value is value:
-            attempts.append(source_stmt)
-        elif rel_quote is not None:
+        if rel_quote is not None:
             start, end = rel_quote
-            attempts.append(source_stmt[:start] + tag + parse_value + tag + source_stmt[end:])
+            builders.append(lambda v: source_stmt[:start] + tag + v + tag + source_stmt[end:])
+        elif parse_value is value:
+            builders.append(lambda v: source_stmt)
         neutral = _neutral_header(stmt_node)
         if neutral is not None:
-            attempts.append(f"{neutral} AS {tag}{parse_value}{tag}")
+            builders.append(lambda v: f"{neutral} AS {tag}{v}{tag}")
     first_error = None
-    for source in attempts:
-        try:
-            return json.loads(parser.parse_plpgsql_json(source)), None, None
-        except parser.ParseError as exc:
-            message = str(exc.args[0]) if exc.args else "does not parse"
+    for build in builders:
+        current = parse_value
+        for _attempt in range(50):
+            try:
+                return json.loads(parser.parse_plpgsql_json(build(current))), None, None
+            except parser.ParseError as exc:
+                message = str(exc.args[0]) if exc.args else "does not parse"
+            except Exception as exc:  # noqa: BLE001 - pglast limitation, not the file's fault
+                message = f"{type(exc).__name__}: {exc}"
+                first_error = first_error or message
+                break
             if is_syntax_error(message):
                 return None, message, None
-            first_error = first_error or message
-        except Exception as exc:  # noqa: BLE001 - pglast limitation, not the file's fault
-            first_error = first_error or f"{type(exc).__name__}: {exc}"
+            retyped = _retype_variable(current, message)
+            if retyped is None:
+                first_error = first_error or message
+                break
+            current = retyped
     return None, None, first_error
+
+
+def _retype_variable(value: str, message: str) -> str | None:
+    """For pglast's 'variable "x" has pseudo-type _record' (an array of a type
+    it cannot look up): the body with x's declared type replaced by text[]."""
+    if not message.startswith('variable "') or "pseudo-type" not in message:
+        return None
+    name = message.split('"')[1]
+    try:
+        toks = [t for t in parser.scan(value) if t.name not in _COMMENT_TOKENS]
+    except Exception:  # noqa: BLE001
+        return None
+    if not value.isascii():
+        return None  # token offsets are bytes
+    for k, tok in enumerate(toks[:-1]):
+        word = value[tok.start : tok.end + 1]
+        if word.lower() != name.lower() and word != f'"{name}"':
+            continue
+        j = k + 1
+        if j < len(toks) and value[toks[j].start : toks[j].end + 1].lower() == "constant":
+            j += 1
+        first = j
+        while j < len(toks) and toks[j].name not in ("ASCII_59", "COLON_EQUALS", "ASCII_61", "DEFAULT", "NOT",
+                                                     "COLLATE"):
+            j += 1
+        if j == first or j >= len(toks) or toks[j - 1].name != "ASCII_93":
+            continue  # not a declaration of an array type
+        return value[: toks[first].start] + "text[]" + value[toks[j - 1].end + 1 :]
+    return None
 
 
 def _neutral_header(node: Node) -> str | None:
@@ -216,7 +259,7 @@ def _neutral_header(node: Node) -> str | None:
             table_cols.append(f'"{pname}" text')
             continue
         word = {"FUNC_PARAM_OUT": "OUT ", "FUNC_PARAM_INOUT": "INOUT ", "FUNC_PARAM_VARIADIC": "VARIADIC "}.get(mode, "")
-        typ = "text[]" if mode == "FUNC_PARAM_VARIADIC" else "text"
+        typ = "anyarray" if mode == "FUNC_PARAM_VARIADIC" else "text"
         params.append(f'{word}"{pname}" {typ}' if pname else f"{word}{typ}")
     ret = node.returnType
     if table_cols:

@@ -142,16 +142,16 @@ def _left_start(node: ast.A_Expr, sc: S.Scope, state) -> int:
     loc = S.min_location(node.lexpr)
     if sc.source and sc.source.isascii() and any(isinstance(n, ast.A_Const) for n in S.iter_nodes(node.lexpr)):
         cache = state.setdefault("json", {})
-        tree = cache.get(sc.source)
-        if tree is None:
+        starts = cache.get(sc.source)
+        if starts is None:
             try:
                 from ddlkit.lint.engine import loads
 
-                tree = loads(parser.parse_sql_json(sc.source))
+                starts = _left_starts(loads(parser.parse_sql_json(sc.source)))
             except Exception:  # noqa: BLE001 - positions only
-                tree = {}
-            cache[sc.source] = tree
-        found = _json_left_start(tree, node.location)
+                starts = {}
+            cache[sc.source] = starts
+        found = starts.get(node.location)
         if found is not None:
             loc = found
     return node.location if loc is None else loc
@@ -171,19 +171,23 @@ def _json_locations(node: Any):
             stack.extend(n)
 
 
-def _json_left_start(tree: Any, op_location: int) -> int | None:
+def _left_starts(tree: Any) -> dict[int, int]:
+    """In pglast's JSON parse tree, for every ``= ANY`` A_Expr: its operator's
+    location -> the smallest location inside its left operand. One pass."""
+    out: dict[int, int] = {}
     stack = [tree]
     while stack:
         n = stack.pop()
         if type(n) is dict:
             expr = n.get("A_Expr")
-            if type(expr) is dict and expr.get("location") == op_location and expr.get("kind") == "AEXPR_OP_ANY":
-                return min(_json_locations(expr.get("lexpr")), default=None)
+            if type(expr) is dict and expr.get("kind") == "AEXPR_OP_ANY" and "location" in expr:
+                left = min(_json_locations(expr.get("lexpr")), default=None)
+                if left is not None:
+                    out[expr["location"]] = left
             stack.extend(v for v in n.values() if type(v) in (dict, list))
         elif type(n) is list:
             stack.extend(n)
-    return None
-
+    return out
 
 
 RULE = Rule(
