@@ -14,7 +14,7 @@ RULE = Rule(
     id="ban-char-field",
     severity=WARNING,
     kinds=("CreateStmt", "AlterTableStmt"),
-    summary="char(n) / character column (style; off by default)",
+    summary="char(n) / character column (style)",
     rationale=(
         "character(n) pads every value with spaces to n characters and ignores trailing spaces when "
         "comparing, which surprises application code ('a' stored, 'a  ' read back, length() and LIKE "

@@ -12,20 +12,13 @@ MAX_BYTES = 63  # NAMEDATALEN - 1
 
 
 def _may_have_long_identifier(text: str) -> bool:
-    """Cheap pre-filter: a run of identifier characters long enough to
-    exceed 63 bytes, or a quoted identifier (which may hold anything)."""
+    """Cheap pre-filter: an identifier lies inside one whitespace-separated
+    chunk, so without a chunk long enough to exceed 63 bytes (or a quoted
+    identifier, which may hold spaces) there is nothing to find."""
     if '"' in text:
         return True
     shortest = MAX_BYTES + 1 if text.isascii() else MAX_BYTES // 4 + 1
-    run = 0
-    for ch in text:
-        if ch.isalnum() or ch in "_$":
-            run += 1
-            if run >= shortest:
-                return True
-        else:
-            run = 0
-    return False
+    return max(map(len, text.split()), default=0) >= shortest
 
 
 def _identifier(raw: str) -> str:

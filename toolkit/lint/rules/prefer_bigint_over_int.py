@@ -14,7 +14,7 @@ RULE = Rule(
     id="prefer-bigint-over-int",
     severity=WARNING,
     kinds=("CreateStmt", "AlterTableStmt"),
-    summary="integer / int4 / serial column (style; off by default)",
+    summary="integer / int4 / serial column (style)",
     rationale=(
         "A 32-bit integer tops out at 2,147,483,647. An id or counter that reaches it makes every insert "
         "fail with 22003 (integer out of range), and changing the column to bigint then rewrites the table "

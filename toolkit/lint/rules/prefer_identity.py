@@ -15,7 +15,7 @@ RULE = Rule(
     id="prefer-identity",
     severity=WARNING,
     kinds=("CreateStmt", "AlterTableStmt"),
-    summary="serial / bigserial / smallserial column (style; off by default)",
+    summary="serial / bigserial / smallserial column (style)",
     rationale=(
         "serial is shorthand for a sequence plus a nextval() default: the sequence needs its own GRANTs, "
         "is not copied by CREATE TABLE … LIKE, and its value can be overwritten by any INSERT. An identity "

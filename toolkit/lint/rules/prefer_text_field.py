@@ -15,7 +15,7 @@ RULE = Rule(
     id="prefer-text-field",
     severity=WARNING,
     kinds=("CreateStmt", "AlterTableStmt"),
-    summary="varchar(n) column (style; off by default)",
+    summary="varchar(n) column (style)",
     rationale=(
         "In PostgreSQL text and varchar perform the same; the (n) is only a constraint, and changing it is "
         "an ALTER COLUMN TYPE under an ACCESS EXCLUSIVE lock (a rewrite when the limit shrinks). A text "

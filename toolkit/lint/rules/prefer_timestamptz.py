@@ -13,7 +13,7 @@ RULE = Rule(
     id="prefer-timestamptz",
     severity=WARNING,
     kinds=("CreateStmt", "AlterTableStmt"),
-    summary="timestamp without time zone column (style; off by default)",
+    summary="timestamp without time zone column (style)",
     rationale=(
         "A timestamp column stores the wall-clock reading and drops the offset: 21:00+02 and 21:00-06 are "
         "stored as the same value, eight hours apart in reality, and now() is converted with whatever "
