@@ -18,6 +18,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from conftest import conninfo_for
 from ddlkit.lint import all_rules, lint_text
 
 LOCKS = """
@@ -284,7 +285,7 @@ def test_cluster_rewrites_under_access_exclusive(db):
 def test_vacuum_full_rewrites_and_waits_behind_a_reader(db, empty_db):
     assert rewrites(db, "VACUUM FULL t")
     # A reader's ACCESS SHARE lock blocks it: it needs ACCESS EXCLUSIVE.
-    reader = psycopg.connect(empty_db.info.dsn)
+    reader = psycopg.connect(conninfo_for(empty_db.info.dbname))
     try:
         reader.execute("SELECT count(*) FROM t")  # leaves its transaction open
         db.execute("SET lock_timeout = '50ms'")
@@ -346,7 +347,7 @@ def test_alter_domain_add_constraint_checks_every_column_using_it(db):
 
 
 def test_lock_timeout_turns_a_queued_alter_into_an_error(db, empty_db):
-    reader = psycopg.connect(empty_db.info.dsn)
+    reader = psycopg.connect(conninfo_for(empty_db.info.dbname))
     try:
         reader.execute("SELECT count(*) FROM t")  # holds ACCESS SHARE until it ends
         db.execute("SET lock_timeout = '50ms'")
