@@ -53,3 +53,32 @@ def test_aliases_are_unique_and_not_rule_ids():
         for alias in rule.aliases:
             assert alias not in RULES
             assert registry.expand(alias) >= {rule.id}
+
+
+def _readme_rule_rows() -> dict[str, list[str]]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## ddlkit lint\n"):]
+    section = section[section.index("### Rules\n"):]
+    section = section[: section.index("\n\n", section.index("| rule |"))]
+    rows = {}
+    for line in section.splitlines():
+        if line.startswith("| `"):
+            cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+            rows[cells[0].strip("`")] = cells
+    return rows
+
+
+def _expected_row(rule: Rule) -> list[str]:
+    return [f"`{rule.id}`", rule.severity, "on" if rule.default else "off",
+            ", ".join(f"`{a}`" for a in rule.aliases), rule.summary.replace("|", "&#124;")]
+
+
+def test_readme_rule_table_matches_the_registry():
+    rows = _readme_rule_rows()
+    missing = [rid for rid in RULES if rid not in rows]
+    expected = {rid: "| " + " | ".join(_expected_row(RULES[rid])) + " |" for rid in missing}
+    assert not missing, "add these rows to the README rule table:\n" + "\n".join(expected.values())
+    assert sorted(rows) == sorted(RULES), f"README lists rules the registry does not have: {set(rows) - set(RULES)}"
+    for rid, cells in rows.items():
+        want = _expected_row(RULES[rid])
+        assert [c.strip() for c in cells] == want, f"README row for {rid} should be:\n| {' | '.join(want)} |"

@@ -160,3 +160,34 @@ def test_one_unanalysable_file_never_costs_the_others(tmp_path, monkeypatch):
         ]
         failed = found[3]
         assert failed.severity == "error" and "ZeroDivisionError: injected" in failed.message
+
+
+def test_cli_odd_files_never_hang_or_crash(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    root = tmp_path / "ddl"
+    (root / "migrations").mkdir(parents=True)
+    (root / "migrations" / "0001_a.sql").write_text("CREATE INDEX IF NOT EXISTS i ON t (x);\n")
+    os.mkfifo(root / "migrations" / "0002_fifo.sql")
+    (root / "migrations" / os.fsdecode(b"0003_caf\xe9.sql")).write_text("CREATE INDEX IF NOT EXISTS j ON t (x);\n")
+
+    def lint(*args):
+        return subprocess.run([sys.executable, "-m", "ddlkit", "lint", "--format", "json", *args], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=60)
+
+    p = lint()  # the walk skips what is not a regular file
+    assert p.returncode == 1 and "Traceback" not in p.stderr
+    assert [(d["file"], d["rule"]) for d in json.loads(p.stdout)] == [
+        ("ddl/migrations/0001_a.sql", "require-concurrent-index-creation"),
+        ("ddl/migrations/0003_caf\ufffd.sql", "require-concurrent-index-creation"),
+    ]
+    p = lint("ddl/migrations/0002_fifo.sql", "ddl/migrations/0001_a.sql")  # named explicitly: a finding, no hang
+    assert p.returncode == 1 and "Traceback" not in p.stderr
+    assert [(d["file"], d["rule"], d["message"]) for d in json.loads(p.stdout)] == [
+        ("ddl/migrations/0002_fifo.sql", "analysis-failed", "file not analysed: not a regular file"),
+        ("ddl/migrations/0001_a.sql", "require-concurrent-index-creation",
+         "CREATE INDEX i without CONCURRENTLY blocks every write to t while it builds"),
+    ]

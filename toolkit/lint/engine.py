@@ -154,7 +154,7 @@ class FileLinter:
             self.emit(offset, PARSE_ERROR, f"SQL does not parse: {exc.args[0]}")
             return self.finish()
         fctx = FileContext(file=self.file, text=self.text, statements=statements,
-                           transactional=lambda: _transactional(self.text, statements),
+                           transactional=lambda: _transactional(self.text, statements, fctx, self.lines),
                            line_of=lambda off: self.lines.position(off)[0], emit=self.emit, **self.flags)
         fctx.bodies = {}  # statement start -> FunctionBody (CREATE FUNCTION / DO)
         by_kind, every = _dispatch(self.rules)
@@ -388,9 +388,10 @@ _NEVER_NONTXN = frozenset({
 })
 
 
-def _transactional(text: str, statements: list[Statement]) -> bool:
+def _transactional(text: str, statements: list[Statement], fctx: FileContext, lines: _Lines) -> bool:
     """The runner's verdict (ddlkit.sqltext.classify) without building pglast
-    nodes for the statements that cannot change it."""
+    nodes for the statements that cannot change it. The header comment must
+    precede the first statement, so only that prefix is scanned for it."""
     from ddlkit import sqltext  # noqa: PLC0415 - only files that need it pay for it
 
     nodes = []
@@ -399,12 +400,11 @@ def _transactional(text: str, statements: list[Statement]) -> bool:
             continue
         if st.kind in ("IndexStmt", "DropStmt", "AlterTableStmt") and "concurrent" not in st.text.lower():
             continue
-        try:
-            (raw,) = parser.parse_sql(st.text)
-        except Exception:  # noqa: BLE001 - the file parsed; a statement alone always does
-            continue
-        nodes.append(sqltext.Statement(len(nodes), st.start, st.end, st.text, raw.stmt))
-    return sqltext.classify(text, nodes).transactional
+        node = fctx.pglast_node(st)
+        if node is not None:
+            nodes.append(sqltext.Statement(len(nodes), st.start, st.end, st.text, node))
+    head = text[: statements[0].start] if statements else text
+    return sqltext.classify(head, nodes, lines).transactional
 
 
 def lint_text(text: str, *, file: str = "<sql>", in_migrations: bool = False, sql_test: bool = False,

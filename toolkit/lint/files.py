@@ -82,7 +82,7 @@ def _lint_job(job, *, rules: frozenset[str], assume_lock_timeout: bool) -> list[
         return lint_file(pathlib.Path(path), label=label, in_migrations=in_migrations, is_dump=is_dump,
                          sql_test=sql_test, rules=rules, assume_lock_timeout=assume_lock_timeout)
     except InputError as exc:
-        reason = str(exc)
+        reason = str(exc).removeprefix(f"{label}: ")
     except RecursionError:
         reason = "the statement nests too deeply for the analyser (RecursionError)"
     except MemoryError:
@@ -112,6 +112,8 @@ def lint_file(path: pathlib.Path, *, label: str | None = None, in_migrations: bo
         is_dump = is_dump_path(parts)
     rules = registry.enabled() if rules is None else frozenset(rules)
     try:
+        if not pathlib.Path(path).is_file():  # a FIFO or a device would block or never end
+            raise InputError(f"{label}: not a regular file")
         data = pathlib.Path(path).read_bytes()
     except OSError as exc:
         raise InputError(f"{label}: cannot read: {exc.strerror or exc}") from None
@@ -171,12 +173,15 @@ def _size(path: pathlib.Path) -> int:
 
 
 def _label(path: pathlib.Path) -> str:
+    """The name findings carry: relative to the working directory when
+    possible; bytes that are not UTF-8 shown as U+FFFD (never a lone surrogate)."""
+    label = str(path)
     if path.is_absolute():
         try:
-            return str(path.relative_to(pathlib.Path.cwd()))
+            label = str(path.relative_to(pathlib.Path.cwd()))
         except ValueError:
             pass
-    return str(path)
+    return label.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _resolve(path: pathlib.Path) -> pathlib.Path | None:

@@ -36,11 +36,19 @@ class Node:
         self.data = data
 
     def __getattr__(self, name: str) -> Any:
-        if name.endswith("_"):
-            name = name[:-1]
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return wrap(self.data.get(name))
+        value = self.data.get(name)
+        if value is None:
+            if name[-1:] == "_" and name[:2] != "__":
+                value = self.data.get(name[:-1])
+            elif name[:2] == "__":
+                raise AttributeError(name)
+        t = type(value)
+        if t is dict:
+            tag, inner = _tagged(value)
+            return Node(tag, inner)
+        if t is list:
+            return tuple(wrap(v) for v in value)
+        return value
 
     def get(self, name: str, default: Any = None) -> Any:
         value = self.data.get(name)

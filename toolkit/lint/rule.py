@@ -95,6 +95,21 @@ class FileContext:
             self._transactional_value = self._transactional()
         return self._transactional_value
 
+    def pglast_node(self, stmt: Statement) -> Any:
+        """The statement as pglast's Python node (parsed on demand, cached), for
+        the few checks that share code with the runner (ddlkit.sqltext)."""
+        cache = self.state.setdefault("_pglast", {})
+        key = (stmt.start, stmt.text)
+        if key not in cache:
+            from pglast import parser  # noqa: PLC0415
+
+            try:
+                (raw,) = parser.parse_sql(stmt.text)
+                cache[key] = raw.stmt
+            except Exception:  # noqa: BLE001 - the file parsed; a statement alone does too
+                cache[key] = None
+        return cache[key]
+
     def created(self, table: tuple[str | None, str]) -> bool:
         """True when an earlier statement of this file created ``table`` ((schema or None, name))."""
         return _matches(table, self.created_tables)

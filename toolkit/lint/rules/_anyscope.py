@@ -13,7 +13,6 @@ from typing import Any, NamedTuple
 
 from pglast import ast
 from pglast.enums import A_Expr_Kind, SetOperation
-from pglast.stream import RawStream, maybe_double_quote_name
 
 _SYSTEM_SCHEMAS = ("pg_catalog", "information_schema")
 
@@ -119,6 +118,8 @@ def resolve(ref: ast.ColumnRef, scope: Scope) -> Item | None:
 
 
 def ident(name: str | None) -> str:
+    from pglast.stream import maybe_double_quote_name  # noqa: PLC0415 - only when there is a finding
+
     return maybe_double_quote_name(name) if name else "…"
 
 
@@ -128,6 +129,8 @@ def deparse(node: Any) -> str:
         return ".".join(ident(f.sval) for f in node.fields)
     if isinstance(node, ast.ParamRef):
         return f"${node.number}"
+    from pglast.stream import RawStream  # noqa: PLC0415
+
     try:
         return RawStream()(node)
     except Exception:  # noqa: BLE001 - display only (RecursionError on huge expressions too)

@@ -12,18 +12,13 @@ _CANDIDATES = ("IndexStmt", "DropStmt", "ReindexStmt", "VacuumStmt", "AlterSyste
 
 
 def _reason(ctx) -> str | None:
-    from pglast import parser
-
     from ddlkit import sqltext
 
     st = ctx.stmt
     if st.kind in ("IndexStmt", "DropStmt", "AlterTableStmt") and "concurrent" not in st.text.lower():
         return None
-    try:
-        (raw,) = parser.parse_sql(st.text)
-    except Exception:  # noqa: BLE001
-        return None
-    return sqltext.nontransactional_reason(raw.stmt)
+    node = ctx.file.pglast_node(st)
+    return sqltext.nontransactional_reason(node) if node is not None else None
 
 
 def check(node, ctx):
