@@ -50,6 +50,7 @@ def test_uncommitted_transaction_is_reported_at_its_begin():
     ("CREATE TABLE t (\n    " + "c" * 70 + " int\n);", (2, 5)),
     ('CREATE INDEX "' + "é" * 32 + '" ON t (a);', (1, 14)),
     ("SELECT 1;\nALTER TABLE t ADD CONSTRAINT " + "k" * 64 + " CHECK (a > 0) NOT VALID;", (2, 30)),
+    ("DO $$\nBEGIN\n  CREATE INDEX " + "i" * 64 + " ON t (a);\nEND $$;", (3, 16)),
 ])
 def test_identifier_too_long(sql, where):
     (f,) = run(sql, LONG)

@@ -25,6 +25,17 @@ def txn_key(ctx) -> object:
     return ("stmt", top.start)
 
 
+def option_on(options, name: str) -> bool:
+    """A statement option list (``VACUUM (FULL)``, ``REINDEX (CONCURRENTLY)``)
+    turns ``name`` on: present, and not ``false``/``off``/``0``."""
+    for opt in options or ():
+        if opt.node_tag == "DefElem" and opt.defname == name:
+            arg = opt.arg
+            value = arg.data.get("sval", arg.data.get("ival", arg.data.get("boolval", True))) if arg else True
+            return str(value).lower() not in ("false", "off", "0", "{}")
+    return False
+
+
 def existing(ctx, rv: Node | None) -> bool:
     """``rv`` (a RangeVar) names a table this file did not create earlier."""
     return rv is not None and not ctx.file.created(rangevar(rv))

@@ -1,7 +1,8 @@
 """identifier-too-long: an identifier over 63 bytes, which PostgreSQL silently truncates.
 
 The parse tree already holds the truncated names, so this rule reads the
-scanner's tokens (PostgreSQL's own lexer, via pglast), once per file."""
+scanner's tokens (PostgreSQL's own lexer, via pglast), once per file and once
+per DO block body."""
 
 from pglast import parser
 
@@ -27,29 +28,40 @@ def _identifier(raw: str) -> str:
     return raw
 
 
-def finish(fctx):
-    text = fctx.text
+def _long_identifiers(text: str):
+    """(character offset, identifier, its size in bytes) of every identifier
+    token of ``text`` longer than 63 bytes."""
     if not _may_have_long_identifier(text):
         return
     try:
         tokens = parser.scan(text)  # offsets in characters
-    except Exception:  # noqa: BLE001 - a file that does not scan is parse-error's
+    except Exception:  # noqa: BLE001 - a text that does not scan is parse-error's
         return
     for tok in tokens:
         if tok.name != "IDENT" or tok.end - tok.start < MAX_BYTES // 4:
             continue
         name = _identifier(text[tok.start : tok.end + 1])
         size = len(name.encode("utf-8"))
-        if size <= MAX_BYTES:
-            continue
-        kept = name.encode("utf-8")[:MAX_BYTES].decode("utf-8", errors="ignore")
-        fctx._emit(
-            tok.start, ID,
-            f"identifier {name[:24]}… is {size} bytes: PostgreSQL silently truncates it to its first "
-            f"{len(kept.encode('utf-8'))} bytes (…{kept[-16:]})",
-            f"use a name of at most {MAX_BYTES} bytes: two names that share their first {MAX_BYTES} bytes "
-            "become the same object",
-        )
+        if size > MAX_BYTES:
+            yield tok.start, name, size
+
+
+def finish(fctx):
+    # the file itself, and the bodies of its DO blocks (string constants to the file's scanner)
+    sources = [(fctx.text, None)]
+    for fb in (getattr(fctx, "bodies", None) or {}).values():
+        if fb.what == "DO block" and fb.body is not None:
+            sources.append((fb.body.value, fb.body.to_file))
+    for text, to_file in sources:
+        for start, name, size in _long_identifiers(text):
+            kept = name.encode("utf-8")[:MAX_BYTES].decode("utf-8", errors="ignore")
+            fctx._emit(
+                start if to_file is None else to_file(start), ID,
+                f"identifier {name[:24]}… is {size} bytes: PostgreSQL silently truncates it to its first "
+                f"{len(kept.encode('utf-8'))} bytes (…{kept[-16:]})",
+                f"use a name of at most {MAX_BYTES} bytes: two names that share their first {MAX_BYTES} bytes "
+                "become the same object",
+            )
 
 
 RULE = Rule(

@@ -2,23 +2,15 @@
 
 from ddlkit.lint.nodes import qual, rangevar
 from ddlkit.lint.rule import WARNING, Rule
+from ddlkit.lint.rules._ddl import option_on
 
 HINT = ("use pg_repack (or, on PostgreSQL 19+, REPACK (CONCURRENTLY)), which rewrites the table while reads "
-        "and writes go on; a plain VACUUM reclaims space for reuse without a lock")
-
-
-def _full(node) -> bool:
-    for opt in node.options or ():
-        if opt.node_tag == "DefElem" and opt.defname == "full":
-            arg = opt.arg
-            value = arg.data.get("sval", arg.data.get("ival", arg.data.get("boolval", True))) if arg else True
-            return str(value).lower() not in ("false", "off", "0", "{}")
-    return False
+        "and writes go on; a plain VACUUM makes the space reusable without blocking reads or writes")
 
 
 def check(node, ctx):
     if node.node_tag == "VacuumStmt":
-        if not node.is_vacuumcmd or not _full(node):
+        if not node.is_vacuumcmd or not option_on(node.options, "full"):
             return
         tables = [rangevar(r.relation) for r in node.rels or () if r.relation is not None]
         if tables and all(ctx.file.created(t) for t in tables):

@@ -2,23 +2,14 @@
 
 from ddlkit.lint.nodes import qual, rangevar
 from ddlkit.lint.rule import ERROR, Rule
-from ddlkit.lint.rules._ddl import existing
+from ddlkit.lint.rules._ddl import existing, option_on
 
 _WORD = {"REINDEX_OBJECT_INDEX": "INDEX", "REINDEX_OBJECT_TABLE": "TABLE", "REINDEX_OBJECT_SCHEMA": "SCHEMA",
          "REINDEX_OBJECT_SYSTEM": "SYSTEM", "REINDEX_OBJECT_DATABASE": "DATABASE"}
 
 
-def _concurrently(node) -> bool:
-    for p in node.params or ():
-        if p.node_tag == "DefElem" and p.defname == "concurrently":
-            arg = p.arg
-            value = arg.data.get("sval", arg.data.get("ival", arg.data.get("boolval", True))) if arg else True
-            return str(value).lower() not in ("false", "off", "0", "{}")
-    return False
-
-
 def check(node, ctx):
-    if _concurrently(node):
+    if option_on(node.params, "concurrently"):
         return
     word = _WORD.get(node.kind, "")
     if node.kind == "REINDEX_OBJECT_TABLE" and not existing(ctx, node.relation):
