@@ -3,6 +3,8 @@ prefer-identity, prefer-text-field, prefer-timestamptz, ban-char-field."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from ddlkit.lint import lint_text, registry
@@ -60,3 +62,16 @@ def test_style_rules_see_add_column_and_alter_type_at_the_type():
     assert [(f.line, f.col) for f in found] == [(2, 39), (3, 23)]
     assert found[0].message == ("column created_at is timestamp without time zone: the UTC offset of every value "
                                 "written to it is dropped")
+
+
+def test_style_rule_from_the_command_line(cli, tmp_path):
+    path = tmp_path / "0001_events.sql"
+    path.write_text("CREATE TABLE IF NOT EXISTS events (id bigint PRIMARY KEY, created_at timestamp);\n")
+    quiet = cli("lint", str(path))
+    assert (quiet.returncode, quiet.stdout) == (0, "")
+    found = cli("lint", "--select", "prefer-timestamp-tz", "--format", "json", str(path))
+    assert found.returncode == 0  # a warning does not fail the run
+    (finding,) = json.loads(found.stdout)
+    assert (finding["rule"], finding["line"], finding["col"]) == ("prefer-timestamptz", 1, 70)
+    explained = cli("lint", "--explain", "prefer-timestamp-tz")
+    assert explained.returncode == 0 and explained.stdout.startswith("prefer-timestamptz (warning")
