@@ -1,9 +1,7 @@
 """Helpers for the lock, rewrite and breaking-change rules: transactions,
-column definitions, default-expression volatility, column types."""
+column definitions, default-expression volatility (style rules: _types.py)."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
 
 from ddlkit.lint.nodes import Node, names, rangevar
 
@@ -12,17 +10,21 @@ from ddlkit.lint.nodes import Node, names, rangevar
 # --------------------------------------------------------------------------
 
 
-def txn_key(ctx) -> object:
-    """Which transaction the statement runs in, as the runner runs the file:
-    the whole file when it is transactional; else the open BEGIN block; else
-    the statement alone (a DO block's statements share the DO's)."""
-    f = ctx.file
-    if f.transactional:
-        return "file"
-    if f.transaction_block is not None:
-        return ("block", f.transaction_block.start)
-    top = ctx.stmt.do_block or ctx.stmt
-    return ("stmt", top.start)
+def txn_unit(ctx) -> object:
+    """The transaction the statement runs in when the file is *not* run in
+    one transaction: its BEGIN block, or else the statement alone (a DO
+    block's statements share the DO's). Whether the runner wraps the whole
+    file (``ctx.file.transactional``) costs a classification, so callers ask
+    that only when two statements' units differ (see :func:`same_transaction`)."""
+    block = ctx.file.transaction_block
+    if block is not None:
+        return ("block", block.start)
+    return ("stmt", (ctx.stmt.do_block or ctx.stmt).start)
+
+
+def same_transaction(fctx, unit_a: object, unit_b: object) -> bool:
+    """Two statements with these :func:`txn_unit` values run in one transaction."""
+    return unit_a == unit_b or fctx.transactional
 
 
 def option_on(options, name: str) -> bool:
@@ -77,13 +79,6 @@ def is_serial(coldef: Node | None) -> bool:
     return len(parts) == 1 and parts[0] in SERIAL_TYPES
 
 
-def added_columns(node: Node) -> Iterator[tuple[Node, Node]]:
-    """(AlterTableCmd, ColumnDef) of every ADD COLUMN of an ALTER TABLE."""
-    for cmd in node.cmds or ():
-        if cmd.node_tag == "AlterTableCmd" and cmd.subtype == "AT_AddColumn" and cmd.def_ is not None:
-            yield cmd, cmd.def_
-
-
 # --------------------------------------------------------------------------
 # Volatility of a DEFAULT expression (PostgreSQL 11+ stores a non-volatile
 # default once in the catalog; a volatile one is computed for every row)
@@ -127,25 +122,3 @@ def volatile_part(expr: Node | None) -> Node | None:
         elif tag not in _TRANSPARENT:
             return n
     return None
-
-
-# --------------------------------------------------------------------------
-# Column types (style rules)
-# --------------------------------------------------------------------------
-
-
-def typed_columns(node: Node) -> Iterator[tuple[Node, Node, str]]:
-    """(the node to report at, its TypeName, column name) for every column
-    type a statement declares: CREATE TABLE columns, ALTER TABLE ADD COLUMN
-    and ALTER COLUMN … TYPE."""
-    tag = node.node_tag
-    if tag == "CreateStmt":
-        for elt in node.tableElts or ():
-            if elt.node_tag == "ColumnDef" and elt.typeName is not None:
-                yield elt.typeName, elt.typeName, elt.colname
-    elif tag == "AlterTableStmt":
-        for cmd in node.cmds or ():
-            if cmd.node_tag != "AlterTableCmd" or cmd.def_ is None or cmd.def_.node_tag != "ColumnDef":
-                continue
-            if cmd.subtype in ("AT_AddColumn", "AT_AlterColumnType") and cmd.def_.typeName is not None:
-                yield cmd.def_.typeName, cmd.def_.typeName, cmd.def_.colname or cmd.name

@@ -3,7 +3,7 @@ DDL that locks an existing table."""
 
 from ddlkit.lint.nodes import names, qual, rangevar, string
 from ddlkit.lint.rule import WARNING, Rule
-from ddlkit.lint.rules._ddl import existing, txn_key
+from ddlkit.lint.rules._ddl import existing, txn_unit
 
 ID = "ban-backfill-in-ddl-transaction"
 _CONST = frozenset({"A_Const", "ParamRef", "TypeCast", "A_ArrayExpr", "FuncCall", "SQLValueFunction"})
@@ -70,33 +70,38 @@ def _ddl(node, ctx) -> str | None:
 
 
 def check(node, ctx):
-    txns = ctx.rule_state.setdefault("txns", {})
-    entry = txns.setdefault(txn_key(ctx), {"ddl": None, "backfills": []})
+    state = ctx.rule_state
     if node.node_tag in ("UpdateStmt", "DeleteStmt"):
         if existing(ctx, node.relation) and not narrow(node.whereClause):
             verb = "UPDATE" if node.node_tag == "UpdateStmt" else "DELETE"
-            entry["backfills"].append((ctx.stmt.start, f"{verb} of {qual(*rangevar(node.relation))}"))
+            state.setdefault("backfills", []).append(
+                (txn_unit(ctx), ctx.stmt.start, f"{verb} of {qual(*rangevar(node.relation))}"))
         return
-    if entry["ddl"] is None:
-        what = _ddl(node, ctx)
-        if what is not None:
-            entry["ddl"] = (ctx.stmt.start, what)
+    what = _ddl(node, ctx)
+    if what is not None:
+        state.setdefault("ddl", {}).setdefault(txn_unit(ctx), (ctx.stmt.start, what))
 
 
 def finish(fctx):
-    for entry in fctx.state.get(ID, {}).get("txns", {}).values():
-        if entry["ddl"] is None:
+    state = fctx.state.get(ID, {})
+    backfills, ddl = state.get("backfills"), state.get("ddl")
+    if not backfills or not ddl:
+        return  # nothing to pair: no need to ask how the runner runs the file
+    if fctx.transactional:
+        first = min(ddl.values())
+        ddl = {unit: first for unit, _, _ in backfills}
+    for unit, offset, what in backfills:
+        if unit not in ddl:
             continue
-        ddl_offset, ddl = entry["ddl"]
-        for offset, what in entry["backfills"]:
-            fctx._emit(
-                offset, ID,
-                f"{what} without a narrow WHERE runs in the same transaction as the {ddl} at line "
-                f"{fctx.line_of(ddl_offset)}: the DDL's lock is held (or the updated rows stay locked) until "
-                "the whole backfill commits",
-                "move the backfill to a file of its own (the runner commits each file) and update in "
-                "batches (WHERE id BETWEEN … AND …)",
-            )
+        ddl_offset, ddl_what = ddl[unit]
+        fctx._emit(
+            offset, ID,
+            f"{what} without a narrow WHERE runs in the same transaction as the {ddl_what} at line "
+            f"{fctx.line_of(ddl_offset)}: the DDL's lock is held (or the updated rows stay locked) until "
+            "the whole backfill commits",
+            "move the backfill to a file of its own (the runner commits each file) and update in "
+            "batches (WHERE id BETWEEN … AND …)",
+        )
 
 
 RULE = Rule(

@@ -5,7 +5,7 @@ from ddlkit.lint.nodes import ident, rangevar
 from ddlkit.lint.rule import WARNING, Rule
 from ddlkit.lint.rules._alter import cmd_offsets, shown, table_cmds
 from ddlkit.lint.rules._common import with_timeout
-from ddlkit.lint.rules._ddl import txn_key
+from ddlkit.lint.rules._ddl import same_transaction, txn_unit
 
 _LOCK = {"CONSTR_CHECK": "ACCESS EXCLUSIVE", "CONSTR_FOREIGN": "SHARE ROW EXCLUSIVE"}
 
@@ -15,17 +15,16 @@ def _validate_in_same_transaction(node, ctx) -> None:
     table = rangevar(node.relation)
     if ctx.file.created(table):
         return
-    added = ctx.rule_state.setdefault("not_valid", {})  # (table name, constraint) -> (txn, lock)
-    key = txn_key(ctx)
-    offsets = cmd_offsets(ctx, node)
+    added = ctx.rule_state.setdefault("not_valid", {})  # (table name, constraint) -> (txn unit, lock)
     for k, cmd in enumerate(node.cmds or ()):
         con = cmd.def_
         if (cmd.subtype == "AT_AddConstraint" and con is not None and con.skip_validation and con.conname
                 and con.contype in _LOCK):
-            added[(table[1], con.conname)] = (key, _LOCK[con.contype])
+            added[(table[1], con.conname)] = (txn_unit(ctx), _LOCK[con.contype])
         elif cmd.subtype == "AT_ValidateConstraint" and cmd.name:
             found = added.get((table[1], cmd.name))
-            if found is not None and found[0] == key:
+            if found is not None and same_transaction(ctx.file, found[0], txn_unit(ctx)):
+                offsets = cmd_offsets(ctx, node)
                 ctx.report(
                     f"VALIDATE CONSTRAINT {ident(cmd.name)} runs in the transaction that added it NOT VALID: the "
                     f"{found[1]} lock of the ADD is still held for the whole validation scan of {shown(table)}",

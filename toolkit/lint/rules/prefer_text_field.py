@@ -4,7 +4,7 @@ from ddlkit.lint.rule import WARNING, Rule
 from ddlkit.lint.rules._types import type_checker
 
 check = type_checker(
-    lambda parts, tn: parts[-1] == "varchar" and bool(tn.typmods),
+    lambda parts, tn: parts[-1] == "varchar" and bool(tn.get("typmods")),
     "column {col} is varchar(n): changing the limit later takes an ACCESS EXCLUSIVE lock (and lowering it "
     "rewrites the table)",
     "use text, with a CHECK (length(col) <= n) constraint if the limit matters: that one can be replaced "
