@@ -6,7 +6,7 @@ import pathlib
 
 import pytest
 
-from ddlkit.lint import lint_text, registry
+from ddlkit.lint import lint_paths, lint_text, registry
 from ddlkit.lint.rule import Rule
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -82,3 +82,43 @@ def test_readme_rule_table_matches_the_registry():
     for rid, cells in rows.items():
         want = _expected_row(RULES[rid])
         assert [c.strip() for c in cells] == want, f"README row for {rid} should be:\n| {' | '.join(want)} |"
+
+
+def _cli(*args: str, cwd: pathlib.Path):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "ddlkit", "lint", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_cli_list_rules_and_explain(tmp_path):
+    import json
+
+    p = _cli("--list-rules", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    ids = [line.split()[0] for line in p.stdout.splitlines()]
+    assert ids == list(RULES)
+    assert "[aliases: index-not-concurrent]" in p.stdout
+    p = _cli("--list-rules", "--format", "json", cwd=tmp_path)
+    assert [d["id"] for d in json.loads(p.stdout)] == list(RULES)
+    p = _cli("--explain", "prefer-robust-stmts", cwd=tmp_path)
+    assert p.returncode == 0 and p.stdout.startswith("prefer-robust-stmts (warning)\n")
+    assert RULES["prefer-robust-stmts"].rationale in p.stdout and "Bad:\n    CREATE TABLE orders" in p.stdout
+    p = _cli("--explain", "index-not-concurrent", "--format", "json", cwd=tmp_path)
+    assert [d["id"] for d in json.loads(p.stdout)] == ["require-concurrent-index-creation",
+                                                       "require-concurrent-index-deletion"]
+    p = _cli("--explain", "no-such-rule", cwd=tmp_path)
+    assert p.returncode == 2 and p.stderr.strip() == (
+        "ddlkit: error: unknown rule 'no-such-rule' (see `ddlkit lint --list-rules`)")
+
+
+def test_old_ids_work_in_select_and_ignore(tmp_path):
+    f = tmp_path / "m.sql"
+    f.write_text("CREATE INDEX i ON t (x);\nDROP INDEX j;\nALTER TABLE t ALTER COLUMN a TYPE text;\n")
+    rules = lambda **kw: sorted({x.rule for x in lint_paths([f], ddl_root=tmp_path, **kw)})  # noqa: E731
+    assert rules(select={"index-not-concurrent"}) == ["require-concurrent-index-creation",
+                                                      "require-concurrent-index-deletion"]
+    assert rules(ignore={"index-not-concurrent", "not-rerunnable"}) == ["changing-column-type"]
+    assert rules(select={"risky-alter"}) == ["changing-column-type"]
+    assert rules(select={"syntax-error"}) == []

@@ -13,7 +13,7 @@ parse error.
 
 from __future__ import annotations
 
-import json
+import bisect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -141,9 +141,19 @@ class FunctionBody:
     body: Body | None  # None for BEGIN ATOMIC / RETURN bodies (part of the statement itself)
     params: frozenset[str] = frozenset()
     funcname: tuple[str, ...] = ()
-    plpgsql: Any = None  # pglast's PL/pgSQL JSON, when it parsed
+    plpgsql_raw: str | None = field(default=None, repr=False)  # pglast's PL/pgSQL JSON text, when it parsed
     skipped: str | None = None  # why the body could not be analysed (catalog needed)
     _exprs: list[PlExpr] | None = field(default=None, repr=False)
+    _plpgsql: Any = field(default=None, repr=False)
+
+    @property
+    def plpgsql(self) -> Any:
+        """pglast's PL/pgSQL parse tree (decoded on first use), or None."""
+        if self._plpgsql is None and self.plpgsql_raw is not None:
+            from ddlkit.lint.engine import loads  # noqa: PLC0415
+
+            self._plpgsql = loads(self.plpgsql_raw)
+        return self._plpgsql
 
     def exprs(self) -> list[PlExpr]:
         """The body's SQL expressions in source order, each located in the file."""
@@ -168,7 +178,7 @@ def is_syntax_error(message: str) -> bool:
 
 def parse_plpgsql(source_stmt: str, fb: FunctionBody, stmt_node: Node | None, rel_quote: tuple[int, int] | None
                   ) -> tuple[Any, str | None, str | None]:
-    """Parse a PL/pgSQL body. Returns (json tree or None, syntax error message
+    """Parse a PL/pgSQL body. Returns (JSON text or None, syntax error message
     or None, skipped reason or None).
 
     Tried in order: the statement as written (``%ROWTYPE``/``%TYPE`` made
@@ -192,15 +202,13 @@ def parse_plpgsql(source_stmt: str, fb: FunctionBody, stmt_node: Node | None, re
             builders.append(lambda v: source_stmt[:start] + tag + v + tag + source_stmt[end:])
         elif parse_value is value:
             builders.append(lambda v: source_stmt)
-        neutral = _neutral_header(stmt_node)
-        if neutral is not None:
-            builders.append(lambda v: f"{neutral} AS {tag}{v}{tag}")
+        builders.append(lambda v: f"{_neutral_header(stmt_node)} AS {tag}{v}{tag}")
     first_error = None
     for build in builders:
         current = parse_value
         for _attempt in range(50):
             try:
-                return json.loads(parser.parse_plpgsql_json(build(current))), None, None
+                return parser.parse_plpgsql_json(build(current)), None, None
             except parser.ParseError as exc:
                 message = str(exc.args[0]) if exc.args else "does not parse"
             except Exception as exc:  # noqa: BLE001 - pglast limitation, not the file's fault
@@ -246,7 +254,7 @@ def _retype_variable(value: str, message: str) -> str | None:
     return None
 
 
-def _neutral_header(node: Node) -> str | None:
+def _neutral_header(node: Node) -> str:
     """``CREATE FUNCTION ddlkit_body(<same names, type text>) RETURNS …``:
     what the body needs from the signature (its variable names and whether it
     returns a set, a trigger or nothing) without any catalog lookup."""
@@ -383,7 +391,9 @@ def _wildcard_find(hay: str, needle: str, start: int) -> int:
     return -1
 
 
-class _LineStarts:
+class LineStarts:
+    """Offset of the start of each 1-based line (str.find: cheap on long texts)."""
+
     def __init__(self, text: str):
         starts = [0]
         find = text.find
@@ -391,10 +401,15 @@ class _LineStarts:
         while i != -1:
             starts.append(i + 1)
             i = find("\n", i + 1)
-        self._starts = starts
+        self.starts = starts
 
     def line_start(self, line: int) -> int:
-        return self._starts[min(max(line, 1), len(self._starts)) - 1]
+        return self.starts[min(max(line, 1), len(self.starts)) - 1]
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """0-based offset -> 1-based (line, column)."""
+        line = bisect.bisect_right(self.starts, offset) - 1
+        return line + 1, offset - self.starts[line] + 1
 
 
 def _locate_exprs(fb: FunctionBody) -> list[PlExpr]:
@@ -405,7 +420,7 @@ def _locate_exprs(fb: FunctionBody) -> list[PlExpr]:
     cost linear time, not quadratic."""
     body = fb.body
     value = body.value
-    lines = _LineStarts(value)
+    lines = LineStarts(value)
     exprs, _, _ = plpgsql_walk(fb.plpgsql)
     out: list[PlExpr] = []
     cursor = 0

@@ -10,6 +10,7 @@ No regular expression ever looks at SQL.
 from __future__ import annotations
 
 import bisect
+import functools
 import json
 from typing import Any
 
@@ -51,21 +52,6 @@ class ByteMap:
             return byte_offset
         k = bisect.bisect_right(self._bytes, byte_offset)
         return byte_offset - (self._extra[k - 1] if k else 0)
-
-
-class _Lines:
-    def __init__(self, text: str):
-        starts = [0]
-        find = text.find
-        i = find("\n")
-        while i != -1:
-            starts.append(i + 1)
-            i = find("\n", i + 1)
-        self.starts = starts
-
-    def position(self, offset: int) -> tuple[int, int]:
-        line = bisect.bisect_right(self.starts, offset) - 1
-        return line + 1, offset - self.starts[line] + 1
 
 
 def loads(raw: str) -> Any:
@@ -125,7 +111,7 @@ def parse_statements(text: str, bmap: ByteMap | None = None, to_file=None, do_bl
             def mapper(loc: int, _c=char, _f=to_file) -> int:
                 return _f(_c(loc))
             fstart, fend = to_file(start), to_file(end)
-        out.append(Statement(index if do_block else i, fstart, fend, text[start:end], node, mapper, do_block))
+        out.append(Statement(index if do_block else i, fstart, fend, text[start:end], node, mapper, do_block, tag))
     return out
 
 
@@ -137,10 +123,17 @@ class FileLinter:
         self.rules = rules
         self.raw: list[tuple[int, str, str, str | None]] = []
         self.body_values: list[B.Body] = []
-        self.lines = _Lines(text)
+        self._lines: B.LineStarts | None = None
         self.bmap = ByteMap(text)
         self.flags = dict(in_migrations=in_migrations, is_dump=is_dump, sql_test=sql_test,
                           assume_lock_timeout=assume_lock_timeout)
+
+    @property
+    def lines(self) -> B.LineStarts:
+        """The file's line index, built when a position is first needed."""
+        if self._lines is None:
+            self._lines = B.LineStarts(self.text)
+        return self._lines
 
     def emit(self, offset: int, rule: str, message: str, hint: str | None = None) -> None:
         if rule in self.rules:
@@ -158,25 +151,27 @@ class FileLinter:
                            line_of=lambda off: self.lines.position(off)[0], emit=self.emit, **self.flags)
         fctx.bodies = {}  # statement start -> FunctionBody (CREATE FUNCTION / DO)
         by_kind, every = _dispatch(self.rules)
+        contexts = {rule.id: Context(rule, None, fctx) for rule in registry.all_rules().values()}
         for st in statements:
             if st.kind in ("CreateFunctionStmt", "DoStmt"):
                 fb = self.function_body(st)
                 if fb is not None:
                     fctx.bodies[st.start] = fb
-            self.check(st, fctx, by_kind, every)
+            self.check(st, fctx, by_kind, every, contexts)
             if st.kind == "DoStmt" and st.start in fctx.bodies:
                 for inner in self.do_statements(st, fctx.bodies[st.start]):
-                    self.check(inner, fctx, by_kind, every)
+                    self.check(inner, fctx, by_kind, every, contexts)
         for rule in registry.all_rules().values():
             if rule.finish is not None and rule.id in self.rules:
                 rule.finish(fctx)
         return self.finish()
 
-    def check(self, st: Statement, fctx: FileContext, by_kind: dict, every: list[Rule]) -> None:
-        for rule in by_kind.get(st.kind, ()):
-            rule.check(st.node, Context(rule, st, fctx))
-        for rule in every:
-            rule.check(st.node, Context(rule, st, fctx))
+    def check(self, st: Statement, fctx: FileContext, by_kind: dict, every: list[Rule], contexts: dict) -> None:
+        node = st.node
+        for rule in (*by_kind.get(st.kind, ()), *every):
+            ctx = contexts[rule.id]
+            ctx.stmt = st
+            rule.check(node, ctx)
         _track(st, fctx)
 
     # -- bodies -------------------------------------------------------------
@@ -230,7 +225,7 @@ class FileLinter:
             fb.skipped = skipped
             self.emit(body.quote_start, SKIPPED,
                       f"PL/pgSQL body of {fb.what} not analysed: it needs the database catalog ({skipped})")
-        fb.plpgsql = tree
+        fb.plpgsql_raw = tree
 
     def do_statements(self, st: Statement, fb: B.FunctionBody) -> list[Statement]:
         """The SQL statements a DO block runs (PL/pgSQL's execsql), located in the file."""
@@ -291,6 +286,7 @@ class FileLinter:
         return out
 
 
+@functools.lru_cache(maxsize=16)
 def _dispatch(enabled: frozenset[str]) -> tuple[dict[str, list[Rule]], list[Rule]]:
     by_kind: dict[str, list[Rule]] = {}
     every: list[Rule] = []
@@ -388,7 +384,7 @@ _NEVER_NONTXN = frozenset({
 })
 
 
-def _transactional(text: str, statements: list[Statement], fctx: FileContext, lines: _Lines) -> bool:
+def _transactional(text: str, statements: list[Statement], fctx: FileContext, lines: B.LineStarts) -> bool:
     """The runner's verdict (ddlkit.sqltext.classify) without building pglast
     nodes for the statements that cannot change it. The header comment must
     precede the first statement, so only that prefix is scanned for it."""

@@ -56,14 +56,20 @@ def lint_paths(paths: list[pathlib.Path] | None, *, ddl_root: pathlib.Path, sele
     jobs: list[tuple[str, str, bool, bool, bool, int]] = []
     seen: set[pathlib.Path] = set()
     resolved_root = _resolve(ddl_root)
+    whole_tree = paths is None  # one walk from the root: no duplicates, parts relative to it
     for root in roots:
-        for path, size in _sql_files(root):
-            key = _resolve(path) or path
-            if key in seen:
-                continue
-            seen.add(key)
-            parts = _tree_parts(path, key, resolved_root)
-            jobs.append((str(path), _label(path), "migrations" in parts[:-1], is_dump_path(parts),
+        root_label = _label(root)
+        for path, rel, size in _sql_files(root):
+            label = _printable("/".join((root_label, *rel)) if rel else root_label)
+            if whole_tree:
+                parts = rel
+            else:
+                key = _resolve(pathlib.Path(path)) or path
+                if key in seen:
+                    continue
+                seen.add(key)
+                parts = _tree_parts(pathlib.Path(path), key, resolved_root)
+            jobs.append((path, label, "migrations" in parts[:-1], is_dump_path(parts),
                          bool(parts) and parts[0] == SQL_TESTS_DIR and len(parts) > 1, size))
     run = functools.partial(_lint_job, rules=rules, assume_lock_timeout=assume_lock_timeout)
     if len(jobs) < PARALLEL_MIN_FILES:
@@ -79,7 +85,7 @@ def lint_paths(paths: list[pathlib.Path] | None, *, ddl_root: pathlib.Path, sele
 def _lint_job(job, *, rules: frozenset[str], assume_lock_timeout: bool) -> list[Finding]:
     path, label, in_migrations, is_dump, sql_test, _size = job
     try:
-        return lint_file(pathlib.Path(path), label=label, in_migrations=in_migrations, is_dump=is_dump,
+        return lint_file(path, label=label, in_migrations=in_migrations, is_dump=is_dump,
                          sql_test=sql_test, rules=rules, assume_lock_timeout=assume_lock_timeout)
     except InputError as exc:
         reason = str(exc).removeprefix(f"{label}: ")
@@ -104,17 +110,17 @@ def lint_file(path: pathlib.Path, *, label: str | None = None, in_migrations: bo
     ``parse-error`` finding (as the runner refuses such a file)."""
     from ddlkit.lint.engine import lint_text  # noqa: PLC0415
 
-    label = label if label is not None else str(path)
-    parts = pathlib.Path(path).parts
-    if in_migrations is None:
-        in_migrations = "migrations" in parts[:-1]
-    if is_dump is None:
-        is_dump = is_dump_path(parts)
+    label = label if label is not None else _printable(str(path))
+    if in_migrations is None or is_dump is None:
+        parts = pathlib.Path(path).parts
+        in_migrations = "migrations" in parts[:-1] if in_migrations is None else in_migrations
+        is_dump = is_dump_path(parts) if is_dump is None else is_dump
     rules = registry.enabled() if rules is None else frozenset(rules)
     try:
-        if not pathlib.Path(path).is_file():  # a FIFO or a device would block or never end
+        if not os.path.isfile(path):  # a FIFO or a device would block or never end
             raise InputError(f"{label}: not a regular file")
-        data = pathlib.Path(path).read_bytes()
+        with open(path, "rb") as fh:
+            data = fh.read()
     except OSError as exc:
         raise InputError(f"{label}: cannot read: {exc.strerror or exc}") from None
     bad = None
@@ -136,33 +142,36 @@ def lint_file(path: pathlib.Path, *, label: str | None = None, in_migrations: bo
                      rules=rules, assume_lock_timeout=assume_lock_timeout)
 
 
-def _sql_files(root: pathlib.Path) -> Iterator[tuple[pathlib.Path, int]]:
-    """(path, size) of every file to lint under ``root``, in version order
-    (a directory's files at its place among its siblings); iterative."""
+def _sql_files(root: pathlib.Path) -> Iterator[tuple[str, tuple[str, ...], int]]:
+    """(path, its parts below ``root``, size) of every file to lint under
+    ``root``, in version order (a directory's files at its place among its
+    siblings); iterative, on strings (pathlib costs more than the lint of a
+    small file)."""
     if not root.is_dir():
-        yield root, _size(root)  # a file named explicitly is linted whatever its name
+        yield str(root), (), _size(root)  # a file named explicitly is linted whatever its name
         return
-    stack = [iter([(root, None)])]
+    stack = [iter([(str(root), (), None)])]
     while stack:
         item = next(stack[-1], None)
         if item is None:
             stack.pop()
             continue
-        path, entry = item
+        path, rel, entry = item
         try:
             is_dir = entry.is_dir() if entry is not None else True
             if not is_dir:
-                if path.name.endswith(".sql") and entry.is_file():
-                    yield path, entry.stat().st_size
+                if entry.name.endswith(".sql") and entry.is_file():
+                    yield path, rel, entry.stat().st_size
                 continue
         except OSError:
-            yield path, 0  # reported when it is read
+            yield path, rel, 0  # reported when it is read
             continue
         try:
             entries = {e.name: e for e in os.scandir(path) if not e.name.startswith(".")}
         except OSError as exc:
-            raise InputError(f"{path}: cannot list: {exc.strerror or exc}") from None
-        stack.append(iter([(path / name, entries[name]) for name in version_sorted(list(entries))]))
+            raise InputError(f"{_printable(path)}: cannot list: {exc.strerror or exc}") from None
+        stack.append(iter([(os.path.join(path, name), (*rel, name), entries[name])
+                           for name in version_sorted(list(entries))]))
 
 
 def _size(path: pathlib.Path) -> int:
@@ -173,14 +182,20 @@ def _size(path: pathlib.Path) -> int:
 
 
 def _label(path: pathlib.Path) -> str:
-    """The name findings carry: relative to the working directory when
-    possible; bytes that are not UTF-8 shown as U+FFFD (never a lone surrogate)."""
+    """The name findings carry: relative to the working directory when possible."""
     label = str(path)
     if path.is_absolute():
         try:
             label = str(path.relative_to(pathlib.Path.cwd()))
         except ValueError:
             pass
+    return label
+
+
+def _printable(label: str) -> str:
+    """Bytes of a file name that are not UTF-8 shown as U+FFFD (never a lone surrogate)."""
+    if label.isascii():
+        return label
     return label.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 

@@ -51,10 +51,11 @@ class Statement:
     node: Node  # its parse tree (see ddlkit.lint.nodes)
     to_file: Callable[[int], int] = field(repr=False, compare=False, default=None)  # node location -> file offset
     do_block: "Statement | None" = field(default=None, repr=False, compare=False)  # the enclosing DO, if any
+    kind: str = field(default="", compare=False)  # the node's tag ("IndexStmt", …)
 
-    @property
-    def kind(self) -> str:
-        return self.node.node_tag
+    def __post_init__(self) -> None:
+        if not self.kind:
+            object.__setattr__(self, "kind", self.node.node_tag)
 
     @property
     def in_do_block(self) -> bool:
@@ -95,11 +96,23 @@ class FileContext:
             self._transactional_value = self._transactional()
         return self._transactional_value
 
+    def report(self, offset: int, rule_id: str, message: str, hint: str | None = None) -> None:
+        """A finding at a file offset, for ``finish`` hooks (checks use ``ctx.report``)."""
+        self._emit(offset, rule_id, message, hint)
+
     def pglast_node(self, stmt: Statement) -> Any:
         """The statement as pglast's Python node (parsed on demand, cached), for
         the few checks that share code with the runner (ddlkit.sqltext)."""
         cache = self.state.setdefault("_pglast", {})
         key = (stmt.start, stmt.text)
+        if key not in cache and stmt.kind in ("IndexStmt", "DropStmt"):
+            # the common CONCURRENTLY cases: the flags, without a second parse
+            from pglast import ast  # noqa: PLC0415
+
+            try:
+                cache[key] = getattr(ast, stmt.kind)(**{k: v for k, v in stmt.node.data.items() if type(v) is bool})
+            except Exception:  # noqa: BLE001 - a field pglast does not know: parse it below
+                pass
         if key not in cache:
             from pglast import parser  # noqa: PLC0415
 

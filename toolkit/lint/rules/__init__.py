@@ -61,7 +61,7 @@ The contract
   order, for top-level statements **and for the SQL statements inside a
   ``DO`` block** (``ctx.stmt.in_do_block``). ``finish(file_ctx)`` - optional,
   once per file after the last statement (``file_ctx.statements``,
-  ``file_ctx.state``); report there with ``file_ctx._emit(offset, rule_id,
+  ``file_ctx.state``); report there with ``file_ctx.report(offset, rule_id,
   message, hint)``.
 * ``in_sql_tests=False`` for rules about deploying (locks on production
   tables, re-runs): they are off for ``ddl/tests`` files.
@@ -96,6 +96,19 @@ are ``None`` (PostgreSQL omits false, 0, empty and NULL); enums are strings
   ``.line_of(offset)``.
 * ``ctx.in_transaction`` - an open BEGIN or a transactional file.
 * ``ctx.rule_state`` - a dict private to the rule for the whole file.
+
+Shared helpers (modules starting with ``_`` are not rules):
+``_alter.table_cmds(node, ctx)`` gives each sub-command of an ``ALTER TABLE``
+on a table the file did not create, with its file offset (so a finding can sit
+on the ``ADD …`` line); ``_common.with_timeout`` adds the lock_timeout advice;
+``ctx.file.pglast_node(stmt)`` gives pglast's Python node of a statement, for
+code shared with the runner (``ddlkit.sqltext``).
+``_ddl`` has what the lock, rewrite and breaking-change rules share:
+``txn_unit(ctx)`` / ``same_transaction(file, a, b)`` (do two statements run in
+one transaction, as the runner runs the file), ``existing(ctx, relation)``,
+``constraint_of(column_def, *contypes)``, ``is_serial``, ``option_on`` and
+``volatile_part(expr)`` (the first part of a DEFAULT expression that may be
+volatile); ``_types.type_checker`` builds the style rules' column-type checks.
 
 Findings are deduplicated, sorted, and filtered by ``-- ddlkit:ignore <ids>``
 comments on the line above by the engine; a rule does none of that.

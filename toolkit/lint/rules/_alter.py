@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from pglast import parser
 
 from ddlkit.lint.nodes import Node, qual, rangevar
@@ -11,25 +9,26 @@ from ddlkit.lint.nodes import Node, qual, rangevar
 _COMMENT_TOKENS = ("SQL_COMMENT", "C_COMMENT")
 
 
-def table_cmds(node: Node, ctx) -> Iterator[tuple[Node, int, tuple[str | None, str]]]:
+def table_cmds(node: Node, ctx) -> list[tuple[Node, int, tuple[str | None, str]]]:
     """(sub-command, its file offset, table) of an ``ALTER TABLE`` on a table
     this file did not create (on one it created, nothing is locked or
     scanned). Offsets come from the statement's tokens. Computed once per
-    statement for all the rules that ask (about a dozen look at ALTER TABLE)."""
+    statement, whichever rule asks first."""
     cache = ctx.file.state.setdefault("_table_cmds", {})
-    hit = cache.get(id(node.data))
-    if hit is None:
-        hit = cache[id(node.data)] = (node.data, _table_cmds(node, ctx))  # the data pins its id
-    return iter(hit[1])
+    key = id(ctx.stmt)
+    found = cache.get(key)
+    if found is None or found[0] is not ctx.stmt:
+        found = cache[key] = (ctx.stmt, _table_cmds(node, ctx))
+    return found[1]
 
 
-def _table_cmds(node: Node, ctx) -> list[tuple[Node, int, tuple[str | None, str]]]:
+def _table_cmds(node: Node, ctx) -> list:
     if node.objtype != "OBJECT_TABLE" or node.relation is None:
         return []
     table = rangevar(node.relation)
     if ctx.file.created(table):
         return []
-    cmds = list(node.cmds or ())
+    cmds = node.cmds or ()
     offsets = cmd_offsets(ctx, node)
     return [(cmd, offsets[k] if offsets else ctx.stmt.start, table)
             for k, cmd in enumerate(cmds) if cmd.node_tag == "AlterTableCmd"]
@@ -84,3 +83,22 @@ def _cmd_offsets(ctx, node: Node, count: int) -> list[int] | None:
     if len(starts) != count:
         return None
     return [st.start + s for s in starts]
+
+
+def report_unvalidated(node: Node, ctx, contype: str, word: str) -> None:
+    """``ADD CONSTRAINT`` of ``contype`` without NOT VALID: it checks every row under its lock."""
+    from ddlkit.lint.nodes import ident  # noqa: PLC0415
+    from ddlkit.lint.rules._common import with_timeout  # noqa: PLC0415
+
+    for cmd, where, table in table_cmds(node, ctx):
+        con = cmd.def_
+        if cmd.subtype != "AT_AddConstraint" or con is None or con.contype != contype or con.skip_validation:
+            continue  # NOT VALID: require-lock-timeout speaks for the lock wait
+        label = f"ADD CONSTRAINT {ident(con.conname)}" if con.conname else "ADD"
+        message, hint = with_timeout(
+            ctx,
+            f"{label} {word} checks every row of {shown(table)} while holding its lock",
+            f"add it NOT VALID, then ALTER TABLE {shown(table)} VALIDATE CONSTRAINT … in a later transaction: "
+            "validation takes a weaker lock",
+        )
+        ctx.report(message, hint, offset=where)

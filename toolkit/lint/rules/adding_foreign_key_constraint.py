@@ -3,7 +3,7 @@ existing referenced table against writes with no lock_timeout."""
 
 from ddlkit.lint.nodes import ident, qual, rangevar
 from ddlkit.lint.rule import WARNING, Rule
-from ddlkit.lint.rules._alter import shown, table_cmds
+from ddlkit.lint.rules._alter import report_unvalidated, shown, table_cmds
 from ddlkit.lint.rules._common import NO_TIMEOUT, TIMEOUT_HINT, with_timeout
 from ddlkit.lint.rules._ddl import constraint_of
 
@@ -53,29 +53,18 @@ def check(node, ctx):
         return
     for cmd, where, table in table_cmds(node, ctx):
         con = cmd.def_
-        if cmd.subtype == "AT_AddColumn" and constraint_of(con, "CONSTR_FOREIGN") is not None:
-            fk = constraint_of(con, "CONSTR_FOREIGN")
-            message, hint = with_timeout(
-                ctx,
-                f"ADD COLUMN {ident(con.colname)} … REFERENCES {qual(*rangevar(fk.pktable))} checks every row of "
-                f"{shown(table)} while holding SHARE ROW EXCLUSIVE locks on both tables (an inline REFERENCES "
-                "cannot be NOT VALID)",
-                _SPLIT_HINT,
-            )
-            ctx.report(message, hint, offset=where)
+        fk = constraint_of(con, "CONSTR_FOREIGN") if cmd.subtype == "AT_AddColumn" else None
+        if fk is None:
             continue
-        if cmd.subtype != "AT_AddConstraint" or con is None or con.contype != "CONSTR_FOREIGN":
-            continue
-        if con.skip_validation:
-            continue  # NOT VALID: require-lock-timeout speaks for the lock wait
-        label = f"ADD CONSTRAINT {ident(con.conname)}" if con.conname else "ADD"
         message, hint = with_timeout(
             ctx,
-            f"{label} FOREIGN KEY checks every row of {shown(table)} while holding its lock",
-            f"add it NOT VALID, then ALTER TABLE {shown(table)} VALIDATE CONSTRAINT … in a later transaction: "
-            "validation takes a weaker lock",
+            f"ADD COLUMN {ident(con.colname)} … REFERENCES {qual(*rangevar(fk.pktable))} checks every row of "
+            f"{shown(table)} while holding SHARE ROW EXCLUSIVE locks on both tables (an inline REFERENCES "
+            "cannot be NOT VALID)",
+            _SPLIT_HINT,
         )
         ctx.report(message, hint, offset=where)
+    report_unvalidated(node, ctx, "CONSTR_FOREIGN", "FOREIGN KEY")
 
 
 RULE = Rule(

@@ -60,7 +60,7 @@ def _parse(text: str):
 
 
 def _plpgsql(fb: B.FunctionBody, ctx, state) -> None:
-    if fb.plpgsql is None or not S.might_use_any(fb.body.value):
+    if not S.might_use_any(fb.body.value) or fb.plpgsql is None:
         return
     _, found, labels = B.plpgsql_walk(fb.plpgsql)
     found |= B.alias_names(fb.body.value)

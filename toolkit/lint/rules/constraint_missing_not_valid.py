@@ -3,8 +3,7 @@ VALIDATE CONSTRAINT in the transaction that added the constraint NOT VALID."""
 
 from ddlkit.lint.nodes import ident, rangevar
 from ddlkit.lint.rule import WARNING, Rule
-from ddlkit.lint.rules._alter import cmd_offsets, shown, table_cmds
-from ddlkit.lint.rules._common import with_timeout
+from ddlkit.lint.rules._alter import cmd_offsets, report_unvalidated, shown
 from ddlkit.lint.rules._ddl import same_transaction, txn_unit
 
 _LOCK = {"CONSTR_CHECK": "ACCESS EXCLUSIVE", "CONSTR_FOREIGN": "SHARE ROW EXCLUSIVE"}
@@ -37,20 +36,7 @@ def _validate_in_same_transaction(node, ctx) -> None:
 def check(node, ctx):
     if node.objtype == "OBJECT_TABLE" and node.relation is not None:
         _validate_in_same_transaction(node, ctx)
-    for cmd, where, table in table_cmds(node, ctx):
-        con = cmd.def_
-        if cmd.subtype != "AT_AddConstraint" or con is None or con.contype != "CONSTR_CHECK":
-            continue
-        if con.skip_validation:
-            continue
-        label = f"ADD CONSTRAINT {ident(con.conname)}" if con.conname else "ADD"
-        message, hint = with_timeout(
-            ctx,
-            f"{label} CHECK checks every row of {shown(table)} while holding its lock",
-            f"add it NOT VALID, then ALTER TABLE {shown(table)} VALIDATE CONSTRAINT … in a later transaction: "
-            "validation takes a weaker lock",
-        )
-        ctx.report(message, hint, offset=where)
+    report_unvalidated(node, ctx, "CONSTR_CHECK", "CHECK")
 
 
 RULE = Rule(

@@ -79,11 +79,10 @@ def _alter(node, ctx):
 
     if node.objtype != "OBJECT_TABLE" or node.relation is None or ctx.file.fresh(rangevar(node.relation)):
         return
-    cmds = list(node.cmds or ())
-    offsets = cmd_offsets(ctx, node)
-    for k, cmd in enumerate(cmds):
+    for k, cmd in enumerate(node.cmds or ()):
         if cmd.subtype == "AT_AddColumn" and not cmd.missing_ok:
             col = cmd.def_.colname if cmd.def_ is not None else None
+            offsets = cmd_offsets(ctx, node)
             ctx.report(f"ADD COLUMN {ident(col)} fails when the runner re-runs this file",
                        f"ADD COLUMN IF NOT EXISTS {ident(col)}", offset=offsets[k] if offsets else None)
 
