@@ -261,7 +261,7 @@ ALTER TABLE t ALTER COLUMN e TYPE bigint;
 """
     found = run(sql, TIMEOUT)
     assert [(f.line, f.col) for f in found] == [(1, 15), (1, 47), (1, 72), (3, 1), (4, 1), (5, 1), (6, 1), (7, 1)]
-    assert found[0].message == ("ADD COLUMN c still waits for a lock on t, and this file sets no lock_timeout: "
+    assert found[0].message == ("ADD COLUMN c waits for a lock on t, and this file sets no lock_timeout: "
                                 "while it waits, every query on the table queues behind it")
     assert found[4].message.startswith("TRUNCATE waits for an ACCESS EXCLUSIVE lock on t")
     # the ALTER TYPE is changing-column-type's, with the same advice in its message

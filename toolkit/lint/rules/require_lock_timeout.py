@@ -40,8 +40,24 @@ def _label(cmd) -> str:
         return f"DROP COLUMN {ident(cmd.name)}"
     if sub in ("AT_ColumnDefault", "AT_DropNotNull") and cmd.name:
         return f"ALTER COLUMN {ident(cmd.name)}"
-    word = sub[3:] if sub and sub.startswith("AT_") else "ALTER TABLE"
-    return word
+    if sub == "AT_DropConstraint" and cmd.name:
+        return f"DROP CONSTRAINT {ident(cmd.name)}"
+    return _WORDS.get(sub, "ALTER TABLE")
+
+
+_WORDS = {
+    "AT_ChangeOwner": "OWNER TO", "AT_SetRelOptions": "SET (…)", "AT_ResetRelOptions": "RESET (…)",
+    "AT_EnableTrig": "ENABLE TRIGGER", "AT_DisableTrig": "DISABLE TRIGGER", "AT_EnableTrigAll": "ENABLE TRIGGER ALL",
+    "AT_DisableTrigAll": "DISABLE TRIGGER ALL", "AT_EnableTrigUser": "ENABLE TRIGGER USER",
+    "AT_DisableTrigUser": "DISABLE TRIGGER USER", "AT_EnableRowSecurity": "ENABLE ROW LEVEL SECURITY",
+    "AT_DisableRowSecurity": "DISABLE ROW LEVEL SECURITY", "AT_ForceRowSecurity": "FORCE ROW LEVEL SECURITY",
+    "AT_NoForceRowSecurity": "NO FORCE ROW LEVEL SECURITY", "AT_SetTableSpace": "SET TABLESPACE",
+    "AT_AddInherit": "INHERIT", "AT_DropInherit": "NO INHERIT", "AT_ReplicaIdentity": "REPLICA IDENTITY",
+    "AT_AddIdentity": "ADD GENERATED … AS IDENTITY", "AT_DropIdentity": "DROP IDENTITY",
+    "AT_SetIdentity": "SET GENERATED / sequence options", "AT_SetStorage": "SET STORAGE",
+    "AT_SetCompression": "SET COMPRESSION", "AT_AlterConstraint": "ALTER CONSTRAINT",
+    "AT_SetAccessMethod": "SET ACCESS METHOD", "AT_DropExpression": "DROP EXPRESSION",
+}
 
 
 def _reported_elsewhere(cmd) -> bool:
@@ -66,8 +82,9 @@ def _alter(node, ctx):
             continue
         if cmd.subtype == "AT_DetachPartition" or (cmd.def_ is not None and cmd.def_.concurrent):
             continue
-        ctx.report(f"{_label(cmd)} still waits for a lock on {shown(table)}{NO_TIMEOUT}", TIMEOUT_HINT,
-                   offset=where)
+        label = _label(cmd)
+        still = " still" if label.endswith(("NOT VALID", "USING INDEX")) else ""  # the brief, safe forms
+        ctx.report(f"{label}{still} waits for a lock on {shown(table)}{NO_TIMEOUT}", TIMEOUT_HINT, offset=where)
 
 
 def _relations(node):
