@@ -431,3 +431,38 @@ def test_duplicate_column_assignment_is_an_error(db):
     with pytest.raises(psycopg.errors.SyntaxError):
         db.execute("UPDATE t SET a = 1, a = 2")
     assert "ban-duplicate-column-assignments" in fired("UPDATE t SET a = 1, a = 2")
+
+
+def test_drop_column_breaks_old_queries_and_takes_the_data(db):
+    db.execute("ALTER TABLE t DROP COLUMN v")
+    with pytest.raises(psycopg.errors.UndefinedColumn):
+        db.execute("SELECT v FROM t")
+    assert "ban-drop-column" in fired("ALTER TABLE t DROP COLUMN v")
+
+
+# ---------------------------------------------------------------------------
+# Style rules: what the types do
+# ---------------------------------------------------------------------------
+
+
+def test_integer_overflows_where_bigint_does_not(empty_db):
+    empty_db.execute("CREATE TABLE counters (n integer, m bigint); INSERT INTO counters VALUES (2147483647, 2147483647)")
+    with pytest.raises(psycopg.errors.NumericValueOutOfRange):
+        empty_db.execute("UPDATE counters SET n = n + 1")
+    empty_db.execute("UPDATE counters SET m = m + 1")
+    assert "prefer-bigint-over-int" in fired("CREATE TABLE counters (n integer)")
+
+
+def test_timestamp_drops_the_offset_timestamptz_keeps_the_instant(empty_db):
+    empty_db.execute("CREATE TABLE ev (a timestamp, b timestamptz)")
+    empty_db.execute("INSERT INTO ev VALUES ('2019-10-11 21:11:24+02', '2019-10-11 21:11:24+02'), "
+                     "('2019-10-11 21:11:24-06', '2019-10-11 21:11:24-06')")
+    naive, aware = empty_db.execute("SELECT count(DISTINCT a), count(DISTINCT b) FROM ev").fetchone()
+    assert (naive, aware) == (1, 2)  # eight hours apart, stored as the same timestamp
+    assert "prefer-timestamptz" in fired("CREATE TABLE ev (a timestamp)")
+
+
+def test_char_pads_and_ignores_trailing_spaces(empty_db):
+    padded, equal = empty_db.execute("SELECT octet_length('ab'::char(5)), 'ab'::char(5) = 'ab   '::char(5)").fetchone()
+    assert (padded, equal) == (5, True)
+    assert "ban-char-field" in fired("CREATE TABLE c (code char(5))")
