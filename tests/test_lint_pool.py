@@ -124,3 +124,29 @@ def test_verify_offline_uses_the_same_pool(tmp_path):
     out, err = proc.communicate(timeout=300)
     assert "Traceback" not in err
     assert proc.returncode == 1 and "any-on-array-column" in out, (out, err)
+
+
+def test_a_worker_that_dies_costs_no_findings(tmp_path, monkeypatch):
+    """A worker killed outright (the OOM killer, say): the parent lints its files itself."""
+    from ddlkit.lint import files, lint_paths, registry
+
+    root = tmp_path / "ddl"
+    (root / "migrations").mkdir(parents=True)
+    for i in range(40):
+        (root / "migrations" / f"{i:03d}_m.sql").write_text(
+            f"CREATE INDEX IF NOT EXISTS i{i} ON t (x);\n" + ("-- die here\n" if i == 7 else ""))
+    monkeypatch.setattr(files, "PARALLEL_MIN_FILES", 10**9)
+    sequential = lint_paths(None, ddl_root=root)
+    parent = os.getpid()
+    rule = registry.all_rules()["require-concurrent-index-creation"]
+    original = rule.check
+
+    def die_in_a_worker(node, ctx):
+        if "die here" in ctx.file.text and os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+        original(node, ctx)
+
+    monkeypatch.setattr(rule, "check", die_in_a_worker)
+    monkeypatch.setattr(files, "PARALLEL_MIN_FILES", 2)
+    assert lint_paths(None, ddl_root=root) == sequential
+    assert len(sequential) == 40

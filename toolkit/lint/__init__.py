@@ -3,13 +3,17 @@
 Pure parsing (pglast), no database. Layout:
 
 * :mod:`ddlkit.lint.engine` - one SQL text: statements (also those inside DO
-  blocks), function bodies, rules, suppression comments;
+  blocks), function bodies, rules, suppression comments; the running file
+  state in :mod:`ddlkit.lint.state`;
+* :mod:`ddlkit.lint.bodies` / :mod:`ddlkit.lint.plpgsql` - function and DO
+  bodies, and compiling PL/pgSQL without a catalog;
+* :mod:`ddlkit.lint.nodes` - the parse-tree view rules read;
 * :mod:`ddlkit.lint.files` - files and trees, in parallel on big trees
   (:mod:`ddlkit.lint.pool`);
 * :mod:`ddlkit.lint.registry` - the rules, one module each in
   :mod:`ddlkit.lint.rules` (see its docstring to write one);
-* :mod:`ddlkit.lint.formats` - text, json and github output;
-* :mod:`ddlkit.lint.docs` - ``--list-rules`` and ``--explain``.
+* :mod:`ddlkit.lint.formats` - text, json and github output, ``--list-rules``
+  and ``--explain``.
 
 Everything is imported lazily: ``import ddlkit.lint`` costs nothing.
 """

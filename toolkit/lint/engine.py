@@ -17,10 +17,12 @@ from typing import Any
 from pglast import parser
 
 from ddlkit.lint import bodies as B
+from ddlkit.lint import plpgsql
 from ddlkit.lint import registry
 from ddlkit.lint.finding import Finding
-from ddlkit.lint.nodes import Node, const_value, names, rangevar
+from ddlkit.lint.nodes import Node, names
 from ddlkit.lint.rule import Context, FileContext, Rule, Statement
+from ddlkit.lint.state import track, transactional
 
 SUPPRESS_MARKER = "ddlkit:ignore"
 PARSE_ERROR = "parse-error"
@@ -147,7 +149,7 @@ class FileLinter:
             self.emit(offset, PARSE_ERROR, f"SQL does not parse: {exc.args[0]}")
             return self.finish()
         fctx = FileContext(file=self.file, text=self.text, statements=statements,
-                           transactional=lambda: _transactional(self.text, statements, fctx, self.lines),
+                           transactional=lambda: transactional(self.text, statements, fctx, self.lines),
                            line_of=lambda off: self.lines.position(off)[0], emit=self.emit, **self.flags)
         fctx.bodies = {}  # statement start -> FunctionBody (CREATE FUNCTION / DO)
         by_kind, every = _dispatch(self.rules)
@@ -172,7 +174,7 @@ class FileLinter:
             ctx = contexts[rule.id]
             ctx.stmt = st
             rule.check(node, ctx)
-        _track(st, fctx)
+        track(st, fctx)
 
     # -- bodies -------------------------------------------------------------
 
@@ -218,7 +220,7 @@ class FileLinter:
             return
         body = fb.body
         rel = (body.quote_start - st.start, body.quote_end - st.start) if body.offsets is not None else None
-        tree, error, skipped = B.parse_plpgsql(st.text, fb, node, rel)
+        tree, error, skipped = plpgsql.parse_plpgsql(st.text, fb, node, rel)
         if error is not None:
             self.emit(body.quote_start, PARSE_ERROR, f"PL/pgSQL body of {fb.what} does not parse: {error}")
         elif skipped is not None:
@@ -299,108 +301,6 @@ def _dispatch(enabled: frozenset[str]) -> tuple[dict[str, list[Rule]], list[Rule
             for kind in rule.kinds:
                 by_kind.setdefault(kind, []).append(rule)
     return by_kind, every
-
-
-# --------------------------------------------------------------------------
-# The running file state rules read (FileContext): updated after each statement
-# --------------------------------------------------------------------------
-
-_BEGIN_KINDS = ("TRANS_STMT_BEGIN", "TRANS_STMT_START")
-_END_KINDS = ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK", "TRANS_STMT_PREPARE", "TRANS_STMT_COMMIT_PREPARED",
-              "TRANS_STMT_ROLLBACK_PREPARED")
-
-
-def _track(st: Statement, f: FileContext) -> None:
-    node = st.node
-    kind = st.kind
-    if kind == "CreateStmt":
-        name = rangevar(node.relation)
-        f.created_tables.append(name)
-        if not node.if_not_exists:
-            f.fresh_tables.append(name)
-    elif kind == "CreateTableAsStmt":
-        name = rangevar(node.into.rel)
-        f.created_tables.append(name)
-        if not node.if_not_exists:
-            f.fresh_tables.append(name)
-    elif kind == "SelectStmt":
-        if node.intoClause is not None:
-            name = rangevar(node.intoClause.rel)
-            f.created_tables.append(name)
-            f.fresh_tables.append(name)
-        setting = _set_config_lock_timeout(node, st.text)
-        if setting is not None:
-            f.lock_timeout = setting
-    elif kind == "VariableSetStmt":
-        if node.name == "lock_timeout":
-            value = None
-            if node.kind == "VAR_SET_VALUE" and node.args:
-                value = const_value(node.args[0])
-            f.lock_timeout = not _is_zero_timeout(value)
-        elif node.kind == "VAR_RESET_ALL":
-            f.lock_timeout = False
-    elif kind == "TransactionStmt" and st.do_block is None:
-        if node.kind in _BEGIN_KINDS:
-            f.transaction_block = f.transaction_block or st
-        elif node.kind in _END_KINDS and not node.chain:
-            f.transaction_block = None
-    f.previous.append(st)
-
-
-def _is_zero_timeout(value: Any) -> bool:
-    if value is None:
-        return True
-    s = str(value).strip().lower()
-    digits = s.rstrip("abcdefghijklmnopqrstuvwxyz ")
-    try:
-        return float(digits) == 0
-    except ValueError:
-        return False
-
-
-def _set_config_lock_timeout(node: Node, st_text: str) -> bool | None:
-    """``SELECT set_config('lock_timeout', '5s', …)``: True/False, or None."""
-    if not node.targetList or "set_config" not in st_text.lower():
-        return None
-    result = None
-    for fc in Node(None, {"t": node.data.get("targetList")}).find("FuncCall"):
-        if names(fc.funcname)[-1:] == ("set_config",) and fc.args and const_value(fc.args[0]) == "lock_timeout":
-            value = const_value(fc.args[1]) if len(fc.args) > 1 else None
-            result = not _is_zero_timeout(value)
-    return result
-
-
-# Statement kinds that can never make a file run outside a transaction
-# (ddlkit.sqltext.nontransactional_reason / is_transaction_control): the
-# classifier only sees pglast nodes for the others, re-parsed one at a time.
-_NEVER_NONTXN = frozenset({
-    "CreateStmt", "SelectStmt", "InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt", "CreateFunctionStmt",
-    "DoStmt", "ViewStmt", "CommentStmt", "GrantStmt", "GrantRoleStmt", "VariableSetStmt", "CreateSeqStmt",
-    "AlterSeqStmt", "CreateEnumStmt", "AlterEnumStmt", "CreateDomainStmt", "CompositeTypeStmt", "DefineStmt",
-    "CreateTrigStmt", "CreatePolicyStmt", "AlterPolicyStmt", "RenameStmt", "CreateSchemaStmt", "CreateExtensionStmt",
-    "CreateTableAsStmt", "RuleStmt", "AlterFunctionStmt", "AlterOwnerStmt", "AlterObjectSchemaStmt", "CopyStmt",
-    "TruncateStmt", "LockStmt", "CallStmt", "AlterDomainStmt", "CreateRangeStmt", "AlterDefaultPrivilegesStmt",
-    "RefreshMatViewStmt", "NotifyStmt", "ExplainStmt", "CreateCastStmt", "CreateOpClassStmt", "CreateStatsStmt",
-})
-
-
-def _transactional(text: str, statements: list[Statement], fctx: FileContext, lines: B.LineStarts) -> bool:
-    """The runner's verdict (ddlkit.sqltext.classify) without building pglast
-    nodes for the statements that cannot change it. The header comment must
-    precede the first statement, so only that prefix is scanned for it."""
-    from ddlkit import sqltext  # noqa: PLC0415 - only files that need it pay for it
-
-    nodes = []
-    for st in statements:
-        if st.kind in _NEVER_NONTXN:
-            continue
-        if st.kind in ("IndexStmt", "DropStmt", "AlterTableStmt") and "concurrent" not in st.text.lower():
-            continue
-        node = fctx.pglast_node(st)
-        if node is not None:
-            nodes.append(sqltext.Statement(len(nodes), st.start, st.end, st.text, node))
-    head = text[: statements[0].start] if statements else text
-    return sqltext.classify(head, nodes, lines).transactional
 
 
 def lint_text(text: str, *, file: str = "<sql>", in_migrations: bool = False, sql_test: bool = False,

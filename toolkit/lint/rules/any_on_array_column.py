@@ -19,9 +19,13 @@ _TYPE_NAMES = {
 
 def check(node, ctx):
     st = ctx.stmt
-    if st.in_do_block:
+    if st.do_block is not None:
         return  # the DO block's body is walked as a whole below
     state = ctx.rule_state
+    if "file" not in state:  # no ANY or SOME anywhere in the file (bodies included): nothing to do
+        state["file"] = S.might_use_any(ctx.file.text)
+    if not state["file"]:
+        return
     fb = ctx.file.bodies.get(st.start) if st.kind in ("CreateFunctionStmt", "DoStmt") else None
     if st.kind == "CreateFunctionStmt":
         if fb is None:
