@@ -71,6 +71,10 @@ def _ddl(node, ctx) -> str | None:
 
 def check(node, ctx):
     state = ctx.rule_state
+    if "dml" not in state:  # most files change no rows: then there is nothing to pair
+        state["dml"] = any(st.kind in ("UpdateStmt", "DeleteStmt", "DoStmt") for st in ctx.file.statements)
+    if not state["dml"]:
+        return
     if node.node_tag in ("UpdateStmt", "DeleteStmt"):
         if existing(ctx, node.relation) and not narrow(node.whereClause):
             verb = "UPDATE" if node.node_tag == "UpdateStmt" else "DELETE"
