@@ -137,6 +137,10 @@ class FileLinter:
             self._lines = B.LineStarts(self.text)
         return self._lines
 
+    def position(self, offset: int) -> tuple[int, int]:
+        """1-based (line, column) of a file offset (what ddlkit.sqltext.classify asks of a line index)."""
+        return self.lines.position(offset)
+
     def emit(self, offset: int, rule: str, message: str, hint: str | None = None) -> None:
         if rule in self.rules:
             self.raw.append((max(0, min(offset, len(self.text))), rule, message, hint))
@@ -149,7 +153,7 @@ class FileLinter:
             self.emit(offset, PARSE_ERROR, f"SQL does not parse: {exc.args[0]}")
             return self.finish()
         fctx = FileContext(file=self.file, text=self.text, statements=statements,
-                           transactional=lambda: transactional(self.text, statements, fctx, self.lines),
+                           transactional=lambda: transactional(self.text, statements, fctx, self),
                            line_of=lambda off: self.lines.position(off)[0], emit=self.emit, **self.flags)
         fctx.bodies = {}  # statement start -> FunctionBody (CREATE FUNCTION / DO)
         by_kind, every = _dispatch(self.rules)

@@ -136,9 +136,10 @@ def _neutral_header(node: Node) -> str:
         else:
             returns = f" RETURNS {'SETOF ' if ret.setof else ''}text"
     word = "PROCEDURE" if node.is_procedure else "FUNCTION"
-    if any(p.data.get("mode") in ("FUNC_PARAM_OUT", "FUNC_PARAM_INOUT") for p in node.parameters or ()) \
-            and not node.is_procedure and not table_cols:
-        returns = " RETURNS record" if not (ret is not None and ret.setof) else " RETURNS SETOF record"
+    n_out = sum(p.data.get("mode") in ("FUNC_PARAM_OUT", "FUNC_PARAM_INOUT") for p in node.parameters or ())
+    if n_out and not node.is_procedure and not table_cols:
+        # the result type follows from the OUT parameters (all text here)
+        returns = "" if not (ret is not None and ret.setof) else f" RETURNS SETOF {'text' if n_out == 1 else 'record'}"
     return f"CREATE {word} ddlkit_body({', '.join(params)}){returns} LANGUAGE plpgsql"
 
 

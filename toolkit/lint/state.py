@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ddlkit.lint.bodies import LineStarts
 from ddlkit.lint.nodes import Node, const_value, names, rangevar
 from ddlkit.lint.rule import FileContext, Statement
 
@@ -95,7 +94,7 @@ _NEVER_NONTXN = frozenset({
 })
 
 
-def transactional(text: str, statements: list[Statement], fctx: FileContext, lines: LineStarts) -> bool:
+def transactional(text: str, statements: list[Statement], fctx: FileContext, lines: Any) -> bool:
     """The runner's verdict (ddlkit.sqltext.classify) without building pglast
     nodes for the statements that cannot change it. The header comment must
     precede the first statement, so only that prefix is scanned for it."""
