@@ -73,8 +73,12 @@ def test_identifier_within_63_bytes(sql):
     ("UPDATE t SET (a, b) = (1, 2), b = 3;", True),
     ("INSERT INTO t (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET a = 1, a = excluded.a;", True),
     ("MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN UPDATE SET a = 1, a = 2;", True),
+    ("UPDATE t SET a = NULL, a[1] = 1;", True),
+    ("UPDATE t SET q.x = 1, q = NULL;", True),
     ("UPDATE t SET a = 1, b = 2;", False),
     ("UPDATE t SET p.x = 1, p.y = 2;", False),
+    ("UPDATE t SET a[1] = 1, a[2] = 2;", False),  # PostgreSQL allows these (checked on the server)
+    ("UPDATE t SET q.x = 1, q.x = 2;", False),
 ])
 def test_duplicate_column_assignments(sql, fires):
     found = run(sql, DUP)

@@ -17,18 +17,23 @@ def _targets(node):
 
 def check(node, ctx):
     for targets in _targets(node):
-        seen = set()
+        plain: set[str] = set()  # columns assigned whole
+        touched: set[str] = set()  # columns assigned whole or in part (a[1] = …, c.x = …)
         for target in targets or ():
             if target.node_tag != "ResTarget" or not target.name:
                 continue
-            path = (target.name,) + tuple(i.data.get("sval", "") for i in target.indirection or ()
-                                         if i.node_tag == "String")
-            if path in seen:
+            name = target.name
+            whole = not target.indirection
+            # PostgreSQL allows several element or field assignments (a[1], a[2]; c.x, c.x),
+            # but a column assigned whole may be assigned nowhere else (42601).
+            if (whole and name in touched) or (not whole and name in plain):
                 ctx.report(
-                    f"column {ident(target.name)} is assigned twice: PostgreSQL rejects the statement "
+                    f"column {ident(name)} is assigned twice: PostgreSQL rejects the statement "
                     "(42601 multiple assignments to same column)",
                     "keep one assignment", at=target)
-            seen.add(path)
+            touched.add(name)
+            if whole:
+                plain.add(name)
 
 
 RULE = Rule(
@@ -38,7 +43,9 @@ RULE = Rule(
     summary="the same column assigned twice in UPDATE … SET (or ON CONFLICT DO UPDATE, MERGE)",
     rationale=(
         "UPDATE t SET a = 1, a = 2 is an error in PostgreSQL (42601, multiple assignments to the same "
-        "column), also when one of them is hidden in a (a, b) = (…) list; the file fails when it runs. "
+        "column), also when one of them is hidden in a (a, b) = (…) list or assigns an element (a[1]) of "
+        "a column also assigned whole; the file fails when it runs. Several element or field assignments "
+        "(a[1] = …, a[2] = …) are allowed. "
         "It usually means a copy-paste mistake, where one of the two values was meant for another column."
     ),
     bad="UPDATE orders SET status = 'paid', status = 'shipped' WHERE id = 1;",
