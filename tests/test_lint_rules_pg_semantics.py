@@ -431,6 +431,12 @@ def test_duplicate_column_assignment_is_an_error(db):
     with pytest.raises(psycopg.errors.SyntaxError):
         db.execute("UPDATE t SET a = 1, a = 2")
     assert "ban-duplicate-column-assignments" in fired("UPDATE t SET a = 1, a = 2")
+    db.execute("CREATE TABLE arr (a int[])")
+    with pytest.raises(psycopg.errors.SyntaxError):
+        db.execute("UPDATE arr SET a = NULL, a[1] = 1")
+    db.execute("UPDATE arr SET a[1] = 1, a[2] = 2")  # element assignments may repeat
+    assert "ban-duplicate-column-assignments" in fired("UPDATE arr SET a = NULL, a[1] = 1")
+    assert "ban-duplicate-column-assignments" not in fired("UPDATE arr SET a[1] = 1, a[2] = 2")
 
 
 def test_drop_column_breaks_old_queries_and_takes_the_data(db):
