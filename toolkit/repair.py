@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import psycopg
-from pglast import ast
 from psycopg import sql
 
-from ddlkit import sqltext
+if TYPE_CHECKING:
+    from ddlkit import sqltext
 
 
 def repair_invalid_index(conn: psycopg.Connection, st: sqltext.Statement) -> str | None:
     """Before ``CREATE INDEX CONCURRENTLY IF NOT EXISTS``: drop an INVALID index of
     that name (left by an interrupted build) so it is really rebuilt. Returns the
     event message, or None when there was nothing to repair."""
+    from pglast import ast  # noqa: PLC0415 - only on the autocommit path
+
     node = st.node
     if not (isinstance(node, ast.IndexStmt) and node.concurrent and node.if_not_exists and node.idxname):
         return None

@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import os
 import pathlib
-import traceback
 from collections.abc import Iterator
 
 from ddlkit.errors import InputError
@@ -94,6 +93,8 @@ def _lint_job(job, *, rules: frozenset[str], assume_lock_timeout: bool) -> list[
     except MemoryError:
         reason = "out of memory"
     except Exception as exc:  # noqa: BLE001 - one file must never cost the others' findings
+        import traceback  # noqa: PLC0415
+
         frame = traceback.extract_tb(exc.__traceback__)[-1:]
         where = f" at {pathlib.Path(frame[0].filename).name}:{frame[0].lineno}" if frame else ""
         reason = f"internal error {type(exc).__name__}: {exc}{where}"
