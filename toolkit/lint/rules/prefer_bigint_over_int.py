@@ -5,7 +5,7 @@ from ddlkit.lint.rules._types import type_checker
 
 check = type_checker(
     lambda parts, tn: parts[-1] in ("int4", "serial", "serial4"),
-    "column {col} is a 32-bit {type}: ids and counters overflow at 2,147,483,647 (22003), and widening it "
+    "column {col} is a 32-bit integer ({type}): ids and counters overflow at 2,147,483,647 (22003), and widening it "
     "later rewrites the table",
     "use bigint (or bigserial / bigint GENERATED … AS IDENTITY)",
 )
