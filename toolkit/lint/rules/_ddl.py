@@ -48,16 +48,15 @@ def existing(ctx, rv: Node | None) -> bool:
 # --------------------------------------------------------------------------
 
 
-def constraints(coldef: Node | None) -> tuple[Node, ...]:
-    if coldef is None or coldef.node_tag != "ColumnDef":
-        return ()
-    return tuple(c for c in coldef.constraints or () if c.node_tag == "Constraint")
-
-
 def constraint_of(coldef: Node | None, *contypes: str) -> Node | None:
-    for con in constraints(coldef):
-        if con.contype in contypes:
-            return con
+    """The first constraint of a ColumnDef whose contype is one of ``contypes``
+    (read from the raw JSON: this runs for every column of every ALTER)."""
+    if coldef is None or coldef.node_tag != "ColumnDef":
+        return None
+    for raw in coldef.data.get("constraints", ()):
+        con = raw.get("Constraint")
+        if con is not None and con.get("contype") in contypes:
+            return Node("Constraint", con)
     return None
 
 

@@ -1,7 +1,7 @@
 """adding-foreign-key-constraint: a foreign key that validates every row under lock, or that locks an
 existing referenced table against writes with no lock_timeout."""
 
-from ddlkit.lint.nodes import ident, qual, rangevar
+from ddlkit.lint.nodes import Node, ident, qual, rangevar
 from ddlkit.lint.rule import WARNING, Rule
 from ddlkit.lint.rules._alter import report_unvalidated, shown, table_cmds
 from ddlkit.lint.rules._common import NO_TIMEOUT, TIMEOUT_HINT, with_timeout
@@ -25,14 +25,19 @@ def _referenced_lock(ctx, con, table, at) -> None:
 
 
 def _create_table(node, ctx) -> None:
+    if ctx.file.lock_timeout:
+        return
     table = rangevar(node.relation)
-    for elt in node.tableElts or ():
-        if elt.node_tag == "Constraint" and elt.contype == "CONSTR_FOREIGN":
-            _referenced_lock(ctx, elt, table, elt)
-        elif elt.node_tag == "ColumnDef":
-            con = constraint_of(elt, "CONSTR_FOREIGN")
-            if con is not None:
-                _referenced_lock(ctx, con, table, con)
+    for elt in node.data.get("tableElts", ()):
+        con = elt.get("Constraint")
+        if con is not None and con.get("contype") == "CONSTR_FOREIGN":
+            fk = Node("Constraint", con)
+            _referenced_lock(ctx, fk, table, fk)
+        for raw in elt.get("ColumnDef", {}).get("constraints", ()):
+            con = raw.get("Constraint")
+            if con is not None and con.get("contype") == "CONSTR_FOREIGN":
+                fk = Node("Constraint", con)
+                _referenced_lock(ctx, fk, table, fk)
 
 
 def check(node, ctx):

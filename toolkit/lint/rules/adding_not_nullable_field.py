@@ -42,7 +42,9 @@ def check(node, ctx):
     if node.objtype != "OBJECT_TABLE" or node.relation is None:
         return
     proven = set(ctx.rule_state.get("proven", ()))  # as of before this statement
-    _track_checks(node, ctx)
+    if any(raw.get("AlterTableCmd", {}).get("subtype") in ("AT_AddConstraint", "AT_ValidateConstraint")
+           for raw in node.data.get("cmds", ())):
+        _track_checks(node, ctx)
     for cmd, where, table in table_cmds(node, ctx):
         con = cmd.def_
         if cmd.subtype == "AT_SetNotNull":

@@ -34,7 +34,9 @@ def _validate_in_same_transaction(node, ctx) -> None:
 
 
 def check(node, ctx):
-    if node.objtype == "OBJECT_TABLE" and node.relation is not None:
+    if node.objtype == "OBJECT_TABLE" and node.relation is not None and any(
+            raw.get("AlterTableCmd", {}).get("subtype") in ("AT_AddConstraint", "AT_ValidateConstraint")
+            for raw in node.data.get("cmds", ())):
         _validate_in_same_transaction(node, ctx)
     report_unvalidated(node, ctx, "CONSTR_CHECK", "CHECK")
 
