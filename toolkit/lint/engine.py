@@ -155,7 +155,6 @@ class FileLinter:
         fctx = FileContext(file=self.file, text=self.text, statements=statements,
                            transactional=lambda: transactional(self.text, statements, fctx, self),
                            line_of=lambda off: self.lines.position(off)[0], emit=self.emit, **self.flags)
-        fctx.bodies = {}  # statement start -> FunctionBody (CREATE FUNCTION / DO)
         by_kind, every = _dispatch(self.rules)
         contexts = {rule.id: Context(rule, None, fctx) for rule in registry.all_rules().values()}
         for st in statements:

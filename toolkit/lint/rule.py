@@ -88,6 +88,7 @@ class FileContext:
         self.lock_timeout = assume_lock_timeout  # a non-zero lock_timeout is in force
         self.transaction_block: Statement | None = None  # the open BEGIN, if any
         self.state: dict[str, dict[str, Any]] = {}  # per-rule scratch space: ctx.rule_state
+        self.bodies: dict[int, Any] = {}  # statement start -> ddlkit.lint.bodies.FunctionBody (CREATE FUNCTION, DO)
 
     @property
     def transactional(self) -> bool:

@@ -95,6 +95,8 @@ are ``None`` (PostgreSQL omits false, 0, empty and NULL); enums are strings
   (statement start -> :class:`ddlkit.lint.bodies.FunctionBody`),
   ``.line_of(offset)``.
 * ``ctx.in_transaction`` - an open BEGIN or a transactional file.
+* ``ctx`` itself is reused from one statement to the next: to remember a
+  statement for later, keep ``ctx.stmt``, not ``ctx``.
 * ``ctx.rule_state`` - a dict private to the rule for the whole file.
 
 Shared helpers (modules starting with ``_`` are not rules):
