@@ -16,7 +16,7 @@ import click
 
 from ddlkit import __version__, server
 from ddlkit.connection import Target, resolve_target
-from ddlkit.errors import EXIT_FAILED, EXIT_OK, DdlkitError
+from ddlkit.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, DdlkitError
 from ddlkit.plan import FileState, Plan
 from ddlkit.runner import FileResult, RunOptions, Runner
 from ddlkit.tree import Tree, env_test_mode, load_tree, resolve_root
@@ -79,9 +79,12 @@ def handle_errors(fn):
         try:
             code = fn(*args, **kwargs)
         except DdlkitError as exc:
+            from ddlkit.connection import redact  # noqa: PLC0415
+
+            message = redact(str(exc))  # a URL typed where a path belongs, say
             if fmt == "json":
-                emit_json({"outcome": "error", "exit_code": exc.exit_code, "error": {"message": str(exc)}})
-            click.echo(f"ddlkit: error: {exc}", err=True)
+                emit_json({"outcome": "error", "exit_code": exc.exit_code, "error": {"message": message}})
+            click.echo(f"ddlkit: error: {message}", err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             # psycopg cancels the running statement; open transactions roll back.
@@ -431,11 +434,44 @@ def _terminate(signum, frame) -> None:
     raise KeyboardInterrupt  # SIGTERM from a deploy pipeline: cancel and clean up like Ctrl-C
 
 
-def main() -> None:
+def _wants_json(argv: list[str]) -> bool:
+    """``--format json`` (or ``--format=json``) anywhere on the command line."""
+    return any(a == "--format=json" or (a == "--format" and nxt == "json")
+               for a, nxt in zip(argv, argv[1:] + [""]))
+
+
+def _usage_error(exc: click.ClickException, argv: list[str]) -> int:
+    """click's usage errors as ONE line (never echoing a password someone typed
+    where a URL did not belong), plus the JSON error object in JSON mode."""
+    from ddlkit.connection import escaped, redact  # noqa: PLC0415
+
+    message = escaped(" ".join(redact(exc.format_message()).split()))
+    ctx = getattr(exc, "ctx", None)
+    if isinstance(exc, click.UsageError) and ctx is not None:
+        message += f" (see '{ctx.command_path} --help')"
+    code = exc.exit_code if isinstance(exc, click.UsageError) else EXIT_USAGE
+    if _wants_json(argv):
+        emit_json({"outcome": "error", "exit_code": code, "error": {"message": message}})
+    click.echo(f"ddlkit: error: {message}", err=True)
+    return code
+
+
+def main(argv: list[str] | None = None) -> None:
     import signal
 
     signal.signal(signal.SIGTERM, _terminate)
-    cli(prog_name="ddlkit")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        rv = cli.main(args=argv, prog_name="ddlkit", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help() if exc.ctx else str(exc), err=True)
+        sys.exit(EXIT_USAGE)
+    except click.ClickException as exc:
+        sys.exit(_usage_error(exc, argv))
+    except click.exceptions.Abort:
+        click.echo("ddlkit: interrupted", err=True)
+        sys.exit(130)
+    sys.exit(rv if isinstance(rv, int) else EXIT_OK)
 
 
 if __name__ == "__main__":
