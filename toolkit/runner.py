@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 import time
 from dataclasses import dataclass, field
@@ -25,14 +26,15 @@ from psycopg.pq import TransactionStatus
 
 from ddlkit import sqltext
 from ddlkit.connection import Target, connect, one_line
-from ddlkit.errors import ConnectError, DdlkitError
+from ddlkit.errors import ConnectError, DdlkitError, LockTimeout
 from ddlkit.lock import MigrationLock
 from ddlkit.plan import FileState, Plan, PlannedFile, build_plan
 from ddlkit.tree import DdlFile, Tree
 from ddlkit.failure import MigrationFailed, StatementError, statement_failure
-from ddlkit.repair import repair_invalid_index
+from ddlkit.repair import repair_invalid_indexes
 from ddlkit.staging import csv_table_spec, drop_staged, stage
 from ddlkit.tracker import ensure_tracker, read_tracker, record
+from ddlkit.waiters import BuildWatch, wait_for_no_waiters
 
 LOCK_NOT_AVAILABLE = "55P03"
 
@@ -115,6 +117,26 @@ def _ms(seconds: float) -> str:
     return f"{max(int(seconds * 1000), 1 if seconds > 0 else 0)}ms"  # 0.0001s is not "no limit"
 
 
+def _guarded(method):
+    """Every database call of a run: a lost connection (between statements, in a
+    commit) is exit 3, any other unexpected database error one line, never a traceback."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except psycopg.Error as exc:
+            state = exc.sqlstate or ""
+            if not state or state.startswith(("08", "57P")):
+                raise ConnectError(f"lost the connection to {self.target.display}: "
+                                   f"{one_line(self.target.redact(str(exc)))}; the file in progress was "
+                                   f"rolled back or left unrecorded ('ddlkit status' shows which)") from None
+            raise DdlkitError(f"database error on {self.target.display}: SQLSTATE {state}: "
+                              f"{one_line(self.target.redact(exc.diag.message_primary or str(exc)))}") from None
+
+    return wrapper
+
+
 class Runner:
     def __init__(self, target: Target, tree: Tree, options: RunOptions | None = None,
                  emit: Emit | None = None, sleep: Callable[[float], None] = time.sleep):
@@ -130,6 +152,7 @@ class Runner:
 
     # ------------------------------------------------------------------ read-only
 
+    @_guarded
     def plan(self) -> Plan:
         """The plan against the database now, without the lock and without writing."""
         self.tree.validate()
@@ -138,6 +161,7 @@ class Runner:
 
     # ------------------------------------------------------------------ migrate
 
+    @_guarded
     def migrate(self) -> RunResult:
         self.tree.validate()  # bad input is refused before the database is touched
         started = time.monotonic()
@@ -257,6 +281,40 @@ class Runner:
                 raise self._lost(exc) from None
             raise StatementError(st, exc) from None
 
+    def _drop_retrying(self, query, st: sqltext.Statement, fr: FileResult) -> None:
+        """A repair's DROP INDEX CONCURRENTLY, retried on lock_timeout like a statement."""
+        attempt = 0
+        while True:
+            try:
+                self.conn.execute(query)
+                return
+            except psycopg.Error as exc:
+                if self.conn.closed or self.conn.broken:
+                    raise self._lost(exc) from None
+                if exc.sqlstate != LOCK_NOT_AVAILABLE or attempt >= self.options.lock_retries:
+                    raise StatementError(st, exc) from None
+            attempt += 1
+            fr.retries += 1
+            delay = self._backoff(attempt)
+            self.emit("lock_retry", file=fr.file_name, attempt=attempt, delay=delay)
+            self.sleep(delay)
+
+    def _execute_watched(self, f: DdlFile, st: sqltext.Statement) -> None:
+        """A CONCURRENTLY statement, never waiting forever on an old runner blocked
+        in pg_advisory_lock (see ddlkit.waiters)."""
+        reason = sqltext.nontransactional_reason(st.node) or ""
+        if "CONCURRENTLY" not in reason:
+            return self._execute(st)
+        what = f"{reason} at {f.file_name}:{f.lines.position(st.start)[0]}"
+        wait_for_no_waiters(self.lock.conn, self.options.lock_wait, what, self.sleep)
+        with BuildWatch(self.lock.conn, self.conn.info.backend_pid, self.options.lock_wait, what) as watch:
+            try:
+                self._execute(st)
+            except StatementError:
+                if watch.message:
+                    raise LockTimeout(watch.message) from None
+                raise
+
     def _apply_transactional(self, f: DdlFile, fr: FileResult) -> None:
         attempt = 0
         while True:
@@ -299,8 +357,7 @@ class Runner:
                         self.lock.ensure_held(f"{f.file_name}:{line}; the statements before it were committed "
                                               f"and the file is unrecorded, so it runs again next time")
                     if idle_before:
-                        repaired = repair_invalid_index(conn, st)
-                        if repaired:
+                        for repaired in repair_invalid_indexes(conn, st, lambda q: self._drop_retrying(q, st, fr)):
                             fr.events.append(repaired)
                             self.emit("event", file=fr.file_name, message=repaired)
                     if concurrent:
@@ -309,7 +366,7 @@ class Runner:
                         previous = conn.execute("select current_setting('lock_timeout')").fetchone()[0]
                         conn.execute("select set_config('lock_timeout', '0', false)")
                         try:
-                            self._execute(st)
+                            self._execute_watched(f, st)
                         finally:
                             if not conn.broken:
                                 conn.execute("select set_config('lock_timeout', %s, false)", (previous,))
