@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ddlkit import dump, server, verify  # noqa: E402
+from ddlkit import schemadump as dump, server, verifier as verify  # noqa: E402
 from ddlkit.tree import load_tree  # noqa: E402
 
 

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from conftest import DDL, conninfo_for, run_cli
-from ddlkit import dump, server
+from ddlkit import schemadump as dump, server
 from ddlkit.connection import Target, connect
 from ddlkit.tree import load_tree
 

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import conninfo_for
 from ddlkit.connection import Target
-from ddlkit.plan import FileState
+from ddlkit.planner import FileState
 from ddlkit.runner import RunOptions, Runner
 from ddlkit.tree import load_tree
 

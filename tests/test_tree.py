@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from ddlkit.errors import InputError
-from ddlkit.plan import FileState, TrackerRow, build_plan
+from ddlkit.planner import FileState, TrackerRow, build_plan
 from ddlkit.tree import load_tree, whitespace_free_md5
 from ddlkit.versort import version_sorted
 

@@ -18,6 +18,7 @@ class MigrationFailed(DdlkitError):
     """A statement failed. Names the file, line:col in the file, SQLSTATE."""
 
     exit_code = EXIT_FAILED
+    result = None  # set by ddlkit.migrate(check=True): the MigrateReport of the failed run
 
     def __init__(self, file_name: str, line: int, col: int, sqlstate: str | None, message: str,
                  excerpt: str = "", detail: str | None = None):

@@ -28,7 +28,7 @@ from ddlkit import sqltext
 from ddlkit.connection import Target, connect, one_line
 from ddlkit.errors import ConnectError, DdlkitError, LockTimeout
 from ddlkit.lock import MigrationLock
-from ddlkit.plan import FileState, Plan, PlannedFile, build_plan
+from ddlkit.planner import FileState, Plan, PlannedFile, build_plan
 from ddlkit.tree import DdlFile, Tree
 from ddlkit.failure import MigrationFailed, StatementError, statement_failure
 from ddlkit.repair import repair_invalid_indexes

@@ -7,7 +7,7 @@ import psycopg
 from psycopg import sql
 from psycopg.pq import TransactionStatus
 
-from ddlkit.plan import TrackerRow
+from ddlkit.planner import TrackerRow
 from ddlkit.tree import DdlFile
 
 TRACKER_TABLE = "schema_version"

@@ -15,7 +15,7 @@ import difflib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ddlkit import dump, server, sqltext
+from ddlkit import schemadump as dump, server, sqltext
 from ddlkit.errors import DdlkitError, InputError
 from ddlkit.tree import DdlFile, NotUtf8, Tree, load_tree, whitespace_free_md5
 
@@ -179,42 +179,3 @@ def verify(root: Path, dump_dir: Path, *, offline: bool = False) -> VerifyResult
             except DdlkitError:
                 raise
     return result
-
-
-def _gh_escape(text: str, prop: bool = False) -> str:
-    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    if prop:
-        text = text.replace(":", "%3A").replace(",", "%2C")
-    return text
-
-
-def format_result(result: VerifyResult, fmt: str) -> str:
-    import json  # noqa: PLC0415
-
-    if fmt == "json":
-        return json.dumps({"outcome": "ok" if result.ok else "findings", "checks": result.checks,
-                           "findings": [f.to_dict() for f in result.findings], "diff": result.diff or None},
-                          indent=2)
-    lines = []
-    if fmt == "github":
-        for f in result.findings:
-            col = f",col={f.col}" if f.col else ""
-            lines.append(f"::error file={_gh_escape(f.file, True)},line={f.line}{col},"
-                         f"title={_gh_escape('ddlkit verify ' + f.check, True)}::"
-                         f"{_gh_escape(f.message + ' (fix: ' + f.fix + ')')}")
-        if result.diff:
-            lines.append(result.diff.rstrip("\n"))
-        lines.append(_summary(result))
-        return "\n".join(lines)
-    for f in result.findings:
-        col = f":{f.col}" if f.col else ""
-        lines.append(f"{f.file}:{f.line}{col}: {f.check}: {f.message} (fix: {f.fix})")
-    if result.diff:
-        lines.append(result.diff.rstrip("\n"))
-    lines.append(_summary(result))
-    return "\n".join(lines)
-
-
-def _summary(result: VerifyResult) -> str:
-    checks = ", ".join(result.checks)
-    return f"verify: ok ({checks})" if result.ok else f"verify: {len(result.findings)} finding(s) ({checks})"

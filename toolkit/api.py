@@ -1,0 +1,222 @@
+"""The Python API: what the ``ddlkit`` command does, as functions.
+
+Each function takes keyword arguments that mirror the CLI flags, returns the
+result object the CLI renders (see :mod:`ddlkit.render`), and raises a typed
+:class:`ddlkit.errors.DdlkitError` whose ``exit_code`` is the documented exit
+code::
+
+    import ddlkit
+
+    report = ddlkit.migrate(ddl_dir="ddl", database_url="postgresql://app@db/app")
+    print([r.file_name for r in report.result.results])
+
+    try:
+        ddlkit.migrate(ddl_dir="ddl")
+    except ddlkit.MigrationFailed as exc:  # exit_code 1; exc.result holds what ran
+        print(exc.file_name, exc.line, exc.sqlstate)
+
+Imports are lazy, so ``import ddlkit`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ddlkit.connection import Target
+    from ddlkit.planner import Plan, PlannedFile
+    from ddlkit.runner import RunResult
+    from ddlkit.sqltests import SqlTestRun
+    from ddlkit.tree import Tree
+    from ddlkit.verifier import VerifyResult
+
+Emit = Callable[..., None]
+
+DEFAULT_DUMP_DIR = "schema_dump"
+
+
+# --------------------------------------------------------------------------- results
+
+@dataclass
+class PlanReport:
+    """The plan against one database: every file's state (``status``, ``migrate --dry-run``)."""
+
+    target: str
+    plan: "Plan"
+    dry_run: bool = False
+
+    @property
+    def pending(self) -> list["PlannedFile"]:
+        return self.plan.pending
+
+    @property
+    def shown(self) -> list["PlannedFile"]:
+        """What a dry run lists: files that would run, and renamed files that will not."""
+        from ddlkit.planner import FileState  # noqa: PLC0415
+
+        return [p for p in self.plan.files if p.pending or p.state is FileState.RENAMED]
+
+
+@dataclass
+class MigrateReport:
+    target: str
+    root: Path
+    test_mode: bool
+    result: "RunResult"
+
+    @property
+    def ok(self) -> bool:
+        return self.result.error is None
+
+
+@dataclass
+class DumpReport:
+    tracker_path: Path
+    rows: int
+    schema_path: Path | None = None
+    major: int | None = None
+
+
+@dataclass
+class TemplateReport:
+    target: str
+    dump_dir: Path
+    rows: int
+
+
+# --------------------------------------------------------------------------- shared resolution
+
+def _root(ddl_dir: str | os.PathLike | None) -> Path:
+    from ddlkit.tree import resolve_root  # noqa: PLC0415
+
+    return resolve_root(ddl_dir)
+
+
+def _tree(root: Path, test_mode: bool) -> "Tree":
+    from ddlkit.tree import env_test_mode, load_tree  # noqa: PLC0415
+
+    tree = load_tree(root, test_mode=test_mode or env_test_mode())
+    tree.validate()
+    return tree
+
+
+def _target(database_url: str | None, root: Path) -> "Target":
+    from ddlkit import server  # noqa: PLC0415
+    from ddlkit.connection import resolve_target  # noqa: PLC0415
+
+    return resolve_target(database_url, ddl_root=root) or server.embedded_target()
+
+
+def _dump_dir(dump_dir: str | os.PathLike | None) -> Path:
+    return Path(dump_dir if dump_dir is not None else DEFAULT_DUMP_DIR)
+
+
+# --------------------------------------------------------------------------- commands
+
+def plan(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,
+         test_mode: bool = False, dry_run: bool = False) -> PlanReport:
+    """The plan against the database now, without the lock and without writing."""
+    from ddlkit.runner import Runner  # noqa: PLC0415
+
+    root = _root(ddl_dir)
+    tree = _tree(root, test_mode)
+    target = _target(database_url, root)
+    return PlanReport(target.display, Runner(target, tree).plan(), dry_run=dry_run)
+
+
+def status(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,
+           test_mode: bool = False) -> PlanReport:
+    """Every file's state; ``report.pending`` is what ``migrate`` would apply."""
+    return plan(ddl_dir=ddl_dir, database_url=database_url, test_mode=test_mode)
+
+
+def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,
+            test_mode: bool = False, lock_wait: float = 600.0, lock_timeout: float = 5.0,
+            lock_retries: int = 5, statement_timeout: float | None = None,
+            on_event: Emit | None = None, check: bool = True) -> MigrateReport:
+    """Apply every pending file exactly once.
+
+    ``on_event(event, **details)`` is called as the run progresses (the CLI
+    prints these). With ``check=True`` a failed file raises
+    :class:`~ddlkit.failure.MigrationFailed` (exit code 1) carrying ``.result``;
+    with ``check=False`` the failure is in ``report.result.error``.
+    """
+    from ddlkit.runner import RunOptions, Runner  # noqa: PLC0415
+
+    root = _root(ddl_dir)
+    tree = _tree(root, test_mode)
+    target = _target(database_url, root)
+    options = RunOptions(lock_wait=lock_wait, lock_timeout=lock_timeout, lock_retries=lock_retries,
+                         statement_timeout=statement_timeout)
+    if on_event:
+        on_event("start", target=target.display, root=tree.root, test_mode=tree.test_mode)
+    result = Runner(target, tree, options, emit=on_event).migrate()
+    report = MigrateReport(target.display, tree.root, tree.test_mode, result)
+    if check and result.error is not None:
+        result.error.result = report
+        raise result.error
+    return report
+
+
+def test(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,
+         rerun: bool = True, keep: bool = False, on_event: Emit | None = None) -> "SqlTestRun":
+    """Migrate a scratch database twice in test mode, then run ``ddl/tests/*.sql``."""
+    from ddlkit import sqltests  # noqa: PLC0415
+
+    root = _root(ddl_dir)
+    return sqltests.run(_target(database_url, root), root, rerun=rerun, keep=keep, emit=on_event)
+
+
+def dump(*, ddl_dir: str | os.PathLike | None = None, out: str | os.PathLike | None = None,
+         tracker_only: bool = False) -> DumpReport:
+    """Write ``01_schema.sql`` (from a fresh scratch database) and ``03_migration_tracker.sql``.
+
+    A file that fails to apply raises :class:`~ddlkit.failure.MigrationFailed` (exit 1).
+    """
+    from ddlkit import schemadump as dumping  # noqa: PLC0415
+    from ddlkit.tree import load_tree  # noqa: PLC0415
+
+    root = _root(ddl_dir)
+    out_dir = _dump_dir(out)
+    if tracker_only:
+        tree = load_tree(root, test_mode=True)  # checksums need no parse
+        return DumpReport(dumping.write_tracker(tree, out_dir), len(tree.files))
+    tree = _tree(root, test_mode=True)
+    schema = dumping.fresh_schema_dump(tree)
+    spath = dumping.write_schema(schema, out_dir)
+    tpath = dumping.write_tracker(tree, out_dir)
+    return DumpReport(tpath, len(tree.files), spath, dumping.dump_major(schema))
+
+
+def template(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,
+             dump_dir: str | os.PathLike | None = None) -> TemplateReport:
+    """Load ``01_schema.sql`` then ``03_migration_tracker.sql`` into an empty database."""
+    from ddlkit import schemadump as dumping  # noqa: PLC0415
+
+    root = _root(ddl_dir)
+    target = _target(database_url, root)
+    ddir = _dump_dir(dump_dir)
+    rows = dumping.load_template(target, ddir)
+    return TemplateReport(target.display, ddir, rows)
+
+
+def verify(*, ddl_dir: str | os.PathLike | None = None, dump_dir: str | os.PathLike | None = None,
+           offline: bool = False) -> "VerifyResult":
+    """The CI gate: tracker file, parse, lint and (online) schema dump checks.
+    ``result.ok`` is False when there are findings (the CLI exits 1)."""
+    from ddlkit import verifier as verifying  # noqa: PLC0415
+
+    return verifying.verify(_root(ddl_dir), _dump_dir(dump_dir), offline=offline)
+
+
+def lint(paths: list[str | os.PathLike] | None = None, *, ddl_dir: str | os.PathLike | None = None,
+         select: set[str] | None = None, ignore: set[str] | None = None,
+         assume_lock_timeout: bool = False) -> list[Any]:
+    """Lint files (or the tree): a list of findings; any error-severity finding fails CI."""
+    from ddlkit import lint as linting  # noqa: PLC0415
+
+    return linting.lint_paths([Path(p) for p in paths] if paths else None, ddl_root=_root(ddl_dir),
+                              select=select, ignore=ignore, assume_lock_timeout=assume_lock_timeout)

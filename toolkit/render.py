@@ -1,0 +1,251 @@
+"""All command output, rendered in one place from the result objects.
+
+Commands call ``render.<thing>(result, fmt)`` and print what comes back, or
+pass ``render.TextEvents()`` as the ``on_event`` callback of a long-running
+API call. Text goes to stdout, except errors and diagnostics (stderr); JSON is
+one document on stdout.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ddlkit.api import DumpReport, MigrateReport, PlanReport, TemplateReport
+    from ddlkit.failure import MigrationFailed
+    from ddlkit.sqltests import SqlTestRun
+    from ddlkit.verifier import VerifyResult
+
+
+def out(text: str | None) -> None:
+    if text:
+        click.echo(text)
+
+
+def err(text: str) -> None:
+    click.echo(text, err=True)
+
+
+def to_json(obj: Any) -> str:
+    return json.dumps(obj, indent=2, default=str)
+
+
+def emit_json(obj: Any) -> None:
+    click.echo(to_json(obj))
+
+
+# --------------------------------------------------------------------------- errors
+
+def error(exc: Exception | str, fmt: str, exit_code: int) -> None:
+    """An expected failure: one line on stderr, and the JSON error object on stdout.
+    Redacted and on one line whatever it holds (a URL typed where a path belongs, a newline)."""
+    from ddlkit.connection import escaped, redact  # noqa: PLC0415
+
+    message = escaped(" ".join(redact(str(exc)).split()))
+    if fmt == "json":
+        emit_json({"outcome": "error", "exit_code": exit_code, "error": {"message": message}})
+    err(f"ddlkit: error: {message}")
+
+
+def interrupted(fmt: str) -> None:
+    if fmt == "json":
+        emit_json({"outcome": "error", "exit_code": 130, "error": {"message": "interrupted"}})
+    err("ddlkit: interrupted; the file in progress was rolled back or left unrecorded")
+
+
+def sql_failure(failure: "MigrationFailed", prefix: str = "ddlkit: error: ") -> list[str]:
+    """file:line:col, SQLSTATE and message; then the offending line and DETAIL, indented."""
+    lines = [f"{prefix}{failure}"]
+    if failure.excerpt:
+        lines.append(f"    {failure.excerpt}")
+    if failure.detail:
+        lines.append(f"    DETAIL: {failure.detail}")
+    return lines
+
+
+# --------------------------------------------------------------------------- migrate
+
+class TextEvents:
+    """``on_event`` for text output: prints the run as it happens."""
+
+    def __call__(self, event: str, **kw: Any) -> None:
+        handler = getattr(self, f"on_{event}", None)
+        if handler:
+            handler(**kw)
+
+    def on_start(self, target: str, root, test_mode: bool) -> None:
+        out(f"migrating {target} from {root}{' (test mode)' if test_mode else ''}")
+
+    def on_waiting(self, holder, wait: float) -> None:
+        who = holder.describe() if holder else "another runner"
+        out(f"waiting up to {wait:g}s for the migration lock, held by {who}")
+
+    def on_lock_acquired(self, waited: float) -> None:
+        out(f"got the migration lock after {waited:.1f}s; re-reading the tracker")
+
+    def on_file_start(self, planned) -> None:
+        out(f"applying {planned.file.file_name} [{planned.file.mode.describe()}] ...")
+
+    def on_file_done(self, result) -> None:
+        for notice in result.notices:
+            out(f"    {notice}")
+        if result.outcome == "applied":
+            out(f"  applied  {result.file_name}  {result.mode.label}  {result.duration * 1000:.0f}ms")
+        elif result.outcome == "failed-ignored":
+            out(f"  failed (failable, ignored and recorded)  {result.file_name}: {result.error}")
+
+    def on_lock_retry(self, file: str, attempt: int, delay: float) -> None:
+        out(f"  lock_timeout in {file}; retry {attempt} in {delay:.1f}s")
+
+    def on_event(self, file: str, message: str) -> None:
+        out(f"  {file}: {message}")
+
+
+def plan_dict(report: "PlanReport", files) -> dict:
+    plan = report.plan
+    return {
+        "target": report.target,
+        "files": [p.to_dict() for p in files],
+        "counts": plan.counts(),
+        "orphans": [r.file_name for r in plan.orphans],
+    }
+
+
+def dry_run(report: "PlanReport", fmt: str) -> str:
+    shown = report.shown
+    if fmt == "json":
+        return to_json({"outcome": "ok", "dry_run": True, **plan_dict(report, shown)})
+    from ddlkit.planner import FileState  # noqa: PLC0415
+
+    lines = [f"plan for {report.target} (dry run: nothing was changed)"]
+    for p in shown:
+        if p.state is FileState.RENAMED:
+            lines.append(f"  {p.state.value:<16} {p.file.file_name}  (recorded as {p.recorded_as}; will not run)")
+            continue
+        lines.append(f"  {p.state.value:<16} {p.file.file_name}  {p.file.mode.describe()}")
+        forced = p.to_dict().get("autocommit_statement")
+        if forced:
+            lines.append(f"      {forced}")
+    n = len(report.pending)
+    lines.append(f"{n} file{'s' if n != 1 else ''} to apply, {report.plan.counts()['applied']} applied already")
+    return "\n".join(lines)
+
+
+def migrate(report: "MigrateReport", fmt: str) -> tuple[str, list[str]]:
+    """(stdout, stderr lines) after a run; the live part was printed by TextEvents."""
+    result = report.result
+    if fmt == "json":
+        errors = [f"ddlkit: error: {result.error}"] if result.error else []
+        return to_json({"target": report.target, **result.to_dict()}), errors
+    applied = sum(1 for r in result.results if r.outcome != "failed")
+    if result.error:
+        later = len(result.plan.pending) - len(result.results)
+        return (f"failed: {applied} applied, {later} not attempted, in {result.duration:.2f}s",
+                sql_failure(result.error))
+    up_to_date = len(result.plan.files) - len(result.plan.pending)
+    return f"done: {applied} applied, {up_to_date} up to date, in {result.duration:.2f}s", []
+
+
+# --------------------------------------------------------------------------- status
+
+def status(report: "PlanReport", fmt: str) -> str:
+    plan = report.plan
+    if fmt == "json":
+        return to_json({"outcome": "pending" if plan.pending else "up-to-date", **plan_dict(report, plan.files)})
+    lines = [f"status of {report.target}"]
+    for p in plan.files:
+        extra = f"  (recorded as {p.recorded_as})" if p.recorded_as else ""
+        lines.append(f"  {p.state.value:<16} {p.file.file_name}{extra}")
+    for row in plan.orphans:
+        lines.append(f"  {'no-file':<16} {row.file_name}  (tracker row whose file no longer exists)")
+    counts = ", ".join(f"{n} {s}" for s, n in plan.counts().items() if n)
+    lines.append(f"{counts or 'no files'}; {len(plan.orphans)} orphan tracker row(s)")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- test
+
+class TestEvents:
+    """``on_event`` for ``ddlkit test`` in text mode."""
+
+    __test__ = False  # not a pytest class
+
+    def __call__(self, event: str, **kw: Any) -> None:
+        if event == "scratch":
+            out(f"scratch database {kw['target'].display}")
+        elif event == "phase":
+            p = kw["phase"]
+            out(f"{'ok  ' if p.ok else 'FAIL'} {p.name}: {p.detail}")
+        elif event == "test":
+            r = kw["result"]
+            if r.passed:
+                out(f"PASS {r.file_name} ({r.duration * 1000:.0f}ms)")
+            else:
+                out("\n".join(sql_failure(r.error, prefix="FAIL ")))
+
+
+def test_run(run: "SqlTestRun", fmt: str) -> str:
+    if fmt == "json":
+        return to_json(run.to_dict())
+    passed = sum(t.passed for t in run.tests)
+    failed = len(run.tests) - passed
+    phases_ok = all(p.ok for p in run.phases)
+    return (f"{'passed' if run.ok else 'failed'}: {passed} passed, {failed} failed"
+            f"{'' if phases_ok else ' (migration phase failed)'}")
+
+
+test_run.__test__ = False  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------- dump / template / verify
+
+def dump(report: "DumpReport") -> str:
+    if report.schema_path is None:
+        return f"wrote {report.tracker_path} ({report.rows} rows)"
+    return (f"wrote {report.schema_path} (PostgreSQL {report.major}) and {report.tracker_path} "
+            f"({report.rows} rows)")
+
+
+def template(report: "TemplateReport") -> str:
+    return f"loaded {report.dump_dir} into {report.target}: schema and {report.rows} tracker rows"
+
+
+def _gh_escape(text: str, prop: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if prop:
+        text = text.replace(":", "%3A").replace(",", "%2C")
+    return text
+
+
+def verify(result: "VerifyResult", fmt: str) -> str:
+    if fmt == "json":
+        return to_json({"outcome": "ok" if result.ok else "findings", "checks": result.checks,
+                        "findings": [f.to_dict() for f in result.findings], "diff": result.diff or None})
+    lines = []
+    for f in result.findings:
+        if fmt == "github":
+            col = f",col={f.col}" if f.col else ""
+            lines.append(f"::error file={_gh_escape(f.file, True)},line={f.line}{col},"
+                         f"title={_gh_escape('ddlkit verify ' + f.check, True)}::"
+                         f"{_gh_escape(f.message + ' (fix: ' + f.fix + ')')}")
+        else:
+            col = f":{f.col}" if f.col else ""
+            lines.append(f"{f.file}:{f.line}{col}: {f.check}: {f.message} (fix: {f.fix})")
+    if result.diff:
+        lines.append(result.diff.rstrip("\n"))
+    checks = ", ".join(result.checks)
+    lines.append(f"verify: ok ({checks})" if result.ok else f"verify: {len(result.findings)} finding(s) ({checks})")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- server
+
+def server_info(info, fmt: str = "text") -> str:
+    if fmt == "json":
+        return to_json(info.to_dict())
+    if info.running:
+        return f"running: PostgreSQL {info.major}, pid {info.pid}, data {info.data_dir}"
+    return f"not running (data {info.data_dir})"
