@@ -33,7 +33,7 @@ from ddlkit.tree import DdlFile, Tree
 from ddlkit.failure import MigrationFailed, StatementError, statement_failure
 from ddlkit.repair import repair_invalid_indexes
 from ddlkit.staging import csv_table_spec, drop_staged, stage
-from ddlkit.tracker import ensure_tracker, read_tracker, record
+from ddlkit.tracker import ensure_tracker, read_tracker, record, record_as_runner
 from ddlkit.waiters import BuildWatch, wait_for_no_waiters
 
 LOCK_NOT_AVAILABLE = "55P03"
@@ -182,7 +182,7 @@ class Runner:
                     result = RunResult(plan, [], waited=lock.waited)
                     for pf in plan.pending:  # a bad CSV header is refused before any file is applied
                         for path in pf.file.csv_files(self.tree.root):
-                            csv_table_spec(path)
+                            csv_table_spec(path, self.conn)
                     self.emit("plan", plan=plan)
                     first = True
                     for pf in plan.pending:
@@ -254,7 +254,7 @@ class Runner:
             fr.error = statement_failure(f, err) if isinstance(err, StatementError) else err
             if f.failable:
                 # pg_migrate.sh: a failable file's error is reported and ignored, and the file is recorded.
-                self._guard(lambda c: record(c, self.tracker, f), self.conn)
+                self._guard(lambda c: record_as_runner(c, self.tracker, f), self.conn)
                 fr.outcome = "failed-ignored"
             else:
                 fr.outcome = "failed"
@@ -322,10 +322,11 @@ class Runner:
                 with self.conn.transaction():
                     self._prepare_session(transactional=True)
                     staged = stage(self.conn, f, self.tree.root)
+                    # First, so SET ROLE / SET TRANSACTION READ ONLY in the file cannot stop it; still atomic.
+                    record(self.conn, self.tracker, f)
                     for st in f.statements:
                         self._execute(st)
                     drop_staged(self.conn, staged)
-                    record(self.conn, self.tracker, f)
                     self.lock.ensure_held(f"committing {f.file_name}; it was rolled back")
                 return
             except StatementError as err:
@@ -403,5 +404,5 @@ class Runner:
         finally:
             if conn.info.transaction_status == TransactionStatus.IDLE and not conn.broken:
                 drop_staged(self.conn, staged)
-        record(conn, self.tracker, f)
+        record_as_runner(conn, self.tracker, f)
 
