@@ -31,7 +31,7 @@ def tracker_table(conn: psycopg.Connection) -> sql.Identifier | None:
 
 
 _SHAPE = """
-    select c.relkind,
+    select c.relnamespace::regnamespace::text || '.' || c.relname, c.relkind,
            (select format_type(a.atttypid, a.atttypmod) from pg_attribute a
              where a.attrelid = c.oid and a.attname = 'file_name' and a.attnum > 0 and not a.attisdropped),
            (select format_type(a.atttypid, a.atttypmod) from pg_attribute a
@@ -50,11 +50,10 @@ def check_shape(conn: psycopg.Connection, table: sql.Identifier) -> None:
     """Refuse (exit 2, before anything runs) a tracker ddlkit cannot use as
     pg_migrate.sh did: not a table, no unique key on file_name (the upsert's
     ON CONFLICT needs one), a non-text file_name or md5, no applied_at."""
-    name = table.as_string(conn)
-    row = conn.execute(_SHAPE, (name,)).fetchone()
+    row = conn.execute(_SHAPE, (table.as_string(conn),)).fetchone()
     if row is None:
         return
-    relkind, file_name, md5, applied_at, unique = row
+    name, relkind, file_name, md5, applied_at, unique = row
     kinds = {"v": "a view", "m": "a materialized view", "f": "a foreign table", "S": "a sequence",
              "i": "an index", "c": "a composite type", "I": "an index"}
     if relkind not in ("r", "p"):
