@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pglast import ast, parser
-from pglast.enums.parsenodes import ReindexObjectType, TransactionStmtKind
+from pglast.enums.parsenodes import (AlterSubscriptionType, DiscardMode, ReindexObjectType,
+                                     TransactionStmtKind)
 
 from ddlkit.errors import InputError
 
@@ -136,18 +137,38 @@ class SqlSyntaxError(Exception):
         return InputError(f"{file_label}:{line}:{col}: SQL does not parse: {message}")
 
 
+def _is_false(opt: Any) -> bool:
+    """A ``WITH (name = false)`` option, however it was spelled (false, off, 0, no)."""
+    arg = getattr(opt, "arg", None)
+    if isinstance(arg, ast.Boolean):
+        return not arg.boolval
+    if isinstance(arg, ast.Integer):
+        return arg.ival == 0
+    if isinstance(arg, ast.TypeName) and arg.names:
+        arg = arg.names[-1]
+    value = getattr(arg, "sval", None)
+    return isinstance(value, str) and value.lower() in ("false", "off", "0", "no", "f", "n")
+
+
+def _option_off(options: Any, *names: str) -> bool:
+    return any(getattr(o, "defname", None) in names and _is_false(o) for o in options or ())
+
+
 def nontransactional_reason(node: Any) -> str | None:
     """The statement's name when PostgreSQL refuses to run it inside a
-    transaction block, else None."""
+    transaction block (its PreventInTransactionBlock callers), else None.
+    tests/test_robust_classifier.py checks this against a real server."""
     if isinstance(node, ast.IndexStmt) and node.concurrent:
         return "CREATE INDEX CONCURRENTLY"
     if isinstance(node, ast.DropStmt) and node.concurrent:
         return "DROP INDEX CONCURRENTLY"
     if isinstance(node, ast.ReindexStmt):
-        if any(getattr(p, "defname", None) == "concurrently" for p in node.params or ()):
+        if any(getattr(p, "defname", None) == "concurrently" and not _is_false(p) for p in node.params or ()):
             return "REINDEX CONCURRENTLY"
         if node.kind in (ReindexObjectType.REINDEX_OBJECT_DATABASE, ReindexObjectType.REINDEX_OBJECT_SYSTEM):
             return "REINDEX DATABASE/SYSTEM"
+        if node.kind == ReindexObjectType.REINDEX_OBJECT_SCHEMA:
+            return "REINDEX SCHEMA"
     if isinstance(node, ast.VacuumStmt) and node.is_vacuumcmd:
         return "VACUUM"
     if isinstance(node, ast.AlterSystemStmt):
@@ -156,18 +177,29 @@ def nontransactional_reason(node: Any) -> str | None:
         return "CREATE DATABASE"
     if isinstance(node, ast.DropdbStmt):
         return "DROP DATABASE"
+    if isinstance(node, ast.AlterDatabaseStmt) and any(getattr(o, "defname", None) == "tablespace"
+                                                       for o in node.options or ()):
+        return "ALTER DATABASE SET TABLESPACE"
     if isinstance(node, ast.CreateTableSpaceStmt):
         return "CREATE TABLESPACE"
     if isinstance(node, ast.DropTableSpaceStmt):
         return "DROP TABLESPACE"
-    if isinstance(node, ast.CreateSubscriptionStmt):
-        return "CREATE SUBSCRIPTION"
+    if isinstance(node, ast.CreateSubscriptionStmt) and not _option_off(node.options, "connect", "create_slot"):
+        return "CREATE SUBSCRIPTION (creating a slot)"
     if isinstance(node, ast.DropSubscriptionStmt):
-        return "DROP SUBSCRIPTION"
+        return "DROP SUBSCRIPTION"  # refused when the subscription has a slot: decided on the server
+    if isinstance(node, ast.AlterSubscriptionStmt):
+        if node.kind == AlterSubscriptionType.ALTER_SUBSCRIPTION_REFRESH:
+            return "ALTER SUBSCRIPTION … REFRESH PUBLICATION"
+        if node.kind in (AlterSubscriptionType.ALTER_SUBSCRIPTION_SET_PUBLICATION,
+                         AlterSubscriptionType.ALTER_SUBSCRIPTION_ADD_PUBLICATION,
+                         AlterSubscriptionType.ALTER_SUBSCRIPTION_DROP_PUBLICATION) \
+                and not _option_off(node.options, "refresh"):
+            return "ALTER SUBSCRIPTION … PUBLICATION (with refresh)"
     if isinstance(node, ast.ClusterStmt) and node.relation is None:
         return "CLUSTER (all tables)"
-    if isinstance(node, ast.DiscardStmt):
-        return "DISCARD"
+    if isinstance(node, ast.DiscardStmt) and node.target == DiscardMode.DISCARD_ALL:
+        return "DISCARD ALL"
     if isinstance(node, ast.AlterTableStmt):
         for cmd in node.cmds or ():
             part = getattr(cmd, "def_", None)
