@@ -39,9 +39,10 @@ class LineIndex:
 
     def __init__(self, text: str):
         self._starts = [0]
-        for i, ch in enumerate(text):
-            if ch == "\n":
-                self._starts.append(i + 1)
+        i = text.find("\n")
+        while i >= 0:
+            self._starts.append(i + 1)
+            i = text.find("\n", i + 1)
 
     def position(self, offset: int) -> tuple[int, int]:
         line = bisect.bisect_right(self._starts, offset) - 1
@@ -52,17 +53,80 @@ class LineIndex:
         return self._starts[min(max(line, 1), len(self._starts)) - 1]
 
 
-@dataclass(frozen=True)
 class Statement:
-    index: int  # 0-based position in the file
-    start: int  # character offset of the first character in the file text
-    end: int  # offset one past the last character (the ';' is not included)
-    text: str
-    node: Any = field(repr=False, compare=False)  # the pglast statement node
+    """One statement: its 0-based ``index`` in the file, character offsets
+    ``start``/``end`` (the ';' not included) in the file text, its ``text`` and
+    pglast ``node`` (locations are offsets in the file text).
+
+    Statements of a big file (see :data:`STREAMED`) keep no parse tree: the node
+    is parsed again from the statement's text when asked for, so a file's
+    statements cost memory per statement, not a multiple of the file."""
+
+    __slots__ = ("index", "start", "end", "_text", "_node", "_source", "_reason", "_control")
+
+    def __init__(self, index: int, start: int, end: int, text: str | None = None, node: Any = None, *,
+                 source: str | None = None, reason: str | None = None, control: bool | None = None):
+        self.index, self.start, self.end = index, start, end
+        self._text, self._node, self._source = text, node, source
+        self._reason, self._control = reason, control  # precomputed for streamed statements
+
+    @property
+    def text(self) -> str:
+        return self._text if self._text is not None else self._source[self.start : self.end]
+
+    @property
+    def node(self) -> Any:
+        if self._node is not None:
+            return self._node
+        return _node_at(self.text, self.start)
 
     @property
     def kind(self) -> str:
         return type(self.node).__name__
+
+    def txn_reason(self) -> str | None:
+        return self._reason if self._control is not None else nontransactional_reason(self.node)
+
+    def txn_control(self) -> bool:
+        return self._control if self._control is not None else is_transaction_control(self.node)
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, Statement) and (self.index, self.start, self.end, self.text)
+                == (other.index, other.start, other.end, other.text))
+
+    def __hash__(self) -> int:
+        return hash((self.index, self.start, self.end))
+
+    def __repr__(self) -> str:
+        return f"Statement(index={self.index}, start={self.start}, end={self.end}, text={self.text[:60]!r})"
+
+
+@functools.lru_cache(maxsize=256)
+def _node_at(text: str, start: int) -> Any:
+    """The node of one statement's text, its locations moved to file offsets."""
+    node = parser.parse_sql(text)[0].stmt
+    if start:
+        _shift(node, start)
+    return node
+
+
+def _shift(node: Any, by: int) -> None:
+    """Add ``by`` to every location in a freshly parsed tree (iteratively)."""
+    todo = [node]
+    while todo:
+        n = todo.pop()
+        if isinstance(n, tuple):
+            todo.extend(n)
+            continue
+        if not isinstance(n, ast.Node):
+            continue
+        for attr in n.__slots__:
+            value = getattr(n, attr, None)
+            if attr == "location" or attr.endswith("_location"):
+                if isinstance(value, int) and value >= 0:
+                    setattr(n, attr, value + by)
+            elif isinstance(value, (ast.Node, tuple)):
+                todo.append(value)
 
 
 @dataclass(frozen=True)
@@ -108,8 +172,16 @@ def _syntax_error(exc: parser.ParseError, text: str) -> "SqlSyntaxError":
     return SqlSyntaxError(str(message), int(offset) if offset is not None else len(text.rstrip()))
 
 
+STREAMED = 1 << 20  # characters: bigger files are split statement by statement (see _split_streamed)
+_MERGE_LIMIT = 64  # scanner pieces one statement may span (BEGIN ATOMIC bodies) before the full parse decides
+
+
 @functools.lru_cache(maxsize=4096)
 def _split_cached(text: str) -> tuple[Statement, ...]:
+    if len(text) > STREAMED:
+        streamed = _split_streamed(text)
+        if streamed is not None:
+            return streamed
     try:
         raw = parser.parse_sql(text)
     except parser.ParseError as exc:
@@ -119,6 +191,36 @@ def _split_cached(text: str) -> tuple[Statement, ...]:
         start = rs.stmt_location or 0
         length = rs.stmt_len or (len(text) - start)
         out.append(Statement(i, start, start + length, text[start : start + length], rs.stmt))
+    return tuple(out)
+
+
+def _split_streamed(text: str) -> tuple[Statement, ...] | None:
+    """Split a big file without a parse tree of the whole file: the scanner
+    finds the ';' boundaries, then each piece (from one boundary to the next,
+    so offsets match the whole-file parse) is parsed alone, classified, and its
+    tree dropped. A piece that does not parse (a ';' inside BEGIN ATOMIC) is
+    merged with the next ones; None when that does not help, and the caller's
+    whole-file parse reports the syntax error."""
+    starts = [sl.start for sl in parser.split(text, with_parser=False, only_slices=True)]
+    bounds = starts[1:] + [len(text)]
+    out: list[Statement] = []
+    i = 0
+    while i < len(starts):
+        for j in range(i, min(i + _MERGE_LIMIT, len(starts))):
+            base = starts[i]
+            try:
+                raw = parser.parse_sql(text[base : bounds[j]])
+            except parser.ParseError:
+                continue
+            break
+        else:
+            return None
+        for rs in raw:
+            start = base + (rs.stmt_location or 0)
+            end = base + ((rs.stmt_location or 0) + rs.stmt_len if rs.stmt_len else bounds[j] - base)
+            out.append(Statement(len(out), start, end, source=text, reason=nontransactional_reason(rs.stmt),
+                                 control=is_transaction_control(rs.stmt)))
+        i = j + 1
     return tuple(out)
 
 
@@ -233,13 +335,15 @@ def classify(text: str, statements: list[Statement], lines: LineIndex | None = N
     the first statement that cannot run in a transaction block, then the
     file's own transaction control."""
     lines = lines or LineIndex(text)
-    if has_nontransactional_header(text):
+    if has_nontransactional_header(text[: statements[0].start] if statements else text):  # scan comments only
         return TxnMode(False, "header -- transactional: false", None, None)
+    control = None
     for st in statements:
-        reason = nontransactional_reason(st.node)
+        reason = st.txn_reason()
         if reason:
             return TxnMode(False, reason, st, lines.position(st.start)[0])
-    for st in statements:
-        if is_transaction_control(st.node):
-            return TxnMode(False, "file has its own BEGIN/COMMIT", st, lines.position(st.start)[0])
+        if control is None and st.txn_control():
+            control = st
+    if control is not None:
+        return TxnMode(False, "file has its own BEGIN/COMMIT", control, lines.position(control.start)[0])
     return TxnMode(True)
