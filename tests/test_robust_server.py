@@ -15,7 +15,7 @@ import psycopg
 import pytest
 
 from conftest import run_cli
-from test_bad_input import GOOD, assert_error, run_parallel
+from test_bad_input import GOOD, run_parallel
 
 as_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (runuser, another OS user)")
 
@@ -109,10 +109,7 @@ def test_postmaster_killed_with_sigkill(tmp_path, home, make_tree):
     assert status_json(env)["running"] is False
     root = make_tree({"migrations/0001.sql": GOOD})
     proc = run_cli("migrate", "--ddl-dir", str(root), env=env)
-    assert "Traceback" not in proc.stdout + proc.stderr
-    if proc.returncode == 3:  # the dead postmaster's pid is still taken (an unreaped zombie)
-        line = assert_error(proc, 3)
-        assert line.startswith("ddlkit: error: cannot start the embedded PostgreSQL 16 in "), line
-    else:  # restarted after crash recovery
-        assert proc.returncode == 0, proc.stderr
-        assert status_json(env)["running"] is True
+    # Restarted with crash recovery, even when the dead postmaster is an unreaped zombie
+    # (its pid still taken, which PostgreSQL alone would refuse).
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert status_json(env)["running"] is True

@@ -232,6 +232,42 @@ class PidFile:
         return self.socket_dir is not None and (self.socket_dir / f".s.PGSQL.{self.port}").exists()
 
 
+def set_aside_zombie(pgdata: Path) -> int | None:
+    """A postmaster killed with -9 whose parent never reaps it (PID 1 of many
+    containers) stays a zombie, and PostgreSQL refuses to start while the pid in
+    ``postmaster.pid`` exists. When that pid is a zombie and no live process
+    still works in the data directory (its backends exit on postmaster death),
+    the stale file is moved aside, as PostgreSQL does for a dead pid; the start
+    then runs crash recovery. Returns the zombie's pid."""
+    import psutil  # noqa: PLC0415
+
+    pid = PidFile.read(pgdata)
+    if pid is None:
+        return None
+    try:
+        if psutil.Process(pid.pid).status() != psutil.STATUS_ZOMBIE:
+            return None
+    except psutil.Error:
+        return None  # gone: PostgreSQL handles a dead pid itself
+    for proc in psutil.process_iter(["pid", "status"]):
+        try:
+            if proc.info["status"] != psutil.STATUS_ZOMBIE and Path(proc.cwd()) == pgdata:
+                raise ServerError(f"the embedded server's postmaster (pid {pid.pid}) was killed, but pid "
+                                  f"{proc.pid} still works in {pgdata}; wait for it to exit and run again")
+        except (psutil.Error, OSError):
+            continue
+    # The socket's lock file names the same pid; PostgreSQL would refuse it too.
+    if pid.socket_dir is not None:
+        lock = pid.socket_dir / f".s.PGSQL.{pid.port}.lock"
+        try:
+            if lock.read_text().split()[0] == str(pid.pid):
+                lock.unlink()
+        except (OSError, IndexError):
+            pass
+    (pgdata / "postmaster.pid").rename(pgdata / f"postmaster.pid.zombie-{pid.pid}")
+    return pid.pid
+
+
 def log_tail(pgdata: Path) -> str:
     """The last FATAL/PANIC line of the server log, else its last line."""
     try:

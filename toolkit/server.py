@@ -101,6 +101,7 @@ def start(major: int = PINNED_MAJOR) -> ServerInfo:
             binaries = postmaster.bin_dir_for(bin_dir(major), major)
             if not (pgdata / "PG_VERSION").exists():
                 postmaster.initdb(binaries, pgdata)
+            postmaster.set_aside_zombie(pgdata)
             postmaster.pg_ctl_start(binaries, pgdata, postmaster.socket_dir_for(pgdata))
     except (ServerError, OSError) as exc:
         tail = postmaster.log_tail(pgdata)
