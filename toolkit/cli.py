@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from ddlkit import __version__, api, render, server
-from ddlkit.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, DdlkitError
+from ddlkit.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, DdlkitError, database_error
 
 FORMATS = click.Choice(["text", "json"])
 
@@ -50,6 +50,12 @@ def handle_errors(fn):
             # psycopg cancels the running statement; open transactions roll back.
             render.interrupted(fmt)
             sys.exit(130)
+        except Exception as exc:  # a database call no module wrapped: one line, never a traceback
+            err = database_error(exc, "the database")
+            if err is None:
+                raise
+            render.error(err, fmt, err.exit_code)
+            sys.exit(err.exit_code)
         sys.exit(code or EXIT_OK)
 
     return wrapper

@@ -26,7 +26,7 @@ from psycopg.pq import TransactionStatus
 
 from ddlkit import sqltext
 from ddlkit.connection import Target, connect, one_line
-from ddlkit.errors import ConnectError, DdlkitError, LockTimeout
+from ddlkit.errors import ConnectError, DdlkitError, LockTimeout, database_error
 from ddlkit.lock import MigrationLock
 from ddlkit.planner import FileState, Plan, PlannedFile, build_plan
 from ddlkit.tree import DdlFile, Tree
@@ -126,13 +126,11 @@ def _guarded(method):
         try:
             return method(self, *args, **kwargs)
         except psycopg.Error as exc:
-            state = exc.sqlstate or ""
-            if not state or state.startswith(("08", "57P")):
-                raise ConnectError(f"lost the connection to {self.target.display}: "
-                                   f"{one_line(self.target.redact(str(exc)))}; the file in progress was "
-                                   f"rolled back or left unrecorded ('ddlkit status' shows which)") from None
-            raise DdlkitError(f"database error on {self.target.display}: SQLSTATE {state}: "
-                              f"{one_line(self.target.redact(exc.diag.message_primary or str(exc)))}") from None
+            err = database_error(exc, self.target.display, self.target.redact)
+            if isinstance(err, ConnectError):
+                err = ConnectError(f"{err}; the file in progress was rolled back or left unrecorded "
+                                   f"('ddlkit status' shows which)")
+            raise err from None
 
     return wrapper
 
