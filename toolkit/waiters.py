@@ -17,9 +17,8 @@ from typing import Callable
 import psycopg
 
 from ddlkit.errors import LockTimeout
-from ddlkit.lock import LOCK_KEY
+from ddlkit.lock import _CLASSID, _OBJID, LOCK_KEY  # how the key appears in pg_locks
 
-_CLASSID, _OBJID = LOCK_KEY >> 32, LOCK_KEY & 0xFFFFFFFF
 POLL = 0.25
 
 
