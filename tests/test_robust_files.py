@@ -82,3 +82,14 @@ def test_verify_offline_with_a_carriage_return_in_a_file_name(make_tree, tmp_pat
     (root / "migrations" / "0001_a\r.sql").write_text("select 3;\n")
     changed = run_cli("verify", "--offline", "--ddl-dir", str(root), "--dump-dir", str(dump_dir))
     assert changed.returncode == 1 and "differs from 03_migration_tracker.sql" in changed.stdout
+
+
+def test_streamed_syntax_check_finds_what_the_whole_parse_finds():
+    body = "".join(UNIT.format(i=i) for i in range(2800))
+    sqltext.check_syntax(body)  # a valid big file passes, piece by piece
+    bad = body + "select 1 frm t;\n" + body
+    with pytest.raises(sqltext.SqlSyntaxError) as streamed:
+        sqltext.check_syntax(bad)
+    with pytest.raises(parser.ParseError) as whole:
+        parser.parse_sql_json(bad)
+    assert streamed.value.offset == whole.value.args[1]
