@@ -17,12 +17,18 @@ import resource, sys, time
 from pathlib import Path
 from ddlkit import sqltext
 from ddlkit.tree import load_tree
-if sys.argv[2] == "whole":
+mode, what = sys.argv[2].split("-")
+if mode == "whole":
     sqltext.STREAMED = 1 << 62
 tree = load_tree(Path(sys.argv[1]))
+texts = [f.text for f in tree.files]
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 t = time.perf_counter()
-tree.validate()
+if what == "validate":
+    tree.validate()  # migrate/status: split + classify
+else:
+    for text in texts:
+        sqltext.check_syntax(text)  # verify's parse check
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before, time.perf_counter() - t)
 """
 
@@ -41,15 +47,16 @@ def main() -> None:
                 fh.write(row.format(i=i))
                 i += 1
         size = path.stat().st_size / 1e6
-        figures = {}
-        for mode in ("streamed", "whole"):
-            out = subprocess.run([sys.executable, "-c", CHILD, str(root), mode], capture_output=True, text=True,
-                                 check=True).stdout.split()
-            figures[mode] = (int(out[0]) / 1024, float(out[1]))
-            print(f"{mode:>8}: {size:.1f} MB file, {i} statements: +{figures[mode][0]:.0f} MB peak, "
-                  f"{figures[mode][1]:.1f}s")
-        print(f"ratio whole/streamed: memory {figures['whole'][0] / figures['streamed'][0]:.1f}x, "
-              f"time {figures['whole'][1] / figures['streamed'][1]:.1f}x")
+        print(f"{size:.1f} MB file, {i} statements")
+        for what in ("validate", "check_syntax"):
+            figures = {}
+            for mode in ("streamed", "whole"):
+                out = subprocess.run([sys.executable, "-c", CHILD, str(root), f"{mode}-{what}"], capture_output=True,
+                                     text=True, check=True).stdout.split()
+                figures[mode] = (int(out[0]) / 1024, float(out[1]))
+                print(f"  {what:>12} {mode:>8}: +{figures[mode][0]:.0f} MB peak, {figures[mode][1]:.1f}s")
+            print(f"  {what:>12} ratio whole/streamed: memory {figures['whole'][0] / figures['streamed'][0]:.1f}x, "
+                  f"time {figures['whole'][1] / figures['streamed'][1]:.1f}x")
 
 
 if __name__ == "__main__":
