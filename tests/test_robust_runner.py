@@ -93,6 +93,35 @@ def test_reindex_table_concurrently_drops_ccold_and_ccnew_of_its_indexes(empty_d
     assert invalid_indexes(empty_db) == []
 
 
+def test_interrupted_drop_index_concurrently_leftover(empty_db, db_url, make_tree):
+    """DROP INDEX CONCURRENTLY cancelled while it waits for a reader leaves the index INVALID:
+    its re-run drops it, and a later CREATE INDEX CONCURRENTLY IF NOT EXISTS rebuilds it."""
+    seed(empty_db)
+    dbname = empty_db.info.dbname
+    reader = psycopg.connect(conninfo_for(dbname))
+    reader.execute("select count(*) from t")  # an open transaction that has the table open
+    th = threading.Thread(target=lambda: _cancelled(dbname, "drop index concurrently t_a"))
+    th.start()
+    wait_for(lambda: backend_waiting(empty_db, "drop index") is not None)
+    empty_db.execute("select pg_cancel_backend(%s)", (backend_waiting(empty_db, "drop index"),))
+    th.join()
+    reader.rollback()
+    reader.close()
+    assert invalid_indexes(empty_db) == ["t_a"]
+    root = make_tree({"migrations/0001_rebuild.sql": "create index concurrently if not exists t_a on t (a);\n"})
+    proc = run_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url)
+    assert proc.returncode == 0, proc.stderr
+    assert "dropped INVALID index public.t_a" in proc.stdout
+    assert invalid_indexes(empty_db) == []
+    assert empty_db.execute("select indisvalid from pg_index where indexrelid = 't_a'::regclass").fetchone()[0]
+
+
+def _cancelled(dbname: str, statement: str) -> None:
+    with psycopg.connect(conninfo_for(dbname), autocommit=True) as c:
+        with pytest.raises(psycopg.errors.QueryCanceled):
+            c.execute(statement)
+
+
 def test_failed_create_index_concurrently_without_if_not_exists_is_rebuilt(empty_db, db_url, make_tree):
     seed(empty_db)
     empty_db.execute("insert into t values (1, 1)")  # a duplicate: the unique build fails, INVALID
