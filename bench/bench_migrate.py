@@ -1,8 +1,11 @@
-"""Benchmark: `ddlkit migrate` on a generated 297-file tree (the size pg_migrate.sh
-was measured on: 24.9 s cold, 1.3-1.5 s with nothing to do), cold apply and
-no-op run, through the CLI as a deploy runs it. Prints figures; asserts nothing.
+"""Benchmark: `ddlkit migrate` on a generated 297-file tree (the size
+pg_migrate.sh was measured on), cold apply and no-op run, through the CLI as a
+deploy runs it, against a baseline: a shell loop of psql calls doing what the
+script does (when psql is on PATH), else the figures in the contract notes
+(24.9 s cold, 1.3-1.5 s no-op). Then where a no-op run's time goes, from
+``python -X importtime``. Prints figures; asserts nothing.
 
-    python bench/bench_migrate.py [--files 297] [--database-url URL]
+    python bench/bench_migrate.py [--files 297] [--runs 5] [--database-url URL] [--no-shell]
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -17,11 +21,35 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 from ddlkit import server  # noqa: E402
-from ddlkit.connection import connect  # noqa: E402
+from ddlkit.connection import connect, resolve_target  # noqa: E402
 from ddlkit.scratch import scratch_database  # noqa: E402
+
+CONTRACT_COLD, CONTRACT_NOOP = 24.9, (1.3, 1.5)
+
+# What pg_migrate.sh does, step by step (see the contract notes): the tracker
+# create, the lock try, the md5 list, then per file three processes for the
+# checksum and one for the lookup, and two psql calls for each file it applies.
+# Values reach SQL as psql variables (:'fn'), never pasted into it.
+SHELL_LOOP = r"""
+set -eu
+DB=$1; ROOT=$2
+psql -qtAX -v ON_ERROR_STOP=1 "$DB" -c "create table if not exists schema_version (file_name text primary key, md5 text, applied_at timestamptz not null default now())" >/dev/null
+psql -qtAX "$DB" -c "select pg_try_advisory_lock(5432109876)" >/dev/null
+applied=$(psql -qtAX "$DB" -c "select md5 from schema_version")
+for dir in utils migrations functions preflight; do
+  [ -d "$ROOT/$dir" ] || continue
+  for f in $(ls "$ROOT/$dir" | grep '\.sql$' | sort -V); do
+    path="$ROOT/$dir/$f"
+    md5=$(tr -d '[:space:]' < "$path" | md5sum | cut -d' ' -f1)
+    if printf '%s\n' "$applied" | grep -qx "$md5"; then continue; fi
+    psql -qtAX -v ON_ERROR_STOP=1 "$DB" < "$path" >/dev/null
+    echo "insert into schema_version (file_name, md5) values (:'fn', :'md5') on conflict (file_name) do update set md5 = excluded.md5, applied_at = now();" \
+      | psql -qtAX -v ON_ERROR_STOP=1 -v fn="$dir/$f" -v md5="$md5" "$DB" >/dev/null
+  done
+done
+"""
 
 
 def generate(root: Path, n: int) -> None:
@@ -40,41 +68,93 @@ def generate(root: Path, n: int) -> None:
             f"begin\n  return (select count(*) from t_1 where ids @> array[p]);\nend $$;\n")
 
 
-def cli(*args: str) -> tuple[float, str]:
+def timed(cmd: list[str], env: dict | None = None) -> tuple[float, subprocess.CompletedProcess]:
     t = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "ddlkit", *args], capture_output=True, text=True)
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    elapsed = time.perf_counter() - t
     if out.returncode != 0:
-        raise SystemExit(out.stderr)
-    return time.perf_counter() - t, out.stdout
+        raise SystemExit(f"{' '.join(cmd[:4])} ... failed:\n{out.stderr}")
+    return elapsed, out
+
+
+def ddlkit_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "ddlkit", *args]
+
+
+def shell_cmd(conninfo: str, tree: Path) -> list[str]:
+    return ["bash", "-c", SHELL_LOOP, "pg_migrate-loop", conninfo, str(tree)]
+
+
+def importtime(conninfo: str, tree: Path) -> dict[str, float]:
+    """A no-op run's import time (``-X importtime`` self times) in ms, summed by
+    top-level package: what the run pays for each dependency."""
+    _, out = timed([sys.executable, "-X", "importtime", "-m", "ddlkit", "migrate", "--database-url", conninfo,
+                    "--ddl-dir", str(tree)])
+    by_package: dict[str, float] = {}
+    for line in out.stderr.splitlines():
+        if not line.startswith("import time:") or "|" not in line:
+            continue
+        self_us, _, name = line[len("import time:"):].split("|")
+        if self_us.strip().isdigit():
+            root = name.strip().split(".")[0]
+            by_package[root] = by_package.get(root, 0.0) + int(self_us) / 1000
+    return by_package
+
+
+def summary(values: list[float]) -> str:
+    return f"best {min(values):.3f} s, median {statistics.median(values):.3f} s"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--files", type=int, default=297)
+    ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--database-url", default=None)
+    ap.add_argument("--no-shell", action="store_true", help="Use the contract figures, not a psql loop.")
     args = ap.parse_args()
+    use_shell = not args.no_shell and shutil.which("psql") is not None
     tmp = Path(tempfile.mkdtemp(prefix="ddlkit-bench-"))
     try:
-        generate(tmp / "ddl", args.files)
-        n = sum(1 for _ in (tmp / "ddl").rglob("*.sql"))
-        base = server.embedded_target() if not args.database_url else None
-        from ddlkit.connection import resolve_target  # noqa: PLC0415
-
-        target = base or resolve_target(args.database_url)
-        with scratch_database(target, "bench") as scratch:
-            url = scratch.conninfo
-            cold, _ = cli("migrate", "--database-url", url, "--ddl-dir", str(tmp / "ddl"))
-            noop = min(cli("migrate", "--database-url", url, "--ddl-dir", str(tmp / "ddl"))[0] for _ in range(3))
-            status = min(cli("status", "--database-url", url, "--ddl-dir", str(tmp / "ddl"))[0] for _ in range(3))
-            help_time = min(cli("--help")[0] for _ in range(3))
-            with connect(scratch) as conn:
+        tree = tmp / "ddl"
+        generate(tree, args.files)
+        n = sum(1 for _ in tree.rglob("*.sql"))
+        base = resolve_target(args.database_url) if args.database_url else server.embedded_target()
+        with scratch_database(base, "bench") as db, scratch_database(base, "benchsh") as shdb:
+            url = db.conninfo
+            cold, _ = timed(ddlkit_cmd("migrate", "--database-url", url, "--ddl-dir", str(tree)))
+            noop = [timed(ddlkit_cmd("migrate", "--database-url", url, "--ddl-dir", str(tree)))[0]
+                    for _ in range(args.runs)]
+            status = [timed(ddlkit_cmd("status", "--database-url", url, "--ddl-dir", str(tree)))[0]
+                      for _ in range(args.runs)]
+            bare = [timed([sys.executable, "-c", "pass"])[0] for _ in range(args.runs)]
+            with connect(db) as conn:
                 rows = conn.execute("select count(*) from schema_version").fetchone()[0]
-        print(f"tree: {n} files; PostgreSQL {server.PINNED_MAJOR if base else 'external'}")
-        print(f"cold apply (CLI, one process): {cold:.2f} s, {rows} tracker rows")
-        print(f"no-op run (CLI, best of 3): {noop:.2f} s; status: {status:.2f} s; "
-              f"bare interpreter + import (ddlkit --help): {help_time:.2f} s")
-        print(f"vs pg_migrate.sh as measured in the contract notes (24.9 s cold, 1.3-1.5 s no-op): "
-              f"cold {24.9 / cold:.0f}x faster, no-op {1.3 / noop:.1f}-{1.5 / noop:.1f}x faster")
+                major = conn.info.server_version // 10000
+            if use_shell:
+                env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+                sh_cold, _ = timed(shell_cmd(shdb.conninfo, tree), env)
+                sh_noop = [timed(shell_cmd(shdb.conninfo, tree), env)[0] for _ in range(max(3, args.runs // 2))]
+                with connect(shdb) as conn:
+                    sh_rows = conn.execute("select count(*) from schema_version").fetchone()[0]
+            imports = importtime(url, tree)
+        print(f"tree: {n} files; PostgreSQL {major}; {args.runs} runs each")
+        print(f"ddlkit cold apply (CLI, one process): {cold:.2f} s, {rows} tracker rows")
+        print(f"ddlkit no-op migrate: {summary(noop)}")
+        print(f"ddlkit status:        {summary(status)}")
+        print(f"bare interpreter (python -c pass): {summary(bare)}")
+        if use_shell:
+            print(f"baseline: pg_migrate.sh's steps as a psql shell loop: cold {sh_cold:.2f} s "
+                  f"({sh_rows} rows), no-op {summary(sh_noop)}")
+            print(f"ratios (baseline / ddlkit): cold {sh_cold / cold:.1f}x, no-op {min(sh_noop) / min(noop):.1f}x "
+                  f"(best), {statistics.median(sh_noop) / statistics.median(noop):.1f}x (median)")
+        print(f"vs the contract's measurement of pg_migrate.sh (cold {CONTRACT_COLD} s, no-op "
+              f"{CONTRACT_NOOP[0]}-{CONTRACT_NOOP[1]} s): cold {CONTRACT_COLD / cold:.0f}x, "
+              f"no-op {CONTRACT_NOOP[0] / min(noop):.1f}-{CONTRACT_NOOP[1] / min(noop):.1f}x")
+        print(f"no-op run's imports (python -X importtime, self time by top-level package): "
+              f"{sum(imports.values()):.0f} ms in all")
+        for name, ms in sorted(imports.items(), key=lambda r: -r[1])[:10]:
+            print(f"  {ms:7.1f} ms  {name}")
+        print(f"  pglast imported: {'yes' if 'pglast' in imports else 'no'}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -17,10 +17,18 @@ import sys
 from pathlib import Path
 from urllib.parse import quote
 
-import psycopg
-import pytest
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
-from pytest_postgresql import factories
+try:  # a venv without the test extras: one line that says what to install, not a traceback
+    import psycopg
+    import pytest
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+    from pytest_postgresql import factories
+
+    import ddlkit  # noqa: F401
+except ImportError as _missing:
+    sys.stderr.write(f"pytest: error: the test suite needs ddlkit and its test extras "
+                     f"({_missing.name or _missing} is not installed); "
+                     "in the project's virtual environment run: pip install -e '.[test]'\n")
+    raise SystemExit(4) from None  # pytest's exit code for a usage error
 
 ROOT = Path(__file__).resolve().parent.parent
 DDL = ROOT / "ddl"

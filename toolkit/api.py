@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ddlkit.connection import Target
     from ddlkit.planner import Plan, PlannedFile
     from ddlkit.runner import RunResult
+    from ddlkit.scaffold import NewFile
     from ddlkit.sqltests import SqlTestRun
     from ddlkit.tree import Tree
     from ddlkit.verifier import VerifyResult
@@ -95,11 +96,12 @@ def _root(ddl_dir: str | os.PathLike | None) -> Path:
     return resolve_root(ddl_dir)
 
 
-def _tree(root: Path, test_mode: bool) -> "Tree":
+def _tree(root: Path, test_mode: bool, validate: bool = True) -> "Tree":
     from ddlkit.tree import env_test_mode, load_tree  # noqa: PLC0415
 
     tree = load_tree(root, test_mode=test_mode or env_test_mode())
-    tree.validate()
+    if validate:
+        tree.validate()
     return tree
 
 
@@ -147,7 +149,7 @@ def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | Non
     from ddlkit.runner import RunOptions, Runner  # noqa: PLC0415
 
     root = _root(ddl_dir)
-    tree = _tree(root, test_mode)
+    tree = _tree(root, test_mode, validate=False)  # the runner parses what is pending, and only that
     target = _target(database_url, root)
     options = RunOptions(lock_wait=lock_wait, lock_timeout=lock_timeout, lock_retries=lock_retries,
                          statement_timeout=statement_timeout)
@@ -210,6 +212,18 @@ def verify(*, ddl_dir: str | os.PathLike | None = None, dump_dir: str | os.PathL
     from ddlkit import verifier as verifying  # noqa: PLC0415
 
     return verifying.verify(_root(ddl_dir), _dump_dir(dump_dir), offline=offline)
+
+
+def new(name: str, *, directory: str = "migrations", ddl_dir: str | os.PathLike | None = None,
+        database_url: str | None = None, offline: bool = False) -> "NewFile":
+    """Create the next file of ``directory`` (``ddlkit new``): numbered after the
+    last file in ``sort -V`` order, with that file's zero-padding, a slug of
+    ``name`` and a short header. Raises InputError (exit 2) when the name would
+    sort before files already applied on the target; when no target is reachable
+    (or ``offline``), ``result.warning`` says the order was not checked."""
+    from ddlkit import scaffold  # noqa: PLC0415
+
+    return scaffold.new_file(name, directory, ddl_dir=ddl_dir, database_url=database_url, offline=offline)
 
 
 def lint(paths: list[str | os.PathLike] | None = None, *, ddl_dir: str | os.PathLike | None = None,

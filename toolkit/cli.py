@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from ddlkit import __version__, api, render, server
+from ddlkit import __version__, api, render
 from ddlkit.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, DdlkitError, database_error
 
 FORMATS = click.Choice(["text", "json"])
@@ -202,6 +202,26 @@ def verify_command(ddl_dir, dump_dir, offline, fmt) -> int:
     return EXIT_OK if result.ok else EXIT_FAILED
 
 
+# --------------------------------------------------------------------------- new
+
+@cli.command("new")
+@click.argument("name")
+@click.option("--dir", "directory", default="migrations", show_default=True, metavar="DIR",
+              help="migrations, functions, utils, preflight or tests.")
+@common_options
+@click.option("--offline", is_flag=True, help="Do not check the name against the target's applied files.")
+@format_option
+@handle_errors
+def new_command(name, directory, ddl_dir, database_url, offline, fmt) -> int:
+    """Create the next file of a tree directory and print its path."""
+    stdout, stderr = render.new_file(api.new(name, directory=directory, ddl_dir=ddl_dir,
+                                             database_url=database_url, offline=offline), fmt)
+    render.out(stdout)
+    for line in stderr:
+        render.err(line)
+    return EXIT_OK
+
+
 # --------------------------------------------------------------------------- lint
 
 @cli.command("lint")
@@ -238,6 +258,8 @@ def server_group() -> None:
 @handle_errors
 def server_start() -> int:
     """Start the embedded server (initialising it on first use)."""
+    from ddlkit import server  # noqa: PLC0415 - the driver loads only for commands that connect
+
     render.out(render.server_info(server.start()))
     return EXIT_OK
 
@@ -246,6 +268,8 @@ def server_start() -> int:
 @handle_errors
 def server_stop() -> int:
     """Stop the embedded server."""
+    from ddlkit import server  # noqa: PLC0415
+
     click.echo("stopped" if server.stop() else "not running")
     return EXIT_OK
 
@@ -255,6 +279,8 @@ def server_stop() -> int:
 @handle_errors
 def server_status(fmt) -> int:
     """Is the embedded server running? Exit 1 when it is not."""
+    from ddlkit import server  # noqa: PLC0415
+
     info = server.status()
     render.out(render.server_info(info, fmt))
     return EXIT_OK if info.running else EXIT_FAILED
@@ -264,6 +290,8 @@ def server_status(fmt) -> int:
 @handle_errors
 def server_url() -> int:
     """Print the embedded server's connection URL (starting it if needed)."""
+    from ddlkit import server  # noqa: PLC0415
+
     target = server.embedded_target()
     click.echo(server.url_of(target))
     return EXIT_OK

@@ -19,28 +19,17 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from ddlkit.errors import ConnectError, InputError
+from ddlkit.redaction import escaped, one_line, redact  # noqa: F401 - one_line is re-exported
 
 APPLICATION_NAME = "ddlkit"
 _LIBPQ_VARS = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE")
 _POSTGRES_VARS = ("POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_DB")
 
-# Redaction works on messages and URLs, never on SQL.
-_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*:/{1,2}[^:/?#@\s]*:)(?P<pw>[^@\s]*)@")
-_KV_PASSWORD = re.compile(r"(?P<head>\bpassword\s*=\s*)(?P<pw>'(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
 # What the author of a URL meant as the password, read before libpq does: userinfo
 # up to the *last* '@' before any '?'. libpq stops at the first '@' or '/', so an
 # unencoded '@' or '/' in a password would otherwise end up in the host or dbname.
 _SCHEME_USERINFO = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://(?P<userinfo>[^?]*)@")
 _ANY_USERINFO = re.compile(r"(?P<userinfo>[^?\s]*)@")
-
-
-def redact(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
-    """Remove passwords from ``text``: URL userinfo, ``password=`` pairs and
-    any known secret verbatim."""
-    for s in sorted((s for s in secrets if s), key=len, reverse=True):
-        text = text.replace(s, "***")
-    text = _URL_PASSWORD.sub(lambda m: m.group("head") + ("***" if m.group("pw") else "") + "@", text)
-    return _KV_PASSWORD.sub(lambda m: m.group("head") + "***", text)
 
 
 @dataclass(frozen=True)
@@ -118,11 +107,6 @@ def read_dotenv(path: Path) -> dict[str, str]:
             value = value[1:-1]
         out[key] = value
     return out
-
-
-def escaped(text: str) -> str:
-    """``text`` on one line: control characters (a newline, say) shown as escapes."""
-    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
 def check_params(params: Mapping[str, str], source: str, shown: Callable[[], str] | None = None) -> None:
@@ -218,7 +202,3 @@ def connect(target: Target, *, autocommit: bool = True, application_name: str = 
     except psycopg.ProgrammingError as exc:
         raise InputError(f"bad connection settings ({target.source}): {one_line(target.redact(str(exc)))}") from None
     return conn
-
-
-def one_line(text: str) -> str:
-    return " ".join(text.split())

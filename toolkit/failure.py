@@ -5,13 +5,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import psycopg
-from pglast import ast
+from typing import TYPE_CHECKING
 
-from ddlkit import sqltext
+import psycopg
+
 from ddlkit.connection import one_line
 from ddlkit.errors import EXIT_FAILED, DdlkitError
-from ddlkit.tree import DdlFile
+
+if TYPE_CHECKING:  # the parser loads only when a statement failed (a no-op run never needs it)
+    from ddlkit import sqltext
+    from ddlkit.tree import DdlFile
 
 
 class MigrationFailed(DdlkitError):
@@ -50,6 +53,8 @@ _CONTEXT_LINE = re.compile(r"line (\d+)")  # over the server's CONTEXT message, 
 
 def _body_start(st: sqltext.Statement) -> int | None:
     """File offset where a DO / plpgsql body starts (just after its opening quote)."""
+    from pglast import ast  # noqa: PLC0415
+
     node = st.node
     opts = node.args if isinstance(node, ast.DoStmt) else getattr(node, "options", None)
     for opt in opts or ():
@@ -97,6 +102,8 @@ def locate_error(f: DdlFile, st: sqltext.Statement, diag: Any) -> int:
 
 def sets_password(node: Any) -> bool:
     """CREATE/ALTER ROLE|USER … PASSWORD, or a user mapping with a password option."""
+    from pglast import ast  # noqa: PLC0415
+
     if isinstance(node, (ast.CreateRoleStmt, ast.AlterRoleStmt)):
         return any(getattr(o, "defname", None) == "password" for o in node.options or ())
     if isinstance(node, (ast.CreateUserMappingStmt, ast.AlterUserMappingStmt)):

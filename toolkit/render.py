@@ -16,6 +16,7 @@ import click
 if TYPE_CHECKING:  # pragma: no cover
     from ddlkit.api import DumpReport, MigrateReport, PlanReport, TemplateReport
     from ddlkit.failure import MigrationFailed
+    from ddlkit.scaffold import NewFile
     from ddlkit.sqltests import SqlTestRun
     from ddlkit.verifier import VerifyResult
 
@@ -42,7 +43,7 @@ def emit_json(obj: Any) -> None:
 def error(exc: Exception | str, fmt: str, exit_code: int) -> None:
     """An expected failure: one line on stderr, and the JSON error object on stdout.
     Redacted and on one line whatever it holds (a URL typed where a path belongs, a newline)."""
-    from ddlkit.connection import escaped, redact  # noqa: PLC0415
+    from ddlkit.redaction import escaped, redact  # noqa: PLC0415
 
     message = escaped(" ".join(redact(str(exc)).split()))
     if fmt == "json":
@@ -211,6 +212,17 @@ def dump(report: "DumpReport") -> str:
 
 def template(report: "TemplateReport") -> str:
     return f"loaded {report.dump_dir} into {report.target}: schema and {report.rows} tracker rows"
+
+
+# --------------------------------------------------------------------------- new
+
+def new_file(result: "NewFile", fmt: str) -> tuple[str, list[str]]:
+    """(stdout, stderr lines): the path (a script can open it), and the warning
+    when the name could not be checked against a database."""
+    warnings = [f"ddlkit: warning: {result.warning}"] if result.warning else []
+    if fmt == "json":
+        return to_json(result.to_dict()), warnings
+    return str(result.path), warnings
 
 
 def _gh_escape(text: str, prop: bool = False) -> str:

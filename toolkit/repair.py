@@ -16,14 +16,15 @@ lock_timeout.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import psycopg
-from pglast import ast
-from pglast.enums.parsenodes import ReindexObjectType
 from psycopg import sql
 
-from ddlkit import sqltext
+if TYPE_CHECKING:
+    from pglast import ast
+
+    from ddlkit import sqltext
 
 Drop = Callable[[sql.Composable], None]
 
@@ -42,12 +43,16 @@ _LEFTOVER_OF = ("exists (select 1 from pg_index x join pg_class xc on xc.oid = x
                 "and rtrim(substr(c.relname, length(xc.relname) + 7), '0123456789') = '')")
 
 
-def _qualified(conn: psycopg.Connection, rv: ast.RangeVar) -> str:
+def _qualified(conn: psycopg.Connection, rv: "ast.RangeVar") -> str:
     return sql.Identifier(*(p for p in (rv.schemaname, rv.relname) if p)).as_string(conn)
 
 
 def _targets(conn: psycopg.Connection, node) -> tuple[str, tuple] | None:
     """The catalog condition selecting the INVALID leftovers ``node`` would trip on."""
+    from pglast import ast  # noqa: PLC0415 - only on the autocommit path
+    from pglast.enums.parsenodes import ReindexObjectType  # noqa: PLC0415
+
+    from ddlkit import sqltext  # noqa: PLC0415
     if isinstance(node, ast.IndexStmt) and node.concurrent and node.idxname:
         return ("c.relname = %s and c.relnamespace = "
                 "(select relnamespace from pg_class where oid = to_regclass(%s))",

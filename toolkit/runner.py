@@ -18,13 +18,12 @@ import functools
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import psycopg
 from psycopg import sql
 from psycopg.pq import TransactionStatus
 
-from ddlkit import sqltext
 from ddlkit.connection import Target, connect, one_line
 from ddlkit.errors import ConnectError, DdlkitError, LockTimeout, database_error
 from ddlkit.lock import MigrationLock
@@ -35,6 +34,9 @@ from ddlkit.repair import repair_invalid_indexes
 from ddlkit.staging import csv_table_spec, drop_staged, stage
 from ddlkit.tracker import ensure_tracker, read_tracker, record, record_as_runner
 from ddlkit.waiters import BuildWatch, wait_for_no_waiters
+
+if TYPE_CHECKING:  # the parser loads with the first pending file, never on a no-op run
+    from ddlkit import sqltext
 
 LOCK_NOT_AVAILABLE = "55P03"
 
@@ -161,10 +163,15 @@ class Runner:
 
     @_guarded
     def migrate(self) -> RunResult:
-        self.tree.validate()  # bad input is refused before the database is touched
         started = time.monotonic()
-        lock_conn = connect(self.target)
+        lock_conn = connect(self.target)  # reads first; holds the lock if anything is pending
         try:
+            # Most runs have nothing to do: read the tracker without the lock, and
+            # stop. No write (a read-only role or replica is fine), no parse.
+            plan = build_plan(self.tree, self._guard(read_tracker, lock_conn))
+            if not plan.pending:
+                return RunResult(plan, [], duration=time.monotonic() - started)
+            self._refuse_bad_input(plan, lock_conn)  # before anything is written
             lock = MigrationLock(lock_conn, wait_seconds=self.options.lock_wait,
                                  on_wait=lambda holder: self.emit("waiting", holder=holder,
                                                                   wait=self.options.lock_wait))
@@ -178,9 +185,7 @@ class Runner:
                     self.tracker = self._guard(ensure_tracker, self.conn)
                     plan = build_plan(self.tree, self._guard(lambda c: read_tracker(c, self.tracker), self.conn))
                     result = RunResult(plan, [], waited=lock.waited)
-                    for pf in plan.pending:  # a bad CSV header is refused before any file is applied
-                        for path in pf.file.csv_files(self.tree.root):
-                            csv_table_spec(path, self.conn)
+                    self._refuse_bad_input(plan, self.conn)  # what another runner left pending: checked already
                     self.emit("plan", plan=plan)
                     first = True
                     for pf in plan.pending:
@@ -202,6 +207,15 @@ class Runner:
         return result
 
     # ------------------------------------------------------------------ internals
+
+    def _refuse_bad_input(self, plan: Plan, conn: psycopg.Connection) -> None:
+        """Every pending file must decode and parse, and its CSV headers be
+        valid; InputError (exit 2) names file:line:col. Applied files are not
+        parsed: they will not run."""
+        for pf in plan.pending:
+            pf.file.mode  # noqa: B018 - decodes, parses and classifies
+            for path in pf.file.csv_files(self.tree.root):
+                csv_table_spec(path, conn)  # with conn: a view already named temp_<csv> is refused too
 
     def _guard(self, fn, conn):
         """Run fn(conn); a lost connection becomes ConnectError (exit 3), any
@@ -338,6 +352,8 @@ class Runner:
                 raise
 
     def _apply_autocommit(self, f: DdlFile, fr: FileResult) -> None:
+        from ddlkit.sqltext import nontransactional_reason  # noqa: PLC0415
+
         conn = self.conn
         self._prepare_session(transactional=False)
         staged = stage(self.conn, f, self.tree.root)
@@ -349,7 +365,7 @@ class Runner:
             while i < len(stmts):
                 st = stmts[i]
                 idle_before = conn.info.transaction_status == TransactionStatus.IDLE
-                concurrent = sqltext.nontransactional_reason(st.node) is not None
+                concurrent = nontransactional_reason(st.node) is not None
                 try:
                     if st.index:
                         line = f.lines.position(st.start)[0]

@@ -13,10 +13,13 @@ import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ddlkit import sqltext
 from ddlkit.errors import InputError
 from ddlkit.versort import version_sorted
+
+if TYPE_CHECKING:  # the parser loads on the first parse: a run with nothing pending never needs it
+    from ddlkit import sqltext
 
 DIRECTORIES = ("utils", "migrations", "functions", "preflight")
 TEST_MODE_SKIPPED = ("preflight",)
@@ -84,10 +87,14 @@ class DdlFile:
 
     @cached_property
     def lines(self) -> sqltext.LineIndex:
+        from ddlkit import sqltext  # noqa: PLC0415
+
         return sqltext.LineIndex(self.text)
 
     @cached_property
     def statements(self) -> list[sqltext.Statement]:
+        from ddlkit import sqltext  # noqa: PLC0415
+
         try:
             return sqltext.split(self.text)
         except sqltext.SqlSyntaxError as exc:
@@ -95,6 +102,8 @@ class DdlFile:
 
     @cached_property
     def mode(self) -> sqltext.TxnMode:
+        from ddlkit import sqltext  # noqa: PLC0415
+
         return sqltext.classify(self.text, self.statements, self.lines)
 
     def csv_files(self, root: Path) -> list[Path]:

@@ -1,0 +1,116 @@
+"""A run with nothing to do reads the tracker and stops: no lock, no write, no
+parser. Real PostgreSQL; read-only sessions and roles."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import subprocess
+import sys
+
+import psycopg
+import pytest
+from conftest import conninfo_for, run_cli
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+
+from ddlkit.lock import LOCK_KEY
+from ddlkit.tree import whitespace_free_md5
+
+TREE = {
+    "utils/0001_u.sql": "create or replace function u() returns int language sql as $$ select 1 $$;\n",
+    "migrations/0001_t.sql": "create table t (id int primary key);\n",
+    "migrations/0002_idx.sql": "create index concurrently if not exists t_id on t (id);\n",
+}
+
+
+def migrate(root, url, *args):
+    return run_cli("migrate", "--ddl-dir", str(root), "--database-url", url, *args)
+
+
+@pytest.fixture
+def migrated(make_tree, db_url, empty_db):
+    root = make_tree(TREE)
+    first = migrate(root, db_url)
+    assert first.returncode == 0, first.stderr
+    return root
+
+
+def _holding_the_lock(conn: psycopg.Connection) -> psycopg.Connection:
+    holder = psycopg.connect(conninfo_for(conn.info.dbname), autocommit=True)
+    assert holder.execute("select pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0]
+    return holder
+
+
+def test_up_to_date_run_does_not_wait_for_the_lock(migrated, db_url, empty_db):
+    holder = _holding_the_lock(empty_db)
+    try:
+        out = migrate(migrated, db_url, "--lock-wait", "0", "--format", "json")
+        assert out.returncode == 0, out.stderr
+        doc = json.loads(out.stdout)
+        assert doc["outcome"] == "ok" and doc["applied"] == [] and doc["lock_waited_ms"] == 0
+        assert [s["state"] for s in doc["skipped"]] == ["applied"] * 3
+        # Something pending: now the lock is needed, and held by someone else.
+        (migrated / "migrations" / "0003_new.sql").write_text("create table t3 (id int);\n")
+        blocked = migrate(migrated, db_url, "--lock-wait", "0")
+        assert blocked.returncode == 3
+        assert blocked.stderr.startswith("ddlkit: error: timed out after 0s waiting for the migration lock")
+        assert empty_db.execute("select to_regclass('t3') is null").fetchone()[0]
+    finally:
+        holder.close()
+    assert migrate(migrated, db_url).returncode == 0
+    assert empty_db.execute("select to_regclass('t3') is not null").fetchone()[0]
+
+
+def test_up_to_date_database_with_default_transaction_read_only(migrated, db_url, empty_db):
+    empty_db.execute(sql.SQL("alter database {} set default_transaction_read_only = on").format(
+        sql.Identifier(empty_db.info.dbname)))
+    out = migrate(migrated, db_url)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[-1].startswith("done: 0 applied, 3 up to date")
+    # A pending file cannot be applied there: one line, exit 1, nothing recorded.
+    (migrated / "migrations" / "0003_new.sql").write_text("create table t3 (id int);\n")
+    failed = migrate(migrated, db_url)
+    assert failed.returncode == 1
+    assert "25006" in failed.stderr and "read-only transaction" in failed.stderr
+    assert "Traceback" not in failed.stderr
+    empty_db.execute(sql.SQL("alter database {} reset default_transaction_read_only").format(
+        sql.Identifier(empty_db.info.dbname)))
+    assert empty_db.execute("select count(*) from schema_version").fetchone()[0] == 3
+
+
+def test_up_to_date_database_with_a_read_only_role(migrated, empty_db):
+    role = f"ddlkit_ro_{secrets.token_hex(4)}"
+    password = secrets.token_hex(8)
+    empty_db.execute(sql.SQL("create role {} login password {}").format(sql.Identifier(role), sql.Literal(password)))
+    try:
+        empty_db.execute(sql.SQL("grant select on schema_version to {}").format(sql.Identifier(role)))
+        url = make_conninfo(conninfo_for(empty_db.info.dbname), user=role, password=password)
+        out = migrate(migrated, url)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.splitlines()[-1].startswith("done: 0 applied, 3 up to date")
+        status = run_cli("status", "--ddl-dir", str(migrated), "--database-url", url)
+        assert status.returncode == 0, status.stderr
+    finally:
+        for conn_pid in empty_db.execute("select pid from pg_stat_activity where usename = %s", (role,)).fetchall():
+            empty_db.execute("select pg_terminate_backend(%s)", conn_pid)
+        empty_db.execute(sql.SQL("revoke all on schema_version from {}").format(sql.Identifier(role)))
+        empty_db.execute(sql.SQL("drop role {}").format(sql.Identifier(role)))
+
+
+def test_applied_files_are_not_parsed_and_the_parser_is_not_loaded(make_tree, db_url, empty_db):
+    # A file pg_migrate.sh applied through psql: a meta-command our parser refuses.
+    legacy = "\\timing\nselect 1;\n"
+    root = make_tree({"migrations/0001_legacy.sql": legacy, **TREE})
+    empty_db.execute("create table schema_version (file_name text primary key, md5 text, "
+                     "applied_at timestamptz not null default now())")
+    empty_db.execute("insert into schema_version (file_name, md5) values (%s, %s)",
+                     ("migrations/0001_legacy.sql", whitespace_free_md5(legacy.encode())))
+    assert migrate(root, db_url).returncode == 0  # applies TREE; the legacy file is not touched
+    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "ddlkit", "migrate", "--ddl-dir", str(root),
+                          "--database-url", db_url], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    imported = {line.split("|")[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
+    assert "psycopg" in imported  # the measurement is real
+    assert not {m for m in imported if m == "pglast" or m.startswith("pglast.")}
+    assert "ddlkit.sqltext" not in imported
