@@ -314,7 +314,9 @@ class Runner:
     def _execute_watched(self, f: DdlFile, st: sqltext.Statement) -> None:
         """A CONCURRENTLY statement, never waiting forever on an old runner blocked
         in pg_advisory_lock (see ddlkit.waiters)."""
-        reason = sqltext.nontransactional_reason(st.node) or ""
+        from ddlkit.sqltext import nontransactional_reason  # noqa: PLC0415
+
+        reason = nontransactional_reason(st.node) or ""
         if "CONCURRENTLY" not in reason:
             return self._execute(st)
         what = f"{reason} at {f.file_name}:{f.lines.position(st.start)[0]}"
