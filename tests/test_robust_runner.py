@@ -42,28 +42,36 @@ def seed(conn, rows: int = 1000) -> None:
     conn.execute("create index t_a on t (a)")
 
 
-def interrupted_reindex(conn, dbname: str) -> str:
-    """REINDEX INDEX t_a CONCURRENTLY cancelled while it waits: leaves t_a_ccnew INVALID."""
+def cancel_while_waiting(conn, blocker_sql: str, statement: str) -> list[str]:
+    """Run ``statement`` in a session of its own while another session holds
+    ``blocker_sql`` open; cancel it once it waits. Returns the INVALID indexes left."""
+    dbname = conn.info.dbname
     blocker = psycopg.connect(conninfo_for(dbname))
-    blocker.execute("insert into t values (0, 0)")  # an open writer: REINDEX waits for it
+    blocker.execute(blocker_sql)
     errors = []
 
-    def reindex():
+    def run():
         with psycopg.connect(conninfo_for(dbname), autocommit=True) as c:
             try:
-                c.execute("reindex index concurrently t_a")
+                c.execute(statement)
             except psycopg.errors.QueryCanceled as exc:
                 errors.append(exc)
 
-    th = threading.Thread(target=reindex)
+    th = threading.Thread(target=run)
     th.start()
-    wait_for(lambda: backend_waiting(conn, "reindex") is not None)
-    conn.execute("select pg_cancel_backend(%s)", (backend_waiting(conn, "reindex"),))
+    prefix = " ".join(statement.split()[:2])
+    wait_for(lambda: backend_waiting(conn, prefix) is not None)
+    conn.execute("select pg_cancel_backend(%s)", (backend_waiting(conn, prefix),))
     th.join()
     blocker.rollback()
     blocker.close()
     assert errors
-    return invalid_indexes(conn)[0]
+    return invalid_indexes(conn)
+
+
+def interrupted_reindex(conn, dbname: str) -> str:
+    """REINDEX INDEX t_a CONCURRENTLY cancelled while it waits for an open writer: leaves t_a_ccnew INVALID."""
+    return cancel_while_waiting(conn, "insert into t values (0, 0)", "reindex index concurrently t_a")[0]
 
 
 def test_interrupted_reindex_concurrently_leftover_is_dropped(empty_db, db_url, make_tree):
@@ -97,16 +105,9 @@ def test_interrupted_drop_index_concurrently_leftover(empty_db, db_url, make_tre
     """DROP INDEX CONCURRENTLY cancelled while it waits for a reader leaves the index INVALID:
     its re-run drops it, and a later CREATE INDEX CONCURRENTLY IF NOT EXISTS rebuilds it."""
     seed(empty_db)
-    dbname = empty_db.info.dbname
-    reader = psycopg.connect(conninfo_for(dbname))
-    reader.execute("select count(*) from t")  # an open transaction that has the table open
-    th = threading.Thread(target=lambda: _cancelled(dbname, "drop index concurrently t_a"))
-    th.start()
-    wait_for(lambda: backend_waiting(empty_db, "drop index") is not None)
-    empty_db.execute("select pg_cancel_backend(%s)", (backend_waiting(empty_db, "drop index"),))
-    th.join()
-    reader.rollback()
-    reader.close()
+    # An open transaction that has the table open: the drop waits for it after marking the index invalid.
+    left = cancel_while_waiting(empty_db, "select count(*) from t", "drop index concurrently t_a")
+    assert left == ["t_a"]
     assert invalid_indexes(empty_db) == ["t_a"]
     root = make_tree({"migrations/0001_rebuild.sql": "create index concurrently if not exists t_a on t (a);\n"})
     proc = run_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url)
@@ -114,12 +115,6 @@ def test_interrupted_drop_index_concurrently_leftover(empty_db, db_url, make_tre
     assert "dropped INVALID index public.t_a" in proc.stdout
     assert invalid_indexes(empty_db) == []
     assert empty_db.execute("select indisvalid from pg_index where indexrelid = 't_a'::regclass").fetchone()[0]
-
-
-def _cancelled(dbname: str, statement: str) -> None:
-    with psycopg.connect(conninfo_for(dbname), autocommit=True) as c:
-        with pytest.raises(psycopg.errors.QueryCanceled):
-            c.execute(statement)
 
 
 def test_failed_create_index_concurrently_without_if_not_exists_is_rebuilt(empty_db, db_url, make_tree):
