@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:  # pragma: no cover
     from ddlkit.connection import Target
+    from ddlkit.errors import DdlkitError
+    from ddlkit.replicas import ReplicaWait
     from ddlkit.planner import Plan, PlannedFile
     from ddlkit.runner import RunResult
     from ddlkit.scaffold import NewFile
@@ -67,10 +69,19 @@ class MigrateReport:
     root: Path
     test_mode: bool
     result: "RunResult"
+    replicas: "ReplicaWait | None" = None  # with wait_replicas: what the wait saw
+    replica_error: "DdlkitError | None" = None  # the wait timed out (exit 4)
 
     @property
     def ok(self) -> bool:
-        return self.result.error is None
+        return self.result.error is None and self.replica_error is None
+
+    @property
+    def exit_code(self) -> int:
+        """1 when a file failed, else the replica wait's code (4), else 0."""
+        if self.result.error is not None:
+            return self.result.error.exit_code
+        return self.replica_error.exit_code if self.replica_error is not None else 0
 
 
 @dataclass
@@ -105,27 +116,47 @@ def _tree(root: Path, test_mode: bool, validate: bool = True) -> "Tree":
     return tree
 
 
-def _target(database_url: str | None, root: Path) -> "Target":
+def _target(database_url: str | None, root: Path, url_option: str = "--database-url") -> "Target":
     from ddlkit import server  # noqa: PLC0415
     from ddlkit.connection import resolve_target  # noqa: PLC0415
 
-    return resolve_target(database_url, ddl_root=root) or server.embedded_target()
+    return resolve_target(database_url, ddl_root=root, url_option=url_option) or server.embedded_target()
+
+
+def lock_target(target: "Target", direct_url: str | None, root: Path | None = None) -> "Target":
+    """Where the lock and the DDL run: ``direct_url`` when given, else ``target``;
+    refused (exit 2) when that connection's session is not stable (a pooler)."""
+    from ddlkit import pooler  # noqa: PLC0415
+    from ddlkit.connection import resolve_target  # noqa: PLC0415
+
+    if direct_url is not None:
+        target = resolve_target(direct_url, ddl_root=root, url_option="--direct-url")
+    if not target.embedded:
+        pooler.check_session(target, "--direct-url" if direct_url is not None else "the database URL")
+    return target
 
 
 def _dump_dir(dump_dir: str | os.PathLike | None) -> Path:
     return Path(dump_dir if dump_dir is not None else DEFAULT_DUMP_DIR)
 
 
+def load_tree(*, ddl_dir: str | os.PathLike | None = None, test_mode: bool = False) -> "Tree":
+    """The tree, read and validated (parse errors are an InputError, exit 2)."""
+    return _tree(_root(ddl_dir), test_mode)
+
+
 # --------------------------------------------------------------------------- commands
 
 def plan(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,
-         test_mode: bool = False, dry_run: bool = False) -> PlanReport:
-    """The plan against the database now, without the lock and without writing."""
+         test_mode: bool = False, dry_run: bool = False, url_option: str = "--database-url",
+         tree: "Tree | None" = None) -> PlanReport:
+    """The plan against the database now, without the lock and without writing.
+    ``tree``: an already loaded tree (many targets share one)."""
     from ddlkit.runner import Runner  # noqa: PLC0415
 
     root = _root(ddl_dir)
-    tree = _tree(root, test_mode)
-    target = _target(database_url, root)
+    tree = tree or _tree(root, test_mode)
+    target = _target(database_url, root, url_option)
     return PlanReport(target.display, Runner(target, tree).plan(), dry_run=dry_run)
 
 
@@ -137,9 +168,23 @@ def status(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None
 
 def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,
             test_mode: bool = False, lock_wait: float = 600.0, lock_timeout: float = 5.0,
-            lock_retries: int = 5, statement_timeout: float | None = None,
-            on_event: Emit | None = None, check: bool = True) -> MigrateReport:
+            lock_retries: int = 5, statement_timeout: float | None = None, direct_url: str | None = None,
+            wait_replicas: float | None = None, replica_urls: list[str] | tuple[str, ...] = (),
+            on_event: Emit | None = None, check: bool = True, url_option: str = "--database-url",
+            tree: "Tree | None" = None) -> MigrateReport:
     """Apply every pending file exactly once.
+
+    The lock's session must be stable: behind a transaction-pooling connection
+    pooler this raises :class:`~ddlkit.pooler.PoolerError` (exit 2) before
+    anything runs, unless ``direct_url`` (a connection that bypasses the
+    pooler) is given; the lock and the DDL then run over it.
+
+    With ``wait_replicas`` (seconds), after the run (also one that applied
+    nothing) wait until every standby in ``pg_stat_replication`` and every
+    ``replica_urls`` replica has replayed the primary's WAL; the privilege and
+    the replica URLs are checked before anything runs. A timeout is in
+    ``report.replica_error`` (:class:`~ddlkit.replicas.ReplicaTimeout`, exit 4),
+    or raised with ``check=True``.
 
     ``on_event(event, **details)`` is called as the run progresses (the CLI
     prints these). With ``check=True`` a failed file raises
@@ -148,19 +193,57 @@ def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | Non
     """
     from ddlkit.runner import RunOptions, Runner  # noqa: PLC0415
 
+    from ddlkit.errors import InputError  # noqa: PLC0415
+
+    if replica_urls and wait_replicas is None:
+        raise InputError("--replica-url needs --wait-replicas SECONDS")
     root = _root(ddl_dir)
-    tree = _tree(root, test_mode, validate=False)  # the runner parses what is pending, and only that
-    target = _target(database_url, root)
+    tree = tree or _tree(root, test_mode, validate=False)  # the runner parses what is pending, and only that
+    target = lock_target(_target(database_url, root, url_option), direct_url, root)
     options = RunOptions(lock_wait=lock_wait, lock_timeout=lock_timeout, lock_retries=lock_retries,
                          statement_timeout=statement_timeout)
-    if on_event:
-        on_event("start", target=target.display, root=tree.root, test_mode=tree.test_mode)
-    result = Runner(target, tree, options, emit=on_event).migrate()
-    report = MigrateReport(target.display, tree.root, tree.test_mode, result)
+    watcher = _replica_watcher(target, replica_urls, root) if wait_replicas is not None else None
+    try:
+        if on_event:
+            on_event("start", target=target.display, root=tree.root, test_mode=tree.test_mode)
+        result = Runner(target, tree, options, emit=on_event).migrate()
+        report = MigrateReport(target.display, tree.root, tree.test_mode, result)
+        if watcher is not None and result.error is None:
+            from ddlkit.replicas import ReplicaTimeout  # noqa: PLC0415
+
+            try:
+                report.replicas = watcher.wait(wait_replicas, on_event)
+            except ReplicaTimeout as exc:
+                report.replicas, report.replica_error = exc.result, exc
+    finally:
+        if watcher is not None:
+            watcher.close()
     if check and result.error is not None:
         result.error.result = report
         raise result.error
+    if check and report.replica_error is not None:
+        raise report.replica_error
     return report
+
+
+def _replica_watcher(primary: "Target", replica_urls, root: Path | None):
+    """Connections to the primary and the replicas, checked (privilege,
+    reachability, standby) before anything runs."""
+    from ddlkit.connection import resolve_target  # noqa: PLC0415
+    from ddlkit.replicas import ReplicaWatcher  # noqa: PLC0415
+
+    targets = [resolve_target(url, ddl_root=root, url_option="--replica-url") for url in replica_urls]
+    return ReplicaWatcher(primary, targets).open()
+
+
+def wait_replicas(*, database_url: str | None = None, replica_urls: list[str] | tuple[str, ...] = (),
+                  timeout: float = 300.0, ddl_dir: str | os.PathLike | None = None,
+                  on_event: Emit | None = None) -> "ReplicaWait":
+    """Wait until every replica has replayed the primary's current WAL LSN.
+    Raises :class:`~ddlkit.replicas.ReplicaTimeout` (exit 4) with ``.result``."""
+    root = _root(ddl_dir)
+    with _replica_watcher(_target(database_url, root), replica_urls, root) as watcher:
+        return watcher.wait(timeout, on_event)
 
 
 def test(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,
@@ -234,3 +317,40 @@ def lint(paths: list[str | os.PathLike] | None = None, *, ddl_dir: str | os.Path
 
     return linting.lint_paths([Path(p) for p in paths] if paths else None, ddl_root=_root(ddl_dir),
                               select=select, ignore=ignore, assume_lock_timeout=assume_lock_timeout)
+
+
+@dataclass
+class ConfigReport:
+    """``ddlkit config``: every effective setting and its source. URLs are redacted."""
+
+    file: Path | None
+    settings: list[Any]  # ddlkit.config.Setting
+    database: tuple[str, str]  # (redacted URL or "embedded server", source)
+    targets: list[dict]
+
+
+def effective_config(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,
+                     start: Path | None = None) -> ConfigReport:
+    from ddlkit import config, targets  # noqa: PLC0415
+    from ddlkit.connection import redact, resolve_target  # noqa: PLC0415
+    from ddlkit.errors import InputError  # noqa: PLC0415
+
+    cfg = config.load(start)
+    settings = [cfg.setting("ddl_dir", ddl_dir), *(cfg.setting(k) for k in config.KEYS if k != "ddl_dir")]
+    settings = [config.Setting(s.name, redact(s.value) if s.value and config.KEYS[s.name].secret else s.value,
+                               s.source) for s in settings]
+    root = Path(settings[0].value)
+    target = resolve_target(database_url, ddl_root=root)
+    database = (redact(target.conninfo, target.secrets), target.source) if target else \
+        ("the embedded PostgreSQL 16", "default")
+    env = targets.environment(root, cfg.environ)
+    shown = []
+    for spec in cfg.targets.values():
+        try:
+            url, direct = spec.expand(env)
+            shown.append({"name": spec.name, "url": redact(url), "direct_url": redact(direct) if direct else None,
+                          "source": spec.where, "error": None})
+        except InputError as exc:
+            shown.append({"name": spec.name, "url": spec.url, "direct_url": spec.direct_url,
+                          "source": spec.where, "error": str(exc)})
+    return ConfigReport(cfg.file, settings, database, shown)

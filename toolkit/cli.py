@@ -2,19 +2,21 @@
 all output is rendered by :mod:`ddlkit.render`.
 
 Exit codes: 0 ok; 1 the action failed or found problems; 2 usage or input
-error; 3 database unreachable or lock wait timed out.
+error; 3 database unreachable or lock wait timed out; 4 replicas did not catch
+up in time (--wait-replicas, wait-replicas).
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from pathlib import Path
 
 import click
 
-from ddlkit import __version__, api, render
-from ddlkit.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, DdlkitError, database_error
+from ddlkit import __version__, api, config, render, targets
+from ddlkit.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, DdlkitError, InputError, database_error
 
 FORMATS = click.Choice(["text", "json"])
 
@@ -82,6 +84,48 @@ def test_mode_option(fn):
                         help="Skip ddl/preflight (also PG_MIGRATE_TEST_MODE=true).")(fn)
 
 
+def wait_replicas_option(fn):
+    return click.option("--wait-replicas", type=SECONDS, default=None, metavar="SECONDS",
+                        help="After the run, wait up to SECONDS for every replica to replay it (exit 4 on timeout).")(fn)
+
+
+def replica_url_option(fn):
+    return click.option("--replica-url", multiple=True, metavar="URL",
+                        help="A replica to check with pg_last_wal_replay_lsn() (repeatable).")(fn)
+
+
+def _run_targets(fmt: str, fn, *args, **kwargs):
+    """``fn`` (a targets entry point); on Ctrl-C or SIGTERM, exit 130 at once
+    without joining the running targets: their sessions end with this process,
+    like a killed runner's (a transactional file rolls back, an autocommit file
+    is left unrecorded and runs again next time)."""
+    try:
+        return fn(*args, **kwargs)
+    except KeyboardInterrupt:
+        render.interrupted(fmt)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+
+
+def _targets_command(fmt: str, command: str, fn, *args, **kwargs) -> int:
+    """Run on targets: a line as each finishes, the summary, a stderr line per failure."""
+    on_done = (lambda o: render.out(render.target_line(o))) if fmt == "text" else None
+    outcomes = _run_targets(fmt, fn, *args, on_done=on_done, **kwargs)
+    render.out(render.targets_summary(outcomes, fmt, command))
+    for line in render.target_errors(outcomes):
+        render.err(line)
+    return targets.worst(outcomes)
+
+
+def target_options(fn):
+    fn = click.option("--parallel", type=click.IntRange(min=1), default=targets.DEFAULT_PARALLEL, show_default=True,
+                      help="With targets: how many run at once.")(fn)
+    fn = click.option("--all-targets", is_flag=True, help="Every target in the config.")(fn)
+    return click.option("--target", multiple=True, metavar="NAME",
+                        help="A target named in the config (repeatable).")(fn)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ddlkit")
 def cli() -> None:
@@ -94,41 +138,98 @@ def cli() -> None:
 @common_options
 @click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
 @test_mode_option
-@click.option("--lock-wait", type=SECONDS, default=600, show_default=True, metavar="SECONDS",
-              help="How long to wait for another runner's lock before exiting 3.")
-@click.option("--lock-timeout", type=PG_SECONDS, default=5, show_default=True, metavar="SECONDS",
-              help="lock_timeout for DDL statements; 0 disables. 55P03 is retried with backoff.")
-@click.option("--lock-retries", type=click.IntRange(min=0), default=5, show_default=True,
-              help="Retries after a lock_timeout before failing.")
+@click.option("--lock-wait", type=SECONDS, default=None, metavar="SECONDS",
+              help="How long to wait for another runner's lock before exiting 3.  [default: 600]")
+@click.option("--lock-timeout", type=PG_SECONDS, default=None, metavar="SECONDS",
+              help="lock_timeout for DDL statements; 0 disables. 55P03 is retried with backoff.  [default: 5]")
+@click.option("--lock-retries", type=click.IntRange(min=0), default=None,
+              help="Retries after a lock_timeout before failing.  [default: 5]")
 @click.option("--statement-timeout", type=PG_SECONDS, default=None, metavar="SECONDS",
               help="statement_timeout for every statement (default: the server's).")
+@click.option("--direct-url", default=None, metavar="URL",
+              help="Take the lock and run the DDL over this connection, bypassing a transaction-pooling pooler.")
+@wait_replicas_option
+@replica_url_option
+@target_options
+@click.option("--fail-fast", is_flag=True, help="With targets: after a failure, start no further target.")
 @format_option
 @handle_errors
 def migrate(ddl_dir, database_url, dry_run, test_mode, lock_wait, lock_timeout, lock_retries,
-            statement_timeout, fmt) -> int:
-    """Apply every pending file exactly once."""
+            statement_timeout, direct_url, wait_replicas, replica_url, target, all_targets, parallel,
+            fail_fast, fmt) -> int:
+    """Apply every pending file exactly once (on one database, or on configured targets)."""
+    cfg = config.load()
+    ddl_dir = cfg.value("ddl_dir", ddl_dir)
+    lock_wait, lock_timeout, lock_retries, statement_timeout = (
+        cfg.value("lock_wait", lock_wait), cfg.value("lock_timeout", lock_timeout),
+        cfg.value("lock_retries", lock_retries), cfg.value("statement_timeout", statement_timeout))
+    if target or all_targets:
+        if database_url or direct_url or replica_url or dry_run:
+            raise InputError("--target/--all-targets take the URLs from the config: they cannot be combined "
+                             "with --database-url, --direct-url, --replica-url or --dry-run")
+        return _targets_command(fmt, "migrate", targets.migrate_targets, cfg, target, all_targets,
+                                ddl_dir=ddl_dir, test_mode=test_mode, parallel=parallel, fail_fast=fail_fast,
+                                lock_wait=lock_wait, lock_timeout=lock_timeout, lock_retries=lock_retries,
+                                statement_timeout=statement_timeout, wait_replicas=wait_replicas)
+    direct_url = cfg.value("direct_url", direct_url)
     if dry_run:
         render.out(render.dry_run(api.plan(ddl_dir=ddl_dir, database_url=database_url, test_mode=test_mode,
                                            dry_run=True), fmt))
         return EXIT_OK
     report = api.migrate(ddl_dir=ddl_dir, database_url=database_url, test_mode=test_mode, lock_wait=lock_wait,
                          lock_timeout=lock_timeout, lock_retries=lock_retries,
-                         statement_timeout=statement_timeout,
+                         statement_timeout=statement_timeout, direct_url=direct_url,
+                         wait_replicas=wait_replicas, replica_urls=replica_url,
                          on_event=render.TextEvents() if fmt == "text" else None, check=False)
     stdout, stderr = render.migrate(report, fmt)
     render.out(stdout)
     for line in stderr:
         render.err(line)
-    return EXIT_OK if report.ok else EXIT_FAILED
+    return report.exit_code
+
+
+@cli.command("wait-replicas")
+@click.option("--database-url", default=None, metavar="URL",
+              help="The primary (else DB_URL, DATABASE_URL, POSTGRES_*, PG*, else the embedded server).")
+@click.option("--timeout", type=SECONDS, default=300, show_default=True, metavar="SECONDS",
+              help="How long to wait before exiting 4.")
+@replica_url_option
+@ddl_dir_option
+@format_option
+@handle_errors
+def wait_replicas_command(database_url, timeout, replica_url, ddl_dir, fmt) -> int:
+    """Wait until every replica has replayed the primary's current WAL position."""
+    ddl_dir = config.load().value("ddl_dir", ddl_dir)
+    from ddlkit.replicas import ReplicaTimeout  # noqa: PLC0415
+
+    events = render.TextEvents() if fmt == "text" else None
+    try:
+        wait, error = api.wait_replicas(database_url=database_url, replica_urls=replica_url, timeout=timeout,
+                                        ddl_dir=ddl_dir, on_event=events), None
+    except ReplicaTimeout as exc:
+        wait, error = exc.result, exc
+    stdout, stderr = render.replica_wait(wait, fmt, error)
+    render.out(stdout)
+    for line in stderr:
+        render.err(line)
+    return error.exit_code if error else EXIT_OK
 
 
 @cli.command()
 @common_options
 @test_mode_option
+@target_options
 @format_option
 @handle_errors
-def status(ddl_dir, database_url, test_mode, fmt) -> int:
+def status(ddl_dir, database_url, test_mode, target, all_targets, parallel, fmt) -> int:
     """Show every file's state; exit 1 when anything is pending."""
+    cfg = config.load()
+    ddl_dir = cfg.value("ddl_dir", ddl_dir)
+    if target or all_targets:
+        if database_url:
+            raise InputError("--target/--all-targets take the URLs from the config: not with --database-url")
+        return _targets_command(fmt, "status", targets.status_targets, cfg, target, all_targets,
+                                ddl_dir=ddl_dir, test_mode=test_mode, parallel=parallel)
     report = api.status(ddl_dir=ddl_dir, database_url=database_url, test_mode=test_mode)
     render.out(render.status(report, fmt))
     return EXIT_FAILED if report.pending else EXIT_OK
@@ -145,6 +246,7 @@ def status(ddl_dir, database_url, test_mode, fmt) -> int:
 @handle_errors
 def test_command(ddl_dir, database_url, rerun, keep, fmt) -> int:
     """Migrate a scratch database twice in test mode, then run ddl/tests/*.sql."""
+    ddl_dir = config.load().value("ddl_dir", ddl_dir)
     run = api.test(ddl_dir=ddl_dir, database_url=database_url, rerun=rerun, keep=keep,
                    on_event=render.TestEvents() if fmt == "text" else None)
     render.out(render.test_run(run, fmt))
@@ -154,14 +256,14 @@ def test_command(ddl_dir, database_url, rerun, keep, fmt) -> int:
 # --------------------------------------------------------------------------- dump / template / verify
 
 def dump_dir_option(fn):
-    return click.option("--dump-dir", default="schema_dump", show_default=True, type=click.Path(file_okay=False),
-                        help="Where 01_schema.sql and 03_migration_tracker.sql live.")(fn)
+    return click.option("--dump-dir", default=None, type=click.Path(file_okay=False),
+                        help="Where 01_schema.sql and 03_migration_tracker.sql live.  [default: schema_dump]")(fn)
 
 
 @cli.command("dump")
 @ddl_dir_option
-@click.option("--out", default="schema_dump", show_default=True, type=click.Path(file_okay=False),
-              help="Output directory.")
+@click.option("--out", default=None, type=click.Path(file_okay=False),
+              help="Output directory (the dump_dir setting).  [default: schema_dump]")
 @click.option("--tracker-only", is_flag=True,
               help="Only rewrite 03_migration_tracker.sql, offline (no database).")
 @handle_errors
@@ -169,6 +271,8 @@ def dump_command(ddl_dir, out, tracker_only) -> int:
     """Write a reproducible schema dump and tracker file of the tree."""
     from ddlkit.failure import MigrationFailed  # noqa: PLC0415
 
+    cfg = config.load()
+    ddl_dir, out = cfg.value("ddl_dir", ddl_dir), cfg.setting("dump_dir", out, "--out").value
     try:
         report = api.dump(ddl_dir=ddl_dir, out=out, tracker_only=tracker_only)
     except MigrationFailed as exc:
@@ -185,6 +289,8 @@ def dump_command(ddl_dir, out, tracker_only) -> int:
 @handle_errors
 def template_command(ddl_dir, database_url, dump_dir) -> int:
     """Load 01_schema.sql then 03_migration_tracker.sql into an empty database."""
+    cfg = config.load()
+    ddl_dir, dump_dir = cfg.value("ddl_dir", ddl_dir), cfg.value("dump_dir", dump_dir)
     render.out(render.template(api.template(ddl_dir=ddl_dir, database_url=database_url, dump_dir=dump_dir)))
     return EXIT_OK
 
@@ -193,13 +299,29 @@ def template_command(ddl_dir, database_url, dump_dir) -> int:
 @ddl_dir_option
 @dump_dir_option
 @click.option("--offline", is_flag=True, help="Skip the schema comparison (no database needed).")
+@click.option("--online", is_flag=True, help="Run the online checks (the default; the opposite of --offline).")
+@target_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True)
 @handle_errors
-def verify_command(ddl_dir, dump_dir, offline, fmt) -> int:
-    """CI gate: tracker file, parse, lint and (online) schema dump checks."""
+def verify_command(ddl_dir, dump_dir, offline, online, target, all_targets, parallel, fmt) -> int:
+    """CI gate: tracker file, parse, lint and (online) schema dump checks; with
+    targets, also that each target has applied the tree."""
+    cfg = config.load()
+    ddl_dir, dump_dir = cfg.value("ddl_dir", ddl_dir), cfg.value("dump_dir", dump_dir)
+    if offline and (online or target or all_targets):
+        raise InputError("--offline cannot be combined with --online, --target or --all-targets")
+    if target or all_targets:
+        targets.select(cfg, target, all_targets)  # a bad selection is refused before any check runs
     result = api.verify(ddl_dir=ddl_dir, dump_dir=dump_dir, offline=offline)
+    worst = EXIT_OK
+    if target or all_targets:
+        outcomes = _run_targets(fmt, targets.status_targets, cfg, target, all_targets, ddl_dir=ddl_dir,
+                                parallel=parallel)
+        result.findings += targets.verify_findings(outcomes, Path(ddl_dir))
+        result.checks.append("targets")
+        worst = targets.worst([o for o in outcomes if o.outcome == "error"])
     render.out(render.verify(result, fmt))
-    return EXIT_OK if result.ok else EXIT_FAILED
+    return max(worst, EXIT_OK if result.ok else EXIT_FAILED)
 
 
 # --------------------------------------------------------------------------- new
@@ -238,6 +360,7 @@ def lint_command(paths, ddl_dir, fmt, select, ignore, assume_lock_timeout) -> in
     """PostgreSQL-aware lint of SQL files on the real parser; exit 1 on any error finding."""
     from ddlkit import lint
 
+    ddl_dir = config.load().value("ddl_dir", ddl_dir)
     findings = api.lint(list(paths) or None, ddl_dir=ddl_dir, select=set(select) or None,
                         ignore=set(ignore) or None, assume_lock_timeout=assume_lock_timeout)
     render.out(lint.format_findings(findings, fmt))
@@ -245,6 +368,18 @@ def lint_command(paths, ddl_dir, fmt, select, ignore, assume_lock_timeout) -> in
         errors = sum(f.severity == "error" for f in findings)
         render.err(f"lint: {errors} error(s), {len(findings) - errors} warning(s)")
     return EXIT_FAILED if lint.has_errors(findings) else EXIT_OK
+
+
+# --------------------------------------------------------------------------- config
+
+@cli.command("config")
+@common_options
+@format_option
+@handle_errors
+def config_command(ddl_dir, database_url, fmt) -> int:
+    """Print every effective setting and where it came from (passwords redacted)."""
+    render.out(render.config_report(api.effective_config(ddl_dir=ddl_dir, database_url=database_url), fmt))
+    return EXIT_OK
 
 
 # --------------------------------------------------------------------------- server

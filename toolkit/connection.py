@@ -133,8 +133,10 @@ def resolve_target(
     database_url: str | None,
     environ: Mapping[str, str] | None = None,
     ddl_root: Path | None = None,
+    url_option: str = "--database-url",
 ) -> Target | None:
-    """The explicit target, or None when the embedded server should be used."""
+    """The explicit target, or None when the embedded server should be used.
+    ``url_option`` names ``database_url`` in errors (``--direct-url``, a config key)."""
     env = dict(read_dotenv(ddl_root / ".env")) if ddl_root else {}
     env.update(os.environ if environ is None else environ)
     secrets = tuple(v for k in ("POSTGRES_PASSWORD", "PGPASSWORD") if (v := env.get(k)))
@@ -157,9 +159,9 @@ def resolve_target(
         return Target(url, source, secrets + _password_of(url))
 
     if database_url is not None and not database_url.strip():
-        raise InputError("--database-url is empty")
+        raise InputError(f"{url_option} is empty")
     if database_url:
-        return from_url(database_url, "--database-url")
+        return from_url(database_url, url_option)
     if env.get("DB_URL"):
         return from_url(env["DB_URL"].replace("+psycopg2", ""), "DB_URL")
     if env.get("DATABASE_URL"):

@@ -10,6 +10,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1  # the requested action failed or found problems
 EXIT_USAGE = 2  # usage or input error
 EXIT_UNREACHABLE = 3  # database unreachable, or the lock wait timed out
+EXIT_REPLICA_TIMEOUT = 4  # --wait-replicas / wait-replicas: a replica had not caught up in time
 
 
 class DdlkitError(Exception):

@@ -18,6 +18,7 @@ from typing import Callable
 import psycopg
 
 from ddlkit.errors import ConnectError, LockTimeout
+from ddlkit.pooler import PoolerError, refusal
 
 LOCK_KEY = 5432109876  # pg_migrate.sh's key
 # How a bigint key appears in pg_locks: classid = high 32 bits, objid = low 32 bits, objsubid = 1.
@@ -55,6 +56,11 @@ def lock_holder(conn: psycopg.Connection) -> LockHolder | None:
     return LockHolder(*row) if row else None
 
 
+def pooler_refusal(conn: psycopg.Connection, evidence: str) -> PoolerError:
+    info = conn.info
+    return refusal(f"{info.user}@{info.host}:{info.port}/{info.dbname}", evidence, "the lock's connection")
+
+
 class LockLost(ConnectError):
     """The lock's session ended mid-run (exit 3)."""
 
@@ -71,6 +77,7 @@ class MigrationLock:
         self.sleep = sleep
         self.waited = 0.0
         self.held = False
+        self.pid: int | None = None  # the lock session's backend pid
         self._immune()
 
     def _immune(self) -> None:
@@ -87,7 +94,25 @@ class MigrationLock:
                 raise ConnectError(f"cannot prepare the lock session: {' '.join(str(exc).split())}") from None
 
     def _try(self) -> bool:
-        return bool(self.conn.execute("select pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0])
+        # Pooler check (see ddlkit.pooler): a session that already holds the lock
+        # before we ask is shared with another client, and a session whose backend
+        # pid changes between polls is not ours to keep.
+        pid, already, got = self.conn.execute(
+            "with mine as materialized (select pg_backend_pid() as pid, exists (select 1 from pg_locks "
+            "where locktype = 'advisory' and granted and pid = pg_backend_pid() and classid = %s "
+            "and objid = %s and objsubid = 1) as already) "
+            "select pid, already, pg_try_advisory_lock(%s) from mine",
+            (_CLASSID, _OBJID, LOCK_KEY)).fetchone()
+        if already:
+            raise pooler_refusal(self.conn, "its server session already held the migration lock before "
+                                            "this runner asked for it (another client's session)")
+        if self.pid is not None and pid != self.pid:
+            if got:
+                self.conn.execute("select pg_advisory_unlock(%s)", (LOCK_KEY,))
+            raise pooler_refusal(self.conn, f"the backend pid changed between transactions "
+                                            f"({self.pid} became {pid})")
+        self.pid = pid
+        return bool(got)
 
     def acquire(self) -> "MigrationLock":
         start = time.monotonic()
@@ -116,10 +141,15 @@ class MigrationLock:
         (server restart, proxy idle timeout, pg_terminate_backend), another
         runner may already be running. Stop before ``before``."""
         try:
-            self.conn.execute("select 1")
+            pid = self.conn.execute("select pg_backend_pid()").fetchone()[0]
         except psycopg.Error:
             self.held = False
             raise LockLost(f"lost the migration lock (its session ended); stopped before {before}") from None
+        if self.pid is not None and pid != self.pid:
+            self.held = False
+            raise LockLost(f"lost the migration lock: its session's backend pid changed ({self.pid} became {pid}), "
+                           f"so a connection pooler in transaction mode is in between (use --direct-url); "
+                           f"stopped before {before}")
 
     def release(self) -> None:
         if self.held and not self.conn.closed:

@@ -104,6 +104,12 @@ class TextEvents:
     def on_event(self, file: str, message: str) -> None:
         out(f"  {file}: {message}")
 
+    def on_replicas_waiting(self, wait) -> None:
+        out(replicas_waiting(wait))
+
+    def on_replicas_caught_up(self, wait) -> None:
+        out(replicas_caught_up(wait))
+
 
 def plan_dict(report: "PlanReport", files) -> dict:
     plan = report.plan
@@ -139,15 +145,118 @@ def migrate(report: "MigrateReport", fmt: str) -> tuple[str, list[str]]:
     """(stdout, stderr lines) after a run; the live part was printed by TextEvents."""
     result = report.result
     if fmt == "json":
-        errors = [f"ddlkit: error: {result.error}"] if result.error else []
-        return to_json({"target": report.target, **result.to_dict()}), errors
+        errors = [f"ddlkit: error: {e}" for e in (result.error, report.replica_error) if e]
+        doc = {"target": report.target, **result.to_dict()}
+        if report.replicas is not None:
+            doc["replicas"] = report.replicas.to_dict()
+        if report.replica_error is not None:
+            doc["outcome"] = "replica-timeout"
+            doc["exit_code"] = report.exit_code
+        return to_json(doc), errors
     applied = sum(1 for r in result.results if r.outcome != "failed")
     if result.error:
         later = len(result.plan.pending) - len(result.results)
         return (f"failed: {applied} applied, {later} not attempted, in {result.duration:.2f}s",
                 sql_failure(result.error))
     up_to_date = len(result.plan.files) - len(result.plan.pending)
-    return f"done: {applied} applied, {up_to_date} up to date, in {result.duration:.2f}s", []
+    done = f"done: {applied} applied, {up_to_date} up to date, in {result.duration:.2f}s"
+    if report.replica_error is not None:
+        return f"{done}; replicas did not catch up", [f"ddlkit: error: {report.replica_error}"]
+    return done, []
+
+
+# --------------------------------------------------------------------------- replicas
+
+def _lags(wait) -> str:
+    return "; ".join(r.describe() for r in wait.lagging)
+
+
+def replicas_waiting(wait) -> str:
+    return (f"waiting for replicas to replay {wait.lsn} ({wait.waited:.0f}s of {wait.timeout:g}s): "
+            f"{_lags(wait)}")
+
+
+def replicas_caught_up(wait) -> str:
+    if not wait.replicas:
+        return (f"no standby is connected to {wait.primary} and no --replica-url was given: "
+                f"no replica to wait for")
+    names = ", ".join(r.name for r in wait.replicas)
+    return f"replicas caught up with {wait.lsn} in {wait.waited:.1f}s: {names}"
+
+
+def replica_wait(wait, fmt: str, error=None) -> tuple[str, list[str]]:
+    """``ddlkit wait-replicas``: (stdout, stderr lines). Text progress was live."""
+    errors = [f"ddlkit: error: {error}"] if error else []
+    if fmt == "json":
+        doc = wait.to_dict()
+        if error is not None:
+            doc["exit_code"] = error.exit_code
+        return to_json(doc), errors
+    return "", errors
+
+
+# --------------------------------------------------------------------------- targets
+
+def target_line(o) -> str:
+    """One line per target, as it finishes."""
+    if o.outcome in ("error", "failed", "replica-timeout", "skipped"):
+        what = o.error or o.outcome
+    elif o.outcome in ("pending", "up-to-date"):
+        what = f"{o.pending} pending, {o.up_to_date} up to date"
+    else:
+        what = f"{o.applied} applied, {o.up_to_date} up to date"
+    return f"{o.name}: {o.outcome}: {what} ({o.duration:.2f}s)"
+
+
+def targets_summary(outcomes, fmt: str, command: str) -> str:
+    from ddlkit.targets import worst  # noqa: PLC0415
+
+    code = worst(outcomes)
+    if fmt == "json":
+        return to_json({"outcome": "ok" if code == 0 else "failed", "exit_code": code,
+                        "targets": [o.to_dict() for o in outcomes]})
+    middle = ("pending", "up to date") if command == "status" else ("applied", "up to date")
+    rows = [("target", *middle, "duration", "outcome")]
+    for o in outcomes:
+        first = o.pending if command == "status" else o.applied
+        outcome = o.outcome if o.exit_code == 0 else f"{o.outcome} (exit {o.exit_code})"
+        rows.append((o.name, str(first), str(o.up_to_date), f"{o.duration:.2f}s", outcome))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    lines = [""]
+    for r in rows:
+        lines.append("  ".join([r[0].ljust(widths[0]), *(c.rjust(w) for c, w in zip(r[1:4], widths[1:4])), r[4]]))
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        counts[o.outcome] = counts.get(o.outcome, 0) + 1
+    lines.append(f"{len(outcomes)} target(s): " + ", ".join(f"{n} {k}" for k, n in counts.items())
+                 + f"; exit {code}")
+    return "\n".join(lines)
+
+
+def target_errors(outcomes) -> list[str]:
+    """One stderr line per target that failed."""
+    return [f"ddlkit: error: target {o.name}: {o.error}" for o in outcomes if o.exit_code and o.error]
+
+
+# --------------------------------------------------------------------------- config
+
+def config_report(report, fmt: str) -> str:
+    if fmt == "json":
+        return to_json({"file": str(report.file) if report.file else None,
+                        "settings": {s.name: {"value": s.value, "source": s.source} for s in report.settings},
+                        "database_url": {"value": report.database[0], "source": report.database[1]},
+                        "targets": report.targets})
+    rows = [(s.name, "(none)" if s.value is None else (", ".join(s.value) or "(none)") if isinstance(s.value, list)
+             else f"{s.value:g}" if isinstance(s.value, float) else str(s.value), s.source) for s in report.settings]
+    rows.append(("database_url", *report.database))
+    for t in report.targets:
+        value = t["url"] + (f" (direct_url {t['direct_url']})" if t["direct_url"] else "")
+        rows.append((f"target {t['name']}", value + (f"  [{t['error']}]" if t["error"] else ""), t["source"]))
+    w0 = max(len(r[0]) for r in rows)
+    w1 = max(len(r[1]) for r in rows)
+    lines = [f"config file: {report.file or '(none found: defaults)'}"]
+    lines += [f"{r[0].ljust(w0)}  {r[1].ljust(w1)}  {r[2]}" for r in rows]
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- status

@@ -1,0 +1,145 @@
+"""--wait-replicas and `ddlkit wait-replicas` against a real streaming standby
+(PostgreSQL 15: a primary, and a standby made with pg_basebackup -R)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import pgfixtures
+from conftest import run_cli
+
+_missing = pgfixtures.pg15_missing()
+pytestmark = pytest.mark.skipif(_missing is not None, reason=_missing or "")
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    return pgfixtures.primary_and_standby()
+
+
+def _tree(make_tree, name: str):
+    return make_tree({f"migrations/0001_{name}.sql": f"create table if not exists {name} (a int);"})
+
+
+def test_migrate_waits_until_the_standby_has_replayed_the_migration(cluster, make_tree):
+    primary, standby = cluster
+    root = _tree(make_tree, "rep_ok")
+    r = run_cli("migrate", "--database-url", primary.url(), "--ddl-dir", str(root), "--wait-replicas", "60",
+                "--format", "json")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert [a["file"] for a in doc["applied"]] == ["migrations/0001_rep_ok.sql"]
+    [rep] = doc["replicas"]["replicas"]
+    assert rep["name"] == "ddlkit_standby" and rep["source"] == "pg_stat_replication"
+    assert rep["caught_up"] and rep["lag_bytes"] == 0 and rep["lag_seconds"] == 0
+    assert rep["replay_lsn"] and doc["replicas"]["lsn"] and doc["replicas"]["waited_ms"] >= 0
+    with standby.connect() as conn:  # the table is there on the standby when ddlkit returns
+        assert conn.execute("select to_regclass('rep_ok')").fetchone()[0] == "rep_ok"
+
+
+def test_paused_replay_times_out_naming_the_standby_then_resume_succeeds(cluster, make_tree):
+    primary, standby = cluster
+    with standby.connect() as conn:
+        conn.execute("select pg_wal_replay_pause()")
+        try:
+            root = _tree(make_tree, "rep_paused")
+            r = run_cli("migrate", "--database-url", primary.url(), "--ddl-dir", str(root),
+                        "--wait-replicas", "1.5")
+            assert r.returncode == 4, r.stderr
+            assert "applied  migrations/0001_rep_paused.sql" in r.stdout
+            assert "waiting for replicas to replay" in r.stdout and "ddlkit_standby:" in r.stdout
+            [line] = r.stderr.splitlines()
+            assert line.startswith("ddlkit: error: timed out after 1.5s waiting for replicas to replay ")
+            assert "ddlkit_standby: " in line and " bytes, " in line and "s behind" in line
+            # the table really is not on the standby yet: the wait was right to fail
+            assert conn.execute("select to_regclass('rep_paused')").fetchone()[0] is None
+
+            # a run that applies nothing waits too (JSON names the replica, its LSN, lag and the time waited)
+            again = run_cli("wait-replicas", "--database-url", primary.url(), "--timeout", "1",
+                            "--replica-url", standby.url(), "--format", "json")
+            assert again.returncode == 4, again.stderr
+            doc = json.loads(again.stdout)
+            assert doc["outcome"] == "timeout" and doc["exit_code"] == 4 and doc["waited_ms"] >= 1000
+            by_source = {r["source"]: r for r in doc["replicas"]}
+            assert by_source["pg_stat_replication"]["name"] == "ddlkit_standby"
+            assert by_source["--replica-url"]["name"].startswith("postgres@")
+            for rep in doc["replicas"]:
+                assert not rep["caught_up"] and rep["lag_bytes"] > 0 and rep["lag_seconds"] >= 1
+                assert rep["waited_ms"] >= 1000
+                assert rep["replay_lsn"]
+            [line] = again.stderr.splitlines()
+            assert "ddlkit_standby: " in line and f"postgres@{standby.sockdir}:{standby.port}/postgres: " in line
+        finally:
+            conn.execute("select pg_wal_replay_resume()")
+    ok = run_cli("wait-replicas", "--database-url", primary.url(), "--timeout", "60",
+                 "--replica-url", standby.url())
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.startswith("replicas caught up with ")
+    assert "ddlkit_standby" in ok.stdout and "postgres@" in ok.stdout
+    with standby.connect() as conn:
+        assert conn.execute("select to_regclass('rep_paused')").fetchone()[0] == "rep_paused"
+
+
+def test_migrate_that_applies_nothing_still_waits(cluster, make_tree, tmp_path):
+    primary, _ = cluster
+    root = _tree(make_tree, "rep_noop")
+    assert run_cli("migrate", "--database-url", primary.url(), "--ddl-dir", str(root)).returncode == 0
+    r = run_cli("migrate", "--database-url", primary.url(), "--ddl-dir", str(root), "--wait-replicas", "60",
+                "--format", "json")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["applied"] == [] and doc["replicas"]["replicas"][0]["name"] == "ddlkit_standby"
+
+
+def test_role_without_pg_read_all_stats_is_an_error_before_anything_runs(cluster, make_tree):
+    primary, _ = cluster
+    with primary.connect() as conn:
+        conn.execute("drop role if exists ddlkit_nostats")
+        conn.execute("create role ddlkit_nostats login createdb")
+        conn.execute("drop database if exists rep_nostats")
+        conn.execute("create database rep_nostats owner ddlkit_nostats")
+        # what ddlkit detects: the role sees the standby's row, with NULL columns
+        with pgfixtures.psycopg.connect(primary.conninfo("rep_nostats", "ddlkit_nostats")) as weak:
+            assert weak.execute("select pid is not null, state, replay_lsn from pg_stat_replication"
+                                ).fetchall() == [(True, None, None)]
+    root = _tree(make_tree, "rep_nostats_t")
+    url = primary.url("rep_nostats", "ddlkit_nostats")
+    r = run_cli("migrate", "--database-url", url, "--ddl-dir", str(root), "--wait-replicas", "10")
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.strip() == (
+        f"ddlkit: error: role 'ddlkit_nostats' may not read pg_stat_replication on "
+        f"ddlkit_nostats@{primary.sockdir}:{primary.port}/rep_nostats (its columns come back NULL), so replicas "
+        f"cannot be checked: GRANT pg_read_all_stats TO ddlkit_nostats, or use a superuser")
+    with primary.connect("rep_nostats") as conn:
+        assert conn.execute("select to_regclass('schema_version')").fetchone()[0] is None
+    standalone = run_cli("wait-replicas", "--database-url", url, "--timeout", "1")
+    assert standalone.returncode == 2 and "may not read pg_stat_replication" in standalone.stderr
+
+
+def test_unreachable_replica_url_is_an_error_not_a_pass(cluster, tmp_path):
+    primary, _ = cluster
+    dead = f"postgresql://postgres:s3cret@/postgres?host={tmp_path}&port=1"
+    r = run_cli("wait-replicas", "--database-url", primary.url(), "--replica-url", dead, "--timeout", "5")
+    assert r.returncode == 3, r.stderr
+    [line] = r.stderr.splitlines()
+    assert line.startswith(f"ddlkit: error: cannot connect to postgres@{tmp_path}:1/postgres")
+    assert "s3cret" not in r.stderr + r.stdout
+
+
+def test_replica_url_that_is_not_a_standby_is_refused(cluster):
+    primary, _ = cluster
+    r = run_cli("wait-replicas", "--database-url", primary.url(), "--replica-url", primary.url(), "--timeout", "5")
+    assert r.returncode == 2, r.stderr
+    assert "is not a standby (pg_is_in_recovery() is false)" in r.stderr
+
+
+def test_replica_url_without_wait_replicas_is_a_usage_error(cluster, make_tree):
+    primary, standby = cluster
+    root = _tree(make_tree, "rep_usage")
+    r = run_cli("migrate", "--database-url", primary.url(), "--ddl-dir", str(root), "--replica-url", standby.url())
+    assert r.returncode == 2
+    assert r.stderr.strip() == "ddlkit: error: --replica-url needs --wait-replicas SECONDS"
+    with primary.connect() as conn:
+        assert conn.execute("select to_regclass('rep_usage')").fetchone()[0] is None
