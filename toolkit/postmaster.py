@@ -124,13 +124,16 @@ def bin_dir_for(bin_dir: Path, major: int) -> Path:
     return copy / "bin"
 
 
-def prepare_data_dir(pgdata: Path) -> None:
+def prepare_data_dir(pgdata: Path, home: Path) -> None:
     """Create the home and data directory (0700, owned by the server's user)."""
     user = server_user()
     relocated = RELOCATED_ROOT in pgdata.parents
     if relocated:
         _own_directory(RELOCATED_ROOT, 0o755)
         _own_directory(pgdata.parent, 0o711)
+        marker = pgdata.parent / "home"  # whose data this is: `ls /var/lib/ddlkit/*/home`
+        if not marker.exists():
+            marker.write_text(f"{home}\n")
     else:
         pgdata.parent.mkdir(parents=True, exist_ok=True)
     _own_directory(pgdata, 0o700)

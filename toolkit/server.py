@@ -93,7 +93,7 @@ def start(major: int = PINNED_MAJOR) -> ServerInfo:
     connections. Idempotent and safe to call from several processes at once."""
     pgdata = data_dir(major)
     try:
-        postmaster.prepare_data_dir(pgdata)
+        postmaster.prepare_data_dir(pgdata, home())
         with _start_lock(pgdata):
             info = status(major)
             if info.running:
