@@ -40,11 +40,15 @@ def emit_json(obj: Any) -> None:
 
 # --------------------------------------------------------------------------- errors
 
-def error(exc: Exception, fmt: str, exit_code: int) -> None:
-    """An expected failure: one line on stderr, and the JSON error object on stdout."""
+def error(exc: Exception | str, fmt: str, exit_code: int) -> None:
+    """An expected failure: one line on stderr, and the JSON error object on stdout.
+    Redacted and on one line whatever it holds (a URL typed where a path belongs, a newline)."""
+    from ddlkit.redaction import escaped, redact  # noqa: PLC0415
+
+    message = escaped(" ".join(redact(str(exc)).split()))
     if fmt == "json":
-        emit_json({"outcome": "error", "exit_code": exit_code, "error": {"message": str(exc)}})
-    err(f"ddlkit: error: {exc}")
+        emit_json({"outcome": "error", "exit_code": exit_code, "error": {"message": message}})
+    err(f"ddlkit: error: {message}")
 
 
 def interrupted(fmt: str) -> None:
