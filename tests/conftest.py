@@ -12,6 +12,7 @@ Fixtures:
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -98,6 +99,22 @@ postgresql_ddl_proc = factories.postgresql_noproc(dbname=f"ddlkit_t_ddl_{_RUN}",
                                                   **_common)
 postgresql_empty = factories.postgresql("postgresql_empty_proc")
 postgresql_ddl = factories.postgresql("postgresql_ddl_proc")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _relocated_server_data(tmp_path_factory):
+    """As root, embedded servers of tests whose DDLKIT_HOME is under pytest's 0700 temp
+    directory keep their data in /var/lib/ddlkit/<hash> (ddlkit.postmaster): remove it."""
+    yield
+    from ddlkit.postmaster import RELOCATED_ROOT
+
+    base = tmp_path_factory.getbasetemp()
+    for marker in RELOCATED_ROOT.glob("*/home") if RELOCATED_ROOT.is_dir() else ():
+        home = Path(marker.read_text().strip())
+        if base in home.parents:
+            subprocess.run([sys.executable, "-m", "ddlkit", "server", "stop"], env={**os.environ, "DDLKIT_HOME": str(home)},
+                           capture_output=True, timeout=120)
+            shutil.rmtree(marker.parent, ignore_errors=True)
 
 
 @pytest.fixture

@@ -55,13 +55,11 @@ def assert_error(proc, code: int, *, sql: bool = False) -> str:
 
 
 def assert_usage_error(proc, option: str) -> str:
-    """click's usage error: exit 2, no traceback, one ``Error:`` line naming the option."""
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert "Traceback" not in proc.stdout + proc.stderr
-    errors = [line for line in proc.stderr.splitlines() if line.startswith("Error: ")]
-    assert len(errors) == 1 and option in errors[0], proc.stderr
+    """click's usage error: exit 2, no traceback, ONE ``ddlkit: error:`` line naming the option."""
+    line = assert_error(proc, 2)
+    assert option in line, proc.stderr
     assert proc.stdout == ""
-    return errors[0]
+    return line
 
 
 def untouched(conn: psycopg.Connection) -> bool:

@@ -32,8 +32,9 @@ NOT_NULL = "adding-not-nullable-field"
 UNIQUE = "disallowed-unique-constraint"
 TYPE = "changing-column-type"
 TIMEOUT = "require-lock-timeout"
+PKEY = "adding-serial-primary-key-field"
 #: what the old risky-alter rule reported, now under squawk's ids
-RISKY = {FK, CHECK, NOT_NULL, UNIQUE, TYPE, TIMEOUT}
+RISKY = {FK, CHECK, NOT_NULL, UNIQUE, TYPE, TIMEOUT, PKEY}
 
 
 def run(sql: str, rule: str | set | None = None, **kw) -> list[Finding]:
@@ -493,9 +494,13 @@ ALTER TABLE t ADD CONSTRAINT t_ck2 CHECK (n > 0) NOT VALID;
 ALTER TABLE t ADD CONSTRAINT t_uq UNIQUE (n);
 """
     found = run(sql, RISKY)
-    assert [(f.line, f.col) for f in found] == [(1, 15), (5, 3), (6, 3), (7, 3), (11, 24), (13, 15), (14, 15)]
+    assert [(f.line, f.col) for f in found] == [(1, 15), (5, 3), (6, 3), (7, 3), (8, 15), (11, 24), (13, 15),
+                                                (14, 15)]
     assert text_at(sql, 11, 24, 5) == "ALTER"
-    fk, ck, typ, nn, other, notvalid, uq = found
+    fk, ck, typ, nn, validate, other, notvalid, uq = found
+    # the file is one transaction: t_fk2 is validated while its ADD's lock is still held
+    assert (validate.rule, validate.message.split(":")[0]) == (
+        CHECK, "VALIDATE CONSTRAINT t_fk2 runs in the transaction that added it NOT VALID")
     assert fk.message == (
         "ADD CONSTRAINT t_fk FOREIGN KEY checks every row of t while holding its lock, and this file sets no "
         "lock_timeout: while it waits, every query on the table queues behind it"
@@ -714,7 +719,9 @@ def test_fixture_files():
 def test_project_ddl_tree_lints_clean():
     if not (ROOT / "ddl").is_dir():
         pytest.skip("no ddl/ tree in this checkout")
-    findings = lint_paths(None, ddl_root=ROOT / "ddl")
+    # The tree is only ever applied by `ddlkit migrate`, which sets lock_timeout itself
+    # (its CREATE OR REPLACE TRIGGERs would otherwise be adding-trigger findings).
+    findings = lint_paths(None, ddl_root=ROOT / "ddl", assume_lock_timeout=True)
     assert findings == [], format_findings(findings, "text")
 
 

@@ -131,3 +131,10 @@ def test_sqltext_split_reads_psql_scripts_for_lint():
     assert [st.kind for st in sts] == ["SelectStmt", "CopyStmt"]
     with pytest.raises(sqltext.UnsupportedPsqlSyntax, match=r"\\gexec is not supported"):
         sqltext.split("select 1;\n\\gexec\n")
+
+
+def test_transactional_false_header_after_meta_command_lines():
+    text = "\\timing on\n\\set ON_ERROR_STOP on\n-- transactional: false\nalter type t add value 'x';\n"
+    script = parse_script(text, "f.sql")
+    mode = sqltext.classify(text, script.statements)
+    assert (mode.transactional, mode.reason) == (False, "header -- transactional: false")

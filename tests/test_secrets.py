@@ -130,8 +130,8 @@ MALFORMED = [
     ("u:hunter3x@127.0.0.1:1/db", "hunter3x", 2, 'missing "=" after'),
     ("postgresql://u:p%zzhunter5x@127.0.0.1:1/db", "hunter5x", 2, "invalid percent-encoded token"),
     ("host=127.0.0.1 port=1 password=hunter6x user", "hunter6x", 2, 'missing "=" after'),
-    # Parses, but libpq refuses it on connect.
-    ("postgresql://u:hunter7x@127.0.0.1:99999/db", "hunter7x", 3, 'invalid port number'),
+    # Parses, but libpq would refuse it on connect: a usage error, not "unreachable".
+    ("postgresql://u:hunter7x@127.0.0.1:99999/db", "hunter7x", 2, "port '99999' is not a number from 1 to 65535"),
 ]
 
 

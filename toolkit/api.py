@@ -148,7 +148,7 @@ def _dump_dir(dump_dir: str | os.PathLike | None, root: Path) -> Path:
 
 
 def load_tree(*, ddl_dir: str | os.PathLike | None = None, test_mode: bool = False) -> "Tree":
-    """The tree, read and validated (parse errors are an InputError, exit 2)."""
+    """The tree, read (each runner parses only what is pending on its database)."""
     return _tree(_root(ddl_dir), test_mode)
 
 
@@ -371,7 +371,10 @@ def effective_config(*, ddl_dir: str | os.PathLike | None = None, database_url: 
     settings = [cfg.setting("ddl_dir", ddl_dir), *(cfg.setting(k) for k in config.KEYS if k != "ddl_dir")]
     settings = [config.Setting(s.name, redact(s.value) if s.value and config.KEYS[s.name].secret else s.value,
                                s.source) for s in settings]
-    root = _root(settings[0].value)  # unset: ./ddl, or the current directory when it is a tree
+    try:
+        root = _root(settings[0].value)
+    except InputError:  # `ddlkit config` works without a tree
+        root = Path(settings[0].value or "ddl")
     target = resolve_target(database_url, ddl_root=root)
     database = (redact(target.conninfo, target.secrets), target.source) if target else \
         ("the embedded PostgreSQL 16", "default")

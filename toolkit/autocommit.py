@@ -18,7 +18,7 @@ from psycopg.pq import TransactionStatus
 
 from ddlkit import sqltext
 from ddlkit.failure import MigrationFailed, StatementError
-from ddlkit.repair import repair_invalid_index
+from ddlkit.repair import repair_invalid_indexes
 from ddlkit.staging import drop_staged, stage
 
 if TYPE_CHECKING:
@@ -50,11 +50,10 @@ def apply_autocommit(runner: "Runner", f: "DdlFile", fr: "FileResult") -> None:
                     runner.lock.ensure_held(f"{f.file_name}:{line}; the statements before it were committed "
                                             f"and the file is unrecorded, so it runs again next time")
                 if idle_before:
-                    repaired = repair_invalid_index(conn, st)
-                    if repaired:
+                    for repaired in repair_invalid_indexes(conn, st, lambda q, st=st: runner.drop_retrying(q, st, fr)):
                         fr.events.append(repaired)
                         runner.emit("event", file=fr.file_name, message=repaired)
-                _execute_one(runner, st)
+                _execute_one(runner, f, st)
             except StatementError as err:
                 if err.sqlstate == LOCK_NOT_AVAILABLE and attempt < runner.options.lock_retries:
                     attempt += 1
@@ -95,7 +94,7 @@ def apply_autocommit(runner: "Runner", f: "DdlFile", fr: "FileResult") -> None:
                 drop_staged(conn, staged)
 
 
-def _execute_one(runner: "Runner", st: sqltext.Statement) -> None:
+def _execute_one(runner: "Runner", f: "DdlFile", st: sqltext.Statement) -> None:
     conn = runner.conn
     if sqltext.nontransactional_reason(st.node) is None:
         runner.execute(st)
@@ -105,7 +104,7 @@ def _execute_one(runner: "Runner", st: sqltext.Statement) -> None:
     previous = conn.execute("select current_setting('lock_timeout')").fetchone()[0]
     conn.execute("select set_config('lock_timeout', '0', false)")
     try:
-        runner.execute(st)
+        runner.execute_watched(f, st)
     finally:
         if not conn.broken:
             conn.execute("select set_config('lock_timeout', %s, false)", (previous,))

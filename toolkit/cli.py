@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from ddlkit import __version__, api, config, render, targets
-from ddlkit.errors import EXIT_FAILED, EXIT_OK, DdlkitError, InputError
+from ddlkit.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, DdlkitError, InputError, database_error
 
 FORMATS = click.Choice(["text", "json"])
 
@@ -52,6 +52,12 @@ def handle_errors(fn):
             # psycopg cancels the running statement; open transactions roll back.
             render.interrupted(fmt)
             sys.exit(130)
+        except Exception as exc:  # a database call no module wrapped: one line, never a traceback
+            err = database_error(exc, "the database")
+            if err is None:
+                raise
+            render.error(err, fmt, err.exit_code)
+            sys.exit(err.exit_code)
         sys.exit(code or EXIT_OK)
 
     return wrapper
@@ -245,7 +251,8 @@ def status(ddl_dir, database_url, test_mode, target, all_targets, parallel, fmt)
 @handle_errors
 def test_command(ddl_dir, database_url, rerun, keep, baselines, from_dump, fmt) -> int:
     """Migrate a scratch database twice in test mode, then run ddl/tests/*.sql."""
-    ddl_dir = config.load().value("ddl_dir", ddl_dir)
+    cfg = config.load()
+    ddl_dir, baselines = cfg.value("ddl_dir", ddl_dir), cfg.value("test_baselines", list(baselines))
     run = api.test(ddl_dir=ddl_dir, database_url=database_url, rerun=rerun, keep=keep,
                    baselines=list(baselines), from_dump=from_dump,
                    on_event=render.TestEvents() if fmt == "text" else None)
@@ -471,11 +478,40 @@ def _terminate(signum, frame) -> None:
     raise KeyboardInterrupt  # SIGTERM from a deploy pipeline: cancel and clean up like Ctrl-C
 
 
-def main() -> None:
+def _wants_json(argv: list[str]) -> bool:
+    """``--format json`` (or ``--format=json``) anywhere on the command line."""
+    return any(a == "--format=json" or (a == "--format" and nxt == "json")
+               for a, nxt in zip(argv, argv[1:] + [""]))
+
+
+def _usage_error(exc: click.ClickException, argv: list[str]) -> int:
+    """click's usage errors as ONE line plus the JSON error object in JSON mode
+    (render.error redacts: a URL typed where it did not belong keeps no password)."""
+    message = exc.format_message()
+    ctx = getattr(exc, "ctx", None)
+    if isinstance(exc, click.UsageError) and ctx is not None:
+        message += f" (see '{ctx.command_path} --help')"
+    code = exc.exit_code if isinstance(exc, click.UsageError) else EXIT_USAGE
+    render.error(message, "json" if _wants_json(argv) else "text", code)
+    return code
+
+
+def main(argv: list[str] | None = None) -> None:
     import signal
 
     signal.signal(signal.SIGTERM, _terminate)
-    cli(prog_name="ddlkit")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        rv = cli.main(args=argv, prog_name="ddlkit", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help() if exc.ctx else str(exc), err=True)
+        sys.exit(EXIT_USAGE)
+    except click.ClickException as exc:
+        sys.exit(_usage_error(exc, argv))
+    except click.exceptions.Abort:
+        click.echo("ddlkit: interrupted", err=True)
+        sys.exit(130)
+    sys.exit(rv if isinstance(rv, int) else EXIT_OK)
 
 
 if __name__ == "__main__":

@@ -82,8 +82,8 @@ class Key:
 
 
 KEYS: dict[str, Key] = {k.name: k for k in (
-    Key("ddl_dir", None, _text, "DDLKIT_DDL_DIR", path=True),  # None: ./ddl, or the current directory when it is a tree
-    Key("dump_dir", None, _text, "DDLKIT_DUMP_DIR", path=True),  # None: schema_dump/ next to the tree
+    Key("ddl_dir", None, _text, "DDLKIT_DDL_DIR", path=True),
+    Key("dump_dir", None, _text, "DDLKIT_DUMP_DIR", path=True),
     Key("lock_wait", 600.0, _seconds(), "DDLKIT_LOCK_WAIT"),
     Key("lock_timeout", 5.0, _seconds(PG_SECONDS_MAX), "DDLKIT_LOCK_TIMEOUT"),
     Key("lock_retries", 5, _count, "DDLKIT_LOCK_RETRIES"),

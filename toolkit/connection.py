@@ -12,35 +12,24 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 from urllib.parse import unquote
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from ddlkit.errors import ConnectError, InputError
+from ddlkit.redaction import escaped, one_line, redact  # noqa: F401 - one_line is re-exported
 
 APPLICATION_NAME = "ddlkit"
 _LIBPQ_VARS = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE")
 _POSTGRES_VARS = ("POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_DB")
 
-# Redaction works on messages and URLs, never on SQL.
-_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/?#@\s]*:)(?P<pw>[^@\s]*)@")
-_KV_PASSWORD = re.compile(r"(?P<head>\bpassword\s*=\s*)(?P<pw>'(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
 # What the author of a URL meant as the password, read before libpq does: userinfo
 # up to the *last* '@' before any '?'. libpq stops at the first '@' or '/', so an
 # unencoded '@' or '/' in a password would otherwise end up in the host or dbname.
 _SCHEME_USERINFO = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://(?P<userinfo>[^?]*)@")
 _ANY_USERINFO = re.compile(r"(?P<userinfo>[^?\s]*)@")
-
-
-def redact(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
-    """Remove passwords from ``text``: URL userinfo, ``password=`` pairs and
-    any known secret verbatim."""
-    for s in sorted((s for s in secrets if s), key=len, reverse=True):
-        text = text.replace(s, "***")
-    text = _URL_PASSWORD.sub(lambda m: m.group("head") + ("***" if m.group("pw") else "") + "@", text)
-    return _KV_PASSWORD.sub(lambda m: m.group("head") + "***", text)
 
 
 @dataclass(frozen=True)
@@ -91,10 +80,19 @@ def read_dotenv(path: Path) -> dict[str, str]:
     allowed). Nothing is executed, unlike ``source``."""
     out: dict[str, str] = {}
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
+        data = path.read_bytes()
+    except FileNotFoundError:
         return out
-    for raw in lines:
+    except OSError as exc:
+        # An unreadable .env is never skipped: ddlkit would migrate another database.
+        raise InputError(f"{path}: cannot read the .env file: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError(f"{path}:{line}: the .env file is not UTF-8 (byte 0x{data[exc.start]:02x}); "
+                         f"it is never skipped, save it as UTF-8") from None
+    for raw in text.splitlines():
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
@@ -109,6 +107,18 @@ def read_dotenv(path: Path) -> dict[str, str]:
             value = value[1:-1]
         out[key] = value
     return out
+
+
+def check_params(params: Mapping[str, str], source: str, shown: Callable[[], str] | None = None) -> None:
+    """Usage errors libpq would only report at connect time, as exit 3: a port
+    that is not a number in 1..65535, a control character in any value."""
+    for value in (params.get("port") or "").split(","):
+        if value and not (value.isascii() and value.isdigit() and 1 <= int(value) <= 65535):
+            raise InputError(f"{source}: port {escaped(value)!r} is not a number from 1 to 65535")
+    for key, value in params.items():
+        if key != "password" and any(not ch.isprintable() for ch in str(value)):
+            whole = shown() if shown else f"{key}={escaped(str(value))}"
+            raise InputError(f"{source}: the {key} holds a control character: {whole}")
 
 
 def _password_of(conninfo: str) -> tuple[str, ...]:
@@ -145,6 +155,7 @@ def resolve_target(
         if meant_pw and unquote(meant_pw) != params.get("password"):
             raise InputError(f"{source}: ambiguous connection URL: percent-encode '@' and '/' "
                              f"in the user name and password ('@' as %40, '/' as %2F)")
+        check_params(params, source, lambda: escaped(redact(url, secrets + raw_secrets)))
         return Target(url, source, secrets + _password_of(url))
 
     if database_url is not None and not database_url.strip():
@@ -161,6 +172,7 @@ def resolve_target(
             "host": env.get("POSTGRES_HOST") or "127.0.0.1",
             "port": env.get("POSTGRES_PORT") or "5432",
         }
+        check_params(params, "POSTGRES_* variables")
         if env.get("POSTGRES_PASSWORD"):
             params["password"] = env["POSTGRES_PASSWORD"]
         if env.get("POSTGRES_DB"):
@@ -171,6 +183,7 @@ def resolve_target(
         params = {k: env[k] for k in _LIBPQ_VARS + ("PGPASSWORD",) if env.get(k) and k not in os.environ}
         mapping = {"PGHOST": "host", "PGHOSTADDR": "hostaddr", "PGPORT": "port", "PGDATABASE": "dbname",
                    "PGUSER": "user", "PGSERVICE": "service", "PGPASSWORD": "password"}
+        check_params({"port": env.get("PGPORT", "")}, "PGPORT")
         return Target(make_conninfo(**{mapping[k]: v for k, v in params.items()}), "PG* variables", secrets)
     return None
 
@@ -191,7 +204,3 @@ def connect(target: Target, *, autocommit: bool = True, application_name: str = 
     except psycopg.ProgrammingError as exc:
         raise InputError(f"bad connection settings ({target.source}): {one_line(target.redact(str(exc)))}") from None
     return conn
-
-
-def one_line(text: str) -> str:
-    return " ".join(text.split())

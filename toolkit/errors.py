@@ -46,3 +46,21 @@ class ServerError(DdlkitError):
     """The embedded server could not be started or controlled (exit 3)."""
 
     exit_code = EXIT_UNREACHABLE
+
+
+def database_error(exc: Exception, where: str, redact=lambda text: text) -> DdlkitError | None:
+    """A psycopg error as one line: a lost connection (no SQLSTATE, class 08,
+    57P0x) is a ConnectError (exit 3), any other a DdlkitError (exit 1). None
+    when ``exc`` is not a database error. psycopg is looked up, not imported:
+    if it was never imported, ``exc`` cannot be one of its errors."""
+    import sys  # noqa: PLC0415
+
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is None or not isinstance(exc, psycopg.Error):
+        return None
+    state = exc.sqlstate or ""
+    if not state or state.startswith(("08", "57P")):
+        text = " ".join(redact(str(exc)).split())
+        return ConnectError(f"lost the connection to {where}: {text}")
+    text = " ".join(redact(exc.diag.message_primary or str(exc)).split())
+    return DdlkitError(f"database error on {where}: SQLSTATE {state}: {text}")

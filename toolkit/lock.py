@@ -78,6 +78,20 @@ class MigrationLock:
         self.waited = 0.0
         self.held = False
         self.pid: int | None = None  # the lock session's backend pid
+        self._immune()
+
+    def _immune(self) -> None:
+        """The lock session is idle while the files run: the server's
+        idle_session_timeout (or a role's idle_in_transaction_session_timeout)
+        would end it and with it the lock, mid-run. Off for this session."""
+        settings = ["idle_in_transaction_session_timeout"]
+        if self.conn.info.server_version >= 140000:
+            settings.append("idle_session_timeout")
+        for name in settings:
+            try:
+                self.conn.execute("select set_config(%s, '0', false)", (name,))
+            except psycopg.Error as exc:
+                raise ConnectError(f"cannot prepare the lock session: {' '.join(str(exc).split())}") from None
 
     def _try(self) -> bool:
         # Pooler check (see ddlkit.pooler): a session that already holds the lock

@@ -28,7 +28,6 @@ the tree root too). Absolute paths are used as they are.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -267,8 +266,8 @@ def _emit_sql(text: str, start: int, end: int, src: Source, state: _State, copy_
         raise sqltext.SqlSyntaxError(exc.message, start + exc.offset) from None
     for i, st in enumerate(parsed):
         is_copy = copy_data is not None and i == len(parsed) - 1
-        state.statements.append(dataclasses.replace(
-            st, index=len(state.statements), start=start + st.start, end=start + st.end,
+        state.statements.append(st.replace(
+            index=len(state.statements), start=start + st.start, end=start + st.end,
             copy_data=copy_data if is_copy else None,
             source=src if src.included else None,
             output=tuple(state.pending_output)))

@@ -162,6 +162,7 @@ class Template:
         if settings.database_url:
             self.server = resolve_target(settings.database_url, environ={})
         else:
+            server.use_tree(settings.ddl_dir)  # the project's own embedded server, next to its tree
             self.server = server.embedded_target().with_dbname("postgres")
         self.admin = connect(self.server)
         self.name = f"ddlkit_tpl_{os.getpid()}_{secrets.token_hex(3)}"

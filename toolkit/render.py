@@ -40,11 +40,15 @@ def emit_json(obj: Any) -> None:
 
 # --------------------------------------------------------------------------- errors
 
-def error(exc: Exception, fmt: str, exit_code: int) -> None:
-    """An expected failure: one line on stderr, and the JSON error object on stdout."""
+def error(exc: Exception | str, fmt: str, exit_code: int) -> None:
+    """An expected failure: one line on stderr, and the JSON error object on stdout.
+    Redacted and on one line whatever it holds (a URL typed where a path belongs, a newline)."""
+    from ddlkit.redaction import escaped, redact  # noqa: PLC0415
+
+    message = escaped(" ".join(redact(str(exc)).split()))
     if fmt == "json":
-        emit_json({"outcome": "error", "exit_code": exit_code, "error": {"message": str(exc)}})
-    err(f"ddlkit: error: {exc}")
+        emit_json({"outcome": "error", "exit_code": exit_code, "error": {"message": message}})
+    err(f"ddlkit: error: {message}")
 
 
 def interrupted(fmt: str) -> None:
@@ -337,7 +341,9 @@ def config_report(report, fmt: str) -> str:
                         "settings": {s.name: {"value": s.value, "source": s.source} for s in report.settings},
                         "database_url": {"value": report.database[0], "source": report.database[1]},
                         "targets": report.targets})
-    rows = [(s.name, "(none)" if s.value is None else (", ".join(s.value) or "(none)") if isinstance(s.value, list)
+    auto = {"ddl_dir": "(auto: ./ddl, or the current directory when it is a tree)",
+            "dump_dir": "(auto: schema_dump/ next to the ddl directory)"}
+    rows = [(s.name, auto.get(s.name, "(none)") if s.value is None else (", ".join(s.value) or "(none)") if isinstance(s.value, list)
              else f"{s.value:g}" if isinstance(s.value, float) else str(s.value), s.source) for s in report.settings]
     rows.append(("database_url", *report.database))
     for t in report.targets:

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import random
 import time
 from dataclasses import dataclass, field
@@ -25,13 +26,14 @@ from psycopg import sql
 from psycopg.pq import TransactionStatus
 
 from ddlkit.connection import Target, connect, one_line
-from ddlkit.errors import ConnectError, DdlkitError
+from ddlkit.errors import ConnectError, DdlkitError, LockTimeout, database_error
 from ddlkit.lock import MigrationLock
 from ddlkit.planner import FileState, Plan, PlannedFile, build_plan
 from ddlkit.tree import DdlFile, Tree
 from ddlkit.failure import MigrationFailed, StatementError, statement_failure
 from ddlkit.staging import check_csv, drop_staged, stage
-from ddlkit.tracker import ensure_tracker, read_tracker, record
+from ddlkit.tracker import ensure_tracker, read_tracker, record, record_as_runner
+from ddlkit.waiters import BuildWatch, wait_for_no_waiters
 
 if TYPE_CHECKING:  # the parser loads with the first pending file, never on a no-op run
     from ddlkit import progress, sqltext
@@ -128,6 +130,24 @@ class RunResult:
 
 # --------------------------------------------------------------------------- runner
 
+def _guarded(method):
+    """Every database call of a run: a lost connection (between statements, in a
+    commit) is exit 3, any other unexpected database error one line, never a traceback."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except psycopg.Error as exc:
+            err = database_error(exc, self.target.display, self.target.redact)
+            if isinstance(err, ConnectError):
+                err = ConnectError(f"{err}; the file in progress was rolled back or left unrecorded "
+                                   f"('ddlkit status' shows which)")
+            raise err from None
+
+    return wrapper
+
+
 def _ms(seconds: float) -> str:
     return f"{max(int(seconds * 1000), 1 if seconds > 0 else 0)}ms"  # 0.0001s is not "no limit"
 
@@ -151,6 +171,7 @@ class Runner:
 
     # ------------------------------------------------------------------ read-only
 
+    @_guarded
     def plan(self) -> Plan:
         """The plan against the database now, without the lock and without
         writing. Only the pending files are parsed (and must parse)."""
@@ -159,16 +180,18 @@ class Runner:
         self.tree.validate(p.file for p in plan.pending)
         return plan
 
-    def _check_pending(self, plan: Plan) -> None:
+    def _check_pending(self, plan: Plan, conn: psycopg.Connection) -> None:
         """Bad input is refused before the first file is applied: every pending
-        file parses, and every CSV it stages is well-formed."""
+        file parses, and every CSV it stages is well-formed (and its
+        ``temp_<csv>`` name is not taken by a view or the like on ``conn``)."""
         self.tree.validate(p.file for p in plan.pending)
         for pf in plan.pending:
             for path in pf.file.csv_files(self.tree.root):
-                check_csv(path)
+                check_csv(path, conn)
 
     # ------------------------------------------------------------------ migrate
 
+    @_guarded
     def migrate(self) -> RunResult:
         started = time.monotonic()
         lock_conn = connect(self.target)  # reads first; holds the lock if anything is pending
@@ -178,7 +201,7 @@ class Runner:
             plan = build_plan(self.tree, self._guard(read_tracker, lock_conn))
             if not plan.pending:
                 return RunResult(plan, [], duration=time.monotonic() - started)
-            self._check_pending(plan)  # before anything is written
+            self._check_pending(plan, lock_conn)  # before anything is written
             lock = MigrationLock(lock_conn, wait_seconds=self.options.lock_wait,
                                  on_wait=lambda holder: self.emit("waiting", holder=holder,
                                                                   wait=self.options.lock_wait))
@@ -190,7 +213,7 @@ class Runner:
                 try:
                     self.conn.add_notice_handler(self._on_notice)
                     plan = build_plan(self.tree, self._guard(read_tracker, self.conn))
-                    self._check_pending(plan)  # what another runner left pending: checked already
+                    self._check_pending(plan, self.conn)  # what another runner left pending: checked already
                     if plan.pending:
                         self.tracker = self._guard(ensure_tracker, self.conn)
                     result = RunResult(plan, [], waited=lock.waited)
@@ -279,7 +302,7 @@ class Runner:
                 from ddlkit.autocommit import apply_autocommit  # noqa: PLC0415
 
                 apply_autocommit(self, f, fr)
-                self._guard(lambda c: record(c, self.tracker, f), self.conn)
+                self._guard(lambda c: record_as_runner(c, self.tracker, f), self.conn)
             fr.outcome = "applied"
             if f.script.output:  # \echo after the last statement
                 fr.output.extend(f.script.output)
@@ -293,7 +316,7 @@ class Runner:
                 fr.error = with_blocker(fr.error, self._retry_facts(fr.retries + 1))
             if f.failable:
                 # pg_migrate.sh: a failable file's error is reported and ignored, and the file is recorded.
-                self._guard(lambda c: record(c, self.tracker, f), self.conn)
+                self._guard(lambda c: record_as_runner(c, self.tracker, f), self.conn)
                 fr.outcome = "failed-ignored"
             else:
                 fr.outcome = "failed"
@@ -357,13 +380,14 @@ class Runner:
                     self._prepare_session(transactional=True)
                     with self.muted():
                         staged = stage(self.conn, f, self.tree.root)
+                    # First, so SET ROLE / SET TRANSACTION READ ONLY in the file cannot stop it; still atomic.
+                    record(self.conn, self.tracker, f)
                     fr.statements_ran = 0
                     for st in f.statements:
                         self.execute(st)
                         fr.statements_ran += 1
                     with self.muted():
                         drop_staged(self.conn, staged)
-                    record(self.conn, self.tracker, f)
                     self.lock.ensure_held(f"committing {f.file_name}; it was rolled back")
                 return
             except StatementError as err:
@@ -372,6 +396,40 @@ class Runner:
                     fr.retries = attempt
                     self.retry_pause(f.file_name, attempt)
                     continue
+                raise
+
+    def drop_retrying(self, query, st: "sqltext.Statement", fr: FileResult) -> None:
+        """A repair's DROP INDEX CONCURRENTLY, retried on lock_timeout like a statement."""
+        attempt = 0
+        while True:
+            try:
+                self.conn.execute(query)
+                return
+            except psycopg.Error as exc:
+                if self.conn.closed or self.conn.broken:
+                    raise self._lost(exc) from None
+                if exc.sqlstate != LOCK_NOT_AVAILABLE or attempt >= self.options.lock_retries:
+                    raise StatementError(st, exc) from None
+            attempt += 1
+            fr.retries += 1
+            self.retry_pause(fr.file_name, attempt)
+
+    def execute_watched(self, f: DdlFile, st: "sqltext.Statement") -> None:
+        """A CONCURRENTLY statement, never waiting forever on an old runner blocked
+        in pg_advisory_lock (see ddlkit.waiters)."""
+        from ddlkit.sqltext import nontransactional_reason  # noqa: PLC0415
+
+        reason = nontransactional_reason(st.node) or ""
+        if "CONCURRENTLY" not in reason:
+            return self.execute(st)
+        what = f"{reason} at {f.file_name}:{st.position(f.lines)[1]}"
+        wait_for_no_waiters(self.lock.conn, self.options.lock_wait, what, self.sleep)
+        with BuildWatch(self.lock.conn, self.conn.info.backend_pid, self.options.lock_wait, what) as watch:
+            try:
+                self.execute(st)
+            except StatementError:
+                if watch.message:
+                    raise LockTimeout(watch.message) from None
                 raise
 
     def retry_pause(self, file_name: str, attempt: int) -> None:

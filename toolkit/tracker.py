@@ -7,6 +7,7 @@ import psycopg
 from psycopg import sql
 from psycopg.pq import TransactionStatus
 
+from ddlkit.errors import InputError
 from ddlkit.planner import TrackerRow
 from ddlkit.tree import DdlFile
 
@@ -22,7 +23,53 @@ def tracker_table(conn: psycopg.Connection) -> sql.Identifier | None:
         "where c.oid = to_regclass(%s)",
         (TRACKER_TABLE,),
     ).fetchone()
-    return sql.Identifier(*row) if row else None
+    if not row:
+        return None
+    table = sql.Identifier(*row)
+    check_shape(conn, table)
+    return table
+
+
+_SHAPE = """
+    select c.relnamespace::regnamespace::text || '.' || c.relname, c.relkind,
+           (select format_type(a.atttypid, a.atttypmod) from pg_attribute a
+             where a.attrelid = c.oid and a.attname = 'file_name' and a.attnum > 0 and not a.attisdropped),
+           (select format_type(a.atttypid, a.atttypmod) from pg_attribute a
+             where a.attrelid = c.oid and a.attname = 'md5' and a.attnum > 0 and not a.attisdropped),
+           (select format_type(a.atttypid, a.atttypmod) from pg_attribute a
+             where a.attrelid = c.oid and a.attname = 'applied_at' and a.attnum > 0 and not a.attisdropped),
+           exists (select 1 from pg_index i join pg_attribute a on a.attrelid = c.oid and a.attnum = i.indkey[0]
+                    where i.indrelid = c.oid and i.indisunique and i.indisvalid and i.indnkeyatts = 1
+                      and i.indpred is null and i.indexprs is null and a.attname = 'file_name')
+      from pg_class c where c.oid = to_regclass(%s)
+"""
+_TEXT = ("text", "character varying", "character", "name")
+
+
+def check_shape(conn: psycopg.Connection, table: sql.Identifier) -> None:
+    """Refuse (exit 2, before anything runs) a tracker ddlkit cannot use as
+    pg_migrate.sh did: not a table, no unique key on file_name (the upsert's
+    ON CONFLICT needs one), a non-text file_name or md5, no applied_at."""
+    row = conn.execute(_SHAPE, (table.as_string(conn),)).fetchone()
+    if row is None:
+        return
+    name, relkind, file_name, md5, applied_at, unique = row
+    kinds = {"v": "a view", "m": "a materialized view", "f": "a foreign table", "S": "a sequence",
+             "i": "an index", "c": "a composite type", "I": "an index"}
+    if relkind not in ("r", "p"):
+        why = f"it is {kinds.get(relkind, f'relkind {relkind!r}')}, not a table"
+    elif file_name is None or md5 is None or applied_at is None:
+        missing = [c for c, t in (("file_name", file_name), ("md5", md5), ("applied_at", applied_at)) if t is None]
+        why = f"it has no column {', '.join(missing)}"
+    elif not file_name.startswith(_TEXT) or not md5.startswith(_TEXT):
+        bad = next(f"{c} is {t}" for c, t in (("file_name", file_name), ("md5", md5)) if not t.startswith(_TEXT))
+        why = f"{bad}, not text"
+    elif not unique:
+        why = "file_name has no primary key or unique index"
+    else:
+        return
+    raise InputError(f"the tracker table {name} cannot be used: {why}; pg_migrate.sh's is "
+                     f"(file_name text primary key, md5 text, applied_at timestamptz not null default now())")
 
 
 def read_tracker(conn: psycopg.Connection, table: sql.Identifier | None = None) -> list[TrackerRow]:
@@ -59,3 +106,14 @@ def record(conn: psycopg.Connection, table: sql.Identifier, f: DdlFile) -> None:
         ).format(table),
         (f.file_name, f.md5),
     )
+
+
+def record_as_runner(conn: psycopg.Connection, table: sql.Identifier, f: DdlFile) -> None:
+    """The upsert after an autocommit file, in a transaction of its own, as the
+    user ddlkit connected as and read-write, whatever ``SET ROLE``,
+    ``SET SESSION AUTHORIZATION`` or ``default_transaction_read_only`` the file left."""
+    with conn.transaction():
+        conn.execute("set transaction read write")
+        conn.execute("set local session authorization default")
+        conn.execute("set local role none")
+        record(conn, table, f)

@@ -178,8 +178,17 @@ def load_tree(root: Path, *, test_mode: bool = False) -> Tree:
         folder = root / directory
         if not folder.is_dir():
             continue
-        names = [n for n in os.listdir(folder) if n.endswith(".sql") and not n.startswith(".")]
+        try:
+            names = [n for n in os.listdir(folder) if n.endswith(".sql") and not n.startswith(".")]
+        except OSError as exc:
+            raise InputError(f"{folder}: cannot list the directory: {exc.strerror or exc}") from None
         for n in names:
+            try:
+                n.encode("utf-8")
+            except UnicodeEncodeError as exc:  # os.listdir keeps undecodable bytes as surrogates
+                shown = os.fsencode(n).decode("utf-8", "backslashreplace")
+                raise InputError(f"{directory}/{shown}: the file name is not UTF-8 (byte 0x{ord(n[exc.start]) - 0xdc00:02x}); "
+                                 f"the tracker stores names as text: rename the file") from None
             if (folder / n).is_symlink() and not (folder / n).exists():
                 raise InputError(f"{directory}/{n}: broken symbolic link (to {os.readlink(folder / n)})")
         names = [n for n in names if (folder / n).is_file()]
@@ -188,7 +197,11 @@ def load_tree(root: Path, *, test_mode: bool = False) -> Tree:
             continue
         for name in version_sorted(names):
             path = folder / name
-            files.append(DdlFile(directory, name, path, path.read_bytes()))
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                raise InputError(f"{directory}/{name}: cannot read the file: {exc.strerror or exc}") from None
+            files.append(DdlFile(directory, name, path, data))
     if not present:
         raise InputError(f"ddl directory {root} has no *.sql files in {', '.join(DIRECTORIES)}")
     return Tree(root, tuple(files), test_mode, frozenset(present))

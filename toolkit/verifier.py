@@ -81,7 +81,12 @@ def check_tracker(tree: Tree, dump_dir: Path) -> list[Finding]:
     path = dump_dir / dump.TRACKER_FILE
     if not path.is_file():
         return [Finding("tracker", str(path), 1, "the tracker file is missing", FIX_DUMP)]
-    text = path.read_text(encoding="utf-8")
+    try:
+        # Bytes, not read_text(): universal newlines would turn a '\r' in a file name into '\n'.
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return [Finding("tracker", str(path), 1, f"the tracker file is not UTF-8 (byte offset {exc.start})",
+                        FIX_DUMP)]
     try:
         rows = dump.parse_tracker_sql(text, str(path))
     except InputError as exc:

@@ -105,6 +105,12 @@ on a table the file did not create, with its file offset (so a finding can sit
 on the ``ADD …`` line); ``_common.with_timeout`` adds the lock_timeout advice;
 ``ctx.file.pglast_node(stmt)`` gives pglast's Python node of a statement, for
 code shared with the runner (``ddlkit.sqltext``).
+``_ddl`` has what the lock, rewrite and breaking-change rules share:
+``txn_unit(ctx)`` / ``same_transaction(file, a, b)`` (do two statements run in
+one transaction, as the runner runs the file), ``existing(ctx, relation)``,
+``constraint_of(column_def, *contypes)``, ``is_serial``, ``option_on`` and
+``volatile_part(expr)`` (the first part of a DEFAULT expression that may be
+volatile); ``_types.type_checker`` builds the style rules' column-type checks.
 
 Findings are deduplicated, sorted, and filtered by ``-- ddlkit:ignore <ids>``
 comments on the line above by the engine; a rule does none of that.
