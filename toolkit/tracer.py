@@ -34,6 +34,7 @@ from ddlkit.lockmodes import LockMode
 from ddlkit.planner import PlannedFile
 from ddlkit.runner import FileResult, RunOptions, Runner
 from ddlkit.scratch import scratch_database
+from ddlkit.tracker import TRACKER_TABLE
 from ddlkit.tree import Tree, load_tree
 
 # User tables and materialized views: (oid, name as a statement would write it, relfilenode).
@@ -158,7 +159,9 @@ class TracingRunner(Runner):
         return fr
 
     def _snapshot(self) -> dict[int, tuple[str, int]]:
-        return {oid: (name, node) for oid, name, node in self.conn.execute(_TABLES).fetchall()}
+        """User tables by oid, without ddlkit's tracker (its row is written in the file's transaction)."""
+        return {oid: (name, node) for oid, name, node in self.conn.execute(_TABLES).fetchall()
+                if name != TRACKER_TABLE}
 
     def execute(self, st: sqltext.Statement) -> None:
         trace = self._trace
