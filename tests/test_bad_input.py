@@ -45,7 +45,8 @@ def assert_error(proc, code: int, *, sql: bool = False) -> str:
     everything = proc.stdout + proc.stderr
     assert proc.returncode == code, everything
     assert "Traceback" not in everything
-    lines = proc.stderr.splitlines()
+    # Progress lines of a statement that ran 2 s or more ("  ... file:line …") may come first.
+    lines = [line for line in proc.stderr.splitlines() if not line.startswith("  ... ")]
     assert lines and lines[0].startswith("ddlkit: error: "), proc.stderr
     if sql:
         assert 1 <= len(lines[1:]) <= 2 and all(line.startswith("    ") for line in lines[1:]), proc.stderr

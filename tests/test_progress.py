@@ -97,9 +97,10 @@ def test_lock_timeout_retries_and_error_name_the_blocker(empty_db, db_url, make_
         blocker.close()
     assert out.returncode == 1, out.stderr
     who = f"blocked by pid {pid} (app 'api', idle in transaction for "
-    retry = [ln for ln in out.stdout.splitlines() if "retry in" in ln]
+    retry = [ln for ln in out.stdout.splitlines() if "; retry 1 in " in ln]
     assert len(retry) == 1, out.stdout
-    assert retry[0].startswith(f"  migrations/0001_alter.sql: lock_timeout on t (attempt 1/2): {who}")
+    assert retry[0].startswith("  lock_timeout in migrations/0001_alter.sql; retry 1 in ")
+    assert retry[0].split("s: ", 1)[1].startswith(f"lock_timeout on t (attempt 1/2): {who}")
     error = out.stderr.splitlines()
     assert error[0].startswith("ddlkit: error: migrations/0001_alter.sql:1:1: SQLSTATE 55P03: ")
     assert f"; lock_timeout on t (attempt 2/2): {who}" in error[0]

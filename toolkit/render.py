@@ -137,8 +137,8 @@ class TextEvents(ProgressEvents):
             out(f"    {ran_before_error(result)}")
 
     def on_lock_retry(self, file: str, attempt: int, delay: float, blocked: str | None = None) -> None:
-        why = blocked or f"lock_timeout (attempt {attempt})"
-        out(f"  {file}: {why}; retry in {delay:.1f}s")
+        why = f": {blocked}" if blocked else ""
+        out(f"  lock_timeout in {file}; retry {attempt} in {delay:.1f}s{why}")
 
     def on_event(self, file: str, message: str) -> None:
         out(f"  {file}: {message}")
