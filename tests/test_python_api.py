@@ -78,3 +78,12 @@ def test_api_names_survive_importing_every_submodule():
     for name in ("migrate", "plan", "status", "verify", "dump", "template", "test"):
         fn = getattr(ddlkit, name)
         assert callable(fn) and fn.__module__ == "ddlkit.api", name
+
+
+def test_migrate_without_the_progress_connection(make_tree, db_url, empty_db):
+    from conftest import run_cli
+
+    root = make_tree({"migrations/0001_a.sql": "create table np (id int);"})
+    proc = run_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url, "--no-progress")
+    assert proc.returncode == 0, proc.stderr
+    assert empty_db.execute("select count(*) from schema_version").fetchone()[0] == 1

@@ -182,3 +182,17 @@ def test_sigterm_during_targets_exits_130_and_leaves_nothing_half_done(tmp_path,
             time.sleep(0.05)
         assert _count(info, "select count(*) from schema_version") == 2  # 0001, 0002; not 0003
         assert _count(info, "select to_regclass('slow_t')") is None
+
+
+def test_targets_find_the_tree_without_ddl_dir_in_the_config(tmp_path, make_tree, databases):
+    """No ddl_dir anywhere: ./ddl is the tree, as for a single database."""
+    env = _project(tmp_path, make_tree, databases[:2], broken="none")
+    toml = tmp_path / "ddlkit.toml"
+    toml.write_text(toml.read_text().replace('ddl_dir = "ddl"\n', ""))
+    r = run_cli("migrate", "--all-targets", cwd=tmp_path, env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "shard0: ok: 3 applied" in r.stdout and "shard1: ok: 3 applied" in r.stdout
+    s = run_cli("status", "--all-targets", cwd=tmp_path, env=env)
+    assert s.returncode == 0, s.stdout + s.stderr
+    v = run_cli("verify", "--all-targets", cwd=tmp_path, env=env)
+    assert "Traceback" not in v.stderr and v.returncode in (0, 1), v.stdout + v.stderr

@@ -102,6 +102,11 @@ class TemplateReport:
 
 # --------------------------------------------------------------------------- shared resolution
 
+def resolve_root(ddl_dir: str | os.PathLike | None = None) -> Path:
+    """The tree's root: ``ddl_dir``, else ``./ddl``, else the current directory when it is a tree."""
+    return _root(ddl_dir)
+
+
 def _root(ddl_dir: str | os.PathLike | None) -> Path:
     from ddlkit.tree import resolve_root  # noqa: PLC0415
 
@@ -184,7 +189,7 @@ def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | Non
             lock_retries: int = 5, statement_timeout: float | None = None, direct_url: str | None = None,
             wait_replicas: float | None = None, replica_urls: list[str] | tuple[str, ...] = (),
             on_event: Emit | None = None, check: bool = True, url_option: str = "--database-url",
-            tree: "Tree | None" = None) -> MigrateReport:
+            tree: "Tree | None" = None, progress: bool = True) -> MigrateReport:
     """Apply every pending file exactly once.
 
     The lock's session must be stable: behind a transaction-pooling connection
@@ -214,7 +219,7 @@ def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | Non
     tree = tree or _tree(root, test_mode, validate=False)  # the runner parses what is pending, and only that
     target = lock_target(_target(database_url, root, url_option), direct_url, root)
     options = RunOptions(lock_wait=lock_wait, lock_timeout=lock_timeout, lock_retries=lock_retries,
-                         statement_timeout=statement_timeout)
+                         statement_timeout=statement_timeout, progress=progress)
     watcher = _replica_watcher(target, replica_urls, root) if wait_replicas is not None else None
     try:
         if on_event:

@@ -148,6 +148,8 @@ def cli() -> None:
               help="statement_timeout for every statement (default: the server's).")
 @click.option("--direct-url", default=None, metavar="URL",
               help="Take the lock and run the DDL over this connection, bypassing a transaction-pooling pooler.")
+@click.option("--progress/--no-progress", default=True, show_default=True,
+              help="Report long statements (progress, blockers) from one extra connection.")
 @wait_replicas_option
 @replica_url_option
 @target_options
@@ -155,7 +157,7 @@ def cli() -> None:
 @format_option
 @handle_errors
 def migrate(ddl_dir, database_url, dry_run, test_mode, lock_wait, lock_timeout, lock_retries,
-            statement_timeout, direct_url, wait_replicas, replica_url, target, all_targets, parallel,
+            statement_timeout, direct_url, progress, wait_replicas, replica_url, target, all_targets, parallel,
             fail_fast, fmt) -> int:
     """Apply every pending file exactly once (on one database, or on configured targets)."""
     cfg = config.load()
@@ -170,7 +172,7 @@ def migrate(ddl_dir, database_url, dry_run, test_mode, lock_wait, lock_timeout, 
         return _targets_command(fmt, "migrate", targets.migrate_targets, cfg, target, all_targets,
                                 ddl_dir=ddl_dir, test_mode=test_mode, parallel=parallel, fail_fast=fail_fast,
                                 lock_wait=lock_wait, lock_timeout=lock_timeout, lock_retries=lock_retries,
-                                statement_timeout=statement_timeout, wait_replicas=wait_replicas)
+                                statement_timeout=statement_timeout, wait_replicas=wait_replicas, progress=progress)
     direct_url = cfg.value("direct_url", direct_url)
     if dry_run:
         render.out(render.dry_run(api.plan(ddl_dir=ddl_dir, database_url=database_url, test_mode=test_mode,
@@ -179,7 +181,7 @@ def migrate(ddl_dir, database_url, dry_run, test_mode, lock_wait, lock_timeout, 
     report = api.migrate(ddl_dir=ddl_dir, database_url=database_url, test_mode=test_mode, lock_wait=lock_wait,
                          lock_timeout=lock_timeout, lock_retries=lock_retries,
                          statement_timeout=statement_timeout, direct_url=direct_url,
-                         wait_replicas=wait_replicas, replica_urls=replica_url,
+                         wait_replicas=wait_replicas, replica_urls=replica_url, progress=progress,
                          on_event=render.TextEvents() if fmt == "text" else render.ProgressEvents(), check=False)
     stdout, stderr = render.migrate(report, fmt)
     render.out(stdout)
@@ -348,7 +350,7 @@ def verify_command(ddl_dir, dump_dir, offline, online, target, all_targets, para
     if target or all_targets:
         outcomes = _run_targets(fmt, targets.status_targets, cfg, target, all_targets, ddl_dir=ddl_dir,
                                 parallel=parallel)
-        result.findings += targets.verify_findings(outcomes, Path(ddl_dir))
+        result.findings += targets.verify_findings(outcomes, api.resolve_root(ddl_dir))
         result.checks.append("targets")
         worst = targets.worst([o for o in outcomes if o.outcome == "error"])
     render.out(render.verify(result, fmt))

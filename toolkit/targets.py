@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from ddlkit.config import Config, TargetSpec
+from ddlkit.tree import resolve_root
 from ddlkit.errors import EXIT_FAILED, EXIT_OK, DdlkitError, InputError
 
 DEFAULT_PARALLEL = 4
@@ -137,7 +138,7 @@ def migrate_targets(cfg: Config, names, all_targets: bool, *, ddl_dir, test_mode
     from ddlkit import api  # noqa: PLC0415
 
     specs = select(cfg, names, all_targets)
-    root = Path(ddl_dir)
+    root = resolve_root(ddl_dir)  # ./ddl, or the current directory when it is a tree
     tree = api.load_tree(ddl_dir=root, test_mode=test_mode)  # parsed once, shared read-only
     return run(specs, migrate_job(root, tree, environment(root, cfg.environ), **options),
                parallel=parallel, fail_fast=fail_fast, on_done=on_done)
@@ -150,7 +151,7 @@ def status_targets(cfg: Config, names, all_targets: bool, *, ddl_dir, test_mode:
     from ddlkit import api  # noqa: PLC0415
 
     specs = select(cfg, names, all_targets)
-    root = Path(ddl_dir)
+    root = resolve_root(ddl_dir)  # ./ddl, or the current directory when it is a tree
     tree = api.load_tree(ddl_dir=root, test_mode=test_mode)
     return run(specs, status_job(root, tree, environment(root, cfg.environ)), parallel=parallel, on_done=on_done)
 
