@@ -87,3 +87,29 @@ def test_migrate_without_the_progress_connection(make_tree, db_url, empty_db):
     proc = run_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url, "--no-progress")
     assert proc.returncode == 0, proc.stderr
     assert empty_db.execute("select count(*) from schema_version").fetchone()[0] == 1
+
+
+def test_a_bug_is_one_line_naming_the_saved_traceback(tmp_path):
+    """Never a traceback on the terminal, even for an unexpected exception."""
+    import subprocess
+    import sys
+
+    code = ("import ddlkit.api as api\n"
+            "def boom(**kw): raise ZeroDivisionError('postgresql://u:hunter2@h/db')\n"
+            "api.status = boom\n"
+            "from ddlkit.cli import main\n"
+            "main(['status', '--format', 'json'])\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert lines[0].startswith("ddlkit: error: internal error (a bug in ddlkit): ZeroDivisionError")
+    assert "hunter2" not in proc.stderr + proc.stdout
+    saved = lines[0].rsplit("traceback saved to ", 1)[1]
+    try:
+        text = open(saved).read()
+        assert "Traceback" in text and "boom" in text and "hunter2" not in text
+    finally:
+        import os
+        os.unlink(saved)
+    assert '"outcome": "error"' in proc.stdout

@@ -38,7 +38,8 @@ PG_SECONDS = Seconds(min=0, max=2147483)  # lock_timeout / statement_timeout are
 
 def handle_errors(fn):
     """Expected failures print one line (and a JSON object in JSON mode) and
-    exit with their code; nothing else is caught."""
+    exit with their code. Anything else is a bug: one line naming the file that
+    holds its (redacted) traceback, exit 1; never a traceback on the terminal."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -55,7 +56,8 @@ def handle_errors(fn):
         except Exception as exc:  # a database call no module wrapped: one line, never a traceback
             err = database_error(exc, "the database")
             if err is None:
-                raise
+                render.internal_error(exc, fmt)
+                sys.exit(EXIT_FAILED)
             render.error(err, fmt, err.exit_code)
             sys.exit(err.exit_code)
         sys.exit(code or EXIT_OK)

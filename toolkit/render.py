@@ -51,6 +51,20 @@ def error(exc: Exception | str, fmt: str, exit_code: int) -> None:
     err(f"ddlkit: error: {message}")
 
 
+def internal_error(exc: BaseException, fmt: str) -> None:
+    """A bug: one line, and the redacted traceback saved to a file for the report."""
+    import tempfile  # noqa: PLC0415
+    import traceback  # noqa: PLC0415
+
+    from ddlkit.redaction import redact  # noqa: PLC0415
+
+    text = redact("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    with tempfile.NamedTemporaryFile("w", prefix="ddlkit-crash-", suffix=".txt", delete=False) as fh:
+        fh.write(text)
+    error(f"internal error (a bug in ddlkit): {type(exc).__name__}: {exc}; traceback saved to {fh.name}",
+          fmt, 1)
+
+
 def interrupted(fmt: str) -> None:
     if fmt == "json":
         emit_json({"outcome": "error", "exit_code": 130, "error": {"message": "interrupted"}})
