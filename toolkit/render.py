@@ -445,11 +445,14 @@ def new_file(result: "NewFile", fmt: str) -> tuple[str, list[str]]:
     return str(result.path), warnings
 
 
-def _gh_escape(text: str, prop: bool = False) -> str:
-    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    if prop:
-        text = text.replace(":", "%3A").replace(",", "%2C")
-    return text
+def gh_data(text: str) -> str:
+    """A GitHub workflow command's message, escaped (lint's findings use it too)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def gh_prop(text: str) -> str:
+    """A GitHub workflow command's property value (file=, title=), escaped."""
+    return gh_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def verify(result: "VerifyResult", fmt: str) -> str:
@@ -460,9 +463,9 @@ def verify(result: "VerifyResult", fmt: str) -> str:
     for f in result.findings:
         if fmt == "github":
             col = f",col={f.col}" if f.col else ""
-            lines.append(f"::error file={_gh_escape(f.file, True)},line={f.line}{col},"
-                         f"title={_gh_escape('ddlkit verify ' + f.check, True)}::"
-                         f"{_gh_escape(f.message + ' (fix: ' + f.fix + ')')}")
+            lines.append(f"::error file={gh_prop(f.file)},line={f.line}{col},"
+                         f"title={gh_prop('ddlkit verify ' + f.check)}::"
+                         f"{gh_data(f.message + ' (fix: ' + f.fix + ')')}")
         else:
             col = f":{f.col}" if f.col else ""
             lines.append(f"{f.file}:{f.line}{col}: {f.check}: {f.message} (fix: {f.fix})")

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable
 
 from ddlkit.errors import InputError
+from ddlkit.render import gh_data, gh_prop
 from ddlkit.lint.finding import Finding
 
 FORMATS = ("text", "json", "github")
@@ -26,17 +27,9 @@ def format_findings(findings: Iterable[Finding], fmt: str) -> str:
         for f in findings:
             level = {"error": "error", "warning": "warning"}.get(f.severity, "notice")
             body = f"{f.rule}: {f.message}" + (f" ({f.hint})" if f.hint else "")
-            out.append(f"::{level} file={_gh_prop(f.file)},line={f.line},col={f.col}::{_gh_data(body)}")
+            out.append(f"::{level} file={gh_prop(f.file)},line={f.line},col={f.col}::{gh_data(body)}")
         return "\n".join(out)
     raise InputError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
-
-
-def _gh_data(s: str) -> str:
-    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _gh_prop(s: str) -> str:
-    return _gh_data(s).replace(":", "%3A").replace(",", "%2C")
 
 
 def _rule_dict(rule) -> dict:
