@@ -101,3 +101,27 @@ END $$;
 def test_do_block_in_a_quoted_string_and_non_plpgsql_do():
     sql = "DO 'BEGIN CREATE INDEX q ON t (x); END';\nDO LANGUAGE plpython3u $$ pass $$;\n"
     assert rules_at(sql) == [("require-concurrent-index-creation", 1, 11)]
+
+
+def test_files_written_for_psql_are_linted_like_the_runner_reads_them():
+    """Honoured meta-commands and COPY data are not parse errors: the SQL psql
+    would send is linted at its own positions. What ddlkit cannot honour is
+    named as such."""
+    text = ("\\timing on\n"
+            "\\echo building\n"
+            "create index i on t (a);\n"
+            "copy t (a) from stdin;\n"
+            "1\n"
+            "2\n"
+            "\\.\n"
+            "alter table t add column b int;\n")
+    found = [(f.line, f.col, f.rule) for f in lint_text(text, file="m.sql", in_migrations=True)]
+    assert found == [(3, 1, "prefer-robust-stmts"), (3, 1, "require-concurrent-index-creation"),
+                     (8, 15, "prefer-robust-stmts"), (8, 15, "require-lock-timeout")]
+
+    unsupported = lint_text("select 1;\n\\copy t from 'x.csv'\n", file="u.sql")
+    assert [(f.line, f.rule) for f in unsupported] == [(2, "parse-error")]
+    assert "psql meta-command \\copy is not supported" in unsupported[0].message
+
+    broken = lint_text("\\timing on\nselect from where;\n", file="b.sql")
+    assert [f.rule for f in broken] == ["parse-error"] and "SQL does not parse" in broken[0].message

@@ -16,6 +16,7 @@ from typing import Any
 
 from pglast import parser
 
+from ddlkit.errors import InputError
 from ddlkit.lint import bodies as B
 from ddlkit.lint import plpgsql
 from ddlkit.lint import registry
@@ -149,9 +150,9 @@ class FileLinter:
         try:
             statements = parse_statements(self.text, self.bmap)
         except parser.ParseError as exc:
-            offset = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else len(self.text.rstrip())
-            self.emit(offset, PARSE_ERROR, f"SQL does not parse: {exc.args[0]}")
-            return self.finish()
+            statements = self.psql_statements(exc)
+            if statements is None:
+                return self.finish()
         fctx = FileContext(file=self.file, text=self.text, statements=statements,
                            transactional=lambda: transactional(self.text, statements, fctx, self),
                            line_of=lambda off: self.lines.position(off)[0], emit=self.emit, **self.flags)
@@ -170,6 +171,37 @@ class FileLinter:
             if rule.finish is not None and rule.id in self.rules:
                 rule.finish(fctx)
         return self.finish()
+
+    def psql_statements(self, exc: parser.ParseError) -> list[Statement] | None:
+        """A file written for psql (the runner reads it as psql does, see
+        :mod:`ddlkit.psqlscript`): the SQL psql would send, parsed with every
+        other character (meta-command lines, COPY data) blanked, so offsets stay
+        the file's. None, with a ``parse-error`` finding, when it is not such a
+        file: a real syntax error, or a psql feature ddlkit cannot honour."""
+        from ddlkit import psqlscript, sqltext  # noqa: PLC0415 - only for files that are not plain SQL
+
+        try:
+            script = psqlscript.parse_script(self.text, self.file, follow_includes=False)
+        except psqlscript.UnsupportedPsql as unsupported:
+            self.emit(self.lines.line_start(unsupported.line), PARSE_ERROR,
+                      f"{unsupported.what} is not supported; {unsupported.advice}")
+            return None
+        except (sqltext.SqlSyntaxError, InputError):
+            script = None
+        if script is not None:
+            masked = [ch if ch == "\n" else " " for ch in self.text]
+            for st in script.statements:
+                masked[st.start:st.end] = self.text[st.start:st.end]
+                if st.end < len(masked):
+                    masked[st.end] = ";"
+            text = "".join(masked)
+            try:
+                return parse_statements(text, ByteMap(text))
+            except parser.ParseError:
+                pass
+        offset = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else len(self.text.rstrip())
+        self.emit(offset, PARSE_ERROR, f"SQL does not parse: {exc.args[0]}")
+        return None
 
     def check(self, st: Statement, fctx: FileContext, by_kind: dict, every: list[Rule], contexts: dict) -> None:
         node = st.node
