@@ -19,10 +19,10 @@ from psycopg.conninfo import make_conninfo
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ddlkit.connection import Target, connect  # noqa: E402
-from ddlkit.runner import RunResult, Runner  # noqa: E402
-from ddlkit.scratch import scratch_database  # noqa: E402
-from ddlkit.tree import load_tree  # noqa: E402
+from ddlkit.db.connection import Target, connect  # noqa: E402
+from ddlkit.apply.runner import RunResult, Runner  # noqa: E402
+from ddlkit.db.scratch import scratch_database  # noqa: E402
+from ddlkit.tree.tree import load_tree  # noqa: E402
 
 DDL = ROOT / "ddl"
 

@@ -22,9 +22,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-from ddlkit import server  # noqa: E402
-from ddlkit.connection import connect, resolve_target  # noqa: E402
-from ddlkit.scratch import scratch_database  # noqa: E402
+from ddlkit.server import server  # noqa: E402
+from ddlkit.db.connection import connect, resolve_target  # noqa: E402
+from ddlkit.db.scratch import scratch_database  # noqa: E402
 
 CONTRACT_COLD, CONTRACT_NOOP = 24.9, (1.3, 1.5)
 

@@ -1,4 +1,4 @@
-"""Benchmark: reading files as psql reads them (ddlkit.psqlscript) against the
+"""Benchmark: reading files as psql reads them (ddlkit.sql.psqlscript) against the
 plain parse, and loading a pg_dump-style baseline with COPY data. Prints
 figures; asserts nothing.
 
@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ddlkit import psqlscript, sqltext  # noqa: E402
+from ddlkit.sql import psqlscript, sqltext  # noqa: E402
 
 
 def timed(fn, repeat: int = 5) -> float:

@@ -24,8 +24,8 @@ sys.path.insert(0, str(ROOT))
 
 from psycopg import sql  # noqa: E402
 
-from ddlkit import server  # noqa: E402
-from ddlkit.connection import connect  # noqa: E402
+from ddlkit.server import server  # noqa: E402
+from ddlkit.db.connection import connect  # noqa: E402
 
 
 def recreate(admin, names: list[str]) -> None:

@@ -1,5 +1,5 @@
 """Peak memory and time to validate a generated migration of N MB (default 20):
-the streamed split (ddlkit.sqltext, files over 1 MB) against the whole-file parse.
+the streamed split (ddlkit.sql.sqltext, files over 1 MB) against the whole-file parse.
 
     python bench/bench_validate_memory.py [MB]
 
@@ -15,8 +15,8 @@ from pathlib import Path
 CHILD = """
 import resource, sys, time
 from pathlib import Path
-from ddlkit import sqltext
-from ddlkit.tree import load_tree
+from ddlkit.sql import sqltext
+from ddlkit.tree.tree import load_tree
 mode, what = sys.argv[2].split("-")
 if mode == "whole":
     sqltext.STREAMED = 1 << 62

@@ -19,8 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ddlkit import schemadump as dump, server, verifier as verify  # noqa: E402
-from ddlkit.tree import load_tree  # noqa: E402
+from ddlkit.schema import schemadump as dump, verifier as verify  # noqa: E402
+
+from ddlkit.server import server
+from ddlkit.tree.tree import load_tree  # noqa: E402
 
 
 def generate(root: Path, n: int) -> None:

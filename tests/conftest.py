@@ -48,7 +48,7 @@ def _server_params() -> dict:
             "embedded": False,
         }
     os.environ.setdefault("DDLKIT_HOME", str(ROOT / ".ddlkit"))
-    from ddlkit import server
+    from ddlkit.server import server
 
     info = server.start()
     return {"host": str(info.socket_dir), "port": 5432, "user": "postgres", "password": None,
@@ -81,9 +81,9 @@ def url_for(dbname: str) -> str:
 
 def _load_ddl(host, port, user, dbname, password, **_):
     """pytest-postgresql template loader: apply ddl/ in test mode with the real runner."""
-    from ddlkit.connection import Target
-    from ddlkit.runner import Runner
-    from ddlkit.tree import load_tree
+    from ddlkit.db.connection import Target
+    from ddlkit.apply.runner import Runner
+    from ddlkit.tree.tree import load_tree
 
     result = Runner(Target(conninfo_for(dbname), "tests"), load_tree(DDL, test_mode=True)).migrate()
     if result.error:
@@ -104,9 +104,9 @@ postgresql_ddl = factories.postgresql("postgresql_ddl_proc")
 @pytest.fixture(scope="session", autouse=True)
 def _relocated_server_data(tmp_path_factory):
     """As root, embedded servers of tests whose DDLKIT_HOME is under pytest's 0700 temp
-    directory keep their data in /var/lib/ddlkit/<hash> (ddlkit.postmaster): remove it."""
+    directory keep their data in /var/lib/ddlkit/<hash> (ddlkit.server.postmaster): remove it."""
     yield
-    from ddlkit.postmaster import RELOCATED_ROOT
+    from ddlkit.server.postmaster import RELOCATED_ROOT
 
     base = tmp_path_factory.getbasetemp()
     for marker in RELOCATED_ROOT.glob("*/home") if RELOCATED_ROOT.is_dir() else ():

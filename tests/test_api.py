@@ -13,10 +13,10 @@ import pytest
 from conftest import ROOT
 
 import ddlkit
-from ddlkit import schemadump
-from ddlkit.lock import LOCK_KEY
-from ddlkit.planner import FileState
-from ddlkit.tree import load_tree
+from ddlkit.schema import schemadump
+from ddlkit.db.lock import LOCK_KEY
+from ddlkit.tree.planner import FileState
+from ddlkit.tree.tree import load_tree
 
 
 def _python(code: str, **kw) -> subprocess.CompletedProcess:
@@ -31,7 +31,7 @@ def test_import_name_is_ddlkit_from_the_toolkit_directory():
     assert out.returncode == 0, out.stderr
     version, path, toolkit = out.stdout.splitlines()
     assert version == ddlkit.__version__
-    assert Path(path) == ROOT / "toolkit" / "__init__.py"
+    assert Path(path) == ROOT / "toolkit" / "ddlkit" / "__init__.py"
     assert toolkit == "None"  # nothing installs a top-level `toolkit`
 
 
@@ -48,8 +48,8 @@ def test_import_ddlkit_loads_no_driver_parser_or_cli():
 
 def test_the_cli_module_loads_no_driver_and_no_parser():
     # `ddlkit --help`, `new --offline`, `dump --tracker-only` need neither; each command loads what it uses.
-    out = _python("import sys, ddlkit.cli; print(sorted(m for m in ('psycopg', 'pglast', 'ddlkit.server', "
-                  "'ddlkit.runner') if m in sys.modules))")
+    out = _python("import sys, ddlkit.cli.commands; print(sorted(m for m in ('psycopg', 'pglast', 'ddlkit.server.server', "
+                  "'ddlkit.apply.runner') if m in sys.modules))")
     assert out.stdout.strip() == "[]", out.stderr
 
 

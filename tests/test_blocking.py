@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 
-from ddlkit import blocking, sqltext
-from ddlkit.lockmodel import LockMode
+from ddlkit.locks import blocking
+
+from ddlkit.sql import sqltext
+from ddlkit.locks.lockmodel import LockMode
 
 from conftest import run_cli
 

@@ -9,9 +9,10 @@ import psycopg
 import pytest
 
 from conftest import DDL, conninfo_for, run_cli
-from ddlkit import schemadump as dump, server
-from ddlkit.connection import Target, connect
-from ddlkit.tree import load_tree
+from ddlkit.schema import schemadump as dump
+from ddlkit.server import server
+from ddlkit.db.connection import Target, connect
+from ddlkit.tree.tree import load_tree
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,8 @@ import sys
 
 import pytest
 
-from ddlkit import sqltext
-from ddlkit.errors import InputError
+from ddlkit.sql import sqltext
+from ddlkit.util.errors import InputError
 from ddlkit.lint import Finding, files, format_findings, has_errors, lint_paths, lint_text, registry
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -726,13 +726,13 @@ def test_project_ddl_tree_lints_clean():
 
 
 # ---------------------------------------------------------------------------
-# CLI (wired by ddlkit.cli)
+# CLI (wired by ddlkit.cli.commands)
 # ---------------------------------------------------------------------------
 
 
 def _cli_has_lint() -> bool:
     try:
-        from ddlkit import cli
+        from ddlkit.cli import commands as cli
     except Exception:  # noqa: BLE001
         return False
     group = getattr(cli, "cli", None)

@@ -23,8 +23,8 @@ from psycopg import sql as sql_
 import pytest
 from pglast import parser
 
-from ddlkit import lockmodel
-from ddlkit.lockmodel import LockMode
+from ddlkit.locks import lockmodel
+from ddlkit.locks.lockmodel import LockMode
 
 from conftest import conninfo_for
 

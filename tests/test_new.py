@@ -10,9 +10,9 @@ import re
 import pytest
 from psycopg import sql
 
-from ddlkit import scaffold
-from ddlkit.errors import InputError
-from ddlkit.tracker import ensure_tracker
+from ddlkit.schema import scaffold
+from ddlkit.util.errors import InputError
+from ddlkit.db.tracker import ensure_tracker
 
 
 @pytest.mark.parametrize("name, slug", [

@@ -14,8 +14,8 @@ from conftest import conninfo_for, run_cli
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from ddlkit.lock import LOCK_KEY
-from ddlkit.tree import whitespace_free_md5
+from ddlkit.db.lock import LOCK_KEY
+from ddlkit.tree.tree import whitespace_free_md5
 
 TREE = {
     "utils/0001_u.sql": "create or replace function u() returns int language sql as $$ select 1 $$;\n",
@@ -113,4 +113,4 @@ def test_applied_files_are_not_parsed_and_the_parser_is_not_loaded(make_tree, db
     imported = {line.split("|")[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
     assert "psycopg" in imported  # the measurement is real
     assert not {m for m in imported if m == "pglast" or m.startswith("pglast.")}
-    assert "ddlkit.sqltext" not in imported
+    assert "ddlkit.sql.sqltext" not in imported

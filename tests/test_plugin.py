@@ -10,8 +10,8 @@ import psycopg
 import pytest
 from conftest import SERVER, conninfo_for, url_for
 
-from ddlkit import schemadump as dump
-from ddlkit.tree import load_tree
+from ddlkit.schema import schemadump as dump
+from ddlkit.tree.tree import load_tree
 
 pytest_plugins = ("pytester",)
 
@@ -206,6 +206,6 @@ def test_loading_the_plugin_imports_no_driver_and_no_parser():
     import sys
 
     code = ("import sys, ddlkit.pytest_plugin; "
-            "print(sorted(m for m in ('psycopg', 'pglast', 'ddlkit.server', 'ddlkit.runner') if m in sys.modules))")
+            "print(sorted(m for m in ('psycopg', 'pglast', 'ddlkit.server.server', 'ddlkit.apply.runner') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

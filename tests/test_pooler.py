@@ -92,8 +92,8 @@ def test_direct_url_that_is_itself_pooled_is_refused(transaction_pooler, empty_d
 def test_lock_refuses_a_session_that_already_holds_the_lock(transaction_pooler, empty_db):
     """The lock's own check, behind the probe: through a transaction pooler a
     second client can land on the server session that holds the lock."""
-    from ddlkit.lock import LOCK_KEY, MigrationLock
-    from ddlkit.pooler import PoolerError
+    from ddlkit.db.lock import LOCK_KEY, MigrationLock
+    from ddlkit.db.pooler import PoolerError
 
     url = transaction_pooler.url(empty_db.info.dbname, SERVER["user"])
     with psycopg.connect(url, autocommit=True) as first, psycopg.connect(url, autocommit=True) as second:
@@ -109,8 +109,8 @@ def test_lock_refuses_a_session_that_already_holds_the_lock(transaction_pooler, 
 def test_lock_notices_its_session_moving_to_another_server_connection(transaction_pooler, empty_db):
     """While waiting, and while running: the lock's backend pid must not change."""
     from conftest import conninfo_for
-    from ddlkit.lock import LOCK_KEY, LockLost, MigrationLock
-    from ddlkit.pooler import PoolerError
+    from ddlkit.db.lock import LOCK_KEY, LockLost, MigrationLock
+    from ddlkit.db.pooler import PoolerError
 
     url = transaction_pooler.url(empty_db.info.dbname, SERVER["user"])
     with psycopg.connect(conninfo_for(empty_db.info.dbname), autocommit=True) as holder, \

@@ -13,8 +13,8 @@ import time
 
 import psycopg
 
-from ddlkit import render
-from ddlkit.progress import Blocker, LockWait, Sample, human_seconds
+from ddlkit.cli import render
+from ddlkit.apply.progress import Blocker, LockWait, Sample, human_seconds
 
 from conftest import conninfo_for, popen_cli, run_cli
 

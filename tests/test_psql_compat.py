@@ -14,9 +14,9 @@ import pytest
 from psycopg import sql
 
 from conftest import conninfo_for, run_cli
-from ddlkit.connection import Target
-from ddlkit.runner import Runner
-from ddlkit.tree import load_tree, whitespace_free_md5
+from ddlkit.db.connection import Target
+from ddlkit.apply.runner import Runner
+from ddlkit.tree.tree import load_tree, whitespace_free_md5
 
 PSQL = shutil.which("psql")
 
@@ -423,7 +423,7 @@ def test_commands_from_another_directory_or_inside_the_tree(empty_db, db_url, ma
 
 
 def test_embedded_home_is_next_to_the_tree(tmp_path, monkeypatch):
-    from ddlkit import server
+    from ddlkit.server import server
 
     (tmp_path / "app/ddl/migrations").mkdir(parents=True)
     (tmp_path / "elsewhere").mkdir()
@@ -449,7 +449,7 @@ def test_embedded_server_start_prints_one_line(tmp_path):
         assert len(lines) == 1, proc.stderr
         again = run_cli("server", "status", "--format", "json", env=env)  # already running: silent
         assert again.returncode == 0 and again.stderr == ""
-        # As root, data the postgres OS user cannot reach is placed elsewhere (see ddlkit.postmaster).
+        # As root, data the postgres OS user cannot reach is placed elsewhere (see ddlkit.server.postmaster).
         data_dir = json.loads(again.stdout)["data_dir"]
         assert lines[0].startswith(f"starting embedded PostgreSQL 16 in {data_dir} ... ready in "), lines[0]
     finally:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from ddlkit import sqltext
-from ddlkit.errors import InputError
-from ddlkit.psqlscript import UnsupportedPsql, parse_script
+from ddlkit.sql import sqltext
+from ddlkit.util.errors import InputError
+from ddlkit.sql.psqlscript import UnsupportedPsql, parse_script
 
 
 def texts(script) -> list[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import ddlkit
-from ddlkit.planner import FileState
+from ddlkit.tree.planner import FileState
 
 
 def test_migrate_then_status_and_plan(make_tree, db_url, empty_db):
@@ -97,7 +97,7 @@ def test_a_bug_is_one_line_naming_the_saved_traceback(tmp_path):
     code = ("import ddlkit.api as api\n"
             "def boom(**kw): raise ZeroDivisionError('postgresql://u:hunter2@h/db')\n"
             "api.status = boom\n"
-            "from ddlkit.cli import main\n"
+            "from ddlkit.cli.commands import main\n"
             "main(['status', '--format', 'json'])\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1

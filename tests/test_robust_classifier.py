@@ -1,4 +1,4 @@
-"""The transaction-mode classifier (ddlkit.sqltext.nontransactional_reason)
+"""The transaction-mode classifier (ddlkit.sql.sqltext.nontransactional_reason)
 derived from PostgreSQL itself: every statement below runs inside a transaction
 block on a real server; PostgreSQL refuses it with SQLSTATE 25001 exactly when
 the classifier sends it to autocommit. Every other statement must succeed there
@@ -10,7 +10,7 @@ import psycopg
 import pytest
 from pglast import ast
 
-from ddlkit import sqltext
+from ddlkit.sql import sqltext
 
 SETUP = """
 create schema s;
@@ -232,7 +232,7 @@ def test_the_corpus_covers_every_statement_kind_the_classifier_knows():
 
 
 def test_files_with_these_statements_run_in_autocommit(make_tree, empty_db):
-    from ddlkit.tree import load_tree
+    from ddlkit.tree.tree import load_tree
 
     root = make_tree({"migrations/0001_reindex.sql": "create table t (a int);\nreindex schema public;\n",
                       "migrations/0002_move.sql": f"alter database {empty_db.info.dbname} set tablespace pg_default;\n",

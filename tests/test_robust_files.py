@@ -11,7 +11,7 @@ import pytest
 from pglast import parser
 
 from conftest import run_cli
-from ddlkit import sqltext
+from ddlkit.sql import sqltext
 
 UNIT = """-- a comment; with a semicolon
 create table t_{i} (a int, b text default 'x;y');
@@ -52,7 +52,7 @@ def test_big_file_with_a_syntax_error_names_its_line(make_tree, empty_db, db_url
 MEASURE = """
 import resource, sys
 from pathlib import Path
-from ddlkit.tree import load_tree
+from ddlkit.tree.tree import load_tree
 tree = load_tree(Path(sys.argv[1]))
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 tree.validate()

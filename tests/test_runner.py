@@ -12,10 +12,10 @@ import psycopg
 import pytest
 
 from conftest import conninfo_for
-from ddlkit.connection import Target
-from ddlkit.planner import FileState
-from ddlkit.runner import RunOptions, Runner
-from ddlkit.tree import load_tree
+from ddlkit.db.connection import Target
+from ddlkit.tree.planner import FileState
+from ddlkit.apply.runner import RunOptions, Runner
+from ddlkit.tree.tree import load_tree
 
 
 def run(root, dbname, **opts):

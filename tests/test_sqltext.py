@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ddlkit import sqltext
+from ddlkit.sql import sqltext
 
 
 def mode_of(text: str) -> sqltext.TxnMode:

@@ -8,10 +8,10 @@ import subprocess
 
 import pytest
 
-from ddlkit.errors import InputError
-from ddlkit.planner import FileState, TrackerRow, build_plan
-from ddlkit.tree import load_tree, whitespace_free_md5
-from ddlkit.versort import version_sorted
+from ddlkit.util.errors import InputError
+from ddlkit.tree.planner import FileState, TrackerRow, build_plan
+from ddlkit.tree.tree import load_tree, whitespace_free_md5
+from ddlkit.util.versort import version_sorted
 
 
 def gnu_sort_v(names: list[str]) -> list[str]:
@@ -132,7 +132,7 @@ def test_version_key_agrees_with_filevercmp():
     """The fast sort key and gnulib's comparison agree, '~' and zero runs included."""
     import os
 
-    from ddlkit import versort
+    from ddlkit.util import versort
 
     rng = random.Random(11)
     for alphabet in ("0123456789abZ._-~", "0~a.", "00~.a1"):

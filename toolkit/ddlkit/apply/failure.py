@@ -1,0 +1,152 @@
+"""A failed statement, mapped back to file:line:col with its SQLSTATE."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from typing import TYPE_CHECKING
+
+import psycopg
+
+from ddlkit.db.connection import one_line
+from ddlkit.util.errors import EXIT_FAILED, DdlkitError
+
+if TYPE_CHECKING:  # the parser loads only when a statement failed (a no-op run never needs it)
+    from ddlkit.sql import sqltext
+    from ddlkit.tree.tree import DdlFile
+
+
+class MigrationFailed(DdlkitError):
+    """A statement failed. Names the file, line:col in the file, SQLSTATE."""
+
+    exit_code = EXIT_FAILED
+    result = None  # set by ddlkit.migrate(check=True): the MigrateReport of the failed run
+
+    def __init__(self, file_name: str, line: int, col: int, sqlstate: str | None, message: str,
+                 excerpt: str = "", detail: str | None = None):
+        self.file_name, self.line, self.col = file_name, line, col
+        self.sqlstate, self.error_message, self.excerpt, self.detail = sqlstate, message, excerpt, detail
+        super().__init__(f"{file_name}:{line}:{col}: SQLSTATE {sqlstate or '-----'}: {message}")
+
+    def to_dict(self) -> dict:
+        return {
+            "file": self.file_name,
+            "line": self.line,
+            "col": self.col,
+            "sqlstate": self.sqlstate,
+            "message": self.error_message,
+            "excerpt": self.excerpt,
+            "detail": self.detail,
+        }
+
+
+class StatementError(Exception):
+    def __init__(self, statement: sqltext.Statement, exc: psycopg.Error):
+        super().__init__(str(exc))
+        self.statement, self.exc = statement, exc
+        self.sqlstate = exc.sqlstate
+
+
+_CONTEXT_LINE = re.compile(r"line (\d+)")  # over the server's CONTEXT message, not over SQL
+
+
+def _body_start(st: sqltext.Statement) -> int | None:
+    """File offset where a DO / plpgsql body starts (just after its opening quote)."""
+    from pglast import ast  # noqa: PLC0415
+
+    node = st.node
+    opts = node.args if isinstance(node, ast.DoStmt) else getattr(node, "options", None)
+    for opt in opts or ():
+        if isinstance(opt, ast.DefElem) and opt.defname == "as":
+            loc = getattr(opt, "arg_location", None)
+            if loc is None or loc < 0:
+                return None
+            rel = loc - st.start
+            text = st.text
+            if rel < 0 or rel >= len(text):
+                return None
+            if text[rel] == "$":
+                close = text.find("$", rel + 1)
+                return st.start + close + 1 if close > 0 else None
+            if text[rel] == "'":
+                return st.start + rel + 1
+            # E'…' and similar prefixed literals
+            quote = text.find("'", rel)
+            return st.start + quote + 1 if quote >= 0 else None
+    return None
+
+
+_COPY_LINE = re.compile(r"^COPY [^,]*, line (\d+)")  # the server's CONTEXT of a COPY data error
+
+
+def _copy_data_offset(text: str, st: sqltext.Statement, context: str | None) -> int | None:
+    """Offset of the data line a COPY … FROM stdin error names (line N of its data)."""
+    match = _COPY_LINE.search(context or "")
+    if st.copy_data is None or not match:
+        return None
+    offset = text.find("\n", st.end)
+    for _ in range(int(match.group(1)) - 1):
+        if offset < 0:
+            return None
+        offset = text.find("\n", offset + 1)
+    return offset + 1 if 0 <= offset < len(text) - 1 else None
+
+
+def locate_error(f: DdlFile, st: sqltext.Statement, diag: Any) -> int:
+    """Map the server's error position back to a character offset in the
+    statement's text (the file, or the included file it came from)."""
+    text, lines = (st.source.text, st.source.lines) if st.source is not None else (f.text, f.lines)
+    data = _copy_data_offset(text, st, diag.context)
+    if data is not None:
+        return data
+    pos = diag.statement_position
+    if pos:
+        return st.start + int(pos) - 1
+    iq, ipos = diag.internal_query, diag.internal_position
+    if iq:
+        idx = st.text.find(iq)
+        if idx >= 0:
+            return st.start + idx + (int(ipos) - 1 if ipos else 0)
+    # The last "line N" is the outermost frame, the DO block's own (inner frames are functions it called).
+    matches = _CONTEXT_LINE.findall(diag.context or "")
+    body = _body_start(st)
+    if matches and body is not None:
+        body_line = lines.position(body)[0]
+        offset = lines.line_start(body_line + int(matches[-1]) - 1)
+        while offset < len(text) and text[offset] in " \t":
+            offset += 1
+        if offset <= st.end:  # an E'' body's \n escapes are lines to the server, not in the file
+            return offset
+    return st.start
+
+
+def sets_password(node: Any) -> bool:
+    """CREATE/ALTER ROLE|USER … PASSWORD, or a user mapping with a password option."""
+    from pglast import ast  # noqa: PLC0415
+
+    if isinstance(node, (ast.CreateRoleStmt, ast.AlterRoleStmt)):
+        return any(getattr(o, "defname", None) == "password" for o in node.options or ())
+    if isinstance(node, (ast.CreateUserMappingStmt, ast.AlterUserMappingStmt)):
+        return any(getattr(o, "defname", None) == "password" for o in node.options or ())
+    return False
+
+
+def statement_failure(f: DdlFile, err: StatementError) -> MigrationFailed:
+    diag = err.exc.diag
+    st = err.statement
+    offset = locate_error(f, st, diag)
+    label, text, index = (st.source.label, st.source.text, st.source.lines) if st.source is not None \
+        else (f.file_name, f.text, f.lines)
+    line, col = index.position(offset)
+    lines = text.splitlines()
+    text_line = lines[line - 1] if 0 < line <= len(lines) else ""
+    excerpt = text_line.strip()
+    if len(excerpt) > 160:
+        excerpt = excerpt[:157] + "..."
+    if sets_password(err.statement.node):
+        excerpt = "(excerpt withheld: the statement sets a password)"
+    message = diag.message_primary or one_line(str(err.exc))
+    if label != f.file_name:
+        message = f"{message} (in {label}, included by {f.file_name})"
+    return MigrationFailed(label, line, col, err.sqlstate, message, excerpt, diag.message_detail)

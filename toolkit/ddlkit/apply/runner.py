@@ -1,0 +1,439 @@
+"""The runner: all the I/O of applying a tree. Lock, execute, record.
+
+* Transactional files run in one transaction together with their tracker
+  upsert, so a crash leaves neither behind.
+* Files that cannot (CONCURRENTLY and friends, their own BEGIN/COMMIT, or the
+  ``-- transactional: false`` header) run statement by statement in
+  autocommit; the tracker row is written only after the last one succeeds.
+* ``CREATE INDEX CONCURRENTLY IF NOT EXISTS`` first drops an INVALID index of
+  that name, left by an interrupted build, so it is really rebuilt.
+* A statement that hits ``lock_timeout`` (55P03) is retried with backoff: the
+  whole file in transactional mode, the statement (or the author's open
+  transaction block) in autocommit mode.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import random
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+import psycopg
+from psycopg import sql
+from psycopg.pq import TransactionStatus
+
+from ddlkit.db.connection import Target, connect, one_line
+from ddlkit.util.errors import ConnectError, DdlkitError, LockTimeout, database_error
+from ddlkit.db.lock import MigrationLock
+from ddlkit.tree.planner import FileState, Plan, PlannedFile, build_plan
+from ddlkit.tree.tree import DdlFile, Tree
+from ddlkit.apply.failure import MigrationFailed, StatementError, statement_failure
+from ddlkit.apply.staging import check_csv, drop_staged, stage
+from ddlkit.db.tracker import ensure_tracker, read_tracker, record, record_as_runner
+from ddlkit.db.waiters import BuildWatch, wait_for_no_waiters
+
+if TYPE_CHECKING:  # the parser loads with the first pending file, never on a no-op run
+    from ddlkit.apply import progress
+    from ddlkit.sql import sqltext
+
+LOCK_NOT_AVAILABLE = "55P03"
+
+Emit = Callable[..., None]
+
+
+@dataclass
+class RunOptions:
+    lock_wait: float = 600.0  # seconds to wait for another runner
+    lock_timeout: float = 5.0  # seconds a DDL statement may queue for a table lock; 0 = no limit
+    statement_timeout: float | None = None  # seconds; None = server default
+    lock_retries: int = 5  # retries after 55P03 before failing
+    retry_base_delay: float = 0.5
+    progress: bool = True  # watch long statements from a second connection (ddlkit.apply.progress)
+
+
+@dataclass
+class FileResult:
+    file_name: str
+    state: FileState
+    mode: sqltext.TxnMode
+    outcome: str = "applied"  # applied | failed-ignored | failed
+    duration: float = 0.0
+    retries: int = 0
+    events: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    error: MigrationFailed | None = None
+    statements_ran: int = 0  # statements that succeeded (in a failed transactional file: rolled back)
+    statements_committed: int = 0  # of those, the ones that stay
+    statements_total: int = 0
+    output: list[str] = field(default_factory=list)  # \echo text, as psql would print it
+    lock_wait: dict | None = None  # the longest lock wait the progress monitor saw, with its blockers
+
+    def to_dict(self) -> dict:
+        out: dict[str, Any] = {
+            "file": self.file_name,
+            "state": self.state.value,
+            "transaction": self.mode.label,
+            "outcome": self.outcome,
+            "duration_ms": round(self.duration * 1000, 1),
+        }
+        if not self.mode.transactional:
+            out["autocommit_reason"] = self.mode.reason
+        if self.retries:
+            out["lock_timeout_retries"] = self.retries
+        if self.events:
+            out["events"] = self.events
+        if self.notices:
+            out["notices"] = self.notices
+        if self.output:
+            out["output"] = self.output
+        out["statements"] = {"total": self.statements_total, "ran": self.statements_ran,
+                             "committed": self.statements_committed}
+        if self.error:
+            out["error"] = self.error.to_dict()
+        if self.lock_wait:
+            out["longest_lock_wait"] = self.lock_wait
+        return out
+
+
+@dataclass
+class RunResult:
+    plan: Plan
+    results: list[FileResult]
+    waited: float = 0.0
+    error: MigrationFailed | None = None
+    duration: float = 0.0
+
+    @property
+    def outcome(self) -> str:
+        return "failed" if self.error else "ok"
+
+    def to_dict(self) -> dict:
+        ran = {r.file_name for r in self.results}
+        return {
+            "outcome": self.outcome,
+            "applied": [r.to_dict() for r in self.results],
+            "skipped": [
+                {"file": p.file.file_name, "state": p.state.value}
+                for p in self.plan.files
+                if p.file.file_name not in ran
+            ],
+            "counts": {outcome: sum(r.outcome == outcome for r in self.results)
+                       for outcome in ("applied", "failed-ignored", "failed")}
+                      | {"not-attempted": len(self.plan.pending) - len(self.results)},
+            "lock_waited_ms": round(self.waited * 1000, 1),
+            "duration_ms": round(self.duration * 1000, 1),
+            "error": self.error.to_dict() if self.error else None,
+        }
+
+
+# --------------------------------------------------------------------------- runner
+
+def _guarded(method):
+    """Every database call of a run: a lost connection (between statements, in a
+    commit) is exit 3, any other unexpected database error one line, never a traceback."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except psycopg.Error as exc:
+            err = database_error(exc, self.target.display, self.target.redact)
+            if isinstance(err, ConnectError):
+                err = ConnectError(f"{err}; the file in progress was rolled back or left unrecorded "
+                                   f"('ddlkit status' shows which)")
+            raise err from None
+
+    return wrapper
+
+
+def _ms(seconds: float) -> str:
+    return f"{max(int(seconds * 1000), 1 if seconds > 0 else 0)}ms"  # 0.0001s is not "no limit"
+
+
+class Runner:
+    def __init__(self, target: Target, tree: Tree, options: RunOptions | None = None,
+                 emit: Emit | None = None, sleep: Callable[[float], None] = time.sleep):
+        self.target = target
+        self.tree = tree
+        self.options = options or RunOptions()
+        self.emit = emit or (lambda event, **kw: None)
+        self.sleep = sleep
+        self.conn: psycopg.Connection | None = None
+        self.tracker: sql.Identifier | None = None
+        self.lock: MigrationLock | None = None
+        self._notices: list[str] | None = None
+        self.monitor: progress.Monitor | None = None
+        self._file: DdlFile | None = None
+        self._mute = False
+        self._output: list[str] | None = None
+
+    # ------------------------------------------------------------------ read-only
+
+    @_guarded
+    def plan(self) -> Plan:
+        """The plan against the database now, without the lock and without
+        writing. Only the pending files are parsed (and must parse)."""
+        with connect(self.target) as conn:
+            plan = build_plan(self.tree, self._guard(read_tracker, conn))
+        self.tree.validate(p.file for p in plan.pending)
+        return plan
+
+    def _check_pending(self, plan: Plan, conn: psycopg.Connection) -> None:
+        """Bad input is refused before the first file is applied: every pending
+        file parses, and every CSV it stages is well-formed (and its
+        ``temp_<csv>`` name is not taken by a view or the like on ``conn``)."""
+        self.tree.validate(p.file for p in plan.pending)
+        for pf in plan.pending:
+            for path in pf.file.csv_files(self.tree.root):
+                check_csv(path, conn)
+
+    # ------------------------------------------------------------------ migrate
+
+    @_guarded
+    def migrate(self) -> RunResult:
+        started = time.monotonic()
+        lock_conn = connect(self.target)  # reads first; holds the lock if anything is pending
+        try:
+            # Most runs have nothing to do: read the tracker without the lock, and
+            # stop. No write (a read-only role or replica is fine), no parse.
+            plan = build_plan(self.tree, self._guard(read_tracker, lock_conn))
+            if not plan.pending:
+                return RunResult(plan, [], duration=time.monotonic() - started)
+            self._check_pending(plan, lock_conn)  # before anything is written
+            lock = MigrationLock(lock_conn, wait_seconds=self.options.lock_wait,
+                                 on_wait=lambda holder: self.emit("waiting", holder=holder,
+                                                                  wait=self.options.lock_wait))
+            with lock:
+                self.lock = lock
+                if lock.waited > 0.2:
+                    self.emit("lock_acquired", waited=lock.waited)
+                self.conn = connect(self.target)
+                try:
+                    self.conn.add_notice_handler(self._on_notice)
+                    plan = build_plan(self.tree, self._guard(read_tracker, self.conn))
+                    self._check_pending(plan, self.conn)  # what another runner left pending: checked already
+                    if plan.pending:
+                        self.tracker = self._guard(ensure_tracker, self.conn)
+                    result = RunResult(plan, [], waited=lock.waited)
+                    self.emit("plan", plan=plan)
+                    first = True
+                    for pf in plan.pending:
+                        lock.ensure_held(f"applying {pf.file.file_name}")
+                        if not first:
+                            self._guard(lambda c: c.execute("discard all"), self.conn)
+                        first = False
+                        fr = self._apply(pf)
+                        result.results.append(fr)
+                        self.emit("file_done", result=fr)
+                        if fr.outcome == "failed":
+                            result.error = fr.error
+                            break
+                finally:
+                    if self.monitor:
+                        self.monitor.close()
+                    self.conn.close()
+        finally:
+            lock_conn.close()
+        result.duration = time.monotonic() - started
+        return result
+
+    # ------------------------------------------------------------------ internals
+
+    def _guard(self, fn, conn):
+        """Run fn(conn); a lost connection becomes ConnectError (exit 3), any
+        other database error (say, no privilege on the tracker) one line, exit 1."""
+        try:
+            return fn(conn)
+        except psycopg.Error as exc:
+            if conn.closed or conn.broken:
+                raise self._lost(exc) from None
+            raise DdlkitError(f"database error on {self.target.display}: SQLSTATE {exc.sqlstate or '-----'}: "
+                              f"{one_line(self.target.redact(exc.diag.message_primary or str(exc)))}") from None
+
+    def _lost(self, exc: Exception | None = None) -> ConnectError:
+        why = f": {one_line(self.target.redact(str(exc)))}" if exc else " while applying migrations"
+        return ConnectError(f"lost the connection to {self.target.display}{why}")
+
+    def _on_notice(self, diag) -> None:
+        if self._notices is not None and not self._mute:
+            text = f"{diag.severity}: {diag.message_primary}"
+            if diag.message_detail:
+                text += f"\nDETAIL: {diag.message_detail}"
+            if diag.message_hint:
+                text += f"\nHINT: {diag.message_hint}"
+            self._notices.append(text)
+
+    @contextlib.contextmanager
+    def muted(self) -> Iterator[None]:
+        """Notices from ddlkit's own SQL (CSV staging) are not the user's."""
+        self._mute = True
+        try:
+            yield
+        finally:
+            self._mute = False
+
+    def _prepare_session(self, transactional: bool) -> None:
+        """Timeouts (SET LOCAL in a transaction, session-wide otherwise) and a
+        quick abort of our backend if this process dies mid-statement."""
+        conn = self.conn
+        local = transactional
+        lt = _ms(self.options.lock_timeout) if self.options.lock_timeout else "0"
+        conn.execute("select set_config('lock_timeout', %s, %s)", (lt, local))
+        if self.options.statement_timeout is not None:
+            conn.execute("select set_config('statement_timeout', %s, %s)",
+                         (_ms(self.options.statement_timeout), local))
+        if conn.info.server_version >= 140000:
+            conn.execute("select set_config('client_connection_check_interval', '1000', %s)", (local,))
+
+    def _apply(self, pf: PlannedFile) -> FileResult:
+        f = pf.file
+        fr = FileResult(f.file_name, pf.state, f.mode, statements_total=len(f.statements))
+        self._notices, self._output = fr.notices, fr.output
+        self._file = f
+        started = time.monotonic()
+        self.emit("file_start", planned=pf)
+        try:
+            if f.mode.transactional:
+                self._apply_transactional(f, fr)
+                fr.statements_committed = fr.statements_ran
+            else:
+                from ddlkit.apply.autocommit import apply_autocommit  # noqa: PLC0415
+
+                apply_autocommit(self, f, fr)
+                self._guard(lambda c: record_as_runner(c, self.tracker, f), self.conn)
+            fr.outcome = "applied"
+            if f.script.output:  # \echo after the last statement
+                fr.output.extend(f.script.output)
+                self.emit("output", lines=tuple(f.script.output))
+        except (StatementError, MigrationFailed) as err:
+            self._rollback_quietly()
+            fr.error = statement_failure(f, err) if isinstance(err, StatementError) else err
+            if fr.error.sqlstate == LOCK_NOT_AVAILABLE:  # name who blocked it
+                from ddlkit.apply.progress import with_blocker  # noqa: PLC0415
+
+                fr.error = with_blocker(fr.error, self._retry_facts(fr.retries + 1))
+            if f.failable:
+                # pg_migrate.sh: a failable file's error is reported and ignored, and the file is recorded.
+                self._guard(lambda c: record_as_runner(c, self.tracker, f), self.conn)
+                fr.outcome = "failed-ignored"
+            else:
+                fr.outcome = "failed"
+        finally:
+            self._notices = self._output = None
+            fr.duration = time.monotonic() - started
+            if self.monitor and f.file_name in self.monitor.files:
+                fr.lock_wait = self.monitor.files[f.file_name].to_dict()
+        return fr
+
+    def _rollback_quietly(self) -> None:
+        conn = self.conn
+        if conn.closed or conn.broken:
+            raise self._lost()
+        if conn.info.transaction_status != TransactionStatus.IDLE:
+            conn.rollback()
+
+    def _backoff(self, attempt: int) -> float:
+        return self.options.retry_base_delay * (2 ** (attempt - 1)) * (0.75 + random.random() / 2)
+
+    def _retry_facts(self, attempt: int) -> str | None:
+        """Who blocked the statement that just hit lock_timeout, as the monitor saw it."""
+        if self.monitor is None:
+            return None
+        from ddlkit.apply.progress import retry_facts  # noqa: PLC0415
+
+        return retry_facts(self.monitor.last_watch, attempt, self.options.lock_retries + 1)
+
+    def _watch(self, st: sqltext.Statement):
+        """The progress monitor's watch over one statement (ddlkit.apply.progress)."""
+        if not self.options.progress or self._file is None:
+            return contextlib.nullcontext()
+        if self.monitor is None:  # with the first statement: a no-op run loads none of it
+            from ddlkit.apply.progress import Monitor  # noqa: PLC0415
+
+            self.monitor = Monitor(self.target, self.emit)
+        return self.monitor.watch(self.conn.info.backend_pid, self._file.file_name,
+                                  st.position(self._file.lines)[1], st.node, self.options.lock_timeout)
+
+    def execute(self, st: sqltext.Statement) -> None:
+        """One statement as psql sends it: COPY … FROM stdin gets its data lines."""
+        if st.output:
+            if self._output is not None:
+                self._output.extend(st.output)
+            self.emit("output", lines=st.output)
+        from ddlkit.sql import psqlscript  # noqa: PLC0415
+
+        try:
+            with self._watch(st):
+                psqlscript.send(self.conn, st)
+        except psycopg.Error as exc:
+            if self.conn.closed or self.conn.broken:
+                raise self._lost(exc) from None
+            raise StatementError(st, exc) from None
+
+    def _apply_transactional(self, f: DdlFile, fr: FileResult) -> None:
+        attempt = 0
+        while True:
+            try:
+                with self.conn.transaction():
+                    self._prepare_session(transactional=True)
+                    with self.muted():
+                        staged = stage(self.conn, f, self.tree.root)
+                    # First, so SET ROLE / SET TRANSACTION READ ONLY in the file cannot stop it; still atomic.
+                    record(self.conn, self.tracker, f)
+                    fr.statements_ran = 0
+                    for st in f.statements:
+                        self.execute(st)
+                        fr.statements_ran += 1
+                    with self.muted():
+                        drop_staged(self.conn, staged)
+                    self.lock.ensure_held(f"committing {f.file_name}; it was rolled back")
+                return
+            except StatementError as err:
+                if err.sqlstate == LOCK_NOT_AVAILABLE and attempt < self.options.lock_retries:
+                    attempt += 1
+                    fr.retries = attempt
+                    self.retry_pause(f.file_name, attempt)
+                    continue
+                raise
+
+    def drop_retrying(self, query, st: "sqltext.Statement", fr: FileResult) -> None:
+        """A repair's DROP INDEX CONCURRENTLY, retried on lock_timeout like a statement."""
+        attempt = 0
+        while True:
+            try:
+                self.conn.execute(query)
+                return
+            except psycopg.Error as exc:
+                if self.conn.closed or self.conn.broken:
+                    raise self._lost(exc) from None
+                if exc.sqlstate != LOCK_NOT_AVAILABLE or attempt >= self.options.lock_retries:
+                    raise StatementError(st, exc) from None
+            attempt += 1
+            fr.retries += 1
+            self.retry_pause(fr.file_name, attempt)
+
+    def execute_watched(self, f: DdlFile, st: "sqltext.Statement") -> None:
+        """A CONCURRENTLY statement, never waiting forever on an old runner blocked
+        in pg_advisory_lock (see ddlkit.db.waiters)."""
+        from ddlkit.sql.sqltext import nontransactional_reason  # noqa: PLC0415
+
+        reason = nontransactional_reason(st.node) or ""
+        if "CONCURRENTLY" not in reason:
+            return self.execute(st)
+        what = f"{reason} at {f.file_name}:{st.position(f.lines)[1]}"
+        wait_for_no_waiters(self.lock.conn, self.options.lock_wait, what, self.sleep)
+        with BuildWatch(self.lock.conn, self.conn.info.backend_pid, self.options.lock_wait, what) as watch:
+            try:
+                self.execute(st)
+            except StatementError:
+                if watch.message:
+                    raise LockTimeout(watch.message) from None
+                raise
+
+    def retry_pause(self, file_name: str, attempt: int) -> None:
+        delay = self._backoff(attempt)
+        self.emit("lock_retry", file=file_name, attempt=attempt, delay=delay, blocked=self._retry_facts(attempt))
+        self.sleep(delay)

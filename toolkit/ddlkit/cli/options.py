@@ -1,0 +1,147 @@
+"""What every ``ddlkit`` command shares: option types and decorators, the error
+handling that turns every failure into one line and an exit code, running on
+configured targets, and click's usage errors as one line."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+
+import click
+
+from ddlkit.cli import render
+
+from ddlkit.fleet import targets
+from ddlkit.util.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, DdlkitError, database_error
+
+FORMATS = click.Choice(["text", "json"])
+
+
+class Seconds(click.FloatRange):
+    """Seconds >= 0. FloatRange lets NaN through (every comparison is false):
+    --lock-wait nan waited forever and --lock-timeout nan crashed."""
+
+    def convert(self, value, param, ctx):
+        rv = super().convert(value, param, ctx)
+        if rv != rv:
+            self.fail(f"{value!r} is not a number of seconds.", param, ctx)
+        return rv
+
+
+SECONDS = Seconds(min=0)
+PG_SECONDS = Seconds(min=0, max=2147483)  # lock_timeout / statement_timeout are int milliseconds
+
+
+def handle_errors(fn):
+    """Expected failures print one line (and a JSON object in JSON mode) and
+    exit with their code. Anything else is a bug: one line naming the file that
+    holds its (redacted) traceback, exit 1; never a traceback on the terminal."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        fmt = kwargs.get("fmt", "text")
+        try:
+            code = fn(*args, **kwargs)
+        except DdlkitError as exc:
+            render.error(exc, fmt, exc.exit_code)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            # psycopg cancels the running statement; open transactions roll back.
+            render.interrupted(fmt)
+            sys.exit(130)
+        except Exception as exc:  # a database call no module wrapped: one line, never a traceback
+            err = database_error(exc, "the database")
+            if err is None:
+                render.internal_error(exc, fmt)
+                sys.exit(EXIT_FAILED)
+            render.error(err, fmt, err.exit_code)
+            sys.exit(err.exit_code)
+        sys.exit(code or EXIT_OK)
+
+    return wrapper
+
+
+def ddl_dir_option(fn):
+    return click.option("--ddl-dir", default=None, metavar="DIR", type=click.Path(file_okay=False),
+                        help="The ddl tree (default ./ddl or $DDLKIT_DDL_DIR).")(fn)
+
+
+def common_options(fn):
+    fn = click.option("--database-url", envvar=None, default=None, metavar="URL",
+                      help="Target database (else DB_URL, DATABASE_URL, POSTGRES_*, PG*, else the embedded server).")(fn)
+    return ddl_dir_option(fn)
+
+
+def format_option(fn):
+    return click.option("--format", "fmt", type=FORMATS, default="text", show_default=True,
+                        help="Output format.")(fn)
+
+
+def test_mode_option(fn):
+    return click.option("--test-mode", is_flag=True,
+                        help="Skip ddl/preflight (also PG_MIGRATE_TEST_MODE=true).")(fn)
+
+
+def wait_replicas_option(fn):
+    return click.option("--wait-replicas", type=SECONDS, default=None, metavar="SECONDS",
+                        help="After the run, wait up to SECONDS for every replica to replay it (exit 4 on timeout).")(fn)
+
+
+def replica_url_option(fn):
+    return click.option("--replica-url", multiple=True, metavar="URL",
+                        help="A replica to check with pg_last_wal_replay_lsn() (repeatable).")(fn)
+
+
+def _run_targets(fmt: str, fn, *args, **kwargs):
+    """``fn`` (a targets entry point); on Ctrl-C or SIGTERM, exit 130 at once
+    without joining the running targets: their sessions end with this process,
+    like a killed runner's (a transactional file rolls back, an autocommit file
+    is left unrecorded and runs again next time)."""
+    try:
+        return fn(*args, **kwargs)
+    except KeyboardInterrupt:
+        render.interrupted(fmt)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+
+
+def _targets_command(fmt: str, command: str, fn, *args, **kwargs) -> int:
+    """Run on targets: a line as each finishes, the summary, a stderr line per failure."""
+    on_done = (lambda o: render.out(render.target_line(o))) if fmt == "text" else None
+    outcomes = _run_targets(fmt, fn, *args, on_done=on_done, **kwargs)
+    render.out(render.targets_summary(outcomes, fmt, command))
+    for line in render.target_errors(outcomes):
+        render.err(line)
+    return targets.worst(outcomes)
+
+
+def target_options(fn):
+    fn = click.option("--parallel", type=click.IntRange(min=1), default=targets.DEFAULT_PARALLEL, show_default=True,
+                      help="With targets: how many run at once.")(fn)
+    fn = click.option("--all-targets", is_flag=True, help="Every target in the config.")(fn)
+    return click.option("--target", multiple=True, metavar="NAME",
+                        help="A target named in the config (repeatable).")(fn)
+
+
+def _terminate(signum, frame) -> None:
+    raise KeyboardInterrupt  # SIGTERM from a deploy pipeline: cancel and clean up like Ctrl-C
+
+
+def _wants_json(argv: list[str]) -> bool:
+    """``--format json`` (or ``--format=json``) anywhere on the command line."""
+    return any(a == "--format=json" or (a == "--format" and nxt == "json")
+               for a, nxt in zip(argv, argv[1:] + [""]))
+
+
+def _usage_error(exc: click.ClickException, argv: list[str]) -> int:
+    """click's usage errors as ONE line plus the JSON error object in JSON mode
+    (render.error redacts: a URL typed where it did not belong keeps no password)."""
+    message = exc.format_message()
+    ctx = getattr(exc, "ctx", None)
+    if isinstance(exc, click.UsageError) and ctx is not None:
+        message += f" (see '{ctx.command_path} --help')"
+    code = exc.exit_code if isinstance(exc, click.UsageError) else EXIT_USAGE
+    render.error(message, "json" if _wants_json(argv) else "text", code)
+    return code

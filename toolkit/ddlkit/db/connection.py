@@ -1,0 +1,206 @@
+"""Where to connect, and connecting without ever showing a password.
+
+Sources, first match wins: ``--database-url``; ``DB_URL`` (with ``+psycopg2``
+stripped, like pg_migrate.sh); ``DATABASE_URL``; the ``POSTGRES_*`` variables
+pg_migrate.sh reads; the libpq ``PG*`` variables; otherwise the embedded server.
+A ``.env`` file in the ddl directory supplies variables the environment lacks.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Mapping
+from urllib.parse import unquote
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from ddlkit.util.errors import ConnectError, InputError
+from ddlkit.util.redaction import escaped, one_line, redact  # noqa: F401 - one_line is re-exported
+
+APPLICATION_NAME = "ddlkit"
+_LIBPQ_VARS = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE")
+_POSTGRES_VARS = ("POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_DB")
+
+# What the author of a URL meant as the password, read before libpq does: userinfo
+# up to the *last* '@' before any '?'. libpq stops at the first '@' or '/', so an
+# unencoded '@' or '/' in a password would otherwise end up in the host or dbname.
+_SCHEME_USERINFO = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://(?P<userinfo>[^?]*)@")
+_ANY_USERINFO = re.compile(r"(?P<userinfo>[^?\s]*)@")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A resolved connection target. ``conninfo`` may hold a password: never
+    print it; print :attr:`display`."""
+
+    conninfo: str = field(repr=False)
+    source: str
+    secrets: tuple[str, ...] = field(default=(), repr=False)
+    embedded: bool = False
+
+    @property
+    def display(self) -> str:
+        if not self.conninfo:
+            return f"({self.source})"
+        try:
+            params = conninfo_to_dict(self.conninfo)
+        except psycopg.ProgrammingError:
+            return redact(self.conninfo, self.secrets)
+        params.pop("password", None)
+        host = params.get("host", "")
+        port = params.get("port", "")
+        db = params.get("dbname", "")
+        user = params.get("user", "")
+        where = f"{host}:{port}" if port else host
+        return f"{user + '@' if user else ''}{where}/{db}"
+
+    def with_dbname(self, dbname: str) -> "Target":
+        params = conninfo_to_dict(self.conninfo) if self.conninfo else {}
+        params["dbname"] = dbname
+        return Target(make_conninfo(**params), self.source, self.secrets, self.embedded)
+
+    def redact(self, text: str) -> str:
+        return redact(text, self.secrets)
+
+
+def strip_driver(url: str) -> str:
+    """``postgresql+psycopg2://…`` -> ``postgresql://…`` (SQLAlchemy-style URLs)."""
+    scheme, sep, rest = url.partition("://")
+    if sep and "+" in scheme:
+        scheme = scheme.split("+", 1)[0]
+    return scheme + sep + rest
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """A small, safe reader for ``KEY=VALUE`` lines (``export`` and quotes
+    allowed). Nothing is executed, unlike ``source``."""
+    out: dict[str, str] = {}
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return out
+    except OSError as exc:
+        # An unreadable .env is never skipped: ddlkit would migrate another database.
+        raise InputError(f"{path}: cannot read the .env file: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError(f"{path}:{line}: the .env file is not UTF-8 (byte 0x{data[exc.start]:02x}); "
+                         f"it is never skipped, save it as UTF-8") from None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export ") :].lstrip()
+        key, sep, value = line.partition("=")
+        key = key.strip()
+        if not sep or not key.replace("_", "").isalnum():
+            continue
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        out[key] = value
+    return out
+
+
+def check_params(params: Mapping[str, str], source: str, shown: Callable[[], str] | None = None) -> None:
+    """Usage errors libpq would only report at connect time, as exit 3: a port
+    that is not a number in 1..65535, a control character in any value."""
+    for value in (params.get("port") or "").split(","):
+        if value and not (value.isascii() and value.isdigit() and 1 <= int(value) <= 65535):
+            raise InputError(f"{source}: port {escaped(value)!r} is not a number from 1 to 65535")
+    for key, value in params.items():
+        if key != "password" and any(not ch.isprintable() for ch in str(value)):
+            whole = shown() if shown else f"{key}={escaped(str(value))}"
+            raise InputError(f"{source}: the {key} holds a control character: {whole}")
+
+
+def _password_of(conninfo: str) -> tuple[str, ...]:
+    try:
+        pw = conninfo_to_dict(conninfo).get("password")
+    except psycopg.ProgrammingError:
+        return ()
+    return (str(pw),) if pw else ()
+
+
+def resolve_target(
+    database_url: str | None,
+    environ: Mapping[str, str] | None = None,
+    ddl_root: Path | None = None,
+    url_option: str = "--database-url",
+) -> Target | None:
+    """The explicit target, or None when the embedded server should be used.
+    ``url_option`` names ``database_url`` in errors (``--direct-url``, a config key)."""
+    env = dict(read_dotenv(ddl_root / ".env")) if ddl_root else {}
+    env.update(os.environ if environ is None else environ)
+    secrets = tuple(v for k in ("POSTGRES_PASSWORD", "PGPASSWORD") if (v := env.get(k)))
+
+    def from_url(url: str, source: str) -> Target:
+        url = strip_driver(url.strip())
+        meant = _SCHEME_USERINFO.match(url)
+        meant_pw = meant.group("userinfo").partition(":")[2] if meant else ""
+        raw = [m.group("userinfo").partition(":")[2] for m in (meant, _ANY_USERINFO.match(url)) if m]
+        raw_secrets = tuple(x for pw in raw if pw for x in (pw, unquote(pw)))
+        try:
+            params = conninfo_to_dict(url)
+        except psycopg.ProgrammingError as exc:
+            raise InputError(f"{source}: not a valid connection URL: "
+                             f"{one_line(redact(str(exc), secrets + raw_secrets))}") from None
+        if meant_pw and unquote(meant_pw) != params.get("password"):
+            raise InputError(f"{source}: ambiguous connection URL: percent-encode '@' and '/' "
+                             f"in the user name and password ('@' as %40, '/' as %2F)")
+        check_params(params, source, lambda: escaped(redact(url, secrets + raw_secrets)))
+        return Target(url, source, secrets + _password_of(url))
+
+    if database_url is not None and not database_url.strip():
+        raise InputError(f"{url_option} is empty")
+    if database_url:
+        return from_url(database_url, url_option)
+    if env.get("DB_URL"):
+        return from_url(env["DB_URL"].replace("+psycopg2", ""), "DB_URL")
+    if env.get("DATABASE_URL"):
+        return from_url(env["DATABASE_URL"], "DATABASE_URL")
+    if any(env.get(k) for k in _POSTGRES_VARS):
+        params = {
+            "user": env.get("POSTGRES_USER") or "postgres",
+            "host": env.get("POSTGRES_HOST") or "127.0.0.1",
+            "port": env.get("POSTGRES_PORT") or "5432",
+        }
+        check_params(params, "POSTGRES_* variables")
+        if env.get("POSTGRES_PASSWORD"):
+            params["password"] = env["POSTGRES_PASSWORD"]
+        if env.get("POSTGRES_DB"):
+            params["dbname"] = env["POSTGRES_DB"]
+        return Target(make_conninfo(**params), "POSTGRES_* variables", secrets)
+    if any(env.get(k) for k in _LIBPQ_VARS):
+        # libpq reads the PG* variables itself; a .env value must be passed on.
+        params = {k: env[k] for k in _LIBPQ_VARS + ("PGPASSWORD",) if env.get(k) and k not in os.environ}
+        mapping = {"PGHOST": "host", "PGHOSTADDR": "hostaddr", "PGPORT": "port", "PGDATABASE": "dbname",
+                   "PGUSER": "user", "PGSERVICE": "service", "PGPASSWORD": "password"}
+        check_params({"port": env.get("PGPORT", "")}, "PGPORT")
+        return Target(make_conninfo(**{mapping[k]: v for k, v in params.items()}), "PG* variables", secrets)
+    return None
+
+
+def connect(target: Target, *, autocommit: bool = True, application_name: str = APPLICATION_NAME,
+            connect_timeout: int = 10) -> psycopg.Connection:
+    """Open a connection, or raise ConnectError (exit 3) with one redacted line."""
+    try:
+        conn = psycopg.connect(
+            target.conninfo,
+            autocommit=autocommit,
+            application_name=application_name,
+            connect_timeout=connect_timeout,
+            prepare_threshold=None,  # DISCARD ALL between files must not break prepared statements
+        )
+    except psycopg.OperationalError as exc:
+        raise ConnectError(f"cannot connect to {target.display}: {one_line(target.redact(str(exc)))}") from None
+    except psycopg.ProgrammingError as exc:
+        raise InputError(f"bad connection settings ({target.source}): {one_line(target.redact(str(exc)))}") from None
+    return conn

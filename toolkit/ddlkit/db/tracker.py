@@ -1,0 +1,119 @@
+"""The tracker table ``schema_version(file_name, md5, applied_at)``: find, read,
+create and upsert it exactly as pg_migrate.sh did."""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg import sql
+from psycopg.pq import TransactionStatus
+
+from ddlkit.util.errors import InputError
+from ddlkit.tree.planner import TrackerRow
+from ddlkit.tree.tree import DdlFile
+
+TRACKER_TABLE = "schema_version"
+
+
+def tracker_table(conn: psycopg.Connection) -> sql.Identifier | None:
+    """The tracker, schema-qualified, as found on the connection's default
+    search_path (where pg_migrate.sh created it); None when it does not exist.
+    Resolved once per run, so a file's ``SET search_path`` cannot move it."""
+    row = conn.execute(
+        "select n.nspname, c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+        "where c.oid = to_regclass(%s)",
+        (TRACKER_TABLE,),
+    ).fetchone()
+    if not row:
+        return None
+    table = sql.Identifier(*row)
+    check_shape(conn, table)
+    return table
+
+
+_SHAPE = """
+    select c.relnamespace::regnamespace::text || '.' || c.relname, c.relkind,
+           (select format_type(a.atttypid, a.atttypmod) from pg_attribute a
+             where a.attrelid = c.oid and a.attname = 'file_name' and a.attnum > 0 and not a.attisdropped),
+           (select format_type(a.atttypid, a.atttypmod) from pg_attribute a
+             where a.attrelid = c.oid and a.attname = 'md5' and a.attnum > 0 and not a.attisdropped),
+           (select format_type(a.atttypid, a.atttypmod) from pg_attribute a
+             where a.attrelid = c.oid and a.attname = 'applied_at' and a.attnum > 0 and not a.attisdropped),
+           exists (select 1 from pg_index i join pg_attribute a on a.attrelid = c.oid and a.attnum = i.indkey[0]
+                    where i.indrelid = c.oid and i.indisunique and i.indisvalid and i.indnkeyatts = 1
+                      and i.indpred is null and i.indexprs is null and a.attname = 'file_name')
+      from pg_class c where c.oid = to_regclass(%s)
+"""
+_TEXT = ("text", "character varying", "character", "name")
+
+
+def check_shape(conn: psycopg.Connection, table: sql.Identifier) -> None:
+    """Refuse (exit 2, before anything runs) a tracker ddlkit cannot use as
+    pg_migrate.sh did: not a table, no unique key on file_name (the upsert's
+    ON CONFLICT needs one), a non-text file_name or md5, no applied_at."""
+    row = conn.execute(_SHAPE, (table.as_string(conn),)).fetchone()
+    if row is None:
+        return
+    name, relkind, file_name, md5, applied_at, unique = row
+    kinds = {"v": "a view", "m": "a materialized view", "f": "a foreign table", "S": "a sequence",
+             "i": "an index", "c": "a composite type", "I": "an index"}
+    if relkind not in ("r", "p"):
+        why = f"it is {kinds.get(relkind, f'relkind {relkind!r}')}, not a table"
+    elif file_name is None or md5 is None or applied_at is None:
+        missing = [c for c, t in (("file_name", file_name), ("md5", md5), ("applied_at", applied_at)) if t is None]
+        why = f"it has no column {', '.join(missing)}"
+    elif not file_name.startswith(_TEXT) or not md5.startswith(_TEXT):
+        bad = next(f"{c} is {t}" for c, t in (("file_name", file_name), ("md5", md5)) if not t.startswith(_TEXT))
+        why = f"{bad}, not text"
+    elif not unique:
+        why = "file_name has no primary key or unique index"
+    else:
+        return
+    raise InputError(f"the tracker table {name} cannot be used: {why}; pg_migrate.sh's is "
+                     f"(file_name text primary key, md5 text, applied_at timestamptz not null default now())")
+
+
+def read_tracker(conn: psycopg.Connection, table: sql.Identifier | None = None) -> list[TrackerRow]:
+    table = table or tracker_table(conn)
+    if table is None:
+        return []
+    q = sql.SQL("select file_name, md5, applied_at from {} order by applied_at, file_name").format(table)
+    return [TrackerRow(*r) for r in conn.execute(q).fetchall()]
+
+
+def ensure_tracker(conn: psycopg.Connection) -> sql.Identifier:
+    """Create the tracker if missing and return its qualified name. Called
+    under the lock; the exception handlers cover an old pg_migrate.sh racing us."""
+    q = sql.SQL(
+        "create table if not exists {} (file_name text primary key, md5 text, "
+        "applied_at timestamptz not null default now())"
+    ).format(sql.Identifier(TRACKER_TABLE))
+    try:
+        conn.execute(q)
+    except (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateTable):
+        if conn.info.transaction_status != TransactionStatus.IDLE:
+            conn.rollback()
+    table = tracker_table(conn)
+    assert table is not None
+    return table
+
+
+def record(conn: psycopg.Connection, table: sql.Identifier, f: DdlFile) -> None:
+    """pg_migrate.sh's upsert: a new name inserts; a known name gets the new md5 and applied_at."""
+    conn.execute(
+        sql.SQL(
+            "insert into {} (file_name, md5) values (%s, %s) "
+            "on conflict (file_name) do update set md5 = excluded.md5, applied_at = now()"
+        ).format(table),
+        (f.file_name, f.md5),
+    )
+
+
+def record_as_runner(conn: psycopg.Connection, table: sql.Identifier, f: DdlFile) -> None:
+    """The upsert after an autocommit file, in a transaction of its own, as the
+    user ddlkit connected as and read-write, whatever ``SET ROLE``,
+    ``SET SESSION AUTHORIZATION`` or ``default_transaction_read_only`` the file left."""
+    with conn.transaction():
+        conn.execute("set transaction read write")
+        conn.execute("set local session authorization default")
+        conn.execute("set local role none")
+        record(conn, table, f)

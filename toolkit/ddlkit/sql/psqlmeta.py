@@ -1,0 +1,138 @@
+"""psql's meta-commands: which ddlkit honours, what to do instead of the
+others, and psql's argument rules (``\\echo`` quoting, ``:name``
+interpolation, the ``\\\\`` separator). Used by :mod:`ddlkit.sql.psqlscript`."""
+
+from __future__ import annotations
+
+from ddlkit.util.errors import InputError
+
+# No-database meta-commands; psql only changes its display with most of them.
+HONOURED = {
+    "timing", "pset", "x", "a", "t", "H", "C", "f", "T", "conninfo", "set", "unset", "restrict",
+    "unrestrict", "echo", "qecho", "warn", "q", "quit", "errverbose", "r", "reset", "encoding",
+    "i", "include", "ir", "include_relative",
+}
+OUTPUT = {"echo", "qecho", "warn"}
+INCLUDE = {"i": False, "include": False, "ir": True, "include_relative": True}
+QUIT = {"q", "quit"}
+# Variables psql defines itself (or that the script passed with -v): `:NAME` would be interpolated.
+PSQL_VARIABLES = {
+    "AUTOCOMMIT", "COMP_KEYWORDS", "DBNAME", "ECHO", "ECHO_HIDDEN", "ENCODING", "ERROR", "FETCH_COUNT",
+    "HIDE_TABLEAM", "HIDE_TOAST_COMPRESSION", "HISTCONTROL", "HISTFILE", "HISTSIZE", "HOST", "IGNOREEOF",
+    "LASTOID", "LAST_ERROR_MESSAGE", "LAST_ERROR_SQLSTATE", "ON_ERROR_ROLLBACK", "ON_ERROR_STOP", "PORT",
+    "PROMPT1", "PROMPT2", "PROMPT3", "QUIET", "ROW_COUNT", "SERVER_VERSION_NAME", "SERVER_VERSION_NUM",
+    "SHOW_ALL_RESULTS", "SHOW_CONTEXT", "SINGLELINE", "SINGLESTEP", "SQLSTATE", "USER", "VERBOSITY",
+    "VERSION", "VERSION_NAME", "VERSION_NUM",
+}
+_ADVICE = {
+    "copy": "use COPY … FROM stdin followed by the data lines and \\., or a CSV in data/<file>/ "
+            "(staged as temp_<name>)",
+    "gexec": "write a DO block that EXECUTEs each generated statement",
+    "gset": "use a DO block with PL/pgSQL variables",
+    "c": "a file runs on one database; move this part to that database's own tree",
+    "connect": "a file runs on one database; move this part to that database's own tree",
+    "if": "use a DO block with IF", "elif": "use a DO block with IF", "else": "use a DO block with IF",
+    "endif": "use a DO block with IF",
+    "!": "run the command outside the migration", "o": "remove it: ddlkit prints no query output",
+    "out": "remove it: ddlkit prints no query output", "cd": "use a path relative to the tree root in \\i",
+    "setenv": "remove it", "prompt": "write the value in the file",
+    "g": "end the statement with ; instead", "gx": "end the statement with ; instead",
+    ".": "a \\. line ends the data of a COPY … FROM stdin; there is no COPY before it",
+}
+_DEFAULT_ADVICE = "remove it, or write it in SQL"
+
+
+def advice(name: str) -> str:
+    """What to do instead of the meta-command ``\\name``."""
+    if name in _ADVICE:
+        return _ADVICE[name]
+    return "describe commands only print; remove it" if name.startswith("d") else _DEFAULT_ADVICE
+
+
+class UnsupportedPsql(InputError):
+    """A psql feature ddlkit cannot honour (exit 2): ``file:line: …; what to do``."""
+
+    def __init__(self, label: str, line: int, what: str, advice: str):
+        self.label, self.line, self.what, self.advice = label, line, what, advice
+        super().__init__(f"{label}:{line}: {what} is not supported; {advice}")
+
+
+def meta_name(text: str, at: int) -> str:
+    end = at + 1
+    while end < len(text) and not text[end].isspace() and (text[end] != "\\" or end == at + 1):
+        end += 1
+    return text[at:end]
+
+
+def separator(args: str) -> int | None:
+    """Offset of psql's ``\\\\`` command separator in a meta-command's arguments
+    (outside single quotes), or None."""
+    quoted = False
+    i = 0
+    while i < len(args):
+        if args[i] == "'":
+            quoted = not quoted
+        elif not quoted and args.startswith("\\\\", i):
+            return i
+        i += 1
+    return None
+
+
+def echo_text(args: str, label: str, line: int, values: dict[str, str] | None = None) -> str:
+    """psql's argument rules for \\echo: 'quoted' parts (with '' and \\n), plain words,
+    -n, and ``:name`` / ``:'name'`` of a variable the file set."""
+    values = values or {}
+    words: list[str] = []
+    i = 0
+    while i < len(args):
+        if args[i].isspace():
+            i += 1
+            continue
+        if args[i] == "`":
+            raise UnsupportedPsql(label, line, "a backquoted shell command in a psql meta-command",
+                                  "write the text itself")
+        word = []
+        while i < len(args) and not args[i].isspace():
+            if args[i] == "'":
+                i += 1
+                while i < len(args):
+                    if args[i] == "'" and i + 1 < len(args) and args[i + 1] == "'":
+                        word.append("'")
+                        i += 2
+                    elif args[i] == "'":
+                        i += 1
+                        break
+                    elif args[i] == "\\" and i + 1 < len(args):
+                        word.append({"n": "\n", "t": "\t", "r": "\r"}.get(args[i + 1], args[i + 1]))
+                        i += 2
+                    else:
+                        word.append(args[i])
+                        i += 1
+            elif args[i] == ":" and (ref := variable_ref(args, i + 1, values)) is not None:
+                value, i = ref
+                word.append(value)
+            else:
+                word.append(args[i])
+                i += 1
+        words.append("".join(word))
+    if words and words[0] == "-n":
+        words = words[1:]
+    return " ".join(words)
+
+
+def variable_ref(args: str, i: int, values: dict[str, str]) -> tuple[str, int] | None:
+    """(interpolated text, end) for ``name`` or ``'name'`` at ``i`` when the file set it."""
+    quote = args[i] if i < len(args) and args[i] in "'\"" else ""
+    j = i + len(quote)
+    k = j
+    while k < len(args) and (args[k].isalnum() or args[k] == "_"):
+        k += 1
+    name = args[j:k]
+    if not name or name not in values or (quote and (k >= len(args) or args[k] != quote)):
+        return None
+    value = values[name]
+    if quote == "'":
+        value = "'" + value.replace("'", "''") + "'"
+    elif quote == '"':
+        value = '"' + value.replace('"', '""') + '"'
+    return value, k + len(quote)

@@ -1,0 +1,355 @@
+"""A migration as ``psql -v ON_ERROR_STOP=1 < file`` reads it.
+
+pg_migrate.sh fed every file to psql, so real files hold what psql handles
+itself. :func:`parse_script` turns a file into the statements psql would send
+to the server:
+
+* A **meta-command** is a backslash outside quotes, dollar quotes and comments.
+  Token positions come from PostgreSQL's own scanner (``pglast.parser.scan``);
+  the command runs to the end of its line, as in psql. It must stand where a
+  statement may start (psql would otherwise mix it into the statement).
+* Meta-commands that need no database are honoured as psql does (:data:`HONOURED`):
+  ``\\echo``/``\\qecho``/``\\warn`` text becomes output printed when the script reaches it,
+  ``\\q`` ends the script, ``\\i``/``\\ir`` include another file's text, the others
+  (``\\timing``, ``\\pset``, ``\\x``, ``\\set``, ``\\conninfo``, ``\\restrict`` …) only
+  change psql's display and are no-ops here.
+* Everything else (``\\copy``, ``\\gexec``, ``\\connect``, ``\\if``, ``:'var'``
+  interpolation …) raises :class:`UnsupportedPsql` (exit 2) naming file:line and what to do instead.
+* ``COPY … FROM stdin``: the lines after the statement, up to a line ``\\.``
+  (or the end of the file), are its data (:attr:`sqltext.Statement.copy_data`).
+  ``COPY … TO STDOUT`` is refused: a migration's output is not a data channel.
+
+Include paths: ``\\i`` is relative to the tree root (the script ran from the
+ddl directory, ``cd ddl && pg_migrate.sh``); ``\\ir`` is relative to the file
+that holds it (at the top level the two are the same directory in psql, since
+it read the file from stdin; here ``\\ir`` in a top-level file is relative to
+the tree root too). Absolute paths are used as they are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from pglast import parser
+from pglast import ast
+
+from ddlkit.sql import sqltext
+from ddlkit.util.errors import InputError
+from ddlkit.sql.psqlmeta import (HONOURED, INCLUDE, OUTPUT, PSQL_VARIABLES, QUIT, UnsupportedPsql, advice, echo_text,
+                             meta_name, separator)
+
+_MAX_INCLUDE_DEPTH = 16
+
+
+@dataclass(frozen=True)
+class Source:
+    """The text statements come from: the file itself or a file it includes."""
+
+    label: str
+    text: str
+    path: Path | None = None
+    included: bool = False
+
+    @cached_property
+    def lines(self) -> sqltext.LineIndex:
+        return sqltext.LineIndex(self.text)
+
+
+@dataclass
+class Script:
+    statements: list[sqltext.Statement]
+    output: list[str]  # \echo text after the last statement
+    meta: list[tuple[int, str]]  # (line, name) of every honoured meta-command in the file itself
+
+
+@dataclass
+class _State:
+    root: Path | None
+    variables: set[str]
+    statements: list[sqltext.Statement]
+    pending_output: list[str]
+    meta: list[tuple[int, str]]
+    quit: bool = False
+    follow_includes: bool = True
+    values: dict[str, str] = field(default_factory=dict)  # \\set variables, for \\echo
+
+
+_COMMENTS = ("SQL_COMMENT", "C_COMMENT")
+
+
+def parse_script(text: str, label: str, *, root: Path | None = None, path: Path | None = None,
+                 follow_includes: bool = True) -> Script:
+    """Statements psql would send for ``text``. Raises :class:`sqltext.SqlSyntaxError`
+    (offset in ``text``) for SQL that does not parse, :class:`UnsupportedPsql` for
+    meta-commands ddlkit cannot honour, InputError for a missing include."""
+    try:  # plain SQL (most files): psql would send exactly what the server parses
+        plain = sqltext.split_sql(text)
+        if not any(isinstance(st.node, ast.CopyStmt) for st in plain):
+            return Script(plain, [], [])
+    except sqltext.SqlSyntaxError:
+        pass
+    state = _State(root, set(), [], [], [], follow_includes=follow_includes)
+    _parse(text, Source(label, text, path), state, depth=0)
+    return Script(state.statements, state.pending_output, state.meta)
+
+
+def _scan(text: str, start: int, limit: int) -> tuple[list, int | None]:
+    """Tokens of text[start:limit] (positions in text) and, if the scanner failed, where."""
+    chunk = text[start:limit]
+    try:
+        return [_shift(t, start) for t in parser.scan(chunk)], None
+    except parser.ParseError as exc:
+        err = int(exc.args[1]) if len(exc.args) > 1 and exc.args[1] is not None else len(chunk)
+        try:
+            toks = parser.scan(chunk[:err])
+        except parser.ParseError:
+            toks = []
+        return [_shift(t, start) for t in toks], start + err
+
+
+def _shift(tok, by: int):
+    return (tok.start + by, tok.end + by, tok.name)
+
+
+def _eol(text: str, pos: int) -> int:
+    """Offset just past the end of the line holding pos (past its newline)."""
+    nl = text.find("\n", pos)
+    return len(text) if nl < 0 else nl + 1
+
+
+# Characters scanned at a time after a stop (to the end of that line), doubled while no stop is found:
+# the work stays proportional to the distance to the next stop, never the file.
+_WINDOW = 256
+
+
+def _parse(text: str, src: Source, state: _State, depth: int) -> None:
+    pos = 0  # where scanning resumes; always a statement boundary
+    seg = 0  # start of the SQL not yet split into statements
+    window = _WINDOW
+    while not state.quit:
+        limit = len(text) if pos + window >= len(text) else _eol(text, pos + window)
+        tokens, error_at = _scan(text, pos, limit)
+        stop, boundary = _find_stop(text, tokens, src, state)
+        if stop is None:
+            if limit < len(text):  # the window may cut a token: resume at the last boundary
+                if boundary is not None and boundary > pos:
+                    pos = boundary
+                window *= 2
+                continue
+            _emit_sql(text, seg, len(text), src, state)  # raises the real syntax error, if any
+            if error_at is not None:
+                raise sqltext.SqlSyntaxError("unterminated quoted string or comment", error_at)
+            return
+        window = _WINDOW
+        kind, at, end = stop
+        if kind == "meta":
+            _emit_sql(text, seg, at, src, state)
+            pos = _meta(text, at, src, state, depth)
+        else:  # copy: the statement is text[seg:end + 1], its data starts on the next line
+            data_start = _eol(text, end)
+            rest = text[end + 1:data_start].strip()
+            if rest and not rest.startswith("--"):
+                line = src.lines.position(end)[0]
+                raise UnsupportedPsql(src.label, line, "text after COPY … FROM stdin on its line",
+                                      "put the data on the lines after the COPY statement")
+            data_end, pos = _copy_data(text, data_start)
+            _emit_sql(text, seg, end + 1, src, state, copy_data=text[data_start:data_end])
+        seg = pos
+        if pos >= len(text):
+            return
+
+
+def _find_stop(text: str, tokens: list, src: Source, state: _State):
+    """(stop, boundary): the first ("meta", offset, None) or ("copy", stmt_start, semicolon)
+    in tokens, and the offset after the last statement-ending semicolon."""
+    first: tuple | None = None  # first non-comment token of the current statement
+    words = 0
+    routine = False  # CREATE [OR REPLACE] FUNCTION/PROCEDURE: BEGIN ATOMIC … END holds semicolons
+    depth = atomic = 0
+    stmt_start = 0
+    boundary = None
+    prev = None
+    for tok in tokens:
+        start, _end, name = tok
+        if name in _COMMENTS:
+            continue
+        if name == "ASCII_92":  # a backslash outside quotes and comments
+            if first is not None and meta_name(text, start)[1:] in HONOURED:
+                line = src.lines.position(start)[0]
+                raise UnsupportedPsql(src.label, line, f"psql meta-command {meta_name(text, start)} inside a statement",
+                                      "end the statement with ; before the meta-command")
+            return ("meta", start, None), boundary
+        if prev is not None and prev[2] == "ASCII_58" and prev[1] + 1 == start:
+            _check_variable(text, tok, prev, src, state)
+        prev = tok
+        if first is None:
+            first, words, routine, routine_or, depth, atomic, stmt_start = tok, 1, False, False, 0, 0, start
+        else:
+            words += 1
+            if first[2] == "CREATE" and words in (2, 4) and name in ("FUNCTION", "PROCEDURE"):
+                routine = words == 2 or routine_or
+            if first[2] == "CREATE" and words == 2:
+                routine_or = name == "OR"
+        if name == "ASCII_40":
+            depth += 1
+        elif name == "ASCII_41":
+            depth = max(depth - 1, 0)
+        elif routine and name in ("BEGIN_P", "CASE"):
+            atomic += 1
+        elif routine and name == "END_P":
+            atomic = max(atomic - 1, 0)
+        elif name == "ASCII_59" and depth == 0 and atomic == 0:
+            if first[2] == "COPY" and _copy_kind(text[stmt_start:start], src, stmt_start) == "stdin":
+                return ("copy", stmt_start, start), boundary
+            first = None
+            boundary = start + 1
+    return None, boundary
+
+
+def _check_variable(text: str, tok, prev, src: Source, state: _State) -> None:
+    """``:name``, ``:'name'``, ``:"name"``: psql interpolates a defined variable."""
+    body = text[tok[0]:tok[1] + 1]
+    if tok[2] == "SCONST" and body.startswith("'"):
+        name = body[1:-1]
+    elif tok[2] == "IDENT" and body.startswith('"'):
+        name = body[1:-1]
+        if name not in state.variables and name not in PSQL_VARIABLES:
+            return
+    elif tok[2] == "IDENT" or body.isidentifier():
+        name = body
+        if name not in state.variables and name not in PSQL_VARIABLES:
+            return
+    else:
+        return
+    line = src.lines.position(prev[0])[0]
+    raise UnsupportedPsql(src.label, line, f"psql variable interpolation :{body}",
+                          "write the value in the SQL, or compute it in a DO block")
+
+
+def _copy_kind(stmt: str, src: Source, offset: int) -> str | None:
+    """"stdin" for COPY … FROM stdin; refuses COPY … TO STDOUT; None otherwise."""
+    try:
+        node = parser.parse_sql(stmt)[0].stmt
+    except parser.ParseError:
+        return None  # reported with its position when the segment is split
+    if not isinstance(node, ast.CopyStmt) or node.filename is not None or node.is_program:
+        return None
+    if node.is_from:
+        return "stdin"
+    line = src.lines.position(offset)[0]
+    raise UnsupportedPsql(src.label, line, "COPY … TO STDOUT in a migration",
+                          "psql would only print the rows; use a SELECT in a test, or COPY … TO a server file")
+
+
+def _copy_data(text: str, start: int) -> tuple[int, int]:
+    """(end of the data, where the script resumes): up to a line ``\\.`` or the end."""
+    pos = start
+    while True:
+        at = text.find("\\.", pos)
+        if at < 0:
+            return len(text), len(text)
+        eol = _eol(text, at)
+        if (at == start or text[at - 1] == "\n") and text[at:eol].rstrip("\n").rstrip("\r") == "\\.":
+            return at, eol
+        pos = at + 2
+
+
+def _emit_sql(text: str, start: int, end: int, src: Source, state: _State, copy_data: str | None = None) -> None:
+    chunk = text[start:end]
+    if not chunk.strip():
+        return
+    try:
+        parsed = sqltext.split_sql(chunk)
+    except sqltext.SqlSyntaxError as exc:
+        raise sqltext.SqlSyntaxError(exc.message, start + exc.offset) from None
+    for i, st in enumerate(parsed):
+        is_copy = copy_data is not None and i == len(parsed) - 1
+        state.statements.append(st.replace(
+            index=len(state.statements), start=start + st.start, end=start + st.end,
+            copy_data=copy_data if is_copy else None,
+            source=src if src.included else None,
+            output=tuple(state.pending_output)))
+        state.pending_output.clear()
+
+
+def _meta(text: str, at: int, src: Source, state: _State, depth: int) -> int:
+    """Handle the meta-command at ``at``; return where the script resumes."""
+    eol = _eol(text, at)
+    line_text = text[at:eol].rstrip("\n").rstrip("\r")
+    name_full = meta_name(text, at)
+    name = name_full[1:]
+    args = line_text[len(name_full):]
+    resume = eol
+    sep = separator(args)
+    if sep is not None:  # `\\` ends the meta-command; the rest of the line is SQL again
+        resume = at + len(name_full) + sep + 2
+        args = args[:sep]
+    args = args.strip()
+    line = src.lines.position(at)[0]
+    if name not in HONOURED:
+        raise UnsupportedPsql(src.label, line, f"psql meta-command {name_full}", advice(name))
+    if not src.included:
+        state.meta.append((line, name_full))
+    if name in QUIT:
+        state.quit = True
+    elif name == "set":
+        words = args.split()
+        if words:
+            if words[0] == "ON_ERROR_STOP" and len(words) > 1 and words[1].lower() in ("off", "0", "false", "no"):
+                raise UnsupportedPsql(src.label, line, "\\set ON_ERROR_STOP off",
+                                      "ddlkit always stops at the first error; split the file, or use a failable file")
+            state.variables.add(words[0])
+            state.values[words[0]] = "".join(words[1:])  # psql concatenates the values
+    elif name == "unset":
+        for w in args.split():
+            state.variables.discard(w)
+            state.values.pop(w, None)
+    elif name in OUTPUT:
+        state.pending_output.append(echo_text(args, src.label, line, state.values))
+    elif name in INCLUDE and state.follow_includes:
+        _include(args, INCLUDE[name], src, state, depth, line)
+    return resume
+
+
+def _include(args: str, relative: bool, src: Source, state: _State, depth: int, line: int) -> None:
+    target = args.strip()
+    if len(target) >= 2 and target[0] == target[-1] == "'":
+        target = target[1:-1]
+    if not target:
+        raise InputError(f"{src.label}:{line}: \\i needs a file name")
+    base = src.path.parent if (relative and src.included and src.path is not None) else state.root
+    path = Path(target) if Path(target).is_absolute() or base is None else base / target
+    if depth >= _MAX_INCLUDE_DEPTH:
+        raise InputError(f"{src.label}:{line}: includes nest deeper than {_MAX_INCLUDE_DEPTH} (a cycle?)")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{src.label}:{line}: cannot read the included file {path}: {exc.strerror}") from None
+    try:
+        inc_text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{src.label}:{line}: the included file {path} is not UTF-8") from None
+    label = str(path)
+    if state.root is not None:
+        try:
+            label = str(path.resolve().relative_to(state.root.resolve()))
+        except ValueError:
+            pass
+    inc = Source(label, inc_text, path, included=True)
+    try:
+        _parse(inc_text, inc, state, depth + 1)
+    except sqltext.SqlSyntaxError as exc:
+        raise exc.input_error(label, inc_text) from None
+
+
+def send(conn, st: sqltext.Statement) -> None:
+    """Run one statement on ``conn`` as psql sends it: ``COPY … FROM stdin``
+    through the COPY protocol with its data lines, anything else as a query."""
+    if st.copy_data is None:
+        conn.execute(st.text)
+        return
+    with conn.cursor() as cur, cur.copy(st.text) as copy:
+        if st.copy_data:
+            copy.write(st.copy_data)

@@ -1,0 +1,427 @@
+"""SQL text on the real PostgreSQL parser (pglast): statements with their
+positions, how a file must be run (in one transaction or statement by
+statement), and offset -> line:column mapping.
+
+This is the single source of truth for transaction-mode classification: the
+runner, ``migrate --dry-run`` and ``ddlkit lint`` all call :func:`classify`.
+No regular expression ever looks at SQL here.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from pglast import ast, parser
+from pglast.enums.parsenodes import (AlterSubscriptionType, DiscardMode, ReindexObjectType,
+                                     TransactionStmtKind)
+
+from ddlkit.util.errors import InputError
+
+NONTRANSACTIONAL_HEADER = "transactional: false"
+
+# Transaction statements that mean "this file manages its own transactions".
+_OWN_TXN_KINDS = {
+    TransactionStmtKind.TRANS_STMT_BEGIN,
+    TransactionStmtKind.TRANS_STMT_START,
+    TransactionStmtKind.TRANS_STMT_COMMIT,
+    TransactionStmtKind.TRANS_STMT_ROLLBACK,
+    TransactionStmtKind.TRANS_STMT_PREPARE,
+    TransactionStmtKind.TRANS_STMT_COMMIT_PREPARED,
+    TransactionStmtKind.TRANS_STMT_ROLLBACK_PREPARED,
+}
+
+
+class LineIndex:
+    """Maps a 0-based character offset in a text to a 1-based (line, column)."""
+
+    def __init__(self, text: str):
+        self._starts = [0]
+        i = text.find("\n")
+        while i >= 0:
+            self._starts.append(i + 1)
+            i = text.find("\n", i + 1)
+
+    def position(self, offset: int) -> tuple[int, int]:
+        line = bisect.bisect_right(self._starts, offset) - 1
+        return line + 1, offset - self._starts[line] + 1
+
+    def line_start(self, line: int) -> int:
+        """Offset of the first character of 1-based ``line``."""
+        return self._starts[min(max(line, 1), len(self._starts)) - 1]
+
+
+class Statement:
+    """One statement: its 0-based ``index`` in the file, character offsets
+    ``start``/``end`` (the ';' not included) in the file text, its ``text`` and
+    pglast ``node`` (locations are offsets in the file text).
+
+    Statements of a big file (see :data:`STREAMED`) keep no parse tree: the node
+    is parsed again from the statement's text when asked for, so a file's
+    statements cost memory per statement, not a multiple of the file.
+
+    Read as psql reads a file (:mod:`ddlkit.sql.psqlscript`), a statement may also
+    carry ``copy_data`` (the lines psql would send for ``COPY … FROM stdin``),
+    ``source`` (the :class:`psqlscript.Source` of an included file; ``start`` and
+    ``end`` are then offsets in that file) and ``output`` (``\\echo`` text psql
+    would print before it)."""
+
+    __slots__ = ("index", "start", "end", "_text", "_node", "_file_text", "_reason", "_control",
+                 "copy_data", "source", "output")
+
+    def __init__(self, index: int, start: int, end: int, text: str | None = None, node: Any = None, *,
+                 file_text: str | None = None, reason: str | None = None, control: bool | None = None,
+                 copy_data: str | None = None, source: Any = None, output: tuple[str, ...] = ()):
+        self.index, self.start, self.end = index, start, end
+        self._text, self._node, self._file_text = text, node, file_text
+        self._reason, self._control = reason, control  # precomputed for streamed statements
+        self.copy_data, self.source, self.output = copy_data, source, output
+
+    def replace(self, **changes: Any) -> "Statement":
+        """A copy with some attributes changed (the node and text are kept)."""
+        st = Statement(self.index, self.start, self.end, self._text, self._node, file_text=self._file_text,
+                       reason=self._reason, control=self._control, copy_data=self.copy_data,
+                       source=self.source, output=self.output)
+        if self._text is None and ("start" in changes or "end" in changes):
+            st._text = self.text  # a streamed statement's text is cut from the file by its offsets
+        for name, value in changes.items():
+            setattr(st, name, value)
+        return st
+
+    def position(self, lines: "LineIndex") -> tuple[str | None, int, int]:
+        """(included file's label or None, line, col) of the statement's start."""
+        if self.source is not None:
+            return (self.source.label, *self.source.lines.position(self.start))
+        return (None, *lines.position(self.start))
+
+    @property
+    def text(self) -> str:
+        return self._text if self._text is not None else self._file_text[self.start : self.end]
+
+    @property
+    def node(self) -> Any:
+        if self._node is not None:
+            return self._node
+        return _node_at(self.text, self.start)
+
+    @property
+    def kind(self) -> str:
+        return type(self.node).__name__
+
+    def txn_reason(self) -> str | None:
+        return self._reason if self._control is not None else nontransactional_reason(self.node)
+
+    def txn_control(self) -> bool:
+        return self._control if self._control is not None else is_transaction_control(self.node)
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, Statement) and (self.index, self.start, self.end, self.text)
+                == (other.index, other.start, other.end, other.text))
+
+    def __hash__(self) -> int:
+        return hash((self.index, self.start, self.end))
+
+    def __repr__(self) -> str:
+        return f"Statement(index={self.index}, start={self.start}, end={self.end}, text={self.text[:60]!r})"
+
+
+@functools.lru_cache(maxsize=256)
+def _node_at(text: str, start: int) -> Any:
+    """The node of one statement's text, its locations moved to file offsets."""
+    node = parser.parse_sql(text)[0].stmt
+    if start:
+        _shift(node, start)
+    return node
+
+
+def _shift(node: Any, by: int) -> None:
+    """Add ``by`` to every location in a freshly parsed tree (iteratively)."""
+    todo = [node]
+    while todo:
+        n = todo.pop()
+        if isinstance(n, tuple):
+            todo.extend(n)
+            continue
+        if not isinstance(n, ast.Node):
+            continue
+        for attr in n.__slots__:
+            value = getattr(n, attr, None)
+            if attr == "location" or attr.endswith("_location"):
+                if isinstance(value, int) and value >= 0:
+                    setattr(n, attr, value + by)
+            elif isinstance(value, (ast.Node, tuple)):
+                todo.append(value)
+
+
+@dataclass(frozen=True)
+class TxnMode:
+    """How the runner executes a file."""
+
+    transactional: bool
+    reason: str | None = None  # why the file runs statement by statement
+    statement: Statement | None = field(default=None, compare=False)
+    line: int | None = None  # line of that statement, when one forced it
+
+    @property
+    def label(self) -> str:
+        return "transaction" if self.transactional else "autocommit"
+
+    def describe(self) -> str:
+        if self.transactional:
+            return "transaction"
+        where = f" at line {self.line}" if self.line else ""
+        return f"autocommit: {self.reason}{where}"
+
+
+def split(text: str) -> list[Statement]:
+    """Parse ``text`` into statements; raises :class:`SqlSyntaxError` with the
+    0-based offset of the problem. Cached by text: verify, lint and the runner
+    share one parse per file. Callers must not mutate the nodes.
+
+    Text that is not plain SQL is read as psql reads it (:mod:`ddlkit.sql.psqlscript`,
+    without following ``\\i``): honoured meta-commands are skipped and COPY data
+    is attached, so a file psql ran is not a syntax error. A psql feature ddlkit
+    cannot honour raises :class:`UnsupportedPsqlSyntax`."""
+    try:
+        return list(_split_cached(text))
+    except SqlSyntaxError:
+        pass
+    from ddlkit.sql import psqlscript  # noqa: PLC0415 - psqlscript builds on this module
+
+    try:
+        return psqlscript.parse_script(text, "<text>", follow_includes=False).statements
+    except psqlscript.UnsupportedPsql as exc:
+        raise UnsupportedPsqlSyntax(f"{exc.what} is not supported; {exc.advice}",
+                                    LineIndex(text).line_start(exc.line)) from None
+
+
+def split_sql(text: str) -> list[Statement]:
+    """Plain SQL only (what the server parses): no psql meta-commands."""
+    return list(_split_cached(text))
+
+
+def check_syntax(text: str) -> None:
+    """Raise :class:`SqlSyntaxError` when ``text`` does not parse. Same parser
+    and positions as :func:`split`, without building Python nodes (5x cheaper)."""
+    if len(text) > STREAMED and _each_piece(text, parser.parse_sql_json, lambda *_: None):
+        return  # a big file, checked piece by piece (no JSON of the whole file)
+    try:
+        parser.parse_sql_json(text)
+    except parser.ParseError as exc:
+        raise _syntax_error(exc, text) from None
+
+
+def _syntax_error(exc: parser.ParseError, text: str) -> "SqlSyntaxError":
+    message = exc.args[0]
+    offset = exc.args[1] if len(exc.args) > 1 else None
+    # "syntax error at end of input" comes without an offset: point just past the last token.
+    return SqlSyntaxError(str(message), int(offset) if offset is not None else len(text.rstrip()))
+
+
+STREAMED = 1 << 20  # characters: bigger files are split statement by statement (see _split_streamed)
+_MERGE_LIMIT = 64  # scanner pieces one statement may span (BEGIN ATOMIC bodies) before the full parse decides
+
+
+@functools.lru_cache(maxsize=4096)
+def _split_cached(text: str) -> tuple[Statement, ...]:
+    if len(text) > STREAMED:
+        streamed = _split_streamed(text)
+        if streamed is not None:
+            return streamed
+    try:
+        raw = parser.parse_sql(text)
+    except parser.ParseError as exc:
+        raise _syntax_error(exc, text) from None
+    out = []
+    for i, rs in enumerate(raw):
+        start = rs.stmt_location or 0
+        length = rs.stmt_len or (len(text) - start)
+        out.append(Statement(i, start, start + length, text[start : start + length], rs.stmt))
+    return tuple(out)
+
+
+def _each_piece(text: str, parse: Callable[[str], Any], each: Callable[[int, int, Any], None]) -> bool:
+    """Parse a big text piece by piece, without a parse tree of the whole text:
+    the scanner finds the ';' boundaries, and each piece (from one boundary to
+    the next, so offsets match the whole-text parse) is parsed alone and handed
+    to ``each(base, bound, result)``. A piece that does not parse (a ';' inside
+    BEGIN ATOMIC) is merged with the next ones; False when that does not help,
+    and the caller's whole-text parse reports the syntax error."""
+    try:
+        starts = [sl.start for sl in parser.split(text, with_parser=False, only_slices=True)]
+    except parser.ParseError:  # the scanner fails too (an unterminated quote, psql COPY data)
+        return False
+    bounds = starts[1:] + [len(text)]
+    i = 0
+    while i < len(starts):
+        for j in range(i, min(i + _MERGE_LIMIT, len(starts))):
+            try:
+                result = parse(text[starts[i] : bounds[j]])
+            except parser.ParseError:
+                continue
+            break
+        else:
+            return False
+        each(starts[i], bounds[j], result)
+        i = j + 1
+    return True
+
+
+def _split_streamed(text: str) -> tuple[Statement, ...] | None:
+    """:func:`split` of a big file: statements classified as they are parsed,
+    their trees dropped (:attr:`Statement.node` parses again on demand)."""
+    out: list[Statement] = []
+
+    def each(base: int, bound: int, raw: Any) -> None:
+        for rs in raw:
+            start = base + (rs.stmt_location or 0)
+            end = start + rs.stmt_len if rs.stmt_len else bound
+            out.append(Statement(len(out), start, end, file_text=text, reason=nontransactional_reason(rs.stmt),
+                                 control=is_transaction_control(rs.stmt)))
+
+    return tuple(out) if _each_piece(text, parser.parse_sql, each) else None
+
+
+class SqlSyntaxError(Exception):
+    def __init__(self, message: str, offset: int):
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+
+    def input_error(self, file_label: str, text: str) -> InputError:
+        line, col = LineIndex(text).position(self.offset)
+        # "at or near" quotes the rest of the file for an unterminated string or comment: one short line.
+        message = " ".join(self.message.split())
+        if len(message) > 200:
+            message = message[:197] + "..."
+        return InputError(f"{file_label}:{line}:{col}: SQL does not parse: {message}")
+
+
+class UnsupportedPsqlSyntax(SqlSyntaxError):
+    """A psql meta-command (or variable) ddlkit cannot honour; not a SQL syntax error."""
+
+
+def _is_false(opt: Any) -> bool:
+    """A ``WITH (name = false)`` option, however it was spelled (false, off, 0, no)."""
+    arg = getattr(opt, "arg", None)
+    if isinstance(arg, ast.Boolean):
+        return not arg.boolval
+    if isinstance(arg, ast.Integer):
+        return arg.ival == 0
+    if isinstance(arg, ast.TypeName) and arg.names:
+        arg = arg.names[-1]
+    value = getattr(arg, "sval", None)
+    return isinstance(value, str) and value.lower() in ("false", "off", "0", "no", "f", "n")
+
+
+def _option_off(options: Any, *names: str) -> bool:
+    return any(getattr(o, "defname", None) in names and _is_false(o) for o in options or ())
+
+
+def nontransactional_reason(node: Any) -> str | None:
+    """The statement's name when PostgreSQL refuses to run it inside a
+    transaction block (its PreventInTransactionBlock callers), else None.
+    tests/test_robust_classifier.py checks this against a real server."""
+    if isinstance(node, ast.IndexStmt) and node.concurrent:
+        return "CREATE INDEX CONCURRENTLY"
+    if isinstance(node, ast.DropStmt) and node.concurrent:
+        return "DROP INDEX CONCURRENTLY"
+    if isinstance(node, ast.ReindexStmt):
+        if any(getattr(p, "defname", None) == "concurrently" and not _is_false(p) for p in node.params or ()):
+            return "REINDEX CONCURRENTLY"
+        if node.kind in (ReindexObjectType.REINDEX_OBJECT_DATABASE, ReindexObjectType.REINDEX_OBJECT_SYSTEM):
+            return "REINDEX DATABASE/SYSTEM"
+        if node.kind == ReindexObjectType.REINDEX_OBJECT_SCHEMA:
+            return "REINDEX SCHEMA"
+    if isinstance(node, ast.VacuumStmt) and node.is_vacuumcmd:
+        return "VACUUM"
+    if isinstance(node, ast.AlterSystemStmt):
+        return "ALTER SYSTEM"
+    if isinstance(node, ast.CreatedbStmt):
+        return "CREATE DATABASE"
+    if isinstance(node, ast.DropdbStmt):
+        return "DROP DATABASE"
+    if isinstance(node, ast.AlterDatabaseStmt) and any(getattr(o, "defname", None) == "tablespace"
+                                                       for o in node.options or ()):
+        return "ALTER DATABASE SET TABLESPACE"
+    if isinstance(node, ast.CreateTableSpaceStmt):
+        return "CREATE TABLESPACE"
+    if isinstance(node, ast.DropTableSpaceStmt):
+        return "DROP TABLESPACE"
+    if isinstance(node, ast.CreateSubscriptionStmt) and not _option_off(node.options, "connect", "create_slot"):
+        return "CREATE SUBSCRIPTION (creating a slot)"
+    if isinstance(node, ast.DropSubscriptionStmt):
+        return "DROP SUBSCRIPTION"  # refused when the subscription has a slot: decided on the server
+    if isinstance(node, ast.AlterSubscriptionStmt):
+        if node.kind == AlterSubscriptionType.ALTER_SUBSCRIPTION_REFRESH:
+            return "ALTER SUBSCRIPTION … REFRESH PUBLICATION"
+        if node.kind in (AlterSubscriptionType.ALTER_SUBSCRIPTION_SET_PUBLICATION,
+                         AlterSubscriptionType.ALTER_SUBSCRIPTION_ADD_PUBLICATION,
+                         AlterSubscriptionType.ALTER_SUBSCRIPTION_DROP_PUBLICATION) \
+                and not _option_off(node.options, "refresh"):
+            return "ALTER SUBSCRIPTION … PUBLICATION (with refresh)"
+    if isinstance(node, ast.ClusterStmt) and node.relation is None:
+        return "CLUSTER (all tables)"
+    if isinstance(node, ast.DiscardStmt) and node.target == DiscardMode.DISCARD_ALL:
+        return "DISCARD ALL"
+    if isinstance(node, ast.AlterTableStmt):
+        for cmd in node.cmds or ():
+            part = getattr(cmd, "def_", None)
+            if isinstance(part, ast.PartitionCmd) and part.concurrent:
+                return "DETACH PARTITION CONCURRENTLY"
+    return None
+
+
+def is_transaction_control(node: Any) -> bool:
+    return isinstance(node, ast.TransactionStmt) and node.kind in _OWN_TXN_KINDS
+
+
+def has_nontransactional_header(text: str) -> bool:
+    """True when a ``-- transactional: false`` comment precedes the first statement
+    (psql meta-command lines, such as ``\\timing``, may come before it)."""
+    try:
+        tokens = parser.scan(text)
+    except Exception:  # noqa: BLE001 - an unscannable file is reported by split()
+        return False
+    meta_line_end = -1
+    for tok in tokens:
+        if tok.start < meta_line_end:
+            continue  # the rest of a meta-command's line
+        if tok.name == "ASCII_92":
+            newline = text.find("\n", tok.start)
+            meta_line_end = len(text) if newline < 0 else newline
+            continue
+        if tok.name not in ("SQL_COMMENT", "C_COMMENT"):
+            return False
+        body = text[tok.start : tok.end + 1]
+        body = body[2:] if tok.name == "SQL_COMMENT" else body[2:-2]
+        if " ".join(body.split()).lower() == NONTRANSACTIONAL_HEADER:
+            return True
+    return False
+
+
+def classify(text: str, statements: list[Statement], lines: LineIndex | None = None) -> TxnMode:
+    """Decide how a file runs. Order of precedence: the explicit header, then
+    the first statement that cannot run in a transaction block, then the
+    file's own transaction control."""
+    lines = lines or LineIndex(text)
+    head = text if not statements or statements[0].source is not None else text[: statements[0].start]
+    if has_nontransactional_header(head):  # scan comments only
+        return TxnMode(False, "header -- transactional: false", None, None)
+    control = None
+    for st in statements:
+        reason = st.txn_reason()
+        if reason:
+            return TxnMode(False, reason, st, _line(st, lines))
+        if control is None and st.txn_control():
+            control = st
+    if control is not None:
+        return TxnMode(False, "file has its own BEGIN/COMMIT", control, _line(control, lines))
+    return TxnMode(True)
+
+
+def _line(st: Statement, lines: LineIndex) -> int:
+    """The statement's line in the file (for an included statement: its line in the included file)."""
+    return st.position(lines)[1]

@@ -1,0 +1,207 @@
+"""The ddl tree: which files, in which order, with which checksum.
+
+The contract is pg_migrate.sh's, to the byte: directories ``utils``,
+``migrations``, ``functions``, ``preflight`` (preflight skipped in test mode),
+``*.sql`` directly inside each ordered like GNU ``sort -V``, ``file_name`` =
+``<dir>/<file>``, and md5 over the file with the bytes ``[:space:]`` deleted.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable
+
+from ddlkit.util.errors import InputError
+from ddlkit.util.versort import version_sorted
+
+if TYPE_CHECKING:  # the parser loads on the first parse: a run with nothing pending never needs it
+    from ddlkit.sql import psqlscript, sqltext
+
+DIRECTORIES = ("utils", "migrations", "functions", "preflight")
+TEST_MODE_SKIPPED = ("preflight",)
+_WHITESPACE = b" \t\n\v\f\r"  # what `tr -d "[:space:]"` deletes in the C/UTF-8 locales
+
+
+class NotUtf8(InputError):
+    def __init__(self, file_name: str, line: int, col: int, byte: int):
+        self.line, self.col = line, col
+        self.reason = f"file is not UTF-8 (byte 0x{byte:02x})"
+        super().__init__(f"{file_name}:{line}:{col}: {self.reason}")
+
+
+def whitespace_free_md5(data: bytes) -> str:
+    """``tr -d "[:space:]" < file | md5sum``: lowercase hex; non-ASCII bytes stay."""
+    import hashlib  # noqa: PLC0415 - lazy: `ddlkit lint` never needs it (OpenSSL start-up)
+
+    return hashlib.md5(data.translate(None, _WHITESPACE)).hexdigest()
+
+
+def env_test_mode(environ: dict[str, str] | os._Environ = os.environ) -> bool:
+    return environ.get("PG_MIGRATE_TEST_MODE", "") == "true"
+
+
+@dataclass(frozen=True)
+class DdlFile:
+    directory: str
+    name: str
+    path: Path
+    data: bytes = field(repr=False)
+    include_root: Path | None = field(default=None, repr=False, compare=False)  # default: the tree root
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.directory}/{self.name}"
+
+    @property
+    def stem(self) -> str:
+        return self.name[: -len(".sql")]
+
+    @property
+    def failable(self) -> bool:
+        return "failable" in self.name
+
+    @cached_property
+    def md5(self) -> str:
+        return whitespace_free_md5(self.data)
+
+    @cached_property
+    def text(self) -> str:
+        try:
+            text = self.data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line, col = self._line_col(exc.start)
+            raise NotUtf8(self.file_name, line, col, self.data[exc.start]) from None
+        nul = self.data.find(b"\0")
+        if nul >= 0:
+            # The parser stops at a NUL (C strings): what follows would be silently dropped.
+            line, col = self._line_col(nul)
+            raise InputError(f"{self.file_name}:{line}:{col}: file contains a NUL byte")
+        return text
+
+    def _line_col(self, byte_offset: int) -> tuple[int, int]:
+        """1-based line and column (in characters) of a byte offset whose prefix is valid UTF-8."""
+        before = self.data[:byte_offset]
+        line_start = before.rfind(b"\n") + 1
+        return before.count(b"\n") + 1, len(before[line_start:].decode("utf-8")) + 1
+
+    @cached_property
+    def lines(self) -> sqltext.LineIndex:
+        from ddlkit.sql import sqltext  # noqa: PLC0415
+
+        return sqltext.LineIndex(self.text)
+
+    @cached_property
+    def script(self) -> psqlscript.Script:
+        """What psql would send for this file (meta-commands resolved, COPY data
+        attached). ``\\i`` paths are relative to the tree root."""
+        from ddlkit.sql import psqlscript, sqltext  # noqa: PLC0415
+
+        try:
+            root = self.include_root or self.path.parent.parent
+            return psqlscript.parse_script(self.text, self.file_name, root=root)
+        except sqltext.SqlSyntaxError as exc:
+            raise exc.input_error(self.file_name, self.text) from None
+
+    @property
+    def statements(self) -> list[sqltext.Statement]:
+        return self.script.statements
+
+    @cached_property
+    def mode(self) -> sqltext.TxnMode:
+        from ddlkit.sql import sqltext  # noqa: PLC0415
+
+        mode = sqltext.classify(self.text, self.statements, self.lines)
+        if mode.transactional and self.failable:
+            # pg_migrate.sh ran it through psql: each statement commits, the first error stops it.
+            return sqltext.TxnMode(False, "failable file: statement by statement, as psql ran it")
+        return mode
+
+    def csv_files(self, root: Path) -> list[Path]:
+        """``<root>/data/<stem>/*.csv``, staged into ``temp_<csv stem>`` tables."""
+        folder = root / "data" / self.stem
+        if not folder.is_dir():
+            return []
+        names = [p.name for p in folder.iterdir() if p.name.endswith(".csv") and not p.name.startswith(".")]
+        return [folder / n for n in version_sorted(names) if (folder / n).is_file()]
+
+
+@dataclass(frozen=True)
+class Tree:
+    root: Path
+    files: tuple[DdlFile, ...]
+    test_mode: bool
+    present: frozenset[str] = frozenset()  # every <dir>/<file>.sql on disk, skipped ones too
+
+    def validate(self, files: "Iterable[DdlFile] | None" = None) -> None:
+        """Refuse bad input before anything runs: each file (default: all) must
+        be UTF-8 and parse as a psql script. Raises InputError naming file:line:col.
+        Commands that touch a database validate only the pending files: an
+        applied file is never parsed (it may hold what psql ran years ago)."""
+        for f in self.files if files is None else files:
+            f.mode  # noqa: B018 - decodes, parses and classifies
+
+    def test_mode_view(self) -> "Tree":
+        """The same tree without the directories test mode skips (no re-reading)."""
+        files = tuple(f for f in self.files if f.directory not in TEST_MODE_SKIPPED)
+        return Tree(self.root, files, True, self.present)
+
+
+def resolve_root(ddl_dir: str | os.PathLike | None, environ=os.environ) -> Path:
+    """``--ddl-dir``, else ``$DDLKIT_DDL_DIR``, else ``./ddl``; but when there is
+    no ``./ddl`` and the current directory itself holds ``migrations/`` (or
+    another tree directory), the current directory is the tree
+    (``cd ddl && ddlkit migrate``, as the script was called)."""
+    raw = ddl_dir or environ.get("DDLKIT_DDL_DIR")
+    if raw:
+        return Path(raw)
+    if not Path("ddl").is_dir() and any(Path(d).is_dir() for d in DIRECTORIES):
+        return Path(".")
+    return Path("ddl")
+
+
+def project_root(root: Path) -> Path:
+    """The directory that holds the tree: where ``schema_dump/`` and ``.ddlkit/`` live."""
+    return Path(os.path.abspath(root)).parent
+
+
+def load_tree(root: Path, *, test_mode: bool = False) -> Tree:
+    """Read the tree. A missing root, or one with no ``*.sql`` in any of the
+    four directories, is an InputError; a missing directory is fine."""
+    if not root.is_dir():
+        raise InputError(f"ddl directory not found: {root}")
+    files: list[DdlFile] = []
+    present: set[str] = set()
+    for directory in DIRECTORIES:
+        folder = root / directory
+        if not folder.is_dir():
+            continue
+        try:
+            names = [n for n in os.listdir(folder) if n.endswith(".sql") and not n.startswith(".")]
+        except OSError as exc:
+            raise InputError(f"{folder}: cannot list the directory: {exc.strerror or exc}") from None
+        for n in names:
+            try:
+                n.encode("utf-8")
+            except UnicodeEncodeError as exc:  # os.listdir keeps undecodable bytes as surrogates
+                shown = os.fsencode(n).decode("utf-8", "backslashreplace")
+                raise InputError(f"{directory}/{shown}: the file name is not UTF-8 (byte 0x{ord(n[exc.start]) - 0xdc00:02x}); "
+                                 f"the tracker stores names as text: rename the file") from None
+            if (folder / n).is_symlink() and not (folder / n).exists():
+                raise InputError(f"{directory}/{n}: broken symbolic link (to {os.readlink(folder / n)})")
+        names = [n for n in names if (folder / n).is_file()]
+        present.update(f"{directory}/{n}" for n in names)
+        if test_mode and directory in TEST_MODE_SKIPPED:
+            continue
+        for name in version_sorted(names):
+            path = folder / name
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                raise InputError(f"{directory}/{name}: cannot read the file: {exc.strerror or exc}") from None
+            files.append(DdlFile(directory, name, path, data))
+    if not present:
+        raise InputError(f"ddl directory {root} has no *.sql files in {', '.join(DIRECTORIES)}")
+    return Tree(root, tuple(files), test_mode, frozenset(present))
