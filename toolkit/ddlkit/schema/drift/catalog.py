@@ -152,18 +152,18 @@ select 'pg_class', c.oid,
        case c.relkind when 'S' then 'sequence' when 'v' then 'view' when 'm' then 'matview' else 'table' end,
        format('%I.%I', n.nspname, c.relname), {_GRANTEE}, a.privilege_type, a.is_grantable
   from pg_class c join pg_namespace n on n.oid = c.relnamespace,
-       aclexplode(coalesce(c.relacl, acldefault(case when c.relkind = 'S' then 's' else 'r' end, c.relowner))) a
+       aclexplode(coalesce(c.relacl, acldefault(case when c.relkind = 'S' then 's'::"char" else 'r'::"char" end, c.relowner))) a
  where c.relkind in ('r', 'p', 'f', 'v', 'm', 'S') and {USER_SCHEMA}
 union all
 select 'pg_proc', p.oid, case p.prokind when 'p' then 'procedure' when 'a' then 'aggregate' else 'function' end,
        format('%I.%I', n.nspname, p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')',
        {_GRANTEE}, a.privilege_type, a.is_grantable
   from pg_proc p join pg_namespace n on n.oid = p.pronamespace,
-       aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
+       aclexplode(coalesce(p.proacl, acldefault('f'::"char", p.proowner))) a
  where {USER_SCHEMA}
 union all
 select 'pg_namespace', n.oid, 'schema', quote_ident(n.nspname), {_GRANTEE}, a.privilege_type, a.is_grantable
-  from pg_namespace n, aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) a
+  from pg_namespace n, aclexplode(coalesce(n.nspacl, acldefault('n'::"char", n.nspowner))) a
  where {USER_SCHEMA}
 """
 
@@ -289,7 +289,9 @@ class Reader:
             if relid not in self.relations or self._member("pg_constraint", oid):
                 continue
             full = f"{table}.{name}"
-            attrs = {"definition": definition, "validation": _yes(validated, "validated", "NOT VALID")}
+            # "NOT VALID" ends the definition of an unvalidated constraint: it is the validation attribute.
+            attrs = {"definition": definition.removesuffix(" NOT VALID"),
+                     "validation": _yes(validated, "validated", "NOT VALID")}
             self.snap.add(DbObject("constraint", full, attrs, parent=self.relations[relid],
                                    statement=f"ALTER TABLE ONLY {table} ADD CONSTRAINT {name} {definition};"))
             if indid and contype in ("p", "u", "x"):
