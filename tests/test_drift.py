@@ -168,7 +168,7 @@ def test_embedded_server_of_another_major_shows_no_drift(migrated):
     ("alter type mood add value 'angry'",
      ("changed", "type", "public.mood", "label 'angry' added")),
     ("create or replace view active_accounts as select id, name from accounts where status <> 'closed'",
-     ("changed", "view", "public.active_accounts", "definition differs")),
+     ("changed", "view", "public.active_accounts", "query differs")),
 ], ids=["dropped-trigger", "disabled-trigger", "dropped-index", "invalid-index", "added-column",
         "changed-default", "dropped-not-null", "not-valid-constraint", "extra-table", "enum-label-added",
         "changed-view"])

@@ -266,7 +266,7 @@ class Reader:
                          "cache": cache, "cycle": _yes(cycle, "CYCLE", "NO CYCLE"), "owned by": owned_by or "none"}
                 obj = DbObject("sequence", name, attrs, statement=st.sequence(name, attrs))
             else:
-                obj = DbObject(kind, name, {"definition": viewdef},
+                obj = DbObject(kind, name, {"query": viewdef},
                                statement=st.view(kind, name, viewdef))
             self.snap.add(obj)
             self._owner(kind, name, owner)

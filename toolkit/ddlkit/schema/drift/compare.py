@@ -84,7 +84,7 @@ def _changed(exp: DbObject, live: DbObject) -> tuple[str, str | None] | None:
         a, b = exp.attrs.get(attr), live.attrs.get(attr)
         if normalize.comparable(attr, a) == normalize.comparable(attr, b):
             continue
-        if attr in normalize.SQUEEZED:
+        if attr in normalize.DIFFED:
             parts.append(f"{attr} differs")
             diff = _diff(a or "", b or "")
         elif attr == "enum labels" and isinstance(a, list) and isinstance(b, list):
@@ -97,10 +97,16 @@ def _changed(exp: DbObject, live: DbObject) -> tuple[str, str | None] | None:
     return ("; ".join(parts), diff) if parts else None
 
 
-def _table_statement(obj: DbObject, children: dict[Key, list[DbObject]]) -> str:
+def _with_parts(obj: DbObject, children: dict[Key, list[DbObject]]) -> str | None:
+    """A missing table's (or materialized view's) statement, with what belongs to it."""
     mine = children.get(obj.key, [])
-    columns = [st.column(c.name.rsplit(".", 1)[1], c.attrs) for c in mine if c.kind == "column"]
-    out = [st.table(obj.name, obj.attrs, columns)]
+    if obj.kind == "table":
+        columns = [st.column(c.name.rsplit(".", 1)[1], c.attrs) for c in mine if c.kind == "column"]
+        out = [st.table(obj.name, obj.attrs, columns)]
+    elif obj.statement:
+        out = [obj.statement]
+    else:
+        return None
     for kind in _TABLE_PARTS:
         for child in mine:
             if child.kind == kind and child.statement:  # an index that backs a constraint is its child
@@ -143,7 +149,7 @@ def compare(expected: Snapshot, live: Snapshot, rules: list[IgnoreRule] = ()) ->
         if _ignored(obj, exp, rules):
             ignored += 1
             continue
-        statement = _table_statement(obj, children) if obj.kind == "table" else obj.statement
+        statement = _with_parts(obj, children) if obj.kind in ("table", "matview") else obj.statement
         if obj.kind == "grant":
             detail = f"{obj.attrs['privilege']} on {obj.attrs['on']} {obj.attrs['object']} to {obj.attrs['grantee']}"
         else:

@@ -5,6 +5,10 @@ is listed in the README (section "ddlkit drift", "What is normalised").
 * Function bodies and view definitions are compared without whitespace, as the
   tracker's checksums are: a whitespace-only edit re-runs nothing in
   production, so it is no drift either (the diff still shows the real text).
+* View queries (and SQL-standard function bodies) are compared as parsed by
+  pglast and printed back, with a column's table qualifier dropped in a
+  ``SELECT`` that reads one table: PostgreSQL 16 stopped printing ``a.id`` for
+  ``id`` there, 15 still does.
 * Functions are compared attribute by attribute (arguments, result, language,
   volatility, security, strictness, parallel safety, settings, cost, body), not
   as ``pg_get_functiondef`` text, whose layout varies between versions.
@@ -21,25 +25,78 @@ is listed in the README (section "ddlkit drift", "What is normalised").
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import replace
 from typing import Any
 
+from pglast import ast, parse_sql
+from pglast.stream import RawStream
+from pglast.visitors import Skip, Visitor
+
 from ddlkit.schema.drift.model import DbObject, Snapshot
 
 _SPACE = re.compile(r"\s+")
-SQUEEZED = {"body", "definition"}  # compared without whitespace
+SQUEEZED = {"body", "definition", "query"}  # compared without whitespace
+DIFFED = {"body", "query"}  # multi-line: shown as a unified diff when they differ
 NEW_PRIVILEGES = {"MAINTAIN": 170000}  # privilege -> first server_version_num that has it
+_SQL_BODY = ("BEGIN ATOMIC", "RETURN ")  # a SQL-standard function body (pg_get_function_sqlbody)
 
 
 def squeeze(text: str) -> str:
     return _SPACE.sub("", text)
 
 
+class _ColumnRefs(Visitor):
+    """The column references of one SELECT, not of the SELECTs nested in it."""
+
+    def __init__(self, root):
+        super().__init__()
+        self.root, self.refs = root, []
+
+    def visit_SelectStmt(self, ancestors, node):
+        return None if node is self.root else Skip
+
+    def visit_ColumnRef(self, ancestors, node):
+        self.refs.append(node)
+
+
+class _Unqualify(Visitor):
+    """In a SELECT from a single table, ``t.col`` -> ``col`` (as PostgreSQL 16+ prints it)."""
+
+    def visit_SelectStmt(self, ancestors, node):
+        source = node.fromClause or ()
+        if len(source) != 1 or not isinstance(source[0], ast.RangeVar):
+            return
+        name = source[0].alias.aliasname if source[0].alias else source[0].relname
+        refs = _ColumnRefs(node)
+        refs(node)
+        for ref in refs.refs:
+            fields = ref.fields or ()
+            if len(fields) == 2 and isinstance(fields[0], ast.String) and fields[0].sval == name:
+                ref.fields = fields[1:]
+
+
+@functools.lru_cache(maxsize=4096)
+def canonical_sql(text: str) -> str:
+    """A view query or SQL-standard body, parsed, unqualified and printed back;
+    squeezed text when it does not parse (best effort, never an error)."""
+    body = text.strip().startswith(_SQL_BODY)
+    source = f"CREATE FUNCTION f() RETURNS int LANGUAGE sql {text}" if body else text
+    try:
+        tree = parse_sql(source)
+        _Unqualify()(tree)
+        return RawStream()(tree)
+    except Exception:  # noqa: BLE001 - pglast raises several types; comparison falls back to text
+        return squeeze(text)
+
+
 def comparable(attr: str, value: Any) -> Any:
-    if attr in SQUEEZED and isinstance(value, str):
-        return squeeze(value)
-    return value
+    if not isinstance(value, str) or attr not in SQUEEZED:
+        return value
+    if attr == "query" or (attr == "body" and value.lstrip().startswith(_SQL_BODY)):
+        return squeeze(canonical_sql(value))
+    return squeeze(value)
 
 
 def _role(value: Any, roles: dict[str, str]) -> Any:
