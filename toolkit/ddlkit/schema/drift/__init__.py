@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
@@ -31,7 +32,7 @@ from ddlkit.util.errors import InputError
 Emit = Callable[..., None]
 
 __all__ = ["KINDS", "Change", "Difference", "DriftReport", "IgnoreRule", "Snapshot", "parse_rules",
-           "expected_snapshot", "live_snapshot", "drift_report", "check_inputs"]
+           "expected_snapshot", "live_snapshot", "both_snapshots", "drift_report", "check_inputs"]
 
 
 def _quiet(*_a, **_k) -> None:
@@ -87,10 +88,30 @@ def live_snapshot(target: Target, *, include_acl: bool = False, include_extensio
                   emit: Emit | None = None) -> tuple[Snapshot, list[TrackerRow]]:
     """The database's schema and its tracker rows."""
     with connect(target) as conn:
-        rows = read_tracker(conn)
-        snap = read_snapshot(conn, side="database", include_acl=include_acl,
-                             include_extension_objects=include_extension_objects, emit=emit)
+        return _read_live(conn, include_acl, include_extension_objects, emit)
+
+
+def _read_live(conn, include_acl: bool, include_extension_objects: bool, emit: Emit | None):
+    rows = read_tracker(conn)
+    snap = read_snapshot(conn, side="database", include_acl=include_acl,
+                         include_extension_objects=include_extension_objects, emit=emit)
     return snap, rows
+
+
+def both_snapshots(target: Target, root: Path, scratch: Target, *, dump_dir: Path, from_tree: bool = False,
+                   baselines: Sequence[Path] = (), include_acl: bool = False,
+                   include_extension_objects: bool = False, emit: Emit | None = None):
+    """(database snapshot, its tracker rows, expected snapshot, where that came from).
+    The database is connected to first (unreachable: exit 3 before any scratch
+    database is made), and read in a thread while the expected side is built."""
+    conn = connect(target)
+    with conn, ThreadPoolExecutor(1, thread_name_prefix="ddlkit-drift") as pool:
+        live = pool.submit(_read_live, conn, include_acl, include_extension_objects, emit)
+        expected, described = expected_snapshot(root, scratch, dump_dir=dump_dir, from_tree=from_tree,
+                                                baselines=baselines, include_acl=include_acl,
+                                                include_extension_objects=include_extension_objects, emit=emit)
+        snap, rows = live.result()
+    return snap, rows, expected, described
 
 
 def drift_report(target: Target, expected: Snapshot, description: str, live: Snapshot,
