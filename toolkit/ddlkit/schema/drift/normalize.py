@@ -100,7 +100,7 @@ def comparable(attr: str, value: Any) -> Any:
 
 
 def _role(value: Any, roles: dict[str, str]) -> Any:
-    if isinstance(value, list):
+    if isinstance(value, list):  # policy roles: a set (the catalog query sorts them too)
         return sorted(roles.get(v, v) for v in value)
     return roles.get(value, value) if isinstance(value, str) else value
 
@@ -121,6 +121,8 @@ def expected_for(expected: Snapshot, live: Snapshot) -> tuple[dict, dict, list[s
         notes.append(f"privilege {', '.join(sorted(dropped))} ignored (not known to PostgreSQL {oldest // 10000})")
 
     def convert(objects: dict, mapping: dict[str, str]) -> dict:
+        if not mapping and not dropped:
+            return objects
         out = {}
         for obj in objects.values():
             if obj.kind == "grant":
@@ -132,8 +134,6 @@ def expected_for(expected: Snapshot, live: Snapshot) -> tuple[dict, dict, list[s
             elif obj.kind in ("owner", "policy") and mapping:
                 obj = replace(obj, attrs={k: _role(v, mapping) if k in ("owner", "roles") else v
                                           for k, v in obj.attrs.items()})
-            elif obj.kind == "policy":
-                obj = replace(obj, attrs={**obj.attrs, "roles": sorted(obj.attrs["roles"])})
             out[obj.key] = obj
         return out
 
