@@ -362,3 +362,32 @@ def test_python_api_returns_result_objects(migrated):
     (d,) = report.differences
     assert (d.change, d.kind) == (Change.MISSING, "trigger") and not report.ok
     assert report.to_dict()["differences"][0]["statement"].startswith("CREATE TRIGGER accounts_touch")
+
+
+def test_each_target_is_compared_with_one_expected_schema(project, empty_db, db_url):
+    api.migrate(ddl_dir=project / "ddl", database_url=db_url, progress=False)
+    empty_db.execute("alter table accounts disable trigger accounts_touch")
+    other = "ddlkit_drift_target_ok"
+    empty_db.execute(psycopg.sql.SQL("drop database if exists {}").format(psycopg.sql.Identifier(other)))
+    empty_db.execute(psycopg.sql.SQL("create database {}").format(psycopg.sql.Identifier(other)))
+    try:
+        api.migrate(ddl_dir=project / "ddl", database_url=url_for(other), progress=False)
+        (project / "ddlkit.toml").write_text(f'[targets.clean]\nurl = "{url_for(other)}"\n'
+                                             f'[targets.drifted]\nurl = "{db_url}"\n')
+        out = run_cli("drift", "--ddl-dir", str(project / "ddl"), "--all-targets", "--scratch-url", SCRATCH,
+                      cwd=project)
+        assert out.returncode == 1, out.stderr
+        lines = out.stdout.splitlines()
+        assert lines[0].startswith("target clean (") and lines[1].startswith("  drift: none (")
+        assert lines[2].startswith("target drifted (")
+        assert lines[3] == ("  changed trigger public.accounts.accounts_touch: state: expected enabled, "
+                            "found disabled")
+        assert lines[-1] == "2 target(s): 1 without drift, 1 drifted"
+        doc = json.loads(run_cli("drift", "--ddl-dir", str(project / "ddl"), "--all-targets", "--scratch-url",
+                                 SCRATCH, "--format", "json", cwd=project).stdout)
+        assert [(t["name"], t["outcome"], len(t["differences"])) for t in doc["targets"]] == [
+            ("clean", "ok", 0), ("drifted", "drift", 1)]
+    finally:
+        from ddlkit.db.scratch import drop_database
+
+        drop_database(empty_db, other)

@@ -396,6 +396,51 @@ def drift(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None 
     return drifting.drift_report(target, expected, described, live, rows, tree=tree, rules=rules, started=started)
 
 
+def drift_targets(cfg, names, all_targets: bool, *, ddl_dir: str | os.PathLike | None = None,
+                  dump_dir: str | os.PathLike | None = None, from_tree: bool = False, scratch_url: str | None = None,
+                  baselines: list[str | os.PathLike] | tuple = (), include_acl: bool = False,
+                  include_extension_objects: bool = False, ignore: list[str] | tuple = (), tracker: bool = True,
+                  parallel: int = 4, on_done: Callable | None = None, on_event: Emit | None = None):
+    """:func:`drift` on configured targets (``ddlkit drift --target/--all-targets``):
+    the expected schema is built once, each target is read and compared,
+    ``parallel`` at a time. Returns (outcomes in config order, {name: DriftReport})."""
+    import time  # noqa: PLC0415
+
+    from ddlkit.db.connection import resolve_target  # noqa: PLC0415
+    from ddlkit.fleet import targets  # noqa: PLC0415
+    from ddlkit.fleet.targets import TargetOutcome  # noqa: PLC0415
+    from ddlkit.schema import drift as drifting  # noqa: PLC0415
+    from ddlkit.server import server  # noqa: PLC0415
+
+    specs = targets.select(cfg, names, all_targets)
+    root = _root(ddl_dir)
+    ddir = _dump_dir(dump_dir, root)
+    rules = drifting.check_inputs(dump_dir=ddir, from_tree=from_tree, include_acl=include_acl, ignore=ignore)
+    tree = _tree(root, test_mode=False) if tracker else None
+    env = targets.environment(root, cfg.environ)
+    scratch = resolve_target(scratch_url, environ={}, url_option="--scratch-url") if scratch_url else None
+    server.use_tree(root)
+    expected, described = drifting.expected_snapshot(
+        root, scratch or server.embedded_target(), dump_dir=ddir, from_tree=from_tree,
+        baselines=[Path(p) for p in baselines], include_acl=include_acl,
+        include_extension_objects=include_extension_objects, emit=on_event)
+    reports: dict[str, Any] = {}
+
+    def job(spec) -> TargetOutcome:
+        url, _direct = spec.expand(env)
+        target = _target(url, root, f"target {spec.name!r}")
+        started = time.monotonic()
+        live, rows = drifting.live_snapshot(target, include_acl=include_acl,
+                                            include_extension_objects=include_extension_objects, emit=on_event)
+        report = drifting.drift_report(target, expected, described, live, rows, tree=tree, rules=rules,
+                                       started=started)
+        reports[spec.name] = report
+        return TargetOutcome(spec.name, "ok" if report.ok else "drift", report.exit_code, report.target,
+                             duration=report.duration, detail=report.to_dict())
+
+    return targets.run(specs, job, parallel=parallel, on_done=on_done), reports
+
+
 def new(name: str, *, directory: str = "migrations", ddl_dir: str | os.PathLike | None = None,
         database_url: str | None = None, offline: bool = False) -> "NewFile":
     """Create the next file of ``directory`` (``ddlkit new``): numbered after the

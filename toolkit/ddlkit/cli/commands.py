@@ -294,20 +294,30 @@ def verify_command(ddl_dir, database_url, dump_dir, offline, online, target, all
               help="Ignore differences of matching objects, e.g. 'index:public.tmp_*' (adds to drift_ignore).")
 @click.option("--tracker/--no-tracker", default=True, show_default=True,
               help="Also compare schema_version with the tree's files.")
+@target_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True)
 @handle_errors
 def drift_command(ddl_dir, database_url, dump_dir, from_tree, scratch_url, baselines, include_acl,
-                  include_extension_objects, ignore, tracker, fmt) -> int:
-    """Compare the database with the expected schema, object by object; exit 1 on drift."""
+                  include_extension_objects, ignore, tracker, target, all_targets, parallel, fmt) -> int:
+    """Compare the database (or each target) with the expected schema, object by object; exit 1 on drift."""
     cfg = config.load()
     ddl_dir, dump_dir = cfg.value("ddl_dir", ddl_dir), cfg.value("dump_dir", dump_dir)
     if baselines and not from_tree:
         raise InputError("--baseline needs --from-tree (schema_dump/ already holds the base schema)")
-    baselines = cfg.value("test_baselines", list(baselines)) if from_tree else []
-    report = api.drift(ddl_dir=ddl_dir, database_url=database_url, dump_dir=dump_dir, from_tree=from_tree,
-                       scratch_url=scratch_url, baselines=baselines, include_acl=include_acl,
-                       include_extension_objects=include_extension_objects,
-                       ignore=[*cfg.value("drift_ignore"), *ignore], tracker=tracker, on_event=render.DriftEvents())
+    if (target or all_targets) and database_url:
+        raise InputError("--target/--all-targets take the URLs from the config: not with --database-url")
+    options = dict(ddl_dir=ddl_dir, dump_dir=dump_dir, from_tree=from_tree, scratch_url=scratch_url,
+                   baselines=cfg.value("test_baselines", list(baselines)) if from_tree else [],
+                   include_acl=include_acl, include_extension_objects=include_extension_objects,
+                   ignore=[*cfg.value("drift_ignore"), *ignore], tracker=tracker, on_event=render.DriftEvents())
+    if target or all_targets:
+        outcomes, reports = _run_targets(fmt, api.drift_targets, cfg, target, all_targets, parallel=parallel,
+                                         **options)
+        render.out(render.drift_targets(outcomes, reports, fmt))
+        for line in render.target_errors(outcomes):
+            render.err(line)
+        return targets.worst(outcomes)
+    report = api.drift(database_url=database_url, **options)
     render.out(render.drift(report, fmt))
     return report.exit_code
 

@@ -535,6 +535,28 @@ def drift(report: "DriftReport", fmt: str) -> str:
     return "\n".join(lines)
 
 
+def drift_targets(outcomes, reports: dict, fmt: str) -> str:
+    """``drift --target``: each target's report under a header line, then one line per target."""
+    if fmt == "json":
+        worst = max((o.exit_code for o in outcomes), default=0)
+        outcome = "ok" if worst == 0 else ("drift" if worst == 1 else "error")
+        return to_json({"outcome": outcome, "exit_code": worst, "targets": [o.to_dict() for o in outcomes]})
+    lines = []
+    for o in outcomes:
+        report = reports.get(o.name)
+        if report is None:
+            lines.append(f"target {o.name}: error (exit {o.exit_code}): {o.error}")
+            continue
+        lines.append(f"target {o.name} ({report.target}):")
+        indent = "" if fmt == "github" else "  "  # a workflow command must start its line
+        lines += [f"{indent}{line}" for line in drift(report, fmt).splitlines()]
+    drifted = sum(1 for o in outcomes if o.outcome == "drift")
+    failed = sum(1 for o in outcomes if o.name not in reports)
+    lines.append(f"{len(outcomes)} target(s): {len(outcomes) - drifted - failed} without drift, {drifted} drifted"
+                 + (f", {failed} failed" if failed else ""))
+    return "\n".join(lines)
+
+
 # --------------------------------------------------------------------------- server
 
 def server_info(info, fmt: str = "text") -> str:
