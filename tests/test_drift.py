@@ -391,3 +391,16 @@ def test_each_target_is_compared_with_one_expected_schema(project, empty_db, db_
         from ddlkit.db.scratch import drop_database
 
         drop_database(empty_db, other)
+
+
+def test_verify_with_targets_includes_each_targets_drift(migrated):
+    project, conn, url = migrated
+    conn.execute("drop index events_account_idx")
+    (project / "ddlkit.toml").write_text(f'[targets.eu]\nurl = "{url}"\n')
+    out = run_cli("verify", "--ddl-dir", str(project / "ddl"), "--target", "eu", "--format", "json", cwd=project)
+    assert out.returncode == 1, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["checks"][-2:] == ["targets", "drift"]
+    (finding,) = doc["findings"]
+    assert finding["check"] == "drift" and finding["message"].endswith(
+        "missing index public.events_account_idx: expected, not in the database")

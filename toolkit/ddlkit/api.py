@@ -344,17 +344,17 @@ def verify(*, ddl_dir: str | os.PathLike | None = None, dump_dir: str | os.PathL
            offline: bool = False, database_url: str | None = None, drift_ignore: list[str] | tuple = (),
            on_event: Emit | None = None) -> "VerifyResult":
     """The CI gate: tracker file, parse, lint and (online) schema dump checks.
-    Online, with ``database_url`` (or DB_URL, DATABASE_URL, POSTGRES_*, PG*), also
-    the drift of that database (see :func:`drift`). ``result.ok`` is False when
-    there are findings (the CLI exits 1)."""
-    from ddlkit.db.connection import resolve_target  # noqa: PLC0415
+    Online, with ``database_url``, also the drift of that database (see
+    :func:`drift`). ``result.ok`` is False when there are findings (the CLI exits 1)."""
     from ddlkit.schema import verifier as verifying  # noqa: PLC0415
+    from ddlkit.util.errors import InputError  # noqa: PLC0415
 
+    if offline and database_url:
+        raise InputError("--offline cannot be combined with --database-url (the drift check is online)")
     root = _root(ddl_dir)
     ddir = _dump_dir(dump_dir, root)
-    explicit = None if offline else resolve_target(database_url, ddl_root=root)
     result = verifying.verify(root, ddir, offline=offline)
-    if explicit is not None:
+    if database_url and result.ok:  # drift needs a current dump: a stale or missing one is already a finding
         report = drift(ddl_dir=root, database_url=database_url, dump_dir=ddir, ignore=drift_ignore,
                        on_event=on_event)
         result.checks.append("drift")

@@ -245,8 +245,7 @@ def template_command(ddl_dir, database_url, dump_dir) -> int:
 @cli.command("verify")
 @ddl_dir_option
 @click.option("--database-url", default=None, metavar="URL",
-              help="Online: also compare this database with the dump (ddlkit drift); also DB_URL, DATABASE_URL, "
-                   "POSTGRES_*, PG*.")
+              help="Online: also compare this database with the dump (ddlkit drift).")
 @dump_dir_option
 @click.option("--offline", is_flag=True, help="Skip the schema comparison (no database needed).")
 @click.option("--online", is_flag=True, help="Run the online checks (the default; the opposite of --offline).")
@@ -271,6 +270,17 @@ def verify_command(ddl_dir, database_url, dump_dir, offline, online, target, all
         result.findings += targets.verify_findings(outcomes, api.resolve_root(ddl_dir))
         result.checks.append("targets")
         worst = targets.worst([o for o in outcomes if o.outcome == "error"])
+        if result.ok:  # drift needs a current dump: a stale or missing one is already a finding
+            drifts, reports = _run_targets(fmt, api.drift_targets, cfg, target, all_targets, ddl_dir=ddl_dir,
+                                           dump_dir=dump_dir, ignore=cfg.value("drift_ignore"),
+                                           parallel=parallel, on_event=render.DriftEvents())
+            from ddlkit.schema.verifier import drift_findings  # noqa: PLC0415
+
+            root = api.resolve_root(ddl_dir)
+            for report in reports.values():
+                result.findings += drift_findings(report, root, api._dump_dir(dump_dir, root))
+            result.checks.append("drift")
+            worst = max(worst, targets.worst([o for o in drifts if o.name not in reports]))
     render.out(render.verify(result, fmt))
     return max(worst, EXIT_OK if result.ok else EXIT_FAILED)
 
