@@ -37,7 +37,9 @@ TREE = {
         "  constraint events_account_fk foreign key (account_id) references accounts (id)\n"
         ");\n"
         "create index events_account_idx on events (account_id);\n"
-        "create view active_accounts as select id, name from accounts where status = 'active';\n"),
+        "create view active_accounts as select id, name from accounts where status = 'active';\n"
+        "create statistics accounts_stats on name, status from accounts;\n"
+        "create rule events_keep as on delete to events where old.payload is not null do instead nothing;\n"),
     "migrations/0002_grants.sql": f"grant select on accounts to {ROLE};\n",
     "functions/touch_account.sql": (
         "create or replace function touch_account() returns trigger language plpgsql as $$\n"

@@ -16,7 +16,7 @@ from ddlkit.util.errors import InputError
 
 DIFF_LINES = 20  # a changed body's unified diff is cut after this many lines
 # What a missing table's statement re-creates besides its columns, in this order.
-_TABLE_PARTS = ("constraint", "index", "trigger", "policy")
+_TABLE_PARTS = ("constraint", "index", "trigger", "rule", "statistics", "policy")
 
 
 @dataclass(frozen=True)

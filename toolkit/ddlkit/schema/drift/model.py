@@ -11,7 +11,7 @@ Key = tuple[str, str]  # (kind, name)
 
 # Report order; also the kinds an ignore rule may name.
 KINDS = ("schema", "extension", "type", "domain", "sequence", "table", "column", "constraint", "index",
-         "trigger", "policy", "function", "procedure", "aggregate", "view", "matview", "owner", "grant",
+         "trigger", "rule", "statistics", "policy", "function", "procedure", "aggregate", "view", "matview", "owner", "grant",
          "tracker")
 
 
