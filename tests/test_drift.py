@@ -360,8 +360,16 @@ def test_python_api_returns_result_objects(migrated):
 
     project, conn, url = migrated
     conn.execute("drop trigger accounts_touch on accounts")
-    report = ddlkit.drift(ddl_dir=project / "ddl", database_url=url, scratch_url=SCRATCH)
+    events = []
+    report = ddlkit.drift(ddl_dir=project / "ddl", database_url=url, scratch_url=SCRATCH,
+                          on_event=lambda event, **kw: events.append((event, kw)))
     (d,) = report.differences
+    # Progress: what it is doing, and each catalog read of both sides with its row count.
+    stages = [kw["message"] for event, kw in events if event == "drift_stage"]
+    assert len(stages) == 1 and stages[0].startswith(f"loading {project / 'schema_dump'} into a scratch database")
+    reads = {(kw["side"], kw["kind"]): kw["count"] for event, kw in events if event == "drift_read"}
+    assert reads[("database", "triggers")] == 0 and reads[("expected", "triggers")] == 1
+    assert reads[("database", "indexes")] == reads[("expected", "indexes")] == 4
     assert (d.change, d.kind) == (Change.MISSING, "trigger") and not report.ok
     assert report.to_dict()["differences"][0]["statement"].startswith("CREATE TRIGGER accounts_touch")
 
