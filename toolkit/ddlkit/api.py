@@ -390,7 +390,7 @@ def drift(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None 
                else None)
     started = time.monotonic()
     live, rows, expected, described = drifting.both_snapshots(
-        target, root, scratch or server.embedded_target(), dump_dir=ddir, from_tree=from_tree,
+        target, root, lambda: scratch or server.embedded_target(), dump_dir=ddir, from_tree=from_tree,
         baselines=[Path(p) for p in baselines], include_acl=include_acl,
         include_extension_objects=include_extension_objects, emit=on_event)
     return drifting.drift_report(target, expected, described, live, rows, tree=tree, rules=rules, started=started)

@@ -98,16 +98,17 @@ def _read_live(conn, include_acl: bool, include_extension_objects: bool, emit: E
     return snap, rows
 
 
-def both_snapshots(target: Target, root: Path, scratch: Target, *, dump_dir: Path, from_tree: bool = False,
-                   baselines: Sequence[Path] = (), include_acl: bool = False,
+def both_snapshots(target: Target, root: Path, scratch: Callable[[], Target], *, dump_dir: Path,
+                   from_tree: bool = False, baselines: Sequence[Path] = (), include_acl: bool = False,
                    include_extension_objects: bool = False, emit: Emit | None = None):
     """(database snapshot, its tracker rows, expected snapshot, where that came from).
     The database is connected to first (unreachable: exit 3 before any scratch
-    database is made), and read in a thread while the expected side is built."""
+    server is started or database made), and read in a thread while the
+    expected side is built on the server ``scratch()`` returns."""
     conn = connect(target)
     with conn, ThreadPoolExecutor(1, thread_name_prefix="ddlkit-drift") as pool:
         live = pool.submit(_read_live, conn, include_acl, include_extension_objects, emit)
-        expected, described = expected_snapshot(root, scratch, dump_dir=dump_dir, from_tree=from_tree,
+        expected, described = expected_snapshot(root, scratch(), dump_dir=dump_dir, from_tree=from_tree,
                                                 baselines=baselines, include_acl=include_acl,
                                                 include_extension_objects=include_extension_objects, emit=emit)
         snap, rows = live.result()
