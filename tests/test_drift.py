@@ -414,3 +414,30 @@ def test_verify_with_targets_includes_each_targets_drift(migrated):
     (finding,) = doc["findings"]
     assert finding["check"] == "drift" and finding["message"].endswith(
         "missing index public.events_account_idx: expected, not in the database")
+
+
+def test_the_databases_migration_role_stands_for_the_scratch_role(project, empty_db):
+    """Migrated by an unprivileged role `app`: objects owned by it match the
+    expected side's objects, owned by the role that built the scratch database."""
+    from psycopg.conninfo import make_conninfo
+
+    from conftest import conninfo_for
+
+    app = "ddlkit_drift_app"
+    for role, extra in ((ROLE, ""), (app, " login password 'drift-app-pw'")):
+        empty_db.execute(f"do $$ begin create role {role}{extra}; exception when duplicate_object then null; end $$")
+    empty_db.execute(psycopg.sql.SQL("alter database {} owner to {}").format(
+        psycopg.sql.Identifier(empty_db.info.dbname), psycopg.sql.Identifier(app)))
+    app_url = make_conninfo(conninfo_for(empty_db.info.dbname), user=app, password="drift-app-pw")
+    api.migrate(ddl_dir=project / "ddl", database_url=app_url, progress=False)
+    report = drift(project, app_url, from_tree=True, include_acl=True)
+    assert report.ok, [d.line for d in report.differences]
+    assert f"role {SERVER['user']} (expected side) stands for {app}" in report.normalised
+    empty_db.execute(f"revoke select on accounts from {ROLE}")
+    empty_db.execute(f"alter table events owner to {SERVER['user']}")
+    report = drift(project, app_url, from_tree=True, include_acl=True)
+    found = {(d.change.value, d.kind, d.name): d for d in report.differences}
+    assert found[("missing", "grant", f"public.accounts SELECT TO {ROLE}")].statement == \
+        f"GRANT SELECT ON TABLE public.accounts TO {ROLE};"
+    assert found[("changed", "owner", "table public.events")].detail == \
+        f"owner: expected {app}, found {SERVER['user']}"

@@ -34,6 +34,7 @@ from pglast import ast, parse_sql
 from pglast.stream import RawStream
 from pglast.visitors import Skip, Visitor
 
+from ddlkit.schema.drift import statements as st
 from ddlkit.schema.drift.model import DbObject, Snapshot
 
 _SPACE = re.compile(r"\s+")
@@ -130,7 +131,9 @@ def expected_for(expected: Snapshot, live: Snapshot) -> tuple[dict, dict, list[s
                     continue
                 grantee = mapping.get(obj.attrs["grantee"], obj.attrs["grantee"])
                 attrs = {**obj.attrs, "grantee": grantee}
-                obj = replace(obj, name=f"{attrs['object']} {attrs['privilege']} TO {grantee}", attrs=attrs)
+                obj = replace(obj, name=f"{attrs['object']} {attrs['privilege']} TO {grantee}", attrs=attrs,
+                              statement=st.grant(attrs["on"], attrs["object"], attrs["privilege"], grantee,
+                                                 attrs["grantable"] == "WITH GRANT OPTION"))
             elif obj.kind in ("owner", "policy") and mapping:
                 obj = replace(obj, attrs={k: _role(v, mapping) if k in ("owner", "roles") else v
                                           for k, v in obj.attrs.items()})
