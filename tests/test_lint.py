@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from ddlkit.sql import sqltext
+from ddlkit.sql import psqlscript, sqltext
 from ddlkit.util.errors import InputError
 from ddlkit.lint import Finding, files, format_findings, has_errors, lint_paths, lint_text, registry
 
@@ -381,7 +381,7 @@ DROP INDEX CONCURRENTLY IF EXISTS c;
 
 def test_concurrently_in_an_autocommit_file_is_fine():
     sql = "SET lock_timeout = '5s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS a ON t (x);\n"
-    assert sqltext.classify(sql, sqltext.split(sql)).transactional is False
+    assert sqltext.classify(sql, psqlscript.split(sql)).transactional is False
     assert run(sql) == []
 
 

@@ -395,3 +395,23 @@ def effective_config(*, ddl_dir: str | os.PathLike | None = None, database_url: 
             shown.append({"name": spec.name, "url": spec.url, "direct_url": spec.direct_url,
                           "source": spec.where, "error": str(exc)})
     return ConfigReport(cfg.file, settings, database, shown)
+
+
+# --------------------------------------------------------------------------- many databases
+
+def migrate_targets(cfg, names, all_targets: bool, *, ddl_dir=None, **kwargs) -> list:
+    """``migrate`` on each named target (or all) of the config, in parallel:
+    one :class:`ddlkit.fleet.targets.TargetOutcome` each. ``kwargs`` are
+    :func:`migrate`'s options plus ``test_mode``, ``parallel``, ``fail_fast`` and ``on_done``."""
+    from ddlkit.fleet import targets  # noqa: PLC0415
+
+    return targets.migrate_targets(cfg, names, all_targets, ddl_dir=ddl_dir, load_tree=load_tree, migrate=migrate,
+                                   **kwargs)
+
+
+def status_targets(cfg, names, all_targets: bool, *, ddl_dir=None, **kwargs) -> list:
+    """``status`` of each named target (or all) of the config: one
+    :class:`ddlkit.fleet.targets.TargetOutcome` each."""
+    from ddlkit.fleet import targets  # noqa: PLC0415
+
+    return targets.status_targets(cfg, names, all_targets, ddl_dir=ddl_dir, load_tree=load_tree, plan=plan, **kwargs)

@@ -69,7 +69,7 @@ def migrate(ddl_dir, database_url, dry_run, test_mode, lock_wait, lock_timeout, 
         if database_url or direct_url or replica_url or dry_run:
             raise InputError("--target/--all-targets take the URLs from the config: they cannot be combined "
                              "with --database-url, --direct-url, --replica-url or --dry-run")
-        return _targets_command(fmt, "migrate", targets.migrate_targets, cfg, target, all_targets,
+        return _targets_command(fmt, "migrate", api.migrate_targets, cfg, target, all_targets,
                                 ddl_dir=ddl_dir, test_mode=test_mode, parallel=parallel, fail_fast=fail_fast,
                                 lock_wait=lock_wait, lock_timeout=lock_timeout, lock_retries=lock_retries,
                                 statement_timeout=statement_timeout, wait_replicas=wait_replicas, progress=progress)
@@ -130,7 +130,7 @@ def status(ddl_dir, database_url, test_mode, target, all_targets, parallel, fmt)
     if target or all_targets:
         if database_url:
             raise InputError("--target/--all-targets take the URLs from the config: not with --database-url")
-        return _targets_command(fmt, "status", targets.status_targets, cfg, target, all_targets,
+        return _targets_command(fmt, "status", api.status_targets, cfg, target, all_targets,
                                 ddl_dir=ddl_dir, test_mode=test_mode, parallel=parallel)
     report = api.status(ddl_dir=ddl_dir, database_url=database_url, test_mode=test_mode)
     render.out(render.status(report, fmt))
@@ -248,7 +248,7 @@ def verify_command(ddl_dir, dump_dir, offline, online, target, all_targets, para
     result = api.verify(ddl_dir=ddl_dir, dump_dir=dump_dir, offline=offline)
     worst = EXIT_OK
     if target or all_targets:
-        outcomes = _run_targets(fmt, targets.status_targets, cfg, target, all_targets, ddl_dir=ddl_dir,
+        outcomes = _run_targets(fmt, api.status_targets, cfg, target, all_targets, ddl_dir=ddl_dir,
                                 parallel=parallel)
         result.findings += targets.verify_findings(outcomes, api.resolve_root(ddl_dir))
         result.checks.append("targets")

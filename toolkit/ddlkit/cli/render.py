@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ddlkit.util.github import gh_data, gh_prop
+
 if TYPE_CHECKING:  # pragma: no cover
     from ddlkit.api import DumpReport, MigrateReport, PlanReport, TemplateReport
     from ddlkit.apply.failure import MigrationFailed
@@ -443,16 +445,6 @@ def new_file(result: "NewFile", fmt: str) -> tuple[str, list[str]]:
     if fmt == "json":
         return to_json(result.to_dict()), warnings
     return str(result.path), warnings
-
-
-def gh_data(text: str) -> str:
-    """A GitHub workflow command's message, escaped (lint's findings use it too)."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def gh_prop(text: str) -> str:
-    """A GitHub workflow command's property value (file=, title=), escaped."""
-    return gh_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def verify(result: "VerifyResult", fmt: str) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 from pglast import parser
 
-from ddlkit.lint.nodes import Node, dotted, names, string
+from ddlkit.lint.nodes import Node, dotted, loads, names, string
 
 _COMMENT_TOKENS = ("SQL_COMMENT", "C_COMMENT")
 
@@ -142,8 +142,6 @@ class FunctionBody:
     def plpgsql(self) -> Any:
         """pglast's PL/pgSQL parse tree (decoded on first use), or None."""
         if self._plpgsql is None and self.plpgsql_raw is not None:
-            from ddlkit.lint.engine import loads  # noqa: PLC0415
-
             self._plpgsql = loads(self.plpgsql_raw)
         return self._plpgsql
 

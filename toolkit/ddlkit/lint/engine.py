@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import bisect
 import functools
-import json
 from typing import Any
 
 from pglast import parser
@@ -21,7 +20,7 @@ from ddlkit.lint import bodies as B
 from ddlkit.lint import plpgsql
 from ddlkit.lint import registry
 from ddlkit.lint.finding import Finding
-from ddlkit.lint.nodes import Node, names
+from ddlkit.lint.nodes import Node, loads, names
 from ddlkit.lint.rule import Context, FileContext, Rule, Statement
 from ddlkit.lint.state import track, transactional
 
@@ -55,41 +54,6 @@ class ByteMap:
             return byte_offset
         k = bisect.bisect_right(self._bytes, byte_offset)
         return byte_offset - (self._extra[k - 1] if k else 0)
-
-
-def loads(raw: str) -> Any:
-    """``json.loads``, also for parse trees nested deeper than Python's
-    recursion limit (a UNION ALL of a thousand branches): those are decoded
-    in a thread with a big stack and a raised limit."""
-    try:
-        return json.loads(raw)
-    except RecursionError:
-        pass
-    import sys
-    import threading
-
-    out: list[Any] = []
-    errors: list[BaseException] = []
-
-    def work() -> None:
-        try:
-            out.append(json.loads(raw))
-        except BaseException as exc:  # noqa: BLE001
-            errors.append(exc)
-
-    old_limit, old_stack = sys.getrecursionlimit(), threading.stack_size()
-    try:
-        sys.setrecursionlimit(max(old_limit, 200_000))
-        threading.stack_size(1 << 29)
-        t = threading.Thread(target=work)
-        t.start()
-        t.join()
-    finally:
-        threading.stack_size(old_stack)
-        sys.setrecursionlimit(old_limit)
-    if errors:
-        raise errors[0]
-    return out[0]
 
 
 def parse_statements(text: str, bmap: ByteMap | None = None, to_file=None, do_block: Statement | None = None,

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable
 
 from ddlkit.util.errors import InputError
-from ddlkit.cli.render import gh_data, gh_prop
+from ddlkit.util.github import gh_data, gh_prop
 from ddlkit.lint.finding import Finding
 
 FORMATS = ("text", "json", "github")

@@ -24,12 +24,12 @@ import psycopg
 from pglast import ast
 
 from ddlkit.sql import psqlscript
+from ddlkit.util.sqlstate import SqlState
 from ddlkit.db.connection import Target, connect
 from ddlkit.util.errors import ConnectError, InputError
 from ddlkit.apply.failure import StatementError, statement_failure
 from ddlkit.tree.tree import DdlFile
 
-UNDEFINED_OBJECT = "42704"  # SET of an unknown configuration parameter
 
 
 @dataclass
@@ -77,7 +77,7 @@ def load_baseline(conn: psycopg.Connection, f: DdlFile) -> LoadedFile:
         except psycopg.Error as exc:
             if conn.closed or conn.broken:
                 raise ConnectError(f"lost the connection while loading baseline {f.path}") from None
-            if exc.sqlstate == UNDEFINED_OBJECT and isinstance(st.node, ast.VariableSetStmt):
+            if exc.sqlstate == SqlState.UNDEFINED_OBJECT and isinstance(st.node, ast.VariableSetStmt):
                 loaded.skipped.append(f"line {st.position(f.lines)[1]}: SET {st.node.name} "
                                       f"(not known to this server)")
                 continue

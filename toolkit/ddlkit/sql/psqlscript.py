@@ -344,6 +344,27 @@ def _include(args: str, relative: bool, src: Source, state: _State, depth: int, 
         raise exc.input_error(label, inc_text) from None
 
 
+def split(text: str) -> list[sqltext.Statement]:
+    """Statements of ``text``; raises :class:`sqltext.SqlSyntaxError` with the
+    0-based offset of the problem. Plain SQL takes the cached parse that verify,
+    lint and the runner share (:func:`sqltext.split_sql`); callers must not mutate
+    the nodes.
+
+    Text that is not plain SQL is read as psql reads it (without following
+    ``\\i``): honoured meta-commands are skipped and COPY data is attached, so a
+    file psql ran is not a syntax error. A psql feature ddlkit cannot honour
+    raises :class:`sqltext.UnsupportedPsqlSyntax`."""
+    try:
+        return sqltext.split_sql(text)
+    except sqltext.SqlSyntaxError:
+        pass
+    try:
+        return parse_script(text, "<text>", follow_includes=False).statements
+    except UnsupportedPsql as exc:
+        raise sqltext.UnsupportedPsqlSyntax(f"{exc.what} is not supported; {exc.advice}",
+                                            sqltext.LineIndex(text).line_start(exc.line)) from None
+
+
 def send(conn, st: sqltext.Statement) -> None:
     """Run one statement on ``conn`` as psql sends it: ``COPY … FROM stdin``
     through the COPY protocol with its data lines, anything else as a query."""

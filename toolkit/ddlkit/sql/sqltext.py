@@ -175,28 +175,6 @@ class TxnMode:
         return f"autocommit: {self.reason}{where}"
 
 
-def split(text: str) -> list[Statement]:
-    """Parse ``text`` into statements; raises :class:`SqlSyntaxError` with the
-    0-based offset of the problem. Cached by text: verify, lint and the runner
-    share one parse per file. Callers must not mutate the nodes.
-
-    Text that is not plain SQL is read as psql reads it (:mod:`ddlkit.sql.psqlscript`,
-    without following ``\\i``): honoured meta-commands are skipped and COPY data
-    is attached, so a file psql ran is not a syntax error. A psql feature ddlkit
-    cannot honour raises :class:`UnsupportedPsqlSyntax`."""
-    try:
-        return list(_split_cached(text))
-    except SqlSyntaxError:
-        pass
-    from ddlkit.sql import psqlscript  # noqa: PLC0415 - psqlscript builds on this module
-
-    try:
-        return psqlscript.parse_script(text, "<text>", follow_includes=False).statements
-    except psqlscript.UnsupportedPsql as exc:
-        raise UnsupportedPsqlSyntax(f"{exc.what} is not supported; {exc.advice}",
-                                    LineIndex(text).line_start(exc.line)) from None
-
-
 def split_sql(text: str) -> list[Statement]:
     """Plain SQL only (what the server parses): no psql meta-commands."""
     return list(_split_cached(text))
@@ -204,7 +182,7 @@ def split_sql(text: str) -> list[Statement]:
 
 def check_syntax(text: str) -> None:
     """Raise :class:`SqlSyntaxError` when ``text`` does not parse. Same parser
-    and positions as :func:`split`, without building Python nodes (5x cheaper)."""
+    and positions as :func:`split_sql`, without building Python nodes (5x cheaper)."""
     if len(text) > STREAMED and _each_piece(text, parser.parse_sql_json, lambda *_: None):
         return  # a big file, checked piece by piece (no JSON of the whole file)
     try:
@@ -270,7 +248,7 @@ def _each_piece(text: str, parse: Callable[[str], Any], each: Callable[[int, int
 
 
 def _split_streamed(text: str) -> tuple[Statement, ...] | None:
-    """:func:`split` of a big file: statements classified as they are parsed,
+    """:func:`split_sql` of a big file: statements classified as they are parsed,
     their trees dropped (:attr:`Statement.node` parses again on demand)."""
     out: list[Statement] = []
 
