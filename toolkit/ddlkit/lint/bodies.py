@@ -5,16 +5,16 @@ Compiling a body without a catalog is :mod:`ddlkit.lint.plpgsql`.
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pglast import parser
 
+from ddlkit.sql.tokens import without_comments
+from ddlkit.sql.positions import LineIndex
 from ddlkit.lint.nodes import Node, dotted, loads, names, string
 
-_COMMENT_TOKENS = ("SQL_COMMENT", "C_COMMENT")
 
 # PL/pgSQL expression parse modes (PostgreSQL's RawParseMode)
 RAW_PARSE_DEFAULT = 0
@@ -161,7 +161,7 @@ def alias_names(value: str) -> set[str]:
     if "alias" not in value.lower():
         return set()
     try:
-        toks = [t for t in parser.scan(value) if t.name not in _COMMENT_TOKENS]
+        toks = without_comments(parser.scan(value))
     except Exception:  # noqa: BLE001
         return set()
     out = set()
@@ -225,27 +225,6 @@ def _wildcard_find(hay: str, needle: str, start: int) -> int:
     return -1
 
 
-class LineStarts:
-    """Offset of the start of each 1-based line (str.find: cheap on long texts)."""
-
-    def __init__(self, text: str):
-        starts = [0]
-        find = text.find
-        i = find("\n")
-        while i != -1:
-            starts.append(i + 1)
-            i = find("\n", i + 1)
-        self.starts = starts
-
-    def line_start(self, line: int) -> int:
-        return self.starts[min(max(line, 1), len(self.starts)) - 1]
-
-    def position(self, offset: int) -> tuple[int, int]:
-        """0-based offset -> 1-based (line, column)."""
-        line = bisect.bisect_right(self.starts, offset) - 1
-        return line + 1, offset - self.starts[line] + 1
-
-
 def _locate_exprs(fb: FunctionBody) -> list[PlExpr]:
     """Place each expression of the body in the file. PL/pgSQL keeps the
     query text verbatim, except that PERFORM becomes SELECT and ``INTO
@@ -254,7 +233,7 @@ def _locate_exprs(fb: FunctionBody) -> list[PlExpr]:
     cost linear time, not quadratic."""
     body = fb.body
     value = body.value
-    lines = LineStarts(value)
+    lines = LineIndex(value)
     exprs, _, _ = plpgsql_walk(fb.plpgsql)
     out: list[PlExpr] = []
     cursor = 0

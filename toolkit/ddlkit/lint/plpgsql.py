@@ -14,10 +14,10 @@ from typing import Any
 
 from pglast import parser
 
+from ddlkit.sql.tokens import without_comments
 from ddlkit.lint.bodies import FunctionBody
 from ddlkit.lint.nodes import Node, names
 
-_COMMENT_TOKENS = ("SQL_COMMENT", "C_COMMENT")
 
 
 def is_syntax_error(message: str) -> bool:
@@ -86,7 +86,7 @@ def _retype_variable(value: str, message: str) -> str | None:
         return None
     name = message.split('"')[1]
     try:
-        toks = [t for t in parser.scan(value) if t.name not in _COMMENT_TOKENS]
+        toks = without_comments(parser.scan(value))
     except Exception:  # noqa: BLE001
         return None
     if not value.isascii():
@@ -152,7 +152,7 @@ def _catalog_free(value: str) -> str | None:
     if "%rowtype" not in low and "%type" not in low:
         return None
     try:
-        toks = [t for t in parser.scan(value) if t.name not in _COMMENT_TOKENS]
+        toks = without_comments(parser.scan(value))
     except Exception:  # noqa: BLE001
         return None
     chars = list(value)

@@ -12,7 +12,6 @@ machines that use the same PostgreSQL major.
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import json
 import os
@@ -23,6 +22,7 @@ import psycopg
 from pglast import parser
 from psycopg import sql
 
+from ddlkit.sql.positions import ByteMap, LineIndex
 from ddlkit.sql import psqlscript, sqltext
 
 from ddlkit.server import server
@@ -154,14 +154,13 @@ def parse_tracker_sql(text: str, label: str = TRACKER_FILE) -> list[tuple[str, s
         parsed = json.loads(parser.parse_sql_json(text))
     except sqltext.SqlSyntaxError as exc:
         raise exc.input_error(label, text) from None
-    data = text.encode("utf-8")  # JSON locations are byte offsets
-    newlines = [i for i, b in enumerate(data) if b == 0x0A]
+    bmap, lines = ByteMap(text), LineIndex(text)  # JSON locations are byte offsets
     rows = []
     for raw in parsed.get("stmts", ()):
         insert = raw.get("stmt", {}).get("InsertStmt")
         if not insert:
             continue
-        line = bisect.bisect_left(newlines, raw.get("stmt_location", 0)) + 1
+        line = bmap.position(raw.get("stmt_location", 0), lines)[0]
         select = insert.get("selectStmt", {}).get("SelectStmt", {})
         for values in select.get("valuesLists", ()):
             items = values.get("List", {}).get("items", ())

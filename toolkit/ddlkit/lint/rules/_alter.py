@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pglast import parser
 
+from ddlkit.sql.tokens import without_comments
 from ddlkit.lint.nodes import Node, qual, rangevar
 
-_COMMENT_TOKENS = ("SQL_COMMENT", "C_COMMENT")
 
 
 def table_cmds(node: Node, ctx) -> list[tuple[Node, int, tuple[str | None, str]]]:
@@ -55,7 +55,7 @@ def _cmd_offsets(ctx, node: Node, count: int) -> list[int] | None:
     rel = ctx.offset(node.relation) - st.start
     text = st.text
     try:
-        toks = [t for t in parser.scan(text) if t.name not in _COMMENT_TOKENS]
+        toks = without_comments(parser.scan(text))
     except Exception:  # noqa: BLE001
         return None
     if not text.isascii():
