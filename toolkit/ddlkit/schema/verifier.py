@@ -194,7 +194,7 @@ def check_lint(root: Path) -> list[Finding] | None:
         return None
     out = []
     for f in lint.lint_paths(None, ddl_root=root):
-        if f.severity == "error":
+        if f.severity == lint.ERROR:
             out.append(Finding("lint", f.file, f.line, f"{f.rule}: {f.message}", "see `ddlkit lint`", f.col))
     return out
 
