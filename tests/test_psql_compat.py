@@ -451,6 +451,6 @@ def test_embedded_server_start_prints_one_line(tmp_path):
         assert again.returncode == 0 and again.stderr == ""
         # As root, data the postgres OS user cannot reach is placed elsewhere (see ddlkit.server.postmaster).
         data_dir = json.loads(again.stdout)["data_dir"]
-        assert lines[0].startswith(f"starting embedded PostgreSQL 16 in {data_dir} ... ready in "), lines[0]
+        assert lines[0].startswith(f"starting embedded PostgreSQL 18 in {data_dir} ... ready in "), lines[0]
     finally:
         run_cli("server", "stop", env=env)

@@ -371,6 +371,7 @@ def effective_config(*, ddl_dir: str | os.PathLike | None = None, database_url: 
     from ddlkit.tree import config  # noqa: PLC0415
     from ddlkit.fleet import targets
     from ddlkit.db.connection import redact, resolve_target  # noqa: PLC0415
+    from ddlkit.server import server  # noqa: PLC0415
     from ddlkit.util.errors import InputError  # noqa: PLC0415
 
     cfg = config.load(start)
@@ -383,7 +384,7 @@ def effective_config(*, ddl_dir: str | os.PathLike | None = None, database_url: 
         root = Path(settings[0].value or "ddl")
     target = resolve_target(database_url, ddl_root=root)
     database = (redact(target.conninfo, target.secrets), target.source) if target else \
-        ("the embedded PostgreSQL 16", "default")
+        (f"the embedded PostgreSQL {server.PINNED_MAJOR}", "default")
     env = targets.environment(root, cfg.environ)
     shown = []
     for spec in cfg.targets.values():
