@@ -185,14 +185,18 @@ def _compare(path: Path, committed: str, fresh: str, result: VerifyResult, what:
     return [Finding("schema", str(path), first + 1, f"{what} is stale: it differs from a fresh dump", FIX_DUMP)]
 
 
-def check_baselines(root: Path, dump_dir: Path, baselines: Sequence[Path]) -> list[Finding]:
-    """The baselines given now are those the dump records, with the same checksums."""
+def recorded_baselines(dump_dir: Path) -> list:
     path = dump_dir / dump.SCHEMA_FILE
     if not path.is_file():
         return []  # reported by the schema/fingerprint check
     with open(path, encoding="utf-8", errors="replace") as fh:
         head = "".join(fh.readline() for _ in range(200))
-    recorded = templating.recorded_baselines(head)
+    return templating.recorded_baselines(head)
+
+
+def check_baselines(root: Path, dump_dir: Path, baselines: Sequence[Path]) -> list[Finding]:
+    """The baselines given now are those the dump records, with the same checksums."""
+    recorded = recorded_baselines(dump_dir)
     given = []
     for p in baselines:
         try:
@@ -247,9 +251,11 @@ def verify(root: Path, dump_dir: Path, *, offline: bool = False, baselines: Sequ
     if lint_findings is not None:
         result.checks.append("lint")
         result.findings += lint_findings
-    result.checks.append("baseline")
-    baseline_findings = check_baselines(root, dump_dir, baselines)
-    result.findings += baseline_findings
+    baseline_findings = []
+    if baselines or recorded_baselines(dump_dir):
+        result.checks.append("baseline")
+        baseline_findings = check_baselines(root, dump_dir, baselines)
+        result.findings += baseline_findings
     if offline:
         result.checks.append("fingerprint")
         result.findings += check_fingerprint(tree, dump_dir)
