@@ -38,7 +38,7 @@ from ddlkit.db.scratch import scratch_database
 from ddlkit.schema import seeddata
 from ddlkit.schema.baseline import Prepared, prepare_scratch
 from ddlkit.schema.seeddata import DATA_FILE
-from ddlkit.schema.template import (BASELINE_PREFIX, DEFAULT_OUT, FINGERPRINT_PREFIX, HEADER, HEADER_PREFIX,
+from ddlkit.schema.template import (DEFAULT_OUT, FINGERPRINT_PREFIX, HEADER, HEADER_PREFIX, BaselineRecord,
                                     REGENERATE, SCHEMA_FILE, TRACKER_FILE, TRACKER_QUALIFIED, baseline_record,
                                     dump_dir_for, header_lines, load_template)
 from ddlkit.server import server
@@ -71,7 +71,7 @@ def recorded_fingerprint(text: str) -> str | None:
     return None
 
 
-def normalize(raw: str, major: int, fingerprint: str | None = None, baselines: Sequence[str] = ()) -> str:
+def normalize(raw: str, major: int, fingerprint: str | None = None, baselines: Sequence[BaselineRecord] = ()) -> str:
     """Strip what varies between runs: ``\\restrict`` keys and version comments;
     record the major in a single header line, the tree's fingerprint and the
     baselines the dump was built on; squeeze runs of blank lines and trailing
@@ -82,7 +82,7 @@ def normalize(raw: str, major: int, fingerprint: str | None = None, baselines: S
     out: list[str] = [HEADER.format(major=major), REGENERATE]
     if fingerprint:
         out.append(FINGERPRINT_PREFIX + fingerprint)
-    out.extend(BASELINE_PREFIX + b for b in baselines)
+    out.extend(b.line() for b in baselines)
     inside = literals.newlines_inside_literals(raw, "pg_dump output")
     blank = False
     continued = False  # this line starts inside a literal
@@ -160,7 +160,7 @@ def fresh_dump(tree: Tree, baselines: Sequence[Path] = (), major: int = server.P
     embedded server, then dump its schema and seed data. The scratch database
     is dropped whatever happens; a failing migration (or baseline statement)
     raises MigrationFailed, reported the way ``migrate`` reports it."""
-    records = [baseline_record(p, tree.root).line() for p in baselines]
+    records = [baseline_record(p, tree.root) for p in baselines]
     base = server.embedded_target(major=major)
     with scratch_database(base, "dump") as scratch:
         prepared = prepare_scratch(scratch, tree.root, baselines=baselines)

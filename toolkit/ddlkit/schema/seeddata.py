@@ -43,7 +43,7 @@ _TABLES = """
 """
 
 _FOREIGN_KEYS = """
-    select distinct coalesce(pg_partition_root(conrelid), conrelid), coalesce(pg_partition_root(confrelid), confrelid)
+    select distinct coalesce(pg_partition_root(conrelid)::oid, conrelid), coalesce(pg_partition_root(confrelid)::oid, confrelid)
       from pg_constraint where contype = 'f' and conrelid <> confrelid
 """
 
@@ -127,8 +127,9 @@ def data_sql(conn: psycopg.Connection, tracker: tuple[str, str]) -> str:
     """``02_data.sql`` for the database on ``conn`` (the migrated scratch
     database); the header alone when no table holds rows."""
     tracker_name = sql.Identifier(*tracker).as_string(conn)
-    tables = [(oid, schema, name) for oid, schema, name, _kind in conn.execute(_TABLES, (tracker_name,))]
-    kinds = {oid: kind for oid, _s, _n, kind in conn.execute(_TABLES, (tracker_name,))}
+    found = conn.execute(_TABLES, (tracker_name,)).fetchall()
+    tables = [(oid, schema, name) for oid, schema, name, _kind in found]
+    kinds = {oid: kind for oid, _s, _n, kind in found}
     edges = conn.execute(_FOREIGN_KEYS).fetchall()
     parts: list[str] = [DATA_HEADER.rstrip("\n")]
     for oid, schema, name in dependency_order(tables, edges):
@@ -137,6 +138,8 @@ def data_sql(conn: psycopg.Connection, tracker: tuple[str, str]) -> str:
         if not conn.execute(sql.SQL("select exists (select from {})").format(source)).fetchone()[0]:
             continue
         columns = conn.execute(_COLUMNS, (oid,)).fetchall()
+        if not columns:  # rows of a table without columns: COPY cannot name them
+            continue
         names = sql.SQL(", ").join(sql.Identifier(c) for c, _ in columns)
         query = sql.SQL("SELECT {} FROM {} ORDER BY {}").format(
             sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c, _ in columns), source,
