@@ -204,7 +204,10 @@ def check_baselines(root: Path, dump_dir: Path, baselines: Sequence[Path]) -> li
         except InputError as exc:
             return [Finding("baseline", str(p), 1, str(exc), "fix the baseline path")]
     fix = FIX_DUMP + "".join(f" --baseline {b.path}" for b in given) if given else FIX_DUMP
-    return [Finding("baseline", change.path, 1, change.message, fix)
+    given_paths = {b.path for b in given}
+    return [Finding("baseline", change.path, 1, change.message,
+                    fix if change.path in given_paths else
+                    f"pass --baseline {change.path} (or set the config's baseline), or run {fix} to drop it")
             for change in templating.compare_baselines(recorded, given)]
 
 
