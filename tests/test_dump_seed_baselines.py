@@ -289,3 +289,25 @@ def test_function_bodies_survive_the_dump_byte_for_byte(make_tree, empty_db, db_
     query = "select proname, prosrc from pg_proc where proname in ('f', 'g') order by 1"
     assert other.execute(query).fetchall() == empty_db.execute(query).fetchall()
     assert other.execute("select prosrc from pg_proc where proname = 'f'").fetchone()[0] == BODY
+
+
+def test_seed_rows_with_time_and_random_defaults_dump_the_same_twice(make_tree, tmp_path, empty_db, db_url):
+    root = make_tree({
+        "migrations/0001_plans.sql":
+            "create table if not exists plans (code text primary key, price int not null,\n"
+            "  added_at timestamptz not null default clock_timestamp(), token uuid default gen_random_uuid());\n"
+            "create table if not exists plan_log (plan text references plans, at timestamptz default now());\n"
+            "insert into plans (code, price) values ('pro', 20), ('free', 0) on conflict do nothing;\n"
+            "insert into plan_log (plan) select code from plans where not exists (select from plan_log);\n",
+    })
+    first = tmp_path / "first"
+    dump_tree(root, "--out", str(first))
+    dump_tree(root, "--out", str(tmp_path / "second"))
+    data = (first / dump.DATA_FILE).read_text()
+    assert data == (tmp_path / "second" / dump.DATA_FILE).read_text()
+    assert 'COPY "public"."plans" ("code", "price") FROM stdin;\nfree\t0\npro\t20\n' in data
+    assert 'COPY "public"."plan_log" ("plan") FROM stdin;\nfree\npro\n' in data
+    template_into(root, db_url, "--dump-dir", str(first))
+    assert empty_db.execute("select count(*) from plans where added_at is not null and token is not null"
+                            ).fetchone()[0] == 2
+    assert empty_db.execute("select count(*) from plan_log where at is not null").fetchone()[0] == 2

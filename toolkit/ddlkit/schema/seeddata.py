@@ -8,12 +8,16 @@ deterministically from the scratch database ``ddlkit dump`` migrated.
 * Tables in foreign-key dependency order (referenced tables first; ties and
   cycles by schema and name), rows in primary-key order (columns of a
   collatable type compared in the "C" collation, so the server's locale does
-  not matter); a table without a primary key is ordered by its row's text.
+  not matter); a table without a primary key is ordered by its written row's text.
 * ``COPY … FROM stdin`` in psql's text format, as pg_dump writes data, with the
   table's enabled user triggers disabled around it (the rows are the final
   state; an audit trigger must not add to it) and re-enabled by name.
 * Sequences that migrations advanced get their ``setval``; materialized views
   that were populated are refreshed, in creation order.
+* A column whose default varies from run to run (``now()``, ``clock_timestamp()``,
+  ``gen_random_uuid()``: any function that is not immutable, except ``nextval``)
+  and that no key, index or constraint uses is left out, so the loading server
+  fills in its default: the file stays the same from one dump to the next.
 
 Loaded by ``ddlkit template``, ``ddlkit test --from-dump`` and the pytest
 plugin's ``from_dump`` between ``01_schema.sql`` and the tracker rows.
@@ -21,7 +25,11 @@ plugin's ``from_dump`` between ``01_schema.sql`` and the tracker rows.
 
 from __future__ import annotations
 
+import json
+from typing import Iterator
+
 import psycopg
+from pglast import parser
 from psycopg import sql
 
 DATA_FILE = "02_data.sql"
@@ -53,6 +61,20 @@ _COLUMNS = """
      where a.attrelid = %s and a.attnum > 0 and not a.attisdropped and a.attgenerated = ''
      order by a.attnum
 """
+
+# Columns with a default that no constraint or index uses (a key keeps its values: rows refer to them).
+_FREE_DEFAULTS = """
+    select a.attname, pg_get_expr(d.adbin, d.adrelid)
+      from pg_attrdef d join pg_attribute a on a.attrelid = d.adrelid and a.attnum = d.adnum
+     where d.adrelid = %(rel)s and a.attgenerated = ''
+       and not exists (select from pg_constraint c where c.conrelid = %(rel)s and c.contype in ('p', 'u', 'f', 'x')
+                       and a.attnum = any (c.conkey))
+       and not exists (select from pg_constraint c where c.confrelid = %(rel)s and a.attnum = any (c.confkey))
+       and not exists (select from pg_index i where i.indrelid = %(rel)s
+                       and (a.attnum = any (i.indkey::int2[]) or i.indexprs is not null or i.indpred is not null))
+"""
+
+_NOT_IMMUTABLE = "select distinct proname from pg_proc where provolatile <> 'i' and proname <> 'nextval'"
 
 _PRIMARY_KEY = """
     select a.attname, a.attcollation <> 0
@@ -108,11 +130,43 @@ def dependency_order(tables: list[tuple[int, str, str]], edges: list[tuple[int, 
 
 def _order_by(conn: psycopg.Connection, oid: int, columns: list[tuple[str, bool]]) -> sql.Composable:
     key = conn.execute(_PRIMARY_KEY, (oid,)).fetchall() or []
-    if not key:  # no primary key: the whole row's text, so equal rows are the only ties
-        return sql.SQL('(t.*)::text COLLATE "C"')
+    if not key:  # no primary key: the written columns' text, so equal rows are the only ties
+        return sql.SQL('ROW({})::text COLLATE "C"').format(
+            sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(name)) for name, _ in columns))
     return sql.SQL(", ").join(
         sql.SQL('t.{} COLLATE "C"').format(sql.Identifier(name)) if collatable else
         sql.SQL("t.{}").format(sql.Identifier(name)) for name, collatable in key)
+
+
+def _calls(tree) -> Iterator[str]:
+    """Function names called in a parse tree (JSON form); "<sqlvaluefunction>"
+    for CURRENT_TIMESTAMP and friends."""
+    if isinstance(tree, dict):
+        for key, value in tree.items():
+            if key == "SQLValueFunction":
+                yield "<sqlvaluefunction>"
+            elif key == "FuncCall":
+                names = [n.get("String", {}).get("sval", "") for n in value.get("funcname", ())]
+                if names:
+                    yield names[-1]
+            yield from _calls(value)
+    elif isinstance(tree, list):
+        for item in tree:
+            yield from _calls(item)
+
+
+def varying_defaults(conn: psycopg.Connection, oid: int, not_immutable: frozenset[str]) -> set[str]:
+    """Columns of ``oid`` whose default may differ from one run to the next and
+    that no key, index or constraint uses."""
+    out = set()
+    for name, expr in conn.execute(_FREE_DEFAULTS, {"rel": oid}):
+        try:
+            tree = json.loads(parser.parse_sql_json(f"SELECT {expr}"))
+        except parser.ParseError:
+            continue  # keep the column: its values are written as they are
+        if any(c == "<sqlvaluefunction>" or c in not_immutable for c in _calls(tree)):
+            out.add(name)
+    return out
 
 
 def _copy_out(conn: psycopg.Connection, query: sql.Composable) -> str:
@@ -131,13 +185,15 @@ def data_sql(conn: psycopg.Connection, tracker: tuple[str, str]) -> str:
     tables = [(oid, schema, name) for oid, schema, name, _kind in found]
     kinds = {oid: kind for oid, _s, _n, kind in found}
     edges = conn.execute(_FOREIGN_KEYS).fetchall()
+    not_immutable = frozenset(name for (name,) in conn.execute(_NOT_IMMUTABLE))
     parts: list[str] = [DATA_HEADER.rstrip("\n")]
     for oid, schema, name in dependency_order(tables, edges):
         table = sql.Identifier(schema, name)
         source = sql.SQL("{} {} t").format(sql.SQL("ONLY") if kinds[oid] == "r" else sql.SQL(""), table)
         if not conn.execute(sql.SQL("select exists (select from {})").format(source)).fetchone()[0]:
             continue
-        columns = conn.execute(_COLUMNS, (oid,)).fetchall()
+        varying = varying_defaults(conn, oid, not_immutable)
+        columns = [c for c in conn.execute(_COLUMNS, (oid,)).fetchall() if c[0] not in varying]
         if not columns:  # rows of a table without columns: COPY cannot name them
             continue
         names = sql.SQL(", ").join(sql.Identifier(c) for c, _ in columns)
