@@ -428,12 +428,17 @@ test_run.__test__ = False  # type: ignore[attr-defined]
 def dump(report: "DumpReport") -> str:
     if report.schema_path is None:
         return f"wrote {report.tracker_path} ({report.rows} rows)"
-    return (f"wrote {report.schema_path} (PostgreSQL {report.major}) and {report.tracker_path} "
-            f"({report.rows} rows)")
+    data = f", {report.data_path} (seed data)" if report.data_path else ""
+    built = f"; built on baseline(s) {', '.join(report.baselines)}" if report.baselines else ""
+    return (f"wrote {report.schema_path} (PostgreSQL {report.major}){data} and {report.tracker_path} "
+            f"({report.rows} rows){built}")
 
 
 def template(report: "TemplateReport") -> str:
-    return f"loaded {report.dump_dir} into {report.target}: schema and {report.rows} tracker rows"
+    lines = [f"loaded {report.dump_dir} into {report.target}: schema, "
+             f"{'seed data, ' if report.seed_data else ''}and {report.rows} tracker rows"]
+    lines += [f"  skipped {s}" for s in report.skipped]
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- new
