@@ -44,7 +44,7 @@ from ddlkit.server import server
 from ddlkit.sql import literals, sqltext
 from ddlkit.sql.positions import ByteMap, LineIndex
 from ddlkit.tree.tree import Tree
-from ddlkit.util.errors import DdlkitError, InputError
+from ddlkit.util.errors import DdlkitError
 
 TRACKER_HEADER = (
     "-- ddlkit migration tracker: one row per file, in apply order (test mode).\n"
