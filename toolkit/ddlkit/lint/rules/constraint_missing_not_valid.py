@@ -55,8 +55,8 @@ RULE = Rule(
         "runs under it. ddlkit migrate runs a file in one transaction, so the VALIDATE belongs in a later "
         "file (or after a COMMIT in a file with its own transactions)."
     ),
-    bad="SET lock_timeout = '5s';\nALTER TABLE orders ADD CONSTRAINT orders_qty_ck CHECK (qty > 0);",
-    good="SET lock_timeout = '5s';\nALTER TABLE orders ADD CONSTRAINT orders_qty_ck CHECK (qty > 0) NOT VALID;",
+    bad="SET lock_timeout = '5s';\nALTER TABLE orders DROP CONSTRAINT IF EXISTS orders_qty_ck, ADD CONSTRAINT orders_qty_ck CHECK (qty > 0);",
+    good="SET lock_timeout = '5s';\nALTER TABLE orders DROP CONSTRAINT IF EXISTS orders_qty_ck, ADD CONSTRAINT orders_qty_ck CHECK (qty > 0) NOT VALID;",
     aliases=("risky-alter",),
     in_sql_tests=False,
     check=check,

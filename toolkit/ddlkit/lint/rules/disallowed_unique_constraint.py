@@ -39,8 +39,8 @@ RULE = Rule(
         "ADD CONSTRAINT … UNIQUE USING INDEX, which only takes the lock briefly. A PRIMARY KEY is "
         "adding-serial-primary-key-field's, as in squawk."
     ),
-    bad="SET lock_timeout = '5s';\nALTER TABLE orders ADD CONSTRAINT orders_code_uq UNIQUE (code);",
-    good="SET lock_timeout = '5s';\nALTER TABLE orders ADD CONSTRAINT orders_code_uq UNIQUE USING INDEX orders_code_uq_idx;",
+    bad="SET lock_timeout = '5s';\nALTER TABLE orders DROP CONSTRAINT IF EXISTS orders_code_uq, ADD CONSTRAINT orders_code_uq UNIQUE (code);",
+    good="SET lock_timeout = '5s';\nALTER TABLE orders DROP CONSTRAINT IF EXISTS orders_code_uq, ADD CONSTRAINT orders_code_uq UNIQUE USING INDEX orders_code_uq_idx;",
     aliases=("risky-alter",),
     in_sql_tests=False,
     check=check,

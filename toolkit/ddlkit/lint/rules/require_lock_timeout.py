@@ -143,8 +143,8 @@ RULE = Rule(
         "in their own rules' messages, and CREATE TRIGGER and foreign keys of new tables in theirs "
         "(adding-trigger, adding-foreign-key-constraint)."
     ),
-    bad="ALTER TABLE orders ADD CONSTRAINT orders_qty_ck CHECK (qty > 0) NOT VALID;",
-    good="SET lock_timeout = '5s';\nALTER TABLE orders ADD CONSTRAINT orders_qty_ck CHECK (qty > 0) NOT VALID;",
+    bad="ALTER TABLE orders DROP CONSTRAINT IF EXISTS orders_qty_ck, ADD CONSTRAINT orders_qty_ck CHECK (qty > 0) NOT VALID;",
+    good="SET lock_timeout = '5s';\nALTER TABLE orders DROP CONSTRAINT IF EXISTS orders_qty_ck, ADD CONSTRAINT orders_qty_ck CHECK (qty > 0) NOT VALID;",
     aliases=("risky-alter",),
     in_sql_tests=False,
     check=check,
