@@ -25,6 +25,7 @@ from pglast.enums.parsenodes import ConstrType, ObjectType, ReindexObjectType
 from ddlkit.locks.lockalter import alter_table
 from ddlkit.locks.lockeffect import Acc, Effect, rel_name, walk
 from ddlkit.locks.lockmodes import LockMode
+from ddlkit.sql.sqltext import option_on
 
 __all__ = ["KNOWN_KINDS", "Effect", "LockMode", "effect", "index_tables_of", "rel_name"]
 
@@ -74,7 +75,7 @@ def _drop(node: ast.DropStmt, index_tables: Mapping[str, str]) -> Effect:
 
 
 def _reindex(node: ast.ReindexStmt, index_tables: Mapping[str, str]) -> Effect:
-    concurrent = any(getattr(p, "defname", None) == "concurrently" for p in node.params or ())
+    concurrent = option_on(node.params, "concurrently")
     mode = LockMode.SHARE_UPDATE_EXCLUSIVE if concurrent else LockMode.SHARE
     acc = Acc(f"REINDEX{' CONCURRENTLY' if concurrent else ''}")
     name = rel_name(node.relation)
@@ -90,8 +91,7 @@ def _reindex(node: ast.ReindexStmt, index_tables: Mapping[str, str]) -> Effect:
 
 
 def _vacuum(node: ast.VacuumStmt) -> Effect:
-    opts = {getattr(o, "defname", "") for o in node.options or ()}
-    full = "full" in opts and node.is_vacuumcmd
+    full = option_on(node.options, "full") and node.is_vacuumcmd
     acc = Acc("VACUUM FULL" if full else "VACUUM" if node.is_vacuumcmd else "ANALYZE")
     for vr in node.rels or ():
         rel = rel_name(vr.relation)
