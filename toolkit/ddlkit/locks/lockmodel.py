@@ -51,7 +51,12 @@ def _create_table(node: ast.CreateStmt) -> Effect:
 
 
 def _index_table(name: str, index_tables: Mapping[str, str]) -> str:
-    return index_tables.get(name) or index_tables.get(name.split(".")[-1]) or name
+    """The table an index belongs to; when the tree does not say, "the table of
+    index <name>" (the lock that makes traffic wait is on the table, not the index)."""
+    return index_tables.get(name) or index_tables.get(name.split(".")[-1]) or f"{TABLE_OF_INDEX}{name}"
+
+
+TABLE_OF_INDEX = "the table of index "
 
 
 def _drop(node: ast.DropStmt, index_tables: Mapping[str, str]) -> Effect:
@@ -232,14 +237,24 @@ def _create_stats(node: ast.CreateStatsStmt, _idx) -> Effect:
     return acc.done()
 
 
+# COMMENT ON takes SHARE UPDATE EXCLUSIVE on the relation it names (get_object_address),
+# on the table of a constraint, trigger, policy or rule, and no table lock for any other
+# object (a function, type, schema, …; an index or sequence is locked itself, not its table).
+_COMMENT_ON_RELATION = frozenset({ObjectType.OBJECT_TABLE, ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW,
+                                  ObjectType.OBJECT_FOREIGN_TABLE})
+_COMMENT_ON_TABLE_OF = frozenset({ObjectType.OBJECT_COLUMN, ObjectType.OBJECT_TABCONSTRAINT, ObjectType.OBJECT_TRIGGER,
+                                  ObjectType.OBJECT_POLICY, ObjectType.OBJECT_RULE})
+
+
 def _comment(node: ast.CommentStmt, _idx) -> Effect:
     acc = Acc("COMMENT ON")
-    if node.objtype in (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_COLUMN):
-        names = tuple(x.sval for x in node.object)
-        table = ".".join(names if node.objtype == ObjectType.OBJECT_TABLE else names[:-1])
-        acc.lock(table, LockMode.SHARE_UPDATE_EXCLUSIVE)
-        return acc.done()
-    return acc.done(known=False)
+    obj = node.object
+    names = tuple(getattr(x, "sval", None) for x in obj) if isinstance(obj, (tuple, list)) else ()
+    if node.objtype in _COMMENT_ON_RELATION and names:
+        acc.lock(".".join(names), LockMode.SHARE_UPDATE_EXCLUSIVE)
+    elif node.objtype in _COMMENT_ON_TABLE_OF and len(names) > 1 and None not in names:
+        acc.lock(".".join(names[:-1]), LockMode.SHARE_UPDATE_EXCLUSIVE)
+    return acc.done()
 
 
 def _create_table_as(node: ast.CreateTableAsStmt, _idx) -> Effect:
