@@ -160,26 +160,29 @@ def _if_not_exists(node) -> set[str]:
 
 
 def _do_statements(st: sqltext.Statement, line: int):
-    """(line, pglast node or None for a dynamic EXECUTE, kind) of each statement a DO block runs;
-    None when the block cannot be read (not PL/pgSQL, or a body that needs the catalog)."""
+    """(line, pglast node or None for a dynamic EXECUTE, kind, file offset of its line) of each
+    statement a DO block runs; None when the block cannot be read (not PL/pgSQL, or a body
+    that needs the catalog)."""
     block = plpgsql.do_block(st.node.args)
     if block.unreadable is not None:
         return None
     body, _ = plpgsql.do_body(st.node.args)
     k = st.text.find(body) if body else -1
     first = line + (st.text.count("\n", 0, k) if k > 0 else 0)
+    text_lines = sqltext.LineIndex(st.text)
     out = []
     for inner in block.statements:
         at = first + inner.line - 1
+        offset = st.start + text_lines.line_start(at - line + 1)
         if inner.dynamic:
-            out.append((at, None, "DO: dynamic EXECUTE"))
+            out.append((at, None, "DO: dynamic EXECUTE", offset))
             continue
         try:
             nodes = [raw.stmt for raw in parser.parse_sql(inner.text)]
         except parser.ParseError:
-            out.append((at, None, "DO: statement"))
+            out.append((at, None, "DO: statement", offset))
             continue
-        out.extend((at, node, None) for node in nodes)
+        out.extend((at, node, None, offset) for node in nodes)
     return out
 
 
@@ -267,11 +270,11 @@ def analyze(file_name: str, statements: list[sqltext.Statement], mode: sqltext.T
             inner = _do_statements(st, line)
             if inner is not None:
                 # one statement: what it locks is held until the block ends (or the transaction does)
-                for at, sub, why in inner:
+                for at, sub, why, offset in inner:
                     if sub is None:
                         unknown.append((at, why))
                     else:
-                        step(at, sub, st.start, True)
+                        step(at, sub, offset, True)
                 if not in_block:
                     close(UNTIL_DO, None)
                 continue
@@ -305,7 +308,7 @@ def relations_of_plan(tree, plan) -> set[str]:
         for st in f.statements:
             nodes = [st.node]
             if isinstance(st.node, ast.DoStmt):
-                nodes = [sub for _, sub, _ in _do_statements(st, 1) or () if sub is not None]
+                nodes = [sub for _, sub, _, _ in _do_statements(st, 1) or () if sub is not None]
             for node in nodes:
                 eff = lockmodel.effect(node, tables)
                 names.update(eff.locks)
