@@ -266,10 +266,16 @@ RULE = Rule(
     summary="a statement that fails or duplicates work when the runner re-runs the edited file (not for dumps)",
     rationale=(
         "The runner re-runs a file whose checksum changed, and a failed file is fixed and run again. "
-        "CREATE without IF NOT EXISTS / OR REPLACE, ADD COLUMN without IF NOT EXISTS, an unnamed index, or "
-        "(under migrations/) an INSERT without ON CONFLICT then fails or duplicates rows. A DROP … IF EXISTS "
-        "of the same object earlier in the file makes the statement safe; DO blocks are assumed to guard "
-        "themselves; schema dumps (under schema_dump/, or named as a dump) run once and are exempt."
+        "CREATE without IF NOT EXISTS / OR REPLACE, ADD COLUMN without IF NOT EXISTS, DROP … (TABLE, INDEX, "
+        "TYPE, VIEW, TRIGGER, COLUMN, CONSTRAINT, …) without IF EXISTS, ADD CONSTRAINT without a DROP "
+        "CONSTRAINT IF EXISTS of the same name before it, an unnamed index or constraint, or (under "
+        "migrations/) an INSERT without ON CONFLICT then fails or duplicates rows: ALTER TABLE users DROP "
+        "COLUMN email, edited and re-run, fails with 42703. A BEGIN … COMMIT does not help. A constraint "
+        "added twice after one DROP CONSTRAINT IF EXISTS fails even on the first run (42710). A DROP … IF "
+        "EXISTS of the same object earlier in the file makes a CREATE safe, and a DROP of an object the file "
+        "created earlier is safe; temporary tables are new in every run's session; DO blocks are assumed to "
+        "guard themselves; schema dumps (under schema_dump/, named as a dump, or starting with pg_dump's "
+        "header) run once and are exempt."
     ),
     bad="CREATE TABLE orders (id bigint PRIMARY KEY);",
     good="CREATE TABLE IF NOT EXISTS orders (id bigint PRIMARY KEY);",
