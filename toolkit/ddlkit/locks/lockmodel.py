@@ -145,9 +145,28 @@ def _select(node: ast.SelectStmt) -> Effect:
     mode = LockMode.ROW_SHARE if locking and locking[0].strength != LockClauseStrength.LCS_NONE else \
         LockMode.ACCESS_SHARE
     _reads(acc, node, set(), mode)
-    if any(isinstance(n, ast.FuncCall) for n in walk(node)):
+    if any(isinstance(n, ast.FuncCall) and _func_name(n) not in _LOCK_FREE_FUNCTIONS for n in walk(node)):
         return acc.done(known=False)  # a function may lock or write anything
     return acc.done()
+
+
+def _func_name(call: ast.FuncCall) -> str:
+    parts = [getattr(p, "sval", "") for p in call.funcname or ()]
+    if len(parts) == 2 and parts[0] == "pg_catalog":
+        parts = parts[1:]
+    return ".".join(parts)
+
+
+# Built-in functions that take no table lock (aggregates, settings, advisory locks, text and
+# time functions): a SELECT of them (or PERFORM in a DO block) is modelled.
+_LOCK_FREE_FUNCTIONS = frozenset({
+    "count", "sum", "min", "max", "avg", "bool_and", "bool_or", "array_agg", "string_agg", "jsonb_agg",
+    "json_agg", "set_config", "current_setting", "pg_sleep", "pg_advisory_lock", "pg_advisory_xact_lock",
+    "pg_try_advisory_lock", "pg_try_advisory_xact_lock", "pg_advisory_unlock", "pg_notify", "now",
+    "clock_timestamp", "statement_timestamp", "transaction_timestamp", "format", "lower", "upper", "length",
+    "concat", "coalesce", "to_regclass", "to_regtype", "to_regproc", "txid_current", "pg_backend_pid",
+    "current_database", "current_schema", "version", "jsonb_build_object", "json_build_object",
+})
 
 
 # LockStmt.mode is PostgreSQL's LOCKMODE number: 1 = AccessShareLock ... 8 = AccessExclusiveLock.

@@ -189,6 +189,8 @@ def plpgsql_walk(tree: Any) -> tuple[list[tuple[str, int, int, str]], set[str], 
     return exprs, found_names, labels
 
 
+# Statements that run SQL as written: plain SQL, PERFORM (kept as SELECT …) and CALL.
+_RUN = frozenset({"PLpgSQL_stmt_execsql", "PLpgSQL_stmt_perform", "PLpgSQL_stmt_call"})
 # Statements whose SQL is only known when the block runs.
 _DYNAMIC = frozenset({"PLpgSQL_stmt_dynexecute", "PLpgSQL_stmt_dynfors", "PLpgSQL_stmt_open"})
 
@@ -243,6 +245,6 @@ def do_block(args: Any) -> DoBlock:
         if parent in _DYNAMIC:
             if not out.statements or out.statements[-1] != BodyStatement(lineno, "", True):
                 out.statements.append(BodyStatement(lineno, "", True))
-        elif parent == "PLpgSQL_stmt_execsql" and mode == RAW_PARSE_DEFAULT:
+        elif parent in _RUN and mode == RAW_PARSE_DEFAULT:
             out.statements.append(BodyStatement(lineno, query))
     return out
