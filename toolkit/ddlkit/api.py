@@ -176,9 +176,11 @@ def plan(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None =
     planned = Runner(target, tree).plan()
     report = PlanReport(target.display, planned, dry_run=dry_run)
     if dry_run:
-        from ddlkit.locks.blocking import analyze_plan  # noqa: PLC0415
+        from ddlkit.db.relations import existing_relations  # noqa: PLC0415
+        from ddlkit.locks.blocking import analyze_plan, relations_of_plan  # noqa: PLC0415
 
-        report.blocking = analyze_plan(tree, planned)
+        present = existing_relations(target, relations_of_plan(tree, planned))
+        report.blocking = analyze_plan(tree, planned, exists=present.__contains__)
     return report
 
 

@@ -11,9 +11,10 @@ from typing import Any
 
 from pglast import parser
 
-from ddlkit.sql.tokens import without_comments
-from ddlkit.sql.positions import LineIndex
 from ddlkit.lint.nodes import Node, dotted, loads, names, string
+from ddlkit.sql.positions import LineIndex
+from ddlkit.sql.tokens import without_comments
+from ddlkit.sql.plpgsql import plpgsql_walk  # noqa: F401 - rules read it from here too
 
 
 # PL/pgSQL expression parse modes (PostgreSQL's RawParseMode)
@@ -170,43 +171,6 @@ def alias_names(value: str) -> set[str]:
             raw = value[toks[k - 1].start : toks[k - 1].end + 1]
             out.add(raw[1:-1].replace('""', '"') if raw.startswith('"') else raw.lower())
     return out
-
-
-def plpgsql_walk(tree: Any) -> tuple[list[tuple[str, int, int, str]], set[str], set[str]]:
-    """One pass over pglast's PL/pgSQL JSON: every PLpgSQL_expr as (query,
-    parse mode, line in the body, enclosing statement kind), in source order;
-    every variable name (datums' refname); every block or loop label."""
-    exprs: list[tuple[str, int, int, str]] = []
-    found_names: set[str] = set()
-    labels: set[str] = set()
-    stack: list[tuple[Any, int, str]] = [(tree, 1, "")]
-    while stack:
-        node, lineno, parent = stack.pop()
-        if type(node) is list:
-            stack.extend((item, lineno, parent) for item in reversed(node))
-            continue
-        if type(node) is not dict:
-            continue
-        todo = []
-        for key, value in node.items():
-            if key == "PLpgSQL_expr" and type(value) is dict:
-                query = value.get("query")
-                if type(query) is str:
-                    exprs.append((query, int(value.get("parseMode") or 0), lineno, parent))
-            elif key == "refname":
-                found_names.add(value)
-            elif key == "label":
-                labels.add(value)
-            elif type(value) is dict:
-                if key.startswith("PLpgSQL_"):
-                    ln = value.get("lineno")
-                    todo.append((value, ln if type(ln) is int else lineno, key))
-                else:
-                    todo.append((value, lineno, parent))
-            elif type(value) is list:
-                todo.append((value, lineno, parent))
-        stack.extend(reversed(todo))
-    return exprs, found_names, labels
 
 
 def _wildcard_find(hay: str, needle: str, start: int) -> int:

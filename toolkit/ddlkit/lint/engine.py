@@ -273,17 +273,34 @@ def _dispatch(enabled: frozenset[str]) -> tuple[dict[str, list[Rule]], list[Rule
     return by_kind, every
 
 
+_PG_DUMP_HEADERS = ("-- PostgreSQL database dump", "-- PostgreSQL database cluster dump")
+
+
+def is_pg_dump(text: str) -> bool:
+    """pg_dump (or pg_dumpall) output, recognised by the comment header it
+    writes before anything else: ``--`` / ``-- PostgreSQL database dump`` /
+    ``--``, whatever the file is called."""
+    for line in text[:2000].splitlines()[:12]:
+        line = line.strip()
+        if line in _PG_DUMP_HEADERS:
+            return True
+        if line and not line.startswith(("--", "\\")):
+            return False  # SQL came first: not a dump's header
+    return False
+
+
 def lint_text(text: str, *, file: str = "<sql>", in_migrations: bool = False, sql_test: bool = False,
               is_dump: bool = False, rules: Any = None, assume_lock_timeout: bool = False) -> list[Finding]:
     """Lint one SQL text; findings come back ordered by position.
 
     ``in_migrations``: the file is under ``migrations/``. ``is_dump``: it is a
     schema dump (under ``schema_dump/`` or named as one), run once, not a
-    migration. ``sql_test``: a ``ddl/tests`` file, which ``ddlkit test`` runs
+    migration; pg_dump output is recognised by its header whatever its name. ``sql_test``: a ``ddl/tests`` file, which ``ddlkit test`` runs
     in a transaction that is always rolled back: the rules about production
     tables and re-runs do not apply. ``rules``: ids to run (default: every
     default rule)."""
     enabled = registry.enabled() if rules is None else frozenset(rules)
+    is_dump = is_dump or is_pg_dump(text)
     if sql_test:
         all_rules = registry.all_rules()
         enabled = frozenset(r for r in enabled if all_rules[r].in_sql_tests)

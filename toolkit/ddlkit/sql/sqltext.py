@@ -276,6 +276,13 @@ def _is_false(opt: Any) -> bool:
     return isinstance(value, str) and value.lower() in ("false", "off", "0", "no", "f", "n")
 
 
+def option_on(options: Any, name: str) -> bool:
+    """A statement option list (``VACUUM (FULL)``, ``REINDEX (CONCURRENTLY)``)
+    turns ``name`` on: present, and not false however it is spelled (false,
+    off, 0, no)."""
+    return any(getattr(o, "defname", None) == name and not _is_false(o) for o in options or ())
+
+
 def _option_off(options: Any, *names: str) -> bool:
     return any(getattr(o, "defname", None) in names and _is_false(o) for o in options or ())
 
@@ -289,7 +296,7 @@ def nontransactional_reason(node: Any) -> str | None:
     if isinstance(node, ast.DropStmt) and node.concurrent:
         return "DROP INDEX CONCURRENTLY"
     if isinstance(node, ast.ReindexStmt):
-        if any(getattr(p, "defname", None) == "concurrently" and not _is_false(p) for p in node.params or ()):
+        if option_on(node.params, "concurrently"):
             return "REINDEX CONCURRENTLY"
         if node.kind in (ReindexObjectType.REINDEX_OBJECT_DATABASE, ReindexObjectType.REINDEX_OBJECT_SYSTEM):
             return "REINDEX DATABASE/SYSTEM"
