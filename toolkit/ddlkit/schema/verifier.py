@@ -265,3 +265,26 @@ def verify(root: Path, dump_dir: Path, *, offline: bool = False, baselines: Sequ
         else:
             result.findings += check_schema(tree, dump_dir, result, baselines)
     return result
+
+
+def drift_findings(report, root: Path, dump_dir: Path) -> list[Finding]:
+    """``verify --online`` with a database: each drift difference (a
+    :class:`ddlkit.schema.drift.DriftReport`) as a finding. Tracker drift names
+    the tree's file; a schema object, the line of ``01_schema.sql`` that first
+    mentions it (best effort, else line 1)."""
+    path = dump_dir / dump.SCHEMA_FILE
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        lines = []
+    out = []
+    for d in report.differences:
+        if d.kind == "tracker":
+            out.append(Finding("drift", _display(root, d.name), 1, f"{report.target}: {d.line}",
+                               "ddlkit migrate" if d.change.value == "missing" else "see `ddlkit drift`"))
+            continue
+        word = d.name.split("(", 1)[0].rsplit(".", 1)[-1].split(" ", 1)[0].strip('"')
+        line = next((i for i, text in enumerate(lines, 1) if word and word in text), 1)
+        out.append(Finding("drift", str(path), line, f"{report.target}: {d.line}",
+                           "see `ddlkit drift` (the statement that restores it), or `ddlkit dump` if the tree changed"))
+    return out

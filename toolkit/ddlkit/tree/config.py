@@ -61,6 +61,12 @@ def _paths(value: Any) -> list[str]:
     return value
 
 
+def _globs(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValueError("expected a list of KIND:NAME-GLOB strings")
+    return value
+
+
 @dataclass(frozen=True)
 class Key:
     name: str
@@ -76,6 +82,8 @@ class Key:
             return raw
         if self.check is _paths:
             return [p for p in raw.split(os.pathsep) if p]
+        if self.check is _globs:
+            return [g.strip() for g in raw.split(",") if g.strip()]
         if self.check is _count:
             return int(raw)
         return float(raw)
@@ -91,6 +99,7 @@ KEYS: dict[str, Key] = {k.name: k for k in (
     Key("direct_url", None, _text, "DDLKIT_DIRECT_URL", secret=True),
     Key("baseline", [], _paths, "DDLKIT_BASELINE", path=True),
     Key("test_baselines", [], _paths, "DDLKIT_TEST_BASELINES", path=True),  # the older name of baseline
+    Key("drift_ignore", [], _globs, "DDLKIT_DRIFT_IGNORE"),
 )}
 TARGET_KEYS = {"url": _text, "direct_url": _text}
 
