@@ -7,7 +7,7 @@ import json
 
 from ddlkit.locks import blocking
 
-from ddlkit.sql import sqltext
+from ddlkit.sql import psqlscript, sqltext
 from ddlkit.locks.lockmodel import LockMode
 
 from conftest import run_cli
@@ -25,7 +25,7 @@ MESSAGE = ("ACCESS EXCLUSIVE on tracks from line 1 is held across 2 index builds
 
 
 def _analyze(text: str, tables=None) -> blocking.FileBlocking:
-    sts = sqltext.split(text)
+    sts = psqlscript.split(text)
     lines = sqltext.LineIndex(text)
     return blocking.analyze("migrations/x.sql", sts, sqltext.classify(text, sts, lines), lines, tables)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ddlkit.sql import sqltext
+from ddlkit.sql import psqlscript, sqltext
 from ddlkit.util.errors import InputError
 from ddlkit.sql.psqlscript import UnsupportedPsql, parse_script
 
@@ -127,10 +127,10 @@ def test_many_copy_blocks():
 
 
 def test_sqltext_split_reads_psql_scripts_for_lint():
-    sts = sqltext.split("\\timing\nselect 1;\ncopy t from stdin;\n1\n\\.\n")
+    sts = psqlscript.split("\\timing\nselect 1;\ncopy t from stdin;\n1\n\\.\n")
     assert [st.kind for st in sts] == ["SelectStmt", "CopyStmt"]
     with pytest.raises(sqltext.UnsupportedPsqlSyntax, match=r"\\gexec is not supported"):
-        sqltext.split("select 1;\n\\gexec\n")
+        psqlscript.split("select 1;\n\\gexec\n")
 
 
 def test_transactional_false_header_after_meta_command_lines():

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 from pglast import ast
 
-from ddlkit.sql import sqltext
+from ddlkit.sql import psqlscript, sqltext
 
 SETUP = """
 create schema s;
@@ -165,7 +165,7 @@ NEEDS_PUBLISHER = [
 
 
 def node_of(statement: str):
-    [st] = sqltext.split(statement)
+    [st] = psqlscript.split(statement)
     return st.node
 
 

@@ -11,7 +11,7 @@ import pytest
 from pglast import parser
 
 from conftest import run_cli
-from ddlkit.sql import sqltext
+from ddlkit.sql import psqlscript, sqltext
 
 UNIT = """-- a comment; with a semicolon
 create table t_{i} (a int, b text default 'x;y');
@@ -29,7 +29,7 @@ def test_streamed_split_equals_the_whole_file_parse():
     text = "".join(UNIT.format(i=i) for i in range(2800))
     assert len(text) > sqltext.STREAMED
     full = parser.parse_sql(text)
-    statements = sqltext.split(text)
+    statements = psqlscript.split(text)
     assert len(statements) == len(full)
     for rs, st in zip(full, statements):
         start = rs.stmt_location or 0

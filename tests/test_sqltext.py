@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from ddlkit.sql import sqltext
+from ddlkit.sql import psqlscript, sqltext
 
 
 def mode_of(text: str) -> sqltext.TxnMode:
-    return sqltext.classify(text, sqltext.split(text))
+    return sqltext.classify(text, psqlscript.split(text))
 
 
 @pytest.mark.parametrize("text,reason", [
@@ -50,7 +50,7 @@ def test_statement_positions_survive_dollar_quotes_and_nested_comments():
             "do $x$ begin perform ';'; end $x$;\n"
             "select 'é;';\n"
             "create function f() returns int language sql begin atomic select 1; select 2; end;\n")
-    stmts = sqltext.split(text)
+    stmts = psqlscript.split(text)
     assert [s.kind for s in stmts] == ["DoStmt", "SelectStmt", "CreateFunctionStmt"]
     lines = sqltext.LineIndex(text)
     assert [lines.position(s.start) for s in stmts] == [(2, 1), (3, 1), (4, 1)]
@@ -60,7 +60,7 @@ def test_statement_positions_survive_dollar_quotes_and_nested_comments():
 def test_syntax_error_position():
     text = "select 1;\nselect 'é' frm x;\n"
     with pytest.raises(sqltext.SqlSyntaxError) as info:
-        sqltext.split(text)
+        psqlscript.split(text)
     err = info.value.input_error("migrations/x.sql", text)
     assert str(err) == 'migrations/x.sql:2:16: SQL does not parse: syntax error at or near "x"'
 
@@ -68,5 +68,5 @@ def test_syntax_error_position():
 def test_syntax_error_at_end_of_input_has_a_position():
     text = "select 1;\nselect (1\n\n"
     with pytest.raises(sqltext.SqlSyntaxError) as info:
-        sqltext.split(text)
+        psqlscript.split(text)
     assert str(info.value.input_error("f.sql", text)) == "f.sql:2:10: SQL does not parse: syntax error at end of input"

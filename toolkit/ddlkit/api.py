@@ -21,7 +21,7 @@ Imports are lazy, so ``import ddlkit`` stays cheap.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -95,6 +95,8 @@ class DumpReport:
     rows: int
     schema_path: Path | None = None
     major: int | None = None
+    data_path: Path | None = None  # 02_data.sql; None when no table holds rows
+    baselines: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -102,6 +104,8 @@ class TemplateReport:
     target: str
     dump_dir: Path
     rows: int
+    seed_data: bool = False  # 02_data.sql was loaded
+    skipped: list[str] = field(default_factory=list)  # SETs this server does not know
 
 
 # --------------------------------------------------------------------------- shared resolution
@@ -176,9 +180,11 @@ def plan(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None =
     planned = Runner(target, tree).plan()
     report = PlanReport(target.display, planned, dry_run=dry_run)
     if dry_run:
-        from ddlkit.locks.blocking import analyze_plan  # noqa: PLC0415
+        from ddlkit.db.relations import existing_relations  # noqa: PLC0415
+        from ddlkit.locks.blocking import analyze_plan, relations_of_plan  # noqa: PLC0415
 
-        report.blocking = analyze_plan(tree, planned)
+        present = existing_relations(target, relations_of_plan(tree, planned))
+        report.blocking = analyze_plan(tree, planned, exists=present.__contains__)
     return report
 
 
@@ -308,8 +314,10 @@ def trace(files: list[str] | None = None, *, ddl_dir: str | os.PathLike | None =
 
 
 def dump(*, ddl_dir: str | os.PathLike | None = None, out: str | os.PathLike | None = None,
-         tracker_only: bool = False) -> DumpReport:
-    """Write ``01_schema.sql`` (from a fresh scratch database) and ``03_migration_tracker.sql``.
+         tracker_only: bool = False, baselines: list[str | os.PathLike] = ()) -> DumpReport:
+    """Write ``01_schema.sql`` (from a fresh scratch database, loaded with
+    ``baselines`` first), ``02_data.sql`` (the rows the migrations insert, when
+    there are any) and ``03_migration_tracker.sql``.
 
     A file that fails to apply raises :class:`~ddlkit.apply.failure.MigrationFailed` (exit 1).
     """
@@ -322,30 +330,41 @@ def dump(*, ddl_dir: str | os.PathLike | None = None, out: str | os.PathLike | N
         tree = load_tree(root, test_mode=True)  # checksums need no parse
         return DumpReport(dumping.write_tracker(tree, out_dir), len(tree.files))
     tree = _tree(root, test_mode=True)
-    schema = dumping.fresh_schema_dump(tree)
-    spath = dumping.write_schema(schema, out_dir)
+    from ddlkit.server import server  # noqa: PLC0415
+
+    server.use_tree(root)
+    fresh = dumping.fresh_dump(tree, [Path(p) for p in baselines])
+    spath = dumping.write_schema(fresh.schema, out_dir)
+    dpath = dumping.write_data(fresh.data, out_dir)
     tpath = dumping.write_tracker(tree, out_dir)
-    return DumpReport(tpath, len(tree.files), spath, dumping.dump_major(schema))
+    return DumpReport(tpath, len(tree.files), spath, dumping.dump_major(fresh.schema), dpath,
+                      [str(p) for p in baselines])
 
 
 def template(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,
-             dump_dir: str | os.PathLike | None = None) -> TemplateReport:
-    """Load ``01_schema.sql`` then ``03_migration_tracker.sql`` into an empty database."""
-    from ddlkit.schema import schemadump as dumping  # noqa: PLC0415
+             dump_dir: str | os.PathLike | None = None, baselines: list[str | os.PathLike] = ()) -> TemplateReport:
+    """Load ``01_schema.sql``, ``02_data.sql`` (when present) then
+    ``03_migration_tracker.sql`` into an empty database. ``baselines`` must be
+    those the dump was built on (InputError, exit 2, otherwise)."""
+    from ddlkit.schema import template as templating  # noqa: PLC0415
 
     root = _root(ddl_dir)
-    target = _target(database_url, root)
     ddir = _dump_dir(dump_dir, root)
-    rows = dumping.load_template(target, ddir)
-    return TemplateReport(target.display, ddir, rows)
+    templating.dump_files(ddir)  # a missing or broken dump is refused before any server starts
+    templating.check_baselines(ddir, root, [Path(p) for p in baselines])
+    target = _target(database_url, root)
+    loaded = templating.load_template(target, ddir, root=root, baselines=[Path(p) for p in baselines])
+    return TemplateReport(target.display, ddir, loaded.tracker_rows, loaded.data_rows,
+                          [s for f in loaded.files for s in f.skipped])
 
 
 def verify(*, ddl_dir: str | os.PathLike | None = None, dump_dir: str | os.PathLike | None = None,
-           offline: bool = False, database_url: str | None = None, drift_ignore: list[str] | tuple = (),
-           on_event: Emit | None = None) -> "VerifyResult":
-    """The CI gate: tracker file, parse, lint and (online) schema dump checks.
-    Online, with ``database_url``, also the drift of that database (see
-    :func:`drift`). ``result.ok`` is False when there are findings (the CLI exits 1)."""
+           offline: bool = False, baselines: list[str | os.PathLike] = (), database_url: str | None = None,
+           drift_ignore: list[str] | tuple = (), on_event: Emit | None = None) -> "VerifyResult":
+    """The CI gate: tracker file, parse, lint, baselines and (online) schema
+    and seed data checks. Online, with ``database_url``, also the drift of that
+    database (see :func:`drift`). ``result.ok`` is False when there are findings
+    (the CLI exits 1)."""
     from ddlkit.schema import verifier as verifying  # noqa: PLC0415
     from ddlkit.util.errors import InputError  # noqa: PLC0415
 
@@ -353,7 +372,7 @@ def verify(*, ddl_dir: str | os.PathLike | None = None, dump_dir: str | os.PathL
         raise InputError("--offline cannot be combined with --database-url (the drift check is online)")
     root = _root(ddl_dir)
     ddir = _dump_dir(dump_dir, root)
-    result = verifying.verify(root, ddir, offline=offline)
+    result = verifying.verify(root, ddir, offline=offline, baselines=[Path(p) for p in baselines])
     if database_url and result.ok:  # drift needs a current dump: a stale or missing one is already a finding
         report = drift(ddl_dir=root, database_url=database_url, dump_dir=ddir, ignore=drift_ignore,
                        on_event=on_event)
@@ -478,6 +497,7 @@ def effective_config(*, ddl_dir: str | os.PathLike | None = None, database_url: 
     from ddlkit.tree import config  # noqa: PLC0415
     from ddlkit.fleet import targets
     from ddlkit.db.connection import redact, resolve_target  # noqa: PLC0415
+    from ddlkit.server import server  # noqa: PLC0415
     from ddlkit.util.errors import InputError  # noqa: PLC0415
 
     cfg = config.load(start)
@@ -490,7 +510,7 @@ def effective_config(*, ddl_dir: str | os.PathLike | None = None, database_url: 
         root = Path(settings[0].value or "ddl")
     target = resolve_target(database_url, ddl_root=root)
     database = (redact(target.conninfo, target.secrets), target.source) if target else \
-        ("the embedded PostgreSQL 16", "default")
+        (f"the embedded PostgreSQL {server.PINNED_MAJOR}", "default")
     env = targets.environment(root, cfg.environ)
     shown = []
     for spec in cfg.targets.values():
@@ -502,3 +522,23 @@ def effective_config(*, ddl_dir: str | os.PathLike | None = None, database_url: 
             shown.append({"name": spec.name, "url": spec.url, "direct_url": spec.direct_url,
                           "source": spec.where, "error": str(exc)})
     return ConfigReport(cfg.file, settings, database, shown)
+
+
+# --------------------------------------------------------------------------- many databases
+
+def migrate_targets(cfg, names, all_targets: bool, *, ddl_dir=None, **kwargs) -> list:
+    """``migrate`` on each named target (or all) of the config, in parallel:
+    one :class:`ddlkit.fleet.targets.TargetOutcome` each. ``kwargs`` are
+    :func:`migrate`'s options plus ``test_mode``, ``parallel``, ``fail_fast`` and ``on_done``."""
+    from ddlkit.fleet import targets  # noqa: PLC0415
+
+    return targets.migrate_targets(cfg, names, all_targets, ddl_dir=ddl_dir, load_tree=load_tree, migrate=migrate,
+                                   **kwargs)
+
+
+def status_targets(cfg, names, all_targets: bool, *, ddl_dir=None, **kwargs) -> list:
+    """``status`` of each named target (or all) of the config: one
+    :class:`ddlkit.fleet.targets.TargetOutcome` each."""
+    from ddlkit.fleet import targets  # noqa: PLC0415
+
+    return targets.status_targets(cfg, names, all_targets, ddl_dir=ddl_dir, load_tree=load_tree, plan=plan, **kwargs)

@@ -21,14 +21,14 @@ from ddlkit.apply.failure import MigrationFailed, StatementError
 from ddlkit.apply.repair import repair_invalid_indexes
 from ddlkit.apply.staging import drop_staged, stage
 
+from ddlkit.util.sqlstate import SqlState
+
 if TYPE_CHECKING:
-    from ddlkit.apply.runner import FileResult, Runner
+    from ddlkit.apply.results import FileResult, FileSession
     from ddlkit.tree.tree import DdlFile
 
-LOCK_NOT_AVAILABLE = "55P03"
 
-
-def apply_autocommit(runner: "Runner", f: "DdlFile", fr: "FileResult") -> None:
+def apply_autocommit(runner: "FileSession", f: "DdlFile", fr: "FileResult") -> None:
     """Run ``f``; raise StatementError / MigrationFailed at the first error, with
     ``fr.statements_ran`` / ``fr.statements_committed`` telling how far it got.
     The staged CSV tables are dropped whatever happens (when the session survives)."""
@@ -55,7 +55,7 @@ def apply_autocommit(runner: "Runner", f: "DdlFile", fr: "FileResult") -> None:
                         runner.emit("event", file=fr.file_name, message=repaired)
                 _execute_one(runner, f, st)
             except StatementError as err:
-                if err.sqlstate == LOCK_NOT_AVAILABLE and attempt < runner.options.lock_retries:
+                if err.sqlstate == SqlState.LOCK_NOT_AVAILABLE and attempt < runner.options.lock_retries:
                     attempt += 1
                     fr.retries = attempt
                     if conn.info.transaction_status != TransactionStatus.IDLE:
@@ -94,7 +94,7 @@ def apply_autocommit(runner: "Runner", f: "DdlFile", fr: "FileResult") -> None:
                 drop_staged(conn, staged)
 
 
-def _execute_one(runner: "Runner", f: "DdlFile", st: sqltext.Statement) -> None:
+def _execute_one(runner: "FileSession", f: "DdlFile", st: sqltext.Statement) -> None:
     conn = runner.conn
     if sqltext.nontransactional_reason(st.node) is None:
         runner.execute(st)

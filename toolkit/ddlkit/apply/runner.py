@@ -18,115 +18,30 @@ import contextlib
 import functools
 import random
 import time
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import psycopg
 from psycopg import sql
 from psycopg.pq import TransactionStatus
 
 from ddlkit.db.connection import Target, connect, one_line
-from ddlkit.util.errors import ConnectError, DdlkitError, LockTimeout, database_error
+from ddlkit.util.errors import ConnectError, DdlkitError, LockTimeout, database_error, error_text
 from ddlkit.db.lock import MigrationLock
-from ddlkit.tree.planner import FileState, Plan, PlannedFile, build_plan
+from ddlkit.tree.planner import Plan, PlannedFile, build_plan
 from ddlkit.tree.tree import DdlFile, Tree
 from ddlkit.apply.failure import MigrationFailed, StatementError, statement_failure
 from ddlkit.apply.staging import check_csv, drop_staged, stage
 from ddlkit.db.tracker import ensure_tracker, read_tracker, record, record_as_runner
 from ddlkit.db.waiters import BuildWatch, wait_for_no_waiters
+from ddlkit.apply.results import Emit, FileResult, Outcome, RunOptions, RunResult
+from ddlkit.util.sqlstate import SqlState
+
+__all__ = ["FileResult", "Outcome", "RunOptions", "RunResult", "Runner"]
 
 if TYPE_CHECKING:  # the parser loads with the first pending file, never on a no-op run
     from ddlkit.apply import progress
     from ddlkit.sql import sqltext
-
-LOCK_NOT_AVAILABLE = "55P03"
-
-Emit = Callable[..., None]
-
-
-@dataclass
-class RunOptions:
-    lock_wait: float = 600.0  # seconds to wait for another runner
-    lock_timeout: float = 5.0  # seconds a DDL statement may queue for a table lock; 0 = no limit
-    statement_timeout: float | None = None  # seconds; None = server default
-    lock_retries: int = 5  # retries after 55P03 before failing
-    retry_base_delay: float = 0.5
-    progress: bool = True  # watch long statements from a second connection (ddlkit.apply.progress)
-
-
-@dataclass
-class FileResult:
-    file_name: str
-    state: FileState
-    mode: sqltext.TxnMode
-    outcome: str = "applied"  # applied | failed-ignored | failed
-    duration: float = 0.0
-    retries: int = 0
-    events: list[str] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
-    error: MigrationFailed | None = None
-    statements_ran: int = 0  # statements that succeeded (in a failed transactional file: rolled back)
-    statements_committed: int = 0  # of those, the ones that stay
-    statements_total: int = 0
-    output: list[str] = field(default_factory=list)  # \echo text, as psql would print it
-    lock_wait: dict | None = None  # the longest lock wait the progress monitor saw, with its blockers
-
-    def to_dict(self) -> dict:
-        out: dict[str, Any] = {
-            "file": self.file_name,
-            "state": self.state.value,
-            "transaction": self.mode.label,
-            "outcome": self.outcome,
-            "duration_ms": round(self.duration * 1000, 1),
-        }
-        if not self.mode.transactional:
-            out["autocommit_reason"] = self.mode.reason
-        if self.retries:
-            out["lock_timeout_retries"] = self.retries
-        if self.events:
-            out["events"] = self.events
-        if self.notices:
-            out["notices"] = self.notices
-        if self.output:
-            out["output"] = self.output
-        out["statements"] = {"total": self.statements_total, "ran": self.statements_ran,
-                             "committed": self.statements_committed}
-        if self.error:
-            out["error"] = self.error.to_dict()
-        if self.lock_wait:
-            out["longest_lock_wait"] = self.lock_wait
-        return out
-
-
-@dataclass
-class RunResult:
-    plan: Plan
-    results: list[FileResult]
-    waited: float = 0.0
-    error: MigrationFailed | None = None
-    duration: float = 0.0
-
-    @property
-    def outcome(self) -> str:
-        return "failed" if self.error else "ok"
-
-    def to_dict(self) -> dict:
-        ran = {r.file_name for r in self.results}
-        return {
-            "outcome": self.outcome,
-            "applied": [r.to_dict() for r in self.results],
-            "skipped": [
-                {"file": p.file.file_name, "state": p.state.value}
-                for p in self.plan.files
-                if p.file.file_name not in ran
-            ],
-            "counts": {outcome: sum(r.outcome == outcome for r in self.results)
-                       for outcome in ("applied", "failed-ignored", "failed")}
-                      | {"not-attempted": len(self.plan.pending) - len(self.results)},
-            "lock_waited_ms": round(self.waited * 1000, 1),
-            "duration_ms": round(self.duration * 1000, 1),
-            "error": self.error.to_dict() if self.error else None,
-        }
 
 
 # --------------------------------------------------------------------------- runner
@@ -228,7 +143,7 @@ class Runner:
                         fr = self._apply(pf)
                         result.results.append(fr)
                         self.emit("file_done", result=fr)
-                        if fr.outcome == "failed":
+                        if fr.outcome == Outcome.FAILED:
                             result.error = fr.error
                             break
                 finally:
@@ -251,7 +166,7 @@ class Runner:
             if conn.closed or conn.broken:
                 raise self._lost(exc) from None
             raise DdlkitError(f"database error on {self.target.display}: SQLSTATE {exc.sqlstate or '-----'}: "
-                              f"{one_line(self.target.redact(exc.diag.message_primary or str(exc)))}") from None
+                              f"{error_text(exc, self.target.redact)}") from None
 
     def _lost(self, exc: Exception | None = None) -> ConnectError:
         why = f": {one_line(self.target.redact(str(exc)))}" if exc else " while applying migrations"
@@ -304,23 +219,23 @@ class Runner:
 
                 apply_autocommit(self, f, fr)
                 self._guard(lambda c: record_as_runner(c, self.tracker, f), self.conn)
-            fr.outcome = "applied"
+            fr.outcome = Outcome.APPLIED
             if f.script.output:  # \echo after the last statement
                 fr.output.extend(f.script.output)
                 self.emit("output", lines=tuple(f.script.output))
         except (StatementError, MigrationFailed) as err:
             self._rollback_quietly()
             fr.error = statement_failure(f, err) if isinstance(err, StatementError) else err
-            if fr.error.sqlstate == LOCK_NOT_AVAILABLE:  # name who blocked it
+            if fr.error.sqlstate == SqlState.LOCK_NOT_AVAILABLE:  # name who blocked it
                 from ddlkit.apply.progress import with_blocker  # noqa: PLC0415
 
                 fr.error = with_blocker(fr.error, self._retry_facts(fr.retries + 1))
             if f.failable:
                 # pg_migrate.sh: a failable file's error is reported and ignored, and the file is recorded.
                 self._guard(lambda c: record_as_runner(c, self.tracker, f), self.conn)
-                fr.outcome = "failed-ignored"
+                fr.outcome = Outcome.FAILED_IGNORED
             else:
-                fr.outcome = "failed"
+                fr.outcome = Outcome.FAILED
         finally:
             self._notices = self._output = None
             fr.duration = time.monotonic() - started
@@ -392,7 +307,7 @@ class Runner:
                     self.lock.ensure_held(f"committing {f.file_name}; it was rolled back")
                 return
             except StatementError as err:
-                if err.sqlstate == LOCK_NOT_AVAILABLE and attempt < self.options.lock_retries:
+                if err.sqlstate == SqlState.LOCK_NOT_AVAILABLE and attempt < self.options.lock_retries:
                     attempt += 1
                     fr.retries = attempt
                     self.retry_pause(f.file_name, attempt)
@@ -409,7 +324,7 @@ class Runner:
             except psycopg.Error as exc:
                 if self.conn.closed or self.conn.broken:
                     raise self._lost(exc) from None
-                if exc.sqlstate != LOCK_NOT_AVAILABLE or attempt >= self.options.lock_retries:
+                if exc.sqlstate != SqlState.LOCK_NOT_AVAILABLE or attempt >= self.options.lock_retries:
                     raise StatementError(st, exc) from None
             attempt += 1
             fr.retries += 1

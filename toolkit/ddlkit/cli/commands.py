@@ -21,7 +21,7 @@ from ddlkit.tree import config
 from ddlkit.cli import render
 
 from ddlkit.fleet import targets
-from ddlkit.cli.options import (PG_SECONDS, SECONDS, _run_targets, _targets_command, _terminate,
+from ddlkit.cli.options import (PG_SECONDS, SECONDS, _run_targets, baseline_option, _targets_command, _terminate,
                             _usage_error, common_options, ddl_dir_option, format_option, handle_errors,
                             replica_url_option, target_options, test_mode_option, wait_replicas_option)
 from ddlkit.util.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, InputError
@@ -74,7 +74,7 @@ def migrate(ddl_dir, database_url, dry_run, test_mode, lock_wait, lock_timeout, 
         if database_url or direct_url or replica_url or dry_run:
             raise InputError("--target/--all-targets take the URLs from the config: they cannot be combined "
                              "with --database-url, --direct-url, --replica-url or --dry-run")
-        return _targets_command(fmt, "migrate", targets.migrate_targets, cfg, target, all_targets,
+        return _targets_command(fmt, "migrate", api.migrate_targets, cfg, target, all_targets,
                                 ddl_dir=ddl_dir, test_mode=test_mode, parallel=parallel, fail_fast=fail_fast,
                                 lock_wait=lock_wait, lock_timeout=lock_timeout, lock_retries=lock_retries,
                                 statement_timeout=statement_timeout, wait_replicas=wait_replicas, progress=progress)
@@ -144,7 +144,7 @@ def status(ddl_dir, database_url, test_mode, target, all_targets, parallel, fmt)
     if target or all_targets:
         if database_url:
             raise InputError("--target/--all-targets take the URLs from the config: not with --database-url")
-        return _targets_command(fmt, "status", targets.status_targets, cfg, target, all_targets,
+        return _targets_command(fmt, "status", api.status_targets, cfg, target, all_targets,
                                 ddl_dir=ddl_dir, test_mode=test_mode, parallel=parallel)
     report = api.status(ddl_dir=ddl_dir, database_url=database_url, test_mode=test_mode)
     render.out(render.status(report, fmt))
@@ -158,9 +158,7 @@ def status(ddl_dir, database_url, test_mode, target, all_targets, parallel, fmt)
 @click.option("--rerun/--no-rerun", default=True, show_default=True,
               help="Also re-run every file with the tracker emptied (each file must survive a second run).")
 @click.option("--keep", is_flag=True, help="Keep the scratch database for inspection.")
-@click.option("--baseline", "baselines", multiple=True, metavar="FILE",
-              type=click.Path(dir_okay=False),
-              help="Load this SQL file (pg_dump output welcome) into the scratch database first; repeatable.")
+@baseline_option
 @click.option("--from-dump", is_flag=True,
               help="Start from schema_dump/ (like ddlkit template), then apply what is pending.")
 @format_option
@@ -168,7 +166,7 @@ def status(ddl_dir, database_url, test_mode, target, all_targets, parallel, fmt)
 def test_command(ddl_dir, database_url, rerun, keep, baselines, from_dump, fmt) -> int:
     """Migrate a scratch database twice in test mode, then run ddl/tests/*.sql."""
     cfg = config.load()
-    ddl_dir, baselines = cfg.value("ddl_dir", ddl_dir), cfg.value("test_baselines", list(baselines))
+    ddl_dir, baselines = cfg.value("ddl_dir", ddl_dir), cfg.baselines(baselines)
     run = api.test(ddl_dir=ddl_dir, database_url=database_url, rerun=rerun, keep=keep,
                    baselines=list(baselines), from_dump=from_dump,
                    on_event=render.TestEvents() if fmt == "text" else None)
@@ -181,15 +179,15 @@ def test_command(ddl_dir, database_url, rerun, keep, baselines, from_dump, fmt) 
 @cli.command("trace")
 @click.argument("files", nargs=-1, metavar="[FILES]...")
 @common_options
-@click.option("--baseline", "baselines", multiple=True, metavar="FILE", type=click.Path(dir_okay=False),
-              help="Load this SQL file (pg_dump output welcome) into the scratch database first; repeatable.")
+@baseline_option
 @click.option("--from-dump", is_flag=True,
               help="Start from schema_dump/ (like ddlkit template): trace only what is pending since the dump.")
 @format_option
 @handle_errors
 def trace_command(files, ddl_dir, database_url, baselines, from_dump, fmt) -> int:
     """Apply pending (or the named) files on a scratch database and measure each statement's locks."""
-    ddl_dir = config.load().value("ddl_dir", ddl_dir)
+    cfg = config.load()
+    ddl_dir, baselines = cfg.value("ddl_dir", ddl_dir), cfg.baselines(baselines)
     report = api.trace(list(files), ddl_dir=ddl_dir, database_url=database_url, baselines=list(baselines),
                        from_dump=from_dump, on_event=render.ProgressEvents())
     render.out(render.trace(report, fmt))
@@ -213,15 +211,16 @@ def dump_dir_option(fn):
               help="Output directory (default: schema_dump/ next to the ddl directory).")
 @click.option("--tracker-only", is_flag=True,
               help="Only rewrite 03_migration_tracker.sql, offline (no database).")
+@baseline_option
 @handle_errors
-def dump_command(ddl_dir, out, tracker_only) -> int:
+def dump_command(ddl_dir, out, tracker_only, baselines) -> int:
     """Write a reproducible schema dump and tracker file of the tree."""
     from ddlkit.apply.failure import MigrationFailed  # noqa: PLC0415
 
     cfg = config.load()
     ddl_dir, out = cfg.value("ddl_dir", ddl_dir), cfg.setting("dump_dir", out, "--out").value
     try:
-        report = api.dump(ddl_dir=ddl_dir, out=out, tracker_only=tracker_only)
+        report = api.dump(ddl_dir=ddl_dir, out=out, tracker_only=tracker_only, baselines=cfg.baselines(baselines))
     except MigrationFailed as exc:
         for line in render.sql_failure(exc):
             render.err(line)
@@ -233,12 +232,22 @@ def dump_command(ddl_dir, out, tracker_only) -> int:
 @cli.command("template")
 @common_options
 @dump_dir_option
+@baseline_option
 @handle_errors
-def template_command(ddl_dir, database_url, dump_dir) -> int:
-    """Load 01_schema.sql then 03_migration_tracker.sql into an empty database."""
+def template_command(ddl_dir, database_url, dump_dir, baselines) -> int:
+    """Load 01_schema.sql, 02_data.sql (seed data) and 03_migration_tracker.sql into an empty database."""
+    from ddlkit.apply.failure import MigrationFailed  # noqa: PLC0415
+
     cfg = config.load()
     ddl_dir, dump_dir = cfg.value("ddl_dir", ddl_dir), cfg.value("dump_dir", dump_dir)
-    render.out(render.template(api.template(ddl_dir=ddl_dir, database_url=database_url, dump_dir=dump_dir)))
+    try:
+        report = api.template(ddl_dir=ddl_dir, database_url=database_url, dump_dir=dump_dir,
+                              baselines=cfg.baselines(baselines))
+    except MigrationFailed as exc:
+        for line in render.sql_failure(exc):
+            render.err(line)
+        return EXIT_FAILED
+    render.out(render.template(report))
     return EXIT_OK
 
 
@@ -249,10 +258,12 @@ def template_command(ddl_dir, database_url, dump_dir) -> int:
 @dump_dir_option
 @click.option("--offline", is_flag=True, help="Skip the schema comparison (no database needed).")
 @click.option("--online", is_flag=True, help="Run the online checks (the default; the opposite of --offline).")
+@baseline_option
 @target_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True)
 @handle_errors
-def verify_command(ddl_dir, database_url, dump_dir, offline, online, target, all_targets, parallel, fmt) -> int:
+def verify_command(ddl_dir, database_url, dump_dir, offline, online, baselines, target, all_targets, parallel,
+                   fmt) -> int:
     """CI gate: tracker file, parse, lint and (online) schema dump checks; with
     targets, also that each target has applied the tree."""
     cfg = config.load()
@@ -261,11 +272,11 @@ def verify_command(ddl_dir, database_url, dump_dir, offline, online, target, all
         raise InputError("--offline cannot be combined with --online, --database-url, --target or --all-targets")
     if target or all_targets:
         targets.select(cfg, target, all_targets)  # a bad selection is refused before any check runs
-    result = api.verify(ddl_dir=ddl_dir, dump_dir=dump_dir, offline=offline, database_url=database_url,
-                        drift_ignore=cfg.value("drift_ignore"), on_event=render.DriftEvents())
+    result = api.verify(ddl_dir=ddl_dir, dump_dir=dump_dir, offline=offline, baselines=cfg.baselines(baselines),
+                        database_url=database_url, drift_ignore=cfg.value("drift_ignore"), on_event=render.DriftEvents())
     worst = EXIT_OK
     if target or all_targets:
-        outcomes = _run_targets(fmt, targets.status_targets, cfg, target, all_targets, ddl_dir=ddl_dir,
+        outcomes = _run_targets(fmt, api.status_targets, cfg, target, all_targets, ddl_dir=ddl_dir,
                                 parallel=parallel)
         result.findings += targets.verify_findings(outcomes, api.resolve_root(ddl_dir))
         result.checks.append("targets")

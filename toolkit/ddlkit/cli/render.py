@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ddlkit.util.github import gh_data, gh_prop
+
 if TYPE_CHECKING:  # pragma: no cover
     from ddlkit.api import DumpReport, MigrateReport, PlanReport, TemplateReport
     from ddlkit.apply.failure import MigrationFailed
@@ -439,12 +441,17 @@ test_run.__test__ = False  # type: ignore[attr-defined]
 def dump(report: "DumpReport") -> str:
     if report.schema_path is None:
         return f"wrote {report.tracker_path} ({report.rows} rows)"
-    return (f"wrote {report.schema_path} (PostgreSQL {report.major}) and {report.tracker_path} "
-            f"({report.rows} rows)")
+    data = f", {report.data_path} (seed data)" if report.data_path else ""
+    built = f"; built on baseline(s) {', '.join(report.baselines)}" if report.baselines else ""
+    return (f"wrote {report.schema_path} (PostgreSQL {report.major}){data} and {report.tracker_path} "
+            f"({report.rows} rows){built}")
 
 
 def template(report: "TemplateReport") -> str:
-    return f"loaded {report.dump_dir} into {report.target}: schema and {report.rows} tracker rows"
+    lines = [f"loaded {report.dump_dir} into {report.target}: schema, "
+             f"{'seed data, ' if report.seed_data else ''}and {report.rows} tracker rows"]
+    lines += [f"  skipped {s}" for s in report.skipped]
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- new
@@ -456,16 +463,6 @@ def new_file(result: "NewFile", fmt: str) -> tuple[str, list[str]]:
     if fmt == "json":
         return to_json(result.to_dict()), warnings
     return str(result.path), warnings
-
-
-def gh_data(text: str) -> str:
-    """A GitHub workflow command's message, escaped (lint's findings use it too)."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def gh_prop(text: str) -> str:
-    """A GitHub workflow command's property value (file=, title=), escaped."""
-    return gh_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def verify(result: "VerifyResult", fmt: str) -> str:

@@ -130,38 +130,37 @@ def worst(outcomes: list[TargetOutcome]) -> int:
 
 # --------------------------------------------------------------------------- jobs
 
-def migrate_targets(cfg: Config, names, all_targets: bool, *, ddl_dir, test_mode: bool = False,
-                    parallel: int = DEFAULT_PARALLEL, fail_fast: bool = False,
+# The API functions a job runs (ddlkit.api.migrate, .plan, .load_tree) are passed
+# in by the caller (ddlkit.api.migrate_targets, …): this layer sits below the API.
+
+def migrate_targets(cfg: Config, names, all_targets: bool, *, ddl_dir, load_tree: Callable, migrate: Callable,
+                    test_mode: bool = False, parallel: int = DEFAULT_PARALLEL, fail_fast: bool = False,
                     on_done: Callable[[TargetOutcome], None] | None = None, **options) -> list[TargetOutcome]:
     """``ddlkit migrate --target/--all-targets``: ``options`` are
-    :func:`ddlkit.api.migrate`'s (lock_wait, lock_timeout, wait_replicas, …)."""
-    from ddlkit import api  # noqa: PLC0415
-
+    ``migrate``'s (lock_wait, lock_timeout, wait_replicas, …)."""
     specs = select(cfg, names, all_targets)
     root = resolve_root(ddl_dir)  # ./ddl, or the current directory when it is a tree
-    tree = api.load_tree(ddl_dir=root, test_mode=test_mode)  # parsed once, shared read-only
-    return run(specs, migrate_job(root, tree, environment(root, cfg.environ), **options),
+    tree = load_tree(ddl_dir=root, test_mode=test_mode)  # parsed once, shared read-only
+    return run(specs, migrate_job(root, tree, environment(root, cfg.environ), migrate, **options),
                parallel=parallel, fail_fast=fail_fast, on_done=on_done)
 
 
-def status_targets(cfg: Config, names, all_targets: bool, *, ddl_dir, test_mode: bool = False,
-                   parallel: int = DEFAULT_PARALLEL,
+def status_targets(cfg: Config, names, all_targets: bool, *, ddl_dir, load_tree: Callable, plan: Callable,
+                   test_mode: bool = False, parallel: int = DEFAULT_PARALLEL,
                    on_done: Callable[[TargetOutcome], None] | None = None) -> list[TargetOutcome]:
     """``ddlkit status --target/--all-targets`` (and verify's targets check)."""
-    from ddlkit import api  # noqa: PLC0415
-
     specs = select(cfg, names, all_targets)
     root = resolve_root(ddl_dir)  # ./ddl, or the current directory when it is a tree
-    tree = api.load_tree(ddl_dir=root, test_mode=test_mode)
-    return run(specs, status_job(root, tree, environment(root, cfg.environ)), parallel=parallel, on_done=on_done)
+    tree = load_tree(ddl_dir=root, test_mode=test_mode)
+    return run(specs, status_job(root, tree, environment(root, cfg.environ), plan), parallel=parallel,
+               on_done=on_done)
 
 
-def migrate_job(root: Path, tree, env: Mapping[str, str], **options) -> Callable[[TargetSpec], TargetOutcome]:
-    from ddlkit import api  # noqa: PLC0415
-
+def migrate_job(root: Path, tree, env: Mapping[str, str], migrate: Callable,
+                **options) -> Callable[[TargetSpec], TargetOutcome]:
     def job(spec: TargetSpec) -> TargetOutcome:
         url, direct = spec.expand(env)
-        report = api.migrate(ddl_dir=root, database_url=url, url_option=f"target {spec.name!r}", tree=tree,
+        report = migrate(ddl_dir=root, database_url=url, url_option=f"target {spec.name!r}", tree=tree,
                              direct_url=direct, check=False, **options)
         result = report.result
         up_to_date = len(result.plan.files) - len(result.plan.pending)
@@ -179,19 +178,18 @@ def migrate_job(root: Path, tree, env: Mapping[str, str], **options) -> Callable
     return job
 
 
-def status_job(root: Path, tree, env: Mapping[str, str]) -> Callable[[TargetSpec], TargetOutcome]:
-    from ddlkit import api  # noqa: PLC0415
-
+def status_job(root: Path, tree, env: Mapping[str, str], plan: Callable) -> Callable[[TargetSpec], TargetOutcome]:
     def job(spec: TargetSpec) -> TargetOutcome:
         url, _ = spec.expand(env)
         started = time.monotonic()
-        report = api.plan(ddl_dir=root, database_url=url, url_option=f"target {spec.name!r}", tree=tree)
-        plan = report.plan
-        n = len(plan.pending)
+        report = plan(ddl_dir=root, database_url=url, url_option=f"target {spec.name!r}", tree=tree)
+        planned = report.plan
+        n = len(planned.pending)
         return TargetOutcome(spec.name, "pending" if n else "up-to-date", EXIT_FAILED if n else EXIT_OK,
-                             report.target, 0, len(plan.files) - n, n, time.monotonic() - started,
-                             detail={"counts": plan.counts(), "pending_files": [p.file.file_name for p in plan.pending],
-                                     "orphans": [r.file_name for r in plan.orphans]})
+                             report.target, 0, len(planned.files) - n, n, time.monotonic() - started,
+                             detail={"counts": planned.counts(),
+                                     "pending_files": [p.file.file_name for p in planned.pending],
+                                     "orphans": [r.file_name for r in planned.orphans]})
 
     return job
 

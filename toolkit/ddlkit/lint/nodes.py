@@ -22,6 +22,8 @@ Helpers for the common shapes (qualified names, constants) are below.
 
 from __future__ import annotations
 
+import json
+
 from collections.abc import Iterator
 from typing import Any
 
@@ -180,3 +182,38 @@ def const_value(node: Any) -> Any:
             # {"ival": {"ival": 5}}; zero is {"ival": {}}
             return v.get(key, 0 if key == "ival" else False if key == "boolval" else "") if type(v) is dict else v
     return None
+
+
+def loads(raw: str) -> Any:
+    """``json.loads``, also for parse trees nested deeper than Python's
+    recursion limit (a UNION ALL of a thousand branches): those are decoded
+    in a thread with a big stack and a raised limit."""
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        pass
+    import sys
+    import threading
+
+    out: list[Any] = []
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            out.append(json.loads(raw))
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    old_limit, old_stack = sys.getrecursionlimit(), threading.stack_size()
+    try:
+        sys.setrecursionlimit(max(old_limit, 200_000))
+        threading.stack_size(1 << 29)
+        t = threading.Thread(target=work)
+        t.start()
+        t.join()
+    finally:
+        threading.stack_size(old_stack)
+        sys.setrecursionlimit(old_limit)
+    if errors:
+        raise errors[0]
+    return out[0]

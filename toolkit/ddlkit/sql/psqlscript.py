@@ -36,6 +36,7 @@ from pglast import parser
 from pglast import ast
 
 from ddlkit.sql import sqltext
+from ddlkit.sql.tokens import COMMENT_TOKENS
 from ddlkit.util.errors import InputError
 from ddlkit.sql.psqlmeta import (HONOURED, INCLUDE, OUTPUT, PSQL_VARIABLES, QUIT, UnsupportedPsql, advice, echo_text,
                              meta_name, separator)
@@ -76,7 +77,7 @@ class _State:
     values: dict[str, str] = field(default_factory=dict)  # \\set variables, for \\echo
 
 
-_COMMENTS = ("SQL_COMMENT", "C_COMMENT")
+
 
 
 def parse_script(text: str, label: str, *, root: Path | None = None, path: Path | None = None,
@@ -173,7 +174,7 @@ def _find_stop(text: str, tokens: list, src: Source, state: _State):
     prev = None
     for tok in tokens:
         start, _end, name = tok
-        if name in _COMMENTS:
+        if name in COMMENT_TOKENS:
             continue
         if name == "ASCII_92":  # a backslash outside quotes and comments
             if first is not None and meta_name(text, start)[1:] in HONOURED:
@@ -342,6 +343,27 @@ def _include(args: str, relative: bool, src: Source, state: _State, depth: int, 
         _parse(inc_text, inc, state, depth + 1)
     except sqltext.SqlSyntaxError as exc:
         raise exc.input_error(label, inc_text) from None
+
+
+def split(text: str) -> list[sqltext.Statement]:
+    """Statements of ``text``; raises :class:`sqltext.SqlSyntaxError` with the
+    0-based offset of the problem. Plain SQL takes the cached parse that verify,
+    lint and the runner share (:func:`sqltext.split_sql`); callers must not mutate
+    the nodes.
+
+    Text that is not plain SQL is read as psql reads it (without following
+    ``\\i``): honoured meta-commands are skipped and COPY data is attached, so a
+    file psql ran is not a syntax error. A psql feature ddlkit cannot honour
+    raises :class:`sqltext.UnsupportedPsqlSyntax`."""
+    try:
+        return sqltext.split_sql(text)
+    except sqltext.SqlSyntaxError:
+        pass
+    try:
+        return parse_script(text, "<text>", follow_includes=False).statements
+    except UnsupportedPsql as exc:
+        raise sqltext.UnsupportedPsqlSyntax(f"{exc.what} is not supported; {exc.advice}",
+                                            sqltext.LineIndex(text).line_start(exc.line)) from None
 
 
 def send(conn, st: sqltext.Statement) -> None:

@@ -2,7 +2,7 @@
 
 from ddlkit.locks import blocking
 
-from ddlkit.sql import sqltext
+from ddlkit.sql import psqlscript, sqltext
 from ddlkit.lint.rule import ERROR, Rule
 
 
@@ -10,7 +10,7 @@ def finish(file_ctx):
     if not file_ctx.in_migrations or file_ctx.is_dump:
         return
     text = file_ctx.text
-    statements = sqltext.split(text)  # the same cached parse the runner uses
+    statements = psqlscript.split(text)  # the same cached parse the runner uses
     lines = sqltext.LineIndex(text)
     result = blocking.analyze(file_ctx.file, statements, sqltext.classify(text, statements, lines), lines)
     for finding in result.findings:
