@@ -161,3 +161,27 @@ def test_pg_dump_output_is_recognised_by_its_header():
     plain = PG_DUMP.replace("PostgreSQL database dump", "baseline")
     assert len([f for f in lint_text(plain, file="migrations/0001_baseline.sql", in_migrations=True)
                 if f.rule == "prefer-robust-stmts"]) == 2  # the table and the sequence (the index is on the new table)
+
+
+def test_dry_run_follows_a_do_block_into_the_trees_functions(empty_db, db_url, make_tree):
+    empty_db.execute(SETUP)
+    function = ("CREATE OR REPLACE FUNCTION add_nick() RETURNS void LANGUAGE plpgsql AS $$\n"
+                "BEGIN\n  ALTER TABLE users ADD COLUMN IF NOT EXISTS nick text;\nEND $$;\n")
+    root = make_tree({"utils/add_nick.sql": function,
+                      "migrations/0001_call.sql": "DO $$\nBEGIN\n  PERFORM set_config('lock_timeout', '2s', true);\n"
+                                                  "  PERFORM add_nick();\n  PERFORM not_in_the_tree();\nEND $$;\n"})
+    locks = dry_run(db_url, root)["migrations/0001_call.sql"]
+    assert [(h["relation"], h["mode"], h["line"], h["statement"]) for h in locks["holds"]] == [
+        ("users", "ACCESS EXCLUSIVE", 4, "ALTER TABLE ... ADD COLUMN in add_nick()")]
+    assert locks["not_modelled"] == [{"line": 5, "statement": "SELECT"}]  # a function the tree does not define
+    # the server agrees: the call holds ACCESS EXCLUSIVE on users until its transaction ends
+    empty_db.execute(function)
+    with empty_db.transaction(force_rollback=True):
+        empty_db.execute("SELECT add_nick()")
+        assert ("users", "AccessExclusiveLock") in {tuple(r) for r in empty_db.execute(LOCKS)}
+
+
+def test_a_function_with_dynamic_sql_is_not_modelled():
+    text = ("CREATE OR REPLACE FUNCTION dyn() RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'x'; END $$;\n"
+            "SELECT dyn();\n")
+    assert _analyze(text).unknown == ((2, "dyn(): dynamic EXECUTE"),)

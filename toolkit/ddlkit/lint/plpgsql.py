@@ -21,35 +21,8 @@ def parse_plpgsql(source_stmt: str, fb: FunctionBody, stmt_node: Node | None, re
 
 
 def _neutral_header(node: Node) -> str:
-    """``CREATE FUNCTION ddlkit_body(<same names, type text>) RETURNS …``:
-    what the body needs from the signature (its variable names and whether it
-    returns a set, a trigger or nothing) without any catalog lookup."""
-    params = []
-    table_cols = []
-    for p in node.parameters or ():
-        pname = p.data.get("name")
-        mode = p.data.get("mode", "FUNC_PARAM_IN")
-        if mode == "FUNC_PARAM_TABLE":
-            table_cols.append(f'"{pname}" text')
-            continue
-        word = {"FUNC_PARAM_OUT": "OUT ", "FUNC_PARAM_INOUT": "INOUT ", "FUNC_PARAM_VARIADIC": "VARIADIC "}.get(mode, "")
-        typ = "anyarray" if mode == "FUNC_PARAM_VARIADIC" else "text"
-        params.append(f'{word}"{pname}" {typ}' if pname else f"{word}{typ}")
+    """:func:`ddlkit.sql.plpgsql.neutral_header` of a CREATE FUNCTION/PROCEDURE (JSON node)."""
+    params = [(p.data.get("name"), p.data.get("mode", "FUNC_PARAM_IN")) for p in node.parameters or ()]
     ret = node.returnType
-    if table_cols:
-        returns = f" RETURNS TABLE({', '.join(table_cols)})"
-    elif node.is_procedure or ret is None:
-        returns = "" if node.is_procedure else " RETURNS void"
-    else:
-        tname = names(ret)[-1:] or ("text",)
-        base = tname[0].lower()
-        if base in ("trigger", "event_trigger", "void", "record"):
-            returns = f" RETURNS {'SETOF ' if ret.setof else ''}{base}"
-        else:
-            returns = f" RETURNS {'SETOF ' if ret.setof else ''}text"
-    word = "PROCEDURE" if node.is_procedure else "FUNCTION"
-    n_out = sum(p.data.get("mode") in ("FUNC_PARAM_OUT", "FUNC_PARAM_INOUT") for p in node.parameters or ())
-    if n_out and not node.is_procedure and not table_cols:
-        # the result type follows from the OUT parameters (all text here)
-        returns = "" if not (ret is not None and ret.setof) else f" RETURNS SETOF {'text' if n_out == 1 else 'record'}"
-    return f"CREATE {word} ddlkit_body({', '.join(params)}){returns} LANGUAGE plpgsql"
+    returns = None if ret is None else ((names(ret)[-1:] or ("text",))[0], bool(ret.setof))
+    return _sql.neutral_header(params, returns, bool(node.is_procedure))

@@ -21,6 +21,7 @@ from pglast.enums.parsenodes import TransactionStmtKind as TK
 
 from ddlkit.locks import lockmodel
 
+from ddlkit.locks.routines import do_statements, functions_of, tree_functions
 from ddlkit.sql import plpgsql, sqltext
 from ddlkit.util.errors import InputError
 from ddlkit.locks.lockmodes import LockMode
@@ -130,6 +131,9 @@ def _remedy(hold: Hold, across: tuple[SlowStep, ...], own_txn: bool) -> str:
     if hold.until == UNTIL_DO:  # CONCURRENTLY cannot run inside a DO block
         return (f"split the DO block: run the statement at line {hold.line} in a DO block of its own, "
                 "committed before the slow statements")
+    if hold.until == UNTIL_STATEMENT:  # a function's statements: one statement, one transaction
+        return (f"split the function called at line {hold.line}: take the lock in a call of its own, "
+                "committed before the slow statements")
     options = []
     if any(s.kind == "CREATE INDEX" or s.kind == "REINDEX" for s in across):
         options.append("build the index with CONCURRENTLY (the file then runs statement by statement)")
@@ -159,36 +163,13 @@ def _if_not_exists(node) -> set[str]:
     return set()
 
 
-def _do_statements(st: sqltext.Statement, line: int):
-    """(line, pglast node or None for a dynamic EXECUTE, kind, file offset of its line) of each
-    statement a DO block runs; None when the block cannot be read (not PL/pgSQL, or a body
-    that needs the catalog)."""
-    block = plpgsql.do_block(st.node.args)
-    if block.unreadable is not None:
-        return None
-    body, _ = plpgsql.do_body(st.node.args)
-    k = st.text.find(body) if body else -1
-    first = line + (st.text.count("\n", 0, k) if k > 0 else 0)
-    text_lines = sqltext.LineIndex(st.text)
-    out = []
-    for inner in block.statements:
-        at = first + inner.line - 1
-        offset = st.start + text_lines.line_start(at - line + 1)
-        if inner.dynamic:
-            out.append((at, None, "DO: dynamic EXECUTE", offset))
-            continue
-        try:
-            nodes = [raw.stmt for raw in parser.parse_sql(inner.text)]
-        except parser.ParseError:
-            out.append((at, None, "DO: statement", offset))
-            continue
-        out.extend((at, node, None, offset) for node in nodes)
-    return out
+_MAX_CALL_DEPTH = 4
 
 
 def analyze(file_name: str, statements: list[sqltext.Statement], mode: sqltext.TxnMode,
             lines: sqltext.LineIndex, tables_of_indexes: Mapping[str, str] | None = None,
-            created: set[str] | None = None, exists: Callable[[str], bool] | None = None) -> FileBlocking:
+            created: set[str] | None = None, exists: Callable[[str], bool] | None = None,
+            functions: Mapping[str, plpgsql.DoBlock] | None = None) -> FileBlocking:
     """The locks of one file as the runner executes it. ``created``: relations
     created earlier in the same run (not live tables); updated in place.
     ``exists``: whether a relation exists in the target database now (the dry
@@ -196,8 +177,12 @@ def analyze(file_name: str, statements: list[sqltext.Statement], mode: sqltext.T
     holds no lock, and ``CREATE TABLE IF NOT EXISTS`` of an existing table
     creates nothing. Without it (lint), a table from ``CREATE TABLE IF NOT
     EXISTS`` may be live: its locks count, but index builds on it are not slow
-    (on a re-run they do nothing, or fail)."""
+    (on a re-run they do nothing, or fail). ``functions``: the PL/pgSQL and SQL
+    functions of the tree (:func:`tree_functions`); a call of one of them, or
+    of one the file itself creates, is modelled by the statements its body
+    runs (without dynamic SQL), at the line of the call."""
     created = created if created is not None else set()
+    known_functions = dict(functions or {})
     maybe_new: set[str] = set()  # CREATE TABLE IF NOT EXISTS: new on a first run, maybe live on a re-run
     own = dict(tables_of_indexes or {})
     own.update(lockmodel.index_tables_of(st.node for st in statements))
@@ -224,15 +209,20 @@ def analyze(file_name: str, statements: list[sqltext.Statement], mode: sqltext.T
         """A relation the target database does not have (and the run does not create)."""
         return exists is not None and rel not in created and rel not in maybe_new and not exists(rel)
 
-    def step(line: int, node, start: int, held: bool) -> None:
+    def step(line: int, node, start: int, held: bool, depth: int = 0, via: str | None = None) -> bool:
+        """Account for one statement; True when it ran the statements of called functions."""
         eff = lockmodel.effect(node, own)
-        if not eff.known:
-            unknown.append((line, eff.kind))
+        kind = eff.kind if via is None else f"{eff.kind} in {via}()"
+        callees = lockmodel.calls(node) if not eff.known else []
+        expand = bool(callees) and depth < _MAX_CALL_DEPTH and all(
+            c in known_functions and known_functions[c].unreadable is None for c in callees)
+        if not eff.known and not expand:
+            unknown.append((line, kind))
         new_tables = created | maybe_new
         quick = bool(eff.scans) and eff.scans <= new_tables and (
             eff.scans <= created or isinstance(node, ast.IndexStmt))  # work on a new, empty table
         if eff.slow and held and not quick:
-            slow = SlowStep(line, eff.kind, eff.slow)
+            slow = SlowStep(line, kind, eff.slow)
             for h in open_holds:
                 pending_slow.setdefault(id(h), []).append(slow)
         for rel in sorted(eff.rewrites):
@@ -242,11 +232,11 @@ def analyze(file_name: str, statements: list[sqltext.Statement], mode: sqltext.T
             if rel in created or gone(rel):
                 continue
             if not held:
-                holds.append(Hold(rel, m, line, eff.kind, UNTIL_STATEMENT, None, start))
+                holds.append(Hold(rel, m, line, kind, UNTIL_STATEMENT, None, start))
                 continue
             strongest = max((h.mode for h in open_holds if h.relation == rel), default=None)
             if strongest is None or m > strongest:
-                open_holds.append(Hold(rel, m, line, eff.kind, UNTIL_COMMIT, None, start))
+                open_holds.append(Hold(rel, m, line, kind, UNTIL_COMMIT, None, start))
         for rel in eff.creates:
             if rel in _if_not_exists(node):
                 if exists is None:
@@ -255,6 +245,23 @@ def analyze(file_name: str, statements: list[sqltext.Statement], mode: sqltext.T
                     created.add(rel)
             else:
                 created.add(rel)
+        if isinstance(node, ast.CreateFunctionStmt):
+            known_functions.update(functions_of([node]))
+        if not expand:
+            return False
+        for callee in callees:  # one statement: its functions' locks last as long as it does
+            for inner in known_functions[callee].statements:
+                if inner.dynamic:
+                    unknown.append((line, f"{callee}(): dynamic EXECUTE"))
+                    continue
+                try:
+                    subs = [raw.stmt for raw in parser.parse_sql(inner.text)]
+                except parser.ParseError:
+                    unknown.append((line, f"{callee}(): statement"))
+                    continue
+                for sub in subs:
+                    step(line, sub, start, True, depth + 1, callee)
+        return True
 
     for st in statements:
         line = st.position(lines)[1]  # (a statement of an \i-included file: its line there)
@@ -267,7 +274,7 @@ def analyze(file_name: str, statements: list[sqltext.Statement], mode: sqltext.T
                 in_block = False
             continue
         if isinstance(node, ast.DoStmt):
-            inner = _do_statements(st, line)
+            inner = do_statements(st, line)
             if inner is not None:
                 # one statement: what it locks is held until the block ends (or the transaction does)
                 for at, sub, why, offset in inner:
@@ -278,7 +285,8 @@ def analyze(file_name: str, statements: list[sqltext.Statement], mode: sqltext.T
                 if not in_block:
                     close(UNTIL_DO, None)
                 continue
-        step(line, node, st.start, in_block)
+        if step(line, node, st.start, in_block) and not in_block:
+            close(UNTIL_STATEMENT, None)  # the called functions' locks end with the statement
     if in_block:
         close(UNTIL_COMMIT, None)
     return FileBlocking(file_name, mode.transactional, tuple(holds), tuple(findings), tuple(rewrites),
@@ -290,11 +298,12 @@ def analyze_plan(tree, plan, exists: Callable[[str], bool] | None = None) -> dic
     run itself creates are not live, so they are left out; so are relations
     the target database does not have (``exists``, see :func:`analyze`)."""
     tables = index_tables(tree.files)
+    functions = tree_functions(tree.files)
     created: set[str] = set()
     out = {}
     for pf in plan.pending:
         f = pf.file
-        out[f.file_name] = analyze(f.file_name, f.statements, f.mode, f.lines, tables, created, exists)
+        out[f.file_name] = analyze(f.file_name, f.statements, f.mode, f.lines, tables, created, exists, functions)
     return out
 
 
@@ -308,10 +317,20 @@ def relations_of_plan(tree, plan) -> set[str]:
         for st in f.statements:
             nodes = [st.node]
             if isinstance(st.node, ast.DoStmt):
-                nodes = [sub for _, sub, _, _ in _do_statements(st, 1) or () if sub is not None]
+                nodes = [sub for _, sub, _, _ in do_statements(st, 1) or () if sub is not None]
             for node in nodes:
                 eff = lockmodel.effect(node, tables)
                 names.update(eff.locks)
                 names.update(eff.rewrites)
                 names.update(rel for rel in eff.creates if rel in _if_not_exists(node))
+    for block in tree_functions(tree.files).values():  # what the pending files may call
+        for inner in block.statements:
+            try:
+                nodes = [] if inner.dynamic else [raw.stmt for raw in parser.parse_sql(inner.text)]
+            except parser.ParseError:
+                continue
+            for node in nodes:
+                eff = lockmodel.effect(node, tables)
+                names.update(eff.locks)
+                names.update(eff.rewrites)
     return names

@@ -27,7 +27,7 @@ from ddlkit.locks.lockeffect import Acc, Effect, rel_name, walk
 from ddlkit.locks.lockmodes import LockMode
 from ddlkit.sql.sqltext import option_on
 
-__all__ = ["KNOWN_KINDS", "Effect", "LockMode", "effect", "index_tables_of", "rel_name"]
+__all__ = ["KNOWN_KINDS", "Effect", "LockMode", "calls", "effect", "index_tables_of", "rel_name"]
 
 
 def _create_table(node: ast.CreateStmt) -> Effect:
@@ -148,6 +148,19 @@ def _select(node: ast.SelectStmt) -> Effect:
     if any(isinstance(n, ast.FuncCall) and _func_name(n) not in _LOCK_FREE_FUNCTIONS for n in walk(node)):
         return acc.done(known=False)  # a function may lock or write anything
     return acc.done()
+
+
+def calls(node: Any) -> list[str]:
+    """The functions and procedures a statement calls that may lock or write
+    anything (every call but the built-ins of :data:`_LOCK_FREE_FUNCTIONS`),
+    by name as written (last part)."""
+    out = []
+    for n in walk(node):
+        if isinstance(n, ast.FuncCall):
+            name = _func_name(n)
+            if name not in _LOCK_FREE_FUNCTIONS and name not in out:
+                out.append(name.split(".")[-1])
+    return out
 
 
 def _func_name(call: ast.FuncCall) -> str:

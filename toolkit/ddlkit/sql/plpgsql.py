@@ -90,6 +90,41 @@ def parse_plpgsql(source_stmt: str, value: str, exact: bool, neutral_header: str
     return None, None, first_error
 
 
+def neutral_header(params: list[tuple[str | None, str]], returns: tuple[str, bool] | None,
+                   is_procedure: bool) -> str:
+    """``CREATE FUNCTION ddlkit_body(<same names, type text>) RETURNS …``:
+    what a body needs from its signature (its variable names and whether it
+    returns a set, a trigger or nothing) without any catalog lookup.
+    ``params``: (name or None, FunctionParameterMode name, e.g.
+    "FUNC_PARAM_IN"); ``returns``: (type name, SETOF) or None."""
+    plist = []
+    table_cols = []
+    for pname, mode in params:
+        if mode == "FUNC_PARAM_TABLE":
+            table_cols.append(f'"{pname}" text')
+            continue
+        word = {"FUNC_PARAM_OUT": "OUT ", "FUNC_PARAM_INOUT": "INOUT ", "FUNC_PARAM_VARIADIC": "VARIADIC "}.get(mode, "")
+        typ = "anyarray" if mode == "FUNC_PARAM_VARIADIC" else "text"
+        plist.append(f'{word}"{pname}" {typ}' if pname else f"{word}{typ}")
+    setof = bool(returns and returns[1])
+    if table_cols:
+        ret = f" RETURNS TABLE({', '.join(table_cols)})"
+    elif is_procedure or returns is None:
+        ret = "" if is_procedure else " RETURNS void"
+    else:
+        base = returns[0].lower()
+        if base in ("trigger", "event_trigger", "void", "record"):
+            ret = f" RETURNS {'SETOF ' if setof else ''}{base}"
+        else:
+            ret = f" RETURNS {'SETOF ' if setof else ''}text"
+    word = "PROCEDURE" if is_procedure else "FUNCTION"
+    n_out = sum(mode in ("FUNC_PARAM_OUT", "FUNC_PARAM_INOUT") for _, mode in params)
+    if n_out and not is_procedure and not table_cols:
+        # the result type follows from the OUT parameters (all text here)
+        ret = "" if not setof else f" RETURNS SETOF {'text' if n_out == 1 else 'record'}"
+    return f"CREATE {word} ddlkit_body({', '.join(plist)}){ret} LANGUAGE plpgsql"
+
+
 def _retype_variable(value: str, message: str) -> str | None:
     """For pglast's 'variable "x" has pseudo-type _record' (an array of a type
     it cannot look up): the body with x's declared type replaced by text[]."""
@@ -216,11 +251,14 @@ class DoBlock:
 
 
 def do_body(args: Any) -> tuple[str | None, str]:
-    """(body, language) of a DoStmt's ``args`` (pglast DefElems)."""
+    """(body, language) of a DoStmt's ``args`` or a CreateFunctionStmt's ``options`` (pglast DefElems)."""
     body, language = None, "plpgsql"
     for opt in args or ():
         name = getattr(opt, "defname", None)
-        value = getattr(getattr(opt, "arg", None), "sval", None)
+        arg = getattr(opt, "arg", None)
+        if isinstance(arg, (tuple, list)):  # CREATE FUNCTION … AS 'body' (two items: a C function)
+            arg = arg[0] if len(arg) == 1 else None
+        value = getattr(arg, "sval", None)
         if name == "as":
             body = value
         elif name == "language" and value:
@@ -228,14 +266,11 @@ def do_body(args: Any) -> tuple[str | None, str]:
     return body, language
 
 
-def do_block(args: Any) -> DoBlock:
-    """The statements a ``DO`` block (a DoStmt's ``args``) runs."""
-    body, language = do_body(args)
-    if body is None:
-        return DoBlock(unreadable="no body")
-    if language != "plpgsql":
-        return DoBlock(unreadable=f"LANGUAGE {language}")
-    raw, error, skipped = parse_plpgsql("", body, False, None, None)
+def plpgsql_block(body: str, header: str | None = None) -> DoBlock:
+    """The statements a PL/pgSQL body runs: a DO block's (``header`` None), or
+    a function's under its :func:`neutral_header`."""
+    source = "" if header is None else f"{header} AS $ddlkit_fn${body}$ddlkit_fn$"
+    raw, error, skipped = parse_plpgsql(source, body, False, header, None)
     if raw is None:
         return DoBlock(unreadable=error or skipped or "does not parse")
     import json  # noqa: PLC0415
@@ -249,3 +284,41 @@ def do_block(args: Any) -> DoBlock:
         elif parent in _RUN and mode == RAW_PARSE_DEFAULT:
             out.statements.append(BodyStatement(lineno, query))
     return out
+
+
+def do_block(args: Any) -> DoBlock:
+    """The statements a ``DO`` block (a DoStmt's ``args``) runs."""
+    body, language = do_body(args)
+    if body is None:
+        return DoBlock(unreadable="no body")
+    if language != "plpgsql":
+        return DoBlock(unreadable=f"LANGUAGE {language}")
+    return plpgsql_block(body)
+
+
+def function_block(node: Any) -> DoBlock:
+    """The statements a ``CREATE FUNCTION/PROCEDURE`` (pglast node) runs when
+    called: a PL/pgSQL body's, or a SQL body's (each at line 1)."""
+    body, language = do_body(node.options)
+    language = language if any(getattr(o, "defname", None) == "language" for o in node.options or ()) else "sql"
+    if node.sql_body is not None:
+        return DoBlock(unreadable="BEGIN ATOMIC body")
+    if body is None:
+        return DoBlock(unreadable="no body")
+    if language == "sql":
+        try:
+            stmts = parser.parse_sql(body)
+        except parser.ParseError as exc:
+            return DoBlock(unreadable=str(exc))
+        return DoBlock([BodyStatement(1 + body.count("\n", 0, raw.stmt_location or 0),
+                                      body[raw.stmt_location or 0:(raw.stmt_location or 0) + raw.stmt_len]
+                                      if raw.stmt_len else body[raw.stmt_location or 0:]) for raw in stmts])
+    if language != "plpgsql":
+        return DoBlock(unreadable=f"LANGUAGE {language}")
+    params = [(p.name, p.mode.name if hasattr(p.mode, "name") else str(p.mode)) for p in node.parameters or ()]
+    ret = node.returnType
+    returns = None
+    if ret is not None:
+        tname = [getattr(n, "sval", "") for n in ret.names or ()]
+        returns = (tname[-1] if tname else "text", bool(ret.setof))
+    return plpgsql_block(body, neutral_header(params, returns, bool(node.is_procedure)))
