@@ -11,7 +11,7 @@ import json
 from conftest import run_cli
 from ddlkit.lint import lint_text
 from ddlkit.locks import blocking
-from ddlkit.sql import sqltext
+from ddlkit.sql import psqlscript, sqltext
 
 SETUP = "CREATE TABLE users (id int PRIMARY KEY, email text); CREATE TABLE events (id int, user_id int);"
 
@@ -104,7 +104,7 @@ def test_comment_on_what_the_file_creates_is_modelled(empty_db, db_url, make_tre
 
 
 def _analyze(text: str):
-    sts = sqltext.split(text)
+    sts = psqlscript.split(text)
     lines = sqltext.LineIndex(text)
     return blocking.analyze("m.sql", sts, sqltext.classify(text, sts, lines), lines)
 

@@ -7,7 +7,9 @@ forever for a worker holding the queue lock; and a Ctrl-C printed a
 
 * each forked worker restores the default SIGINT/SIGTERM handling, so a
   Ctrl-C (sent to the whole process group) or a SIGTERM ends it at once,
-  silently;
+  silently; the two signals are blocked across each fork, so one that arrives
+  while the child still runs Python's at-fork hooks (logging's lock release)
+  waits until the default handling is in place, and never prints a traceback;
 * each worker gets its share of the jobs up front (largest first, to the
   least loaded) and sends its results back on a pipe of its own: there is
   no shared queue or lock to be left held;
@@ -27,6 +29,7 @@ from multiprocessing.connection import wait
 from typing import Any
 
 _BATCH = 32  # results per message
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 def map_ordered(fn: Callable[[Any], Any], jobs: Sequence[Any], *, workers: int, weight: Callable[[Any], int]
@@ -50,7 +53,11 @@ def map_ordered(fn: Callable[[Any], Any], jobs: Sequence[Any], *, workers: int, 
         for share in shares:
             recv, send = ctx.Pipe(duplex=False)
             proc = ctx.Process(target=_worker, args=(fn, jobs, sorted(share), send), daemon=True)
-            proc.start()
+            blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+            try:
+                proc.start()
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)  # a pending Ctrl-C is raised here
             send.close()
             procs.append(proc)
             conns[recv] = proc
@@ -97,6 +104,7 @@ def _kill(procs: list) -> None:
 def _worker(fn: Callable, jobs: Sequence[Any], share: list[int], conn) -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # blocked across the fork: see the module's notes
     batch = []
     for idx in share:
         batch.append((idx, fn(jobs[idx])))
