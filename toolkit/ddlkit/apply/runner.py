@@ -84,6 +84,7 @@ class Runner:
         self._file: DdlFile | None = None
         self._mute = False
         self._output: list[str] | None = None
+        self.deadline = None  # the last statement's ddlkit.apply.deadline.LockDeadline, if it had one
 
     # ------------------------------------------------------------------ read-only
 
@@ -255,11 +256,13 @@ class Runner:
 
     def _retry_facts(self, attempt: int) -> str | None:
         """Who blocked the statement that just hit lock_timeout, as the monitor saw it."""
-        if self.monitor is None:
+        seen = self.deadline.wait if self.deadline is not None and self.deadline.fired else None
+        if self.monitor is None and seen is None:
             return None
         from ddlkit.apply.progress import retry_facts  # noqa: PLC0415
 
-        return retry_facts(self.monitor.last_watch, attempt, self.options.lock_retries + 1)
+        return retry_facts(self.monitor.last_watch if self.monitor else None, attempt,
+                           self.options.lock_retries + 1, seen)
 
     def _watch(self, st: sqltext.Statement):
         """The progress monitor's watch over one statement (ddlkit.apply.progress)."""
@@ -279,13 +282,19 @@ class Runner:
                 self._output.extend(st.output)
             self.emit("output", lines=st.output)
         from ddlkit.sql import psqlscript  # noqa: PLC0415
+        from ddlkit.apply.deadline import cancelled_by, lock_deadline  # noqa: PLC0415
 
+        deadline = self.deadline = None
         try:
-            with self._watch(st):
+            with self._watch(st), lock_deadline(self.conn, self.target, st, self.options.lock_timeout) as deadline:
+                self.deadline = deadline
                 psqlscript.send(self.conn, st)
         except psycopg.Error as exc:
             if self.conn.closed or self.conn.broken:
                 raise self._lost(exc) from None
+            if cancelled_by(deadline, exc):  # PL/pgSQL that would have swallowed lock_timeout
+                raise StatementError(st, exc, sqlstate=SqlState.LOCK_NOT_AVAILABLE,
+                                     message=deadline.message()) from None
             raise StatementError(st, exc) from None
 
     def _apply_transactional(self, f: DdlFile, fr: FileResult) -> None:

@@ -1,0 +1,102 @@
+"""A lock timeout inside a PL/pgSQL block whose handler catches it (``exception
+when others``) never loses the statement's effect silently: ddlkit runs the
+block with lock_timeout = 0 and cancels it itself after --lock-timeout (a
+cancel is not caught by ``others``), then retries like a lock timeout, and in
+the end fails (exit 1, the file unrecorded)."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import psycopg
+import pytest
+
+from conftest import conninfo_for, run_cli
+
+BASE = """create table chat_blast (id int primary key);
+create function handle_chat_blast() returns trigger language plpgsql as $$ begin return new; end $$;
+"""
+TRIGGER_FILE = """do $$ begin
+  create trigger on_chat_blast after insert on chat_blast for each row execute procedure handle_chat_blast();
+exception when others then null;
+end $$;
+"""
+
+
+def _migrate(root, db_url, *args):
+    return run_cli("migrate", "--database-url", db_url, "--ddl-dir", str(root), "--format", "json", *args,
+                   timeout=180)
+
+
+def _holder(dbname: str) -> psycopg.Connection:
+    """An application transaction holding a write lock on chat_blast."""
+    conn = psycopg.connect(conninfo_for(dbname), application_name="app-writer")
+    conn.execute("lock table chat_blast in row exclusive mode")
+    return conn
+
+
+def _trigger_exists(db) -> bool:
+    return db.execute("select count(*) from pg_trigger where tgname = 'on_chat_blast'").fetchone()[0] == 1
+
+
+def _recorded(db, name: str) -> bool:
+    return db.execute("select count(*) from schema_version where file_name = %s", (name,)).fetchone()[0] == 1
+
+
+@pytest.fixture
+def tree_with_base(empty_db, db_url, make_tree):
+    root = make_tree({"migrations/0001_base.sql": BASE})
+    assert _migrate(root, db_url).returncode == 0
+    make_tree({"functions/chat_blast_trigger.sql": TRIGGER_FILE}, root)
+    return root
+
+
+@pytest.mark.parametrize("header", ["", "-- transactional: false\n"], ids=["transaction", "autocommit"])
+def test_swallowing_handler_with_lock_held_throughout_fails_unrecorded(empty_db, db_url, make_tree, header):
+    root = make_tree({"migrations/0001_base.sql": BASE})
+    assert _migrate(root, db_url).returncode == 0
+    make_tree({"functions/chat_blast_trigger.sql": header + TRIGGER_FILE}, root)
+    holder = _holder(empty_db.info.dbname)
+    try:
+        out = _migrate(root, db_url, "--lock-timeout", "1", "--lock-retries", "1")
+    finally:
+        holder.rollback()
+        holder.close()
+    assert out.returncode == 1, out.stdout + out.stderr
+    doc = json.loads(out.stdout)
+    error = doc["error"]
+    assert error["sqlstate"] == "55P03"
+    assert error["file"] == "functions/chat_blast_trigger.sql" and error["line"] == 2 + bool(header)  # the CREATE TRIGGER that waited
+    assert "EXCEPTION handler would swallow lock_timeout" in error["message"]
+    assert "app 'app-writer'" in error["message"]  # the blocker is named
+    (failed,) = doc["applied"]
+    assert failed["outcome"] == "failed" and failed["lock_timeout_retries"] == 1
+    assert not _trigger_exists(empty_db)
+    assert not _recorded(empty_db, "functions/chat_blast_trigger.sql")
+
+
+def test_swallowing_handler_gets_its_trigger_once_the_holder_commits(empty_db, db_url, tree_with_base):
+    holder = _holder(empty_db.info.dbname)
+    timer = threading.Timer(2.5, holder.commit)
+    timer.start()
+    try:
+        out = _migrate(tree_with_base, db_url, "--lock-timeout", "1", "--lock-retries", "8")
+    finally:
+        timer.join()
+        holder.close()
+    assert out.returncode == 0, out.stdout + out.stderr
+    (applied,) = json.loads(out.stdout)["applied"]
+    assert applied["outcome"] == "applied" and applied["lock_timeout_retries"] >= 1
+    assert _trigger_exists(empty_db)
+    assert _recorded(empty_db, "functions/chat_blast_trigger.sql")
+
+
+def test_handler_that_does_not_fire_leaves_the_block_alone(empty_db, db_url, tree_with_base):
+    """No lock held: the guarded block runs once, with the caller's lock_timeout back afterwards."""
+    make_tree_file = tree_with_base / "functions" / "zz_after.sql"
+    make_tree_file.write_text("create table lock_timeout_seen as select current_setting('lock_timeout') as v;\n")
+    out = _migrate(tree_with_base, db_url, "--lock-timeout", "3")
+    assert out.returncode == 0, out.stderr
+    assert _trigger_exists(empty_db)
+    assert empty_db.execute("select v from lock_timeout_seen").fetchone()[0] == "3s"
