@@ -264,8 +264,9 @@ class Runner:
         return retry_facts(self.monitor.last_watch if self.monitor else None, attempt,
                            self.options.lock_retries + 1, seen)
 
-    def _watch(self, st: sqltext.Statement):
-        """The progress monitor's watch over one statement (ddlkit.apply.progress)."""
+    def _watch(self, st: sqltext.Statement, node: Any = None):
+        """The progress monitor's watch over one statement (ddlkit.apply.progress);
+        ``node``: what actually runs at ``st``'s line, when that is not ``st`` itself."""
         if not self.options.progress or self._file is None:
             return contextlib.nullcontext()
         if self.monitor is None:  # with the first statement: a no-op run loads none of it
@@ -273,7 +274,8 @@ class Runner:
 
             self.monitor = Monitor(self.target, self.emit)
         return self.monitor.watch(self.conn.info.backend_pid, self._file.file_name,
-                                  st.position(self._file.lines)[1], st.node, self.options.lock_timeout)
+                                  st.position(self._file.lines)[1], node if node is not None else st.node,
+                                  self.options.lock_timeout)
 
     def execute(self, st: sqltext.Statement) -> None:
         """One statement as psql sends it: COPY … FROM stdin gets its data lines."""
@@ -323,21 +325,23 @@ class Runner:
                     continue
                 raise
 
-    def drop_retrying(self, query, st: "sqltext.Statement", fr: FileResult) -> None:
-        """A repair's DROP INDEX CONCURRENTLY, retried on lock_timeout like a statement."""
-        attempt = 0
-        while True:
-            try:
+    def repair_drop(self, query, st: "sqltext.Statement", fr: FileResult) -> None:
+        """A repair's DROP INDEX CONCURRENTLY before ``st``: one attempt, watched like a
+        statement (so a retry names its blocker). Its lock timeout is ``st``'s: the
+        caller retries the repair and the statement together, on one retry budget,
+        and the error quotes the DROP that waited."""
+        from pglast import parse_sql  # noqa: PLC0415
+
+        text = query.as_string(self.conn)
+        try:
+            with self._watch(st, parse_sql(text)[0].stmt):
                 self.conn.execute(query)
-                return
-            except psycopg.Error as exc:
-                if self.conn.closed or self.conn.broken:
-                    raise self._lost(exc) from None
-                if exc.sqlstate != LOCK_NOT_AVAILABLE or attempt >= self.options.lock_retries:
-                    raise StatementError(st, exc) from None
-            attempt += 1
-            fr.retries += 1
-            self.retry_pause(fr.file_name, attempt)
+        except psycopg.Error as exc:
+            if self.conn.closed or self.conn.broken:
+                raise self._lost(exc) from None
+            message = (f"{exc.diag.message_primary or one_line(str(exc))} (in the repair before this statement: "
+                       f"{text})")
+            raise StatementError(st, exc, message=message, excerpt=text) from None
 
     def execute_watched(self, f: DdlFile, st: "sqltext.Statement") -> None:
         """A CONCURRENTLY statement, never waiting forever on an old runner blocked
