@@ -100,3 +100,15 @@ def test_handler_that_does_not_fire_leaves_the_block_alone(empty_db, db_url, tre
     assert out.returncode == 0, out.stderr
     assert _trigger_exists(empty_db)
     assert empty_db.execute("select v from lock_timeout_seen").fetchone()[0] == "3s"
+
+
+def test_dry_run_names_the_handler_around_ddl(empty_db, db_url, tree_with_base):
+    text = run_cli("migrate", "--dry-run", "--database-url", db_url, "--ddl-dir", str(tree_with_base))
+    assert text.returncode == 0, text.stderr
+    assert ("      line 1: EXCEPTION WHEN others around CREATE TRIGGER (line 2) would swallow a lock timeout"
+            in text.stdout), text.stdout
+    js = run_cli("migrate", "--dry-run", "--format", "json", "--database-url", db_url,
+                 "--ddl-dir", str(tree_with_base))
+    entry = next(f for f in json.loads(js.stdout)["files"] if f["file"] == "functions/chat_blast_trigger.sql")
+    (handler,) = entry["locks"]["swallowing_handlers"]
+    assert handler["catches"] == "others" and handler["around"] == [{"line": 2, "statement": "CREATE TRIGGER"}]

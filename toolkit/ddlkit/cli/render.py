@@ -194,6 +194,7 @@ def blocking_lines(fb, indent: str = "      ") -> list[str]:
         lines.append(f"{indent}lock-held-across-statements: {f.message}")
         lines.append(f"{indent}  remedy: {f.remedy}")
     lines += [f"{indent}line {line}: {kind}: its locks are not modelled" for line, kind in fb.unknown]
+    lines += [f"{indent}line {h.line}: {h.message}" for h in fb.handlers]
     return lines
 
 
