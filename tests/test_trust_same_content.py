@@ -47,3 +47,28 @@ def test_renamed_file_whose_old_name_is_gone_still_does_not_run(empty_db, db_url
     out = _migrate(root, db_url, "--format", "json")
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["applied"] == []
+
+
+def test_lint_and_verify_report_two_files_with_the_same_checksum(make_tree):
+    root = make_tree({
+        "migrations/0009_grant_ro.sql": GRANT,
+        "migrations/0013_grant_ro_third.sql": "GRANT SELECT ON ALL TABLES IN SCHEMA public\n  TO PUBLIC;\n",
+        "migrations/0014_other.sql": "select 1;\n",
+    })
+    lint = run_cli("lint", "--ddl-dir", str(root), "--format", "json")
+    assert lint.returncode == 0, lint.stdout + lint.stderr  # a warning, not an error
+    dup = [f for f in json.loads(lint.stdout) if f["rule"] == "duplicate-checksum"]
+    assert [(f["file"].rsplit("/", 2)[-2:], f["severity"]) for f in dup] == [
+        (["migrations", "0013_grant_ro_third.sql"], "warning")]
+    assert "same checksum as migrations/0009_grant_ro.sql" in dup[0]["message"]
+
+    dump = run_cli("dump", "--ddl-dir", str(root), "--tracker-only")
+    assert dump.returncode == 0, dump.stderr
+    verify = run_cli("verify", "--offline", "--ddl-dir", str(root), "--format", "json")
+    doc = json.loads(verify.stdout)
+    dup = [f for f in doc["findings"] if f["check"] == "checksum"]
+    assert len(dup) == 1 and dup[0]["severity"] == "warning"
+    assert dup[0]["file"].endswith("migrations/0013_grant_ro_third.sql")
+    assert "same checksum as migrations/0009_grant_ro.sql" in dup[0]["message"]
+    text = run_cli("verify", "--offline", "--ddl-dir", str(root))
+    assert "checksum (warning): same checksum as migrations/0009_grant_ro.sql" in text.stdout

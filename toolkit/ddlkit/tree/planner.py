@@ -118,3 +118,21 @@ def build_plan(tree: Tree, rows: list[TrackerRow]) -> Plan:
     # their files still exist.
     orphans = tuple(r for r in rows if r.file_name not in tree.present)
     return Plan(tuple(planned), orphans)
+
+
+def same_checksum(tree: Tree) -> list[tuple[DdlFile, DdlFile]]:
+    """(file, earlier file with the same md5) for every file of the tree whose
+    content equals an earlier one's: both run (unlike with pg_migrate.sh, which
+    ran only the first). ``verify`` and ``lint`` report them; not an error."""
+    first: dict[str, DdlFile] = {}
+    out = []
+    for f in tree.files:
+        try:
+            md5 = f.md5
+        except Exception:  # noqa: BLE001 - an unreadable file is reported by the parse checks
+            continue
+        if md5 in first:
+            out.append((f, first[md5]))
+        else:
+            first[md5] = f
+    return out
