@@ -66,9 +66,9 @@ def test_lint_and_verify_report_two_files_with_the_same_checksum(make_tree):
     assert dump.returncode == 0, dump.stderr
     verify = run_cli("verify", "--offline", "--ddl-dir", str(root), "--format", "json")
     doc = json.loads(verify.stdout)
-    dup = [f for f in doc["findings"] if f["check"] == "checksum"]
+    dup = [f for f in doc["findings"] if f["check"] == "tracker"]
     assert len(dup) == 1 and dup[0]["severity"] == "warning"
     assert dup[0]["file"].endswith("migrations/0013_grant_ro_third.sql")
     assert "same checksum as migrations/0009_grant_ro.sql" in dup[0]["message"]
     text = run_cli("verify", "--offline", "--ddl-dir", str(root))
-    assert "checksum (warning): same checksum as migrations/0009_grant_ro.sql" in text.stdout
+    assert "tracker (warning): same checksum as migrations/0009_grant_ro.sql" in text.stdout

@@ -79,7 +79,8 @@ def lint_paths(paths: list[pathlib.Path] | None, *, ddl_root: pathlib.Path, sele
         registry.all_rules()  # import the rules once, before forking
         chunks = map_ordered(run, jobs, workers=min(os.cpu_count() or 1, MAX_WORKERS), weight=lambda j: j[5])
     found = [f for chunk in chunks for f in chunk]
-    if whole_tree and "duplicate-checksum" in rules:
+    chosen = registry.parse_ids(select, "--select rule")  # a tree-wide rule: runs when selected, or by default
+    if whole_tree and "duplicate-checksum" in rules and (chosen is None or "duplicate-checksum" in chosen):
         found += _same_checksum(ddl_root)
     return found
 

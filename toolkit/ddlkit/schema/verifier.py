@@ -39,7 +39,10 @@ class Finding:
     severity: str = "error"  # "warning": reported, but the gate still passes
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        if self.severity == "error":  # the default: only a warning says so (JSON stays as it was)
+            del out["severity"]
+        return out
 
 
 @dataclass
@@ -128,7 +131,7 @@ def check_same_checksum(tree: Tree) -> list[Finding]:
     """Two files with the same checksum: both run (a warning, not a failure)."""
     from ddlkit.tree.planner import same_checksum  # noqa: PLC0415
 
-    return [Finding("checksum", _display(tree.root, f.file_name), 1,
+    return [Finding("tracker", _display(tree.root, f.file_name), 1,
                     f"same checksum as {twin.file_name}: ddlkit runs both (pg_migrate.sh ran only the first)",
                     "nothing, if both are meant to run; otherwise delete one", severity="warning")
             for f, twin in same_checksum(tree)]
@@ -216,8 +219,7 @@ def verify(root: Path, dump_dir: Path, *, offline: bool = False) -> VerifyResult
     tree = full.test_mode_view()
     result.checks.append("tracker")
     result.findings += check_tracker(tree, dump_dir)
-    result.checks.append("checksum")
-    result.findings += check_same_checksum(full)
+    result.findings += check_same_checksum(full)  # part of the tracker check: how rows match files
     result.checks.append("parse")
     parse_findings = check_parse(full)
     result.findings += parse_findings
