@@ -7,12 +7,12 @@ the end fails (exit 1, the file unrecorded)."""
 from __future__ import annotations
 
 import json
-import threading
+import time
 
 import psycopg
 import pytest
 
-from conftest import conninfo_for, run_cli
+from conftest import conninfo_for, popen_cli, run_cli
 
 BASE = """create table chat_blast (id int primary key);
 create function handle_chat_blast() returns trigger language plpgsql as $$ begin return new; end $$;
@@ -76,30 +76,49 @@ def test_swallowing_handler_with_lock_held_throughout_fails_unrecorded(empty_db,
     assert not _recorded(empty_db, "functions/chat_blast_trigger.sql")
 
 
+def _wait_until(condition, what: str, limit: float = 120.0) -> None:
+    end = time.monotonic() + limit  # a bound against hanging, not a timed assertion
+    while not condition():
+        if time.monotonic() > end:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.05)
+
+
 def test_swallowing_handler_gets_its_trigger_once_the_holder_commits(empty_db, db_url, tree_with_base):
     holder = _holder(empty_db.info.dbname)
-    timer = threading.Timer(2.5, holder.commit)
-    timer.start()
+    waiting = ("select count(*) from pg_locks where relation = 'chat_blast'::regclass and not granted")
+    proc = popen_cli("migrate", "--database-url", db_url, "--ddl-dir", str(tree_with_base), "--format", "json",
+                     "--lock-timeout", "1", "--lock-retries", "8")
     try:
-        out = _migrate(tree_with_base, db_url, "--lock-timeout", "1", "--lock-retries", "8")
+        # The block waits for the lock, ddlkit cancels that wait (the holder still holds it), then the holder commits.
+        _wait_until(lambda: empty_db.execute(waiting).fetchone()[0] == 1, "the DO block to wait for its lock")
+        _wait_until(lambda: empty_db.execute(waiting).fetchone()[0] == 0, "ddlkit to cancel the first wait")
+        holder.commit()
+        stdout, stderr = proc.communicate(timeout=180)
     finally:
-        timer.join()
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
         holder.close()
-    assert out.returncode == 0, out.stdout + out.stderr
-    (applied,) = json.loads(out.stdout)["applied"]
+    assert proc.returncode == 0, stdout + stderr
+    (applied,) = json.loads(stdout)["applied"]
     assert applied["outcome"] == "applied" and applied["lock_timeout_retries"] >= 1
     assert _trigger_exists(empty_db)
     assert _recorded(empty_db, "functions/chat_blast_trigger.sql")
 
 
 def test_handler_that_does_not_fire_leaves_the_block_alone(empty_db, db_url, tree_with_base):
-    """No lock held: the guarded block runs once, with the caller's lock_timeout back afterwards."""
-    make_tree_file = tree_with_base / "functions" / "zz_after.sql"
-    make_tree_file.write_text("create table lock_timeout_seen as select current_setting('lock_timeout') as v;\n")
+    """No lock held: the guarded block runs once, and the next statement of the same file has
+    the run's lock_timeout again (the block itself ran with 0)."""
+    (tree_with_base / "functions" / "zz_after.sql").write_text(
+        "do $$ begin\n  create table inside_seen as select current_setting('lock_timeout') as v;\n"
+        "exception when others then null;\nend $$;\n"
+        "create table after_seen as select current_setting('lock_timeout') as v;\n")
     out = _migrate(tree_with_base, db_url, "--lock-timeout", "3")
     assert out.returncode == 0, out.stderr
     assert _trigger_exists(empty_db)
-    assert empty_db.execute("select v from lock_timeout_seen").fetchone()[0] == "3s"
+    assert empty_db.execute("select v from inside_seen").fetchone()[0] == "0"
+    assert empty_db.execute("select v from after_seen").fetchone()[0] == "3s"
 
 
 def test_dry_run_names_the_handler_around_ddl(empty_db, db_url, tree_with_base):
