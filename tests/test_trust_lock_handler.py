@@ -52,14 +52,16 @@ def tree_with_base(empty_db, db_url, make_tree):
     return root
 
 
-@pytest.mark.parametrize("header", ["", "-- transactional: false\n"], ids=["transaction", "autocommit"])
-def test_swallowing_handler_with_lock_held_throughout_fails_unrecorded(empty_db, db_url, make_tree, header):
+@pytest.mark.parametrize("header, progress", [("", "--progress"), ("-- transactional: false\n", "--no-progress")],
+                         ids=["transaction", "autocommit-without-monitor"])
+def test_swallowing_handler_with_lock_held_throughout_fails_unrecorded(empty_db, db_url, make_tree, header,
+                                                                       progress):
     root = make_tree({"migrations/0001_base.sql": BASE})
     assert _migrate(root, db_url).returncode == 0
     make_tree({"functions/chat_blast_trigger.sql": header + TRIGGER_FILE}, root)
     holder = _holder(empty_db.info.dbname)
     try:
-        out = _migrate(root, db_url, "--lock-timeout", "1", "--lock-retries", "1")
+        out = _migrate(root, db_url, "--lock-timeout", "1", "--lock-retries", "1", progress)
     finally:
         holder.rollback()
         holder.close()
@@ -69,7 +71,7 @@ def test_swallowing_handler_with_lock_held_throughout_fails_unrecorded(empty_db,
     assert error["sqlstate"] == "55P03"
     assert error["file"] == "functions/chat_blast_trigger.sql" and error["line"] == 2 + bool(header)  # the CREATE TRIGGER that waited
     assert "EXCEPTION handler would swallow lock_timeout" in error["message"]
-    assert "app 'app-writer'" in error["message"]  # the blocker is named
+    assert "app 'app-writer'" in error["message"]  # the blocker is named (by the deadline without the monitor)
     (failed,) = doc["applied"]
     assert failed["outcome"] == "failed" and failed["lock_timeout_retries"] == 1
     assert not _trigger_exists(empty_db)
