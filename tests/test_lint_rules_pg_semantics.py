@@ -1,5 +1,5 @@
 """The PostgreSQL behaviour behind the lock, rewrite and breaking-change lint
-rules, checked on the real server (the embedded PostgreSQL 16).
+rules, checked on the real server (the embedded PostgreSQL 18).
 
 Every case states a claim a rule's rationale makes (this form rewrites the
 table, that one takes this lock, this one fails on existing rows) and then asks

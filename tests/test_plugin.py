@@ -209,3 +209,51 @@ def test_loading_the_plugin_imports_no_driver_and_no_parser():
             "print(sorted(m for m in ('psycopg', 'pglast', 'ddlkit.server.server', 'ddlkit.apply.runner') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_from_dump_loads_the_seed_data_of_the_dump(pytester, seen):
+    from conftest import run_cli
+
+    _project(pytester, TREE)
+    dumped = run_cli("dump", "--ddl-dir", str(pytester.path / "ddl"), cwd=pytester.path)
+    assert dumped.returncode == 0, dumped.stderr
+    assert (pytester.path / "schema_dump" / dump.DATA_FILE).is_file()
+    # Pending after the dump: it sees the seeded row, which came from 02_data.sql (0001 is not re-run).
+    (pytester.path / "ddl/migrations/0002_after_dump.sql").write_text(
+        "do $$ begin assert (select count(*) from items) = 1, 'no seed row'; end $$;\n")
+    result = pytester.runpytest("-p", "no:cacheprovider", "-k", "test_b", "--ddlkit-from-dump",
+                                "--ddlkit-database-url", url_for(SERVER["maintenance"]))
+    result.assert_outcomes(passed=1, deselected=2)
+    assert [r["items"] for r in _seen(seen)] == [1]
+    result.stdout.fnmatch_lines(["ddlkit: template built 1 time(s) (3 files, 1 applied, *)*"])
+
+
+BASE_SCHEMA = ("SET a_setting_from_the_future = 0;\n"
+               "CREATE TABLE public.build_marker (id text);\n"
+               "COPY public.build_marker (id) FROM stdin;\nfrom-baseline\n\\.\n")
+BASED_TREE = {
+    "ddl/migrations/0001_items.sql":
+        "create table if not exists items (id int primary key, note text);\n"
+        "insert into items select 1, id from build_marker on conflict do nothing;\n",
+}
+
+
+def test_baselines_from_the_option_the_ini_and_the_ddlkit_config(pytester, seen):
+    _project(pytester, BASED_TREE)
+    (pytester.path / "sql").mkdir()
+    (pytester.path / "sql/base.sql").write_text(BASE_SCHEMA)
+    url = url_for(SERVER["maintenance"])
+    missing = pytester.runpytest("-p", "no:cacheprovider", "-k", "test_b", "--ddlkit-database-url", url)
+    missing.assert_outcomes(errors=1, deselected=2)  # the tree needs its base schema
+    missing.stdout.fnmatch_lines(['*relation "build_marker" does not exist*'])
+    for how in (["--ddlkit-baseline", "sql/base.sql"], "ini", "config"):
+        if how == "ini":
+            (pytester.path / "pytest.ini").write_text("[pytest]\nddlkit_baseline =\n    sql/base.sql\n")
+        elif how == "config":
+            (pytester.path / "pytest.ini").unlink()
+            (pytester.path / "ddlkit.toml").write_text('baseline = ["sql/base.sql"]\n')
+        args = how if isinstance(how, list) else []
+        result = pytester.runpytest("-p", "no:cacheprovider", "-k", "test_b", "--ddlkit-database-url", url, *args)
+        result.assert_outcomes(passed=1, deselected=2)
+    rows = _seen(seen)
+    assert [r["marker"] for r in rows] == ["from-baseline"] * 3 and [r["items"] for r in rows] == [1, 1, 1]

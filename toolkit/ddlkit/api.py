@@ -21,7 +21,7 @@ Imports are lazy, so ``import ddlkit`` stays cheap.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ddlkit.schema.sqltests import SqlTestRun
     from ddlkit.tree.tree import Tree
     from ddlkit.schema.verifier import VerifyResult
+    from ddlkit.schema.drift.model import DriftReport
 
 Emit = Callable[..., None]
 
@@ -72,17 +73,20 @@ class MigrateReport:
     result: "RunResult"
     replicas: "ReplicaWait | None" = None  # with wait_replicas: what the wait saw
     replica_error: "DdlkitError | None" = None  # the wait timed out (exit 4)
+    drift: "DriftReport | None" = None  # check_drift: the comparison after the run
 
     @property
     def ok(self) -> bool:
-        return self.result.error is None and self.replica_error is None
+        return self.result.error is None and self.replica_error is None and (self.drift is None or self.drift.ok)
 
     @property
     def exit_code(self) -> int:
-        """1 when a file failed, else the replica wait's code (4), else 0."""
+        """1 when a file failed, else the replica wait's code (4), else 1 on drift, else 0."""
         if self.result.error is not None:
             return self.result.error.exit_code
-        return self.replica_error.exit_code if self.replica_error is not None else 0
+        if self.replica_error is not None:
+            return self.replica_error.exit_code
+        return self.drift.exit_code if self.drift is not None else 0
 
 
 @dataclass
@@ -91,6 +95,8 @@ class DumpReport:
     rows: int
     schema_path: Path | None = None
     major: int | None = None
+    data_path: Path | None = None  # 02_data.sql; None when no table holds rows
+    baselines: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -98,6 +104,8 @@ class TemplateReport:
     target: str
     dump_dir: Path
     rows: int
+    seed_data: bool = False  # 02_data.sql was loaded
+    skipped: list[str] = field(default_factory=list)  # SETs this server does not know
 
 
 # --------------------------------------------------------------------------- shared resolution
@@ -172,9 +180,11 @@ def plan(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None =
     planned = Runner(target, tree).plan()
     report = PlanReport(target.display, planned, dry_run=dry_run)
     if dry_run:
-        from ddlkit.locks.blocking import analyze_plan  # noqa: PLC0415
+        from ddlkit.db.relations import existing_relations  # noqa: PLC0415
+        from ddlkit.locks.blocking import analyze_plan, relations_of_plan  # noqa: PLC0415
 
-        report.blocking = analyze_plan(tree, planned)
+        present = existing_relations(target, relations_of_plan(tree, planned))
+        report.blocking = analyze_plan(tree, planned, exists=present.__contains__)
     return report
 
 
@@ -189,7 +199,8 @@ def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | Non
             lock_retries: int = 5, statement_timeout: float | None = None, direct_url: str | None = None,
             wait_replicas: float | None = None, replica_urls: list[str] | tuple[str, ...] = (),
             on_event: Emit | None = None, check: bool = True, url_option: str = "--database-url",
-            tree: "Tree | None" = None, progress: bool = True) -> MigrateReport:
+            tree: "Tree | None" = None, progress: bool = True, check_drift: bool = False,
+            drift_ignore: list[str] | tuple = (), dump_dir: str | os.PathLike | None = None) -> MigrateReport:
     """Apply every pending file exactly once.
 
     The lock's session must be stable: behind a transaction-pooling connection
@@ -208,6 +219,10 @@ def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | Non
     prints these). With ``check=True`` a failed file raises
     :class:`~ddlkit.apply.failure.MigrationFailed` (exit code 1) carrying ``.result``;
     with ``check=False`` the failure is in ``report.result.error``.
+
+    With ``check_drift``, after a successful run the database is compared with
+    ``schema_dump/`` (:func:`drift`, ``drift_ignore`` rules): ``report.drift``,
+    and ``report.exit_code`` is 1 when it drifted (never raised).
     """
     from ddlkit.apply.runner import RunOptions, Runner  # noqa: PLC0415
 
@@ -216,6 +231,10 @@ def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | Non
     if replica_urls and wait_replicas is None:
         raise InputError("--replica-url needs --wait-replicas SECONDS")
     root = _root(ddl_dir)
+    if check_drift:
+        from ddlkit.schema.drift import check_inputs  # noqa: PLC0415 - refused before anything runs
+
+        check_inputs(dump_dir=_dump_dir(dump_dir, root), from_tree=False, include_acl=False, ignore=drift_ignore)
     tree = tree or _tree(root, test_mode, validate=False)  # the runner parses what is pending, and only that
     target = lock_target(_target(database_url, root, url_option), direct_url, root)
     options = RunOptions(lock_wait=lock_wait, lock_timeout=lock_timeout, lock_retries=lock_retries,
@@ -236,6 +255,9 @@ def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | Non
     finally:
         if watcher is not None:
             watcher.close()
+    if check_drift and report.exit_code == 0:
+        report.drift = drift(ddl_dir=root, database_url=database_url, dump_dir=dump_dir, ignore=drift_ignore,
+                             on_event=on_event, url_option=url_option)
     if check and result.error is not None:
         result.error.result = report
         raise result.error
@@ -292,8 +314,10 @@ def trace(files: list[str] | None = None, *, ddl_dir: str | os.PathLike | None =
 
 
 def dump(*, ddl_dir: str | os.PathLike | None = None, out: str | os.PathLike | None = None,
-         tracker_only: bool = False) -> DumpReport:
-    """Write ``01_schema.sql`` (from a fresh scratch database) and ``03_migration_tracker.sql``.
+         tracker_only: bool = False, baselines: list[str | os.PathLike] = ()) -> DumpReport:
+    """Write ``01_schema.sql`` (from a fresh scratch database, loaded with
+    ``baselines`` first), ``02_data.sql`` (the rows the migrations insert, when
+    there are any) and ``03_migration_tracker.sql``.
 
     A file that fails to apply raises :class:`~ddlkit.apply.failure.MigrationFailed` (exit 1).
     """
@@ -306,32 +330,134 @@ def dump(*, ddl_dir: str | os.PathLike | None = None, out: str | os.PathLike | N
         tree = load_tree(root, test_mode=True)  # checksums need no parse
         return DumpReport(dumping.write_tracker(tree, out_dir), len(tree.files))
     tree = _tree(root, test_mode=True)
-    schema = dumping.fresh_schema_dump(tree)
-    spath = dumping.write_schema(schema, out_dir)
+    from ddlkit.server import server  # noqa: PLC0415
+
+    server.use_tree(root)
+    fresh = dumping.fresh_dump(tree, [Path(p) for p in baselines])
+    spath = dumping.write_schema(fresh.schema, out_dir)
+    dpath = dumping.write_data(fresh.data, out_dir)
     tpath = dumping.write_tracker(tree, out_dir)
-    return DumpReport(tpath, len(tree.files), spath, dumping.dump_major(schema))
+    return DumpReport(tpath, len(tree.files), spath, dumping.dump_major(fresh.schema), dpath,
+                      [str(p) for p in baselines])
 
 
 def template(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,
-             dump_dir: str | os.PathLike | None = None) -> TemplateReport:
-    """Load ``01_schema.sql`` then ``03_migration_tracker.sql`` into an empty database."""
-    from ddlkit.schema import schemadump as dumping  # noqa: PLC0415
+             dump_dir: str | os.PathLike | None = None, baselines: list[str | os.PathLike] = ()) -> TemplateReport:
+    """Load ``01_schema.sql``, ``02_data.sql`` (when present) then
+    ``03_migration_tracker.sql`` into an empty database. ``baselines`` must be
+    those the dump was built on (InputError, exit 2, otherwise)."""
+    from ddlkit.schema import template as templating  # noqa: PLC0415
 
     root = _root(ddl_dir)
-    target = _target(database_url, root)
     ddir = _dump_dir(dump_dir, root)
-    rows = dumping.load_template(target, ddir)
-    return TemplateReport(target.display, ddir, rows)
+    templating.dump_files(ddir)  # a missing or broken dump is refused before any server starts
+    templating.check_baselines(ddir, root, [Path(p) for p in baselines])
+    target = _target(database_url, root)
+    loaded = templating.load_template(target, ddir, root=root, baselines=[Path(p) for p in baselines])
+    return TemplateReport(target.display, ddir, loaded.tracker_rows, loaded.data_rows,
+                          [s for f in loaded.files for s in f.skipped])
 
 
 def verify(*, ddl_dir: str | os.PathLike | None = None, dump_dir: str | os.PathLike | None = None,
-           offline: bool = False) -> "VerifyResult":
-    """The CI gate: tracker file, parse, lint and (online) schema dump checks.
-    ``result.ok`` is False when there are findings (the CLI exits 1)."""
+           offline: bool = False, baselines: list[str | os.PathLike] = (), database_url: str | None = None,
+           drift_ignore: list[str] | tuple = (), on_event: Emit | None = None) -> "VerifyResult":
+    """The CI gate: tracker file, parse, lint, baselines and (online) schema
+    and seed data checks. Online, with ``database_url``, also the drift of that
+    database (see :func:`drift`). ``result.ok`` is False when there are findings
+    (the CLI exits 1)."""
     from ddlkit.schema import verifier as verifying  # noqa: PLC0415
+    from ddlkit.util.errors import InputError  # noqa: PLC0415
+
+    if offline and database_url:
+        raise InputError("--offline cannot be combined with --database-url (the drift check is online)")
+    root = _root(ddl_dir)
+    ddir = _dump_dir(dump_dir, root)
+    result = verifying.verify(root, ddir, offline=offline, baselines=[Path(p) for p in baselines])
+    if database_url and result.ok:  # drift needs a current dump: a stale or missing one is already a finding
+        report = drift(ddl_dir=root, database_url=database_url, dump_dir=ddir, ignore=drift_ignore,
+                       on_event=on_event)
+        result.checks.append("drift")
+        result.findings += verifying.drift_findings(report, root, ddir)
+    return result
+
+
+def drift(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,
+          dump_dir: str | os.PathLike | None = None, from_tree: bool = False, scratch_url: str | None = None,
+          baselines: list[str | os.PathLike] | tuple = (), include_acl: bool = False,
+          include_extension_objects: bool = False, ignore: list[str] | tuple = (), tracker: bool = True,
+          on_event: Emit | None = None, url_option: str = "--database-url") -> "DriftReport":
+    """Compare the database with the expected schema, object by object: a
+    ``DriftReport`` (``.ok``, ``.differences``: change, kind, name, detail,
+    statement, diff). The expected schema is ``schema_dump/`` loaded into a
+    scratch database (as ``template`` does), or with ``from_tree`` the tree
+    applied there after ``baselines``; on the embedded server, or on the server
+    of ``scratch_url``. ``ignore``: ``KIND:NAME-GLOB`` rules. ``tracker``: also
+    compare ``schema_version`` with the tree. Bad input raises InputError (2)
+    before anything runs; an unreachable database ConnectError (3)."""
+    import time  # noqa: PLC0415
+
+    from ddlkit.db.connection import resolve_target  # noqa: PLC0415
+    from ddlkit.schema import drift as drifting  # noqa: PLC0415
+    from ddlkit.server import server  # noqa: PLC0415
 
     root = _root(ddl_dir)
-    return verifying.verify(root, _dump_dir(dump_dir, root), offline=offline)
+    ddir = _dump_dir(dump_dir, root)
+    rules = drifting.check_inputs(dump_dir=ddir, from_tree=from_tree, include_acl=include_acl, ignore=ignore)
+    tree = _tree(root, test_mode=False) if tracker else None
+    target = _target(database_url, root, url_option)
+    scratch = (resolve_target(scratch_url, environ={}, url_option="--scratch-url") if scratch_url
+               else None)
+    started = time.monotonic()
+    live, rows, expected, described = drifting.both_snapshots(
+        target, root, scratch or server.embedded_target(), dump_dir=ddir, from_tree=from_tree,
+        baselines=[Path(p) for p in baselines], include_acl=include_acl,
+        include_extension_objects=include_extension_objects, emit=on_event)
+    return drifting.drift_report(target, expected, described, live, rows, tree=tree, rules=rules, started=started)
+
+
+def drift_targets(cfg, names, all_targets: bool, *, ddl_dir: str | os.PathLike | None = None,
+                  dump_dir: str | os.PathLike | None = None, from_tree: bool = False, scratch_url: str | None = None,
+                  baselines: list[str | os.PathLike] | tuple = (), include_acl: bool = False,
+                  include_extension_objects: bool = False, ignore: list[str] | tuple = (), tracker: bool = True,
+                  parallel: int = 4, on_done: Callable | None = None, on_event: Emit | None = None):
+    """:func:`drift` on configured targets (``ddlkit drift --target/--all-targets``):
+    the expected schema is built once, each target is read and compared,
+    ``parallel`` at a time. Returns (outcomes in config order, {name: DriftReport})."""
+    import time  # noqa: PLC0415
+
+    from ddlkit.db.connection import resolve_target  # noqa: PLC0415
+    from ddlkit.fleet import targets  # noqa: PLC0415
+    from ddlkit.fleet.targets import TargetOutcome  # noqa: PLC0415
+    from ddlkit.schema import drift as drifting  # noqa: PLC0415
+    from ddlkit.server import server  # noqa: PLC0415
+
+    specs = targets.select(cfg, names, all_targets)
+    root = _root(ddl_dir)
+    ddir = _dump_dir(dump_dir, root)
+    rules = drifting.check_inputs(dump_dir=ddir, from_tree=from_tree, include_acl=include_acl, ignore=ignore)
+    tree = _tree(root, test_mode=False) if tracker else None
+    env = targets.environment(root, cfg.environ)
+    scratch = resolve_target(scratch_url, environ={}, url_option="--scratch-url") if scratch_url else None
+    server.use_tree(root)
+    expected, described = drifting.expected_snapshot(
+        root, scratch or server.embedded_target(), dump_dir=ddir, from_tree=from_tree,
+        baselines=[Path(p) for p in baselines], include_acl=include_acl,
+        include_extension_objects=include_extension_objects, emit=on_event)
+    reports: dict[str, Any] = {}
+
+    def job(spec) -> TargetOutcome:
+        url, _direct = spec.expand(env)
+        target = _target(url, root, f"target {spec.name!r}")
+        started = time.monotonic()
+        live, rows = drifting.live_snapshot(target, include_acl=include_acl,
+                                            include_extension_objects=include_extension_objects, emit=on_event)
+        report = drifting.drift_report(target, expected, described, live, rows, tree=tree, rules=rules,
+                                       started=started)
+        reports[spec.name] = report
+        return TargetOutcome(spec.name, "ok" if report.ok else "drift", report.exit_code, report.target,
+                             duration=report.duration, detail=report.to_dict())
+
+    return targets.run(specs, job, parallel=parallel, on_done=on_done), reports
 
 
 def new(name: str, *, directory: str = "migrations", ddl_dir: str | os.PathLike | None = None,
@@ -371,6 +497,7 @@ def effective_config(*, ddl_dir: str | os.PathLike | None = None, database_url: 
     from ddlkit.tree import config  # noqa: PLC0415
     from ddlkit.fleet import targets
     from ddlkit.db.connection import redact, resolve_target  # noqa: PLC0415
+    from ddlkit.server import server  # noqa: PLC0415
     from ddlkit.util.errors import InputError  # noqa: PLC0415
 
     cfg = config.load(start)
@@ -383,7 +510,7 @@ def effective_config(*, ddl_dir: str | os.PathLike | None = None, database_url: 
         root = Path(settings[0].value or "ddl")
     target = resolve_target(database_url, ddl_root=root)
     database = (redact(target.conninfo, target.secrets), target.source) if target else \
-        ("the embedded PostgreSQL 16", "default")
+        (f"the embedded PostgreSQL {server.PINNED_MAJOR}", "default")
     env = targets.environment(root, cfg.environ)
     shown = []
     for spec in cfg.targets.values():

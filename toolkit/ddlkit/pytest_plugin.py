@@ -13,8 +13,12 @@ Options (command line first, then the ini file):
 * ``--ddlkit-test-mode true|false`` / ``ddlkit_test_mode``: skip
   ``preflight/`` (default true, as ``ddlkit test`` does);
 * ``--ddlkit-from-dump`` / ``ddlkit_from_dump`` and ``--ddlkit-dump-dir DIR`` /
-  ``ddlkit_dump_dir``: load ``schema_dump/`` (``ddlkit template``) into the
-  template first, then apply what is pending;
+  ``ddlkit_dump_dir``: load ``schema_dump/`` (``ddlkit template``: schema, seed
+  data, tracker rows) into the template first, then apply what is pending;
+* ``--ddlkit-baseline FILE`` (repeatable) / ``ddlkit_baseline`` (one path a
+  line, relative to the ini file), else the ``baseline`` key of the project's
+  ddlkit config: base schema files loaded into the template before the tree
+  (with ``from_dump``, checked against those the dump was built on);
 * ``--ddlkit-database-url URL`` / ``ddlkit_database_url`` (else
   ``DDLKIT_TEST_DATABASE_URL``): the server to create the databases on;
   default: the embedded server.
@@ -49,6 +53,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="Load the schema dump into the template, then apply what is pending.")
     group.addoption("--ddlkit-dump-dir", dest="ddlkit_dump_dir", default=None, metavar="DIR",
                     help="The schema dump for --ddlkit-from-dump (default: schema_dump next to the tree).")
+    group.addoption("--ddlkit-baseline", dest="ddlkit_baseline", action="append", default=None, metavar="FILE",
+                    help="A base schema file loaded into the template before the tree; repeatable "
+                         "(default: ini ddlkit_baseline, else the ddlkit config's baseline).")
     group.addoption("--ddlkit-database-url", dest="ddlkit_database_url", default=None, metavar="URL",
                     help=f"Server for the test databases (default: ini ddlkit_database_url, ${URL_ENV}, "
                          "else the embedded server).")
@@ -58,6 +65,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                   default=False)
     parser.addini("ddlkit_dump_dir", "ddlkit: the schema dump, relative to the ini file", default="")
     parser.addini("ddlkit_database_url", "ddlkit: server for the test databases", default="")
+    parser.addini("ddlkit_baseline", "ddlkit: base schema files, relative to the ini file", type="linelist",
+                  default=[])
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,7 @@ class Settings:
     test_mode: bool
     dump_dir: Path | None  # set when the template starts from the dump
     database_url: str | None = field(repr=False)
+    baselines: tuple[Path, ...] | None = None  # None: the ddlkit config's
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> "Settings":
@@ -88,7 +98,23 @@ class Settings:
             dump_dir = path("ddlkit_dump_dir", "ddlkit_dump_dir") or ddl_dir.parent / "schema_dump"
         url = config.getoption("ddlkit_database_url") or config.getini("ddlkit_database_url") or \
             os.environ.get(URL_ENV) or None
-        return cls(ddl_dir, test_mode, dump_dir, url)
+        if config.getoption("ddlkit_baseline"):
+            baselines = [(here / p).resolve() for p in config.getoption("ddlkit_baseline")]
+        elif config.getini("ddlkit_baseline"):
+            baselines = [(base / p).resolve() for p in config.getini("ddlkit_baseline")]
+        else:
+            baselines = None  # the ddlkit config's, read when the fixture is used
+        return cls(ddl_dir, test_mode, dump_dir, url, tuple(baselines) if baselines is not None else None)
+
+    def resolved_baselines(self) -> tuple[Path, ...]:
+        """The baselines: the options', else the ``baseline`` key of the ddlkit
+        config found from the tree's project root upward."""
+        if self.baselines is not None:
+            return self.baselines
+        from ddlkit.tree import config as ddlkit_config  # noqa: PLC0415
+
+        cfg = ddlkit_config.load(self.ddl_dir.parent if self.ddl_dir.parent.is_dir() else None)
+        return tuple(Path(p).resolve() for p in cfg.baselines())
 
 
 @dataclass
@@ -172,18 +198,21 @@ class Template:
         from psycopg import sql  # noqa: PLC0415
 
         from ddlkit.apply.runner import Runner  # noqa: PLC0415
+        from ddlkit.schema.baseline import prepare_scratch, read_baseline  # noqa: PLC0415
         from ddlkit.tree.tree import load_tree  # noqa: PLC0415
 
         started = time.monotonic()
         s = self.settings
         tree = load_tree(s.ddl_dir, test_mode=s.test_mode)
         tree.validate()  # bad input is refused before a database is created
+        baselines = s.resolved_baselines()
+        for path in baselines:
+            read_baseline(path)  # bad input is refused before a database is created
         self.admin.execute(sql.SQL("create database {}").format(sql.Identifier(self.name)))
         target = self.server.with_dbname(self.name)
-        if s.dump_dir is not None:
-            from ddlkit.schema import schemadump  # noqa: PLC0415
-
-            schemadump.load_template(target, s.dump_dir)
+        if s.dump_dir is not None or baselines:
+            prepare_scratch(target, s.ddl_dir, baselines=baselines, from_dump=s.dump_dir is not None,
+                            dump_dir=s.dump_dir)
         result = Runner(target, tree).migrate()
         if result.error:
             raise result.error

@@ -33,6 +33,7 @@ from ddlkit.db.connection import Target, connect
 from ddlkit.apply.failure import MigrationFailed
 from ddlkit.locks.lockmodel import effect
 from ddlkit.locks.lockmodes import LockMode
+from ddlkit.sql.sqltext import option_on
 
 INTERVAL = 2.0  # seconds between polls, at least
 REPORT_AFTER = 2.0  # a statement is reported once it has run this long
@@ -121,7 +122,7 @@ def _statement_kind(node: Any) -> str:
     if isinstance(node, ast.IndexStmt):
         return "CREATE INDEX CONCURRENTLY" if node.concurrent else "CREATE INDEX"
     if isinstance(node, ast.VacuumStmt):
-        full = any(getattr(o, "defname", None) == "full" for o in node.options or ())
+        full = option_on(node.options, "full")
         return ("VACUUM FULL" if full else "VACUUM") if node.is_vacuumcmd else "ANALYZE"
     if isinstance(node, ast.ReindexStmt):
         return "REINDEX"

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from ddlkit.apply.failure import MigrationFailed
+from ddlkit.util.enums import StrEnum
 from ddlkit.tree.planner import FileState, Plan
 
 if TYPE_CHECKING:
@@ -22,18 +22,12 @@ if TYPE_CHECKING:
 Emit = Callable[..., None]
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     """How a file's run ended (the JSON's ``outcome`` of each applied file)."""
 
     APPLIED = "applied"
     FAILED_IGNORED = "failed-ignored"  # a failable file's error, printed and ignored (it is recorded)
     FAILED = "failed"
-
-    def __str__(self) -> str:
-        return self.value
-
-    def __format__(self, spec: str) -> str:
-        return format(self.value, spec)
 
 
 @dataclass

@@ -18,17 +18,17 @@ import contextlib
 import functools
 import random
 import time
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import psycopg
 from psycopg import sql
 from psycopg.pq import TransactionStatus
 
 from ddlkit.db.connection import Target, connect, one_line
-from ddlkit.util.errors import ConnectError, DdlkitError, LockTimeout, database_error
+from ddlkit.util.errors import ConnectError, DdlkitError, LockTimeout, database_error, error_text
 from ddlkit.db.lock import MigrationLock
-from ddlkit.tree.planner import FileState, Plan, PlannedFile, build_plan
+from ddlkit.tree.planner import Plan, PlannedFile, build_plan
 from ddlkit.tree.tree import DdlFile, Tree
 from ddlkit.apply.failure import MigrationFailed, StatementError, statement_failure
 from ddlkit.apply.staging import check_csv, drop_staged, stage
@@ -167,7 +167,7 @@ class Runner:
             if conn.closed or conn.broken:
                 raise self._lost(exc) from None
             raise DdlkitError(f"database error on {self.target.display}: SQLSTATE {exc.sqlstate or '-----'}: "
-                              f"{one_line(self.target.redact(exc.diag.message_primary or str(exc)))}") from None
+                              f"{error_text(exc, self.target.redact)}") from None
 
     def _lost(self, exc: Exception | None = None) -> ConnectError:
         why = f": {one_line(self.target.redact(str(exc)))}" if exc else " while applying migrations"

@@ -9,8 +9,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from ddlkit.db.connection import one_line
-from ddlkit.util.errors import InputError
+from ddlkit.util.errors import InputError, error_text
 from ddlkit.tree.tree import DdlFile
 
 
@@ -35,7 +34,7 @@ def stage(conn: psycopg.Connection, f: DdlFile, root: Path) -> list[sql.Identifi
                     copy.write(chunk)
         except psycopg.Error as exc:
             raise InputError(f"{path}: cannot load CSV into {table}: "
-                             f"{one_line(exc.diag.message_primary or str(exc))}") from None
+                             f"{error_text(exc)}") from None
         staged.append(ident)
     return staged
 

@@ -21,7 +21,7 @@ from ddlkit.tree import config
 from ddlkit.cli import render
 
 from ddlkit.fleet import targets
-from ddlkit.cli.options import (PG_SECONDS, SECONDS, _run_targets, _targets_command, _terminate,
+from ddlkit.cli.options import (PG_SECONDS, SECONDS, _run_targets, baseline_option, _targets_command, _terminate,
                             _usage_error, common_options, ddl_dir_option, format_option, handle_errors,
                             replica_url_option, target_options, test_mode_option, wait_replicas_option)
 from ddlkit.util.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, InputError
@@ -52,19 +52,24 @@ def cli() -> None:
               help="Report long statements (progress, blockers) from one extra connection.")
 @wait_replicas_option
 @replica_url_option
+@click.option("--check-drift", is_flag=True,
+              help="After applying, compare the database with schema_dump/ (ddlkit drift); exit 1 on drift.")
 @target_options
 @click.option("--fail-fast", is_flag=True, help="With targets: after a failure, start no further target.")
 @format_option
 @handle_errors
 def migrate(ddl_dir, database_url, dry_run, test_mode, lock_wait, lock_timeout, lock_retries,
-            statement_timeout, direct_url, progress, wait_replicas, replica_url, target, all_targets, parallel,
-            fail_fast, fmt) -> int:
+            statement_timeout, direct_url, progress, wait_replicas, replica_url, check_drift, target, all_targets,
+            parallel, fail_fast, fmt) -> int:
     """Apply every pending file exactly once (on one database, or on configured targets)."""
     cfg = config.load()
     ddl_dir = cfg.value("ddl_dir", ddl_dir)
     lock_wait, lock_timeout, lock_retries, statement_timeout = (
         cfg.value("lock_wait", lock_wait), cfg.value("lock_timeout", lock_timeout),
         cfg.value("lock_retries", lock_retries), cfg.value("statement_timeout", statement_timeout))
+    if check_drift and (dry_run or target or all_targets):
+        raise InputError("--check-drift runs after a migration of one database: not with --dry-run, "
+                         "--target or --all-targets (run `ddlkit drift --target NAME` after them)")
     if target or all_targets:
         if database_url or direct_url or replica_url or dry_run:
             raise InputError("--target/--all-targets take the URLs from the config: they cannot be combined "
@@ -82,12 +87,21 @@ def migrate(ddl_dir, database_url, dry_run, test_mode, lock_wait, lock_timeout, 
                          lock_timeout=lock_timeout, lock_retries=lock_retries,
                          statement_timeout=statement_timeout, direct_url=direct_url,
                          wait_replicas=wait_replicas, replica_urls=replica_url, progress=progress,
-                         on_event=render.TextEvents() if fmt == "text" else render.ProgressEvents(), check=False)
+                         on_event=_migrate_events(fmt, check_drift), check=False, check_drift=check_drift,
+                         drift_ignore=cfg.value("drift_ignore"), dump_dir=cfg.value("dump_dir"))
     stdout, stderr = render.migrate(report, fmt)
     render.out(stdout)
     for line in stderr:
         render.err(line)
     return report.exit_code
+
+
+def _migrate_events(fmt: str, check_drift: bool):
+    events = render.TextEvents() if fmt == "text" else render.ProgressEvents()
+    if not check_drift:
+        return events
+    drift_events = render.DriftEvents()
+    return lambda event, **kw: (drift_events if event.startswith("drift_") else events)(event, **kw)
 
 
 @cli.command("wait-replicas")
@@ -144,9 +158,7 @@ def status(ddl_dir, database_url, test_mode, target, all_targets, parallel, fmt)
 @click.option("--rerun/--no-rerun", default=True, show_default=True,
               help="Also re-run every file with the tracker emptied (each file must survive a second run).")
 @click.option("--keep", is_flag=True, help="Keep the scratch database for inspection.")
-@click.option("--baseline", "baselines", multiple=True, metavar="FILE",
-              type=click.Path(dir_okay=False),
-              help="Load this SQL file (pg_dump output welcome) into the scratch database first; repeatable.")
+@baseline_option
 @click.option("--from-dump", is_flag=True,
               help="Start from schema_dump/ (like ddlkit template), then apply what is pending.")
 @format_option
@@ -154,7 +166,7 @@ def status(ddl_dir, database_url, test_mode, target, all_targets, parallel, fmt)
 def test_command(ddl_dir, database_url, rerun, keep, baselines, from_dump, fmt) -> int:
     """Migrate a scratch database twice in test mode, then run ddl/tests/*.sql."""
     cfg = config.load()
-    ddl_dir, baselines = cfg.value("ddl_dir", ddl_dir), cfg.value("test_baselines", list(baselines))
+    ddl_dir, baselines = cfg.value("ddl_dir", ddl_dir), cfg.baselines(baselines)
     run = api.test(ddl_dir=ddl_dir, database_url=database_url, rerun=rerun, keep=keep,
                    baselines=list(baselines), from_dump=from_dump,
                    on_event=render.TestEvents() if fmt == "text" else None)
@@ -167,15 +179,15 @@ def test_command(ddl_dir, database_url, rerun, keep, baselines, from_dump, fmt) 
 @cli.command("trace")
 @click.argument("files", nargs=-1, metavar="[FILES]...")
 @common_options
-@click.option("--baseline", "baselines", multiple=True, metavar="FILE", type=click.Path(dir_okay=False),
-              help="Load this SQL file (pg_dump output welcome) into the scratch database first; repeatable.")
+@baseline_option
 @click.option("--from-dump", is_flag=True,
               help="Start from schema_dump/ (like ddlkit template): trace only what is pending since the dump.")
 @format_option
 @handle_errors
 def trace_command(files, ddl_dir, database_url, baselines, from_dump, fmt) -> int:
     """Apply pending (or the named) files on a scratch database and measure each statement's locks."""
-    ddl_dir = config.load().value("ddl_dir", ddl_dir)
+    cfg = config.load()
+    ddl_dir, baselines = cfg.value("ddl_dir", ddl_dir), cfg.baselines(baselines)
     report = api.trace(list(files), ddl_dir=ddl_dir, database_url=database_url, baselines=list(baselines),
                        from_dump=from_dump, on_event=render.ProgressEvents())
     render.out(render.trace(report, fmt))
@@ -199,15 +211,16 @@ def dump_dir_option(fn):
               help="Output directory (default: schema_dump/ next to the ddl directory).")
 @click.option("--tracker-only", is_flag=True,
               help="Only rewrite 03_migration_tracker.sql, offline (no database).")
+@baseline_option
 @handle_errors
-def dump_command(ddl_dir, out, tracker_only) -> int:
+def dump_command(ddl_dir, out, tracker_only, baselines) -> int:
     """Write a reproducible schema dump and tracker file of the tree."""
     from ddlkit.apply.failure import MigrationFailed  # noqa: PLC0415
 
     cfg = config.load()
     ddl_dir, out = cfg.value("ddl_dir", ddl_dir), cfg.setting("dump_dir", out, "--out").value
     try:
-        report = api.dump(ddl_dir=ddl_dir, out=out, tracker_only=tracker_only)
+        report = api.dump(ddl_dir=ddl_dir, out=out, tracker_only=tracker_only, baselines=cfg.baselines(baselines))
     except MigrationFailed as exc:
         for line in render.sql_failure(exc):
             render.err(line)
@@ -219,33 +232,48 @@ def dump_command(ddl_dir, out, tracker_only) -> int:
 @cli.command("template")
 @common_options
 @dump_dir_option
+@baseline_option
 @handle_errors
-def template_command(ddl_dir, database_url, dump_dir) -> int:
-    """Load 01_schema.sql then 03_migration_tracker.sql into an empty database."""
+def template_command(ddl_dir, database_url, dump_dir, baselines) -> int:
+    """Load 01_schema.sql, 02_data.sql (seed data) and 03_migration_tracker.sql into an empty database."""
+    from ddlkit.apply.failure import MigrationFailed  # noqa: PLC0415
+
     cfg = config.load()
     ddl_dir, dump_dir = cfg.value("ddl_dir", ddl_dir), cfg.value("dump_dir", dump_dir)
-    render.out(render.template(api.template(ddl_dir=ddl_dir, database_url=database_url, dump_dir=dump_dir)))
+    try:
+        report = api.template(ddl_dir=ddl_dir, database_url=database_url, dump_dir=dump_dir,
+                              baselines=cfg.baselines(baselines))
+    except MigrationFailed as exc:
+        for line in render.sql_failure(exc):
+            render.err(line)
+        return EXIT_FAILED
+    render.out(render.template(report))
     return EXIT_OK
 
 
 @cli.command("verify")
 @ddl_dir_option
+@click.option("--database-url", default=None, metavar="URL",
+              help="Online: also compare this database with the dump (ddlkit drift).")
 @dump_dir_option
 @click.option("--offline", is_flag=True, help="Skip the schema comparison (no database needed).")
 @click.option("--online", is_flag=True, help="Run the online checks (the default; the opposite of --offline).")
+@baseline_option
 @target_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True)
 @handle_errors
-def verify_command(ddl_dir, dump_dir, offline, online, target, all_targets, parallel, fmt) -> int:
+def verify_command(ddl_dir, database_url, dump_dir, offline, online, baselines, target, all_targets, parallel,
+                   fmt) -> int:
     """CI gate: tracker file, parse, lint and (online) schema dump checks; with
     targets, also that each target has applied the tree."""
     cfg = config.load()
     ddl_dir, dump_dir = cfg.value("ddl_dir", ddl_dir), cfg.value("dump_dir", dump_dir)
-    if offline and (online or target or all_targets):
-        raise InputError("--offline cannot be combined with --online, --target or --all-targets")
+    if offline and (online or target or all_targets or database_url):
+        raise InputError("--offline cannot be combined with --online, --database-url, --target or --all-targets")
     if target or all_targets:
         targets.select(cfg, target, all_targets)  # a bad selection is refused before any check runs
-    result = api.verify(ddl_dir=ddl_dir, dump_dir=dump_dir, offline=offline)
+    result = api.verify(ddl_dir=ddl_dir, dump_dir=dump_dir, offline=offline, baselines=cfg.baselines(baselines),
+                        database_url=database_url, drift_ignore=cfg.value("drift_ignore"), on_event=render.DriftEvents())
     worst = EXIT_OK
     if target or all_targets:
         outcomes = _run_targets(fmt, api.status_targets, cfg, target, all_targets, ddl_dir=ddl_dir,
@@ -253,8 +281,66 @@ def verify_command(ddl_dir, dump_dir, offline, online, target, all_targets, para
         result.findings += targets.verify_findings(outcomes, api.resolve_root(ddl_dir))
         result.checks.append("targets")
         worst = targets.worst([o for o in outcomes if o.outcome == "error"])
+        if result.ok:  # drift needs a current dump: a stale or missing one is already a finding
+            drifts, reports = _run_targets(fmt, api.drift_targets, cfg, target, all_targets, ddl_dir=ddl_dir,
+                                           dump_dir=dump_dir, ignore=cfg.value("drift_ignore"),
+                                           parallel=parallel, on_event=render.DriftEvents())
+            from ddlkit.schema.verifier import drift_findings  # noqa: PLC0415
+
+            root = api.resolve_root(ddl_dir)
+            for report in reports.values():
+                result.findings += drift_findings(report, root, api._dump_dir(dump_dir, root))
+            result.checks.append("drift")
+            worst = max(worst, targets.worst([o for o in drifts if o.name not in reports]))
     render.out(render.verify(result, fmt))
     return max(worst, EXIT_OK if result.ok else EXIT_FAILED)
+
+
+# --------------------------------------------------------------------------- drift
+
+@cli.command("drift")
+@common_options
+@dump_dir_option
+@click.option("--from-tree", is_flag=True,
+              help="Expect the tree applied to a scratch database (with its baselines), not schema_dump/.")
+@click.option("--scratch-url", default=None, metavar="URL",
+              help="Build the expected schema on this server (a scratch database is created and dropped) "
+                   "instead of the embedded one.")
+@click.option("--baseline", "baselines", multiple=True, metavar="FILE", type=click.Path(dir_okay=False),
+              help="With --from-tree: load this SQL file first (default: the config's test_baselines); repeatable.")
+@click.option("--include-acl", is_flag=True, help="Also compare owners and grants (needs --from-tree).")
+@click.option("--include-extension-objects", is_flag=True,
+              help="Also compare objects that belong to an extension (skipped by default).")
+@click.option("--ignore", multiple=True, metavar="KIND:GLOB",
+              help="Ignore differences of matching objects, e.g. 'index:public.tmp_*' (adds to drift_ignore).")
+@click.option("--tracker/--no-tracker", default=True, show_default=True,
+              help="Also compare schema_version with the tree's files.")
+@target_options
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True)
+@handle_errors
+def drift_command(ddl_dir, database_url, dump_dir, from_tree, scratch_url, baselines, include_acl,
+                  include_extension_objects, ignore, tracker, target, all_targets, parallel, fmt) -> int:
+    """Compare the database (or each target) with the expected schema, object by object; exit 1 on drift."""
+    cfg = config.load()
+    ddl_dir, dump_dir = cfg.value("ddl_dir", ddl_dir), cfg.value("dump_dir", dump_dir)
+    if baselines and not from_tree:
+        raise InputError("--baseline needs --from-tree (schema_dump/ already holds the base schema)")
+    if (target or all_targets) and database_url:
+        raise InputError("--target/--all-targets take the URLs from the config: not with --database-url")
+    options = dict(ddl_dir=ddl_dir, dump_dir=dump_dir, from_tree=from_tree, scratch_url=scratch_url,
+                   baselines=cfg.value("test_baselines", list(baselines)) if from_tree else [],
+                   include_acl=include_acl, include_extension_objects=include_extension_objects,
+                   ignore=[*cfg.value("drift_ignore"), *ignore], tracker=tracker, on_event=render.DriftEvents())
+    if target or all_targets:
+        outcomes, reports = _run_targets(fmt, api.drift_targets, cfg, target, all_targets, parallel=parallel,
+                                         **options)
+        render.out(render.drift_targets(outcomes, reports, fmt))
+        for line in render.target_errors(outcomes):
+            render.err(line)
+        return targets.worst(outcomes)
+    report = api.drift(database_url=database_url, **options)
+    render.out(render.drift(report, fmt))
+    return report.exit_code
 
 
 # --------------------------------------------------------------------------- new

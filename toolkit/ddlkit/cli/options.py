@@ -78,6 +78,12 @@ def format_option(fn):
                         help="Output format.")(fn)
 
 
+def baseline_option(fn):
+    return click.option("--baseline", "baselines", multiple=True, metavar="FILE", type=click.Path(dir_okay=False),
+                        help="A base schema the tree applies on top of (pg_dump output welcome), loaded into the "
+                             "scratch database first; repeatable (default: the config's baseline).")(fn)
+
+
 def test_mode_option(fn):
     return click.option("--test-mode", is_flag=True,
                         help="Skip ddl/preflight (also PG_MIGRATE_TEST_MODE=true).")(fn)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ddlkit.schema.scaffold import NewFile
     from ddlkit.schema.sqltests import SqlTestRun
     from ddlkit.schema.verifier import VerifyResult
+    from ddlkit.schema.drift import DriftReport
 
 
 def out(text: str | None) -> None:
@@ -236,6 +237,11 @@ def migrate(report: "MigrateReport", fmt: str) -> tuple[str, list[str]]:
         if report.replica_error is not None:
             doc["outcome"] = "replica-timeout"
             doc["exit_code"] = report.exit_code
+        if report.drift is not None:
+            doc["drift"] = report.drift.to_dict()
+            if not report.drift.ok:
+                doc["outcome"], doc["exit_code"] = "drift", report.exit_code
+                errors.append(_drift_error(report.drift))
         return to_json(doc), errors
     applied = sum(1 for r in result.results if r.outcome == "applied")
     ignored = sum(1 for r in result.results if r.outcome == "failed-ignored")
@@ -248,7 +254,14 @@ def migrate(report: "MigrateReport", fmt: str) -> tuple[str, list[str]]:
     done = f"done: {applied} applied{ignored_text}, {up_to_date} up to date, in {result.duration:.2f}s"
     if report.replica_error is not None:
         return f"{done}; replicas did not catch up", [f"ddlkit: error: {report.replica_error}"]
+    if report.drift is not None:
+        return f"{done}\n{drift(report.drift, fmt)}", [] if report.drift.ok else [_drift_error(report.drift)]
     return done, []
+
+
+def _drift_error(report) -> str:
+    return (f"ddlkit: error: --check-drift: the database differs from the expected schema "
+            f"({len(report.differences)} difference(s))")
 
 
 # --------------------------------------------------------------------------- trace
@@ -429,12 +442,17 @@ test_run.__test__ = False  # type: ignore[attr-defined]
 def dump(report: "DumpReport") -> str:
     if report.schema_path is None:
         return f"wrote {report.tracker_path} ({report.rows} rows)"
-    return (f"wrote {report.schema_path} (PostgreSQL {report.major}) and {report.tracker_path} "
-            f"({report.rows} rows)")
+    data = f", {report.data_path} (seed data)" if report.data_path else ""
+    built = f"; built on baseline(s) {', '.join(report.baselines)}" if report.baselines else ""
+    return (f"wrote {report.schema_path} (PostgreSQL {report.major}){data} and {report.tracker_path} "
+            f"({report.rows} rows){built}")
 
 
 def template(report: "TemplateReport") -> str:
-    return f"loaded {report.dump_dir} into {report.target}: schema and {report.rows} tracker rows"
+    lines = [f"loaded {report.dump_dir} into {report.target}: schema, "
+             f"{'seed data, ' if report.seed_data else ''}and {report.rows} tracker rows"]
+    lines += [f"  skipped {s}" for s in report.skipped]
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- new
@@ -470,6 +488,74 @@ def verify(result: "VerifyResult", fmt: str) -> str:
     also = f"; {warned} warning(s)" if warned else ""
     lines.append(f"verify: ok ({checks}){also}" if result.ok
                  else f"verify: {len(result.findings) - warned} finding(s) ({checks}){also}")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- drift
+
+class DriftEvents:
+    """``on_event`` for drift: what it is doing, and (for a big database, a
+    kind of 1,000 objects or more, or a slow query) each catalog read, on stderr."""
+
+    BIG = 1000
+
+    def __call__(self, event: str, **kw: Any) -> None:
+        if event == "drift_stage":
+            err(f"drift: {kw['message']}")
+        elif event == "drift_read" and (kw["count"] >= self.BIG or kw["seconds"] >= 1.0):
+            err(f"drift: {kw['side']}: read {kw['count']} {kw['kind']} ({kw['seconds']:.1f}s)")
+
+
+def _indented(text: str | None) -> list[str]:
+    return [f"    {line}" for line in text.splitlines()] if text else []
+
+
+def drift_summary(report: "DriftReport") -> str:
+    compared = sum(report.objects.values())
+    ignored = f", {report.ignored} ignored by rules" if report.ignored else ""
+    if report.ok:
+        return f"drift: none ({compared} objects of {report.target} match {report.expected}{ignored})"
+    return (f"drift: {len(report.differences)} difference(s) between {report.target} and "
+            f"{report.expected}{ignored}")
+
+
+def drift(report: "DriftReport", fmt: str) -> str:
+    """One line per difference (``missing|extra|changed KIND NAME: detail``),
+    then the statement that re-creates a missing object or a changed body's diff."""
+    if fmt == "json":
+        return to_json(report.to_dict())
+    lines = []
+    for d in report.differences:
+        if fmt == "github":
+            extra = "\n".join(x for x in (d.diff, d.statement) if x)
+            lines.append(f"::error title={gh_prop('ddlkit drift: ' + d.change.value + ' ' + d.kind)}::"
+                         f"{gh_data(d.line + (chr(10) + extra if extra else ''))}")
+            continue
+        lines.append(d.line)
+        lines += _indented(d.diff) if d.diff else _indented(d.statement)
+    lines.append(drift_summary(report))
+    return "\n".join(lines)
+
+
+def drift_targets(outcomes, reports: dict, fmt: str) -> str:
+    """``drift --target``: each target's report under a header line, then one line per target."""
+    if fmt == "json":
+        worst = max((o.exit_code for o in outcomes), default=0)
+        outcome = "ok" if worst == 0 else ("drift" if worst == 1 else "error")
+        return to_json({"outcome": outcome, "exit_code": worst, "targets": [o.to_dict() for o in outcomes]})
+    lines = []
+    for o in outcomes:
+        report = reports.get(o.name)
+        if report is None:
+            lines.append(f"target {o.name}: error (exit {o.exit_code}): {o.error}")
+            continue
+        lines.append(f"target {o.name} ({report.target}):")
+        indent = "" if fmt == "github" else "  "  # a workflow command must start its line
+        lines += [f"{indent}{line}" for line in drift(report, fmt).splitlines()]
+    drifted = sum(1 for o in outcomes if o.outcome == "drift")
+    failed = sum(1 for o in outcomes if o.name not in reports)
+    lines.append(f"{len(outcomes)} target(s): {len(outcomes) - drifted - failed} without drift, {drifted} drifted"
+                 + (f", {failed} failed" if failed else ""))
     return "\n".join(lines)
 
 

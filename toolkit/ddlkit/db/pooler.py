@@ -37,8 +37,8 @@ from dataclasses import dataclass
 
 import psycopg
 
-from ddlkit.db.connection import Target, connect, one_line
-from ddlkit.util.errors import ConnectError, DdlkitError, InputError
+from ddlkit.db.connection import Target, connect
+from ddlkit.util.errors import ConnectError, DdlkitError, InputError, error_text
 
 PROBE_SETTING = "ddlkit.session_probe"
 ROUNDS = 5
@@ -92,7 +92,7 @@ def check_session(target: Target, option: str = "the database URL") -> None:
         try:
             result = probe(first, second)
         except psycopg.Error as exc:
-            why = one_line(target.redact(exc.diag.message_primary or str(exc)))
+            why = error_text(exc, target.redact)
             if first.broken or second.broken or first.closed or second.closed:
                 raise ConnectError(f"lost the connection to {target.display}: {why}") from None
             raise DdlkitError(f"cannot check the session of {target.display}: "

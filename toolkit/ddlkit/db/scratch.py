@@ -11,8 +11,8 @@ from typing import Iterator
 import psycopg
 from psycopg import sql
 
-from ddlkit.db.connection import Target, connect, one_line
-from ddlkit.util.errors import DdlkitError
+from ddlkit.db.connection import Target, connect
+from ddlkit.util.errors import DdlkitError, error_text
 
 
 def _maintenance(target: Target) -> Target:
@@ -29,7 +29,7 @@ def scratch_database(target: Target, purpose: str, *, keep: bool = False) -> Ite
             admin.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
         except psycopg.Error as exc:
             raise DdlkitError(f"cannot create a scratch database on {target.display}: "
-                              f"{one_line(exc.diag.message_primary or str(exc))}") from None
+                              f"{error_text(exc)}") from None
         try:
             yield target.with_dbname(name)
         finally:

@@ -22,8 +22,8 @@ from typing import Callable
 
 import psycopg
 
-from ddlkit.db.connection import Target, connect, one_line
-from ddlkit.util.errors import EXIT_REPLICA_TIMEOUT, DdlkitError, InputError
+from ddlkit.db.connection import Target, connect
+from ddlkit.util.errors import DdlkitError, EXIT_REPLICA_TIMEOUT, InputError, error_text
 
 Emit = Callable[..., None]
 
@@ -101,7 +101,7 @@ class ReplicaWait:
 
 def _db_error(target: Target, what: str, exc: psycopg.Error) -> DdlkitError:
     return DdlkitError(f"{what} on {target.display}: SQLSTATE {exc.sqlstate or '-----'}: "
-                       f"{one_line(target.redact(exc.diag.message_primary or str(exc)))}")
+                       f"{error_text(exc, target.redact)}")
 
 
 class ReplicaWatcher:

@@ -5,7 +5,6 @@ Compiling a body without a catalog is :mod:`ddlkit.lint.plpgsql`.
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,8 +12,10 @@ from typing import Any
 from pglast import parser
 
 from ddlkit.lint.nodes import Node, dotted, loads, names, string
+from ddlkit.sql.positions import LineIndex
+from ddlkit.sql.tokens import without_comments
+from ddlkit.sql.plpgsql import plpgsql_walk  # noqa: F401 - rules read it from here too
 
-_COMMENT_TOKENS = ("SQL_COMMENT", "C_COMMENT")
 
 # PL/pgSQL expression parse modes (PostgreSQL's RawParseMode)
 RAW_PARSE_DEFAULT = 0
@@ -161,7 +162,7 @@ def alias_names(value: str) -> set[str]:
     if "alias" not in value.lower():
         return set()
     try:
-        toks = [t for t in parser.scan(value) if t.name not in _COMMENT_TOKENS]
+        toks = without_comments(parser.scan(value))
     except Exception:  # noqa: BLE001
         return set()
     out = set()
@@ -170,43 +171,6 @@ def alias_names(value: str) -> set[str]:
             raw = value[toks[k - 1].start : toks[k - 1].end + 1]
             out.add(raw[1:-1].replace('""', '"') if raw.startswith('"') else raw.lower())
     return out
-
-
-def plpgsql_walk(tree: Any) -> tuple[list[tuple[str, int, int, str]], set[str], set[str]]:
-    """One pass over pglast's PL/pgSQL JSON: every PLpgSQL_expr as (query,
-    parse mode, line in the body, enclosing statement kind), in source order;
-    every variable name (datums' refname); every block or loop label."""
-    exprs: list[tuple[str, int, int, str]] = []
-    found_names: set[str] = set()
-    labels: set[str] = set()
-    stack: list[tuple[Any, int, str]] = [(tree, 1, "")]
-    while stack:
-        node, lineno, parent = stack.pop()
-        if type(node) is list:
-            stack.extend((item, lineno, parent) for item in reversed(node))
-            continue
-        if type(node) is not dict:
-            continue
-        todo = []
-        for key, value in node.items():
-            if key == "PLpgSQL_expr" and type(value) is dict:
-                query = value.get("query")
-                if type(query) is str:
-                    exprs.append((query, int(value.get("parseMode") or 0), lineno, parent))
-            elif key == "refname":
-                found_names.add(value)
-            elif key == "label":
-                labels.add(value)
-            elif type(value) is dict:
-                if key.startswith("PLpgSQL_"):
-                    ln = value.get("lineno")
-                    todo.append((value, ln if type(ln) is int else lineno, key))
-                else:
-                    todo.append((value, lineno, parent))
-            elif type(value) is list:
-                todo.append((value, lineno, parent))
-        stack.extend(reversed(todo))
-    return exprs, found_names, labels
 
 
 def _wildcard_find(hay: str, needle: str, start: int) -> int:
@@ -225,27 +189,6 @@ def _wildcard_find(hay: str, needle: str, start: int) -> int:
     return -1
 
 
-class LineStarts:
-    """Offset of the start of each 1-based line (str.find: cheap on long texts)."""
-
-    def __init__(self, text: str):
-        starts = [0]
-        find = text.find
-        i = find("\n")
-        while i != -1:
-            starts.append(i + 1)
-            i = find("\n", i + 1)
-        self.starts = starts
-
-    def line_start(self, line: int) -> int:
-        return self.starts[min(max(line, 1), len(self.starts)) - 1]
-
-    def position(self, offset: int) -> tuple[int, int]:
-        """0-based offset -> 1-based (line, column)."""
-        line = bisect.bisect_right(self.starts, offset) - 1
-        return line + 1, offset - self.starts[line] + 1
-
-
 def _locate_exprs(fb: FunctionBody) -> list[PlExpr]:
     """Place each expression of the body in the file. PL/pgSQL keeps the
     query text verbatim, except that PERFORM becomes SELECT and ``INTO
@@ -254,7 +197,7 @@ def _locate_exprs(fb: FunctionBody) -> list[PlExpr]:
     cost linear time, not quadratic."""
     body = fb.body
     value = body.value
-    lines = LineStarts(value)
+    lines = LineIndex(value)
     exprs, _, _ = plpgsql_walk(fb.plpgsql)
     out: list[PlExpr] = []
     cursor = 0

@@ -9,51 +9,25 @@ No regular expression ever looks at SQL.
 
 from __future__ import annotations
 
-import bisect
 import functools
 from typing import Any
 
 from pglast import parser
 
+from ddlkit.sql.tokens import comment_body, is_comment
 from ddlkit.util.errors import InputError
 from ddlkit.lint import bodies as B
 from ddlkit.lint import plpgsql
 from ddlkit.lint import registry
 from ddlkit.lint.finding import Finding
 from ddlkit.lint.nodes import Node, loads, names
+from ddlkit.sql.positions import ByteMap, LineIndex
 from ddlkit.lint.rule import Context, FileContext, Rule, Statement
 from ddlkit.lint.state import track, transactional
 
 SUPPRESS_MARKER = "ddlkit:ignore"
 PARSE_ERROR = "parse-error"
 SKIPPED = "analysis-skipped"
-_COMMENT_TOKENS = ("SQL_COMMENT", "C_COMMENT")
-
-
-class ByteMap:
-    """pglast's JSON locations are UTF-8 byte offsets; findings need characters."""
-
-    def __init__(self, text: str):
-        self.ascii = text.isascii()
-        if self.ascii:
-            return
-        self._bytes: list[int] = []  # byte offset just after each multi-byte character
-        self._extra: list[int] = []  # extra bytes up to and including it
-        extra = 0
-        b = 0
-        for ch in text:
-            n = len(ch.encode("utf-8", "surrogatepass"))
-            b += n
-            if n > 1:
-                extra += n - 1
-                self._bytes.append(b)
-                self._extra.append(extra)
-
-    def char(self, byte_offset: int) -> int:
-        if self.ascii:
-            return byte_offset
-        k = bisect.bisect_right(self._bytes, byte_offset)
-        return byte_offset - (self._extra[k - 1] if k else 0)
 
 
 def parse_statements(text: str, bmap: ByteMap | None = None, to_file=None, do_block: Statement | None = None,
@@ -90,16 +64,16 @@ class FileLinter:
         self.rules = rules
         self.raw: list[tuple[int, str, str, str | None]] = []
         self.body_values: list[B.Body] = []
-        self._lines: B.LineStarts | None = None
+        self._lines: LineIndex | None = None
         self.bmap = ByteMap(text)
         self.flags = dict(in_migrations=in_migrations, is_dump=is_dump, sql_test=sql_test,
                           assume_lock_timeout=assume_lock_timeout)
 
     @property
-    def lines(self) -> B.LineStarts:
+    def lines(self) -> LineIndex:
         """The file's line index, built when a position is first needed."""
         if self._lines is None:
-            self._lines = B.LineStarts(self.text)
+            self._lines = LineIndex(self.text)
         return self._lines
 
     def position(self, offset: int) -> tuple[int, int]:
@@ -269,14 +243,11 @@ class FileLinter:
                 tokens = parser.scan(source)
             except Exception:  # noqa: BLE001 - an unscannable text has no usable comments
                 continue
-            bmap = ByteMap(source)
             for tok in tokens:
-                if tok.name not in _COMMENT_TOKENS:
+                if not is_comment(tok):
                     continue
-                start, end = bmap.char(tok.start), bmap.char(tok.end + 1)
-                body = source[start:end]
-                body = body[2:] if tok.name == "SQL_COMMENT" else body[2:-2]
-                body = body.strip()
+                start = tok.start  # the scanner's offsets are characters
+                body = comment_body(source, tok).strip()
                 if not body.startswith(SUPPRESS_MARKER):
                     continue
                 ids = body[len(SUPPRESS_MARKER) :].replace(",", " ").split()
@@ -302,17 +273,34 @@ def _dispatch(enabled: frozenset[str]) -> tuple[dict[str, list[Rule]], list[Rule
     return by_kind, every
 
 
+_PG_DUMP_HEADERS = ("-- PostgreSQL database dump", "-- PostgreSQL database cluster dump")
+
+
+def is_pg_dump(text: str) -> bool:
+    """pg_dump (or pg_dumpall) output, recognised by the comment header it
+    writes before anything else: ``--`` / ``-- PostgreSQL database dump`` /
+    ``--``, whatever the file is called."""
+    for line in text[:2000].splitlines()[:12]:
+        line = line.strip()
+        if line in _PG_DUMP_HEADERS:
+            return True
+        if line and not line.startswith(("--", "\\")):
+            return False  # SQL came first: not a dump's header
+    return False
+
+
 def lint_text(text: str, *, file: str = "<sql>", in_migrations: bool = False, sql_test: bool = False,
               is_dump: bool = False, rules: Any = None, assume_lock_timeout: bool = False) -> list[Finding]:
     """Lint one SQL text; findings come back ordered by position.
 
     ``in_migrations``: the file is under ``migrations/``. ``is_dump``: it is a
     schema dump (under ``schema_dump/`` or named as one), run once, not a
-    migration. ``sql_test``: a ``ddl/tests`` file, which ``ddlkit test`` runs
+    migration; pg_dump output is recognised by its header whatever its name. ``sql_test``: a ``ddl/tests`` file, which ``ddlkit test`` runs
     in a transaction that is always rolled back: the rules about production
     tables and re-runs do not apply. ``rules``: ids to run (default: every
     default rule)."""
     enabled = registry.enabled() if rules is None else frozenset(rules)
+    is_dump = is_dump or is_pg_dump(text)
     if sql_test:
         all_rules = registry.all_rules()
         enabled = frozenset(r for r in enabled if all_rules[r].in_sql_tests)

@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from ddlkit.util.errors import InputError
 from ddlkit.lint import registry
 from ddlkit.lint.finding import Finding
+from ddlkit.lint.rule import ERROR
+from ddlkit.sql.positions import byte_position
 from ddlkit.util.versort import version_sorted
 
 # ddl/tests/*.sql: run by `ddlkit test` in a rolled-back transaction (ddlkit.schema.sqltests.TESTS_DIR)
@@ -120,7 +122,7 @@ def _lint_job(job, *, rules: frozenset[str], assume_lock_timeout: bool) -> list[
         reason = f"internal error {type(exc).__name__}: {exc}{where}"
     if "analysis-failed" not in rules:
         return []
-    return [Finding(label, 1, 1, "error", "analysis-failed", f"file not analysed: {reason}",
+    return [Finding(label, 1, 1, ERROR, "analysis-failed", f"file not analysed: {reason}",
                     "please report this; the other files were checked")]
 
 
@@ -155,10 +157,8 @@ def lint_file(path: pathlib.Path, *, label: str | None = None, in_migrations: bo
     if bad is not None:
         if "parse-error" not in rules:
             return []
-        before = data[: bad[0]]
-        line_start = before.rfind(b"\n") + 1
-        col = len(before[line_start:].decode("utf-8", errors="replace")) + 1
-        return [Finding(label, before.count(b"\n") + 1, col, "error", "parse-error", bad[1], None)]
+        line, col = byte_position(data, bad[0])  # the bytes before the bad one are valid UTF-8
+        return [Finding(label, line, col, ERROR, "parse-error", bad[1], None)]
     return lint_text(text, file=label, in_migrations=in_migrations, is_dump=is_dump, sql_test=sql_test,
                      rules=rules, assume_lock_timeout=assume_lock_timeout)
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from ddlkit.util.errors import InputError
 from ddlkit.util.github import gh_data, gh_prop
 from ddlkit.lint.finding import Finding
+from ddlkit.lint.rule import ERROR, WARNING, Severity
 
 FORMATS = ("text", "json", "github")
 
@@ -25,7 +26,7 @@ def format_findings(findings: Iterable[Finding], fmt: str) -> str:
     if fmt == "github":
         out = []
         for f in findings:
-            level = {"error": "error", "warning": "warning"}.get(f.severity, "notice")
+            level = {ERROR: "error", WARNING: "warning"}.get(f.severity, "notice")
             body = f"{f.rule}: {f.message}" + (f" ({f.hint})" if f.hint else "")
             out.append(f"::{level} file={gh_prop(f.file)},line={f.line},col={f.col}::{gh_data(body)}")
         return "\n".join(out)
@@ -79,7 +80,7 @@ def _indent(sql: str) -> str:
 
 def summary_line(findings) -> str:
     """The text format's stderr summary."""
-    counts = {"error": 0, "warning": 0, "note": 0}
+    counts = {str(s): 0 for s in Severity}
     for f in findings:
         counts[f.severity] = counts.get(f.severity, 0) + 1
     line = f"lint: {counts['error']} error(s), {counts['warning']} warning(s)"

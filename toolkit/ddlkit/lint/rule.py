@@ -11,11 +11,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ddlkit.lint.nodes import Node
+from ddlkit.util.enums import StrEnum
 
-ERROR = "error"
-WARNING = "warning"
-NOTE = "note"  # informational: never makes `ddlkit lint` exit 1
-SEVERITIES = (ERROR, WARNING, NOTE)
+
+
+class Severity(StrEnum):
+    """How much a finding weighs: errors and warnings make ``ddlkit lint`` exit 1."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"  # informational: never makes `ddlkit lint` exit 1
+
+
+ERROR, WARNING, NOTE = Severity.ERROR, Severity.WARNING, Severity.NOTE
+SEVERITIES = tuple(Severity)
 
 
 @dataclass
@@ -24,7 +33,7 @@ class Rule:
     :mod:`ddlkit.lint.rules`."""
 
     id: str  # kebab-case; squawk's id where the meaning is the same
-    severity: str  # ERROR or WARNING (NOTE for informational engine messages)
+    severity: Severity  # ERROR or WARNING (NOTE for informational engine messages)
     kinds: tuple[str, ...] | None  # statement node tags the check looks at; None = every statement
     summary: str  # one line, for --list-rules and the README table
     rationale: str  # one paragraph, for --explain

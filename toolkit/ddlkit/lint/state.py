@@ -23,12 +23,12 @@ def track(st: Statement, f: FileContext) -> None:
     if kind == "CreateStmt":
         name = rangevar(node.relation)
         f.created_tables.append(name)
-        if not node.if_not_exists:
+        if not node.if_not_exists or _temporary(node.relation):
             f.fresh_tables.append(name)
     elif kind == "CreateTableAsStmt":
         name = rangevar(node.into.rel)
         f.created_tables.append(name)
-        if not node.if_not_exists:
+        if not node.if_not_exists or _temporary(node.into.rel):
             f.fresh_tables.append(name)
     elif kind == "SelectStmt":
         if node.intoClause is not None:
@@ -52,6 +52,11 @@ def track(st: Statement, f: FileContext) -> None:
         elif node.kind in _END_KINDS and not node.chain:
             f.transaction_block = None
     f.previous.append(st)
+
+
+def _temporary(rv: Node | None) -> bool:
+    """A temporary table is new on every run: each run is a new session."""
+    return rv is not None and rv.relpersistence == "t"
 
 
 _TRACKED = frozenset({"CreateStmt", "CreateTableAsStmt", "SelectStmt", "VariableSetStmt", "TransactionStmt"})

@@ -14,19 +14,20 @@ rule ``lock-held-across-statements``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import Callable, Iterable, Mapping
 
-from pglast import ast
+from pglast import ast, parser
 from pglast.enums.parsenodes import TransactionStmtKind as TK
 
 from ddlkit.locks import lockmodel
 
-from ddlkit.sql import plhandlers, sqltext
+from ddlkit.sql import plhandlers, plpgsql, sqltext
 from ddlkit.util.errors import InputError
 from ddlkit.locks.lockmodes import LockMode
 
 UNTIL_STATEMENT = "end of statement"
 UNTIL_COMMIT = "commit"
+UNTIL_DO = "end of the DO block"
 
 _BEGINS = {TK.TRANS_STMT_BEGIN, TK.TRANS_STMT_START}
 _ENDS = {TK.TRANS_STMT_COMMIT, TK.TRANS_STMT_ROLLBACK, TK.TRANS_STMT_PREPARE}
@@ -150,6 +151,9 @@ def _count(steps: Iterable[SlowStep]) -> str:
 
 
 def _remedy(hold: Hold, across: tuple[SlowStep, ...], own_txn: bool) -> str:
+    if hold.until == UNTIL_DO:  # CONCURRENTLY cannot run inside a DO block
+        return (f"split the DO block: run the statement at line {hold.line} in a DO block of its own, "
+                "committed before the slow statements")
     options = []
     if any(s.kind == "CREATE INDEX" or s.kind == "REINDEX" for s in across):
         options.append("build the index with CONCURRENTLY (the file then runs statement by statement)")
@@ -186,12 +190,55 @@ def index_tables(files: Iterable) -> dict[str, str]:
     return out
 
 
+def _if_not_exists(node) -> set[str]:
+    """Tables a ``CREATE TABLE IF NOT EXISTS`` (or ``… AS``) creates only when they are missing."""
+    if isinstance(node, ast.CreateStmt) and node.if_not_exists:
+        return {lockmodel.rel_name(node.relation)}
+    if isinstance(node, ast.CreateTableAsStmt) and node.if_not_exists:
+        return {lockmodel.rel_name(node.into.rel)}
+    return set()
+
+
+def _do_statements(st: sqltext.Statement, line: int):
+    """(line, pglast node or None for a dynamic EXECUTE, kind, file offset of its line) of each
+    statement a DO block runs; None when the block cannot be read (not PL/pgSQL, or a body
+    that needs the catalog)."""
+    block = plpgsql.do_block(st.node.args)
+    if block.unreadable is not None:
+        return None
+    body, _ = plpgsql.do_body(st.node.args)
+    k = st.text.find(body) if body else -1
+    first = line + (st.text.count("\n", 0, k) if k > 0 else 0)
+    text_lines = sqltext.LineIndex(st.text)
+    out = []
+    for inner in block.statements:
+        at = first + inner.line - 1
+        offset = st.start + text_lines.line_start(at - line + 1)
+        if inner.dynamic:
+            out.append((at, None, "DO: dynamic EXECUTE", offset))
+            continue
+        try:
+            nodes = [raw.stmt for raw in parser.parse_sql(inner.text)]
+        except parser.ParseError:
+            out.append((at, None, "DO: statement", offset))
+            continue
+        out.extend((at, node, None, offset) for node in nodes)
+    return out
+
+
 def analyze(file_name: str, statements: list[sqltext.Statement], mode: sqltext.TxnMode,
             lines: sqltext.LineIndex, tables_of_indexes: Mapping[str, str] | None = None,
-            created: set[str] | None = None) -> FileBlocking:
+            created: set[str] | None = None, exists: Callable[[str], bool] | None = None) -> FileBlocking:
     """The locks of one file as the runner executes it. ``created``: relations
-    created earlier in the same run (not live tables); updated in place."""
+    created earlier in the same run (not live tables); updated in place.
+    ``exists``: whether a relation exists in the target database now (the dry
+    run asks it); a relation that neither exists nor is created by the run
+    holds no lock, and ``CREATE TABLE IF NOT EXISTS`` of an existing table
+    creates nothing. Without it (lint), a table from ``CREATE TABLE IF NOT
+    EXISTS`` may be live: its locks count, but index builds on it are not slow
+    (on a re-run they do nothing, or fail)."""
     created = created if created is not None else set()
+    maybe_new: set[str] = set()  # CREATE TABLE IF NOT EXISTS: new on a first run, maybe live on a re-run
     own = dict(tables_of_indexes or {})
     own.update(lockmodel.index_tables_of(st.node for st in statements))
     holds: list[Hold] = []
@@ -204,15 +251,51 @@ def analyze(file_name: str, statements: list[sqltext.Statement], mode: sqltext.T
     open_holds: list[Hold] = []  # held until the transaction ends
     pending_slow: dict[int, list[SlowStep]] = {}  # id(open hold) -> slow steps after it
 
-    def close(commit_line: int | None) -> None:
+    def close(until: str, until_line: int | None) -> None:
         for h in open_holds:
-            fixed = Hold(h.relation, h.mode, h.line, h.statement, UNTIL_COMMIT, commit_line, h.start)
+            fixed = Hold(h.relation, h.mode, h.line, h.statement, until, until_line, h.start)
             holds.append(fixed)
             steps = tuple(pending_slow.get(id(h), ()))
             if steps and h.mode.blocks_writes:
                 findings.append(HeldAcross(fixed, steps, _remedy(fixed, steps, own_txn)))
         open_holds.clear()
         pending_slow.clear()
+
+    def gone(rel: str) -> bool:
+        """A relation the target database does not have (and the run does not create)."""
+        return exists is not None and rel not in created and rel not in maybe_new and not exists(rel)
+
+    def step(line: int, node, start: int, held: bool) -> None:
+        eff = lockmodel.effect(node, own)
+        if not eff.known:
+            unknown.append((line, eff.kind))
+        new_tables = created | maybe_new
+        quick = bool(eff.scans) and eff.scans <= new_tables and (
+            eff.scans <= created or isinstance(node, ast.IndexStmt))  # work on a new, empty table
+        if eff.slow and held and not quick:
+            slow = SlowStep(line, eff.kind, eff.slow)
+            for h in open_holds:
+                pending_slow.setdefault(id(h), []).append(slow)
+        for rel in sorted(eff.rewrites):
+            if rel not in created and not gone(rel):
+                rewrites.append((rel, line))
+        for rel, m in eff.locks.items():
+            if rel in created or gone(rel):
+                continue
+            if not held:
+                holds.append(Hold(rel, m, line, eff.kind, UNTIL_STATEMENT, None, start))
+                continue
+            strongest = max((h.mode for h in open_holds if h.relation == rel), default=None)
+            if strongest is None or m > strongest:
+                open_holds.append(Hold(rel, m, line, eff.kind, UNTIL_COMMIT, None, start))
+        for rel in eff.creates:
+            if rel in _if_not_exists(node):
+                if exists is None:
+                    maybe_new.add(rel)
+                elif not exists(rel):
+                    created.add(rel)
+            else:
+                created.add(rel)
 
     for st in statements:
         line = st.position(lines)[1]  # (a statement of an \i-included file: its line there)
@@ -221,43 +304,56 @@ def analyze(file_name: str, statements: list[sqltext.Statement], mode: sqltext.T
             if node.kind in _BEGINS and not mode.transactional:
                 in_block = own_txn = True
             elif node.kind in _ENDS and not mode.transactional:
-                close(line)
+                close(UNTIL_COMMIT, line)
                 in_block = False
             continue
         handlers.extend(handler_notes(st, lines))
-        eff = lockmodel.effect(node, own)
-        if not eff.known:
-            unknown.append((line, eff.kind))
-        if eff.slow and in_block:
-            step = SlowStep(line, eff.kind, eff.slow)
-            for h in open_holds:
-                pending_slow.setdefault(id(h), []).append(step)
-        for rel in sorted(eff.rewrites):
-            if rel not in created:
-                rewrites.append((rel, line))
-        for rel, m in eff.locks.items():
-            if rel in created:
+        if isinstance(node, ast.DoStmt):
+            inner = _do_statements(st, line)
+            if inner is not None:
+                # one statement: what it locks is held until the block ends (or the transaction does)
+                for at, sub, why, offset in inner:
+                    if sub is None:
+                        unknown.append((at, why))
+                    else:
+                        step(at, sub, offset, True)
+                if not in_block:
+                    close(UNTIL_DO, None)
                 continue
-            if not in_block:
-                holds.append(Hold(rel, m, line, eff.kind, UNTIL_STATEMENT, None, st.start))
-                continue
-            held = max((h.mode for h in open_holds if h.relation == rel), default=None)
-            if held is None or m > held:
-                open_holds.append(Hold(rel, m, line, eff.kind, UNTIL_COMMIT, None, st.start))
-        created.update(eff.creates)
+        step(line, node, st.start, in_block)
     if in_block:
-        close(None)
+        close(UNTIL_COMMIT, None)
     return FileBlocking(file_name, mode.transactional, tuple(holds), tuple(findings), tuple(rewrites),
                         tuple(unknown), tuple(handlers))
 
 
-def analyze_plan(tree, plan) -> dict[str, FileBlocking]:
+def analyze_plan(tree, plan, exists: Callable[[str], bool] | None = None) -> dict[str, FileBlocking]:
     """For each pending file of the plan, in order: what it blocks. Tables the
-    run itself creates are not live, so they are left out."""
+    run itself creates are not live, so they are left out; so are relations
+    the target database does not have (``exists``, see :func:`analyze`)."""
     tables = index_tables(tree.files)
     created: set[str] = set()
     out = {}
     for pf in plan.pending:
         f = pf.file
-        out[f.file_name] = analyze(f.file_name, f.statements, f.mode, f.lines, tables, created)
+        out[f.file_name] = analyze(f.file_name, f.statements, f.mode, f.lines, tables, created, exists)
     return out
+
+
+def relations_of_plan(tree, plan) -> set[str]:
+    """Every relation name the pending files' statements lock (DO blocks included),
+    for the dry run to look up in the target database at once."""
+    tables = index_tables(tree.files)
+    names: set[str] = set()
+    for pf in plan.pending:
+        f = pf.file
+        for st in f.statements:
+            nodes = [st.node]
+            if isinstance(st.node, ast.DoStmt):
+                nodes = [sub for _, sub, _, _ in _do_statements(st, 1) or () if sub is not None]
+            for node in nodes:
+                eff = lockmodel.effect(node, tables)
+                names.update(eff.locks)
+                names.update(eff.rewrites)
+                names.update(rel for rel in eff.creates if rel in _if_not_exists(node))
+    return names

@@ -25,6 +25,7 @@ from pglast.enums.parsenodes import ConstrType, ObjectType, ReindexObjectType
 from ddlkit.locks.lockalter import alter_table
 from ddlkit.locks.lockeffect import Acc, Effect, rel_name, walk
 from ddlkit.locks.lockmodes import LockMode
+from ddlkit.sql.sqltext import option_on
 
 __all__ = ["KNOWN_KINDS", "Effect", "LockMode", "effect", "index_tables_of", "rel_name"]
 
@@ -50,7 +51,12 @@ def _create_table(node: ast.CreateStmt) -> Effect:
 
 
 def _index_table(name: str, index_tables: Mapping[str, str]) -> str:
-    return index_tables.get(name) or index_tables.get(name.split(".")[-1]) or name
+    """The table an index belongs to; when the tree does not say, "the table of
+    index <name>" (the lock that makes traffic wait is on the table, not the index)."""
+    return index_tables.get(name) or index_tables.get(name.split(".")[-1]) or f"{TABLE_OF_INDEX}{name}"
+
+
+TABLE_OF_INDEX = "the table of index "
 
 
 def _drop(node: ast.DropStmt, index_tables: Mapping[str, str]) -> Effect:
@@ -74,7 +80,7 @@ def _drop(node: ast.DropStmt, index_tables: Mapping[str, str]) -> Effect:
 
 
 def _reindex(node: ast.ReindexStmt, index_tables: Mapping[str, str]) -> Effect:
-    concurrent = any(getattr(p, "defname", None) == "concurrently" for p in node.params or ())
+    concurrent = option_on(node.params, "concurrently")
     mode = LockMode.SHARE_UPDATE_EXCLUSIVE if concurrent else LockMode.SHARE
     acc = Acc(f"REINDEX{' CONCURRENTLY' if concurrent else ''}")
     name = rel_name(node.relation)
@@ -90,8 +96,7 @@ def _reindex(node: ast.ReindexStmt, index_tables: Mapping[str, str]) -> Effect:
 
 
 def _vacuum(node: ast.VacuumStmt) -> Effect:
-    opts = {getattr(o, "defname", "") for o in node.options or ()}
-    full = "full" in opts and node.is_vacuumcmd
+    full = option_on(node.options, "full") and node.is_vacuumcmd
     acc = Acc("VACUUM FULL" if full else "VACUUM" if node.is_vacuumcmd else "ANALYZE")
     for vr in node.rels or ():
         rel = rel_name(vr.relation)
@@ -140,9 +145,28 @@ def _select(node: ast.SelectStmt) -> Effect:
     mode = LockMode.ROW_SHARE if locking and locking[0].strength != LockClauseStrength.LCS_NONE else \
         LockMode.ACCESS_SHARE
     _reads(acc, node, set(), mode)
-    if any(isinstance(n, ast.FuncCall) for n in walk(node)):
+    if any(isinstance(n, ast.FuncCall) and _func_name(n) not in _LOCK_FREE_FUNCTIONS for n in walk(node)):
         return acc.done(known=False)  # a function may lock or write anything
     return acc.done()
+
+
+def _func_name(call: ast.FuncCall) -> str:
+    parts = [getattr(p, "sval", "") for p in call.funcname or ()]
+    if len(parts) == 2 and parts[0] == "pg_catalog":
+        parts = parts[1:]
+    return ".".join(parts)
+
+
+# Built-in functions that take no table lock (aggregates, settings, advisory locks, text and
+# time functions): a SELECT of them (or PERFORM in a DO block) is modelled.
+_LOCK_FREE_FUNCTIONS = frozenset({
+    "count", "sum", "min", "max", "avg", "bool_and", "bool_or", "array_agg", "string_agg", "jsonb_agg",
+    "json_agg", "set_config", "current_setting", "pg_sleep", "pg_advisory_lock", "pg_advisory_xact_lock",
+    "pg_try_advisory_lock", "pg_try_advisory_xact_lock", "pg_advisory_unlock", "pg_notify", "now",
+    "clock_timestamp", "statement_timestamp", "transaction_timestamp", "format", "lower", "upper", "length",
+    "concat", "coalesce", "to_regclass", "to_regtype", "to_regproc", "txid_current", "pg_backend_pid",
+    "current_database", "current_schema", "version", "jsonb_build_object", "json_build_object",
+})
 
 
 # LockStmt.mode is PostgreSQL's LOCKMODE number: 1 = AccessShareLock ... 8 = AccessExclusiveLock.
@@ -232,14 +256,24 @@ def _create_stats(node: ast.CreateStatsStmt, _idx) -> Effect:
     return acc.done()
 
 
+# COMMENT ON takes SHARE UPDATE EXCLUSIVE on the relation it names (get_object_address),
+# on the table of a constraint, trigger, policy or rule, and no table lock for any other
+# object (a function, type, schema, …; an index or sequence is locked itself, not its table).
+_COMMENT_ON_RELATION = frozenset({ObjectType.OBJECT_TABLE, ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW,
+                                  ObjectType.OBJECT_FOREIGN_TABLE})
+_COMMENT_ON_TABLE_OF = frozenset({ObjectType.OBJECT_COLUMN, ObjectType.OBJECT_TABCONSTRAINT, ObjectType.OBJECT_TRIGGER,
+                                  ObjectType.OBJECT_POLICY, ObjectType.OBJECT_RULE})
+
+
 def _comment(node: ast.CommentStmt, _idx) -> Effect:
     acc = Acc("COMMENT ON")
-    if node.objtype in (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_COLUMN):
-        names = tuple(x.sval for x in node.object)
-        table = ".".join(names if node.objtype == ObjectType.OBJECT_TABLE else names[:-1])
-        acc.lock(table, LockMode.SHARE_UPDATE_EXCLUSIVE)
-        return acc.done()
-    return acc.done(known=False)
+    obj = node.object
+    names = tuple(getattr(x, "sval", None) for x in obj) if isinstance(obj, (tuple, list)) else ()
+    if node.objtype in _COMMENT_ON_RELATION and names:
+        acc.lock(".".join(names), LockMode.SHARE_UPDATE_EXCLUSIVE)
+    elif node.objtype in _COMMENT_ON_TABLE_OF and len(names) > 1 and None not in names:
+        acc.lock(".".join(names[:-1]), LockMode.SHARE_UPDATE_EXCLUSIVE)
+    return acc.done()
 
 
 def _create_table_as(node: ast.CreateTableAsStmt, _idx) -> Effect:

@@ -20,26 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-import psycopg
-from pglast import ast
-
-from ddlkit.sql import psqlscript
-from ddlkit.util.sqlstate import SqlState
 from ddlkit.db.connection import Target, connect
-from ddlkit.util.errors import ConnectError, InputError
-from ddlkit.apply.failure import StatementError, statement_failure
+from ddlkit.schema.loading import LoadedFile, run_file
+from ddlkit.schema.template import dump_dir_for, load_template
 from ddlkit.tree.tree import DdlFile
-
-
-
-@dataclass
-class LoadedFile:
-    path: Path
-    statements: int = 0
-    skipped: list[str] = field(default_factory=list)  # "line N: SET name" the server does not know
-
-    def to_dict(self) -> dict:
-        return {"file": str(self.path), "statements": self.statements, "skipped": self.skipped}
+from ddlkit.util.errors import InputError
 
 
 @dataclass
@@ -49,10 +34,12 @@ class Prepared:
     baselines: list[LoadedFile] = field(default_factory=list)
     dump_dir: Path | None = None  # --from-dump: the schema_dump/ loaded
     tracker_rows: int = 0
+    data: bool = False  # --from-dump: the dump's seed data (02_data.sql) was loaded
 
     def to_dict(self) -> dict:
         return {"baselines": [b.to_dict() for b in self.baselines],
-                "from_dump": str(self.dump_dir) if self.dump_dir else None, "tracker_rows": self.tracker_rows}
+                "from_dump": str(self.dump_dir) if self.dump_dir else None, "tracker_rows": self.tracker_rows,
+                "seed_data": self.data}
 
 
 def read_baseline(path: Path) -> DdlFile:
@@ -67,50 +54,36 @@ def read_baseline(path: Path) -> DdlFile:
     return f
 
 
-def load_baseline(conn: psycopg.Connection, f: DdlFile) -> LoadedFile:
+def load_baseline(conn, f: DdlFile) -> LoadedFile:
     """Run a parsed baseline file on ``conn`` (autocommit), statement by
     statement. A failing statement raises MigrationFailed (file:line:col)."""
-    loaded = LoadedFile(f.path)
-    for st in f.statements:
-        try:
-            psqlscript.send(conn, st)
-        except psycopg.Error as exc:
-            if conn.closed or conn.broken:
-                raise ConnectError(f"lost the connection while loading baseline {f.path}") from None
-            if exc.sqlstate == SqlState.UNDEFINED_OBJECT and isinstance(st.node, ast.VariableSetStmt):
-                loaded.skipped.append(f"line {st.position(f.lines)[1]}: SET {st.node.name} "
-                                      f"(not known to this server)")
-                continue
-            raise statement_failure(f, StatementError(st, exc)) from None
-        loaded.statements += 1
-    return loaded
+    return run_file(conn, f)
 
 
 def prepare_scratch(target: Target, root: Path, *, baselines: Sequence[Path] = (), from_dump: bool = False,
-                    emit: Callable[..., None] | None = None) -> Prepared:
+                    dump_dir: Path | None = None, emit: Callable[..., None] | None = None) -> Prepared:
     """Bring the empty database ``target`` to the point the tree migrates from.
 
     * ``baselines``: SQL files (pg_dump output welcome) loaded in order;
-    * ``from_dump``: ``schema_dump/`` next to the tree (``root``'s parent), loaded
-      like ``ddlkit template`` (schema, then tracker rows), so only what is
-      pending since the dump is applied afterwards.
+    * ``from_dump``: ``dump_dir`` (default ``schema_dump/`` next to the tree,
+      ``root``'s parent), loaded like ``ddlkit template`` (schema, seed data,
+      tracker rows), so only what is pending since the dump is applied
+      afterwards. The dump already holds its baselines' objects: baselines
+      given with it are checked against those the dump records (InputError
+      when they differ), not loaded.
 
-    The two are exclusive. Every file is read and parsed before the database is
-    touched (InputError, exit 2). A failing statement raises MigrationFailed
-    (exit 1) naming file:line:col. ``emit("baseline", loaded=LoadedFile)`` and
+    Every file is read and parsed before the database is touched (InputError,
+    exit 2). A failing statement raises MigrationFailed (exit 1) naming
+    file:line:col. ``emit("baseline", loaded=LoadedFile)`` and
     ``emit("from_dump", dump_dir=…, rows=…)`` report progress.
     """
-    from ddlkit.schema import schemadump as dump  # noqa: PLC0415 - it imports the runner
-
     emit = emit or (lambda *a, **k: None)
-    if baselines and from_dump:
-        raise InputError("--baseline and --from-dump are exclusive: the dump already holds the base schema")
     prepared = Prepared()
     if from_dump:
-        dump_dir = dump.dump_dir_for(root)
-        prepared.dump_dir = dump_dir
-        prepared.tracker_rows = dump.load_template(target, dump_dir)
-        emit("from_dump", dump_dir=dump_dir, rows=prepared.tracker_rows)
+        ddir = dump_dir or dump_dir_for(root)
+        loaded = load_template(target, ddir, root=root, baselines=baselines)
+        prepared.dump_dir, prepared.tracker_rows, prepared.data = ddir, loaded.tracker_rows, loaded.data_rows
+        emit("from_dump", dump_dir=ddir, rows=prepared.tracker_rows)
         return prepared
     files = [read_baseline(p) for p in baselines]
     if not files:

@@ -150,7 +150,8 @@ def run(target: Target, root: Path, *, rerun: bool = True, keep: bool = False,
                 emit("phase", phase=p)
                 return outcome
             if from_dump:
-                detail = f"loaded {prepared.dump_dir} ({prepared.tracker_rows} tracker rows)"
+                detail = (f"loaded {prepared.dump_dir} ({prepared.tracker_rows} tracker rows"
+                          f"{', seed data' if prepared.data else ''})")
             else:
                 detail = "; ".join(f"{b.path}: {b.statements} statement(s)"
                                    + (f", skipped {', '.join(b.skipped)}" if b.skipped else "")

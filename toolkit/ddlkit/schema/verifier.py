@@ -2,9 +2,12 @@
 
 1. (offline) the tracker file's rows equal the file names and checksums on disk;
 2. (offline) every file parses;
-3. (online) ``01_schema.sql`` equals a fresh dump (a unified diff otherwise),
-   ignoring whitespace exactly as the checksums do;
-4. (offline) no error-severity lint finding.
+3. (online) ``01_schema.sql`` and ``02_data.sql`` equal a fresh dump (a
+   unified diff otherwise), ignoring whitespace exactly as the checksums do;
+   the fresh dump starts from the same baselines;
+4. (offline) no error-severity lint finding;
+5. (offline) the baselines given (``--baseline``, the config's ``baseline``)
+   are those the dump records, unchanged (check ``baseline``).
 
 Every finding names the file and the command that fixes it.
 """
@@ -14,13 +17,15 @@ from __future__ import annotations
 import difflib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 from ddlkit.sql import psqlscript, sqltext
 
 from ddlkit.schema import schemadump as dump
+from ddlkit.schema import template as templating
 
 from ddlkit.server import server
-from ddlkit.util.errors import DdlkitError, InputError
+from ddlkit.util.errors import InputError
 from ddlkit.tree.tree import DdlFile, NotUtf8, Tree, load_tree, whitespace_free_md5
 
 FIX_TRACKER = "ddlkit dump --tracker-only"
@@ -151,7 +156,7 @@ def check_parse(full: Tree) -> list[Finding]:
     return out
 
 
-def check_schema(tree: Tree, dump_dir: Path, result: VerifyResult) -> list[Finding]:
+def check_schema(tree: Tree, dump_dir: Path, result: VerifyResult, baselines: Sequence[Path] = ()) -> list[Finding]:
     path = dump_dir / dump.SCHEMA_FILE
     if not path.is_file():
         return [Finding("schema", str(path), 1, "the schema dump is missing", FIX_DUMP)]
@@ -164,23 +169,55 @@ def check_schema(tree: Tree, dump_dir: Path, result: VerifyResult) -> list[Findi
                         f"dumped by PostgreSQL {major}; ddlkit dumps with PostgreSQL {server.PINNED_MAJOR}, "
                         f"so a comparison would only show version noise", FIX_DUMP)]
     try:
-        fresh = dump.fresh_schema_dump(tree)
+        fresh = dump.fresh_dump(tree, baselines)
     except dump.MigrationFailed as exc:
-        return [Finding("schema", _display(tree.root, exc.file_name), exc.line,
+        where = exc.file_name if Path(exc.file_name).is_absolute() else _display(tree.root, exc.file_name)
+        return [Finding("schema", where, exc.line,
                         f"the tree does not apply to a fresh database: {exc}", FIX_SQL, exc.col)]
+    out = _compare(path, committed, fresh.schema, result, "the schema dump")
+    data_path = dump_dir / dump.DATA_FILE
+    committed_data = data_path.read_text(encoding="utf-8") if data_path.is_file() else ""
+    if fresh.has_data or committed_data:
+        out += _compare(data_path, committed_data, fresh.data if fresh.has_data else "", result, "the seed data")
+    return out
+
+
+def _compare(path: Path, committed: str, fresh: str, result: VerifyResult, what: str) -> list[Finding]:
     if fresh == committed:
         return []
     if whitespace_free_md5(fresh.encode()) == whitespace_free_md5(committed.encode()):
         # Same rule as the tracker: a whitespace-only edit neither re-runs in
         # production nor fails the gate (function bodies keep their layout in pg_dump).
         return []
+    if not committed:
+        return [Finding("schema", str(path), 1, f"{what} is missing: the migrations insert rows", FIX_DUMP)]
     diff = list(difflib.unified_diff(committed.splitlines(keepends=True), fresh.splitlines(keepends=True),
                                      fromfile=f"{path} (committed)", tofile=f"{path} (fresh dump)"))
-    result.diff = "".join(diff)
+    result.diff += "".join(diff)
     first = next((i for i, (a, b) in enumerate(zip(committed.splitlines(), fresh.splitlines())) if a != b),
                  min(len(committed.splitlines()), len(fresh.splitlines())))
-    return [Finding("schema", str(path), first + 1, "the schema dump is stale: it differs from a fresh dump",
-                    FIX_DUMP)]
+    return [Finding("schema", str(path), first + 1, f"{what} is stale: it differs from a fresh dump", FIX_DUMP)]
+
+
+def recorded_baselines(dump_dir: Path) -> list:
+    path = dump_dir / dump.SCHEMA_FILE
+    if not path.is_file():
+        return []  # reported by the schema/fingerprint check
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        head = "".join(fh.readline() for _ in range(200))
+    return templating.recorded_baselines(head)
+
+
+def check_baselines(root: Path, dump_dir: Path, baselines: Sequence[Path]) -> list[Finding]:
+    """The baselines given now are those the dump records, with the same checksums."""
+    recorded = recorded_baselines(dump_dir)
+    given = [templating.baseline_record(p, root) for p in baselines]  # readable: checked by verify()
+    fix = FIX_DUMP + "".join(f" --baseline {b.path}" for b in given) if given else FIX_DUMP
+    given_paths = {b.path for b in given}
+    return [Finding("baseline", change.path, 1, change.message,
+                    fix if change.path in given_paths else
+                    f"pass --baseline {change.path} (or set the config's baseline), or run {fix} to drop it")
+            for change in templating.compare_baselines(recorded, given)]
 
 
 def check_fingerprint(tree: Tree, dump_dir: Path) -> list[Finding]:
@@ -189,7 +226,7 @@ def check_fingerprint(tree: Tree, dump_dir: Path) -> list[Finding]:
     if not path.is_file():
         return [Finding("fingerprint", str(path), 1, "the schema dump is missing", FIX_DUMP)]
     with open(path, encoding="utf-8", errors="replace") as fh:
-        head = "".join(fh.readline() for _ in range(5))
+        head = "".join(fh.readline() for _ in range(200))
     recorded = dump.recorded_fingerprint(head)
     if recorded is None:
         return [Finding("fingerprint", str(path), 1, "the schema dump records no tree fingerprint "
@@ -208,12 +245,14 @@ def check_lint(root: Path) -> list[Finding] | None:
         return None
     out = []
     for f in lint.lint_paths(None, ddl_root=root):
-        if f.severity == "error":
+        if f.severity == lint.ERROR:
             out.append(Finding("lint", f.file, f.line, f"{f.rule}: {f.message}", "see `ddlkit lint`", f.col))
     return out
 
 
-def verify(root: Path, dump_dir: Path, *, offline: bool = False) -> VerifyResult:
+def verify(root: Path, dump_dir: Path, *, offline: bool = False, baselines: Sequence[Path] = ()) -> VerifyResult:
+    for p in baselines:  # an unreadable baseline is bad input (exit 2), refused before any check runs
+        templating.baseline_record(p, root)
     result = VerifyResult()
     full = load_tree(root, test_mode=False)
     tree = full.test_mode_view()
@@ -227,6 +266,9 @@ def verify(root: Path, dump_dir: Path, *, offline: bool = False) -> VerifyResult
     if lint_findings is not None:
         result.checks.append("lint")
         result.findings += lint_findings
+    if baselines or recorded_baselines(dump_dir):
+        result.checks.append("baseline")
+        result.findings += check_baselines(root, dump_dir, baselines)
     if offline:
         result.checks.append("fingerprint")
         result.findings += check_fingerprint(tree, dump_dir)
@@ -236,8 +278,28 @@ def verify(root: Path, dump_dir: Path, *, offline: bool = False) -> VerifyResult
             result.findings.append(Finding("schema", str(dump_dir / dump.SCHEMA_FILE), 1,
                                            "schema check skipped: some files do not parse", FIX_SQL))
         else:
-            try:
-                result.findings += check_schema(tree, dump_dir, result)
-            except DdlkitError:
-                raise
+            result.findings += check_schema(tree, dump_dir, result, baselines)
     return result
+
+
+def drift_findings(report, root: Path, dump_dir: Path) -> list[Finding]:
+    """``verify --online`` with a database: each drift difference (a
+    :class:`ddlkit.schema.drift.DriftReport`) as a finding. Tracker drift names
+    the tree's file; a schema object, the line of ``01_schema.sql`` that first
+    mentions it (best effort, else line 1)."""
+    path = dump_dir / dump.SCHEMA_FILE
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        lines = []
+    out = []
+    for d in report.differences:
+        if d.kind == "tracker":
+            out.append(Finding("drift", _display(root, d.name), 1, f"{report.target}: {d.line}",
+                               "ddlkit migrate" if d.change.value == "missing" else "see `ddlkit drift`"))
+            continue
+        word = d.name.split("(", 1)[0].rsplit(".", 1)[-1].split(" ", 1)[0].strip('"')
+        line = next((i for i, text in enumerate(lines, 1) if word and word in text), 1)
+        out.append(Finding("drift", str(path), line, f"{report.target}: {d.line}",
+                           "see `ddlkit drift` (the statement that restores it), or `ddlkit dump` if the tree changed"))
+    return out

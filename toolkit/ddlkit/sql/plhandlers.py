@@ -7,8 +7,8 @@ pglast's PL/pgSQL parse tree (JSON). The runner uses it to enforce the lock
 deadline by cancelling instead (57014 is not caught by ``others``); the plan
 and the lint rule ``ban-exception-handler-around-ddl`` use it to name them.
 
-Pure: no I/O, below every other consumer (the lint engine parses bodies its
-own catalog-free way and passes the tree in).
+Pure: no I/O. Bodies are compiled catalog-free by :mod:`ddlkit.sql.plpgsql`,
+as lint and the plan compile them (lint passes its own parse tree in).
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from pglast import ast, parser
+
+from ddlkit.sql import plpgsql
 
 # Conditions whose handler catches SQLSTATE 55P03 (lock_not_available): itself,
 # its class (55000, object_not_in_prerequisite_state), and OTHERS.
@@ -119,27 +121,12 @@ def swallowing_handlers(tree: Any) -> list[SwallowingHandler]:
     return out
 
 
-def _do_body(node: Any) -> tuple[str | None, str, int | None]:
-    """(body, language, file offset of the body's opening quote) of a DoStmt."""
-    body, language, location = None, "plpgsql", None
-    for opt in node.args or ():
-        if isinstance(opt, ast.DefElem) and opt.defname == "as" and isinstance(opt.arg, ast.String):
-            body, location = opt.arg.sval, getattr(opt, "arg_location", None)
-        elif isinstance(opt, ast.DefElem) and opt.defname == "language" and isinstance(opt.arg, ast.String):
-            language = opt.arg.sval.lower()
-    return body, language, location
-
-
 def parse_do_body(body: str) -> Any | None:
-    """pglast's PL/pgSQL tree of a DO body (decoded JSON), or None when it does not parse."""
-    tag = "$ddlkit$"
-    while tag in body:
-        tag = tag[:-1] + "x$"
-    try:
-        return json.loads(parser.parse_plpgsql_json(
-            f"CREATE FUNCTION ddlkit_do_block() RETURNS void LANGUAGE plpgsql AS {tag}{body}{tag}"))
-    except Exception:  # noqa: BLE001 - pglast has no catalog: %TYPE and friends may not compile
-        return None
+    """pglast's PL/pgSQL tree of a DO body (decoded JSON), compiled catalog-free as
+    lint and the plan compile it (:func:`ddlkit.sql.plpgsql.parse_plpgsql`), or None
+    when it does not compile."""
+    raw, _error, _skipped = plpgsql.parse_plpgsql("", body, False, None, None)
+    return None if raw is None else json.loads(raw)
 
 
 def do_block_handlers(node: Any) -> list[SwallowingHandler] | None:
@@ -148,7 +135,7 @@ def do_block_handlers(node: Any) -> list[SwallowingHandler] | None:
     without a catalog (so it may hold one)."""
     if not isinstance(node, ast.DoStmt):
         return []
-    body, language, _ = _do_body(node)
+    body, language = plpgsql.do_body(node.args)
     if body is None or language != "plpgsql":
         return []
     tree = parse_do_body(body)
@@ -163,4 +150,7 @@ def may_swallow_lock_timeout(node: Any) -> bool:
 
 def body_quote_offset(node: Any) -> int | None:
     """File offset of a DO statement's body (its opening quote), when pglast gave it."""
-    return _do_body(node)[2] if isinstance(node, ast.DoStmt) else None
+    for opt in (node.args or ()) if isinstance(node, ast.DoStmt) else ():
+        if isinstance(opt, ast.DefElem) and opt.defname == "as":
+            return getattr(opt, "arg_location", None)
+    return None

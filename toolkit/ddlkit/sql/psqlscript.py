@@ -36,6 +36,7 @@ from pglast import parser
 from pglast import ast
 
 from ddlkit.sql import sqltext
+from ddlkit.sql.tokens import COMMENT_TOKENS
 from ddlkit.util.errors import InputError
 from ddlkit.sql.psqlmeta import (HONOURED, INCLUDE, OUTPUT, PSQL_VARIABLES, QUIT, UnsupportedPsql, advice, echo_text,
                              meta_name, separator)
@@ -76,7 +77,7 @@ class _State:
     values: dict[str, str] = field(default_factory=dict)  # \\set variables, for \\echo
 
 
-_COMMENTS = ("SQL_COMMENT", "C_COMMENT")
+
 
 
 def parse_script(text: str, label: str, *, root: Path | None = None, path: Path | None = None,
@@ -173,7 +174,7 @@ def _find_stop(text: str, tokens: list, src: Source, state: _State):
     prev = None
     for tok in tokens:
         start, _end, name = tok
-        if name in _COMMENTS:
+        if name in COMMENT_TOKENS:
             continue
         if name == "ASCII_92":  # a backslash outside quotes and comments
             if first is not None and meta_name(text, start)[1:] in HONOURED:

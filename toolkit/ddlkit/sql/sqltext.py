@@ -9,7 +9,6 @@ No regular expression ever looks at SQL here.
 
 from __future__ import annotations
 
-import bisect
 import functools
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -18,6 +17,8 @@ from pglast import ast, parser
 from pglast.enums.parsenodes import (AlterSubscriptionType, DiscardMode, ReindexObjectType,
                                      TransactionStmtKind)
 
+from ddlkit.sql.tokens import comment_body, is_comment
+from ddlkit.sql.positions import LineIndex  # noqa: F401 - the one line index, re-exported
 from ddlkit.util.errors import InputError
 
 NONTRANSACTIONAL_HEADER = "transactional: false"
@@ -32,25 +33,6 @@ _OWN_TXN_KINDS = {
     TransactionStmtKind.TRANS_STMT_COMMIT_PREPARED,
     TransactionStmtKind.TRANS_STMT_ROLLBACK_PREPARED,
 }
-
-
-class LineIndex:
-    """Maps a 0-based character offset in a text to a 1-based (line, column)."""
-
-    def __init__(self, text: str):
-        self._starts = [0]
-        i = text.find("\n")
-        while i >= 0:
-            self._starts.append(i + 1)
-            i = text.find("\n", i + 1)
-
-    def position(self, offset: int) -> tuple[int, int]:
-        line = bisect.bisect_right(self._starts, offset) - 1
-        return line + 1, offset - self._starts[line] + 1
-
-    def line_start(self, line: int) -> int:
-        """Offset of the first character of 1-based ``line``."""
-        return self._starts[min(max(line, 1), len(self._starts)) - 1]
 
 
 class Statement:
@@ -294,6 +276,13 @@ def _is_false(opt: Any) -> bool:
     return isinstance(value, str) and value.lower() in ("false", "off", "0", "no", "f", "n")
 
 
+def option_on(options: Any, name: str) -> bool:
+    """A statement option list (``VACUUM (FULL)``, ``REINDEX (CONCURRENTLY)``)
+    turns ``name`` on: present, and not false however it is spelled (false,
+    off, 0, no)."""
+    return any(getattr(o, "defname", None) == name and not _is_false(o) for o in options or ())
+
+
 def _option_off(options: Any, *names: str) -> bool:
     return any(getattr(o, "defname", None) in names and _is_false(o) for o in options or ())
 
@@ -307,7 +296,7 @@ def nontransactional_reason(node: Any) -> str | None:
     if isinstance(node, ast.DropStmt) and node.concurrent:
         return "DROP INDEX CONCURRENTLY"
     if isinstance(node, ast.ReindexStmt):
-        if any(getattr(p, "defname", None) == "concurrently" and not _is_false(p) for p in node.params or ()):
+        if option_on(node.params, "concurrently"):
             return "REINDEX CONCURRENTLY"
         if node.kind in (ReindexObjectType.REINDEX_OBJECT_DATABASE, ReindexObjectType.REINDEX_OBJECT_SYSTEM):
             return "REINDEX DATABASE/SYSTEM"
@@ -371,11 +360,9 @@ def has_nontransactional_header(text: str) -> bool:
             newline = text.find("\n", tok.start)
             meta_line_end = len(text) if newline < 0 else newline
             continue
-        if tok.name not in ("SQL_COMMENT", "C_COMMENT"):
+        if not is_comment(tok):
             return False
-        body = text[tok.start : tok.end + 1]
-        body = body[2:] if tok.name == "SQL_COMMENT" else body[2:-2]
-        if " ".join(body.split()).lower() == NONTRANSACTIONAL_HEADER:
+        if " ".join(comment_body(text, tok).split()).lower() == NONTRANSACTIONAL_HEADER:
             return True
     return False
 

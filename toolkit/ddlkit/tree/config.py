@@ -61,6 +61,12 @@ def _paths(value: Any) -> list[str]:
     return value
 
 
+def _globs(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValueError("expected a list of KIND:NAME-GLOB strings")
+    return value
+
+
 @dataclass(frozen=True)
 class Key:
     name: str
@@ -76,6 +82,8 @@ class Key:
             return raw
         if self.check is _paths:
             return [p for p in raw.split(os.pathsep) if p]
+        if self.check is _globs:
+            return [g.strip() for g in raw.split(",") if g.strip()]
         if self.check is _count:
             return int(raw)
         return float(raw)
@@ -89,7 +97,9 @@ KEYS: dict[str, Key] = {k.name: k for k in (
     Key("lock_retries", 5, _count, "DDLKIT_LOCK_RETRIES"),
     Key("statement_timeout", None, _seconds(PG_SECONDS_MAX), "DDLKIT_STATEMENT_TIMEOUT"),
     Key("direct_url", None, _text, "DDLKIT_DIRECT_URL", secret=True),
-    Key("test_baselines", [], _paths, "DDLKIT_TEST_BASELINES", path=True),
+    Key("baseline", [], _paths, "DDLKIT_BASELINE", path=True),
+    Key("test_baselines", [], _paths, "DDLKIT_TEST_BASELINES", path=True),  # the older name of baseline
+    Key("drift_ignore", [], _globs, "DDLKIT_DRIFT_IGNORE"),
 )}
 TARGET_KEYS = {"url": _text, "direct_url": _text}
 
@@ -149,6 +159,15 @@ class Config:
 
     def value(self, name: str, cli_value: Any = None) -> Any:
         return self.setting(name, cli_value).value
+
+    def baselines(self, cli_value: Any = None) -> list[str]:
+        """The base schema files a tree applies on top of: ``--baseline``, else
+        ``baseline`` (``DDLKIT_BASELINE`` or the file), else the older key
+        ``test_baselines``. Paths from the file are relative to it."""
+        chosen = self.setting("baseline", list(cli_value or ()), "--baseline")
+        if chosen.source == "default":
+            chosen = self.setting("test_baselines")
+        return list(chosen.value or ())
 
     def where(self, line: int | None) -> str:
         name = self.file.name if self.file else "config"

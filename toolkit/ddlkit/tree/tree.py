@@ -83,9 +83,9 @@ class DdlFile:
 
     def _line_col(self, byte_offset: int) -> tuple[int, int]:
         """1-based line and column (in characters) of a byte offset whose prefix is valid UTF-8."""
-        before = self.data[:byte_offset]
-        line_start = before.rfind(b"\n") + 1
-        return before.count(b"\n") + 1, len(before[line_start:].decode("utf-8")) + 1
+        from ddlkit.sql.positions import byte_position  # noqa: PLC0415
+
+        return byte_position(self.data, byte_offset)
 
     @cached_property
     def lines(self) -> sqltext.LineIndex:

@@ -64,5 +64,12 @@ def database_error(exc: Exception, where: str, redact=lambda text: text) -> Ddlk
     if connection_lost(state):
         text = " ".join(redact(str(exc)).split())
         return ConnectError(f"lost the connection to {where}: {text}")
-    text = " ".join(redact(exc.diag.message_primary or str(exc)).split())
-    return DdlkitError(f"database error on {where}: SQLSTATE {state}: {text}")
+    return DdlkitError(f"database error on {where}: SQLSTATE {state}: {error_text(exc, redact)}")
+
+
+def error_text(exc: Exception, redact=lambda text: text) -> str:
+    """A database error's primary message (or the exception's text), redacted, on one line:
+    the one way ddlkit quotes what PostgreSQL or psycopg said."""
+    diag = getattr(exc, "diag", None)
+    primary = getattr(diag, "message_primary", None) if diag is not None else None
+    return " ".join(redact(primary or str(exc)).split())

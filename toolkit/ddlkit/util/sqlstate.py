@@ -5,10 +5,10 @@ a bare string; for a whole class use :func:`in_class`."""
 
 from __future__ import annotations
 
-from enum import Enum
+from ddlkit.util.enums import StrEnum
 
 
-class SqlState(str, Enum):
+class SqlState(StrEnum):
     """A SQLSTATE, comparable with the plain string psycopg reports."""
 
     UNDEFINED_OBJECT = "42704"  # e.g. SET of an unknown configuration parameter
@@ -19,12 +19,6 @@ class SqlState(str, Enum):
     CANNOT_CONNECT_NOW = "57P03"  # "the database system is starting up"
     IN_FAILED_SQL_TRANSACTION = "25P02"
     DEADLOCK_DETECTED = "40P01"
-
-    def __str__(self) -> str:
-        return self.value
-
-    def __format__(self, spec: str) -> str:
-        return format(self.value, spec)
 
 
 CONNECTION_EXCEPTION_CLASS = "08"  # class 08: the connection is gone or refused

@@ -4,29 +4,31 @@ from __future__ import annotations
 
 from pglast import parser
 
+from ddlkit.sql.tokens import without_comments
 from ddlkit.lint.nodes import Node, qual, rangevar
 
-_COMMENT_TOKENS = ("SQL_COMMENT", "C_COMMENT")
 
 
-def table_cmds(node: Node, ctx) -> list[tuple[Node, int, tuple[str | None, str]]]:
+def table_cmds(node: Node, ctx, maybe_live: bool = False) -> list[tuple[Node, int, tuple[str | None, str]]]:
     """(sub-command, its file offset, table) of an ``ALTER TABLE`` on a table
     this file did not create (on one it created, nothing is locked or
-    scanned). Offsets come from the statement's tokens. Computed once per
+    scanned). ``maybe_live``: also on a table the file creates with ``CREATE
+    TABLE IF NOT EXISTS``, which may exist, and be in use, when the file runs
+    again. Offsets come from the statement's tokens. Computed once per
     statement, whichever rule asks first."""
-    cache = ctx.file.state.setdefault("_table_cmds", {})
+    cache = ctx.file.state.setdefault("_table_cmds_live" if maybe_live else "_table_cmds", {})
     key = id(ctx.stmt)
     found = cache.get(key)
     if found is None or found[0] is not ctx.stmt:
-        found = cache[key] = (ctx.stmt, _table_cmds(node, ctx))
+        found = cache[key] = (ctx.stmt, _table_cmds(node, ctx, maybe_live))
     return found[1]
 
 
-def _table_cmds(node: Node, ctx) -> list:
+def _table_cmds(node: Node, ctx, maybe_live: bool) -> list:
     if node.objtype != "OBJECT_TABLE" or node.relation is None:
         return []
     table = rangevar(node.relation)
-    if ctx.file.created(table):
+    if ctx.file.fresh(table) if maybe_live else ctx.file.created(table):
         return []
     cmds = node.cmds or ()
     offsets = cmd_offsets(ctx, node)
@@ -55,7 +57,7 @@ def _cmd_offsets(ctx, node: Node, count: int) -> list[int] | None:
     rel = ctx.offset(node.relation) - st.start
     text = st.text
     try:
-        toks = [t for t in parser.scan(text) if t.name not in _COMMENT_TOKENS]
+        toks = without_comments(parser.scan(text))
     except Exception:  # noqa: BLE001
         return None
     if not text.isascii():

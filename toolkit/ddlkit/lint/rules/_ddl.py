@@ -33,8 +33,16 @@ def option_on(options, name: str) -> bool:
     for opt in options or ():
         if opt.node_tag == "DefElem" and opt.defname == name:
             arg = opt.arg
-            value = arg.data.get("sval", arg.data.get("ival", arg.data.get("boolval", True))) if arg else True
-            return str(value).lower() not in ("false", "off", "0", "{}")
+            if arg is None:
+                return True
+            if arg.node_tag == "Integer":  # FULL 0: PostgreSQL reads 0 as false (the JSON omits a zero)
+                return arg.data.get("ival", 0) != 0
+            if arg.node_tag == "Boolean":
+                return bool(arg.data.get("boolval", False))
+            if arg.node_tag == "TypeName" and arg.names:
+                arg = arg.names[-1]
+            value = arg.data.get("sval", True)
+            return str(value).lower() not in ("false", "off", "0", "no", "f", "n")
     return False
 
 

@@ -77,7 +77,7 @@ RULE = Rule(
     good=(
         "-- transactional: false\n"
         "SET lock_timeout = '5s';\n"
-        "ALTER TABLE orders ADD CONSTRAINT orders_user_id_nn CHECK (user_id IS NOT NULL) NOT VALID;\n"
+        "ALTER TABLE orders DROP CONSTRAINT IF EXISTS orders_user_id_nn, ADD CONSTRAINT orders_user_id_nn CHECK (user_id IS NOT NULL) NOT VALID;\n"
         "ALTER TABLE orders VALIDATE CONSTRAINT orders_user_id_nn;\n"
         "ALTER TABLE orders ALTER COLUMN user_id SET NOT NULL;"
     ),

@@ -38,8 +38,8 @@ RULE = Rule(
         "unique index CONCURRENTLY, then attach it with ADD CONSTRAINT … PRIMARY KEY USING INDEX, which "
         "only holds the lock for a moment."
     ),
-    bad="ALTER TABLE items ADD PRIMARY KEY (id);",
-    good="ALTER TABLE items ADD CONSTRAINT items_pkey PRIMARY KEY USING INDEX items_id_uq;",
+    bad="ALTER TABLE items DROP CONSTRAINT IF EXISTS items_pkey, ADD CONSTRAINT items_pkey PRIMARY KEY (id);",
+    good="ALTER TABLE items DROP CONSTRAINT IF EXISTS items_pkey,\n  ADD CONSTRAINT items_pkey PRIMARY KEY USING INDEX items_id_uq;",
     example_options={"assume_lock_timeout": True},
     aliases=("risky-alter",),
     in_sql_tests=False,

@@ -32,7 +32,7 @@ RULE = Rule(
     ),
     bad="ALTER DOMAIN positive_int ADD CONSTRAINT positive_int_ck CHECK (VALUE > 0);",
     good=(
-        "ALTER TABLE orders ADD CONSTRAINT orders_qty_ck CHECK (qty > 0) NOT VALID;"
+        "ALTER TABLE orders DROP CONSTRAINT IF EXISTS orders_qty_ck, ADD CONSTRAINT orders_qty_ck CHECK (qty > 0) NOT VALID;"
     ),
     example_options={"assume_lock_timeout": True},
     in_sql_tests=False,

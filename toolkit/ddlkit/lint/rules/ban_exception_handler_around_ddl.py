@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ddlkit.lint.bodies import LineStarts
+from ddlkit.sql.positions import LineIndex
 from ddlkit.lint.rule import WARNING, Rule
 from ddlkit.sql.plhandlers import DYNAMIC, swallowing_handlers
 
@@ -24,7 +24,7 @@ def check(node, ctx):
     handlers = [h for h in swallowing_handlers(json.loads(fb.plpgsql_raw)) if h.ddl]
     if not handlers:
         return
-    lines = LineStarts(fb.body.value)
+    lines = LineIndex(fb.body.value)
     when = "when the DO block runs" if fb.what == "DO block" else f"each time {fb.what} runs"
     for h in handlers:
         ddl = ", ".join(f"{_kind(p.node)} (line {ctx.file.line_of(fb.body.to_file(lines.line_start(p.line)))})"

@@ -37,10 +37,11 @@ RULE = Rule(
         "on the table: no reads or writes for the whole build. That includes a column added with an inline "
         "UNIQUE (ADD COLUMN c text UNIQUE). Build the unique index CONCURRENTLY first and attach it with "
         "ADD CONSTRAINT … UNIQUE USING INDEX, which only takes the lock briefly. A PRIMARY KEY is "
-        "adding-serial-primary-key-field's, as in squawk."
+        "adding-serial-primary-key-field's, as in squawk. "
+        "Unlike squawk, ddlkit never advises NOT VALID here: PostgreSQL refuses NOT VALID on UNIQUE and PRIMARY KEY constraints (0A000)."
     ),
-    bad="SET lock_timeout = '5s';\nALTER TABLE orders ADD CONSTRAINT orders_code_uq UNIQUE (code);",
-    good="SET lock_timeout = '5s';\nALTER TABLE orders ADD CONSTRAINT orders_code_uq UNIQUE USING INDEX orders_code_uq_idx;",
+    bad="SET lock_timeout = '5s';\nALTER TABLE orders DROP CONSTRAINT IF EXISTS orders_code_uq, ADD CONSTRAINT orders_code_uq UNIQUE (code);",
+    good="SET lock_timeout = '5s';\nALTER TABLE orders DROP CONSTRAINT IF EXISTS orders_code_uq, ADD CONSTRAINT orders_code_uq UNIQUE USING INDEX orders_code_uq_idx;",
     aliases=("risky-alter",),
     in_sql_tests=False,
     check=check,

@@ -31,7 +31,8 @@ RULE = Rule(
         "for its own lock every later query queues behind it. DETACH PARTITION … CONCURRENTLY "
         "(PostgreSQL 14+) takes only SHARE UPDATE EXCLUSIVE on the parent and waits for running queries "
         "to finish instead. It cannot run in a transaction block, and not when the table has a default "
-        "partition."
+        "partition. "
+        "Unlike squawk, ddlkit takes DETACH PARTITION … CONCURRENTLY for what PostgreSQL does: SHARE UPDATE EXCLUSIVE on the parent, not ACCESS EXCLUSIVE, so it is not reported."
     ),
     bad="ALTER TABLE events DETACH PARTITION events_2023;",
     good="ALTER TABLE events DETACH PARTITION events_2023 CONCURRENTLY;",

@@ -11,6 +11,8 @@ _WORD = {"REINDEX_OBJECT_INDEX": "INDEX", "REINDEX_OBJECT_TABLE": "TABLE", "REIN
 def check(node, ctx):
     if option_on(node.params, "concurrently"):
         return
+    if node.kind == "REINDEX_OBJECT_SYSTEM":
+        return  # system catalogs cannot be reindexed concurrently (0A000): there is nothing to advise
     word = _WORD.get(node.kind, "")
     if node.kind == "REINDEX_OBJECT_TABLE" and not existing(ctx, node.relation):
         return  # a table this file created: new, nothing waits for it
@@ -34,7 +36,10 @@ RULE = Rule(
         "whole rebuild. REINDEX CONCURRENTLY (PostgreSQL 12+) builds a new copy of the index next to the "
         "old one and swaps them, taking only SHARE UPDATE EXCLUSIVE. Like CREATE INDEX CONCURRENTLY it "
         "cannot run in a transaction block, so the runner runs such a file statement by statement. A "
-        "REINDEX TABLE of a table the same file created is exempt."
+        "REINDEX TABLE of a table the same file created is exempt, and so is REINDEX SYSTEM: PostgreSQL "
+        "cannot reindex system catalogs concurrently (0A000), so there is no better form to advise. "
+        "An option written as a number counts as PostgreSQL reads it: REINDEX (CONCURRENTLY 0) is a plain "
+        "REINDEX."
     ),
     bad="REINDEX INDEX orders_user_id_idx;",
     good="REINDEX INDEX CONCURRENTLY orders_user_id_idx;",

@@ -77,7 +77,7 @@ def _reported_elsewhere(cmd) -> bool:
 
 
 def _alter(node, ctx):
-    for cmd, where, table in table_cmds(node, ctx):
+    for cmd, where, table in table_cmds(node, ctx, maybe_live=True):
         if cmd.subtype in _WEAK or _reported_elsewhere(cmd):
             continue
         if cmd.subtype == "AT_DetachPartition" or (cmd.def_ is not None and cmd.def_.concurrent):
@@ -105,7 +105,24 @@ def _relations(node):
             if parts:
                 out.append((parts[-2] if len(parts) > 1 else None, parts[-1]))
         return "DROP", out
+    if tag == "DropStmt" and node.removeType in ("OBJECT_TRIGGER", "OBJECT_POLICY", "OBJECT_RULE"):
+        out = []  # (schema.)table.name: ACCESS EXCLUSIVE on the table
+        for obj in node.objects or ():
+            parts = names(obj)[:-1]
+            if parts:
+                out.append((parts[-2] if len(parts) > 1 else None, parts[-1]))
+        return f"DROP {node.removeType[7:]} {', '.join(dotted(names(o)[-1:]) for o in node.objects or ())}", out
     return None, []
+
+
+def _domain(node, ctx):
+    """ALTER DOMAIN … SET NOT NULL: SHARE on every table with a column of the
+    domain while it checks them (ADD CONSTRAINT: ban-alter-domain-with-add-constraint)."""
+    if node.subtype != "O":
+        return
+    domain = dotted(names(node.typeName))
+    ctx.report(f"ALTER DOMAIN {domain} SET NOT NULL waits for a SHARE lock on every table with a column of type "
+               f"{domain} (writes wait) and checks every row{NO_TIMEOUT}", TIMEOUT_HINT)
 
 
 def check(node, ctx):
@@ -114,12 +131,15 @@ def check(node, ctx):
     if node.node_tag == "AlterTableStmt":
         _alter(node, ctx)
         return
+    if node.node_tag == "AlterDomainStmt":
+        _domain(node, ctx)
+        return
     what, tables = _relations(node)
-    tables = [t for t in tables if not ctx.file.created(t)]
+    tables = [t for t in tables if not ctx.file.fresh(t)]
     if not tables:
         return
     shown_tables = ", ".join(qual(*t) for t in tables)
-    if node.node_tag == "DropStmt":
+    if node.node_tag == "DropStmt" and what == "DROP":
         shown_tables = ", ".join(dotted(names(o)) for o in node.objects or ())
     ctx.report(f"{what} waits for an ACCESS EXCLUSIVE lock on {shown_tables}{NO_TIMEOUT}", TIMEOUT_HINT)
 
@@ -127,7 +147,8 @@ def check(node, ctx):
 RULE = Rule(
     id="require-lock-timeout",
     severity=WARNING,
-    kinds=("AlterTableStmt", "RenameStmt", "TruncateStmt", "LockStmt", "RefreshMatViewStmt", "DropStmt"),
+    kinds=("AlterTableStmt", "RenameStmt", "TruncateStmt", "LockStmt", "RefreshMatViewStmt", "DropStmt",
+           "AlterDomainStmt"),
     summary="a statement that locks an existing table against reads or writes, with no lock_timeout set "
             "(satisfied by --assume-lock-timeout)",
     rationale=(
@@ -137,14 +158,16 @@ RULE = Rule(
         "the rule (SET lock_timeout = 0, RESET lock_timeout and RESET ALL undo it); so does `ddlkit lint "
         "--assume-lock-timeout`, for trees only ever applied by `ddlkit migrate`, which sets its own "
         "lock_timeout (5s by default). It covers every ALTER TABLE sub-command that blocks reads or writes "
-        "(not VALIDATE CONSTRAINT, SET STATISTICS, ATTACH PARTITION), renames, TRUNCATE, LOCK, DROP TABLE "
-        "and a plain REFRESH MATERIALIZED VIEW, on tables the file did not create. The slow forms (a "
+        "(not VALIDATE CONSTRAINT, SET STATISTICS, ATTACH PARTITION), renames, TRUNCATE, LOCK, DROP TABLE, "
+        "DROP TRIGGER/POLICY/RULE … ON a table, a plain REFRESH MATERIALIZED VIEW and ALTER DOMAIN … SET NOT "
+        "NULL (SHARE on every table using the domain), on tables the file did not create. A table from CREATE "
+        "TABLE IF NOT EXISTS counts as existing: on a re-run it may be live. The slow forms (a "
         "validating ADD CONSTRAINT, SET NOT NULL, ALTER TYPE, a rewriting ADD COLUMN) carry the same advice "
         "in their own rules' messages, and CREATE TRIGGER and foreign keys of new tables in theirs "
         "(adding-trigger, adding-foreign-key-constraint)."
     ),
-    bad="ALTER TABLE orders ADD CONSTRAINT orders_qty_ck CHECK (qty > 0) NOT VALID;",
-    good="SET lock_timeout = '5s';\nALTER TABLE orders ADD CONSTRAINT orders_qty_ck CHECK (qty > 0) NOT VALID;",
+    bad="ALTER TABLE orders DROP CONSTRAINT IF EXISTS orders_qty_ck, ADD CONSTRAINT orders_qty_ck CHECK (qty > 0) NOT VALID;",
+    good="SET lock_timeout = '5s';\nALTER TABLE orders DROP CONSTRAINT IF EXISTS orders_qty_ck, ADD CONSTRAINT orders_qty_ck CHECK (qty > 0) NOT VALID;",
     aliases=("risky-alter",),
     in_sql_tests=False,
     check=check,

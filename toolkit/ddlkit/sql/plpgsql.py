@@ -1,0 +1,251 @@
+"""PL/pgSQL bodies without a catalog: compiling them, and walking what they run.
+
+pglast's PL/pgSQL parser has no catalog. It rejects, although PostgreSQL
+accepts them, ``%TYPE`` in a signature, ``%type[]``/``%rowtype[]``,
+``VARIADIC`` parameters, arrays of user-defined types and fields of
+``%ROWTYPE`` variables. :func:`parse_plpgsql` therefore neutralises those
+(same body, same names, catalog-free types) when the original fails for such
+a reason, and only a *syntax* error is reported as a parse error.
+
+:func:`plpgsql_walk` lists a body's SQL, and :func:`do_block` the statements a
+``DO`` block runs. Lint (:mod:`ddlkit.lint.engine`, :mod:`ddlkit.lint.bodies`)
+and the lock model's plan (:mod:`ddlkit.locks.blocking`) share them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pglast import parser
+
+from ddlkit.sql.tokens import without_comments
+
+
+# PL/pgSQL expression parse modes (PostgreSQL's RawParseMode)
+RAW_PARSE_DEFAULT = 0
+
+
+def is_syntax_error(message: str) -> bool:
+    """A PL/pgSQL compile error that PostgreSQL would raise too (the body is
+    wrong), as opposed to one caused by pglast having no catalog."""
+    m = message.lower()
+    return m.startswith(("syntax error", "missing expression", "unterminated", "mismatched", "unexpected end",
+                         "syntax error at end of input", "too many parameters", "query has no destination",
+                         "cursor fields", "label", "block label", "end label", "unrecognized", "invalid",
+                         "redundant", "duplicate declaration", "there is no"))
+
+
+def parse_plpgsql(source_stmt: str, value: str, exact: bool, neutral_header: str | None,
+                  rel_quote: tuple[int, int] | None) -> tuple[Any, str | None, str | None]:
+    """Parse a PL/pgSQL body ``value``. Returns (JSON text or None, syntax
+    error message or None, skipped reason or None).
+
+    ``neutral_header`` is None for a DO block; for a function it is the
+    catalog-free ``CREATE FUNCTION … LANGUAGE plpgsql`` header to retry under
+    (same names, parameters of type text), and ``source_stmt`` with
+    ``rel_quote`` (the body's quotes, relative to the statement; None when
+    unknown) the statement as written. ``exact``: the body's characters map
+    one to one onto the file, so it may be parsed with ``%ROWTYPE``/``%TYPE``
+    made catalog-free (same length).
+
+    Tried in order: the statement as written; then the same body under the
+    neutral header. A variable declared with an array of a type pglast cannot
+    know (``mood[]``) is re-declared ``text[]`` and the parse retried. Only a
+    syntax error counts as one."""
+    rewritten = _catalog_free(value)
+    parse_value = value if rewritten is None or not exact else rewritten
+    tag = "$ddlkit$"
+    while tag in parse_value:
+        tag = tag[:-1] + "x$"
+    builders: list = []
+    if neutral_header is None:  # DO block
+        builders.append(lambda v: f"CREATE FUNCTION ddlkit_do_block() RETURNS void LANGUAGE plpgsql AS {tag}{v}{tag}")
+    else:
+        if rel_quote is not None:
+            start, end = rel_quote
+            builders.append(lambda v: source_stmt[:start] + tag + v + tag + source_stmt[end:])
+        elif parse_value is value:
+            builders.append(lambda v: source_stmt)
+        builders.append(lambda v: f"{neutral_header} AS {tag}{v}{tag}")
+    first_error = None
+    for build in builders:
+        current = parse_value
+        for _attempt in range(50):
+            try:
+                return parser.parse_plpgsql_json(build(current)), None, None
+            except parser.ParseError as exc:
+                message = str(exc.args[0]) if exc.args else "does not parse"
+            except Exception as exc:  # noqa: BLE001 - pglast limitation, not the file's fault
+                message = f"{type(exc).__name__}: {exc}"
+                first_error = first_error or message
+                break
+            if is_syntax_error(message):
+                return None, message, None
+            retyped = _retype_variable(current, message)
+            if retyped is None:
+                first_error = first_error or message
+                break
+            current = retyped
+    return None, None, first_error
+
+
+def _retype_variable(value: str, message: str) -> str | None:
+    """For pglast's 'variable "x" has pseudo-type _record' (an array of a type
+    it cannot look up): the body with x's declared type replaced by text[]."""
+    if not message.startswith('variable "') or "pseudo-type" not in message:
+        return None
+    name = message.split('"')[1]
+    try:
+        toks = without_comments(parser.scan(value))
+    except Exception:  # noqa: BLE001
+        return None
+    if not value.isascii():
+        return None  # token offsets are bytes
+    for k, tok in enumerate(toks[:-1]):
+        word = value[tok.start : tok.end + 1]
+        if word.lower() != name.lower() and word != f'"{name}"':
+            continue
+        j = k + 1
+        if j < len(toks) and value[toks[j].start : toks[j].end + 1].lower() == "constant":
+            j += 1
+        first = j
+        while j < len(toks) and toks[j].name not in ("ASCII_59", "COLON_EQUALS", "ASCII_61", "DEFAULT", "NOT",
+                                                     "COLLATE"):
+            j += 1
+        if j == first or j >= len(toks) or toks[j - 1].name != "ASCII_93":
+            continue  # not a declaration of an array type
+        return value[: toks[first].start] + "text[]" + value[toks[j - 1].end + 1 :]
+    return None
+
+
+def _catalog_free(value: str) -> str | None:
+    """``value`` with every ``name%ROWTYPE`` / ``name%TYPE`` (and their array
+    forms) replaced by ``record`` / ``text`` (same length, newlines kept), or
+    None when there is none. pglast's PL/pgSQL parser has no catalog, so it
+    cannot resolve them, although PostgreSQL accepts them."""
+    low = value.lower()
+    if "%rowtype" not in low and "%type" not in low:
+        return None
+    try:
+        toks = without_comments(parser.scan(value))
+    except Exception:  # noqa: BLE001
+        return None
+    chars = list(value)
+    changed = False
+    for k in range(1, len(toks) - 1):
+        pct, word = toks[k], toks[k + 1]
+        kw = value[word.start : word.end + 1].lower()
+        if value[pct.start : pct.end + 1] != "%" or kw not in ("rowtype", "type"):
+            continue
+        is_array = k + 3 < len(toks) and toks[k + 2].name == "ASCII_91" and toks[k + 3].name == "ASCII_93"
+        j = k - 1
+        while j >= 2 and value[toks[j - 1].start : toks[j - 1].end + 1] == ".":
+            j -= 2
+        start, end = toks[j].start, word.end + 1
+        new = "record" if kw == "rowtype" and not is_array else "text"
+        if end - start < len(new):
+            continue
+        repl = new.ljust(end - start)
+        for p in range(start, end):
+            chars[p] = "\n" if value[p] == "\n" else repl[p - start]
+        changed = True
+    return "".join(chars) if changed else None
+
+
+def plpgsql_walk(tree: Any) -> tuple[list[tuple[str, int, int, str]], set[str], set[str]]:
+    """One pass over pglast's PL/pgSQL JSON: every PLpgSQL_expr as (query,
+    parse mode, line in the body, enclosing statement kind), in source order;
+    every variable name (datums' refname); every block or loop label."""
+    exprs: list[tuple[str, int, int, str]] = []
+    found_names: set[str] = set()
+    labels: set[str] = set()
+    stack: list[tuple[Any, int, str]] = [(tree, 1, "")]
+    while stack:
+        node, lineno, parent = stack.pop()
+        if type(node) is list:
+            stack.extend((item, lineno, parent) for item in reversed(node))
+            continue
+        if type(node) is not dict:
+            continue
+        todo = []
+        for key, value in node.items():
+            if key == "PLpgSQL_expr" and type(value) is dict:
+                query = value.get("query")
+                if type(query) is str:
+                    exprs.append((query, int(value.get("parseMode") or 0), lineno, parent))
+            elif key == "refname":
+                found_names.add(value)
+            elif key == "label":
+                labels.add(value)
+            elif type(value) is dict:
+                if key.startswith("PLpgSQL_"):
+                    ln = value.get("lineno")
+                    todo.append((value, ln if type(ln) is int else lineno, key))
+                else:
+                    todo.append((value, lineno, parent))
+            elif type(value) is list:
+                todo.append((value, lineno, parent))
+        stack.extend(reversed(todo))
+    return exprs, found_names, labels
+
+
+# Statements that run SQL as written: plain SQL, PERFORM (kept as SELECT …) and CALL.
+_RUN = frozenset({"PLpgSQL_stmt_execsql", "PLpgSQL_stmt_perform", "PLpgSQL_stmt_call"})
+# Statements whose SQL is only known when the block runs.
+_DYNAMIC = frozenset({"PLpgSQL_stmt_dynexecute", "PLpgSQL_stmt_dynfors", "PLpgSQL_stmt_open"})
+
+
+@dataclass(frozen=True)
+class BodyStatement:
+    """One SQL statement a PL/pgSQL body runs as written (PL/pgSQL's execsql),
+    or a dynamic ``EXECUTE`` whose SQL is only known when it runs."""
+
+    line: int  # 1-based line in the body (its first line is the one the body starts on)
+    text: str  # the SQL ("" for a dynamic EXECUTE)
+    dynamic: bool = False
+
+
+@dataclass
+class DoBlock:
+    """What a ``DO`` block runs: its statements in source order (also those in
+    IF, loops and exception blocks), or why it could not be read."""
+
+    statements: list[BodyStatement] = field(default_factory=list)
+    unreadable: str | None = None  # not PL/pgSQL, a syntax error, or a body that needs the catalog
+
+
+def do_body(args: Any) -> tuple[str | None, str]:
+    """(body, language) of a DoStmt's ``args`` (pglast DefElems)."""
+    body, language = None, "plpgsql"
+    for opt in args or ():
+        name = getattr(opt, "defname", None)
+        value = getattr(getattr(opt, "arg", None), "sval", None)
+        if name == "as":
+            body = value
+        elif name == "language" and value:
+            language = value.lower()
+    return body, language
+
+
+def do_block(args: Any) -> DoBlock:
+    """The statements a ``DO`` block (a DoStmt's ``args``) runs."""
+    body, language = do_body(args)
+    if body is None:
+        return DoBlock(unreadable="no body")
+    if language != "plpgsql":
+        return DoBlock(unreadable=f"LANGUAGE {language}")
+    raw, error, skipped = parse_plpgsql("", body, False, None, None)
+    if raw is None:
+        return DoBlock(unreadable=error or skipped or "does not parse")
+    import json  # noqa: PLC0415
+
+    exprs, _, _ = plpgsql_walk(json.loads(raw))
+    out = DoBlock()
+    for query, mode, lineno, parent in exprs:
+        if parent in _DYNAMIC:
+            if not out.statements or out.statements[-1] != BodyStatement(lineno, "", True):
+                out.statements.append(BodyStatement(lineno, "", True))
+        elif parent in _RUN and mode == RAW_PARSE_DEFAULT:
+            out.statements.append(BodyStatement(lineno, query))
+    return out
