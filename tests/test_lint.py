@@ -661,7 +661,7 @@ def make_tree(root: pathlib.Path, files: dict[str, str]) -> pathlib.Path:
 def test_tree_walk_order_dotfiles_and_labels(tmp_path, monkeypatch):
     bad = "CREATE INDEX IF NOT EXISTS i ON t (x);\n"
     make_tree(tmp_path / "ddl", {
-        "migrations/0010_b.sql": bad,
+        "migrations/0010_b.sql": bad + "-- b\n",  # not a twin of 0009_a (that would be duplicate-checksum)
         "migrations/0009_a.sql": bad,
         "migrations/.hidden.sql": bad,
         ".git/x.sql": bad,
@@ -779,7 +779,7 @@ def test_parallel_lint_gives_the_sequential_findings_in_order(tmp_path, monkeypa
     root = tmp_path / "ddl"
     (root / "migrations").mkdir(parents=True)
     for i in range(40):
-        body = "select 1;" if i % 3 else f"create index i{i} on t{i} (a);\nselect * from t where 1 = any(ids{i});"
+        body = f"select {i};" if i % 3 else f"create index i{i} on t{i} (a);\nselect * from t where 1 = any(ids{i});"
         (root / "migrations" / f"{i:03d}_x.sql").write_text(body)
     monkeypatch.setattr(files, "PARALLEL_MIN_FILES", 10**9)
     sequential = lint_paths(None, ddl_root=root)

@@ -169,7 +169,7 @@ def test_one_unanalysable_file_never_costs_the_others(tmp_path, monkeypatch):
     (root / "migrations").mkdir(parents=True)
     for i in range(6):
         (root / "migrations" / f"{i:04d}_x.sql").write_text(
-            "CREATE INDEX IF NOT EXISTS i ON t (x);\n" + ("SELECT 'boom';\n" if i == 3 else ""))
+            f"-- file {i}\nCREATE INDEX IF NOT EXISTS i ON t (x);\n" + ("SELECT 'boom';\n" if i == 3 else ""))
     rule = registry.all_rules()["require-concurrent-index-creation"]
     original = rule.check
 

@@ -119,13 +119,22 @@ def test_plan_states(make_tree):
     assert renamed.recorded_as == "migrations/0002_old_name.sql"
 
 
-def test_md5_seen_under_any_name_is_not_pending(make_tree):
-    # pg_migrate.sh: a file runs unless its md5 is among the tracker's, whatever the row's name.
+def test_twin_of_a_file_still_in_the_tree_is_new_not_renamed(make_tree):
+    # Unlike pg_migrate.sh (md5 alone): a recorded twin that is still in the tree is another file.
     root = make_tree({"migrations/a.sql": "select 1;", "migrations/b.sql": "select   1;"})
     tree = load_tree(root)
     plan = build_plan(tree, [TrackerRow("migrations/a.sql", tree.files[0].md5)])
-    assert [p.state for p in plan.files] == [FileState.APPLIED, FileState.RENAMED]
-    assert plan.pending == []
+    assert [p.state for p in plan.files] == [FileState.APPLIED, FileState.PENDING_NEW]
+    assert [p.file.file_name for p in plan.pending] == ["migrations/b.sql"]
+
+
+def test_renamed_only_from_a_name_gone_from_the_tree(make_tree):
+    root = make_tree({"migrations/a.sql": "select 1;", "migrations/b.sql": "select 1;"})
+    tree = load_tree(root)
+    md5 = tree.files[0].md5
+    plan = build_plan(tree, [TrackerRow("migrations/a.sql", md5), TrackerRow("migrations/old_b.sql", md5)])
+    assert [(p.state, p.recorded_as) for p in plan.files] == [
+        (FileState.APPLIED, None), (FileState.RENAMED, "migrations/old_b.sql")]
 
 
 def test_version_key_agrees_with_filevercmp():

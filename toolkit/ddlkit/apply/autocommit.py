@@ -50,7 +50,8 @@ def apply_autocommit(runner: "FileSession", f: "DdlFile", fr: "FileResult") -> N
                     runner.lock.ensure_held(f"{f.file_name}:{line}; the statements before it were committed "
                                             f"and the file is unrecorded, so it runs again next time")
                 if idle_before:
-                    for repaired in repair_invalid_indexes(conn, st, lambda q, st=st: runner.drop_retrying(q, st, fr)):
+                    # The repair's DROP shares the statement's retry budget (its lock timeout retries both).
+                    for repaired in repair_invalid_indexes(conn, st, lambda q, st=st: runner.repair_drop(q, st, fr)):
                         fr.events.append(repaired)
                         runner.emit("event", file=fr.file_name, message=repaired)
                 _execute_one(runner, f, st)

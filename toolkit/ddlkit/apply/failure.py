@@ -42,10 +42,16 @@ class MigrationFailed(DdlkitError):
 
 
 class StatementError(Exception):
-    def __init__(self, statement: sqltext.Statement, exc: psycopg.Error):
+    """``sqlstate``/``message``: what to report instead of the server's (a cancel
+    that ddlkit's lock deadline sent is a lock timeout, 55P03); ``excerpt``: the
+    SQL to quote when what failed is not the statement's own text (a repair's DROP)."""
+
+    def __init__(self, statement: sqltext.Statement, exc: psycopg.Error, *, sqlstate: str | None = None,
+                 message: str | None = None, excerpt: str | None = None):
         super().__init__(str(exc))
         self.statement, self.exc = statement, exc
-        self.sqlstate = exc.sqlstate
+        self.sqlstate = sqlstate or exc.sqlstate
+        self.message, self.excerpt = message, excerpt
 
 
 _CONTEXT_LINE = re.compile(r"line (\d+)")  # over the server's CONTEXT message, not over SQL
@@ -144,9 +150,11 @@ def statement_failure(f: DdlFile, err: StatementError) -> MigrationFailed:
     excerpt = text_line.strip()
     if len(excerpt) > 160:
         excerpt = excerpt[:157] + "..."
+    if err.excerpt:
+        excerpt = err.excerpt
     if sets_password(err.statement.node):
         excerpt = "(excerpt withheld: the statement sets a password)"
-    message = diag.message_primary or one_line(str(err.exc))
+    message = err.message or diag.message_primary or one_line(str(err.exc))
     if label != f.file_name:
         message = f"{message} (in {label}, included by {f.file_name})"
     return MigrationFailed(label, line, col, err.sqlstate, message, excerpt, diag.message_detail)

@@ -157,7 +157,7 @@ select case when l.relation is not null then l.relation::regclass::text end, l.m
        extract(epoch from clock_timestamp() - l.waitstart)::float8
   from pg_locks l where l.pid = %s and not l.granted limit 1
 """
-_BLOCKERS = """
+BLOCKERS_QUERY = """
 select pid, coalesce(application_name, ''), coalesce(state, ''),
        extract(epoch from clock_timestamp() - state_change)::float8
   from pg_stat_activity where pid = any(%s) order by pid
@@ -317,7 +317,7 @@ class Monitor:
             mode = LockMode.from_pg(mode).label
         except KeyError:
             pass
-        blockers = tuple(Blocker(*r) for r in conn.execute(_BLOCKERS, (list(blocking),)).fetchall())
+        blockers = tuple(Blocker(*r) for r in conn.execute(BLOCKERS_QUERY, (list(blocking),)).fetchall())
         return LockWait(relation, mode, seconds or 0.0, blockers, queued)
 
 
@@ -333,10 +333,11 @@ class _Watching:
         self.monitor._end(self.w)
 
 
-def retry_facts(w: Watch | None, attempt: int, attempts: int) -> str | None:
+def retry_facts(w: Watch | None, attempt: int, attempts: int, wait: LockWait | None = None) -> str | None:
     """``lock_timeout on tracks (attempt 2/6): blocked by pid 4242 (app 'api', idle in transaction for 12 min)``,
-    from what the monitor saw while the statement waited."""
-    wait = w.longest_wait if w else None
+    from what the monitor saw while the statement waited (or ``wait``, when given: what ddlkit's own
+    lock deadline saw when it cancelled the statement)."""
+    wait = wait or (w.longest_wait if w else None)
     if wait is None:
         return None
     on = f" on {wait.relation}" if wait.relation else ""

@@ -10,8 +10,9 @@ An interrupted CONCURRENTLY operation leaves an INVALID index behind:
   later ``CREATE INDEX CONCURRENTLY`` of that name is covered above.
 
 Only INVALID indexes are dropped (as PostgreSQL's documentation recommends);
-the caller's ``drop`` runs the ``DROP INDEX CONCURRENTLY`` and retries it on
-lock_timeout.
+the caller's ``drop`` runs the ``DROP INDEX CONCURRENTLY`` once: its lock
+timeout is the statement's, retried (repair and statement together) on the
+statement's one retry budget.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ import functools
 import random
 import time
 
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import psycopg
 from psycopg import sql
@@ -84,6 +84,7 @@ class Runner:
         self._file: DdlFile | None = None
         self._mute = False
         self._output: list[str] | None = None
+        self.deadline = None  # the last statement's ddlkit.apply.deadline.LockDeadline, if it had one
 
     # ------------------------------------------------------------------ read-only
 
@@ -255,14 +256,17 @@ class Runner:
 
     def _retry_facts(self, attempt: int) -> str | None:
         """Who blocked the statement that just hit lock_timeout, as the monitor saw it."""
-        if self.monitor is None:
+        seen = self.deadline.wait if self.deadline is not None and self.deadline.fired else None
+        if self.monitor is None and seen is None:
             return None
         from ddlkit.apply.progress import retry_facts  # noqa: PLC0415
 
-        return retry_facts(self.monitor.last_watch, attempt, self.options.lock_retries + 1)
+        return retry_facts(self.monitor.last_watch if self.monitor else None, attempt,
+                           self.options.lock_retries + 1, seen)
 
-    def _watch(self, st: sqltext.Statement):
-        """The progress monitor's watch over one statement (ddlkit.apply.progress)."""
+    def _watch(self, st: sqltext.Statement, node: Any = None):
+        """The progress monitor's watch over one statement (ddlkit.apply.progress);
+        ``node``: what actually runs at ``st``'s line, when that is not ``st`` itself."""
         if not self.options.progress or self._file is None:
             return contextlib.nullcontext()
         if self.monitor is None:  # with the first statement: a no-op run loads none of it
@@ -270,7 +274,8 @@ class Runner:
 
             self.monitor = Monitor(self.target, self.emit)
         return self.monitor.watch(self.conn.info.backend_pid, self._file.file_name,
-                                  st.position(self._file.lines)[1], st.node, self.options.lock_timeout)
+                                  st.position(self._file.lines)[1], node if node is not None else st.node,
+                                  self.options.lock_timeout)
 
     def execute(self, st: sqltext.Statement) -> None:
         """One statement as psql sends it: COPY … FROM stdin gets its data lines."""
@@ -279,13 +284,19 @@ class Runner:
                 self._output.extend(st.output)
             self.emit("output", lines=st.output)
         from ddlkit.sql import psqlscript  # noqa: PLC0415
+        from ddlkit.apply.deadline import cancelled_by, lock_deadline  # noqa: PLC0415
 
+        deadline = self.deadline = None
         try:
-            with self._watch(st):
+            with self._watch(st), lock_deadline(self.conn, self.target, st, self.options.lock_timeout) as deadline:
+                self.deadline = deadline
                 psqlscript.send(self.conn, st)
         except psycopg.Error as exc:
             if self.conn.closed or self.conn.broken:
                 raise self._lost(exc) from None
+            if cancelled_by(deadline, exc):  # PL/pgSQL that would have swallowed lock_timeout
+                raise StatementError(st, exc, sqlstate=SqlState.LOCK_NOT_AVAILABLE,
+                                     message=deadline.message()) from None
             raise StatementError(st, exc) from None
 
     def _apply_transactional(self, f: DdlFile, fr: FileResult) -> None:
@@ -314,21 +325,23 @@ class Runner:
                     continue
                 raise
 
-    def drop_retrying(self, query, st: "sqltext.Statement", fr: FileResult) -> None:
-        """A repair's DROP INDEX CONCURRENTLY, retried on lock_timeout like a statement."""
-        attempt = 0
-        while True:
-            try:
+    def repair_drop(self, query, st: "sqltext.Statement", fr: FileResult) -> None:
+        """A repair's DROP INDEX CONCURRENTLY before ``st``: one attempt, watched like a
+        statement (so a retry names its blocker). Its lock timeout is ``st``'s: the
+        caller retries the repair and the statement together, on one retry budget,
+        and the error quotes the DROP that waited."""
+        from pglast import parse_sql  # noqa: PLC0415
+
+        text = query.as_string(self.conn)
+        try:
+            with self._watch(st, parse_sql(text)[0].stmt):
                 self.conn.execute(query)
-                return
-            except psycopg.Error as exc:
-                if self.conn.closed or self.conn.broken:
-                    raise self._lost(exc) from None
-                if exc.sqlstate != SqlState.LOCK_NOT_AVAILABLE or attempt >= self.options.lock_retries:
-                    raise StatementError(st, exc) from None
-            attempt += 1
-            fr.retries += 1
-            self.retry_pause(fr.file_name, attempt)
+        except psycopg.Error as exc:
+            if self.conn.closed or self.conn.broken:
+                raise self._lost(exc) from None
+            message = (f"{exc.diag.message_primary or one_line(str(exc))} (in the repair before this statement: "
+                       f"{text})")
+            raise StatementError(st, exc, message=message, excerpt=text) from None
 
     def execute_watched(self, f: DdlFile, st: "sqltext.Statement") -> None:
         """A CONCURRENTLY statement, never waiting forever on an old runner blocked

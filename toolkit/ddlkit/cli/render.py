@@ -195,6 +195,7 @@ def blocking_lines(fb, indent: str = "      ") -> list[str]:
         lines.append(f"{indent}lock-held-across-statements: {f.message}")
         lines.append(f"{indent}  remedy: {f.remedy}")
     lines += [f"{indent}line {line}: {kind}: its locks are not modelled" for line, kind in fb.unknown]
+    lines += [f"{indent}line {h.line}: {h.message}" for h in fb.handlers]
     return lines
 
 
@@ -473,16 +474,20 @@ def verify(result: "VerifyResult", fmt: str) -> str:
     for f in result.findings:
         if fmt == "github":
             col = f",col={f.col}" if f.col else ""
-            lines.append(f"::error file={gh_prop(f.file)},line={f.line}{col},"
+            lines.append(f"::{f.severity} file={gh_prop(f.file)},line={f.line}{col},"
                          f"title={gh_prop('ddlkit verify ' + f.check)}::"
                          f"{gh_data(f.message + ' (fix: ' + f.fix + ')')}")
         else:
             col = f":{f.col}" if f.col else ""
-            lines.append(f"{f.file}:{f.line}{col}: {f.check}: {f.message} (fix: {f.fix})")
+            warning = " (warning)" if f.severity == "warning" else ""
+            lines.append(f"{f.file}:{f.line}{col}: {f.check}{warning}: {f.message} (fix: {f.fix})")
     if result.diff:
         lines.append(result.diff.rstrip("\n"))
     checks = ", ".join(result.checks)
-    lines.append(f"verify: ok ({checks})" if result.ok else f"verify: {len(result.findings)} finding(s) ({checks})")
+    warned = sum(f.severity == "warning" for f in result.findings)
+    also = f"; {warned} warning(s)" if warned else ""
+    lines.append(f"verify: ok ({checks}){also}" if result.ok
+                 else f"verify: {len(result.findings) - warned} finding(s) ({checks}){also}")
     return "\n".join(lines)
 
 

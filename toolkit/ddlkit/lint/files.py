@@ -80,7 +80,27 @@ def lint_paths(paths: list[pathlib.Path] | None, *, ddl_root: pathlib.Path, sele
 
         registry.all_rules()  # import the rules once, before forking
         chunks = map_ordered(run, jobs, workers=min(os.cpu_count() or 1, MAX_WORKERS), weight=lambda j: j[5])
-    return [f for chunk in chunks for f in chunk]
+    found = [f for chunk in chunks for f in chunk]
+    chosen = registry.parse_ids(select, "--select rule")  # a tree-wide rule: runs when selected, or by default
+    if whole_tree and "duplicate-checksum" in rules and (chosen is None or "duplicate-checksum" in chosen):
+        found += _same_checksum(ddl_root)
+    return found
+
+
+def _same_checksum(ddl_root: pathlib.Path) -> list[Finding]:
+    """duplicate-checksum: files the runner applies whose checksum equals an earlier one's."""
+    from ddlkit.tree.planner import same_checksum  # noqa: PLC0415
+    from ddlkit.tree.tree import load_tree  # noqa: PLC0415
+
+    try:
+        tree = load_tree(ddl_root, test_mode=False)
+    except InputError:
+        return []  # not a ddl tree (lint also checks loose directories)
+    root_label = _label(ddl_root)
+    return [Finding(_printable(f"{root_label}/{f.file_name}"), 1, 1, "warning", "duplicate-checksum",
+                    f"same checksum as {twin.file_name}: ddlkit runs both (pg_migrate.sh ran only the first)",
+                    "nothing to fix if both are meant to run; otherwise delete one")
+            for f, twin in same_checksum(tree)]
 
 
 def _lint_job(job, *, rules: frozenset[str], assume_lock_timeout: bool) -> list[Finding]:

@@ -22,7 +22,7 @@ from pglast.enums.parsenodes import TransactionStmtKind as TK
 from ddlkit.locks import lockmodel
 
 from ddlkit.locks.routines import do_statements, functions_of, tree_functions
-from ddlkit.sql import plpgsql, sqltext
+from ddlkit.sql import plhandlers, plpgsql, sqltext
 from ddlkit.util.errors import InputError
 from ddlkit.locks.lockmodes import LockMode
 
@@ -91,6 +91,28 @@ class HeldAcross:
 
 
 @dataclass(frozen=True)
+class HandlerNote:
+    """A PL/pgSQL EXCEPTION handler in a DO block that would swallow the lock
+    timeout of the DDL it protects (:mod:`ddlkit.sql.plhandlers`)."""
+
+    line: int  # the file line of the block that owns the handler
+    catches: str  # "others", "lock_not_available", "55P03", ...
+    around: tuple[tuple[int, str], ...]  # (file line, statement kind) of the DDL it protects
+
+    @property
+    def message(self) -> str:
+        ddl = ", ".join(f"{kind} (line {line})" for line, kind in self.around)
+        return (f"EXCEPTION WHEN {self.catches} around {ddl} would swallow a lock timeout; ddlkit runs the "
+                f"block under its own lock deadline instead (a cancel, which the handler does not catch): it "
+                f"retries, and fails the file rather than lose the DDL")
+
+    def to_dict(self) -> dict:
+        return {"line": self.line, "catches": self.catches,
+                "around": [{"line": line, "statement": kind} for line, kind in self.around],
+                "message": self.message}
+
+
+@dataclass(frozen=True)
 class FileBlocking:
     file_name: str
     transactional: bool
@@ -98,6 +120,7 @@ class FileBlocking:
     findings: tuple[HeldAcross, ...]
     rewrites: tuple[tuple[str, int], ...] = ()  # (table, line)
     unknown: tuple[tuple[int, str], ...] = ()  # (line, statement kind) the model cannot see into
+    handlers: tuple[HandlerNote, ...] = ()  # DO blocks whose EXCEPTION handler would swallow a lock timeout
 
     @property
     def blocking(self) -> tuple[Hold, ...]:
@@ -107,7 +130,8 @@ class FileBlocking:
         return {"holds": [h.to_dict() for h in self.holds],
                 "held_across": [f.to_dict() for f in self.findings],
                 "rewrites": [{"relation": r, "line": line} for r, line in self.rewrites],
-                "not_modelled": [{"line": line, "statement": k} for line, k in self.unknown]}
+                "not_modelled": [{"line": line, "statement": k} for line, k in self.unknown],
+                "swallowing_handlers": [h.to_dict() for h in self.handlers]}
 
 
 _SLOW_NOUNS = {"index build": ("index build", "index builds"), "table scan": ("table scan", "table scans"),
@@ -141,6 +165,22 @@ def _remedy(hold: Hold, across: tuple[SlowStep, ...], own_txn: bool) -> str:
     if not own_txn:
         options.append("put '-- transactional: false' on the first line so each statement commits on its own")
     return "; or ".join(options)
+
+
+def handler_notes(st: sqltext.Statement, lines: sqltext.LineIndex) -> list[HandlerNote]:
+    """The swallowing handlers around DDL of a DO statement, placed in the file."""
+    if not isinstance(st.node, ast.DoStmt):
+        return []
+    found = plhandlers.do_block_handlers(st.node) or []
+    quote = plhandlers.body_quote_offset(st.node)
+    base = lines.position(quote)[0] if quote is not None and st.source is None else st.position(lines)[1]
+    out = []
+    for h in found:
+        if h.ddl:
+            around = tuple((base + p.line - 1, plhandlers.DYNAMIC if p.node is None else lockmodel.effect(p.node).kind)
+                           for p in h.ddl)
+            out.append(HandlerNote(base + h.line - 1, h.catches, around))
+    return out
 
 
 def index_tables(files: Iterable) -> dict[str, str]:
@@ -190,6 +230,7 @@ def analyze(file_name: str, statements: list[sqltext.Statement], mode: sqltext.T
     findings: list[HeldAcross] = []
     rewrites: list[tuple[str, int]] = []
     unknown: list[tuple[int, str]] = []
+    handlers: list[HandlerNote] = []
     in_block = mode.transactional  # locks accumulate until commit
     own_txn = False  # the author's BEGIN ... COMMIT: '-- transactional: false' would not help
     open_holds: list[Hold] = []  # held until the transaction ends
@@ -273,6 +314,7 @@ def analyze(file_name: str, statements: list[sqltext.Statement], mode: sqltext.T
                 close(UNTIL_COMMIT, line)
                 in_block = False
             continue
+        handlers.extend(handler_notes(st, lines))
         if isinstance(node, ast.DoStmt):
             inner = do_statements(st, line)
             if inner is not None:
@@ -290,7 +332,7 @@ def analyze(file_name: str, statements: list[sqltext.Statement], mode: sqltext.T
     if in_block:
         close(UNTIL_COMMIT, None)
     return FileBlocking(file_name, mode.transactional, tuple(holds), tuple(findings), tuple(rewrites),
-                        tuple(unknown))
+                        tuple(unknown), tuple(handlers))
 
 
 def analyze_plan(tree, plan, exists: Callable[[str], bool] | None = None) -> dict[str, FileBlocking]:

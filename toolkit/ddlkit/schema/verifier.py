@@ -41,9 +41,13 @@ class Finding:
     message: str
     fix: str
     col: int | None = None
+    severity: str = "error"  # "warning": reported, but the gate still passes
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        if self.severity == "error":  # the default: only a warning says so (JSON stays as it was)
+            del out["severity"]
+        return out
 
 
 @dataclass
@@ -54,7 +58,7 @@ class VerifyResult:
 
     @property
     def ok(self) -> bool:
-        return not self.findings
+        return not any(f.severity == "error" for f in self.findings)
 
 
 def _display(root: Path, rel: str) -> str:
@@ -126,6 +130,16 @@ def check_tracker(tree: Tree, dump_dir: Path) -> list[Finding]:
     if not out and [r[0] for r in rows] != [f.file_name for f in tree.files]:
         out.append(Finding("tracker", str(path), 1, "rows are not in apply order", FIX_DUMP))
     return out
+
+
+def check_same_checksum(tree: Tree) -> list[Finding]:
+    """Two files with the same checksum: both run (a warning, not a failure)."""
+    from ddlkit.tree.planner import same_checksum  # noqa: PLC0415
+
+    return [Finding("tracker", _display(tree.root, f.file_name), 1,
+                    f"same checksum as {twin.file_name}: ddlkit runs both (pg_migrate.sh ran only the first)",
+                    "nothing, if both are meant to run; otherwise delete one", severity="warning")
+            for f, twin in same_checksum(tree)]
 
 
 def check_parse(full: Tree) -> list[Finding]:
@@ -244,6 +258,7 @@ def verify(root: Path, dump_dir: Path, *, offline: bool = False, baselines: Sequ
     tree = full.test_mode_view()
     result.checks.append("tracker")
     result.findings += check_tracker(tree, dump_dir)
+    result.findings += check_same_checksum(full)  # part of the tracker check: how rows match files
     result.checks.append("parse")
     parse_findings = check_parse(full)
     result.findings += parse_findings

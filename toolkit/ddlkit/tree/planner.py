@@ -2,9 +2,12 @@
 run, and in which state each file is. Status, dry run and JSON all use
 :class:`FileState`.
 
-The rule is pg_migrate.sh's: a file runs exactly when its md5 appears in no
-tracker row, whatever that row's name. So a renamed but otherwise unchanged
-file does not run again.
+A file is applied when a tracker row has its name and its md5. It counts as
+renamed (and does not run again) only when its md5 is recorded under a name
+that no longer exists in the tree. A new file whose content equals a file
+that is still in the tree is new, and runs: pg_migrate.sh matched on the md5
+alone and never ran it, so a fresh database (which runs both) and production
+differed.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from ddlkit.tree.tree import DdlFile, Tree
 
 class FileState(str, Enum):
     APPLIED = "applied"  # a tracker row has this file name and this md5
-    RENAMED = "renamed"  # this md5 is recorded, under another file name; not run
+    RENAMED = "renamed"  # this md5 is recorded under a name no longer in the tree; not run
     PENDING_NEW = "pending-new"  # no tracker row has this name or this md5
     PENDING_CHANGED = "pending-changed"  # the name is recorded with another md5
     FAILABLE = "failable"  # pending, and its name contains "failable": an error is reported and ignored
@@ -97,11 +100,13 @@ def build_plan(tree: Tree, rows: list[TrackerRow]) -> Plan:
     planned = []
     for f in tree.files:
         row = by_name.get(f.file_name)
-        if f.md5 in names_by_md5:
-            if row is not None and row.md5 == f.md5:
-                planned.append(PlannedFile(f, FileState.APPLIED, None, None))
-            else:
-                planned.append(PlannedFile(f, FileState.RENAMED, None, sorted(names_by_md5[f.md5])[0]))
+        if row is not None and row.md5 == f.md5:
+            planned.append(PlannedFile(f, FileState.APPLIED, None, None))
+            continue
+        # Renamed only from a name that is gone: a recorded twin still in the tree is another file.
+        gone = sorted(n for n in names_by_md5.get(f.md5, ()) if n not in tree.present)
+        if gone:
+            planned.append(PlannedFile(f, FileState.RENAMED, None, gone[0]))
             continue
         change = "changed" if row is not None else "new"
         if f.failable:
@@ -113,3 +118,21 @@ def build_plan(tree: Tree, rows: list[TrackerRow]) -> Plan:
     # their files still exist.
     orphans = tuple(r for r in rows if r.file_name not in tree.present)
     return Plan(tuple(planned), orphans)
+
+
+def same_checksum(tree: Tree) -> list[tuple[DdlFile, DdlFile]]:
+    """(file, earlier file with the same md5) for every file of the tree whose
+    content equals an earlier one's: both run (unlike with pg_migrate.sh, which
+    ran only the first). ``verify`` and ``lint`` report them; not an error."""
+    first: dict[str, DdlFile] = {}
+    out = []
+    for f in tree.files:
+        try:
+            md5 = f.md5
+        except Exception:  # noqa: BLE001 - an unreadable file is reported by the parse checks
+            continue
+        if md5 in first:
+            out.append((f, first[md5]))
+        else:
+            first[md5] = f
+    return out

@@ -1,0 +1,158 @@
+"""ddlkit's own lock deadline, for statements whose PL/pgSQL may swallow lock_timeout.
+
+A ``DO`` block with ``exception when others`` (or ``lock_not_available``,
+SQLSTATE 55P03 or its class 55000) around DDL catches the error
+``lock_timeout`` raises: the DDL loses its effect and the file commits. Such a
+statement runs with ``lock_timeout = 0`` instead, and a watchdog thread with its
+own connection cancels it once one of its lock waits has lasted the run's
+``--lock-timeout``. The cancel (57014, query_canceled) is not caught by
+``others``; the runner then treats it as a lock timeout: retried with backoff,
+the blocker named, and in the end the file fails and is not recorded.
+
+The cancel is one query, ``pg_cancel_backend`` guarded by the wait itself
+(``pg_locks.waitstart``, PostgreSQL 14+; before that, the client's clock from
+the first poll that saw the wait): a statement that has got its lock by then is
+never cancelled.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from typing import TYPE_CHECKING, Iterator
+
+import psycopg
+from psycopg.pq import TransactionStatus
+
+from ddlkit.db.connection import Target, connect
+from ddlkit.util.sqlstate import SqlState
+
+if TYPE_CHECKING:
+    from ddlkit.apply.progress import LockWait
+    from ddlkit.sql import sqltext
+
+POLL = 0.1  # seconds between polls, at least (a fraction of the timeout, at most 1 s)
+
+_CANCEL_14 = """
+select pg_blocking_pids(l.pid), case when l.relation is not null then l.relation::regclass::text end, l.mode,
+       extract(epoch from clock_timestamp() - l.waitstart)::float8, pg_cancel_backend(l.pid)
+  from pg_locks l
+ where l.pid = %s and not l.granted and l.waitstart <= clock_timestamp() - make_interval(secs => %s)
+ limit 1
+"""
+_WAITING = "select wait_event_type = 'Lock' from pg_stat_activity where pid = %s"
+_CANCEL_OLD = ("select pg_blocking_pids(pid), null::text, null::text, null::float8, pg_cancel_backend(pid) "
+               "from pg_stat_activity where pid = %s and wait_event_type = 'Lock'")
+
+
+class LockDeadline:
+    """``with LockDeadline(target, pid, seconds):`` around one statement of the work
+    session ``pid``. ``fired`` tells whether it cancelled the statement, ``wait``
+    what the statement waited for then (with its blockers)."""
+
+    def __init__(self, target: Target, pid: int, seconds: float):
+        self.target, self.pid, self.seconds = target, pid, seconds
+        self.fired = False
+        self.waited = 0.0
+        self.wait: LockWait | None = None
+        self._done = threading.Event()
+        self._ready = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.error: Exception | None = None
+
+    def __enter__(self) -> "LockDeadline":
+        self._thread = threading.Thread(target=self._run, name="ddlkit-lock-deadline", daemon=True)
+        self._thread.start()
+        self._ready.wait(10)  # connected (or failed) before the statement is sent
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._done.set()
+        if self._thread is not None:
+            self._thread.join(10)
+
+    def _run(self) -> None:
+        try:
+            conn = connect(self.target, application_name="ddlkit-lock-deadline")
+        except Exception as exc:  # noqa: BLE001 - reported by the runner: it cannot enforce the deadline
+            self.error = exc
+            self._ready.set()
+            return
+        try:
+            conn.autocommit = True
+            self._ready.set()
+            self._watch(conn)
+        except psycopg.Error as exc:
+            self.error = exc
+        finally:
+            conn.close()
+
+    def _watch(self, conn: psycopg.Connection) -> None:
+        interval = min(max(self.seconds / 10, POLL), 1.0)
+        modern = conn.info.server_version >= 140000
+        seen_since: float | None = None
+        while not self._done.wait(interval):
+            if modern:
+                row = conn.execute(_CANCEL_14, (self.pid, self.seconds)).fetchone()
+            else:
+                waiting = conn.execute(_WAITING, (self.pid,)).fetchone()
+                if not (waiting and waiting[0]):
+                    seen_since = None
+                    continue
+                seen_since = seen_since or time.monotonic()
+                if time.monotonic() - seen_since < self.seconds:
+                    continue
+                row = conn.execute(_CANCEL_OLD, (self.pid,)).fetchone()
+            if row and row[4]:
+                self.fired = True
+                blocking, relation, mode, waited = row[:4]
+                self.waited = waited or self.seconds
+                self.wait = self._describe(conn, blocking or [], relation, mode)
+                return
+
+    def _describe(self, conn: psycopg.Connection, blocking: list[int], relation: str | None,
+                  mode: str | None) -> "LockWait":
+        from ddlkit.apply.progress import BLOCKERS_QUERY, Blocker, LockWait  # noqa: PLC0415
+        from ddlkit.locks.lockmodes import LockMode  # noqa: PLC0415
+
+        try:
+            label = LockMode.from_pg(mode).label if mode else "a lock"
+        except KeyError:
+            label = mode or "a lock"
+        blockers = tuple(Blocker(*r) for r in conn.execute(BLOCKERS_QUERY, (list(blocking),)).fetchall())
+        return LockWait(relation, label, self.waited, blockers, 0)
+
+    def message(self) -> str:
+        return (f"lock timeout: waited {self.waited:.1f}s for a lock (--lock-timeout {self.seconds:g}s) inside a "
+                f"PL/pgSQL block whose EXCEPTION handler would swallow lock_timeout, so ddlkit cancelled the "
+                f"statement instead")
+
+
+@contextlib.contextmanager
+def lock_deadline(conn: psycopg.Connection, target: Target, st: "sqltext.Statement", seconds: float
+                  ) -> Iterator[LockDeadline | None]:
+    """Around one statement: when its PL/pgSQL may swallow lock_timeout (and a
+    lock_timeout is in force), run it with ``lock_timeout = 0`` under a
+    :class:`LockDeadline`; otherwise do nothing (yields None)."""
+    from ddlkit.sql.plhandlers import may_swallow_lock_timeout  # noqa: PLC0415
+
+    if not seconds or not may_swallow_lock_timeout(st.node):
+        yield None
+        return
+    local = conn.info.transaction_status != TransactionStatus.IDLE
+    previous = conn.execute("select current_setting('lock_timeout')").fetchone()[0]
+    conn.execute("select set_config('lock_timeout', '0', %s)", (local,))
+    try:
+        with LockDeadline(target, conn.info.backend_pid, seconds) as deadline:
+            yield deadline
+    finally:
+        # After an error inside a transaction, its rollback restores the setting.
+        if not conn.broken and not conn.closed and conn.info.transaction_status in (
+                TransactionStatus.IDLE, TransactionStatus.INTRANS):
+            conn.execute("select set_config('lock_timeout', %s, %s)", (previous, local))
+
+
+def cancelled_by(deadline: LockDeadline | None, exc: psycopg.Error) -> bool:
+    """Whether ``exc`` is the cancel of ``deadline`` (a lock timeout ddlkit enforced)."""
+    return deadline is not None and deadline.fired and exc.sqlstate == SqlState.QUERY_CANCELED
