@@ -28,11 +28,13 @@ from psycopg.pq import TransactionStatus
 from ddlkit.db.connection import Target, connect, one_line
 from ddlkit.util.errors import ConnectError, DdlkitError, LockTimeout, database_error
 from ddlkit.db.lock import MigrationLock
-from ddlkit.tree.planner import FileState, Plan, PlannedFile, build_plan
+from ddlkit.tree.edits import classify_changed
+from ddlkit.tree.planner import FileState, Plan, PlannedFile, build_plan, changed_files
 from ddlkit.tree.tree import DdlFile, Tree
 from ddlkit.apply.failure import MigrationFailed, StatementError, statement_failure
 from ddlkit.apply.staging import check_csv, drop_staged, stage
-from ddlkit.db.tracker import ensure_tracker, read_tracker, record, record_as_runner
+from ddlkit.db.filetokens import ensure_side_table, read_fingerprints, record_fingerprint, side_table
+from ddlkit.db.tracker import ensure_tracker, read_tracker, record, record_as_runner, rerecord, tracker_table
 from ddlkit.db.waiters import BuildWatch, wait_for_no_waiters
 
 if TYPE_CHECKING:  # the parser loads with the first pending file, never on a no-op run
@@ -52,6 +54,8 @@ class RunOptions:
     lock_retries: int = 5  # retries after 55P03 before failing
     retry_base_delay: float = 0.5
     progress: bool = True  # watch long statements from a second connection (ddlkit.apply.progress)
+    rerun_comment_edits: bool = False  # pg_migrate.sh's rule: any md5 change re-runs the file
+    fingerprints: bool = True  # keep ddlkit_file_tokens (off for scratch databases that are dumped)
 
 
 @dataclass
@@ -105,6 +109,8 @@ class RunResult:
     waited: float = 0.0
     error: MigrationFailed | None = None
     duration: float = 0.0
+    comment_edits: list[PlannedFile] = field(default_factory=list)  # re-recorded, not run
+    adopted: int = 0  # applied files whose token fingerprint this run recorded
 
     @property
     def outcome(self) -> str:
@@ -123,6 +129,8 @@ class RunResult:
             "counts": {outcome: sum(r.outcome == outcome for r in self.results)
                        for outcome in ("applied", "failed-ignored", "failed")}
                       | {"not-attempted": len(self.plan.pending) - len(self.results)},
+            "comments_only": [{"file": p.file.file_name, "old_md5": p.edit.old_md5, "md5": p.file.md5,
+                               "evidence": p.edit.evidence, "outcome": "recorded"} for p in self.comment_edits],
             "lock_waited_ms": round(self.waited * 1000, 1),
             "duration_ms": round(self.duration * 1000, 1),
             "error": self.error.to_dict() if self.error else None,
@@ -163,6 +171,7 @@ class Runner:
         self.sleep = sleep
         self.conn: psycopg.Connection | None = None
         self.tracker: sql.Identifier | None = None
+        self.side: sql.Identifier | None = None  # ddlkit_file_tokens (ddlkit.db.filetokens)
         self.lock: MigrationLock | None = None
         self._notices: list[str] | None = None
         self.monitor: progress.Monitor | None = None
@@ -177,9 +186,23 @@ class Runner:
         """The plan against the database now, without the lock and without
         writing. Only the pending files are parsed (and must parse)."""
         with connect(self.target) as conn:
-            plan = build_plan(self.tree, self._guard(read_tracker, conn))
+            plan = self._read_plan(conn)
         self.tree.validate(p.file for p in plan.pending)
         return plan
+
+    def _read_plan(self, conn: psycopg.Connection) -> Plan:
+        """The tracker, and for files changed since they were applied, whether
+        the change is comments-only (ddlkit.tree.edits): the side table and git
+        are read only when some file changed."""
+        def read(c):
+            table = tracker_table(c)
+            rows = read_tracker(c, table)
+            changed = changed_files(self.tree, rows)
+            return rows, read_fingerprints(c, side_table(c, table)) if changed else {}
+
+        rows, fingerprints = self._guard(read, conn)
+        edits = classify_changed(self.tree, rows, fingerprints)  # empty unless a file changed
+        return build_plan(self.tree, rows, edits, self.options.rerun_comment_edits)
 
     def _check_pending(self, plan: Plan, conn: psycopg.Connection) -> None:
         """Bad input is refused before the first file is applied: every pending
@@ -199,8 +222,8 @@ class Runner:
         try:
             # Most runs have nothing to do: read the tracker without the lock, and
             # stop. No write (a read-only role or replica is fine), no parse.
-            plan = build_plan(self.tree, self._guard(read_tracker, lock_conn))
-            if not plan.pending:
+            plan = self._read_plan(lock_conn)
+            if not plan.has_work:
                 return RunResult(plan, [], duration=time.monotonic() - started)
             self._check_pending(plan, lock_conn)  # before anything is written
             lock = MigrationLock(lock_conn, wait_seconds=self.options.lock_wait,
@@ -213,12 +236,17 @@ class Runner:
                 self.conn = connect(self.target)
                 try:
                     self.conn.add_notice_handler(self._on_notice)
-                    plan = build_plan(self.tree, self._guard(read_tracker, self.conn))
+                    plan = self._read_plan(self.conn)
                     self._check_pending(plan, self.conn)  # what another runner left pending: checked already
-                    if plan.pending:
+                    if plan.has_work:
                         self.tracker = self._guard(ensure_tracker, self.conn)
+                        if self.options.fingerprints:
+                            self.side = self._guard(lambda c: ensure_side_table(c, self.tracker), self.conn)
                     result = RunResult(plan, [], waited=lock.waited)
                     self.emit("plan", plan=plan)
+                    if plan.has_work:
+                        self._record_comment_edits(plan, result)
+                        result.adopted = self._adopt(plan) if self.side is not None else 0
                     first = True
                     for pf in plan.pending:
                         lock.ensure_held(f"applying {pf.file.file_name}")
@@ -239,6 +267,31 @@ class Runner:
             lock_conn.close()
         result.duration = time.monotonic() - started
         return result
+
+    def _record_comment_edits(self, plan: Plan, result: RunResult) -> None:
+        """Comments-only edits: the tracker row gets the new md5 (so pg_migrate.sh
+        does not re-run the file either); nothing is applied."""
+        for pf in plan.comment_edits:
+            self.lock.ensure_held(f"recording the comments-only edit of {pf.file.file_name}")
+            if self._guard(lambda c: rerecord(c, self.tracker, pf.file, pf.edit.old_md5, self.side), self.conn):
+                result.comment_edits.append(pf)
+                self.emit("comment_edit", planned=pf)
+
+    def _adopt(self, plan: Plan) -> int:
+        """Token fingerprints for applied files that have none (applied by
+        pg_migrate.sh, or before ddlkit kept them), so a later comments-only edit
+        is recognised without git. Only when the run holds the lock anyway."""
+        def adopt(c) -> int:
+            have = read_fingerprints(c, self.side)
+            todo = [p.file for p in plan.files if p.state is FileState.APPLIED
+                    and have.get(p.file.file_name, ("",))[0] != p.file.md5]
+            if todo:
+                with c.transaction():
+                    for f in todo:
+                        record_fingerprint(c, self.side, f)
+            return len(todo)
+
+        return self._guard(adopt, self.conn)
 
     # ------------------------------------------------------------------ internals
 
@@ -303,7 +356,7 @@ class Runner:
                 from ddlkit.apply.autocommit import apply_autocommit  # noqa: PLC0415
 
                 apply_autocommit(self, f, fr)
-                self._guard(lambda c: record_as_runner(c, self.tracker, f), self.conn)
+                self._guard(lambda c: record_as_runner(c, self.tracker, f, self.side), self.conn)
             fr.outcome = "applied"
             if f.script.output:  # \echo after the last statement
                 fr.output.extend(f.script.output)
@@ -317,7 +370,7 @@ class Runner:
                 fr.error = with_blocker(fr.error, self._retry_facts(fr.retries + 1))
             if f.failable:
                 # pg_migrate.sh: a failable file's error is reported and ignored, and the file is recorded.
-                self._guard(lambda c: record_as_runner(c, self.tracker, f), self.conn)
+                self._guard(lambda c: record_as_runner(c, self.tracker, f, self.side), self.conn)
                 fr.outcome = "failed-ignored"
             else:
                 fr.outcome = "failed"
@@ -382,7 +435,7 @@ class Runner:
                     with self.muted():
                         staged = stage(self.conn, f, self.tree.root)
                     # First, so SET ROLE / SET TRANSACTION READ ONLY in the file cannot stop it; still atomic.
-                    record(self.conn, self.tracker, f)
+                    record(self.conn, self.tracker, f, self.side)
                     fr.statements_ran = 0
                     for st in f.statements:
                         self.execute(st)

@@ -29,7 +29,7 @@ from ddlkit.server import server
 from ddlkit.db.connection import Target, connect, one_line
 from ddlkit.util.errors import DdlkitError, InputError
 from ddlkit.apply.failure import MigrationFailed, StatementError, statement_failure
-from ddlkit.apply.runner import Runner
+from ddlkit.apply.runner import RunOptions, Runner
 from ddlkit.db.tracker import TRACKER_TABLE
 from ddlkit.db.scratch import scratch_database
 from ddlkit.tree.tree import DdlFile, Tree, project_root
@@ -127,7 +127,8 @@ def fresh_schema_dump(tree: Tree, major: int = server.PINNED_MAJOR) -> str:
     raises MigrationFailed, reported the way ``migrate`` reports it."""
     base = server.embedded_target(major=major)
     with scratch_database(base, "dump") as scratch:
-        result = Runner(scratch, tree).migrate()
+        # No ddlkit_file_tokens in a database that is dumped: it is ddlkit's, not the schema's.
+        result = Runner(scratch, tree, RunOptions(fingerprints=False)).migrate()
         if result.error:
             raise result.error
         return normalize(pg_dump_schema(scratch, major), major, tree_fingerprint(tree))

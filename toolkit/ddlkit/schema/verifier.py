@@ -46,6 +46,7 @@ class VerifyResult:
     findings: list[Finding] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
     diff: str = ""
+    linted: list[str] | None = None  # the files lint judged; None: the whole ddl root (--lint-all)
 
     @property
     def ok(self) -> bool:
@@ -187,19 +188,40 @@ def check_fingerprint(tree: Tree, dump_dir: Path) -> list[Finding]:
     return []
 
 
-def check_lint(root: Path) -> list[Finding] | None:
+def lint_scope(full: Tree, dump_dir: Path) -> list[DdlFile] | None:
+    """The files ``verify`` lints: those whose checksum the committed tracker
+    dump does not hold (new, or changed since the dump; a renamed file is not
+    changed). None (lint everything) when there is no readable tracker dump."""
+    path = dump_dir / dump.TRACKER_FILE
+    try:
+        rows = dump.parse_tracker_sql(path.read_bytes().decode("utf-8"), str(path))
+    except (OSError, UnicodeDecodeError, InputError):
+        return None
+    recorded = {md5 for _name, md5, _line in rows}
+    return [f for f in full.files if f.md5 not in recorded]
+
+
+def check_lint(root: Path, files: list[DdlFile] | None = None,
+               per_file_ignores: dict[str, list[str]] | None = None) -> list[Finding] | None:
+    """Error-severity lint findings of ``files`` (None: the whole ddl root)."""
     try:
         from ddlkit import lint  # noqa: PLC0415
     except ImportError:
         return None
+    if files is not None and not files:
+        return []
+    paths = None if files is None else [f.path for f in files]
     out = []
-    for f in lint.lint_paths(None, ddl_root=root):
+    for f in lint.lint_paths(paths, ddl_root=root, per_file_ignores=per_file_ignores):
         if f.severity == "error":
             out.append(Finding("lint", f.file, f.line, f"{f.rule}: {f.message}", "see `ddlkit lint`", f.col))
     return out
 
 
-def verify(root: Path, dump_dir: Path, *, offline: bool = False) -> VerifyResult:
+def verify(root: Path, dump_dir: Path, *, offline: bool = False, lint_all: bool = False,
+           per_file_ignores: dict[str, list[str]] | None = None) -> VerifyResult:
+    """``lint_all``: lint the whole ddl root, not only the files new or changed
+    against the committed tracker dump. ``per_file_ignores``: the config's."""
     result = VerifyResult()
     full = load_tree(root, test_mode=False)
     tree = full.test_mode_view()
@@ -208,7 +230,9 @@ def verify(root: Path, dump_dir: Path, *, offline: bool = False) -> VerifyResult
     result.checks.append("parse")
     parse_findings = check_parse(full)
     result.findings += parse_findings
-    lint_findings = check_lint(root)
+    scope = None if lint_all else lint_scope(full, dump_dir)
+    result.linted = None if scope is None else [f.file_name for f in scope]
+    lint_findings = check_lint(root, scope, per_file_ignores)
     if lint_findings is not None:
         result.checks.append("lint")
         result.findings += lint_findings

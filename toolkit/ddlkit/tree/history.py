@@ -1,0 +1,64 @@
+"""A file's earlier content, from git history.
+
+The tracker keeps only the whitespace-free md5 of what was applied. To tell
+whether an edit is comments-only, ddlkit needs the old text: from its own side
+table when ddlkit applied (or adopted) the file, else from git — the version
+of the file, in the commits that touched it, whose whitespace-free md5 equals
+the recorded one. No git, no repository, a file never committed, or a shallow
+clone that lacks the old commit: no old content (the file re-runs, as before).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from ddlkit.tree.tree import whitespace_free_md5
+
+MAX_COMMITS = 200  # commits of one file searched, newest first
+_TIMEOUT = 30
+
+
+@dataclass(frozen=True)
+class OldContent:
+    data: bytes
+    commit: str  # the commit that holds it
+
+
+def _git(args: list[str], cwd: Path) -> subprocess.CompletedProcess | None:
+    git = shutil.which("git")
+    if git is None:
+        return None
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    try:
+        return subprocess.run([git, *args], cwd=cwd, capture_output=True, timeout=_TIMEOUT, env=env)
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def content_with_md5(path: Path, md5: str) -> OldContent | None:
+    """The newest committed version of ``path`` whose whitespace-free md5 is ``md5``."""
+    folder = path.parent
+    if not folder.is_dir():
+        return None
+    top = _git(["rev-parse", "--show-toplevel"], folder)
+    if top is None or top.returncode != 0:
+        return None
+    toplevel = Path(top.stdout.decode("utf-8", "surrogateescape").strip())
+    try:
+        rel = Path(os.path.realpath(path)).relative_to(os.path.realpath(toplevel)).as_posix()
+    except ValueError:
+        return None
+    log = _git(["log", f"--max-count={MAX_COMMITS}", "--format=%H", "--", rel], toplevel)
+    if log is None or log.returncode != 0:
+        return None
+    for commit in log.stdout.decode().split():
+        shown = _git(["show", f"{commit}:{rel}"], toplevel)
+        if shown is None or shown.returncode != 0:
+            continue  # the commit deleted the file
+        if whitespace_free_md5(shown.stdout) == md5:
+            return OldContent(shown.stdout, commit)
+    return None
