@@ -1,0 +1,217 @@
+"""Edits to applied files: a comments-only edit never re-runs a file (and the
+tracker md5 is updated so pg_migrate.sh does not re-run it either); an edit
+inside a function body does; status and the dry run say which, and warn before
+a re-run that would lose rows; ``ddlkit mark``."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+from ddlkit.tree.tree import whitespace_free_md5
+
+HERE = Path(__file__).resolve().parent
+OLD_SCRIPT = HERE / "legacy" / "pg_migrate_copy.sh"
+PSQL = next((p for p in ("/usr/lib/postgresql/15/bin/psql", shutil.which("psql")) if p and os.path.exists(p)), None)
+needs_psql = pytest.mark.skipif(PSQL is None, reason="no psql binary for the pg_migrate.sh copy")
+
+RECREATE = """-- the events table, rebuilt
+drop table if exists events;
+create table events (id int primary key, kind text);
+insert into events select g, 'seed' from generate_series(1, 1000) g;
+"""
+FUNCTION = """create or replace function answer() returns int language plpgsql as $$
+begin
+  -- the answer
+  return 42;
+end $$;
+"""
+
+
+def old_script(db_url: str, root: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", str(OLD_SCRIPT), db_url, str(root)], capture_output=True, text=True,
+                          env={**os.environ, "PSQL": PSQL}, timeout=120)
+
+
+def migrate(db_url, root, *extra, cwd=None):
+    return run_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url, *extra, cwd=cwd)
+
+
+def tracker(conn) -> dict:
+    return dict(conn.execute("select file_name, md5 from schema_version").fetchall())
+
+
+def git(root: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "init.defaultBranch=main",
+                    *args], cwd=root, check=True, capture_output=True, timeout=60)
+
+
+# --------------------------------------------------------------------------- comments-only edits
+
+
+@needs_psql
+def test_comment_only_edit_of_drop_and_recreate_keeps_rows_and_old_script_applies_nothing(empty_db, db_url,
+                                                                                          make_tree):
+    root = make_tree({"migrations/0001_events.sql": RECREATE})
+    assert migrate(db_url, root).returncode == 0
+    path = root / "migrations/0001_events.sql"
+    # What the issue did: silence a lint finding with a comment in an applied file.
+    path.write_text("-- ddlkit:ignore ban-drop-table\n" + RECREATE.replace("drop table", "/* kept */ drop  table"))
+
+    out = migrate(db_url, root)
+    assert out.returncode == 0, out.stderr
+    assert "comments-only  migrations/0001_events.sql: not re-run" in out.stdout
+    assert empty_db.execute("select count(*) from events").fetchone()[0] == 1000
+    assert tracker(empty_db)["migrations/0001_events.sql"] == whitespace_free_md5(path.read_bytes())
+
+    script = old_script(db_url, root)
+    assert script.returncode == 0, script.stderr
+    assert "applying" not in script.stdout
+    assert empty_db.execute("select count(*) from events").fetchone()[0] == 1000
+
+
+@needs_psql
+def test_comment_edit_of_a_file_the_old_script_applied_is_recognised_from_git(empty_db, db_url, make_tree):
+    """The legacy case: no ddlkit row for the file; the applied text is in git history."""
+    root = make_tree({"migrations/0001_events.sql": RECREATE})
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "events")
+    assert old_script(db_url, root).returncode == 0
+    (root / "migrations/0001_events.sql").write_text(RECREATE + "-- trailing note\n")
+    git(root, "commit", "-qam", "a comment")
+
+    status = run_cli("status", "--ddl-dir", str(root), "--database-url", db_url, "--format", "json")
+    entry = json.loads(status.stdout)["files"][0]
+    assert entry["state"] == "comments-only"
+    assert entry["edit"]["kind"] == "comments-only" and entry["edit"]["evidence"].startswith("git ")
+
+    out = migrate(db_url, root, "--format", "json")
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert [e["file"] for e in doc["comments_only"]] == ["migrations/0001_events.sql"]
+    assert doc["applied"] == []
+    assert empty_db.execute("select count(*) from events").fetchone()[0] == 1000
+    assert "applying" not in old_script(db_url, root).stdout
+
+
+def test_edit_inside_a_function_body_reapplies(empty_db, db_url, make_tree):
+    root = make_tree({"functions/answer.sql": FUNCTION})
+    assert migrate(db_url, root).returncode == 0
+    (root / "functions/answer.sql").write_text(FUNCTION.replace("-- the answer", "-- the answer, documented"))
+
+    status = run_cli("status", "--ddl-dir", str(root), "--database-url", db_url)
+    assert "pending-changed  functions/answer.sql  (code changed, per ddlkit_file_tokens: re-runs)" in status.stdout
+    out = migrate(db_url, root)
+    assert out.returncode == 0, out.stderr
+    assert "applied  functions/answer.sql" in out.stdout
+    body = empty_db.execute("select prosrc from pg_proc where proname = 'answer'").fetchone()[0]
+    assert "the answer, documented" in body
+
+
+def test_rerun_comment_edits_config_restores_the_scripts_rule(empty_db, db_url, make_tree, tmp_path):
+    root = make_tree({"migrations/0001_events.sql": RECREATE})
+    assert migrate(db_url, root).returncode == 0
+    empty_db.execute("delete from events where id > 10")
+    (root / "migrations/0001_events.sql").write_text("-- edited\n" + RECREATE)
+    (tmp_path / "ddlkit.toml").write_text("rerun_comment_edits = true\n")
+
+    out = migrate(db_url, root, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "applied  migrations/0001_events.sql" in out.stdout
+    assert empty_db.execute("select count(*) from events").fetchone()[0] == 1000  # re-ran: re-seeded
+
+
+@needs_psql
+def test_unknown_previous_content_reruns_and_status_warns_about_the_rows_it_would_drop(empty_db, db_url,
+                                                                                       make_tree):
+    root = make_tree({"migrations/0001_events.sql": RECREATE})
+    assert old_script(db_url, root).returncode == 0  # no ddlkit fingerprint, no git
+    (root / "migrations/0001_events.sql").write_text("-- edited\n" + RECREATE)
+
+    status = run_cli("status", "--ddl-dir", str(root), "--database-url", db_url)
+    assert status.returncode == 1
+    assert "pending-changed  migrations/0001_events.sql  (re-runs: the applied content is unknown" in status.stdout
+    assert ("ddlkit: warning: migrations/0001_events.sql:3: re-running this edited migration would "
+            "DROP TABLE events, which holds 1000 row(s)") in status.stderr
+    dry = run_cli("migrate", "--dry-run", "--ddl-dir", str(root), "--database-url", db_url, "--format", "json")
+    warning = json.loads(dry.stdout)["warnings"][0]
+    assert (warning["action"], warning["table"], warning["rows"]) == ("DROP TABLE", "events", 1000)
+
+
+def test_comment_edit_inside_a_do_body_is_code(empty_db, db_url, make_tree):
+    do = "do $$ begin\n  -- note\n  create table if not exists d (a int);\nend $$;\n"
+    root = make_tree({"migrations/0001_do.sql": do})
+    assert migrate(db_url, root).returncode == 0
+    (root / "migrations/0001_do.sql").write_text(do.replace("-- note", "-- another note"))
+    out = migrate(db_url, root)
+    assert out.returncode == 0, out.stderr
+    assert "applied  migrations/0001_do.sql" in out.stdout
+
+
+# --------------------------------------------------------------------------- mark
+
+
+def test_mark_applied_records_without_running_and_pending_makes_it_run(empty_db, db_url, make_tree):
+    root = make_tree({"migrations/0001_a.sql": "create table a (x int);\n",
+                      "migrations/0002_b.sql": "create table b (x int);\n"})
+    out = run_cli("mark", "--applied", "migrations/0002_b.sql", "--ddl-dir", str(root), "--database-url", db_url,
+                  "--format", "json")
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    md5 = whitespace_free_md5((root / "migrations/0002_b.sql").read_bytes())
+    assert doc["changes"] == [{"file": "migrations/0002_b.sql", "action": "recorded", "md5": md5, "old_md5": None}]
+    assert tracker(empty_db) == {"migrations/0002_b.sql": md5}
+    assert empty_db.execute("select to_regclass('b')").fetchone()[0] is None  # not run
+
+    assert migrate(db_url, root).returncode == 0
+    assert empty_db.execute("select to_regclass('b')").fetchone()[0] is None  # still not run: recorded
+
+    # A path to the file works as well as its tracker name.
+    out = run_cli("mark", "--pending", str(root / "migrations/0002_b.sql"), "--ddl-dir", str(root),
+                  "--database-url", db_url)
+    assert out.returncode == 0, out.stderr
+    assert "removed   migrations/0002_b.sql: tracker row removed" in out.stdout
+    assert "migrations/0002_b.sql" not in tracker(empty_db)
+    assert migrate(db_url, root).returncode == 0
+    assert empty_db.execute("select to_regclass('b')").fetchone()[0] == "b"
+
+
+def test_mark_again_is_unchanged_and_an_unknown_file_changes_nothing(empty_db, db_url, make_tree):
+    root = make_tree({"migrations/0001_a.sql": "create table a (x int);\n"})
+    args = ("--ddl-dir", str(root), "--database-url", db_url)
+    assert run_cli("mark", "--applied", "migrations/0001_a.sql", *args).returncode == 0
+    again = run_cli("mark", "--applied", "migrations/0001_a.sql", *args)
+    assert again.returncode == 0 and "unchanged migrations/0001_a.sql" in again.stdout
+    before = tracker(empty_db)
+
+    bad = run_cli("mark", "--pending", "migrations/0001_a.sql", "migrations/9999_nope.sql", *args,
+                  "--format", "json")
+    assert bad.returncode == 2
+    assert json.loads(bad.stdout)["error"]["message"].startswith("migrations/9999_nope.sql: not a file of the ddl tree")
+    assert bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
+    assert tracker(empty_db) == before  # nothing changed, not even the known file
+
+    neither = run_cli("mark", "migrations/0001_a.sql", *args)
+    assert neither.returncode == 2 and "--applied or --pending" in neither.stderr
+
+
+def test_mark_waits_for_the_migration_lock(empty_db, db_url, make_tree):
+    import psycopg
+
+    from conftest import conninfo_for
+
+    root = make_tree({"migrations/0001_a.sql": "create table a (x int);\n"})
+    with psycopg.connect(conninfo_for(empty_db.info.dbname), autocommit=True) as holder:
+        holder.execute("select pg_advisory_lock(5432109876)")
+        out = run_cli("mark", "--applied", "migrations/0001_a.sql", "--ddl-dir", str(root), "--database-url",
+                      db_url, "--lock-wait", "0.5")
+    assert out.returncode == 3
+    assert "timed out after 0.5s waiting for the migration lock" in out.stderr
+    assert empty_db.execute("select to_regclass('schema_version')").fetchone()[0] is None
