@@ -354,16 +354,16 @@ def template(*, ddl_dir: str | os.PathLike | None = None, database_url: str | No
 
 
 def verify(*, ddl_dir: str | os.PathLike | None = None, dump_dir: str | os.PathLike | None = None,
-           offline: bool = False, lint_all: bool = False,
+           offline: bool = False, lint_all: bool = False, lint_base: str | None = None,
            per_file_ignores: dict[str, list[str]] | None = None) -> "VerifyResult":
     """The CI gate: tracker file, parse, lint and (online) schema dump checks.
     Lint judges only the files new or changed against the committed tracker
-    dump, unless ``lint_all``. ``result.ok`` is False when there are findings (the CLI exits 1)."""
+    dump (``lint_base``: the dump at that git revision, for pull requests), unless ``lint_all``. ``result.ok`` is False when there are findings (the CLI exits 1)."""
     from ddlkit.schema import verifier as verifying  # noqa: PLC0415
 
     root = _root(ddl_dir)
     return verifying.verify(root, _dump_dir(dump_dir, root), offline=offline, lint_all=lint_all,
-                            per_file_ignores=per_file_ignores)
+                            lint_base=lint_base, per_file_ignores=per_file_ignores)
 
 
 def new(name: str, *, directory: str = "migrations", ddl_dir: str | os.PathLike | None = None,

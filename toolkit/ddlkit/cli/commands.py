@@ -272,10 +272,13 @@ def template_command(ddl_dir, database_url, dump_dir) -> int:
 @click.option("--online", is_flag=True, help="Run the online checks (the default; the opposite of --offline).")
 @click.option("--lint-all", is_flag=True,
               help="Lint every file, not only those new or changed against the committed tracker dump.")
+@click.option("--lint-base", default=None, metavar="REF",
+              help="Judge files new or changed against the tracker dump at this git revision "
+                   "(a pull request's target branch), so a re-dumped new file is still linted.")
 @target_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True)
 @handle_errors
-def verify_command(ddl_dir, dump_dir, offline, online, lint_all, target, all_targets, parallel, fmt) -> int:
+def verify_command(ddl_dir, dump_dir, offline, online, lint_all, lint_base, target, all_targets, parallel, fmt) -> int:
     """CI gate: tracker file, parse, lint and (online) schema dump checks; with
     targets, also that each target has applied the tree."""
     cfg = config.load()
@@ -284,7 +287,9 @@ def verify_command(ddl_dir, dump_dir, offline, online, lint_all, target, all_tar
         raise InputError("--offline cannot be combined with --online, --target or --all-targets")
     if target or all_targets:
         targets.select(cfg, target, all_targets)  # a bad selection is refused before any check runs
-    result = api.verify(ddl_dir=ddl_dir, dump_dir=dump_dir, offline=offline, lint_all=lint_all,
+    if lint_all and lint_base:
+        raise InputError("--lint-all lints every file: it cannot be combined with --lint-base")
+    result = api.verify(ddl_dir=ddl_dir, dump_dir=dump_dir, offline=offline, lint_all=lint_all, lint_base=lint_base,
                         per_file_ignores=cfg.value("per_file_ignores"))
     worst = EXIT_OK
     if target or all_targets:

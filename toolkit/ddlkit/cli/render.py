@@ -513,7 +513,8 @@ def verify(result: "VerifyResult", fmt: str) -> str:
     if fmt == "json":
         return to_json({"outcome": "ok" if result.ok else "findings", "checks": result.checks,
                         "findings": [f.to_dict() for f in result.findings], "diff": result.diff or None,
-                        "linted": "all" if result.linted is None else result.linted})
+                        "linted": "all" if result.linted is None else result.linted,
+                        "lint_against": result.lint_against or None})
     lines = []
     for f in result.findings:
         if fmt == "github":
@@ -528,7 +529,7 @@ def verify(result: "VerifyResult", fmt: str) -> str:
         lines.append(result.diff.rstrip("\n"))
     checks = ", ".join(result.checks)
     if result.linted is not None and "lint" in result.checks and fmt == "text":
-        lines.append(f"lint: {len(result.linted)} file(s) new or changed against the tracker dump "
+        lines.append(f"lint: {len(result.linted)} file(s) new or changed against {result.lint_against} "
                      f"(--lint-all lints every file)")
     lines.append(f"verify: ok ({checks})" if result.ok else f"verify: {len(result.findings)} finding(s) ({checks})")
     return "\n".join(lines)

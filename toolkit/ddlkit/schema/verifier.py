@@ -47,6 +47,7 @@ class VerifyResult:
     checks: list[str] = field(default_factory=list)
     diff: str = ""
     linted: list[str] | None = None  # the files lint judged; None: the whole ddl root (--lint-all)
+    lint_against: str = ""  # the tracker dump that decided which files are new or changed
 
     @property
     def ok(self) -> bool:
@@ -188,17 +189,34 @@ def check_fingerprint(tree: Tree, dump_dir: Path) -> list[Finding]:
     return []
 
 
-def lint_scope(full: Tree, dump_dir: Path) -> list[DdlFile] | None:
-    """The files ``verify`` lints: those whose checksum the committed tracker
-    dump does not hold (new, or changed since the dump; a renamed file is not
-    changed). None (lint everything) when there is no readable tracker dump."""
+def lint_scope(full: Tree, dump_dir: Path, base: str | None = None) -> tuple[list[DdlFile] | None, str]:
+    """(the files ``verify`` lints, against what): those whose checksum the
+    tracker dump does not hold (new, or changed; a renamed file is not changed).
+
+    The tracker dump is the committed one (``schema_dump/``), or with ``base``
+    (a git revision, such as the pull request's target branch) the one at that
+    revision: files a change adds stay judged after their author re-dumps.
+    A ``base`` with no tracker dump yet (the adoption change itself) falls back
+    to the working tree's. None (lint everything) when there is no readable dump."""
+    from ddlkit.tree import history  # noqa: PLC0415
+
     path = dump_dir / dump.TRACKER_FILE
+    label = str(path)
+    data = None
+    if base is not None:
+        try:
+            data = history.file_at(path, base)
+        except history.NoRevision as exc:
+            raise InputError(f"--lint-base {base}: {exc}") from None
+        label = f"{path} at {base}"
     try:
-        rows = dump.parse_tracker_sql(path.read_bytes().decode("utf-8"), str(path))
+        if data is None:
+            data, label = path.read_bytes(), str(path)
+        rows = dump.parse_tracker_sql(data.decode("utf-8"), label)
     except (OSError, UnicodeDecodeError, InputError):
-        return None
+        return None, label
     recorded = {md5 for _name, md5, _line in rows}
-    return [f for f in full.files if f.md5 not in recorded]
+    return [f for f in full.files if f.md5 not in recorded], label
 
 
 def check_lint(root: Path, files: list[DdlFile] | None = None,
@@ -219,9 +237,10 @@ def check_lint(root: Path, files: list[DdlFile] | None = None,
 
 
 def verify(root: Path, dump_dir: Path, *, offline: bool = False, lint_all: bool = False,
-           per_file_ignores: dict[str, list[str]] | None = None) -> VerifyResult:
+           lint_base: str | None = None, per_file_ignores: dict[str, list[str]] | None = None) -> VerifyResult:
     """``lint_all``: lint the whole ddl root, not only the files new or changed
-    against the committed tracker dump. ``per_file_ignores``: the config's."""
+    against the committed tracker dump (``lint_base``: the dump at that git
+    revision; see :func:`lint_scope`). ``per_file_ignores``: the config's."""
     result = VerifyResult()
     full = load_tree(root, test_mode=False)
     tree = full.test_mode_view()
@@ -230,7 +249,7 @@ def verify(root: Path, dump_dir: Path, *, offline: bool = False, lint_all: bool 
     result.checks.append("parse")
     parse_findings = check_parse(full)
     result.findings += parse_findings
-    scope = None if lint_all else lint_scope(full, dump_dir)
+    scope, result.lint_against = (None, "") if lint_all else lint_scope(full, dump_dir, lint_base)
     result.linted = None if scope is None else [f.file_name for f in scope]
     lint_findings = check_lint(root, scope, per_file_ignores)
     if lint_findings is not None:

@@ -62,3 +62,30 @@ def content_with_md5(path: Path, md5: str) -> OldContent | None:
         if whitespace_free_md5(shown.stdout) == md5:
             return OldContent(shown.stdout, commit)
     return None
+
+
+class NoRevision(Exception):
+    """``ref`` does not name a commit of the repository holding the path (or there is no git)."""
+
+
+def file_at(path: Path, ref: str) -> bytes | None:
+    """``path``'s content at commit ``ref``; None when the file did not exist
+    there. Raises :class:`NoRevision` when ``ref`` (or git, or a repository) is missing."""
+    folder = path.parent if path.parent.is_dir() else Path.cwd()
+    top = _git(["rev-parse", "--show-toplevel"], folder)
+    if top is None or top.returncode != 0:
+        raise NoRevision(f"{path.parent} is not in a git repository (or git is not installed)")
+    toplevel = Path(top.stdout.decode("utf-8", "surrogateescape").strip())
+    commit = _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], toplevel)
+    if commit is None or commit.returncode != 0:
+        raise NoRevision(f"{ref!r} is not a commit of {toplevel} (in CI, fetch it first: "
+                         f"git fetch origin <branch>, or check out with full history)")
+    sha = commit.stdout.decode().strip()
+    try:
+        rel = Path(os.path.realpath(path)).relative_to(os.path.realpath(toplevel)).as_posix()
+    except ValueError:
+        raise NoRevision(f"{path} is outside the repository {toplevel}") from None
+    shown = _git(["show", f"{sha}:{rel}"], toplevel)
+    if shown is None or shown.returncode != 0:
+        return None
+    return shown.stdout
