@@ -109,7 +109,7 @@ def test_lint_base_still_judges_a_new_file_after_its_author_re_dumped(legacy, tm
     out = verify(tmp_path, "--lint-base", "HEAD~1", "--format", "json")
     assert out.returncode == 1
     doc = json.loads(out.stdout)
-    assert doc["linted"] == ["migrations/0003_t_b.sql"] and doc["lint_against"].endswith(" at HEAD~1")
+    assert doc["linted"] == ["migrations/0003_t_b.sql"] and doc["lint_against"] == "the dump at HEAD~1"
     lint = [f for f in doc["findings"] if f["check"] == "lint"]
     assert [f["file"].endswith("0003_t_b.sql") for f in lint] == [True]
     bad = verify(tmp_path, "--lint-base", "no-such-ref")

@@ -28,7 +28,6 @@ from psycopg.pq import TransactionStatus
 from ddlkit.db.connection import Target, connect, one_line
 from ddlkit.util.errors import ConnectError, DdlkitError, LockTimeout, database_error
 from ddlkit.db.lock import MigrationLock
-from ddlkit.tree.edits import classify_changed
 from ddlkit.tree.planner import FileState, Plan, PlannedFile, build_plan, changed_files
 from ddlkit.tree.tree import DdlFile, Tree
 from ddlkit.apply.failure import MigrationFailed, StatementError, statement_failure
@@ -201,7 +200,11 @@ class Runner:
             return rows, read_fingerprints(c, side_table(c, table)) if changed else {}
 
         rows, fingerprints = self._guard(read, conn)
-        edits = classify_changed(self.tree, rows, fingerprints)  # empty unless a file changed
+        edits = {}
+        if changed_files(self.tree, rows):  # the scanner loads only then: a no-op run never needs it
+            from ddlkit.tree.edits import classify_changed  # noqa: PLC0415
+
+            edits = classify_changed(self.tree, rows, fingerprints)
         return build_plan(self.tree, rows, edits, self.options.rerun_comment_edits)
 
     def _check_pending(self, plan: Plan, conn: psycopg.Connection) -> None:

@@ -15,7 +15,6 @@ import psycopg
 from psycopg import sql
 from psycopg.pq import TransactionStatus
 
-from ddlkit.sql.tokens import data_fingerprint
 from ddlkit.tree.tree import DdlFile
 
 SIDE_TABLE = "ddlkit_file_tokens"
@@ -69,6 +68,8 @@ def record_fingerprint(conn: psycopg.Connection, table: sql.Identifier | None, f
     """Upsert ``f``'s fingerprint; a file that cannot be fingerprinted loses its row."""
     if table is None:
         return
+    from ddlkit.sql.tokens import data_fingerprint  # noqa: PLC0415 - the parser loads only when a file is recorded
+
     tokens = data_fingerprint(f.data)
     if tokens is None:
         conn.execute(sql.SQL("delete from {} where file_name = %s").format(table), (f.file_name,))

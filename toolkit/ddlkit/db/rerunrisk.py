@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import psycopg
-from pglast import ast, enums
 from psycopg import sql
 from psycopg.pq import TransactionStatus
 
@@ -45,6 +44,8 @@ class RerunRisk:
 
 def _targets(node) -> list[tuple[str, tuple[str, ...]]]:
     """(action, name parts) for each table the statement drops, truncates or deletes from."""
+    from pglast import ast, enums  # noqa: PLC0415 - only for edited migrations: status of a clean tree never parses
+
     if isinstance(node, ast.DropStmt) and node.removeType == enums.ObjectType.OBJECT_TABLE:
         return [("DROP TABLE", tuple(s.sval for s in obj)) for obj in node.objects or ()]
     if isinstance(node, ast.TruncateStmt):
@@ -73,7 +74,7 @@ def _rows(conn: psycopg.Connection, parts: tuple[str, ...]) -> tuple[str, int, b
 
 
 def candidates(plan: Plan):
-    """(file, statement) pairs of edited one-shot migrations that would re-run."""
+    """(file, statement, action, table name parts) of edited one-shot migrations that would re-run."""
     for pf in plan.pending:
         if pf.change != "changed" or pf.file.directory not in ONE_SHOT_DIRS:
             continue

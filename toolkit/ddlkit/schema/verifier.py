@@ -216,7 +216,8 @@ def lint_scope(full: Tree, dump_dir: Path, base: str | None = None) -> tuple[lis
     except (OSError, UnicodeDecodeError, InputError):
         return None, label
     recorded = {md5 for _name, md5, _line in rows}
-    return [f for f in full.files if f.md5 not in recorded], label
+    against = f"the dump at {base}" if label.endswith(f" at {base}") else "the committed dump"
+    return [f for f in full.files if f.md5 not in recorded], against
 
 
 def check_lint(root: Path, files: list[DdlFile] | None = None,
