@@ -215,3 +215,22 @@ def test_mark_waits_for_the_migration_lock(empty_db, db_url, make_tree):
     assert out.returncode == 3
     assert "timed out after 0.5s waiting for the migration lock" in out.stderr
     assert empty_db.execute("select to_regclass('schema_version')").fetchone()[0] is None
+
+
+def test_python_api_mark_and_comment_edit_plan(empty_db, db_url, make_tree):
+    import ddlkit
+    from ddlkit.apply.mark import MarkAction
+    from ddlkit.tree.planner import EditKind, FileState
+
+    root = make_tree({"migrations/0001_events.sql": RECREATE})
+    result = ddlkit.mark(["migrations/0001_events.sql"], applied=True, ddl_dir=root, database_url=db_url)
+    assert [(c.file, c.action) for c in result.changes] == [("migrations/0001_events.sql", MarkAction.RECORDED)]
+    assert empty_db.execute("select to_regclass('events')").fetchone()[0] is None  # recorded, not run
+
+    (root / "migrations/0001_events.sql").write_text(RECREATE + "/* a note */\n")
+    report = ddlkit.status(ddl_dir=root, database_url=db_url)
+    [planned] = report.plan.files
+    assert planned.state is FileState.COMMENTS_ONLY and planned.edit.kind is EditKind.COMMENTS_ONLY
+    assert report.plan.comment_edits == [planned] and not report.pending
+    again = ddlkit.status(ddl_dir=root, database_url=db_url, rerun_comment_edits=True)
+    assert [p.state for p in again.pending] == [FileState.PENDING_CHANGED]
