@@ -198,8 +198,10 @@ def test_mark_again_is_unchanged_and_an_unknown_file_changes_nothing(empty_db, d
     assert bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
     assert tracker(empty_db) == before  # nothing changed, not even the known file
 
-    neither = run_cli("mark", "migrations/0001_a.sql", *args)
-    assert neither.returncode == 2 and "--applied or --pending" in neither.stderr
+    for flags in ((), ("--applied", "--pending")):
+        wrong = run_cli("mark", *flags, "migrations/0001_a.sql", *args)
+        assert wrong.returncode == 2 and "either --applied or --pending" in wrong.stderr
+    assert tracker(empty_db) == before
 
 
 def test_mark_waits_for_the_migration_lock(empty_db, db_url, make_tree):
@@ -234,3 +236,13 @@ def test_python_api_mark_and_comment_edit_plan(empty_db, db_url, make_tree):
     assert report.plan.comment_edits == [planned] and not report.pending
     again = ddlkit.status(ddl_dir=root, database_url=db_url, rerun_comment_edits=True)
     assert [p.state for p in again.pending] == [FileState.PENDING_CHANGED]
+
+
+def test_mark_applied_of_an_unknown_file_is_refused_before_connecting(make_tree, tmp_path):
+    root = make_tree({"migrations/0001_a.sql": "create table a (x int);\n"})
+    home = tmp_path / "home"
+    out = run_cli("mark", "--applied", "migrations/0002_missing.sql", "--ddl-dir", str(root),
+                  env={"DDLKIT_HOME": str(home)})
+    assert out.returncode == 2
+    assert "migrations/0002_missing.sql: not a file of the ddl tree" in out.stderr
+    assert not home.exists()  # no embedded server was started for it

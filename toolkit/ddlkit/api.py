@@ -274,10 +274,11 @@ def mark(files: list[str], *, applied: bool, ddl_dir: str | os.PathLike | None =
     (``applied=True``), or remove their tracker rows so they run again.
     Under the migration lock; an unknown file raises InputError (exit 2) before
     anything changes. Returns a ``ddlkit.apply.mark.MarkResult``."""
-    from ddlkit.apply.mark import mark as marking  # noqa: PLC0415
+    from ddlkit.apply.mark import check_names, mark as marking  # noqa: PLC0415
 
     root = _root(ddl_dir)
     tree = _tree(root, test_mode=False)
+    check_names(tree, list(files), applied=applied)  # before connecting (or starting the embedded server)
     target = lock_target(_target(database_url, root), direct_url, root)
     on_wait = (lambda holder: on_event("waiting", holder=holder, wait=lock_wait)) if on_event else None
     return marking(target, tree, list(files), applied=applied, lock_wait=lock_wait, on_wait=on_wait)

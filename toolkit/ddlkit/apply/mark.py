@@ -86,6 +86,14 @@ def resolve_names(tree: Tree, names: list[str], known: set[str] = frozenset()) -
     return out
 
 
+def check_names(tree: Tree, names: list[str], *, applied: bool) -> None:
+    """Before any connection (or embedded server start): every FILE of
+    ``--applied`` is a file of the tree. ``--pending`` names that are not may
+    still be tracker rows of deleted files: those are checked against the tracker."""
+    if applied:
+        resolve_names(tree, names)
+
+
 def mark(target: Target, tree: Tree, names: list[str], *, applied: bool, lock_wait: float = 600.0,
          on_wait=None) -> MarkResult:
     """Record (``applied``) or remove the tracker rows of ``names``. ``tree``

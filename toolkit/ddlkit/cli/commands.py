@@ -150,9 +150,9 @@ def status(ddl_dir, database_url, test_mode, target, all_targets, parallel, fmt)
 
 @cli.command("mark")
 @click.argument("files", nargs=-1, required=True, metavar="FILE...")
-@click.option("--applied", "applied", flag_value=True, default=None,
+@click.option("--applied", is_flag=True,
               help="Record the files as applied (tracker rows with their checksums); nothing runs.")
-@click.option("--pending", "applied", flag_value=False,
+@click.option("--pending", is_flag=True,
               help="Remove the files' tracker rows, so the next migrate runs them.")
 @common_options
 @click.option("--lock-wait", type=SECONDS, default=None, metavar="SECONDS",
@@ -161,10 +161,10 @@ def status(ddl_dir, database_url, test_mode, target, all_targets, parallel, fmt)
               help="Take the lock over this connection, bypassing a transaction-pooling pooler.")
 @format_option
 @handle_errors
-def mark_command(files, applied, ddl_dir, database_url, lock_wait, direct_url, fmt) -> int:
+def mark_command(files, applied, pending, ddl_dir, database_url, lock_wait, direct_url, fmt) -> int:
     """Record files as applied, or as pending again, without running them (under the migration lock)."""
-    if applied is None:
-        raise InputError("say what to mark the files as: --applied or --pending")
+    if applied == pending:
+        raise InputError("say what to mark the files as: either --applied or --pending")
     cfg = config.load()
     result = api.mark(list(files), applied=applied, ddl_dir=cfg.value("ddl_dir", ddl_dir),
                       database_url=database_url, lock_wait=cfg.value("lock_wait", lock_wait),
