@@ -246,3 +246,38 @@ def test_mark_applied_of_an_unknown_file_is_refused_before_connecting(make_tree,
     assert out.returncode == 2
     assert "migrations/0002_missing.sql: not a file of the ddl tree" in out.stderr
     assert not home.exists()  # no embedded server was started for it
+
+
+# --------------------------------------------------------------------------- the token rule, without a database
+
+@pytest.mark.parametrize("before, after, same", [
+    ("create table t (a int);", "-- note\ncreate   table t (\n  a int -- the a\n);\n/* end */", True),
+    ("select 'a -- b';", "select 'a -- c';", False),  # inside a string literal: data
+    ("select 1;", "SELECT 1;", False),  # any change but comments and whitespace counts
+    ("do $$ begin perform 1; end $$;", "do $$ begin perform 1; /* x */ end $$;", False),  # inside a DO body
+    ("create function f() returns int language sql as 'select 1';",
+     "create function f() returns int language sql as 'select 1 -- x';", False),
+])
+def test_token_fingerprint_ignores_comments_and_whitespace_only(before, after, same):
+    from ddlkit.sql.tokens import token_fingerprint
+
+    assert (token_fingerprint(before) == token_fingerprint(after)) is same
+
+
+def test_files_psql_reads_itself_are_never_compared_by_tokens():
+    from ddlkit.sql.tokens import token_fingerprint
+
+    assert token_fingerprint("copy t from stdin;\n1\t-- data, not a comment\n\\.\n") is None
+    assert token_fingerprint("\\echo hello\nselect 1;\n") is None
+    assert token_fingerprint("select 'unterminated;\n") is None
+
+
+def test_status_warns_about_truncate_and_delete_on_tables_with_rows(empty_db, db_url, make_tree):
+    body = ("create table if not exists a (x int);\ncreate table if not exists b (x int);\n"
+            "truncate a;\ndelete from b where x > 0;\ninsert into a values (1), (2);\ninsert into b values (1);\n")
+    root = make_tree({"migrations/0001_ab.sql": body})
+    assert migrate(db_url, root).returncode == 0
+    (root / "migrations/0001_ab.sql").write_text(body.replace("x > 0", "x > -1"))
+    out = run_cli("status", "--ddl-dir", str(root), "--database-url", db_url, "--format", "json")
+    warnings = [(w["action"], w["table"], w["rows"], w["line"]) for w in json.loads(out.stdout)["warnings"]]
+    assert warnings == [("TRUNCATE", "a", 2, 3), ("DELETE", "b", 1, 4)]

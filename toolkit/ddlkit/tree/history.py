@@ -52,11 +52,17 @@ def content_with_md5(path: Path, md5: str) -> OldContent | None:
         rel = Path(os.path.realpath(path)).relative_to(os.path.realpath(toplevel)).as_posix()
     except ValueError:
         return None
-    log = _git(["log", f"--max-count={MAX_COMMITS}", "--format=%H", "--", rel], toplevel)
+    # --follow: a file renamed in git (its content kept its md5) is found under its old path too.
+    log = _git(["-c", "core.quotePath=false", "log", "--follow", f"--max-count={MAX_COMMITS}",
+                "--format=%x00%H", "--name-only", "--", rel], toplevel)
     if log is None or log.returncode != 0:
         return None
-    for commit in log.stdout.decode().split():
-        shown = _git(["show", f"{commit}:{rel}"], toplevel)
+    for block in log.stdout.decode("utf-8", "surrogateescape").split("\0")[1:]:
+        lines = [line for line in block.splitlines() if line]
+        if not lines:
+            continue
+        commit, at = lines[0], (lines[1] if len(lines) > 1 else rel)
+        shown = _git(["show", f"{commit}:{at}"], toplevel)
         if shown is None or shown.returncode != 0:
             continue  # the commit deleted the file
         if whitespace_free_md5(shown.stdout) == md5:
