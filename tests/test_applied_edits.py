@@ -47,6 +47,11 @@ def tracker(conn) -> dict:
     return dict(conn.execute("select file_name, md5 from schema_version").fetchall())
 
 
+def live_rows(conn) -> None:
+    """Rows written after the migration ran: a re-run of RECREATE would lose them."""
+    conn.execute("insert into events select g, 'live' from generate_series(1001, 1500) g")
+
+
 def git(root: Path, *args: str) -> None:
     subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "init.defaultBranch=main",
                     *args], cwd=root, check=True, capture_output=True, timeout=60)
@@ -60,6 +65,7 @@ def test_comment_only_edit_of_drop_and_recreate_keeps_rows_and_old_script_applie
                                                                                           make_tree):
     root = make_tree({"migrations/0001_events.sql": RECREATE})
     assert migrate(db_url, root).returncode == 0
+    live_rows(empty_db)
     path = root / "migrations/0001_events.sql"
     # What the issue did: silence a lint finding with a comment in an applied file.
     path.write_text("-- ddlkit:ignore ban-drop-table\n" + RECREATE.replace("drop table", "/* kept */ drop  table"))
@@ -67,13 +73,13 @@ def test_comment_only_edit_of_drop_and_recreate_keeps_rows_and_old_script_applie
     out = migrate(db_url, root)
     assert out.returncode == 0, out.stderr
     assert "comments-only  migrations/0001_events.sql: not re-run" in out.stdout
-    assert empty_db.execute("select count(*) from events").fetchone()[0] == 1000
+    assert empty_db.execute("select count(*) from events").fetchone()[0] == 1500  # a re-run would leave 1000
     assert tracker(empty_db)["migrations/0001_events.sql"] == whitespace_free_md5(path.read_bytes())
 
     script = old_script(db_url, root)
     assert script.returncode == 0, script.stderr
     assert "applying" not in script.stdout
-    assert empty_db.execute("select count(*) from events").fetchone()[0] == 1000
+    assert empty_db.execute("select count(*) from events").fetchone()[0] == 1500
 
 
 @needs_psql
@@ -84,6 +90,7 @@ def test_comment_edit_of_a_file_the_old_script_applied_is_recognised_from_git(em
     git(root, "add", "-A")
     git(root, "commit", "-qm", "events")
     assert old_script(db_url, root).returncode == 0
+    live_rows(empty_db)
     (root / "migrations/0001_events.sql").write_text(RECREATE + "-- trailing note\n")
     git(root, "commit", "-qam", "a comment")
 
@@ -97,7 +104,7 @@ def test_comment_edit_of_a_file_the_old_script_applied_is_recognised_from_git(em
     doc = json.loads(out.stdout)
     assert [e["file"] for e in doc["comments_only"]] == ["migrations/0001_events.sql"]
     assert doc["applied"] == []
-    assert empty_db.execute("select count(*) from events").fetchone()[0] == 1000
+    assert empty_db.execute("select count(*) from events").fetchone()[0] == 1500
     assert "applying" not in old_script(db_url, root).stdout
 
 
