@@ -32,8 +32,8 @@ from ddlkit.tree.planner import FileState, Plan, PlannedFile, build_plan, change
 from ddlkit.tree.tree import DdlFile, Tree
 from ddlkit.apply.failure import MigrationFailed, StatementError, statement_failure
 from ddlkit.apply.staging import check_csv, drop_staged, stage
-from ddlkit.db.filetokens import ensure_side_table, read_fingerprints, record_fingerprint, side_table
-from ddlkit.db.tracker import ensure_tracker, read_tracker, record, record_as_runner, rerecord, tracker_table
+from ddlkit.db.filetokens import ensure_side_table, read_fingerprints, side_table
+from ddlkit.db.tracker import ensure_tracker, read_tracker, record, record_as_runner, tracker_table
 from ddlkit.db.waiters import BuildWatch, wait_for_no_waiters
 
 if TYPE_CHECKING:  # the parser loads with the first pending file, never on a no-op run
@@ -248,8 +248,10 @@ class Runner:
                     result = RunResult(plan, [], waited=lock.waited)
                     self.emit("plan", plan=plan)
                     if plan.has_work:
-                        self._record_comment_edits(plan, result)
-                        result.adopted = self._adopt(plan) if self.side is not None else 0
+                        from ddlkit.apply.rerecord import adopt, record_comment_edits  # noqa: PLC0415
+
+                        record_comment_edits(self, plan, result)
+                        result.adopted = adopt(self, plan) if self.side is not None else 0
                     first = True
                     for pf in plan.pending:
                         lock.ensure_held(f"applying {pf.file.file_name}")
@@ -270,31 +272,6 @@ class Runner:
             lock_conn.close()
         result.duration = time.monotonic() - started
         return result
-
-    def _record_comment_edits(self, plan: Plan, result: RunResult) -> None:
-        """Comments-only edits: the tracker row gets the new md5 (so pg_migrate.sh
-        does not re-run the file either); nothing is applied."""
-        for pf in plan.comment_edits:
-            self.lock.ensure_held(f"recording the comments-only edit of {pf.file.file_name}")
-            if self._guard(lambda c: rerecord(c, self.tracker, pf.file, pf.edit.old_md5, self.side), self.conn):
-                result.comment_edits.append(pf)
-                self.emit("comment_edit", planned=pf)
-
-    def _adopt(self, plan: Plan) -> int:
-        """Token fingerprints for applied files that have none (applied by
-        pg_migrate.sh, or before ddlkit kept them), so a later comments-only edit
-        is recognised without git. Only when the run holds the lock anyway."""
-        def adopt(c) -> int:
-            have = read_fingerprints(c, self.side)
-            todo = [p.file for p in plan.files if p.state is FileState.APPLIED
-                    and have.get(p.file.file_name, ("",))[0] != p.file.md5]
-            if todo:
-                with c.transaction():
-                    for f in todo:
-                        record_fingerprint(c, self.side, f)
-            return len(todo)
-
-        return self._guard(adopt, self.conn)
 
     # ------------------------------------------------------------------ internals
 
