@@ -288,3 +288,24 @@ def test_status_warns_about_truncate_and_delete_on_tables_with_rows(empty_db, db
     out = run_cli("status", "--ddl-dir", str(root), "--database-url", db_url, "--format", "json")
     warnings = [(w["action"], w["table"], w["rows"], w["line"]) for w in json.loads(out.stdout)["warnings"]]
     assert warnings == [("TRUNCATE", "a", 2, 3), ("DELETE", "b", 1, 4)]
+
+
+def test_status_as_a_role_that_cannot_read_the_side_table_counts_the_edit_as_unknown(empty_db, db_url, make_tree):
+    import uuid
+
+    from psycopg import sql
+
+    root = make_tree({"migrations/0001_events.sql": RECREATE})
+    assert migrate(db_url, root).returncode == 0
+    (root / "migrations/0001_events.sql").write_text("-- note\n" + RECREATE)
+    role = f"monitor_{uuid.uuid4().hex[:8]}"
+    empty_db.execute(sql.SQL("create role {} login").format(sql.Identifier(role)))
+    try:
+        empty_db.execute(sql.SQL("grant select on schema_version, events to {}").format(sql.Identifier(role)))
+        url = db_url.replace("postgresql://postgres@", f"postgresql://{role}@")
+        out = run_cli("status", "--ddl-dir", str(root), "--database-url", url)
+        assert out.returncode == 1, out.stderr
+        assert "pending-changed  migrations/0001_events.sql  (re-runs: the applied content is unknown" in out.stdout
+    finally:
+        empty_db.execute(sql.SQL("drop owned by {}").format(sql.Identifier(role)))
+        empty_db.execute(sql.SQL("drop role {}").format(sql.Identifier(role)))

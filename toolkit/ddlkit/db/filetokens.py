@@ -39,11 +39,16 @@ def side_table(conn: psycopg.Connection, tracker: sql.Identifier | None) -> sql.
 
 
 def read_fingerprints(conn: psycopg.Connection, table: sql.Identifier | None) -> dict[str, tuple[str, str]]:
-    """file_name -> (md5, tokens_md5); empty when there is no side table."""
+    """file_name -> (md5, tokens_md5); empty when there is no side table, or
+    when this role may not read it (``status`` as a monitoring role: changed
+    files then count as unknown edits, the safe answer). ``conn`` is in autocommit."""
     if table is None:
         return {}
     q = sql.SQL("select file_name, md5, tokens_md5 from {}").format(table)
-    return {name: (md5, tok) for name, md5, tok in conn.execute(q).fetchall()}
+    try:
+        return {name: (md5, tok) for name, md5, tok in conn.execute(q).fetchall()}
+    except psycopg.errors.InsufficientPrivilege:
+        return {}
 
 
 def ensure_side_table(conn: psycopg.Connection, tracker: sql.Identifier) -> sql.Identifier:
