@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -145,8 +146,9 @@ def test_unknown_previous_content_reruns_and_status_warns_about_the_rows_it_woul
     status = run_cli("status", "--ddl-dir", str(root), "--database-url", db_url)
     assert status.returncode == 1
     assert "pending-changed  migrations/0001_events.sql  (re-runs: the applied content is unknown" in status.stdout
-    assert ("ddlkit: warning: migrations/0001_events.sql:3: re-running this edited migration would "
-            "DROP TABLE events, which holds 1000 row(s)") in status.stderr
+    # Counted, or "about" when autovacuum has analysed the table meanwhile (reltuples).
+    assert re.search(r"^ddlkit: warning: migrations/0001_events\.sql:3: re-running this edited migration would "
+                     r"DROP TABLE events, which holds (about )?1000 row\(s\)$", status.stderr, re.M), status.stderr
     dry = run_cli("migrate", "--dry-run", "--ddl-dir", str(root), "--database-url", db_url, "--format", "json")
     warning = json.loads(dry.stdout)["warnings"][0]
     assert (warning["action"], warning["table"], warning["rows"]) == ("DROP TABLE", "events", 1000)
