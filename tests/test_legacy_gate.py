@@ -15,6 +15,8 @@ LEGACY = {
     "migrations/0001_t.sql": "create table if not exists t (a int, b int);\n",
     # Reviewed and applied long ago; today's lint flags it (a blocking index build).
     "migrations/0002_t_a.sql": "create index if not exists t_a on t (a);\n",
+    # Runs on every deploy, never in the (test-mode) dump; flagged too.
+    "preflight/0001_check.sql": "create index if not exists t_ab on t (a, b);\n",
 }
 NEW = "create index if not exists t_b on t (b);\n"
 
@@ -49,7 +51,8 @@ def test_lint_all_judges_applied_files_too(legacy):
     assert out.returncode == 1
     doc = json.loads(out.stdout)
     assert doc["linted"] == "all"
-    assert [(f["check"], f["file"].endswith("0002_t_a.sql")) for f in doc["findings"]] == [("lint", True)]
+    assert [(f["check"], f["file"].rsplit("/", 2)[-2:]) for f in doc["findings"]] == [
+        ("lint", ["migrations", "0002_t_a.sql"]), ("lint", ["preflight", "0001_check.sql"])]
     assert "require-concurrent-index-creation" in doc["findings"][0]["message"]
 
 
@@ -101,6 +104,7 @@ def test_lint_base_still_judges_a_new_file_after_its_author_re_dumped(legacy, tm
     assert json.loads(adopt.stdout)["linted"] == []
 
     (tmp_path / "ddl/migrations/0003_t_b.sql").write_text(NEW)
+    (tmp_path / "ddl/preflight/0001_check.sql").write_text(LEGACY["preflight/0001_check.sql"] + "select 1;\n")
     assert run_cli("dump", "--tracker-only", "--ddl-dir", str(tmp_path / "ddl"),
                    "--out", str(tmp_path / "schema_dump")).returncode == 0
     git("add", "-A")
@@ -109,9 +113,10 @@ def test_lint_base_still_judges_a_new_file_after_its_author_re_dumped(legacy, tm
     out = verify(tmp_path, "--lint-base", "HEAD~1", "--format", "json")
     assert out.returncode == 1
     doc = json.loads(out.stdout)
-    assert doc["linted"] == ["migrations/0003_t_b.sql"] and doc["lint_against"] == "the dump at HEAD~1"
+    assert doc["linted"] == ["migrations/0003_t_b.sql", "preflight/0001_check.sql"]
+    assert doc["lint_against"] == "the dump at HEAD~1"
     lint = [f for f in doc["findings"] if f["check"] == "lint"]
-    assert [f["file"].endswith("0003_t_b.sql") for f in lint] == [True]
+    assert [f["file"].rsplit("/", 1)[-1] for f in lint] == ["0003_t_b.sql", "0001_check.sql"]
     bad = verify(tmp_path, "--lint-base", "no-such-ref")
     assert bad.returncode == 2 and "--lint-base no-such-ref: 'no-such-ref' is not a commit" in bad.stderr
 

@@ -21,7 +21,7 @@ from ddlkit.schema import schemadump as dump
 
 from ddlkit.server import server
 from ddlkit.util.errors import DdlkitError, InputError
-from ddlkit.tree.tree import DdlFile, NotUtf8, Tree, load_tree, whitespace_free_md5
+from ddlkit.tree.tree import TEST_MODE_SKIPPED, DdlFile, NotUtf8, Tree, load_tree, whitespace_free_md5
 
 FIX_TRACKER = "ddlkit dump --tracker-only"
 FIX_DUMP = "ddlkit dump"
@@ -197,7 +197,9 @@ def lint_scope(full: Tree, dump_dir: Path, base: str | None = None) -> tuple[lis
     (a git revision, such as the pull request's target branch) the one at that
     revision: files a change adds stay judged after their author re-dumps.
     A ``base`` with no tracker dump yet (the adoption change itself) falls back
-    to the working tree's. None (lint everything) when there is no readable dump."""
+    to the working tree's. ``preflight/`` files are never in the dump (it is
+    written in test mode): judged only with ``base``, when new or changed since
+    it. None (lint everything) when there is no readable dump."""
     from ddlkit.tree import history  # noqa: PLC0415
 
     path = dump_dir / dump.TRACKER_FILE
@@ -217,7 +219,17 @@ def lint_scope(full: Tree, dump_dir: Path, base: str | None = None) -> tuple[lis
         return None, label
     recorded = {md5 for _name, md5, _line in rows}
     against = f"the dump at {base}" if label.endswith(f" at {base}") else "the committed dump"
-    return [f for f in full.files if f.md5 not in recorded], against
+    out = []
+    for f in full.files:
+        if f.directory not in TEST_MODE_SKIPPED:
+            if f.md5 not in recorded:
+                out.append(f)
+        elif base is not None:
+            # preflight is never in the (test-mode) tracker dump: compared with its own version at base
+            old = history.file_at(f.path, base)
+            if old is None or whitespace_free_md5(old) != f.md5:
+                out.append(f)
+    return out, against
 
 
 def check_lint(root: Path, files: list[DdlFile] | None = None,
