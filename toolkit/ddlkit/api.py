@@ -52,6 +52,7 @@ class PlanReport:
     plan: "Plan"
     dry_run: bool = False
     blocking: dict | None = None  # dry run: file name -> ddlkit.locks.blocking.FileBlocking (what it locks)
+    risks: list = field(default_factory=list)  # ddlkit.db.rerunrisk.RerunRisk: edited migrations that would lose rows
 
     @property
     def pending(self) -> list["PlannedFile"]:
@@ -62,7 +63,8 @@ class PlanReport:
         """What a dry run lists: files that would run, and renamed files that will not."""
         from ddlkit.tree.planner import FileState  # noqa: PLC0415
 
-        return [p for p in self.plan.files if p.pending or p.state is FileState.RENAMED]
+        return [p for p in self.plan.files
+                if p.pending or p.state in (FileState.RENAMED, FileState.COMMENTS_ONLY)]
 
 
 @dataclass
@@ -169,16 +171,20 @@ def load_tree(*, ddl_dir: str | os.PathLike | None = None, test_mode: bool = Fal
 
 def plan(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,
          test_mode: bool = False, dry_run: bool = False, url_option: str = "--database-url",
-         tree: "Tree | None" = None) -> PlanReport:
+         tree: "Tree | None" = None, rerun_comment_edits: bool = False) -> PlanReport:
     """The plan against the database now, without the lock and without writing.
-    ``tree``: an already loaded tree (many targets share one)."""
-    from ddlkit.apply.runner import Runner  # noqa: PLC0415
+    ``tree``: an already loaded tree (many targets share one). Each changed
+    file says whether its change is comments-only (``PlannedFile.edit``);
+    ``report.risks`` warns when a re-run would drop, truncate or delete rows."""
+    from ddlkit.apply.runner import RunOptions, Runner  # noqa: PLC0415
+    from ddlkit.db.rerunrisk import rerun_risks  # noqa: PLC0415
 
     root = _root(ddl_dir)
     tree = tree or _tree(root, test_mode)
     target = _target(database_url, root, url_option)
-    planned = Runner(target, tree).plan()
+    planned = Runner(target, tree, RunOptions(rerun_comment_edits=rerun_comment_edits)).plan()
     report = PlanReport(target.display, planned, dry_run=dry_run)
+    report.risks = rerun_risks(target, planned)
     if dry_run:
         from ddlkit.db.relations import existing_relations  # noqa: PLC0415
         from ddlkit.locks.blocking import analyze_plan, relations_of_plan  # noqa: PLC0415
@@ -189,9 +195,10 @@ def plan(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None =
 
 
 def status(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,
-           test_mode: bool = False) -> PlanReport:
+           test_mode: bool = False, rerun_comment_edits: bool = False) -> PlanReport:
     """Every file's state; ``report.pending`` is what ``migrate`` would apply."""
-    return plan(ddl_dir=ddl_dir, database_url=database_url, test_mode=test_mode)
+    return plan(ddl_dir=ddl_dir, database_url=database_url, test_mode=test_mode,
+                rerun_comment_edits=rerun_comment_edits)
 
 
 def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,
@@ -200,7 +207,8 @@ def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | Non
             wait_replicas: float | None = None, replica_urls: list[str] | tuple[str, ...] = (),
             on_event: Emit | None = None, check: bool = True, url_option: str = "--database-url",
             tree: "Tree | None" = None, progress: bool = True, check_drift: bool = False,
-            drift_ignore: list[str] | tuple = (), dump_dir: str | os.PathLike | None = None) -> MigrateReport:
+            drift_ignore: list[str] | tuple = (), dump_dir: str | os.PathLike | None = None,
+            rerun_comment_edits: bool = False) -> MigrateReport:
     """Apply every pending file exactly once.
 
     The lock's session must be stable: behind a transaction-pooling connection
@@ -214,6 +222,10 @@ def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | Non
     the replica URLs are checked before anything runs. A timeout is in
     ``report.replica_error`` (:class:`~ddlkit.fleet.replicas.ReplicaTimeout`, exit 4),
     or raised with ``check=True``.
+
+    A changed file whose change is comments-only (its token stream without
+    comments is unchanged; ddlkit.tree.edits) is not run: its tracker md5 is
+    updated under the lock. ``rerun_comment_edits=True`` re-runs it, as pg_migrate.sh did.
 
     ``on_event(event, **details)`` is called as the run progresses (the CLI
     prints these). With ``check=True`` a failed file raises
@@ -238,7 +250,8 @@ def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | Non
     tree = tree or _tree(root, test_mode, validate=False)  # the runner parses what is pending, and only that
     target = lock_target(_target(database_url, root, url_option), direct_url, root)
     options = RunOptions(lock_wait=lock_wait, lock_timeout=lock_timeout, lock_retries=lock_retries,
-                         statement_timeout=statement_timeout, progress=progress)
+                         statement_timeout=statement_timeout, progress=progress,
+                         rerun_comment_edits=rerun_comment_edits)
     watcher = _replica_watcher(target, replica_urls, root) if wait_replicas is not None else None
     try:
         if on_event:
@@ -274,6 +287,23 @@ def _replica_watcher(primary: "Target", replica_urls, root: Path | None):
 
     targets = [resolve_target(url, ddl_root=root, url_option="--replica-url") for url in replica_urls]
     return ReplicaWatcher(primary, targets).open()
+
+
+def mark(files: list[str], *, applied: bool, ddl_dir: str | os.PathLike | None = None,
+         database_url: str | None = None, lock_wait: float = 600.0, direct_url: str | None = None,
+         on_event: Emit | None = None):
+    """``ddlkit mark``: record ``files`` as applied without running them
+    (``applied=True``), or remove their tracker rows so they run again.
+    Under the migration lock; an unknown file raises InputError (exit 2) before
+    anything changes. Returns a ``ddlkit.apply.mark.MarkResult``."""
+    from ddlkit.apply.mark import check_names, mark as marking  # noqa: PLC0415
+
+    root = _root(ddl_dir)
+    tree = _tree(root, test_mode=False)
+    check_names(tree, list(files), applied=applied)  # before connecting (or starting the embedded server)
+    target = lock_target(_target(database_url, root), direct_url, root)
+    on_wait = (lambda holder: on_event("waiting", holder=holder, wait=lock_wait)) if on_event else None
+    return marking(target, tree, list(files), applied=applied, lock_wait=lock_wait, on_wait=on_wait)
 
 
 def wait_replicas(*, database_url: str | None = None, replica_urls: list[str] | tuple[str, ...] = (),
@@ -360,11 +390,14 @@ def template(*, ddl_dir: str | os.PathLike | None = None, database_url: str | No
 
 def verify(*, ddl_dir: str | os.PathLike | None = None, dump_dir: str | os.PathLike | None = None,
            offline: bool = False, baselines: list[str | os.PathLike] = (), database_url: str | None = None,
-           drift_ignore: list[str] | tuple = (), on_event: Emit | None = None) -> "VerifyResult":
+           drift_ignore: list[str] | tuple = (), on_event: Emit | None = None, lint_all: bool = False,
+           lint_base: str | None = None, per_file_ignores: dict[str, list[str]] | None = None) -> "VerifyResult":
     """The CI gate: tracker file, parse, lint, baselines and (online) schema
-    and seed data checks. Online, with ``database_url``, also the drift of that
-    database (see :func:`drift`). ``result.ok`` is False when there are findings
-    (the CLI exits 1)."""
+    and seed data checks. Lint judges only the files new or changed against the
+    committed tracker dump (``lint_base``: the dump at that git revision, for
+    pull requests), unless ``lint_all``. Online, with ``database_url``, also the
+    drift of that database (see :func:`drift`). ``result.ok`` is False when
+    there are findings (the CLI exits 1)."""
     from ddlkit.schema import verifier as verifying  # noqa: PLC0415
     from ddlkit.util.errors import InputError  # noqa: PLC0415
 
@@ -474,12 +507,14 @@ def new(name: str, *, directory: str = "migrations", ddl_dir: str | os.PathLike 
 
 def lint(paths: list[str | os.PathLike] | None = None, *, ddl_dir: str | os.PathLike | None = None,
          select: set[str] | None = None, ignore: set[str] | None = None,
-         assume_lock_timeout: bool = False) -> list[Any]:
-    """Lint files (or the tree): a list of findings; any error-severity finding fails CI."""
+         assume_lock_timeout: bool = False, per_file_ignores: dict[str, list[str]] | None = None) -> list[Any]:
+    """Lint files (or the tree): a list of findings; any error-severity finding fails CI.
+    ``per_file_ignores``: {glob over the name in the tree: [rule ids]} (the config's)."""
     from ddlkit import lint as linting  # noqa: PLC0415
 
     return linting.lint_paths([Path(p) for p in paths] if paths else None, ddl_root=_root(ddl_dir),
-                              select=select, ignore=ignore, assume_lock_timeout=assume_lock_timeout)
+                              select=select, ignore=ignore, assume_lock_timeout=assume_lock_timeout,
+                              per_file_ignores=per_file_ignores)
 
 
 @dataclass

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from ddlkit.apply.failure import MigrationFailed
 from ddlkit.util.enums import StrEnum
-from ddlkit.tree.planner import FileState, Plan
+from ddlkit.tree.planner import FileState, Plan, PlannedFile
 
 if TYPE_CHECKING:
     import psycopg
@@ -38,6 +38,8 @@ class RunOptions:
     lock_retries: int = 5  # retries after 55P03 before failing
     retry_base_delay: float = 0.5
     progress: bool = True  # watch long statements from a second connection (ddlkit.apply.progress)
+    rerun_comment_edits: bool = False  # pg_migrate.sh's rule: any md5 change re-runs the file
+    fingerprints: bool = True  # keep ddlkit_file_tokens (off for scratch databases that are dumped)
 
 
 @dataclass
@@ -91,6 +93,8 @@ class RunResult:
     waited: float = 0.0
     error: MigrationFailed | None = None
     duration: float = 0.0
+    comment_edits: list[PlannedFile] = field(default_factory=list)  # re-recorded, not run
+    adopted: int = 0  # applied files whose token fingerprint this run recorded
 
     @property
     def outcome(self) -> str:
@@ -109,6 +113,8 @@ class RunResult:
             "counts": {outcome.value: sum(r.outcome == outcome for r in self.results)
                        for outcome in Outcome}
                       | {"not-attempted": len(self.plan.pending) - len(self.results)},
+            "comments_only": [{"file": p.file.file_name, "old_md5": p.edit.old_md5, "md5": p.file.md5,
+                               "evidence": p.edit.evidence, "outcome": "recorded"} for p in self.comment_edits],
             "lock_waited_ms": round(self.waited * 1000, 1),
             "duration_ms": round(self.duration * 1000, 1),
             "error": self.error.to_dict() if self.error else None,

@@ -28,11 +28,12 @@ from psycopg.pq import TransactionStatus
 from ddlkit.db.connection import Target, connect, one_line
 from ddlkit.util.errors import ConnectError, DdlkitError, LockTimeout, database_error, error_text
 from ddlkit.db.lock import MigrationLock
-from ddlkit.tree.planner import Plan, PlannedFile, build_plan
+from ddlkit.tree.planner import Plan, PlannedFile, build_plan, changed_files
 from ddlkit.tree.tree import DdlFile, Tree
 from ddlkit.apply.failure import MigrationFailed, StatementError, statement_failure
 from ddlkit.apply.staging import check_csv, drop_staged, stage
-from ddlkit.db.tracker import ensure_tracker, read_tracker, record, record_as_runner
+from ddlkit.db.filetokens import ensure_side_table, read_fingerprints, side_table
+from ddlkit.db.tracker import ensure_tracker, read_tracker, record, record_as_runner, tracker_table
 from ddlkit.db.waiters import BuildWatch, wait_for_no_waiters
 from ddlkit.apply.results import Emit, FileResult, Outcome, RunOptions, RunResult
 from ddlkit.util.sqlstate import SqlState
@@ -78,6 +79,7 @@ class Runner:
         self.sleep = sleep
         self.conn: psycopg.Connection | None = None
         self.tracker: sql.Identifier | None = None
+        self.side: sql.Identifier | None = None  # ddlkit_file_tokens (ddlkit.db.filetokens)
         self.lock: MigrationLock | None = None
         self._notices: list[str] | None = None
         self.monitor: progress.Monitor | None = None
@@ -93,9 +95,27 @@ class Runner:
         """The plan against the database now, without the lock and without
         writing. Only the pending files are parsed (and must parse)."""
         with connect(self.target) as conn:
-            plan = build_plan(self.tree, self._guard(read_tracker, conn))
+            plan = self._read_plan(conn)
         self.tree.validate(p.file for p in plan.pending)
         return plan
+
+    def _read_plan(self, conn: psycopg.Connection) -> Plan:
+        """The tracker, and for files changed since they were applied, whether
+        the change is comments-only (ddlkit.tree.edits): the side table and git
+        are read only when some file changed."""
+        def read(c):
+            table = tracker_table(c)
+            rows = read_tracker(c, table)
+            changed = changed_files(self.tree, rows)
+            return rows, read_fingerprints(c, side_table(c, table)) if changed else {}
+
+        rows, fingerprints = self._guard(read, conn)
+        edits = {}
+        if changed_files(self.tree, rows):  # the scanner loads only then: a no-op run never needs it
+            from ddlkit.tree.edits import classify_changed  # noqa: PLC0415
+
+            edits = classify_changed(self.tree, rows, fingerprints)
+        return build_plan(self.tree, rows, edits, self.options.rerun_comment_edits)
 
     def _check_pending(self, plan: Plan, conn: psycopg.Connection) -> None:
         """Bad input is refused before the first file is applied: every pending
@@ -115,8 +135,8 @@ class Runner:
         try:
             # Most runs have nothing to do: read the tracker without the lock, and
             # stop. No write (a read-only role or replica is fine), no parse.
-            plan = build_plan(self.tree, self._guard(read_tracker, lock_conn))
-            if not plan.pending:
+            plan = self._read_plan(lock_conn)
+            if not plan.has_work:
                 return RunResult(plan, [], duration=time.monotonic() - started)
             self._check_pending(plan, lock_conn)  # before anything is written
             lock = MigrationLock(lock_conn, wait_seconds=self.options.lock_wait,
@@ -129,12 +149,19 @@ class Runner:
                 self.conn = connect(self.target)
                 try:
                     self.conn.add_notice_handler(self._on_notice)
-                    plan = build_plan(self.tree, self._guard(read_tracker, self.conn))
+                    plan = self._read_plan(self.conn)
                     self._check_pending(plan, self.conn)  # what another runner left pending: checked already
-                    if plan.pending:
+                    if plan.has_work:
                         self.tracker = self._guard(ensure_tracker, self.conn)
+                        if self.options.fingerprints:
+                            self.side = self._guard(lambda c: ensure_side_table(c, self.tracker), self.conn)
                     result = RunResult(plan, [], waited=lock.waited)
                     self.emit("plan", plan=plan)
+                    if plan.has_work:
+                        from ddlkit.apply.rerecord import adopt, record_comment_edits  # noqa: PLC0415
+
+                        record_comment_edits(self, plan, result)
+                        result.adopted = adopt(self, plan) if self.side is not None else 0
                     first = True
                     for pf in plan.pending:
                         lock.ensure_held(f"applying {pf.file.file_name}")
@@ -219,7 +246,7 @@ class Runner:
                 from ddlkit.apply.autocommit import apply_autocommit  # noqa: PLC0415
 
                 apply_autocommit(self, f, fr)
-                self._guard(lambda c: record_as_runner(c, self.tracker, f), self.conn)
+                self._guard(lambda c: record_as_runner(c, self.tracker, f, self.side), self.conn)
             fr.outcome = Outcome.APPLIED
             if f.script.output:  # \echo after the last statement
                 fr.output.extend(f.script.output)
@@ -233,7 +260,7 @@ class Runner:
                 fr.error = with_blocker(fr.error, self._retry_facts(fr.retries + 1))
             if f.failable:
                 # pg_migrate.sh: a failable file's error is reported and ignored, and the file is recorded.
-                self._guard(lambda c: record_as_runner(c, self.tracker, f), self.conn)
+                self._guard(lambda c: record_as_runner(c, self.tracker, f, self.side), self.conn)
                 fr.outcome = Outcome.FAILED_IGNORED
             else:
                 fr.outcome = Outcome.FAILED
@@ -308,7 +335,7 @@ class Runner:
                     with self.muted():
                         staged = stage(self.conn, f, self.tree.root)
                     # First, so SET ROLE / SET TRANSACTION READ ONLY in the file cannot stop it; still atomic.
-                    record(self.conn, self.tracker, f)
+                    record(self.conn, self.tracker, f, self.side)
                     fr.statements_ran = 0
                     for st in f.statements:
                         self.execute(st)

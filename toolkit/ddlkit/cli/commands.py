@@ -77,16 +77,22 @@ def migrate(ddl_dir, database_url, dry_run, test_mode, lock_wait, lock_timeout, 
         return _targets_command(fmt, "migrate", api.migrate_targets, cfg, target, all_targets,
                                 ddl_dir=ddl_dir, test_mode=test_mode, parallel=parallel, fail_fast=fail_fast,
                                 lock_wait=lock_wait, lock_timeout=lock_timeout, lock_retries=lock_retries,
-                                statement_timeout=statement_timeout, wait_replicas=wait_replicas, progress=progress)
+                                statement_timeout=statement_timeout, wait_replicas=wait_replicas, progress=progress,
+                                rerun_comment_edits=cfg.value("rerun_comment_edits"))
     direct_url = cfg.value("direct_url", direct_url)
+    rerun = cfg.value("rerun_comment_edits")
     if dry_run:
-        render.out(render.dry_run(api.plan(ddl_dir=ddl_dir, database_url=database_url, test_mode=test_mode,
-                                           dry_run=True), fmt))
+        report = api.plan(ddl_dir=ddl_dir, database_url=database_url, test_mode=test_mode, dry_run=True,
+                          rerun_comment_edits=rerun)
+        render.out(render.dry_run(report, fmt))
+        for line in render.risk_warnings(report):
+            render.err(line)
         return EXIT_OK
     report = api.migrate(ddl_dir=ddl_dir, database_url=database_url, test_mode=test_mode, lock_wait=lock_wait,
                          lock_timeout=lock_timeout, lock_retries=lock_retries,
                          statement_timeout=statement_timeout, direct_url=direct_url,
                          wait_replicas=wait_replicas, replica_urls=replica_url, progress=progress,
+                         rerun_comment_edits=rerun,
                          on_event=_migrate_events(fmt, check_drift), check=False, check_drift=check_drift,
                          drift_ignore=cfg.value("drift_ignore"), dump_dir=cfg.value("dump_dir"))
     stdout, stderr = render.migrate(report, fmt)
@@ -146,9 +152,40 @@ def status(ddl_dir, database_url, test_mode, target, all_targets, parallel, fmt)
             raise InputError("--target/--all-targets take the URLs from the config: not with --database-url")
         return _targets_command(fmt, "status", api.status_targets, cfg, target, all_targets,
                                 ddl_dir=ddl_dir, test_mode=test_mode, parallel=parallel)
-    report = api.status(ddl_dir=ddl_dir, database_url=database_url, test_mode=test_mode)
+    report = api.status(ddl_dir=ddl_dir, database_url=database_url, test_mode=test_mode,
+                        rerun_comment_edits=cfg.value("rerun_comment_edits"))
     render.out(render.status(report, fmt))
-    return EXIT_FAILED if report.pending else EXIT_OK
+    for line in render.risk_warnings(report):
+        render.err(line)
+    return EXIT_FAILED if report.plan.has_work else EXIT_OK
+
+
+# --------------------------------------------------------------------------- mark
+
+@cli.command("mark")
+@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+@click.option("--applied", is_flag=True,
+              help="Record the files as applied (tracker rows with their checksums); nothing runs.")
+@click.option("--pending", is_flag=True,
+              help="Remove the files' tracker rows, so the next migrate runs them.")
+@common_options
+@click.option("--lock-wait", type=SECONDS, default=None, metavar="SECONDS",
+              help="How long to wait for another runner's lock before exiting 3.  [default: 600]")
+@click.option("--direct-url", default=None, metavar="URL",
+              help="Take the lock over this connection, bypassing a transaction-pooling pooler.")
+@format_option
+@handle_errors
+def mark_command(files, applied, pending, ddl_dir, database_url, lock_wait, direct_url, fmt) -> int:
+    """Record files as applied, or as pending again, without running them (under the migration lock)."""
+    if applied == pending:
+        raise InputError("say what to mark the files as: either --applied or --pending")
+    cfg = config.load()
+    result = api.mark(list(files), applied=applied, ddl_dir=cfg.value("ddl_dir", ddl_dir),
+                      database_url=database_url, lock_wait=cfg.value("lock_wait", lock_wait),
+                      direct_url=cfg.value("direct_url", direct_url),
+                      on_event=render.TextEvents() if fmt == "text" else None)
+    render.out(render.mark(result, fmt))
+    return EXIT_OK
 
 
 # --------------------------------------------------------------------------- test
@@ -259,11 +296,16 @@ def template_command(ddl_dir, database_url, dump_dir, baselines) -> int:
 @click.option("--offline", is_flag=True, help="Skip the schema comparison (no database needed).")
 @click.option("--online", is_flag=True, help="Run the online checks (the default; the opposite of --offline).")
 @baseline_option
+@click.option("--lint-all", is_flag=True,
+              help="Lint every file, not only those new or changed against the committed tracker dump.")
+@click.option("--lint-base", default=None, metavar="REF",
+              help="Judge files new or changed against the tracker dump at this git revision "
+                   "(a pull request's target branch), so a re-dumped new file is still linted.")
 @target_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True)
 @handle_errors
-def verify_command(ddl_dir, database_url, dump_dir, offline, online, baselines, target, all_targets, parallel,
-                   fmt) -> int:
+def verify_command(ddl_dir, database_url, dump_dir, offline, online, baselines, lint_all, lint_base, target,
+                   all_targets, parallel, fmt) -> int:
     """CI gate: tracker file, parse, lint and (online) schema dump checks; with
     targets, also that each target has applied the tree."""
     cfg = config.load()
@@ -272,8 +314,11 @@ def verify_command(ddl_dir, database_url, dump_dir, offline, online, baselines, 
         raise InputError("--offline cannot be combined with --online, --database-url, --target or --all-targets")
     if target or all_targets:
         targets.select(cfg, target, all_targets)  # a bad selection is refused before any check runs
+    if lint_all and lint_base:
+        raise InputError("--lint-all lints every file: it cannot be combined with --lint-base")
     result = api.verify(ddl_dir=ddl_dir, dump_dir=dump_dir, offline=offline, baselines=cfg.baselines(baselines),
-                        database_url=database_url, drift_ignore=cfg.value("drift_ignore"), on_event=render.DriftEvents())
+                        database_url=database_url, drift_ignore=cfg.value("drift_ignore"), on_event=render.DriftEvents(),
+                        lint_all=lint_all, lint_base=lint_base, per_file_ignores=cfg.value("per_file_ignores"))
     worst = EXIT_OK
     if target or all_targets:
         outcomes = _run_targets(fmt, api.status_targets, cfg, target, all_targets, ddl_dir=ddl_dir,
@@ -382,7 +427,8 @@ def lint_command(paths, ddl_dir, fmt, select, ignore, assume_lock_timeout, list_
     from ddlkit import lint
     from ddlkit.lint import formats
 
-    ddl_dir = config.load().value("ddl_dir", ddl_dir)
+    cfg = config.load()
+    ddl_dir = cfg.value("ddl_dir", ddl_dir)
     if list_rules or explain:
         from ddlkit.lint import registry
 
@@ -393,7 +439,8 @@ def lint_command(paths, ddl_dir, fmt, select, ignore, assume_lock_timeout, list_
             render.out(formats.format_rule_list(registry.all_rules().values(), doc_fmt))
         return EXIT_OK
     findings = api.lint(list(paths) or None, ddl_dir=ddl_dir, select=set(select) or None,
-                        ignore=set(ignore) or None, assume_lock_timeout=assume_lock_timeout)
+                        ignore=set(ignore) or None, assume_lock_timeout=assume_lock_timeout,
+                        per_file_ignores=cfg.value("per_file_ignores"))
     render.out(lint.format_findings(findings, fmt))
     if fmt == "text":
         render.err(formats.summary_line(findings))

@@ -153,6 +153,10 @@ class TextEvents(ProgressEvents):
         elif result.outcome == "failed":
             out(f"    {ran_before_error(result)}")
 
+    def on_comment_edit(self, planned) -> None:
+        out(f"  comments-only  {planned.file.file_name}: not re-run; tracker md5 {planned.edit.old_md5} -> "
+            f"{planned.file.md5} (compared with {planned.edit.evidence})")
+
     def on_lock_retry(self, file: str, attempt: int, delay: float, blocked: str | None = None) -> None:
         why = f": {blocked}" if blocked else ""
         out(f"  lock_timeout in {file}; retry {attempt} in {delay:.1f}s{why}")
@@ -184,7 +188,28 @@ def plan_dict(report: "PlanReport", files) -> dict:
         "files": [p.to_dict() for p in files],
         "counts": plan.counts(),
         "orphans": [r.file_name for r in plan.orphans],
+        "warnings": [r.to_dict() | {"message": r.describe()} for r in report.risks],
     }
+
+
+def edit_note(p) -> str:
+    """How a changed file changed, for status and the dry run."""
+    from ddlkit.tree.planner import EditKind, FileState  # noqa: PLC0415
+
+    if p.edit is None:
+        return ""
+    if p.state is FileState.COMMENTS_ONLY:
+        return f"  (comments-only edit, per {p.edit.evidence}: not re-run; migrate records the new md5)"
+    if p.edit.kind is EditKind.COMMENTS_ONLY:
+        return f"  (comments-only edit, per {p.edit.evidence}: re-runs, rerun_comment_edits is on)"
+    if p.edit.kind is EditKind.CODE:
+        return f"  (code changed, per {p.edit.evidence}: re-runs)"
+    return f"  (re-runs: {p.edit.evidence})"
+
+
+def risk_warnings(report: "PlanReport") -> list[str]:
+    """stderr lines: edited one-shot migrations whose re-run would lose rows."""
+    return [f"ddlkit: warning: {r.describe()}" for r in report.risks]
 
 
 def blocking_lines(fb, indent: str = "      ") -> list[str]:
@@ -215,14 +240,19 @@ def dry_run(report: "PlanReport", fmt: str) -> str:
         if p.state is FileState.RENAMED:
             lines.append(f"  {p.state.value:<16} {p.file.file_name}  (recorded as {p.recorded_as}; will not run)")
             continue
-        lines.append(f"  {p.state.value:<16} {p.file.file_name}  {p.file.mode.describe()}")
+        if p.state is FileState.COMMENTS_ONLY:
+            lines.append(f"  {p.state.value:<16} {p.file.file_name}{edit_note(p)}")
+            continue
+        lines.append(f"  {p.state.value:<16} {p.file.file_name}  {p.file.mode.describe()}{edit_note(p)}")
         forced = p.to_dict().get("autocommit_statement")
         if forced:
             lines.append(f"      {forced}")
         if p.file.file_name in blocking:
             lines.extend(blocking_lines(blocking[p.file.file_name]))
     n = len(report.pending)
-    lines.append(f"{n} file{'s' if n != 1 else ''} to apply, {report.plan.counts()['applied']} applied already")
+    edits = len(report.plan.comment_edits)
+    lines.append(f"{n} file{'s' if n != 1 else ''} to apply, {report.plan.counts()['applied']} applied already"
+                 + (f", {edits} comments-only edit(s) to record" if edits else ""))
     return "\n".join(lines)
 
 
@@ -250,8 +280,11 @@ def migrate(report: "MigrateReport", fmt: str) -> tuple[str, list[str]]:
         later = len(result.plan.pending) - len(result.results)
         return (f"failed: {applied} applied{ignored_text}, 1 failed, {later} not attempted, "
                 f"in {result.duration:.2f}s", sql_failure(result.error))
-    up_to_date = len(result.plan.files) - len(result.plan.pending)
-    done = f"done: {applied} applied{ignored_text}, {up_to_date} up to date, in {result.duration:.2f}s"
+    recorded = len(result.comment_edits)
+    up_to_date = len(result.plan.files) - len(result.plan.pending) - recorded
+    edits_text = f", {recorded} comments-only edit(s) recorded without re-running" if recorded else ""
+    done = (f"done: {applied} applied{ignored_text}{edits_text}, {up_to_date} up to date, "
+            f"in {result.duration:.2f}s")
     if report.replica_error is not None:
         return f"{done}; replicas did not catch up", [f"ddlkit: error: {report.replica_error}"]
     if report.drift is not None:
@@ -391,10 +424,11 @@ def config_report(report, fmt: str) -> str:
 def status(report: "PlanReport", fmt: str) -> str:
     plan = report.plan
     if fmt == "json":
-        return to_json({"outcome": "pending" if plan.pending else "up-to-date", **plan_dict(report, plan.files)})
+        outcome = "pending" if plan.pending else "comments-only-edits" if plan.comment_edits else "up-to-date"
+        return to_json({"outcome": outcome, **plan_dict(report, plan.files)})
     lines = [f"status of {report.target}"]
     for p in plan.files:
-        extra = f"  (recorded as {p.recorded_as})" if p.recorded_as else ""
+        extra = f"  (recorded as {p.recorded_as})" if p.recorded_as else edit_note(p)
         lines.append(f"  {p.state.value:<16} {p.file.file_name}{extra}")
     for row in plan.orphans:
         lines.append(f"  {'no-file':<16} {row.file_name}  (tracker row whose file no longer exists)")
@@ -466,10 +500,32 @@ def new_file(result: "NewFile", fmt: str) -> tuple[str, list[str]]:
     return str(result.path), warnings
 
 
+def mark(result, fmt: str) -> str:
+    """``ddlkit mark``: one line per file, then a count."""
+    if fmt == "json":
+        return to_json(result.to_dict())
+    lines = []
+    for c in result.changes:
+        if c.action.value == "recorded":
+            what = f"recorded as applied (md5 {c.md5}); not run"
+        elif c.action.value == "updated":
+            what = f"recorded as applied (md5 {c.old_md5} -> {c.md5}); not run"
+        elif c.action.value == "removed":
+            what = f"tracker row removed (md5 {c.old_md5}): pending, the next migrate runs it"
+        else:
+            what = "unchanged"
+        lines.append(f"  {c.action.value:<9} {c.file}: {what}" + (f"; {c.note}" if c.note else ""))
+    lines.append(f"marked {result.changed} of {len(result.changes)} file(s) "
+                 f"{'applied' if result.applied else 'pending'} on {result.target}")
+    return "\n".join(lines)
+
+
 def verify(result: "VerifyResult", fmt: str) -> str:
     if fmt == "json":
         return to_json({"outcome": "ok" if result.ok else "findings", "checks": result.checks,
-                        "findings": [f.to_dict() for f in result.findings], "diff": result.diff or None})
+                        "findings": [f.to_dict() for f in result.findings], "diff": result.diff or None,
+                        "linted": "all" if result.linted is None else result.linted,
+                        "lint_against": result.lint_against or None})
     lines = []
     for f in result.findings:
         if fmt == "github":
@@ -486,6 +542,9 @@ def verify(result: "VerifyResult", fmt: str) -> str:
     checks = ", ".join(result.checks)
     warned = sum(f.severity == "warning" for f in result.findings)
     also = f"; {warned} warning(s)" if warned else ""
+    if result.linted is not None and "lint" in result.checks and fmt == "text":
+        lines.append(f"lint: {len(result.linted)} file(s) new or changed against {result.lint_against} "
+                     f"(--lint-all lints every file)")
     lines.append(f"verify: ok ({checks}){also}" if result.ok
                  else f"verify: {len(result.findings) - warned} finding(s) ({checks}){also}")
     return "\n".join(lines)

@@ -7,6 +7,7 @@ import psycopg
 from psycopg import sql
 from psycopg.pq import TransactionStatus
 
+from ddlkit.db.filetokens import record_fingerprint
 from ddlkit.util.errors import InputError
 from ddlkit.tree.planner import TrackerRow
 from ddlkit.tree.tree import DdlFile
@@ -97,8 +98,12 @@ def ensure_tracker(conn: psycopg.Connection) -> sql.Identifier:
     return table
 
 
-def record(conn: psycopg.Connection, table: sql.Identifier, f: DdlFile) -> None:
-    """pg_migrate.sh's upsert: a new name inserts; a known name gets the new md5 and applied_at."""
+def record(conn: psycopg.Connection, table: sql.Identifier, f: DdlFile,
+           side: sql.Identifier | None = None) -> None:
+    """pg_migrate.sh's upsert: a new name inserts; a known name gets the new md5 and applied_at.
+    With ``side`` (ddlkit.db.filetokens), the file's token fingerprint too, in the same transaction."""
+    if side is not None:
+        record_fingerprint(conn, side, f)
     conn.execute(
         sql.SQL(
             "insert into {} (file_name, md5) values (%s, %s) "
@@ -108,7 +113,8 @@ def record(conn: psycopg.Connection, table: sql.Identifier, f: DdlFile) -> None:
     )
 
 
-def record_as_runner(conn: psycopg.Connection, table: sql.Identifier, f: DdlFile) -> None:
+def record_as_runner(conn: psycopg.Connection, table: sql.Identifier, f: DdlFile,
+                     side: sql.Identifier | None = None) -> None:
     """The upsert after an autocommit file, in a transaction of its own, as the
     user ddlkit connected as and read-write, whatever ``SET ROLE``,
     ``SET SESSION AUTHORIZATION`` or ``default_transaction_read_only`` the file left."""
@@ -116,4 +122,18 @@ def record_as_runner(conn: psycopg.Connection, table: sql.Identifier, f: DdlFile
         conn.execute("set transaction read write")
         conn.execute("set local session authorization default")
         conn.execute("set local role none")
-        record(conn, table, f)
+        record(conn, table, f, side)
+
+
+def rerecord(conn: psycopg.Connection, table: sql.Identifier, f: DdlFile, old_md5: str,
+             side: sql.Identifier | None = None) -> bool:
+    """A comments-only edit: the row for ``f`` gets its new md5 (applied_at stays:
+    nothing was applied), so neither ddlkit nor pg_migrate.sh re-runs it. False
+    when the row no longer holds ``old_md5`` (another runner changed it)."""
+    with conn.transaction():
+        conn.execute("set transaction read write")
+        done = conn.execute(sql.SQL("update {} set md5 = %s where file_name = %s and md5 = %s").format(table),
+                            (f.md5, f.file_name, old_md5)).rowcount
+        if done and side is not None:
+            record_fingerprint(conn, side, f)
+    return bool(done)

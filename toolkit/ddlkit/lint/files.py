@@ -3,6 +3,7 @@ SQL test), reading bytes safely, and fanning the work out to a pool."""
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import os
 import pathlib
@@ -34,16 +35,40 @@ def is_dump_path(parts: tuple[str, ...]) -> bool:
     return "dump" in words or "pg_dump" in stem or "schema_dump" in stem
 
 
+def per_file_rules(per_file_ignores: dict[str, list[str]] | None) -> list[tuple[str, frozenset[str]]]:
+    """The config's ``per_file_ignores`` ({glob: [rule id or old id, ...]}) with
+    ids resolved; an unknown id is an InputError (exit 2) naming the glob."""
+    out = []
+    for glob, ids in (per_file_ignores or {}).items():
+        resolved = registry.parse_ids(ids, f"per_file_ignores {glob!r} rule") or set()
+        out.append((glob, frozenset(resolved)))
+    return out
+
+
+def ignored_for(names: tuple[str, ...], per_file: list[tuple[str, frozenset[str]]]) -> frozenset[str]:
+    """The rules ``per_file`` silences for a file known by any of ``names``
+    (its name in the tree, ``migrations/0001_a.sql``, or the path given). Globs
+    are fnmatch patterns: ``*`` also matches ``/``."""
+    out: set[str] = set()
+    for glob, ids in per_file:
+        if any(fnmatch.fnmatchcase(n, glob) for n in names if n):
+            out |= ids
+    return frozenset(out)
+
+
 def lint_paths(paths: list[pathlib.Path] | None, *, ddl_root: pathlib.Path, select=None, ignore=None,
-               assume_lock_timeout: bool = False) -> list[Finding]:
+               assume_lock_timeout: bool = False,
+               per_file_ignores: dict[str, list[str]] | None = None) -> list[Finding]:
     """Lint ``paths`` (files or directories; ``None`` = the whole ``ddl_root``).
 
     Directories contribute every ``*.sql`` below them, recursively, skipping
     names that start with ``.``. A path that does not exist, or an unknown
     rule id, raises :class:`InputError` (exit 2). A file that cannot be
     analysed becomes an ``analysis-failed`` finding; it never costs the other
-    files' findings."""
+    files' findings. ``per_file_ignores`` (the config's) silences rules per
+    file, by glob over the file's name in the tree (:func:`ignored_for`)."""
     rules = registry.enabled(select, ignore)
+    per_file = per_file_rules(per_file_ignores)
     ddl_root = pathlib.Path(ddl_root)
     if paths is None:
         if not ddl_root.is_dir():
@@ -54,7 +79,7 @@ def lint_paths(paths: list[pathlib.Path] | None, *, ddl_root: pathlib.Path, sele
         for p in roots:
             if not p.exists():
                 raise InputError(f"{p}: no such file or directory")
-    jobs: list[tuple[str, str, bool, bool, bool, int]] = []
+    jobs: list[tuple[str, str, bool, bool, bool, int, frozenset[str]]] = []
     seen: set[pathlib.Path] = set()
     resolved_root = _resolve(ddl_root)
     whole_tree = paths is None  # one walk from the root: no duplicates, parts relative to it
@@ -70,8 +95,9 @@ def lint_paths(paths: list[pathlib.Path] | None, *, ddl_root: pathlib.Path, sele
                     continue
                 seen.add(key)
                 parts = _tree_parts(pathlib.Path(path), key, resolved_root)
+            skip = ignored_for(("/".join(parts), label), per_file) if per_file else frozenset()
             jobs.append((path, label, "migrations" in parts[:-1], is_dump_path(parts),
-                         bool(parts) and parts[0] == SQL_TESTS_DIR and len(parts) > 1, size))
+                         bool(parts) and parts[0] == SQL_TESTS_DIR and len(parts) > 1, size, skip))
     run = functools.partial(_lint_job, rules=rules, assume_lock_timeout=assume_lock_timeout)
     if len(jobs) < PARALLEL_MIN_FILES:
         chunks = [run(job) for job in jobs]
@@ -104,7 +130,8 @@ def _same_checksum(ddl_root: pathlib.Path) -> list[Finding]:
 
 
 def _lint_job(job, *, rules: frozenset[str], assume_lock_timeout: bool) -> list[Finding]:
-    path, label, in_migrations, is_dump, sql_test, _size = job
+    path, label, in_migrations, is_dump, sql_test, _size, skip = job
+    rules = rules - skip
     try:
         return lint_file(path, label=label, in_migrations=in_migrations, is_dump=is_dump,
                          sql_test=sql_test, rules=rules, assume_lock_timeout=assume_lock_timeout)

@@ -31,7 +31,7 @@ from pglast import parser
 from psycopg import sql
 
 from ddlkit.apply.failure import MigrationFailed
-from ddlkit.apply.runner import Runner
+from ddlkit.apply.runner import RunOptions, Runner
 from ddlkit.db.connection import Target, connect, one_line
 from ddlkit.db.scratch import scratch_database
 from ddlkit.schema import seeddata
@@ -164,7 +164,8 @@ def fresh_dump(tree: Tree, baselines: Sequence[Path] = (), major: int = server.P
     base = server.embedded_target(major=major)
     with scratch_database(base, "dump") as scratch:
         prepared = prepare_scratch(scratch, tree.root, baselines=baselines)
-        result = Runner(scratch, tree).migrate()
+        # No ddlkit_file_tokens in a database that is dumped: it is ddlkit's, not the schema's.
+        result = Runner(scratch, tree, RunOptions(fingerprints=False)).migrate()
         if result.error:
             raise result.error
         schema = normalize(pg_dump_schema(scratch, major), major, tree_fingerprint(tree), records)

@@ -26,7 +26,7 @@ from ddlkit.schema import template as templating
 
 from ddlkit.server import server
 from ddlkit.util.errors import InputError
-from ddlkit.tree.tree import DdlFile, NotUtf8, Tree, load_tree, whitespace_free_md5
+from ddlkit.tree.tree import TEST_MODE_SKIPPED, DdlFile, NotUtf8, Tree, load_tree, whitespace_free_md5
 
 FIX_TRACKER = "ddlkit dump --tracker-only"
 FIX_DUMP = "ddlkit dump"
@@ -55,6 +55,8 @@ class VerifyResult:
     findings: list[Finding] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
     diff: str = ""
+    linted: list[str] | None = None  # the files lint judged; None: the whole ddl root (--lint-all)
+    lint_against: str = ""  # the tracker dump that decided which files are new or changed
 
     @property
     def ok(self) -> bool:
@@ -238,19 +240,73 @@ def check_fingerprint(tree: Tree, dump_dir: Path) -> list[Finding]:
     return []
 
 
-def check_lint(root: Path) -> list[Finding] | None:
+def lint_scope(full: Tree, dump_dir: Path, base: str | None = None) -> tuple[list[DdlFile] | None, str]:
+    """(the files ``verify`` lints, against what): those whose checksum the
+    tracker dump does not hold (new, or changed; a renamed file is not changed).
+
+    The tracker dump is the committed one (``schema_dump/``), or with ``base``
+    (a git revision, such as the pull request's target branch) the one at that
+    revision: files a change adds stay judged after their author re-dumps.
+    A ``base`` with no tracker dump yet (the adoption change itself) falls back
+    to the working tree's. ``preflight/`` files are never in the dump (it is
+    written in test mode): judged only with ``base``, when new or changed since
+    it. None (lint everything) when there is no readable dump."""
+    from ddlkit.tree import history  # noqa: PLC0415
+
+    path = dump_dir / dump.TRACKER_FILE
+    label = str(path)
+    data = None
+    if base is not None:
+        try:
+            data = history.file_at(path, base)
+        except history.NoRevision as exc:
+            raise InputError(f"--lint-base {base}: {exc}") from None
+        label = f"{path} at {base}"
+    try:
+        if data is None:
+            data, label = path.read_bytes(), str(path)
+        rows = dump.parse_tracker_sql(data.decode("utf-8"), label)
+    except (OSError, UnicodeDecodeError, InputError):
+        return None, label
+    recorded = {md5 for _name, md5, _line in rows}
+    against = f"the dump at {base}" if label.endswith(f" at {base}") else "the committed dump"
+    out = []
+    for f in full.files:
+        if f.directory not in TEST_MODE_SKIPPED:
+            if f.md5 not in recorded:
+                out.append(f)
+        elif base is not None:
+            # preflight is never in the (test-mode) tracker dump: compared with its own version at base
+            old = history.file_at(f.path, base)
+            if old is None or whitespace_free_md5(old) != f.md5:
+                out.append(f)
+    return out, against
+
+
+def check_lint(root: Path, files: list[DdlFile] | None = None,
+               per_file_ignores: dict[str, list[str]] | None = None) -> list[Finding] | None:
+    """Error-severity lint findings of ``files`` (None: the whole ddl root)."""
     try:
         from ddlkit import lint  # noqa: PLC0415
     except ImportError:
         return None
+    if files is not None and not files:
+        return []
+    paths = None if files is None else [f.path for f in files]
     out = []
-    for f in lint.lint_paths(None, ddl_root=root):
+    for f in lint.lint_paths(paths, ddl_root=root, per_file_ignores=per_file_ignores):
         if f.severity == lint.ERROR:
             out.append(Finding("lint", f.file, f.line, f"{f.rule}: {f.message}", "see `ddlkit lint`", f.col))
     return out
 
 
-def verify(root: Path, dump_dir: Path, *, offline: bool = False, baselines: Sequence[Path] = ()) -> VerifyResult:
+def verify(root: Path, dump_dir: Path, *, offline: bool = False, baselines: Sequence[Path] = (),
+           lint_all: bool = False, lint_base: str | None = None,
+           per_file_ignores: dict[str, list[str]] | None = None) -> VerifyResult:
+    """``baselines``: checked against the dump's record. ``lint_all``: lint the
+    whole ddl root, not only the files new or changed against the committed
+    tracker dump (``lint_base``: the dump at that git revision; see
+    :func:`lint_scope`). ``per_file_ignores``: the config's."""
     for p in baselines:  # an unreadable baseline is bad input (exit 2), refused before any check runs
         templating.baseline_record(p, root)
     result = VerifyResult()
@@ -262,7 +318,9 @@ def verify(root: Path, dump_dir: Path, *, offline: bool = False, baselines: Sequ
     result.checks.append("parse")
     parse_findings = check_parse(full)
     result.findings += parse_findings
-    lint_findings = check_lint(root)
+    scope, result.lint_against = (None, "") if lint_all else lint_scope(full, dump_dir, lint_base)
+    result.linted = None if scope is None else [f.file_name for f in scope]
+    lint_findings = check_lint(root, scope, per_file_ignores)
     if lint_findings is not None:
         result.checks.append("lint")
         result.findings += lint_findings

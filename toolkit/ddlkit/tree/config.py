@@ -67,6 +67,21 @@ def _globs(value: Any) -> list[str]:
     return value
 
 
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("expected true or false")
+    return value
+
+
+def _ignores(value: Any) -> dict[str, list[str]]:
+    """per_file_ignores: {glob: [rule id, ...]} (ids are checked by the lint registry when used)."""
+    if not isinstance(value, dict) or not all(
+            isinstance(k, str) and k and isinstance(v, list) and all(isinstance(r, str) and r for r in v)
+            for k, v in value.items()):
+        raise ValueError('expected a table of "glob" = ["rule-id", ...]')
+    return value
+
+
 @dataclass(frozen=True)
 class Key:
     name: str
@@ -86,6 +101,10 @@ class Key:
             return [g.strip() for g in raw.split(",") if g.strip()]
         if self.check is _count:
             return int(raw)
+        if self.check is _bool:
+            if raw.lower() not in ("true", "false", "1", "0"):
+                raise ValueError("expected true or false")
+            return raw.lower() in ("true", "1")
         return float(raw)
 
 
@@ -100,6 +119,8 @@ KEYS: dict[str, Key] = {k.name: k for k in (
     Key("baseline", [], _paths, "DDLKIT_BASELINE", path=True),
     Key("test_baselines", [], _paths, "DDLKIT_TEST_BASELINES", path=True),  # the older name of baseline
     Key("drift_ignore", [], _globs, "DDLKIT_DRIFT_IGNORE"),
+    Key("rerun_comment_edits", False, _bool, "DDLKIT_RERUN_COMMENT_EDITS"),
+    Key("per_file_ignores", {}, _ignores),
 )}
 TARGET_KEYS = {"url": _text, "direct_url": _text}
 

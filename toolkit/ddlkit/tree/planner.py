@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from enum import Enum
+from typing import Mapping
 
 from ddlkit.tree.tree import DdlFile, Tree
 
@@ -25,10 +26,30 @@ class FileState(str, Enum):
     PENDING_NEW = "pending-new"  # no tracker row has this name or this md5
     PENDING_CHANGED = "pending-changed"  # the name is recorded with another md5
     FAILABLE = "failable"  # pending, and its name contains "failable": an error is reported and ignored
+    COMMENTS_ONLY = "comments-only"  # recorded with another md5, but only comments/whitespace changed:
+    #                                  not run; the run updates the tracker's md5
 
     @property
     def pending(self) -> bool:
         return self in (FileState.PENDING_NEW, FileState.PENDING_CHANGED, FileState.FAILABLE)
+
+
+class EditKind(str, Enum):
+    """What changed in a file whose name the tracker holds with another md5."""
+
+    COMMENTS_ONLY = "comments-only"  # the token stream without comments is unchanged
+    CODE = "code"  # the tokens differ: the file re-runs
+    UNKNOWN = "unknown"  # the previous content is not available: the file re-runs
+
+
+@dataclass(frozen=True)
+class Edit:
+    kind: EditKind
+    evidence: str  # where the previous content's tokens came from, or why they are unknown
+    old_md5: str  # the tracker's md5 for this name
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind.value, "evidence": self.evidence, "old_md5": self.old_md5}
 
 
 @dataclass(frozen=True)
@@ -44,6 +65,7 @@ class PlannedFile:
     state: FileState
     change: str | None  # "new" or "changed" for pending files
     recorded_as: str | None  # for RENAMED: the tracker row's file name
+    edit: Edit | None = None  # for a changed file: comments-only or not, when known
 
     @property
     def pending(self) -> bool:
@@ -61,6 +83,8 @@ class PlannedFile:
             out["recorded_as"] = self.recorded_as
         if self.file.failable:
             out["failable"] = True
+        if self.edit is not None:
+            out["edit"] = self.edit.to_dict()
         if not self.pending:
             return out  # an applied file is never parsed: it may hold what psql ran years ago
         mode = self.file.mode
@@ -84,6 +108,20 @@ class Plan:
     def pending(self) -> list[PlannedFile]:
         return [p for p in self.files if p.pending]
 
+    @property
+    def comment_edits(self) -> list[PlannedFile]:
+        """Changed files that do not run: the run only updates their tracker md5."""
+        return [p for p in self.files if p.state is FileState.COMMENTS_ONLY]
+
+    @property
+    def has_work(self) -> bool:
+        return bool(self.pending or self.comment_edits)
+
+    @property
+    def changed(self) -> list[PlannedFile]:
+        """Files whose name the tracker holds with another md5 (run or not)."""
+        return [p for p in self.files if p.change == "changed"]
+
     def counts(self) -> dict[str, int]:
         out = {s.value: 0 for s in FileState}
         for p in self.files:
@@ -91,7 +129,21 @@ class Plan:
         return out
 
 
-def build_plan(tree: Tree, rows: list[TrackerRow]) -> Plan:
+def changed_files(tree: Tree, rows: list[TrackerRow]) -> list[tuple[DdlFile, TrackerRow]]:
+    """(file, its tracker row) for each file whose name is recorded with an md5
+    no tracker row holds: the files whose edit :func:`build_plan` asks about."""
+    md5s = {r.md5 for r in rows if r.md5 is not None}
+    by_name = {r.file_name: r for r in rows}
+    return [(f, by_name[f.file_name]) for f in tree.files
+            if f.file_name in by_name and f.md5 not in md5s and by_name[f.file_name].md5 is not None]
+
+
+def build_plan(tree: Tree, rows: list[TrackerRow], edits: Mapping[str, Edit] | None = None,
+               rerun_comment_edits: bool = False) -> Plan:
+    """``edits``: for changed files (:func:`changed_files`), what changed. A
+    comments-only edit does not run unless ``rerun_comment_edits`` (pg_migrate.sh's
+    rule: any md5 change re-runs)."""
+    edits = edits or {}
     by_name = {r.file_name: r for r in rows}
     names_by_md5: dict[str, list[str]] = {}
     for r in rows:
@@ -109,11 +161,15 @@ def build_plan(tree: Tree, rows: list[TrackerRow]) -> Plan:
             planned.append(PlannedFile(f, FileState.RENAMED, None, gone[0]))
             continue
         change = "changed" if row is not None else "new"
+        edit = edits.get(f.file_name) if row is not None else None
+        if edit is not None and edit.kind is EditKind.COMMENTS_ONLY and not rerun_comment_edits:
+            planned.append(PlannedFile(f, FileState.COMMENTS_ONLY, change, None, edit))
+            continue
         if f.failable:
             state = FileState.FAILABLE
         else:
             state = FileState.PENDING_CHANGED if row is not None else FileState.PENDING_NEW
-        planned.append(PlannedFile(f, state, change, None))
+        planned.append(PlannedFile(f, state, change, None, edit))
     # Rows for files this run skips (preflight in test mode) are not orphans:
     # their files still exist.
     orphans = tuple(r for r in rows if r.file_name not in tree.present)

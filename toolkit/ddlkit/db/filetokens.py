@@ -1,0 +1,89 @@
+"""ddlkit's side table ``ddlkit_file_tokens(file_name, md5, tokens_md5)``: the
+token fingerprint (:mod:`ddlkit.sql.tokens`) of the content each tracker row
+records, so a later comments-only edit can be recognised without the old text.
+
+It lives next to the tracker (same schema), and the tracker
+``schema_version(file_name, md5, applied_at)`` keeps its exact shape for
+pg_migrate.sh. A row is written in the same transaction as the tracker row
+whenever ddlkit applies, marks or re-records a file, and for already applied
+files without one (adoption) whenever ddlkit holds the migration lock.
+"""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg import sql
+from psycopg.pq import TransactionStatus
+
+from ddlkit.tree.tree import DdlFile
+
+SIDE_TABLE = "ddlkit_file_tokens"
+
+
+def _schema_of(conn: psycopg.Connection, tracker: sql.Identifier) -> str | None:
+    row = conn.execute("select relnamespace::regnamespace::text from pg_class where oid = to_regclass(%s)",
+                       (tracker.as_string(conn),)).fetchone()
+    return row[0] if row else None
+
+
+def side_table(conn: psycopg.Connection, tracker: sql.Identifier | None) -> sql.Identifier | None:
+    """The side table next to ``tracker``, when it exists."""
+    if tracker is None:
+        return None
+    row = conn.execute(
+        "select n.nspname from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+        "join pg_class t on t.relnamespace = c.relnamespace and t.oid = to_regclass(%s) "
+        "where c.relname = %s and c.relkind in ('r', 'p')",
+        (tracker.as_string(conn), SIDE_TABLE)).fetchone()
+    return sql.Identifier(row[0], SIDE_TABLE) if row else None
+
+
+def read_fingerprints(conn: psycopg.Connection, table: sql.Identifier | None) -> dict[str, tuple[str, str]]:
+    """file_name -> (md5, tokens_md5); empty when there is no side table, or
+    when this role may not read it (``status`` as a monitoring role: changed
+    files then count as unknown edits, the safe answer). ``conn`` is in autocommit."""
+    if table is None:
+        return {}
+    q = sql.SQL("select file_name, md5, tokens_md5 from {}").format(table)
+    try:
+        return {name: (md5, tok) for name, md5, tok in conn.execute(q).fetchall()}
+    except psycopg.errors.InsufficientPrivilege:
+        return {}
+
+
+def ensure_side_table(conn: psycopg.Connection, tracker: sql.Identifier) -> sql.Identifier:
+    """Create it next to the tracker if missing (under the migration lock)."""
+    table = side_table(conn, tracker)
+    if table is not None:
+        return table
+    schema = _schema_of(conn, tracker)
+    table = sql.Identifier(schema, SIDE_TABLE)
+    try:
+        conn.execute(sql.SQL("create table if not exists {} (file_name text primary key, md5 text not null, "
+                             "tokens_md5 text not null)").format(table))
+        conn.execute(sql.SQL("comment on table {} is {}").format(table, sql.Literal(
+            "ddlkit: token fingerprints of applied files (a comments-only edit does not re-run)")))
+    except (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateTable):
+        if conn.info.transaction_status != TransactionStatus.IDLE:
+            conn.rollback()
+    return table
+
+
+def record_fingerprint(conn: psycopg.Connection, table: sql.Identifier | None, f: DdlFile) -> None:
+    """Upsert ``f``'s fingerprint; a file that cannot be fingerprinted loses its row."""
+    if table is None:
+        return
+    from ddlkit.sql.tokens import data_fingerprint  # noqa: PLC0415 - the parser loads only when a file is recorded
+
+    tokens = data_fingerprint(f.data)
+    if tokens is None:
+        conn.execute(sql.SQL("delete from {} where file_name = %s").format(table), (f.file_name,))
+        return
+    conn.execute(sql.SQL("insert into {} (file_name, md5, tokens_md5) values (%s, %s, %s) "
+                         "on conflict (file_name) do update set md5 = excluded.md5, "
+                         "tokens_md5 = excluded.tokens_md5").format(table), (f.file_name, f.md5, tokens))
+
+
+def forget(conn: psycopg.Connection, table: sql.Identifier | None, file_name: str) -> None:
+    if table is not None:
+        conn.execute(sql.SQL("delete from {} where file_name = %s").format(table), (file_name,))
