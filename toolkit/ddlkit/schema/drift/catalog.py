@@ -17,6 +17,7 @@ from typing import Callable
 import psycopg
 from psycopg import sql
 
+from ddlkit.db.filetokens import side_table
 from ddlkit.db.tracker import tracker_table
 from ddlkit.schema.drift import statements as st
 from ddlkit.schema.drift.queries import (COLUMNS, CONSTRAINTS, EXTENSION_MEMBERS, EXTENSIONS, FUNCTIONS, GRANTS,
@@ -74,6 +75,12 @@ class Reader:
             owner = conn.execute("select quote_ident(pg_get_userbyid(relowner)) from pg_class "
                                  "where oid = to_regclass(%s)", (tracker.as_string(conn),)).fetchone()
         snap.migration_role = owner[0] if owner else conn.execute("select quote_ident(current_user)").fetchone()[0]
+        # ddlkit's own bookkeeping next to the tracker (ddlkit_file_tokens) is not part of the schema:
+        # a database migrated by ddlkit has it, one made from the dump does not.
+        own_side = side_table(conn, tracker)
+        self.own = set()
+        if own_side is not None:
+            self.own.add(conn.execute("select to_regclass(%s)::oid", (own_side.as_string(conn),)).fetchone()[0])
         conn.execute("set search_path = pg_catalog")
         self.members = {(c, o) for c, o in self._rows("extension members", EXTENSION_MEMBERS)}
         for read in (self._schemas, self._extensions, self._relations, self._columns, self._constraints,
@@ -107,7 +114,7 @@ class Reader:
     def _relations(self) -> None:
         for (oid, name, relkind, persistence, rls, force_rls, replident, options, partkey, bound, inherits, owner,
              viewdef, seqtype, start, inc, smin, smax, cache, cycle, owned_by) in self._rows("relations", RELATIONS):
-            if self._member("pg_class", oid):
+            if oid in self.own or self._member("pg_class", oid):
                 continue
             kind = RELKINDS[relkind]
             self.relations[oid] = (kind, name)
