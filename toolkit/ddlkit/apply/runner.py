@@ -135,7 +135,7 @@ class Runner:
                     result = RunResult(plan, [], waited=lock.waited)
                     self.emit("plan", plan=plan)
                     first = True
-                    for pf in plan.pending:
+                    for pf in self._beside_script(lock_conn, plan):
                         lock.ensure_held(f"applying {pf.file.file_name}")
                         if not first:
                             self._guard(lambda c: c.execute("discard all"), self.conn)
@@ -154,6 +154,26 @@ class Runner:
             lock_conn.close()
         result.duration = time.monotonic() - started
         return result
+
+    def _beside_script(self, lock_conn: psycopg.Connection, plan: Plan) -> Iterator[PlannedFile]:
+        """The pending files, each handed out only when no pg_migrate.sh is
+        running (ddlkit.db.script_watch); after waiting for one, what is still
+        pending is read again from the tracker."""
+        from ddlkit.db.script_watch import ScriptWatch  # noqa: PLC0415
+
+        watch = ScriptWatch(lock_conn, wait_seconds=self.options.lock_wait, sleep=self.sleep,
+                            on_wait=lambda what, wait: self.emit("script_waiting", what=what, wait=wait))
+        queue = list(plan.pending)
+        while queue:
+            if self._guard(lambda c: watch.settle(), lock_conn):
+                plan = build_plan(self.tree, self._guard(read_tracker, self.conn))
+                self._check_pending(plan, self.conn)
+                queue = list(plan.pending)
+                self.emit("script_done", waited=watch.waited, pending=len(queue))
+                continue
+            pf = queue.pop(0)
+            yield pf
+            watch.wrote(pf.file.file_name)
 
     # ------------------------------------------------------------------ internals
 

@@ -131,6 +131,13 @@ class TextEvents(ProgressEvents):
         who = holder.describe() if holder else "another runner"
         out(f"waiting up to {wait:g}s for the migration lock, held by {who}")
 
+    def on_script_waiting(self, what: str, wait: float) -> None:
+        out(f"pg_migrate.sh is running on this database; waiting up to {wait:g}s for it to finish "
+            f"before the next file: {what}")
+
+    def on_script_done(self, waited: float, pending: int) -> None:
+        out(f"pg_migrate.sh finished after {waited:.1f}s; re-read the tracker: {pending} file(s) still pending")
+
     def on_lock_acquired(self, waited: float) -> None:
         out(f"got the migration lock after {waited:.1f}s; re-reading the tracker")
 

@@ -1,0 +1,185 @@
+"""A running pg_migrate.sh on the database: noticed, waited for, never interleaved.
+
+The old script cannot be excluded by the migration lock: it takes
+``pg_try_advisory_lock(5432109876)`` in a one-shot ``psql`` that exits at once,
+so the lock is free again while the script applies its files, one ``psql
+-qtAX -v ON_ERROR_STOP=1 $DB_URL < file`` process per file, each followed by a
+``psql`` that upserts the tracker row. What ddlkit can see of it:
+
+* its ``psql`` sessions in ``pg_stat_activity`` (``application_name = 'psql'``,
+  this database): one running a file or a tracker statement is not idle; one
+  that has just connected is young. An interactive ``psql`` left idle is
+  neither, and is ignored. A script that started after ddlkit took the lock
+  waits in ``pg_advisory_lock`` for ddlkit and exits without applying anything:
+  such a waiter is not counted (it waits for us).
+* tracker rows written by another session since ddlkit started: rows with an
+  ``applied_at`` at or after ddlkit's start that ddlkit did not write.
+
+:class:`ScriptWatch` is asked at the start and before each file. When it sees
+the script it waits (polling from the idle lock connection) until neither
+sign has shown for :data:`QUIET` seconds, and the caller re-reads the tracker;
+or after ``wait_seconds`` it raises :class:`ScriptRunning` (exit 3) naming the
+sessions. A tracker written in the :data:`RECENT` seconds before the start is
+watched for :data:`OBSERVE` seconds first (the script may be between two of its
+``psql`` processes), silently unless the script shows itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import psycopg
+from psycopg import sql
+
+from ddlkit.db.lock import _CLASSID, _OBJID
+from ddlkit.db.tracker import tracker_table
+from ddlkit.util.errors import LockTimeout
+from ddlkit.util.redaction import one_line
+
+POLL = 0.1  # seconds between looks while waiting: the script's psql processes live milliseconds
+QUIET = 1.5  # no sign of the script for this long: it has finished
+RECENT = 2.0  # a tracker row this young at the start: the script may be between two psql calls
+OBSERVE = 0.6  # ... so watch this long before the first file
+
+_SESSIONS = """
+    select a.pid, coalesce(a.state, ''), a.backend_start, a.query_start, coalesce(a.query, ''),
+           clock_timestamp()
+      from pg_stat_activity a
+     where a.datname = current_database() and a.pid <> pg_backend_pid()
+       and a.application_name = 'psql' and a.backend_type = 'client backend'
+       and (coalesce(a.state, '') <> 'idle' or a.backend_start > clock_timestamp() - make_interval(secs => %s))
+       and not exists (select 1 from pg_locks l
+                        where l.pid = a.pid and l.locktype = 'advisory' and not l.granted
+                          and l.classid = %s and l.objid = %s and l.objsubid = 1)
+     order by a.backend_start, a.pid
+"""
+
+
+class ScriptRunning(LockTimeout):
+    """pg_migrate.sh kept running for longer than --lock-wait (exit 3)."""
+
+
+@dataclass(frozen=True)
+class ScriptSession:
+    pid: int
+    state: str
+    backend_start: dt.datetime | None
+    query_start: dt.datetime | None
+    query: str
+
+    def describe(self) -> str:
+        text = one_line(self.query)
+        text = text if len(text) <= 60 else text[:57] + "..."
+        since = f" since {self.backend_start.isoformat(timespec='seconds')}" if self.backend_start else ""
+        return f"psql pid {self.pid} ({self.state or 'starting'}{since}: {text!r})"
+
+
+@dataclass(frozen=True)
+class ScriptSign:
+    sessions: tuple[ScriptSession, ...]
+    rows: tuple[str, ...]  # tracker rows another session wrote
+
+    def __bool__(self) -> bool:
+        return bool(self.sessions or self.rows)
+
+    def describe(self) -> str:
+        parts = []
+        if self.sessions:
+            parts.append(f"{len(self.sessions)} psql session(s): " + "; ".join(s.describe() for s in self.sessions))
+        if self.rows:
+            shown = ", ".join(self.rows[:3]) + (f" and {len(self.rows) - 3} more" if len(self.rows) > 3 else "")
+            parts.append(f"tracker rows written by another session: {shown}")
+        return "; ".join(parts)
+
+
+class ScriptWatch:
+    """Asked before each file (see the module doc). ``conn``: an autocommit
+    connection idle between polls (the lock's)."""
+
+    def __init__(self, conn: psycopg.Connection, *, wait_seconds: float,
+                 on_wait: Callable[[str, float], None] | None = None,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.conn = conn
+        self.wait_seconds = wait_seconds
+        self.on_wait = on_wait
+        self.sleep = sleep
+        self.started: dt.datetime | None = None
+        self.known: set[tuple[str, str | None, dt.datetime]] = set()
+        self.ours: set[str] = set()
+        self._table: sql.Identifier | None = None
+        self.waited = 0.0
+
+    def wrote(self, file_name: str) -> None:
+        """ddlkit recorded this file: its row is not the script's."""
+        self.ours.add(file_name)
+
+    def _sessions(self) -> tuple[tuple[ScriptSession, ...], dt.datetime]:
+        rows = self.conn.execute(_SESSIONS, (RECENT, _CLASSID, _OBJID)).fetchall()
+        now = rows[0][5] if rows else self.conn.execute("select clock_timestamp()").fetchone()[0]
+        return tuple(ScriptSession(*r[:5]) for r in rows), now
+
+    def _rows_since(self, since: dt.datetime) -> list[tuple[str, str | None, dt.datetime]]:
+        if self._table is None:
+            self._table = tracker_table(self.conn)
+            if self._table is None:
+                return []
+        q = sql.SQL("select file_name, md5, applied_at from {} where applied_at >= %s").format(self._table)
+        return [tuple(r) for r in self.conn.execute(q, (since,)).fetchall()]
+
+    def _look(self) -> ScriptSign:
+        sessions, now = self._sessions()
+        if self.started is None:
+            self.started = now
+        fresh = [r for r in self._rows_since(self.started) if r not in self.known and r[0] not in self.ours]
+        self.known.update(fresh)
+        return ScriptSign(sessions, tuple(r[0] for r in fresh))
+
+    def settle(self) -> bool:
+        """Before a file: True when the script was seen and has finished (the
+        caller re-reads the tracker), False when it was not seen. Raises
+        :class:`ScriptRunning` after ``wait_seconds``."""
+        first = self.started is None
+        sign = self._look()
+        if not sign and first:
+            recent = [r for r in self._rows_since(self.started - dt.timedelta(seconds=RECENT))
+                      if r[0] not in self.ours]
+            self.known.update(recent)
+            if recent:
+                sign = self._observe()
+        if not sign:
+            return False
+        self._wait(sign)
+        return True
+
+    def _observe(self) -> ScriptSign:
+        end = time.monotonic() + OBSERVE
+        while time.monotonic() < end:
+            self.sleep(POLL)
+            if sign := self._look():
+                return sign
+        return ScriptSign((), ())
+
+    def _wait(self, sign: ScriptSign) -> None:
+        start = time.monotonic()
+        if self.on_wait:
+            self.on_wait(sign.describe(), self.wait_seconds)
+        last, quiet_since = sign, None
+        while True:
+            now = time.monotonic()
+            if quiet_since is not None and now - quiet_since >= QUIET:
+                break
+            if now - start >= self.wait_seconds:
+                raise ScriptRunning(
+                    f"pg_migrate.sh is running on this database ({last.describe()}); ddlkit never applies "
+                    f"files beside it and gave up after {self.wait_seconds:g}s (--lock-wait). Let the script "
+                    f"finish (or stop it) and run ddlkit again; see 'Moving from pg_migrate.sh' in the README")
+            self.sleep(POLL)
+            sign = self._look()
+            if sign:
+                last, quiet_since = sign, None
+            elif quiet_since is None:
+                quiet_since = time.monotonic()
+        self.waited += time.monotonic() - start
