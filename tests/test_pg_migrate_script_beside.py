@@ -66,7 +66,7 @@ def test_contract_script_alone_applies_the_tree_once(empty_db, db_url, make_tree
 
 
 def test_ddlkit_started_beside_a_running_script_waits_and_never_runs_a_file_twice(empty_db, db_url, make_tree):
-    root = tree(make_tree, 3)
+    root = tree(make_tree, 6)  # ddlkit starts while the script's psql runs the slow file, even on a loaded machine
     script = start_script(db_url, root)
     script_pid = script_runs_slow_file(empty_db)
     ddlkit = popen_cli("migrate", "--database-url", db_url, "--ddl-dir", str(root))

@@ -111,6 +111,7 @@ class Runner:
     def migrate(self) -> RunResult:
         started = time.monotonic()
         lock_conn = connect(self.target)  # reads first; holds the lock if anything is pending
+        lock: MigrationLock | None = None
         try:
             # Most runs have nothing to do: read the tracker without the lock, and
             # stop. No write (a read-only role or replica is fine), no parse.
@@ -120,8 +121,10 @@ class Runner:
             self._check_pending(plan, lock_conn)  # before anything is written
             lock = MigrationLock(lock_conn, wait_seconds=self.options.lock_wait,
                                  on_wait=lambda holder: self.emit("waiting", holder=holder,
-                                                                  wait=self.options.lock_wait))
+                                                                  wait=self.options.lock_wait),
+                                 reconnect=lambda: connect(self.target))
             with lock:
+                lock_conn = lock.conn  # waiters reconnect between polls (ddlkit.db.lock)
                 self.lock = lock
                 if lock.waited > 0.2:
                     self.emit("lock_acquired", waited=lock.waited)
@@ -151,7 +154,7 @@ class Runner:
                         self.monitor.close()
                     self.conn.close()
         finally:
-            lock_conn.close()
+            (lock.conn if lock is not None else lock_conn).close()
         result.duration = time.monotonic() - started
         return result
 

@@ -19,9 +19,9 @@ so the lock is free again while the script applies its files, one ``psql
 the script it waits (polling from the idle lock connection) until neither
 sign has shown for :data:`QUIET` seconds, and the caller re-reads the tracker;
 or after ``wait_seconds`` it raises :class:`ScriptRunning` (exit 3) naming the
-sessions. A tracker written in the :data:`RECENT` seconds before the start is
-watched for :data:`OBSERVE` seconds first (the script may be between two of its
-``psql`` processes), silently unless the script shows itself.
+sessions. The first look (once a run has something pending) lasts
+:data:`OBSERVE` seconds, polling every :data:`OBSERVE_POLL`: the script may be
+between two of its ``psql`` processes, which live milliseconds each.
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ from ddlkit.util.redaction import one_line
 
 POLL = 0.1  # seconds between looks while waiting: the script's psql processes live milliseconds
 QUIET = 1.5  # no sign of the script for this long: it has finished
-RECENT = 2.0  # a tracker row this young at the start: the script may be between two psql calls
-OBSERVE = 0.6  # ... so watch this long before the first file
+YOUNG = 2.0  # an idle psql session this young may be the script's next call
+OBSERVE, OBSERVE_POLL = 0.3, 0.025  # the first look lasts this long: the script may be between two psql calls
 
 _SESSIONS = """
     select a.pid, coalesce(a.state, ''), a.backend_start, a.query_start, coalesce(a.query, ''),
@@ -117,7 +117,7 @@ class ScriptWatch:
         self.ours.add(file_name)
 
     def _sessions(self) -> tuple[tuple[ScriptSession, ...], dt.datetime]:
-        rows = self.conn.execute(_SESSIONS, (RECENT, _CLASSID, _OBJID)).fetchall()
+        rows = self.conn.execute(_SESSIONS, (YOUNG, _CLASSID, _OBJID)).fetchall()
         now = rows[0][5] if rows else self.conn.execute("select clock_timestamp()").fetchone()[0]
         return tuple(ScriptSession(*r[:5]) for r in rows), now
 
@@ -144,11 +144,7 @@ class ScriptWatch:
         first = self.started is None
         sign = self._look()
         if not sign and first:
-            recent = [r for r in self._rows_since(self.started - dt.timedelta(seconds=RECENT))
-                      if r[0] not in self.ours]
-            self.known.update(recent)
-            if recent:
-                sign = self._observe()
+            sign = self._observe()
         if not sign:
             return False
         self._wait(sign)
@@ -157,7 +153,7 @@ class ScriptWatch:
     def _observe(self) -> ScriptSign:
         end = time.monotonic() + OBSERVE
         while time.monotonic() < end:
-            self.sleep(POLL)
+            self.sleep(OBSERVE_POLL)
             if sign := self._look():
                 return sign
         return ScriptSign((), ())
