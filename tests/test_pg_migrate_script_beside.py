@@ -118,3 +118,29 @@ def test_script_started_while_ddlkit_holds_the_lock_waits_and_applies_nothing(em
     assert "another replica completed the migrations" in s_out
     counts = dict(empty_db.execute("select file, count(*) from ran group by file").fetchall())
     assert counts == {"0001": 1, "0002": 1, "0003": 1, "0004": 1, "0005": 1, "f_one": 1}
+
+
+def test_watch_sees_a_pending_file_recorded_by_another_session_after_the_plan(empty_db):
+    """The script may finish a file between ddlkit's tracker read and its first
+    look (no psql session left to see): the row for a file ddlkit still means to
+    apply is the sign, and ddlkit waits and re-reads instead of running it again."""
+    import psycopg
+
+    from conftest import conninfo_for
+    from ddlkit.db.script_watch import ScriptWatch
+
+    empty_db.execute("create table schema_version (file_name text primary key, md5 text, "
+                     "applied_at timestamptz not null default now())")
+    empty_db.execute("insert into schema_version (file_name, md5) values ('migrations/0001_a.sql', 'aaa')")
+    seen = []
+    with psycopg.connect(conninfo_for(empty_db.info.dbname), autocommit=True) as conn:
+        watch = ScriptWatch(conn, wait_seconds=30, on_wait=lambda what, wait: seen.append(what))
+        pending = [("migrations/0002_b.sql", "bbb"), ("migrations/0003_c.sql", "ccc")]
+        assert watch.settle(pending) is False and seen == []
+        # "the script" records 0002 with an applied_at older than ddlkit's first look
+        empty_db.execute("insert into schema_version (file_name, md5, applied_at) "
+                         "values ('migrations/0002_b.sql', 'bbb', now() - interval '1 minute')")
+        assert watch.settle(pending) is True
+        assert seen == ["tracker rows written by another session: migrations/0002_b.sql"]
+        # known now: the next look does not wait again
+        assert watch.settle(pending[1:]) is False

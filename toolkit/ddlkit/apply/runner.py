@@ -168,7 +168,8 @@ class Runner:
                             on_wait=lambda what, wait: self.emit("script_waiting", what=what, wait=wait))
         queue = list(plan.pending)
         while queue:
-            if self._guard(lambda c: watch.settle(), lock_conn):
+            pending = [(p.file.file_name, p.file.md5) for p in queue]
+            if self._guard(lambda c: watch.settle(pending), lock_conn):
                 plan = build_plan(self.tree, self._guard(read_tracker, self.conn))
                 self._check_pending(plan, self.conn)
                 queue = list(plan.pending)

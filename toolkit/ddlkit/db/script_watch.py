@@ -12,8 +12,10 @@ so the lock is free again while the script applies its files, one ``psql
   neither, and is ignored. A script that started after ddlkit took the lock
   waits in ``pg_advisory_lock`` for ddlkit and exits without applying anything:
   such a waiter is not counted (it waits for us).
-* tracker rows written by another session since ddlkit started: rows with an
-  ``applied_at`` at or after ddlkit's start that ddlkit did not write.
+* tracker rows written by another session: rows with an ``applied_at`` at or
+  after ddlkit's first look that ddlkit did not write, and rows for files still
+  pending in ddlkit's plan (same name and checksum: another runner applied it
+  after ddlkit read the tracker).
 
 :class:`ScriptWatch` is asked at the start and before each file. When it sees
 the script it waits (polling from the idle lock connection) until neither
@@ -110,6 +112,7 @@ class ScriptWatch:
         self.known: set[tuple[str, str | None, dt.datetime]] = set()
         self.ours: set[str] = set()
         self._table: sql.Identifier | None = None
+        self.pending: list[tuple[str, str]] = []
         self.waited = 0.0
 
     def wrote(self, file_name: str) -> None:
@@ -129,18 +132,29 @@ class ScriptWatch:
         q = sql.SQL("select file_name, md5, applied_at from {} where applied_at >= %s").format(self._table)
         return [tuple(r) for r in self.conn.execute(q, (since,)).fetchall()]
 
+    def _rows_of(self, pending: list[tuple[str, str]]) -> list[tuple[str, str | None, dt.datetime]]:
+        if not pending or self._table is None:
+            return []
+        q = sql.SQL("select file_name, md5, applied_at from {} where (file_name, md5) in "
+                    "(select * from unnest(%s::text[], %s::text[]))").format(self._table)
+        names, md5s = [p[0] for p in pending], [p[1] for p in pending]
+        return [tuple(r) for r in self.conn.execute(q, (names, md5s)).fetchall()]
+
     def _look(self) -> ScriptSign:
         sessions, now = self._sessions()
         if self.started is None:
             self.started = now
-        fresh = [r for r in self._rows_since(self.started) if r not in self.known and r[0] not in self.ours]
+        rows = self._rows_since(self.started) + self._rows_of(self.pending)
+        fresh = [r for r in dict.fromkeys(rows) if r not in self.known and r[0] not in self.ours]
         self.known.update(fresh)
         return ScriptSign(sessions, tuple(r[0] for r in fresh))
 
-    def settle(self) -> bool:
+    def settle(self, pending: list[tuple[str, str]] = ()) -> bool:
         """Before a file: True when the script was seen and has finished (the
-        caller re-reads the tracker), False when it was not seen. Raises
+        caller re-reads the tracker), False when it was not seen. ``pending``:
+        (file_name, md5) of the files the caller still means to apply. Raises
         :class:`ScriptRunning` after ``wait_seconds``."""
+        self.pending = list(pending)
         first = self.started is None
         sign = self._look()
         if not sign and first:
