@@ -44,19 +44,34 @@ from ddlkit.util.redaction import one_line
 POLL = 0.1  # seconds between looks while waiting: the script's psql processes live milliseconds
 QUIET = 1.5  # no sign of the script for this long: it has finished
 YOUNG = 2.0  # an idle psql session this young may be the script's next call
+BEFORE = 60.0  # rows of pending files written this long before the first look count too
 OBSERVE, OBSERVE_POLL = 0.3, 0.025  # the first look lasts this long: the script may be between two psql calls
 
-_SESSIONS = """
-    select a.pid, coalesce(a.state, ''), a.backend_start, a.query_start, coalesce(a.query, ''),
-           clock_timestamp()
-      from pg_stat_activity a
-     where a.datname = current_database() and a.pid <> pg_backend_pid()
-       and a.application_name = 'psql' and a.backend_type = 'client backend'
-       and (coalesce(a.state, '') <> 'idle' or a.backend_start > clock_timestamp() - make_interval(secs => %s))
-       and not exists (select 1 from pg_locks l
-                        where l.pid = a.pid and l.locktype = 'advisory' and not l.granted
-                          and l.classid = %s and l.objid = %s and l.objsubid = 1)
-     order by a.backend_start, a.pid
+# One round trip per look: the psql sessions, and the tracker rows since the first
+# look (and, for pending files, from the minute before it).
+_LOOK = """
+    with st as (select coalesce(%s::timestamptz, clock_timestamp()) as started)
+    select st.started,
+           (select coalesce(json_agg(json_build_array(a.pid, coalesce(a.state, ''), a.backend_start::text,
+                                                      coalesce(a.query, '')) order by a.backend_start, a.pid),
+                            '[]'::json)
+              from pg_stat_activity a
+             where a.datname = current_database() and a.pid <> pg_backend_pid()
+               and a.application_name = 'psql' and a.backend_type = 'client backend'
+               and (coalesce(a.state, '') <> 'idle'
+                    or a.backend_start > clock_timestamp() - make_interval(secs => %s))),
+           {rows}
+      from st
+"""
+_ROWS = """
+           (select coalesce(json_agg(json_build_array(file_name, md5, applied_at::text, applied_at >= st.started)),
+                            '[]'::json)
+              from {} where applied_at >= st.started - make_interval(secs => %s))
+"""
+# psql sessions waiting for the migration lock (a script started after ddlkit took it): they wait for us.
+_LOCK_WAITERS = """
+    select pid from pg_locks
+     where pid = any(%s) and locktype = 'advisory' and not granted and classid = %s and objid = %s and objsubid = 1
 """
 
 
@@ -68,14 +83,13 @@ class ScriptRunning(LockTimeout):
 class ScriptSession:
     pid: int
     state: str
-    backend_start: dt.datetime | None
-    query_start: dt.datetime | None
+    backend_start: str | None
     query: str
 
     def describe(self) -> str:
         text = one_line(self.query)
         text = text if len(text) <= 60 else text[:57] + "..."
-        since = f" since {self.backend_start.isoformat(timespec='seconds')}" if self.backend_start else ""
+        since = f" since {self.backend_start.split('.')[0]}" if self.backend_start else ""
         return f"psql pid {self.pid} ({self.state or 'starting'}{since}: {text!r})"
 
 
@@ -109,7 +123,7 @@ class ScriptWatch:
         self.on_wait = on_wait
         self.sleep = sleep
         self.started: dt.datetime | None = None
-        self.known: set[tuple[str, str | None, dt.datetime]] = set()
+        self.known: set[tuple[str, str | None, str]] = set()
         self.ours: set[str] = set()
         self._table: sql.Identifier | None = None
         self.pending: list[tuple[str, str]] = []
@@ -119,35 +133,26 @@ class ScriptWatch:
         """ddlkit recorded this file: its row is not the script's."""
         self.ours.add(file_name)
 
-    def _sessions(self) -> tuple[tuple[ScriptSession, ...], dt.datetime]:
-        rows = self.conn.execute(_SESSIONS, (YOUNG, _CLASSID, _OBJID)).fetchall()
-        now = rows[0][5] if rows else self.conn.execute("select clock_timestamp()").fetchone()[0]
-        return tuple(ScriptSession(*r[:5]) for r in rows), now
-
-    def _rows_since(self, since: dt.datetime) -> list[tuple[str, str | None, dt.datetime]]:
-        if self._table is None:
-            self._table = tracker_table(self.conn)
-            if self._table is None:
-                return []
-        q = sql.SQL("select file_name, md5, applied_at from {} where applied_at >= %s").format(self._table)
-        return [tuple(r) for r in self.conn.execute(q, (since,)).fetchall()]
-
-    def _rows_of(self, pending: list[tuple[str, str]]) -> list[tuple[str, str | None, dt.datetime]]:
-        if not pending or self._table is None:
-            return []
-        q = sql.SQL("select file_name, md5, applied_at from {} where (file_name, md5) in "
-                    "(select * from unnest(%s::text[], %s::text[]))").format(self._table)
-        names, md5s = [p[0] for p in pending], [p[1] for p in pending]
-        return [tuple(r) for r in self.conn.execute(q, (names, md5s)).fetchall()]
-
     def _look(self) -> ScriptSign:
-        sessions, now = self._sessions()
+        if self._table is None:
+            self._table = tracker_table(self.conn)  # until the tracker exists
+        rows_part = sql.SQL(_ROWS).format(self._table) if self._table is not None else sql.SQL("'[]'::json")
+        params = (self.started, YOUNG) + ((BEFORE,) if self._table is not None else ())
+        started, sessions, rows = self.conn.execute(sql.SQL(_LOOK).format(rows=rows_part), params).fetchone()
         if self.started is None:
-            self.started = now
-        rows = self._rows_since(self.started) + self._rows_of(self.pending)
-        fresh = [r for r in dict.fromkeys(rows) if r not in self.known and r[0] not in self.ours]
+            self.started = started
+        if sessions:
+            pids = [s[0] for s in sessions]
+            waiting = {r[0] for r in self.conn.execute(_LOCK_WAITERS, (pids, _CLASSID, _OBJID))}
+            sessions = [s for s in sessions if s[0] not in waiting]
+        pending = set(self.pending)
+        fresh = []
+        for name, md5, applied_at, after_start in rows:
+            row = (name, md5, applied_at)
+            if (after_start or (name, md5) in pending) and row not in self.known and name not in self.ours:
+                fresh.append(row)
         self.known.update(fresh)
-        return ScriptSign(sessions, tuple(r[0] for r in fresh))
+        return ScriptSign(tuple(ScriptSession(*s) for s in sessions), tuple(r[0] for r in fresh))
 
     def settle(self, pending: list[tuple[str, str]] = ()) -> bool:
         """Before a file: True when the script was seen and has finished (the
