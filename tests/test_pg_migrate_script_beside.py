@@ -144,3 +144,20 @@ def test_watch_sees_a_pending_file_recorded_by_another_session_after_the_plan(em
         assert seen == ["tracker rows written by another session: migrations/0002_b.sql"]
         # known now: the next look does not wait again
         assert watch.settle(pending[1:]) is False
+
+
+def test_json_run_beside_the_script_keeps_stdout_one_document(empty_db, db_url, make_tree):
+    import json
+
+    root = tree(make_tree, 6)
+    script = start_script(db_url, root)
+    script_pid = script_runs_slow_file(empty_db)
+    ddlkit = popen_cli("migrate", "--database-url", db_url, "--ddl-dir", str(root), "--format", "json")
+    out, err = ddlkit.communicate(timeout=120)
+    script.communicate(timeout=120)
+    assert ddlkit.returncode == 0, err
+    doc = json.loads(out)
+    assert doc["outcome"] == "ok" and doc["applied"] == []
+    assert f"pg_migrate.sh is running on this database" in err and f"psql pid {script_pid}" in err
+    counts = dict(empty_db.execute("select file, count(*) from ran group by file").fetchall())
+    assert set(counts.values()) == {1} and len(counts) == 6
