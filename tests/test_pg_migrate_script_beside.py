@@ -76,6 +76,7 @@ def test_ddlkit_started_beside_a_running_script_waits_and_never_runs_a_file_twic
     assert ddlkit.returncode == 0, err + out
     assert "pg_migrate.sh is running on this database" in out
     assert f"psql pid {script_pid}" in out
+    assert "done: 0 applied, 7 up to date" in out  # the script's files are up to date, not "not attempted"
     counts = dict(empty_db.execute("select file, count(*) from ran group by file").fetchall())
     assert counts == {"0001": 1, "0002": 1, "0003": 1, "0004": 1, "0005": 1, "f_one": 1}
     names = {r[0] for r in empty_db.execute("select file_name from schema_version").fetchall()}

@@ -138,7 +138,7 @@ class Runner:
                     result = RunResult(plan, [], waited=lock.waited)
                     self.emit("plan", plan=plan)
                     first = True
-                    for pf in self._beside_script(lock_conn, plan):
+                    for pf in self._beside_script(lock_conn, result):
                         lock.ensure_held(f"applying {pf.file.file_name}")
                         if not first:
                             self._guard(lambda c: c.execute("discard all"), self.conn)
@@ -158,21 +158,26 @@ class Runner:
         result.duration = time.monotonic() - started
         return result
 
-    def _beside_script(self, lock_conn: psycopg.Connection, plan: Plan) -> Iterator[PlannedFile]:
+    def _beside_script(self, lock_conn: psycopg.Connection, result: RunResult) -> Iterator[PlannedFile]:
         """The pending files, each handed out only when no pg_migrate.sh is
         running (ddlkit.db.script_watch); after waiting for one, what is still
-        pending is read again from the tracker."""
+        pending is read again from the tracker, and ``result.plan`` shows the
+        files the script applied as up to date."""
         from ddlkit.db.script_watch import ScriptWatch  # noqa: PLC0415
 
         watch = ScriptWatch(lock_conn, wait_seconds=self.options.lock_wait, sleep=self.sleep,
                             on_wait=lambda what, wait: self.emit("script_waiting", what=what, wait=wait))
-        queue = list(plan.pending)
+        queue = list(result.plan.pending)
         while queue:
             pending = [(p.file.file_name, p.file.md5) for p in queue]
             if self._guard(lambda c: watch.settle(pending), lock_conn):
                 plan = build_plan(self.tree, self._guard(read_tracker, self.conn))
                 self._check_pending(plan, self.conn)
-                queue = list(plan.pending)
+                ours = {r.file_name for r in result.results}
+                before = {p.file.file_name: p for p in result.plan.files}
+                result.plan = Plan(tuple(before[p.file.file_name] if p.file.file_name in ours else p
+                                         for p in plan.files), plan.orphans)
+                queue = [p for p in plan.pending if p.file.file_name not in ours]
                 self.emit("script_done", waited=watch.waited, pending=len(queue))
                 continue
             pf = queue.pop(0)
