@@ -51,3 +51,13 @@ def test_verify_offline_reports_a_nul_byte_as_a_finding_and_goes_on(make_tree):
                for f in findings)
     assert {f["check"] for f in findings} >= {"tracker", "parse", "fingerprint"}
     assert "Traceback" not in res.stderr
+
+
+def test_lint_reads_a_standard_conforming_strings_off_file_as_psql_does(make_tree):
+    root = make_tree({"migrations/0001_scs.sql": SCS_OFF})
+    res = run_cli("lint", "--ddl-dir", str(root), "--format", "json")
+    assert "parse-error" not in res.stdout, res.stdout
+    broken = make_tree({"migrations/0001_bad.sql": "create table scs (s text);\ninsert into scs values ('it\\'s');\n"},
+                       root=root.parent / "broken")
+    res = run_cli("lint", "--ddl-dir", str(broken))  # without the SET, psql itself would fail there
+    assert res.returncode == 1 and "parse-error" in res.stdout

@@ -139,8 +139,11 @@ def lint_file(path: pathlib.Path, *, label: str | None = None, in_migrations: bo
         line_start = before.rfind(b"\n") + 1
         col = len(before[line_start:].decode("utf-8", errors="replace")) + 1
         return [Finding(label, before.count(b"\n") + 1, col, "error", "parse-error", bad[1], None)]
-    return lint_text(text, file=label, in_migrations=in_migrations, is_dump=is_dump, sql_test=sql_test,
-                     rules=rules, assume_lock_timeout=assume_lock_timeout)
+    from ddlkit.sql.nonstandard import scanner_text  # noqa: PLC0415
+
+    # standard_conforming_strings = off: strings read as psql reads them (same offsets)
+    return lint_text(scanner_text(text), file=label, in_migrations=in_migrations, is_dump=is_dump,
+                     sql_test=sql_test, rules=rules, assume_lock_timeout=assume_lock_timeout)
 
 
 def _sql_files(root: pathlib.Path) -> Iterator[tuple[str, tuple[str, ...], int]]:
