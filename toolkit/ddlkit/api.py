@@ -149,7 +149,9 @@ def lock_target(target: "Target", direct_url: str | None, root: Path | None = No
     from ddlkit.db.connection import resolve_target  # noqa: PLC0415
 
     if direct_url is not None:
-        target = resolve_target(direct_url, ddl_root=root, url_option="--direct-url")
+        direct = resolve_target(direct_url, ddl_root=root, url_option="--direct-url")
+        pooler.check_same_database(target, direct)
+        target = direct
     if not target.embedded:
         pooler.check_session(target, "--direct-url" if direct_url is not None else "the database URL")
     return target

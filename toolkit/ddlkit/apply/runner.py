@@ -132,6 +132,7 @@ class Runner:
     def migrate(self) -> RunResult:
         started = time.monotonic()
         lock_conn = connect(self.target)  # reads first; holds the lock if anything is pending
+        lock: MigrationLock | None = None
         try:
             # Most runs have nothing to do: read the tracker without the lock, and
             # stop. No write (a read-only role or replica is fine), no parse.
@@ -141,8 +142,10 @@ class Runner:
             self._check_pending(plan, lock_conn)  # before anything is written
             lock = MigrationLock(lock_conn, wait_seconds=self.options.lock_wait,
                                  on_wait=lambda holder: self.emit("waiting", holder=holder,
-                                                                  wait=self.options.lock_wait))
+                                                                  wait=self.options.lock_wait),
+                                 reconnect=lambda: connect(self.target))
             with lock:
+                lock_conn = lock.conn  # waiters reconnect between polls (ddlkit.db.lock)
                 self.lock = lock
                 if lock.waited > 0.2:
                     self.emit("lock_acquired", waited=lock.waited)
@@ -163,7 +166,7 @@ class Runner:
                         record_comment_edits(self, plan, result)
                         result.adopted = adopt(self, plan) if self.side is not None else 0
                     first = True
-                    for pf in plan.pending:
+                    for pf in self._beside_script(lock_conn, result):
                         lock.ensure_held(f"applying {pf.file.file_name}")
                         if not first:
                             self._guard(lambda c: c.execute("discard all"), self.conn)
@@ -179,9 +182,35 @@ class Runner:
                         self.monitor.close()
                     self.conn.close()
         finally:
-            lock_conn.close()
+            (lock.conn if lock is not None else lock_conn).close()
         result.duration = time.monotonic() - started
         return result
+
+    def _beside_script(self, lock_conn: psycopg.Connection, result: RunResult) -> Iterator[PlannedFile]:
+        """The pending files, each handed out only when no pg_migrate.sh is
+        running (ddlkit.db.script_watch); after waiting for one, what is still
+        pending is read again from the tracker, and ``result.plan`` shows the
+        files the script applied as up to date."""
+        from ddlkit.db.script_watch import ScriptWatch  # noqa: PLC0415
+
+        watch = ScriptWatch(lock_conn, wait_seconds=self.options.lock_wait, sleep=self.sleep,
+                            on_wait=lambda what, wait: self.emit("script_waiting", what=what, wait=wait))
+        queue = list(result.plan.pending)
+        while queue:
+            pending = [(p.file.file_name, p.file.md5) for p in queue]
+            if self._guard(lambda c: watch.settle(pending), lock_conn):
+                plan = build_plan(self.tree, self._guard(read_tracker, self.conn))
+                self._check_pending(plan, self.conn)
+                ours = {r.file_name for r in result.results}
+                before = {p.file.file_name: p for p in result.plan.files}
+                result.plan = Plan(tuple(before[p.file.file_name] if p.file.file_name in ours else p
+                                         for p in plan.files), plan.orphans)
+                queue = [p for p in plan.pending if p.file.file_name not in ours]
+                self.emit("script_done", waited=watch.waited, pending=len(queue))
+                continue
+            pf = queue.pop(0)
+            yield pf
+            watch.wrote(pf.file.file_name)
 
     # ------------------------------------------------------------------ internals
 

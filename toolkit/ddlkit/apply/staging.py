@@ -3,58 +3,69 @@ table ``temp_<csv stem>`` of text columns, and dropped after the file."""
 
 from __future__ import annotations
 
-import csv
+import re
 from pathlib import Path
 
 import psycopg
 from psycopg import sql
 
-from ddlkit.util.errors import InputError, error_text
+from ddlkit.apply.csvcopy import CsvData, read_csv
+from ddlkit.apply.failure import MigrationFailed
+from ddlkit.util.errors import ConnectError, InputError, error_text
 from ddlkit.tree.tree import DdlFile
+
+_COPY_ROW = re.compile(r"^COPY [^,]*, line (\d+)")  # the server's CONTEXT of a COPY data error
 
 
 def stage(conn: psycopg.Connection, f: DdlFile, root: Path) -> list[sql.Identifier]:
-    """Load ``data/<stem>/*.csv`` into ``temp_<csv stem>`` tables of text columns."""
+    """Load ``data/<stem>/*.csv`` into ``temp_<csv stem>`` tables of text columns:
+    the values read as COPY's CSV mode reads them (ddlkit.apply.csvcopy), sent
+    in COPY's text format, so every row arrives byte-exactly (a ``\\.`` line too)."""
     staged = []
     for path in f.csv_files(root):
-        table, columns = csv_table_spec(path)
+        data = read_csv(path)
+        table, columns = csv_table_spec(path, header=data.header)
         ident = sql.Identifier(table)
-        conn.execute(sql.SQL("drop table if exists {}").format(ident))
-        conn.execute(
-            sql.SQL("create table {} ({})").format(
-                ident, sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(c)) for c in columns)
-            )
-        )
-        copy_sql = sql.SQL("copy {} ({}) from stdin with (format csv, header true)").format(
-            ident, sql.SQL(", ").join(sql.Identifier(c) for c in columns)
-        )
+        copy_sql = sql.SQL("copy {} ({}) from stdin").format(
+            ident, sql.SQL(", ").join(sql.Identifier(c) for c in columns))
         try:
-            with conn.cursor() as cur, cur.copy(copy_sql) as copy, open(path, "rb") as fh:
-                while chunk := fh.read(1 << 16):
-                    copy.write(chunk)
+            conn.execute(sql.SQL("drop table if exists {}").format(ident))
+            conn.execute(sql.SQL("create table {} ({})").format(
+                ident, sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(c)) for c in columns)))
+            with conn.cursor() as cur, cur.copy(copy_sql) as copy:
+                for row in data.rows:
+                    copy.write_row(row)
         except psycopg.Error as exc:
-            raise InputError(f"{path}: cannot load CSV into {table}: "
-                             f"{error_text(exc)}") from None
+            raise staging_error(conn, exc, f, root, path, table, data) from None
         staged.append(ident)
     return staged
 
-def check_csv(path: Path, conn: psycopg.Connection | None = None) -> None:
-    """Every check a CSV can fail before any file is applied: UTF-8, a header,
-    every row as wide as the header (COPY would refuse a ragged row mid-run), and
-    with ``conn`` a ``temp_<stem>`` name not taken by a view or the like."""
-    csv_table_spec(path, conn)
+
+def staging_error(conn: psycopg.Connection, exc: psycopg.Error, f: DdlFile, root: Path, path: Path,
+                  table: str, data: CsvData) -> Exception:
+    """What happened while staging, by its class: a lost connection is exit 3
+    (ConnectError), a failed statement (a cancel, statement_timeout, a full
+    disk...) exit 1, naming the CSV file and the row COPY was at."""
+    why = error_text(exc)
     try:
-        with open(path, newline="", encoding="utf-8") as fh:
-            reader = csv.reader(fh)
-            width = len(next(reader))
-            for row in reader:
-                if len(row or [""]) != width:
-                    raise InputError(f"{path}:{reader.line_num}: CSV row has {len(row)} field(s); "
-                                     f"the header has {width}")
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: CSV file is not UTF-8") from None
-    except csv.Error as exc:
-        raise InputError(f"{path}: not a valid CSV file: {exc}") from None
+        rel = str(path.relative_to(root))
+    except ValueError:
+        rel = str(path)
+    if conn.closed or conn.broken:
+        return ConnectError(f"lost the connection while staging {rel} into {table} for {f.file_name}: {why}; "
+                            f"the file was not applied")
+    row = _COPY_ROW.search(exc.diag.context or "")
+    n = int(row.group(1)) if row else 0
+    line = data.lines[n - 1] if 0 < n <= len(data.lines) else 1
+    return MigrationFailed(rel, line, 1, exc.sqlstate, f"cannot stage {rel} into {table} for {f.file_name}: {why}")
+
+
+def check_csv(path: Path, conn: psycopg.Connection | None = None) -> None:
+    """Every check a CSV can fail before any file is applied: it is read as COPY
+    will read it (UTF-8, no NUL byte, quotes COPY and RFC 4180 read alike, every
+    row as wide as the header: ddlkit.apply.csvcopy), and with ``conn`` its
+    ``temp_<stem>`` name is not taken by a view or the like."""
+    csv_table_spec(path, conn, header=read_csv(path).header)
 
 
 def drop_staged(conn: psycopg.Connection, staged: list[sql.Identifier]) -> None:
@@ -71,20 +82,14 @@ MAX_IDENTIFIER = 63  # bytes: PostgreSQL's NAMEDATALEN - 1; longer names are tru
 MAX_COLUMNS = 1600  # PostgreSQL's limit per table
 
 
-def csv_table_spec(path: Path, conn: psycopg.Connection | None = None) -> tuple[str, list[str]]:
+def csv_table_spec(path: Path, conn: psycopg.Connection | None = None, *,
+                   header: list[str] | None = None) -> tuple[str, list[str]]:
     """``temp_<stem>`` and the header's column names (spaces become ``_``,
     folded like the unquoted names pg_migrate.sh generated). Refused (exit 2)
     when PostgreSQL could not hold them; with ``conn``, also when ``temp_<stem>``
     already exists as something other than a table (a view, say)."""
-    try:
-        with open(path, newline="", encoding="utf-8") as fh:
-            header = next(csv.reader(fh), None)
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: CSV file is not UTF-8") from None
-    except csv.Error as exc:
-        raise InputError(f"{path}:1: CSV header cannot be read: {exc}") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the CSV file: {exc.strerror or exc}") from None
+    if header is None:
+        header = read_csv(path).header
     if not header:
         raise InputError(f"{path}: CSV file has no header line")
     columns = [_fold(h.strip().replace(" ", "_")) for h in header]

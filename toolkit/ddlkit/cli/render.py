@@ -115,6 +115,11 @@ class ProgressEvents:
             self.stream.flush()
             self._printed_at = sample.elapsed
 
+    def on_script_waiting(self, what: str, wait: float) -> None:
+        # JSON keeps stdout for the document: what the run waits for goes to stderr
+        self.stream.write(script_waiting_line(what, wait) + "\n")
+        self.stream.flush()
+
     def on_progress_end(self, sample) -> None:
         if self.tty:
             self.stream.write("\r\x1b[K")
@@ -131,6 +136,12 @@ class TextEvents(ProgressEvents):
     def on_waiting(self, holder, wait: float) -> None:
         who = holder.describe() if holder else "another runner"
         out(f"waiting up to {wait:g}s for the migration lock, held by {who}")
+
+    def on_script_waiting(self, what: str, wait: float) -> None:
+        out(script_waiting_line(what, wait))
+
+    def on_script_done(self, waited: float, pending: int) -> None:
+        out(f"pg_migrate.sh finished after {waited:.1f}s; re-read the tracker: {pending} file(s) still pending")
 
     def on_lock_acquired(self, waited: float) -> None:
         out(f"got the migration lock after {waited:.1f}s; re-reading the tracker")
@@ -169,6 +180,11 @@ class TextEvents(ProgressEvents):
 
     def on_replicas_caught_up(self, wait) -> None:
         out(replicas_caught_up(wait))
+
+
+def script_waiting_line(what: str, wait: float) -> str:
+    return (f"pg_migrate.sh is running on this database; waiting up to {wait:g}s for it to finish "
+            f"before the next file: {what}")
 
 
 def ran_before_error(result) -> str:

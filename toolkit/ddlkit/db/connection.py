@@ -19,7 +19,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from ddlkit.util.errors import ConnectError, InputError
-from ddlkit.util.redaction import escaped, one_line, redact  # noqa: F401 - one_line is re-exported
+from ddlkit.util.redaction import escaped, one_line, redact, redact_conninfo_error  # noqa: F401 - one_line is re-exported
 
 APPLICATION_NAME = "ddlkit"
 _LIBPQ_VARS = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE")
@@ -150,8 +150,8 @@ def resolve_target(
         try:
             params = conninfo_to_dict(url)
         except psycopg.ProgrammingError as exc:
-            raise InputError(f"{source}: not a valid connection URL: "
-                             f"{one_line(redact(str(exc), secrets + raw_secrets))}") from None
+            why = redact_conninfo_error(redact(str(exc), secrets + raw_secrets), url)
+            raise InputError(f"{source}: not a valid connection URL: {one_line(why)}") from None
         if meant_pw and unquote(meant_pw) != params.get("password"):
             raise InputError(f"{source}: ambiguous connection URL: percent-encode '@' and '/' "
                              f"in the user name and password ('@' as %40, '/' as %2F)")
@@ -185,6 +185,14 @@ def resolve_target(
                    "PGUSER": "user", "PGSERVICE": "service", "PGPASSWORD": "password"}
         check_params({"port": env.get("PGPORT", "")}, "PGPORT")
         return Target(make_conninfo(**{mapping[k]: v for k, v in params.items()}), "PG* variables", secrets)
+    empty = [k for k in ("DB_URL", "DATABASE_URL") + _POSTGRES_VARS + _LIBPQ_VARS + ("PGPASSWORD",)
+             if k in env and not env[k].strip()]
+    if empty:
+        # What a pod gets when its secret is missing: never the embedded server instead.
+        raise InputError(f"{', '.join(empty)} {'is' if len(empty) == 1 else 'are'} set but empty (a missing "
+                         f"secret?); ddlkit starts its embedded server only when no connection setting is "
+                         f"present at all: set {'it' if len(empty) == 1 else 'them'} or unset "
+                         f"{'it' if len(empty) == 1 else 'them'}")
     return None
 
 
@@ -202,5 +210,6 @@ def connect(target: Target, *, autocommit: bool = True, application_name: str = 
     except psycopg.OperationalError as exc:
         raise ConnectError(f"cannot connect to {target.display}: {one_line(target.redact(str(exc)))}") from None
     except psycopg.ProgrammingError as exc:
-        raise InputError(f"bad connection settings ({target.source}): {one_line(target.redact(str(exc)))}") from None
+        why = redact_conninfo_error(target.redact(str(exc)), target.conninfo)
+        raise InputError(f"bad connection settings ({target.source}): {one_line(why)}") from None
     return conn

@@ -68,17 +68,26 @@ class LockLost(ConnectError):
 class MigrationLock:
     def __init__(self, conn: psycopg.Connection, *, wait_seconds: float,
                  on_wait: Callable[[LockHolder | None], None] | None = None,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep,
+                 reconnect: Callable[[], psycopg.Connection] | None = None):
+        """``reconnect``: open a new connection like ``conn``. With it a waiter
+        holds no session between polls: behind a session-pooling PgBouncer
+        every waiting runner would otherwise keep a server connection, and the
+        pool would have none left for the holder's work. :attr:`conn` is then
+        the connection of the last poll (the one holding the lock)."""
         if not conn.autocommit:
             raise ValueError("the lock connection must be in autocommit mode")
         self.conn = conn
         self.wait_seconds = wait_seconds
         self.on_wait = on_wait
         self.sleep = sleep
+        self.reconnect = reconnect
         self.waited = 0.0
         self.held = False
         self.pid: int | None = None  # the lock session's backend pid
-        self._immune()
+        self.polls = 0
+        if reconnect is None:
+            self._immune()
 
     def _immune(self) -> None:
         """The lock session is idle while the files run: the server's
@@ -94,6 +103,7 @@ class MigrationLock:
                 raise ConnectError(f"cannot prepare the lock session: {' '.join(str(exc).split())}") from None
 
     def _try(self) -> bool:
+        self.polls += 1
         # Pooler check (see ddlkit.db.pooler): a session that already holds the lock
         # before we ask is shared with another client, and a session whose backend
         # pid changes between polls is not ours to keep.
@@ -130,10 +140,19 @@ class MigrationLock:
             if not announced and self.on_wait:
                 self.on_wait(lock_holder(self.conn))
                 announced = True
-            self.sleep(min(delay * (0.5 + random.random()), max(self.wait_seconds - elapsed, 0.01)))
+            pause = min(delay * (0.5 + random.random()), max(self.wait_seconds - elapsed, 0.01))
+            if self.reconnect is not None:  # hold no server session while waiting
+                self.conn.close()
+                self.sleep(pause)
+                self.conn = self.reconnect()
+                self.pid = None  # a new session: a new backend pid is expected
+            else:
+                self.sleep(pause)
             delay = min(delay * 2, 2.0)
         self.waited = time.monotonic() - start
         self.held = True
+        if self.reconnect is not None:
+            self._immune()
         return self
 
     def ensure_held(self, before: str) -> None:

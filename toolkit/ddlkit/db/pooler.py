@@ -99,3 +99,21 @@ def check_session(target: Target, option: str = "the database URL") -> None:
                               f"SQLSTATE {exc.sqlstate or '-----'}: {why}") from None
     if not result.stable:
         raise refusal(target.display, result.evidence, option)
+
+
+def check_same_database(pooled: Target, direct: Target, option: str = "--direct-url") -> None:
+    """``--direct-url`` bypasses the pooler to the same database, or is refused
+    (exit 2) before anything runs: the names are compared as the server reports
+    them (a pooler may give a database another name)."""
+    names = []
+    for target in (pooled, direct):
+        with connect(target) as conn:
+            try:
+                names.append(conn.execute("select current_database()").fetchone()[0])
+            except psycopg.Error as exc:
+                raise ConnectError(f"cannot read the database name of {target.display}: "
+                                   f"{error_text(exc, target.redact)}") from None
+    if names[0] != names[1]:
+        raise InputError(f"{option} ({direct.display}) connects to database {names[1]!r}, but the database URL "
+                         f"({pooled.display}) to {names[0]!r}: both must name the same database (the direct "
+                         f"URL only bypasses the pooler); nothing was run")

@@ -186,8 +186,11 @@ def lint_file(path: pathlib.Path, *, label: str | None = None, in_migrations: bo
             return []
         line, col = byte_position(data, bad[0])  # the bytes before the bad one are valid UTF-8
         return [Finding(label, line, col, ERROR, "parse-error", bad[1], None)]
-    return lint_text(text, file=label, in_migrations=in_migrations, is_dump=is_dump, sql_test=sql_test,
-                     rules=rules, assume_lock_timeout=assume_lock_timeout)
+    from ddlkit.sql.nonstandard import scanner_text  # noqa: PLC0415
+
+    # standard_conforming_strings = off: strings read as psql reads them (same offsets)
+    return lint_text(scanner_text(text), file=label, in_migrations=in_migrations, is_dump=is_dump,
+                     sql_test=sql_test, rules=rules, assume_lock_timeout=assume_lock_timeout)
 
 
 def _sql_files(root: pathlib.Path) -> Iterator[tuple[str, tuple[str, ...], int]]:

@@ -26,7 +26,7 @@ from ddlkit.schema import template as templating
 
 from ddlkit.server import server
 from ddlkit.util.errors import InputError
-from ddlkit.tree.tree import TEST_MODE_SKIPPED, DdlFile, NotUtf8, Tree, load_tree, whitespace_free_md5
+from ddlkit.tree.tree import TEST_MODE_SKIPPED, DdlFile, Tree, UnreadableText, load_tree, whitespace_free_md5
 
 FIX_TRACKER = "ddlkit dump --tracker-only"
 FIX_DUMP = "ddlkit dump"
@@ -72,7 +72,7 @@ def parse_problem(f: DdlFile) -> tuple[str, int, int | None, str] | None:
     (check "parse"), or uses psql features ddlkit cannot honour (check "psql")."""
     try:
         text = f.text
-    except NotUtf8 as exc:
+    except UnreadableText as exc:  # not UTF-8, or a NUL byte
         return "parse", exc.line, exc.col, exc.reason
     try:
         sqltext.check_syntax(text)  # cheap: plain SQL needs no more, unless it may hold a COPY

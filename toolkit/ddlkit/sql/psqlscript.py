@@ -35,7 +35,7 @@ from pathlib import Path
 from pglast import parser
 from pglast import ast
 
-from ddlkit.sql import sqltext
+from ddlkit.sql import nonstandard, sqltext
 from ddlkit.sql.tokens import COMMENT_TOKENS
 from ddlkit.util.errors import InputError
 from ddlkit.sql.psqlmeta import (HONOURED, INCLUDE, OUTPUT, PSQL_VARIABLES, QUIT, UnsupportedPsql, advice, echo_text,
@@ -84,7 +84,21 @@ def parse_script(text: str, label: str, *, root: Path | None = None, path: Path 
                  follow_includes: bool = True) -> Script:
     """Statements psql would send for ``text``. Raises :class:`sqltext.SqlSyntaxError`
     (offset in ``text``) for SQL that does not parse, :class:`UnsupportedPsql` for
-    meta-commands ddlkit cannot honour, InputError for a missing include."""
+    meta-commands ddlkit cannot honour, InputError for a missing include.
+
+    A file that sets ``standard_conforming_strings = off`` is split as psql
+    splits it (:mod:`ddlkit.sql.nonstandard`); its statements keep their text."""
+    scanned = nonstandard.scanner_text(text)
+    if scanned is not text:
+        script = _parse_script(scanned, label, root=root, path=path, follow_includes=follow_includes)
+        script.statements = [st if st.source is not None else
+                             st.replace(_text=text[st.start:st.end], _node=st.node) for st in script.statements]
+        return script
+    return _parse_script(text, label, root=root, path=path, follow_includes=follow_includes)
+
+
+def _parse_script(text: str, label: str, *, root: Path | None, path: Path | None,
+                  follow_includes: bool) -> Script:
     try:  # plain SQL (most files): psql would send exactly what the server parses
         plain = sqltext.split_sql(text)
         if not any(isinstance(st.node, ast.CopyStmt) for st in plain):

@@ -25,11 +25,22 @@ TEST_MODE_SKIPPED = ("preflight",)
 _WHITESPACE = b" \t\n\v\f\r"  # what `tr -d "[:space:]"` deletes in the C/UTF-8 locales
 
 
-class NotUtf8(InputError):
+class UnreadableText(InputError):
+    """A file whose bytes cannot be SQL text (exit 2 for migrate; a finding for verify and lint)."""
+
+    def __init__(self, file_name: str, line: int, col: int, reason: str):
+        self.line, self.col, self.reason = line, col, reason
+        super().__init__(f"{file_name}:{line}:{col}: {reason}")
+
+
+class NotUtf8(UnreadableText):
     def __init__(self, file_name: str, line: int, col: int, byte: int):
-        self.line, self.col = line, col
-        self.reason = f"file is not UTF-8 (byte 0x{byte:02x})"
-        super().__init__(f"{file_name}:{line}:{col}: {self.reason}")
+        super().__init__(file_name, line, col, f"file is not UTF-8 (byte 0x{byte:02x})")
+
+
+class NulByte(UnreadableText):
+    def __init__(self, file_name: str, line: int, col: int):
+        super().__init__(file_name, line, col, "file contains a NUL byte")
 
 
 def whitespace_free_md5(data: bytes) -> str:
@@ -78,7 +89,7 @@ class DdlFile:
         if nul >= 0:
             # The parser stops at a NUL (C strings): what follows would be silently dropped.
             line, col = self._line_col(nul)
-            raise InputError(f"{self.file_name}:{line}:{col}: file contains a NUL byte")
+            raise NulByte(self.file_name, line, col)
         return text
 
     def _line_col(self, byte_offset: int) -> tuple[int, int]:

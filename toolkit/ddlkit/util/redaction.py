@@ -19,6 +19,33 @@ def redact(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
     return _KV_PASSWORD.sub(lambda m: m.group("head") + "***", text)
 
 
+# libpq's connection keywords: quoted in its parse errors, and never a secret.
+_LIBPQ_KEYWORDS = frozenset(
+    "host hostaddr port dbname user password passfile channel_binding connect_timeout client_encoding options "
+    "application_name fallback_application_name keepalives keepalives_idle keepalives_interval keepalives_count "
+    "tcp_user_timeout replication gssencmode sslmode requiressl sslcompression sslcert sslkey sslpassword "
+    "sslcertmode sslrootcert sslcrl sslcrldir sslsni requirepeer ssl_min_protocol_version "
+    "ssl_max_protocol_version krbsrvname gsslib gssdelegation service target_session_attrs load_balance_hosts "
+    "require_auth sslnegotiation".split())
+_QUOTED_FRAGMENT = re.compile(r'"([^"]*)"')
+_HAS_PASSWORD = re.compile(r"password\s*=", re.IGNORECASE)
+
+
+def redact_conninfo_error(message: str, conninfo: str) -> str:
+    """libpq's error about a connection string it cannot parse quotes a piece of
+    it (``missing "=" after "Bravo77"``): with a password in the string that
+    piece may be part of the password (``password=Alpha Bravo77``). Every
+    quoted piece that is not a libpq keyword or punctuation is then withheld."""
+    if not _HAS_PASSWORD.search(conninfo):
+        return message
+
+    def keep(m: re.Match) -> str:
+        frag = m.group(1)
+        return m.group(0) if frag.lower() in _LIBPQ_KEYWORDS or not any(c.isalnum() for c in frag) else '"***"'
+
+    return _QUOTED_FRAGMENT.sub(keep, message)
+
+
 def escaped(text: str) -> str:
     """``text`` on one line: control characters (a newline, say) shown as escapes."""
     return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)

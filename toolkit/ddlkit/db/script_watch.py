@@ -1,0 +1,200 @@
+"""A running pg_migrate.sh on the database: noticed, waited for, never interleaved.
+
+The old script cannot be excluded by the migration lock: it takes
+``pg_try_advisory_lock(5432109876)`` in a one-shot ``psql`` that exits at once,
+so the lock is free again while the script applies its files, one ``psql
+-qtAX -v ON_ERROR_STOP=1 $DB_URL < file`` process per file, each followed by a
+``psql`` that upserts the tracker row. What ddlkit can see of it:
+
+* its ``psql`` sessions in ``pg_stat_activity`` (``application_name = 'psql'``,
+  this database): one running a file or a tracker statement is not idle; one
+  that has just connected is young. An interactive ``psql`` left idle is
+  neither, and is ignored. A script that started after ddlkit took the lock
+  waits in ``pg_advisory_lock`` for ddlkit and exits without applying anything:
+  such a waiter is not counted (it waits for us).
+* tracker rows written by another session: rows with an ``applied_at`` at or
+  after ddlkit's first look that ddlkit did not write, and rows for files still
+  pending in ddlkit's plan (same name and checksum: another runner applied it
+  after ddlkit read the tracker).
+
+:class:`ScriptWatch` is asked at the start and before each file. When it sees
+the script it waits (polling from the idle lock connection) until neither
+sign has shown for :data:`QUIET` seconds, and the caller re-reads the tracker;
+or after ``wait_seconds`` it raises :class:`ScriptRunning` (exit 3) naming the
+sessions. The first look (once a run has something pending) lasts
+:data:`OBSERVE` seconds, polling every :data:`OBSERVE_POLL`: the script may be
+between two of its ``psql`` processes, which live milliseconds each.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import psycopg
+from psycopg import sql
+
+from ddlkit.db.lock import _CLASSID, _OBJID
+from ddlkit.db.tracker import tracker_table
+from ddlkit.util.errors import LockTimeout
+from ddlkit.util.redaction import one_line
+
+POLL = 0.1  # seconds between looks while waiting: the script's psql processes live milliseconds
+QUIET = 1.5  # no sign of the script for this long: it has finished
+YOUNG = 2.0  # an idle psql session this young may be the script's next call
+BEFORE = 60.0  # rows of pending files written this long before the first look count too
+OBSERVE, OBSERVE_POLL = 0.3, 0.025  # the first look lasts this long: the script may be between two psql calls
+
+# One round trip per look: the psql sessions, and the tracker rows since the first
+# look (and, for pending files, from the minute before it).
+_LOOK = """
+    with st as (select coalesce(%s::timestamptz, clock_timestamp()) as started)
+    select st.started,
+           (select coalesce(json_agg(json_build_array(a.pid, coalesce(a.state, ''), a.backend_start::text,
+                                                      coalesce(a.query, '')) order by a.backend_start, a.pid),
+                            '[]'::json)
+              from pg_stat_activity a
+             where a.datname = current_database() and a.pid <> pg_backend_pid()
+               and a.application_name = 'psql' and a.backend_type = 'client backend'
+               and (coalesce(a.state, '') <> 'idle'
+                    or a.backend_start > clock_timestamp() - make_interval(secs => %s))),
+           {rows}
+      from st
+"""
+_ROWS = """
+           (select coalesce(json_agg(json_build_array(file_name, md5, applied_at::text, applied_at >= st.started)),
+                            '[]'::json)
+              from {} where applied_at >= st.started - make_interval(secs => %s))
+"""
+# psql sessions waiting for the migration lock (a script started after ddlkit took it): they wait for us.
+_LOCK_WAITERS = """
+    select pid from pg_locks
+     where pid = any(%s) and locktype = 'advisory' and not granted and classid = %s and objid = %s and objsubid = 1
+"""
+
+
+class ScriptRunning(LockTimeout):
+    """pg_migrate.sh kept running for longer than --lock-wait (exit 3)."""
+
+
+@dataclass(frozen=True)
+class ScriptSession:
+    pid: int
+    state: str
+    backend_start: str | None
+    query: str
+
+    def describe(self) -> str:
+        text = one_line(self.query)
+        text = text if len(text) <= 60 else text[:57] + "..."
+        since = f" since {self.backend_start.split('.')[0]}" if self.backend_start else ""
+        return f"psql pid {self.pid} ({self.state or 'starting'}{since}: {text!r})"
+
+
+@dataclass(frozen=True)
+class ScriptSign:
+    sessions: tuple[ScriptSession, ...]
+    rows: tuple[str, ...]  # tracker rows another session wrote
+
+    def __bool__(self) -> bool:
+        return bool(self.sessions or self.rows)
+
+    def describe(self) -> str:
+        parts = []
+        if self.sessions:
+            parts.append(f"{len(self.sessions)} psql session(s): " + "; ".join(s.describe() for s in self.sessions))
+        if self.rows:
+            shown = ", ".join(self.rows[:3]) + (f" and {len(self.rows) - 3} more" if len(self.rows) > 3 else "")
+            parts.append(f"tracker rows written by another session: {shown}")
+        return "; ".join(parts)
+
+
+class ScriptWatch:
+    """Asked before each file (see the module doc). ``conn``: an autocommit
+    connection idle between polls (the lock's)."""
+
+    def __init__(self, conn: psycopg.Connection, *, wait_seconds: float,
+                 on_wait: Callable[[str, float], None] | None = None,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.conn = conn
+        self.wait_seconds = wait_seconds
+        self.on_wait = on_wait
+        self.sleep = sleep
+        self.started: dt.datetime | None = None
+        self.known: set[tuple[str, str | None, str]] = set()
+        self.ours: set[str] = set()
+        self._table: sql.Identifier | None = None
+        self.pending: list[tuple[str, str]] = []
+        self.waited = 0.0
+
+    def wrote(self, file_name: str) -> None:
+        """ddlkit recorded this file: its row is not the script's."""
+        self.ours.add(file_name)
+
+    def _look(self) -> ScriptSign:
+        if self._table is None:
+            self._table = tracker_table(self.conn)  # until the tracker exists
+        rows_part = sql.SQL(_ROWS).format(self._table) if self._table is not None else sql.SQL("'[]'::json")
+        params = (self.started, YOUNG) + ((BEFORE,) if self._table is not None else ())
+        started, sessions, rows = self.conn.execute(sql.SQL(_LOOK).format(rows=rows_part), params).fetchone()
+        if self.started is None:
+            self.started = started
+        if sessions:
+            pids = [s[0] for s in sessions]
+            waiting = {r[0] for r in self.conn.execute(_LOCK_WAITERS, (pids, _CLASSID, _OBJID))}
+            sessions = [s for s in sessions if s[0] not in waiting]
+        pending = set(self.pending)
+        fresh = []
+        for name, md5, applied_at, after_start in rows:
+            row = (name, md5, applied_at)
+            if (after_start or (name, md5) in pending) and row not in self.known and name not in self.ours:
+                fresh.append(row)
+        self.known.update(fresh)
+        return ScriptSign(tuple(ScriptSession(*s) for s in sessions), tuple(r[0] for r in fresh))
+
+    def settle(self, pending: list[tuple[str, str]] = ()) -> bool:
+        """Before a file: True when the script was seen and has finished (the
+        caller re-reads the tracker), False when it was not seen. ``pending``:
+        (file_name, md5) of the files the caller still means to apply. Raises
+        :class:`ScriptRunning` after ``wait_seconds``."""
+        self.pending = list(pending)
+        first = self.started is None
+        sign = self._look()
+        if not sign and first:
+            sign = self._observe()
+        if not sign:
+            return False
+        self._wait(sign)
+        return True
+
+    def _observe(self) -> ScriptSign:
+        end = time.monotonic() + OBSERVE
+        while time.monotonic() < end:
+            self.sleep(OBSERVE_POLL)
+            if sign := self._look():
+                return sign
+        return ScriptSign((), ())
+
+    def _wait(self, sign: ScriptSign) -> None:
+        start = time.monotonic()
+        if self.on_wait:
+            self.on_wait(sign.describe(), self.wait_seconds)
+        last, quiet_since = sign, None
+        while True:
+            now = time.monotonic()
+            if quiet_since is not None and now - quiet_since >= QUIET:
+                break
+            if now - start >= self.wait_seconds:
+                raise ScriptRunning(
+                    f"pg_migrate.sh is running on this database ({last.describe()}); ddlkit never applies "
+                    f"files beside it and gave up after {self.wait_seconds:g}s (--lock-wait). Let the script "
+                    f"finish (or stop it) and run ddlkit again; see 'Moving from pg_migrate.sh' in the README")
+            self.sleep(POLL)
+            sign = self._look()
+            if sign:
+                last, quiet_since = sign, None
+            elif quiet_since is None:
+                quiet_since = time.monotonic()
+        self.waited += time.monotonic() - start
