@@ -352,7 +352,7 @@ def verify_command(ddl_dir, database_url, dump_dir, offline, online, baselines, 
               help="Build the expected schema on this server (a scratch database is created and dropped) "
                    "instead of the embedded one.")
 @click.option("--baseline", "baselines", multiple=True, metavar="FILE", type=click.Path(dir_okay=False),
-              help="With --from-tree: load this SQL file first (default: the config's test_baselines); repeatable.")
+              help="With --from-tree: load this SQL file first (default: the config's baseline); repeatable.")
 @click.option("--include-acl", is_flag=True, help="Also compare owners and grants (needs --from-tree).")
 @click.option("--include-extension-objects", is_flag=True,
               help="Also compare objects that belong to an extension (skipped by default).")
@@ -373,7 +373,7 @@ def drift_command(ddl_dir, database_url, dump_dir, from_tree, scratch_url, basel
     if (target or all_targets) and database_url:
         raise InputError("--target/--all-targets take the URLs from the config: not with --database-url")
     options = dict(ddl_dir=ddl_dir, dump_dir=dump_dir, from_tree=from_tree, scratch_url=scratch_url,
-                   baselines=cfg.value("test_baselines", list(baselines)) if from_tree else [],
+                   baselines=cfg.baselines(baselines) if from_tree else [],
                    include_acl=include_acl, include_extension_objects=include_extension_objects,
                    ignore=[*cfg.value("drift_ignore"), *ignore], tracker=tracker, on_event=render.DriftEvents())
     if target or all_targets:
