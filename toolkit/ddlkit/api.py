@@ -124,12 +124,27 @@ def _tree(root: Path, test_mode: bool, validate: bool = False) -> "Tree":
     return tree
 
 
-def _target(database_url: str | None, root: Path, url_option: str = "--database-url") -> "Target":
+def _target(database_url: str | None, root: Path, url_option: str = "--database-url",
+            wait_for_db: float | None = None, on_event: Emit | None = None) -> "Target":
+    """The database to work on: the explicit one (after waiting up to
+    ``wait_for_db`` seconds for it to accept connections), else the embedded server."""
     from ddlkit.server import server  # noqa: PLC0415
-    from ddlkit.db.connection import resolve_target  # noqa: PLC0415
+    from ddlkit.db.connection import resolve_target, wait_for_database  # noqa: PLC0415
 
     server.use_tree(root)  # the embedded server's data lives next to the tree, not in the cwd
-    return resolve_target(database_url, ddl_root=root, url_option=url_option) or server.embedded_target()
+    target = resolve_target(database_url, ddl_root=root, url_option=url_option)
+    if target is None:
+        return server.embedded_target()
+    if wait_for_db:
+        wait_for_database(target, wait_for_db, _waiting(on_event))
+    return target
+
+
+def _waiting(on_event: Emit | None) -> Emit | None:
+    """``wait_for_database``'s reports as ``db_waiting`` events."""
+    if on_event is None:
+        return None
+    return lambda **kw: on_event("db_waiting", **kw)
 
 
 def lock_target(target: "Target", direct_url: str | None, root: Path | None = None) -> "Target":
@@ -161,14 +176,15 @@ def load_tree(*, ddl_dir: str | os.PathLike | None = None, test_mode: bool = Fal
 
 def plan(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,
          test_mode: bool = False, dry_run: bool = False, url_option: str = "--database-url",
-         tree: "Tree | None" = None) -> PlanReport:
+         tree: "Tree | None" = None, wait_for_db: float | None = None,
+         on_event: Emit | None = None) -> PlanReport:
     """The plan against the database now, without the lock and without writing.
     ``tree``: an already loaded tree (many targets share one)."""
     from ddlkit.apply.runner import Runner  # noqa: PLC0415
 
     root = _root(ddl_dir)
     tree = tree or _tree(root, test_mode)
-    target = _target(database_url, root, url_option)
+    target = _target(database_url, root, url_option, wait_for_db, on_event)
     planned = Runner(target, tree).plan()
     report = PlanReport(target.display, planned, dry_run=dry_run)
     if dry_run:
@@ -179,9 +195,10 @@ def plan(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None =
 
 
 def status(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,
-           test_mode: bool = False) -> PlanReport:
+           test_mode: bool = False, wait_for_db: float | None = None, on_event: Emit | None = None) -> PlanReport:
     """Every file's state; ``report.pending`` is what ``migrate`` would apply."""
-    return plan(ddl_dir=ddl_dir, database_url=database_url, test_mode=test_mode)
+    return plan(ddl_dir=ddl_dir, database_url=database_url, test_mode=test_mode, wait_for_db=wait_for_db,
+                on_event=on_event)
 
 
 def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,
@@ -189,7 +206,7 @@ def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | Non
             lock_retries: int = 5, statement_timeout: float | None = None, direct_url: str | None = None,
             wait_replicas: float | None = None, replica_urls: list[str] | tuple[str, ...] = (),
             on_event: Emit | None = None, check: bool = True, url_option: str = "--database-url",
-            tree: "Tree | None" = None, progress: bool = True) -> MigrateReport:
+            tree: "Tree | None" = None, progress: bool = True, wait_for_db: float | None = None) -> MigrateReport:
     """Apply every pending file exactly once.
 
     The lock's session must be stable: behind a transaction-pooling connection
@@ -217,7 +234,7 @@ def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | Non
         raise InputError("--replica-url needs --wait-replicas SECONDS")
     root = _root(ddl_dir)
     tree = tree or _tree(root, test_mode, validate=False)  # the runner parses what is pending, and only that
-    target = lock_target(_target(database_url, root, url_option), direct_url, root)
+    target = lock_target(_target(database_url, root, url_option, wait_for_db, on_event), direct_url, root)
     options = RunOptions(lock_wait=lock_wait, lock_timeout=lock_timeout, lock_retries=lock_retries,
                          statement_timeout=statement_timeout, progress=progress)
     watcher = _replica_watcher(target, replica_urls, root) if wait_replicas is not None else None
@@ -256,30 +273,58 @@ def _replica_watcher(primary: "Target", replica_urls, root: Path | None):
 
 def wait_replicas(*, database_url: str | None = None, replica_urls: list[str] | tuple[str, ...] = (),
                   timeout: float = 300.0, ddl_dir: str | os.PathLike | None = None,
-                  on_event: Emit | None = None) -> "ReplicaWait":
+                  on_event: Emit | None = None, wait_for_db: float | None = None) -> "ReplicaWait":
     """Wait until every replica has replayed the primary's current WAL LSN.
     Raises :class:`~ddlkit.fleet.replicas.ReplicaTimeout` (exit 4) with ``.result``."""
     root = _root(ddl_dir)
-    with _replica_watcher(_target(database_url, root), replica_urls, root) as watcher:
+    with _replica_watcher(_target(database_url, root, wait_for_db=wait_for_db, on_event=on_event), replica_urls,
+                          root) as watcher:
         return watcher.wait(timeout, on_event)
+
+
+@dataclass
+class WaitReport:
+    """``ddlkit wait-for-db``: the database accepts connections."""
+
+    target: str
+    waited: float
+
+
+def wait_for_db(*, database_url: str | None = None, timeout: float = 60.0,
+                ddl_dir: str | os.PathLike | None = None, on_event: Emit | None = None) -> WaitReport:
+    """Wait up to ``timeout`` seconds until the database accepts connections:
+    connection refused, "the database system is starting up" (SQLSTATE 57P03,
+    CannotConnectNow) and name-resolution failures are retried with backoff; a
+    bad password or a missing database raises ConnectError (exit 3) at once,
+    and so does the timeout. ``on_event("db_waiting", ...)`` every few seconds.
+    Without a database URL this is the embedded server (started if needed)."""
+    from ddlkit.db.connection import resolve_target, wait_for_database  # noqa: PLC0415
+
+    root = _root(ddl_dir)
+    target = resolve_target(database_url, ddl_root=root)
+    if target is None:
+        target = _target(None, root)
+        return WaitReport(target.display, 0.0)
+    return WaitReport(target.display, wait_for_database(target, timeout, _waiting(on_event)))
 
 
 def test(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,
          rerun: bool = True, keep: bool = False, baselines: list[str | os.PathLike] = (),
-         from_dump: bool = False, on_event: Emit | None = None) -> "SqlTestRun":
+         from_dump: bool = False, on_event: Emit | None = None, wait_for_db: float | None = None) -> "SqlTestRun":
     """Migrate a scratch database twice in test mode, then run ``ddl/tests/*.sql``.
     ``baselines`` (SQL files, pg_dump output welcome) or ``from_dump`` (``schema_dump/``)
     are loaded into the scratch database first."""
     from ddlkit.schema import sqltests  # noqa: PLC0415
 
     root = _root(ddl_dir)
-    return sqltests.run(_target(database_url, root), root, rerun=rerun, keep=keep,
+    target = _target(database_url, root, wait_for_db=wait_for_db, on_event=on_event)
+    return sqltests.run(target, root, rerun=rerun, keep=keep,
                         baselines=[Path(p) for p in baselines], from_dump=from_dump, emit=on_event)
 
 
 def trace(files: list[str] | None = None, *, ddl_dir: str | os.PathLike | None = None,
           database_url: str | None = None, baselines: list[str | os.PathLike] = (), from_dump: bool = False,
-          on_event: Emit | None = None):
+          on_event: Emit | None = None, wait_for_db: float | None = None):
     """Apply the pending (or named) files on a scratch database, statement by
     statement in their real transaction modes, and report the locks each held
     (pg_locks), the tables it rewrote and for how long: a ``ddlkit.schema.tracer.TraceReport``.
@@ -287,7 +332,8 @@ def trace(files: list[str] | None = None, *, ddl_dir: str | os.PathLike | None =
     from ddlkit.schema import tracer as tracing  # noqa: PLC0415
 
     root = _root(ddl_dir)
-    return tracing.trace(_target(database_url, root), root, files=list(files or ()),
+    target = _target(database_url, root, wait_for_db=wait_for_db, on_event=on_event)
+    return tracing.trace(target, root, files=list(files or ()),
                          baselines=[Path(p) for p in baselines], from_dump=from_dump, emit=on_event)
 
 
@@ -313,12 +359,13 @@ def dump(*, ddl_dir: str | os.PathLike | None = None, out: str | os.PathLike | N
 
 
 def template(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,
-             dump_dir: str | os.PathLike | None = None) -> TemplateReport:
+             dump_dir: str | os.PathLike | None = None, wait_for_db: float | None = None,
+             on_event: Emit | None = None) -> TemplateReport:
     """Load ``01_schema.sql`` then ``03_migration_tracker.sql`` into an empty database."""
     from ddlkit.schema import schemadump as dumping  # noqa: PLC0415
 
     root = _root(ddl_dir)
-    target = _target(database_url, root)
+    target = _target(database_url, root, wait_for_db=wait_for_db, on_event=on_event)
     ddir = _dump_dir(dump_dir, root)
     rows = dumping.load_template(target, ddir)
     return TemplateReport(target.display, ddir, rows)

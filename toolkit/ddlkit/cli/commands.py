@@ -21,9 +21,10 @@ from ddlkit.tree import config
 from ddlkit.cli import render
 
 from ddlkit.fleet import targets
-from ddlkit.cli.options import (PG_SECONDS, SECONDS, _run_targets, _targets_command, _terminate,
+from ddlkit.cli.options import (DURATION, PG_SECONDS, SECONDS, _run_targets, _targets_command, _terminate,
                             _usage_error, common_options, ddl_dir_option, format_option, handle_errors,
-                            replica_url_option, target_options, test_mode_option, wait_replicas_option)
+                            replica_url_option, target_options, test_mode_option, wait_for_db_option,
+                            wait_replicas_option)
 from ddlkit.util.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, InputError
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -54,17 +55,19 @@ def cli() -> None:
 @replica_url_option
 @target_options
 @click.option("--fail-fast", is_flag=True, help="With targets: after a failure, start no further target.")
+@wait_for_db_option
 @format_option
 @handle_errors
 def migrate(ddl_dir, database_url, dry_run, test_mode, lock_wait, lock_timeout, lock_retries,
             statement_timeout, direct_url, progress, wait_replicas, replica_url, target, all_targets, parallel,
-            fail_fast, fmt) -> int:
+            fail_fast, wait_for_db, fmt) -> int:
     """Apply every pending file exactly once (on one database, or on configured targets)."""
     cfg = config.load()
     ddl_dir = cfg.value("ddl_dir", ddl_dir)
     lock_wait, lock_timeout, lock_retries, statement_timeout = (
         cfg.value("lock_wait", lock_wait), cfg.value("lock_timeout", lock_timeout),
         cfg.value("lock_retries", lock_retries), cfg.value("statement_timeout", statement_timeout))
+    wait_for_db = cfg.value("wait_for_db", wait_for_db)
     if target or all_targets:
         if database_url or direct_url or replica_url or dry_run:
             raise InputError("--target/--all-targets take the URLs from the config: they cannot be combined "
@@ -72,17 +75,19 @@ def migrate(ddl_dir, database_url, dry_run, test_mode, lock_wait, lock_timeout, 
         return _targets_command(fmt, "migrate", targets.migrate_targets, cfg, target, all_targets,
                                 ddl_dir=ddl_dir, test_mode=test_mode, parallel=parallel, fail_fast=fail_fast,
                                 lock_wait=lock_wait, lock_timeout=lock_timeout, lock_retries=lock_retries,
-                                statement_timeout=statement_timeout, wait_replicas=wait_replicas, progress=progress)
+                                statement_timeout=statement_timeout, wait_replicas=wait_replicas, progress=progress,
+                                wait_for_db=wait_for_db)
     direct_url = cfg.value("direct_url", direct_url)
     if dry_run:
         render.out(render.dry_run(api.plan(ddl_dir=ddl_dir, database_url=database_url, test_mode=test_mode,
-                                           dry_run=True), fmt))
+                                           dry_run=True, wait_for_db=wait_for_db,
+                                           on_event=render.ProgressEvents()), fmt))
         return EXIT_OK
     report = api.migrate(ddl_dir=ddl_dir, database_url=database_url, test_mode=test_mode, lock_wait=lock_wait,
                          lock_timeout=lock_timeout, lock_retries=lock_retries,
                          statement_timeout=statement_timeout, direct_url=direct_url,
                          wait_replicas=wait_replicas, replica_urls=replica_url, progress=progress,
-                         on_event=render.TextEvents() if fmt == "text" else render.ProgressEvents(), check=False)
+                         wait_for_db=wait_for_db, on_event=render.TextEvents() if fmt == "text" else render.ProgressEvents(), check=False)
     stdout, stderr = render.migrate(report, fmt)
     render.out(stdout)
     for line in stderr:
@@ -97,17 +102,19 @@ def migrate(ddl_dir, database_url, dry_run, test_mode, lock_wait, lock_timeout, 
               help="How long to wait before exiting 4.")
 @replica_url_option
 @ddl_dir_option
+@wait_for_db_option
 @format_option
 @handle_errors
-def wait_replicas_command(database_url, timeout, replica_url, ddl_dir, fmt) -> int:
+def wait_replicas_command(database_url, timeout, replica_url, ddl_dir, wait_for_db, fmt) -> int:
     """Wait until every replica has replayed the primary's current WAL position."""
-    ddl_dir = config.load().value("ddl_dir", ddl_dir)
+    cfg = config.load()
+    ddl_dir, wait_for_db = cfg.value("ddl_dir", ddl_dir), cfg.value("wait_for_db", wait_for_db)
     from ddlkit.fleet.replicas import ReplicaTimeout  # noqa: PLC0415
 
-    events = render.TextEvents() if fmt == "text" else None
+    events = render.TextEvents() if fmt == "text" else render.ProgressEvents()
     try:
         wait, error = api.wait_replicas(database_url=database_url, replica_urls=replica_url, timeout=timeout,
-                                        ddl_dir=ddl_dir, on_event=events), None
+                                        ddl_dir=ddl_dir, on_event=events, wait_for_db=wait_for_db), None
     except ReplicaTimeout as exc:
         wait, error = exc.result, exc
     stdout, stderr = render.replica_wait(wait, fmt, error)
@@ -117,22 +124,47 @@ def wait_replicas_command(database_url, timeout, replica_url, ddl_dir, fmt) -> i
     return error.exit_code if error else EXIT_OK
 
 
+@cli.command("wait-for-db")
+@common_options
+@click.option("--timeout", type=DURATION, default=None, metavar="DURATION",
+              help="How long to wait before exiting 3 (default: wait_for_db from the environment "
+                   "DDLKIT_WAIT_FOR_DB or the config, else 60s).")
+@format_option
+@handle_errors
+def wait_for_db_command(ddl_dir, database_url, timeout, fmt) -> int:
+    """Wait until the database accepts connections (exit 0), or exit 3.
+
+    Retries refused connections, a server that is starting up (SQLSTATE 57P03)
+    and DNS failures, with backoff and a line every few seconds on stderr; a bad
+    password or a missing database exits 3 at once.
+    """
+    cfg = config.load()
+    ddl_dir = cfg.value("ddl_dir", ddl_dir)
+    timeout = timeout if timeout is not None else cfg.value("wait_for_db")
+    report = api.wait_for_db(database_url=database_url, ddl_dir=ddl_dir,
+                             timeout=60.0 if timeout is None else timeout, on_event=render.ProgressEvents())
+    render.out(render.db_ready(report, fmt))
+    return EXIT_OK
+
+
 @cli.command()
 @common_options
 @test_mode_option
 @target_options
+@wait_for_db_option
 @format_option
 @handle_errors
-def status(ddl_dir, database_url, test_mode, target, all_targets, parallel, fmt) -> int:
+def status(ddl_dir, database_url, test_mode, target, all_targets, parallel, wait_for_db, fmt) -> int:
     """Show every file's state; exit 1 when anything is pending."""
     cfg = config.load()
-    ddl_dir = cfg.value("ddl_dir", ddl_dir)
+    ddl_dir, wait_for_db = cfg.value("ddl_dir", ddl_dir), cfg.value("wait_for_db", wait_for_db)
     if target or all_targets:
         if database_url:
             raise InputError("--target/--all-targets take the URLs from the config: not with --database-url")
         return _targets_command(fmt, "status", targets.status_targets, cfg, target, all_targets,
-                                ddl_dir=ddl_dir, test_mode=test_mode, parallel=parallel)
-    report = api.status(ddl_dir=ddl_dir, database_url=database_url, test_mode=test_mode)
+                                ddl_dir=ddl_dir, test_mode=test_mode, parallel=parallel, wait_for_db=wait_for_db)
+    report = api.status(ddl_dir=ddl_dir, database_url=database_url, test_mode=test_mode, wait_for_db=wait_for_db,
+                        on_event=render.ProgressEvents())
     render.out(render.status(report, fmt))
     return EXIT_FAILED if report.pending else EXIT_OK
 
@@ -149,15 +181,17 @@ def status(ddl_dir, database_url, test_mode, target, all_targets, parallel, fmt)
               help="Load this SQL file (pg_dump output welcome) into the scratch database first; repeatable.")
 @click.option("--from-dump", is_flag=True,
               help="Start from schema_dump/ (like ddlkit template), then apply what is pending.")
+@wait_for_db_option
 @format_option
 @handle_errors
-def test_command(ddl_dir, database_url, rerun, keep, baselines, from_dump, fmt) -> int:
+def test_command(ddl_dir, database_url, rerun, keep, baselines, from_dump, wait_for_db, fmt) -> int:
     """Migrate a scratch database twice in test mode, then run ddl/tests/*.sql."""
     cfg = config.load()
     ddl_dir, baselines = cfg.value("ddl_dir", ddl_dir), cfg.value("test_baselines", list(baselines))
+    wait_for_db = cfg.value("wait_for_db", wait_for_db)
     run = api.test(ddl_dir=ddl_dir, database_url=database_url, rerun=rerun, keep=keep,
-                   baselines=list(baselines), from_dump=from_dump,
-                   on_event=render.TestEvents() if fmt == "text" else None)
+                   baselines=list(baselines), from_dump=from_dump, wait_for_db=wait_for_db,
+                   on_event=render.TestEvents() if fmt == "text" else render.ProgressEvents())
     render.out(render.test_run(run, fmt))
     return EXIT_OK if run.ok else EXIT_FAILED
 
@@ -171,13 +205,15 @@ def test_command(ddl_dir, database_url, rerun, keep, baselines, from_dump, fmt) 
               help="Load this SQL file (pg_dump output welcome) into the scratch database first; repeatable.")
 @click.option("--from-dump", is_flag=True,
               help="Start from schema_dump/ (like ddlkit template): trace only what is pending since the dump.")
+@wait_for_db_option
 @format_option
 @handle_errors
-def trace_command(files, ddl_dir, database_url, baselines, from_dump, fmt) -> int:
+def trace_command(files, ddl_dir, database_url, baselines, from_dump, wait_for_db, fmt) -> int:
     """Apply pending (or the named) files on a scratch database and measure each statement's locks."""
-    ddl_dir = config.load().value("ddl_dir", ddl_dir)
+    cfg = config.load()
+    ddl_dir, wait_for_db = cfg.value("ddl_dir", ddl_dir), cfg.value("wait_for_db", wait_for_db)
     report = api.trace(list(files), ddl_dir=ddl_dir, database_url=database_url, baselines=list(baselines),
-                       from_dump=from_dump, on_event=render.ProgressEvents())
+                       from_dump=from_dump, on_event=render.ProgressEvents(), wait_for_db=wait_for_db)
     render.out(render.trace(report, fmt))
     if report.error:
         for line in render.sql_failure(report.error) if fmt == "text" else [f"ddlkit: error: {report.error}"]:
@@ -219,12 +255,15 @@ def dump_command(ddl_dir, out, tracker_only) -> int:
 @cli.command("template")
 @common_options
 @dump_dir_option
+@wait_for_db_option
 @handle_errors
-def template_command(ddl_dir, database_url, dump_dir) -> int:
+def template_command(ddl_dir, database_url, dump_dir, wait_for_db) -> int:
     """Load 01_schema.sql then 03_migration_tracker.sql into an empty database."""
     cfg = config.load()
     ddl_dir, dump_dir = cfg.value("ddl_dir", ddl_dir), cfg.value("dump_dir", dump_dir)
-    render.out(render.template(api.template(ddl_dir=ddl_dir, database_url=database_url, dump_dir=dump_dir)))
+    render.out(render.template(api.template(ddl_dir=ddl_dir, database_url=database_url, dump_dir=dump_dir,
+                                            wait_for_db=cfg.value("wait_for_db", wait_for_db),
+                                            on_event=render.ProgressEvents())))
     return EXIT_OK
 
 

@@ -112,6 +112,12 @@ class ProgressEvents:
             self.stream.flush()
             self._printed_at = sample.elapsed
 
+    def on_db_waiting(self, target: str, reason: str, waited: float, timeout: float) -> None:
+        """``--wait-for-db``: one line every few seconds while the database is not up."""
+        self.stream.write(f"ddlkit: waiting for the database {target} ({reason}): "
+                          f"{int(waited)}s of {timeout:g}s\n")
+        self.stream.flush()
+
     def on_progress_end(self, sample) -> None:
         if self.tty:
             self.stream.write("\r\x1b[K")
@@ -246,6 +252,13 @@ def migrate(report: "MigrateReport", fmt: str) -> tuple[str, list[str]]:
     if report.replica_error is not None:
         return f"{done}; replicas did not catch up", [f"ddlkit: error: {report.replica_error}"]
     return done, []
+
+
+def db_ready(report, fmt: str) -> str:
+    """``ddlkit wait-for-db``."""
+    if fmt == "json":
+        return to_json({"outcome": "ok", "target": report.target, "waited_ms": round(report.waited * 1000)})
+    return f"the database {report.target} accepts connections (waited {report.waited:.1f}s)"
 
 
 # --------------------------------------------------------------------------- trace

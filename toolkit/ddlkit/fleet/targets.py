@@ -145,7 +145,7 @@ def migrate_targets(cfg: Config, names, all_targets: bool, *, ddl_dir, test_mode
 
 
 def status_targets(cfg: Config, names, all_targets: bool, *, ddl_dir, test_mode: bool = False,
-                   parallel: int = DEFAULT_PARALLEL,
+                   parallel: int = DEFAULT_PARALLEL, wait_for_db: float | None = None,
                    on_done: Callable[[TargetOutcome], None] | None = None) -> list[TargetOutcome]:
     """``ddlkit status --target/--all-targets`` (and verify's targets check)."""
     from ddlkit import api  # noqa: PLC0415
@@ -153,7 +153,8 @@ def status_targets(cfg: Config, names, all_targets: bool, *, ddl_dir, test_mode:
     specs = select(cfg, names, all_targets)
     root = resolve_root(ddl_dir)  # ./ddl, or the current directory when it is a tree
     tree = api.load_tree(ddl_dir=root, test_mode=test_mode)
-    return run(specs, status_job(root, tree, environment(root, cfg.environ)), parallel=parallel, on_done=on_done)
+    return run(specs, status_job(root, tree, environment(root, cfg.environ), wait_for_db=wait_for_db),
+               parallel=parallel, on_done=on_done)
 
 
 def migrate_job(root: Path, tree, env: Mapping[str, str], **options) -> Callable[[TargetSpec], TargetOutcome]:
@@ -179,13 +180,15 @@ def migrate_job(root: Path, tree, env: Mapping[str, str], **options) -> Callable
     return job
 
 
-def status_job(root: Path, tree, env: Mapping[str, str]) -> Callable[[TargetSpec], TargetOutcome]:
+def status_job(root: Path, tree, env: Mapping[str, str],
+               wait_for_db: float | None = None) -> Callable[[TargetSpec], TargetOutcome]:
     from ddlkit import api  # noqa: PLC0415
 
     def job(spec: TargetSpec) -> TargetOutcome:
         url, _ = spec.expand(env)
         started = time.monotonic()
-        report = api.plan(ddl_dir=root, database_url=url, url_option=f"target {spec.name!r}", tree=tree)
+        report = api.plan(ddl_dir=root, database_url=url, url_option=f"target {spec.name!r}", tree=tree,
+                          wait_for_db=wait_for_db)
         plan = report.plan
         n = len(plan.pending)
         return TargetOutcome(spec.name, "pending" if n else "up-to-date", EXIT_FAILED if n else EXIT_OK,
