@@ -381,8 +381,16 @@ def verify(*, ddl_dir: str | os.PathLike | None = None, dump_dir: str | os.PathL
     return verifying.verify(root, _dump_dir(dump_dir, root), offline=offline)
 
 
+def init(project: str | os.PathLike = ".") -> Any:
+    """``ddlkit init``: ``ddl/`` with its directories, a commented ``ddlkit.toml``
+    and ``.ddlkit/`` in ``.gitignore`` (a ``ddlkit.schema.project.InitReport``)."""
+    from ddlkit.schema.project import init_project  # noqa: PLC0415
+
+    return init_project(Path(project))
+
+
 def new(name: str, *, directory: str = "migrations", ddl_dir: str | os.PathLike | None = None,
-        database_url: str | None = None, offline: bool = False) -> "NewFile":
+        database_url: str | None = None, offline: bool = False, number: str | None = None) -> "NewFile":
     """Create the next file of ``directory`` (``ddlkit new``): numbered after the
     last file in ``sort -V`` order, with that file's zero-padding, a slug of
     ``name`` and a short header. Raises InputError (exit 2) when the name would
@@ -390,7 +398,8 @@ def new(name: str, *, directory: str = "migrations", ddl_dir: str | os.PathLike 
     (or ``offline``), ``result.warning`` says the order was not checked."""
     from ddlkit.schema import scaffold  # noqa: PLC0415
 
-    return scaffold.new_file(name, directory, ddl_dir=ddl_dir, database_url=database_url, offline=offline)
+    return scaffold.new_file(name, directory, ddl_dir=ddl_dir, database_url=database_url, offline=offline,
+                             number=number)
 
 
 def lint(paths: list[str | os.PathLike] | None = None, *, ddl_dir: str | os.PathLike | None = None,

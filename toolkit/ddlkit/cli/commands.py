@@ -296,7 +296,18 @@ def verify_command(ddl_dir, dump_dir, offline, online, target, all_targets, para
     return max(worst, EXIT_OK if result.ok else EXIT_FAILED)
 
 
-# --------------------------------------------------------------------------- new
+# --------------------------------------------------------------------------- init / new
+
+@cli.command("init")
+@click.argument("directory", default=".", type=click.Path(file_okay=False))
+@format_option
+@handle_errors
+def init_command(directory, fmt) -> int:
+    """Start a project in DIRECTORY (default: here): ddl/ with its directories,
+    a commented ddlkit.toml, and .ddlkit/ in .gitignore; prints the next steps."""
+    render.out(render.init_report(api.init(directory), fmt))
+    return EXIT_OK
+
 
 @cli.command("new")
 @click.argument("name")
@@ -304,12 +315,15 @@ def verify_command(ddl_dir, dump_dir, offline, online, target, all_targets, para
               help="migrations, functions, utils, preflight or tests.")
 @common_options
 @click.option("--offline", is_flag=True, help="Do not check the name against the target's applied files.")
+@click.option("--number", default=None, metavar="DIGITS",
+              help="Use this number (like 0042) instead of the next one after the last file.")
 @format_option
 @handle_errors
-def new_command(name, directory, ddl_dir, database_url, offline, fmt) -> int:
+def new_command(name, directory, ddl_dir, database_url, offline, number, fmt) -> int:
     """Create the next file of a tree directory and print its path."""
+    ddl_dir = config.load().value("ddl_dir", ddl_dir)
     stdout, stderr = render.new_file(api.new(name, directory=directory, ddl_dir=ddl_dir,
-                                             database_url=database_url, offline=offline), fmt)
+                                             database_url=database_url, offline=offline, number=number), fmt)
     render.out(stdout)
     for line in stderr:
         render.err(line)
@@ -368,8 +382,18 @@ def config_command(ddl_dir, database_url, fmt) -> int:
 # --------------------------------------------------------------------------- server
 
 @cli.group("server")
-def server_group() -> None:
-    """Control the embedded PostgreSQL (data in .ddlkit/ next to the ddl tree, or $DDLKIT_HOME)."""
+@click.option("--ddl-dir", default=None, metavar="DIR", type=click.Path(file_okay=False),
+              help="The project's ddl tree: the data lives in .ddlkit/ next to it (default ./ddl, "
+                   "$DDLKIT_DDL_DIR or the config's ddl_dir).")
+def server_group(ddl_dir) -> None:
+    """Control the embedded PostgreSQL. Its data lives in $DDLKIT_HOME when set,
+    else in .ddlkit/ next to the project's ddl directory (or its ddlkit.toml);
+    outside a project these commands exit 2."""
+    ddl_dir = config.load().value("ddl_dir", ddl_dir)
+    if ddl_dir:
+        from ddlkit.server import server  # noqa: PLC0415
+
+        server.use_tree(Path(ddl_dir))
 
 
 @server_group.command("start")
@@ -412,6 +436,27 @@ def server_url() -> int:
 
     target = server.embedded_target()
     click.echo(server.url_of(target))
+    return EXIT_OK
+
+
+@server_group.command("destroy")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@handle_errors
+def server_destroy(yes) -> int:
+    """Stop the embedded server and delete its data (every database in it)."""
+    from ddlkit.server import server  # noqa: PLC0415
+
+    pgdata = server.data_dir()
+    if not pgdata.exists():
+        click.echo(f"nothing to destroy: no data in {pgdata}")
+        return EXIT_OK
+    if not yes:
+        if not sys.stdin.isatty():
+            raise InputError(f"refusing to delete {pgdata} without confirmation: pass --yes")
+        if not click.confirm(f"delete the embedded server's data in {pgdata} (every database in it)?"):
+            click.echo("kept")
+            return EXIT_FAILED
+    click.echo(f"destroyed {server.destroy()}")
     return EXIT_OK
 
 

@@ -447,12 +447,22 @@ def template(report: "TemplateReport") -> str:
     return f"loaded {report.dump_dir} into {report.target}: schema and {report.rows} tracker rows"
 
 
-# --------------------------------------------------------------------------- new
+# --------------------------------------------------------------------------- init / new
+
+def init_report(report, fmt: str) -> str:
+    if fmt == "json":
+        return to_json(report.to_dict())
+    lines = [f"created {p}" for p in report.created] + [f"kept    {p} (exists)" for p in report.kept]
+    lines.append("next:")
+    width = max(len(cmd) for cmd, _ in report.next_steps)
+    lines += [f"  {cmd.ljust(width)}  # {why}" for cmd, why in report.next_steps]
+    return "\n".join(lines)
+
 
 def new_file(result: "NewFile", fmt: str) -> tuple[str, list[str]]:
     """(stdout, stderr lines): the path (a script can open it), and the warning
     when the name could not be checked against a database."""
-    warnings = [f"ddlkit: warning: {result.warning}"] if result.warning else []
+    warnings = [f"ddlkit: warning: {w}" for w in result.warnings]
     if fmt == "json":
         return to_json(result.to_dict()), warnings
     return str(result.path), warnings
