@@ -338,7 +338,7 @@ def trace(files: list[str] | None = None, *, ddl_dir: str | os.PathLike | None =
 
 
 def dump(*, ddl_dir: str | os.PathLike | None = None, out: str | os.PathLike | None = None,
-         tracker_only: bool = False) -> DumpReport:
+         tracker_only: bool = False, on_event: Emit | None = None) -> DumpReport:
     """Write ``01_schema.sql`` (from a fresh scratch database) and ``03_migration_tracker.sql``.
 
     A file that fails to apply raises :class:`~ddlkit.apply.failure.MigrationFailed` (exit 1).
@@ -352,7 +352,7 @@ def dump(*, ddl_dir: str | os.PathLike | None = None, out: str | os.PathLike | N
         tree = load_tree(root, test_mode=True)  # checksums need no parse
         return DumpReport(dumping.write_tracker(tree, out_dir), len(tree.files))
     tree = _tree(root, test_mode=True)
-    schema = dumping.fresh_schema_dump(tree)
+    schema = dumping.fresh_schema_dump(tree, emit=on_event)
     spath = dumping.write_schema(schema, out_dir)
     tpath = dumping.write_tracker(tree, out_dir)
     return DumpReport(tpath, len(tree.files), spath, dumping.dump_major(schema))
@@ -372,13 +372,13 @@ def template(*, ddl_dir: str | os.PathLike | None = None, database_url: str | No
 
 
 def verify(*, ddl_dir: str | os.PathLike | None = None, dump_dir: str | os.PathLike | None = None,
-           offline: bool = False) -> "VerifyResult":
+           offline: bool = False, on_event: Emit | None = None) -> "VerifyResult":
     """The CI gate: tracker file, parse, lint and (online) schema dump checks.
     ``result.ok`` is False when there are findings (the CLI exits 1)."""
     from ddlkit.schema import verifier as verifying  # noqa: PLC0415
 
     root = _root(ddl_dir)
-    return verifying.verify(root, _dump_dir(dump_dir, root), offline=offline)
+    return verifying.verify(root, _dump_dir(dump_dir, root), offline=offline, emit=on_event)
 
 
 def init(project: str | os.PathLike = ".") -> Any:

@@ -23,7 +23,7 @@ from ddlkit.cli import render
 from ddlkit.fleet import targets
 from ddlkit.cli.options import (DURATION, PG_SECONDS, SECONDS, _run_targets, _targets_command, _terminate,
                             _usage_error, common_options, ddl_dir_option, format_option, handle_errors,
-                            replica_url_option, target_options, test_mode_option, wait_for_db_option,
+                            progress_option, replica_url_option, target_options, test_mode_option, wait_for_db_option,
                             wait_replicas_option)
 from ddlkit.util.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, InputError
 
@@ -74,6 +74,7 @@ def migrate(ddl_dir, database_url, dry_run, test_mode, lock_wait, lock_timeout, 
                              "with --database-url, --direct-url, --replica-url or --dry-run")
         return _targets_command(fmt, "migrate", targets.migrate_targets, cfg, target, all_targets,
                                 ddl_dir=ddl_dir, test_mode=test_mode, parallel=parallel, fail_fast=fail_fast,
+                                events=render.target_progress() if progress else None,
                                 lock_wait=lock_wait, lock_timeout=lock_timeout, lock_retries=lock_retries,
                                 statement_timeout=statement_timeout, wait_replicas=wait_replicas, progress=progress,
                                 wait_for_db=wait_for_db)
@@ -182,16 +183,17 @@ def status(ddl_dir, database_url, test_mode, target, all_targets, parallel, wait
 @click.option("--from-dump", is_flag=True,
               help="Start from schema_dump/ (like ddlkit template), then apply what is pending.")
 @wait_for_db_option
+@progress_option
 @format_option
 @handle_errors
-def test_command(ddl_dir, database_url, rerun, keep, baselines, from_dump, wait_for_db, fmt) -> int:
+def test_command(ddl_dir, database_url, rerun, keep, baselines, from_dump, wait_for_db, progress, fmt) -> int:
     """Migrate a scratch database twice in test mode, then run ddl/tests/*.sql."""
     cfg = config.load()
     ddl_dir, baselines = cfg.value("ddl_dir", ddl_dir), cfg.value("test_baselines", list(baselines))
     wait_for_db = cfg.value("wait_for_db", wait_for_db)
-    run = api.test(ddl_dir=ddl_dir, database_url=database_url, rerun=rerun, keep=keep,
-                   baselines=list(baselines), from_dump=from_dump, wait_for_db=wait_for_db,
-                   on_event=render.TestEvents() if fmt == "text" else render.ProgressEvents())
+    with render.live(progress, then=render.TestEvents() if fmt == "text" else None) as events:
+        run = api.test(ddl_dir=ddl_dir, database_url=database_url, rerun=rerun, keep=keep,
+                       baselines=list(baselines), from_dump=from_dump, wait_for_db=wait_for_db, on_event=events)
     render.out(render.test_run(run, fmt))
     return EXIT_OK if run.ok else EXIT_FAILED
 
@@ -235,15 +237,17 @@ def dump_dir_option(fn):
               help="Output directory (default: schema_dump/ next to the ddl directory).")
 @click.option("--tracker-only", is_flag=True,
               help="Only rewrite 03_migration_tracker.sql, offline (no database).")
+@progress_option
 @handle_errors
-def dump_command(ddl_dir, out, tracker_only) -> int:
+def dump_command(ddl_dir, out, tracker_only, progress) -> int:
     """Write a reproducible schema dump and tracker file of the tree."""
     from ddlkit.apply.failure import MigrationFailed  # noqa: PLC0415
 
     cfg = config.load()
     ddl_dir, out = cfg.value("ddl_dir", ddl_dir), cfg.setting("dump_dir", out, "--out").value
     try:
-        report = api.dump(ddl_dir=ddl_dir, out=out, tracker_only=tracker_only)
+        with render.live(progress) as events:
+            report = api.dump(ddl_dir=ddl_dir, out=out, tracker_only=tracker_only, on_event=events)
     except MigrationFailed as exc:
         for line in render.sql_failure(exc):
             render.err(line)
@@ -273,9 +277,10 @@ def template_command(ddl_dir, database_url, dump_dir, wait_for_db) -> int:
 @click.option("--offline", is_flag=True, help="Skip the schema comparison (no database needed).")
 @click.option("--online", is_flag=True, help="Run the online checks (the default; the opposite of --offline).")
 @target_options
+@progress_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True)
 @handle_errors
-def verify_command(ddl_dir, dump_dir, offline, online, target, all_targets, parallel, fmt) -> int:
+def verify_command(ddl_dir, dump_dir, offline, online, target, all_targets, parallel, progress, fmt) -> int:
     """CI gate: tracker file, parse, lint and (online) schema dump checks; with
     targets, also that each target has applied the tree."""
     cfg = config.load()
@@ -284,7 +289,8 @@ def verify_command(ddl_dir, dump_dir, offline, online, target, all_targets, para
         raise InputError("--offline cannot be combined with --online, --target or --all-targets")
     if target or all_targets:
         targets.select(cfg, target, all_targets)  # a bad selection is refused before any check runs
-    result = api.verify(ddl_dir=ddl_dir, dump_dir=dump_dir, offline=offline)
+    with render.live(progress and not offline) as events:
+        result = api.verify(ddl_dir=ddl_dir, dump_dir=dump_dir, offline=offline, on_event=events)
     worst = EXIT_OK
     if target or all_targets:
         outcomes = _run_targets(fmt, targets.status_targets, cfg, target, all_targets, ddl_dir=ddl_dir,

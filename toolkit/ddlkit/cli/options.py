@@ -88,6 +88,12 @@ def common_options(fn):
     return ddl_dir_option(fn)
 
 
+def progress_option(fn):
+    return click.option("--progress/--no-progress", default=True, show_default=True,
+                        help="Progress on stderr: a line per file, and one at least every 10 s "
+                             "(a spinner on a terminal).")(fn)
+
+
 def wait_for_db_option(fn):
     return click.option("--wait-for-db", type=DURATION, default=None, metavar="DURATION",
                         help="Wait up to DURATION (30s, 2m) for the database to accept connections, retrying "

@@ -9,6 +9,7 @@ started yet are skipped (running ones finish).
 
 from __future__ import annotations
 
+import contextlib
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -132,15 +133,18 @@ def worst(outcomes: list[TargetOutcome]) -> int:
 
 def migrate_targets(cfg: Config, names, all_targets: bool, *, ddl_dir, test_mode: bool = False,
                     parallel: int = DEFAULT_PARALLEL, fail_fast: bool = False,
-                    on_done: Callable[[TargetOutcome], None] | None = None, **options) -> list[TargetOutcome]:
+                    on_done: Callable[[TargetOutcome], None] | None = None,
+                    events: Callable[[str], Callable[..., None] | None] | None = None,
+                    **options) -> list[TargetOutcome]:
     """``ddlkit migrate --target/--all-targets``: ``options`` are
-    :func:`ddlkit.api.migrate`'s (lock_wait, lock_timeout, wait_replicas, …)."""
+    :func:`ddlkit.api.migrate`'s (lock_wait, lock_timeout, wait_replicas, …);
+    ``events(name)`` gives each target's ``on_event`` (its progress)."""
     from ddlkit import api  # noqa: PLC0415
 
     specs = select(cfg, names, all_targets)
     root = resolve_root(ddl_dir)  # ./ddl, or the current directory when it is a tree
     tree = api.load_tree(ddl_dir=root, test_mode=test_mode)  # parsed once, shared read-only
-    return run(specs, migrate_job(root, tree, environment(root, cfg.environ), **options),
+    return run(specs, migrate_job(root, tree, environment(root, cfg.environ), events=events, **options),
                parallel=parallel, fail_fast=fail_fast, on_done=on_done)
 
 
@@ -157,13 +161,16 @@ def status_targets(cfg: Config, names, all_targets: bool, *, ddl_dir, test_mode:
                parallel=parallel, on_done=on_done)
 
 
-def migrate_job(root: Path, tree, env: Mapping[str, str], **options) -> Callable[[TargetSpec], TargetOutcome]:
+def migrate_job(root: Path, tree, env: Mapping[str, str], events=None,
+                **options) -> Callable[[TargetSpec], TargetOutcome]:
     from ddlkit import api  # noqa: PLC0415
 
     def job(spec: TargetSpec) -> TargetOutcome:
         url, direct = spec.expand(env)
-        report = api.migrate(ddl_dir=root, database_url=url, url_option=f"target {spec.name!r}", tree=tree,
-                             direct_url=direct, check=False, **options)
+        on_event = events(spec.name) if events is not None else None
+        with on_event if hasattr(on_event, "__enter__") else contextlib.nullcontext():  # its heartbeat
+            report = api.migrate(ddl_dir=root, database_url=url, url_option=f"target {spec.name!r}", tree=tree,
+                                 direct_url=direct, check=False, on_event=on_event, **options)
         result = report.result
         up_to_date = len(result.plan.files) - len(result.plan.pending)
         applied = sum(1 for r in result.results if r.outcome != "failed")

@@ -121,15 +121,19 @@ def pg_dump_schema(target: Target, major: int) -> str:
     return proc.stdout
 
 
-def fresh_schema_dump(tree: Tree, major: int = server.PINNED_MAJOR) -> str:
+def fresh_schema_dump(tree: Tree, major: int = server.PINNED_MAJOR, emit=None) -> str:
     """Apply the tree to a scratch database on the embedded server and dump it.
     The scratch database is dropped whatever happens; a failing migration
-    raises MigrationFailed, reported the way ``migrate`` reports it."""
+    raises MigrationFailed, reported the way ``migrate`` reports it.
+    ``emit(event, **details)``: ``step`` events and the runner's per-file events."""
+    emit = emit or (lambda *a, **k: None)
     base = server.embedded_target(major=major)
     with scratch_database(base, "dump") as scratch:
-        result = Runner(scratch, tree).migrate()
+        emit("step", what=f"applying {len(tree.files)} file(s) to a scratch database")
+        result = Runner(scratch, tree, emit=emit).migrate()
         if result.error:
             raise result.error
+        emit("step", what=f"pg_dump {major} of the scratch database")
         return normalize(pg_dump_schema(scratch, major), major, tree_fingerprint(tree))
 
 

@@ -137,7 +137,7 @@ def check_parse(full: Tree) -> list[Finding]:
     return out
 
 
-def check_schema(tree: Tree, dump_dir: Path, result: VerifyResult) -> list[Finding]:
+def check_schema(tree: Tree, dump_dir: Path, result: VerifyResult, emit=None) -> list[Finding]:
     path = dump_dir / dump.SCHEMA_FILE
     if not path.is_file():
         return [Finding("schema", str(path), 1, "the schema dump is missing", FIX_DUMP)]
@@ -150,7 +150,7 @@ def check_schema(tree: Tree, dump_dir: Path, result: VerifyResult) -> list[Findi
                         f"dumped by PostgreSQL {major}; ddlkit dumps with PostgreSQL {server.PINNED_MAJOR}, "
                         f"so a comparison would only show version noise", FIX_DUMP)]
     try:
-        fresh = dump.fresh_schema_dump(tree)
+        fresh = dump.fresh_schema_dump(tree, emit=emit)
     except dump.MigrationFailed as exc:
         return [Finding("schema", _display(tree.root, exc.file_name), exc.line,
                         f"the tree does not apply to a fresh database: {exc}", FIX_SQL, exc.col)]
@@ -199,7 +199,7 @@ def check_lint(root: Path) -> list[Finding] | None:
     return out
 
 
-def verify(root: Path, dump_dir: Path, *, offline: bool = False) -> VerifyResult:
+def verify(root: Path, dump_dir: Path, *, offline: bool = False, emit=None) -> VerifyResult:
     result = VerifyResult()
     full = load_tree(root, test_mode=False)
     tree = full.test_mode_view()
@@ -222,7 +222,7 @@ def verify(root: Path, dump_dir: Path, *, offline: bool = False) -> VerifyResult
                                            "schema check skipped: some files do not parse", FIX_SQL))
         else:
             try:
-                result.findings += check_schema(tree, dump_dir, result)
+                result.findings += check_schema(tree, dump_dir, result, emit)
             except DdlkitError:
                 raise
     return result
