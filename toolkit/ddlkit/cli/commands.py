@@ -342,7 +342,8 @@ def new_command(name, directory, ddl_dir, database_url, offline, number, fmt) ->
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--ddl-dir", default=None, metavar="DIR", type=click.Path(file_okay=False),
               help="The ddl tree, linted when no PATHS are given (default ./ddl or $DDLKIT_DDL_DIR).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github", "markdown"]), default="text",
+              show_default=True, help="Output format (markdown: only with --list-rules, docs/rules.md).")
 @click.option("--select", multiple=True, metavar="RULE", help="Run only these rules (repeat, or a,b; old ids work).")
 @click.option("--ignore", multiple=True, metavar="RULE", help="Skip these rules (repeat, or a,b; old ids work).")
 @click.option("--assume-lock-timeout", is_flag=True,
@@ -356,11 +357,15 @@ def lint_command(paths, ddl_dir, fmt, select, ignore, assume_lock_timeout, list_
     from ddlkit.lint import formats
 
     ddl_dir = config.load().value("ddl_dir", ddl_dir)
+    if fmt == "markdown" and not (list_rules and not explain):
+        raise InputError("--format markdown is only for --list-rules (the rule reference, docs/rules.md)")
     if list_rules or explain:
         from ddlkit.lint import registry
 
         doc_fmt = "json" if fmt == "json" else "text"
-        if explain:
+        if fmt == "markdown":
+            render.out(formats.format_rule_markdown(registry.all_rules().values()))
+        elif explain:
             render.out(formats.format_explain(registry.explainable(explain), doc_fmt))
         else:
             render.out(formats.format_rule_list(registry.all_rules().values(), doc_fmt))

@@ -516,9 +516,12 @@ def status(report: "PlanReport", fmt: str) -> str:
     if fmt == "json":
         return to_json({"outcome": "pending" if plan.pending else "up-to-date", **plan_dict(report, plan.files)})
     lines = [f"status of {report.target}"]
+    width = max((len(p.file.file_name) for p in plan.files), default=0)
     for p in plan.files:
         extra = f"  (recorded as {p.recorded_as})" if p.recorded_as else ""
-        lines.append(f"  {p.state.value:<16} {p.file.file_name}{extra}")
+        when = f"  applied {p.applied_at.strftime('%Y-%m-%d %H:%M:%S %Z').strip()}" if p.applied_at else ""
+        lines.append(f"  {p.state.value:<16} {p.file.file_name.ljust(width) if when else p.file.file_name}"
+                     f"{when}{extra}")
     for row in plan.orphans:
         lines.append(f"  {'no-file':<16} {row.file_name}  (tracker row whose file no longer exists)")
     counts = ", ".join(f"{n} {s}" for s, n in plan.counts().items() if n)

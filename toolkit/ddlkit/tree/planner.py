@@ -41,6 +41,7 @@ class PlannedFile:
     state: FileState
     change: str | None  # "new" or "changed" for pending files
     recorded_as: str | None  # for RENAMED: the tracker row's file name
+    applied_at: dt.datetime | None = None  # the tracker row's applied_at (APPLIED, RENAMED, changed)
 
     @property
     def pending(self) -> bool:
@@ -56,6 +57,8 @@ class PlannedFile:
             out["change"] = self.change
         if self.recorded_as:
             out["recorded_as"] = self.recorded_as
+        if self.applied_at is not None:
+            out["applied_at"] = self.applied_at.isoformat()
         if self.file.failable:
             out["failable"] = True
         if not self.pending:
@@ -99,16 +102,17 @@ def build_plan(tree: Tree, rows: list[TrackerRow]) -> Plan:
         row = by_name.get(f.file_name)
         if f.md5 in names_by_md5:
             if row is not None and row.md5 == f.md5:
-                planned.append(PlannedFile(f, FileState.APPLIED, None, None))
+                planned.append(PlannedFile(f, FileState.APPLIED, None, None, row.applied_at))
             else:
-                planned.append(PlannedFile(f, FileState.RENAMED, None, sorted(names_by_md5[f.md5])[0]))
+                recorded = sorted(names_by_md5[f.md5])[0]
+                planned.append(PlannedFile(f, FileState.RENAMED, None, recorded, by_name[recorded].applied_at))
             continue
         change = "changed" if row is not None else "new"
         if f.failable:
             state = FileState.FAILABLE
         else:
             state = FileState.PENDING_CHANGED if row is not None else FileState.PENDING_NEW
-        planned.append(PlannedFile(f, state, change, None))
+        planned.append(PlannedFile(f, state, change, None, row.applied_at if row is not None else None))
     # Rows for files this run skips (preflight in test mode) are not orphans:
     # their files still exist.
     orphans = tuple(r for r in rows if r.file_name not in tree.present)
