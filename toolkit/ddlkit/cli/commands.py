@@ -19,6 +19,7 @@ from ddlkit import __version__, api
 from ddlkit.tree import config
 
 from ddlkit.cli import render
+from ddlkit.cli.helptext import decorate
 
 from ddlkit.fleet import targets
 from ddlkit.cli.options import (DURATION, PG_SECONDS, SECONDS, _run_targets, _targets_command, _terminate,
@@ -469,6 +470,9 @@ def server_destroy(yes) -> int:
             return EXIT_FAILED
     click.echo(f"destroyed {server.destroy()}")
     return EXIT_OK
+
+
+decorate(cli)
 
 
 def main(argv: list[str] | None = None) -> None:
