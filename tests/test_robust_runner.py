@@ -131,6 +131,7 @@ def test_failed_create_index_concurrently_without_if_not_exists_is_rebuilt(empty
     assert invalid_indexes(empty_db) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("released", [True, False])
 def test_repair_drop_is_retried_on_lock_timeout(empty_db, db_url, make_tree, released):
     seed(empty_db)
@@ -198,6 +199,7 @@ def advisory_waiter(conn) -> int | None:
     return row[0] if row else None
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("when", ["before", "during"])
 def test_old_runner_waiting_in_pg_advisory_lock_is_named_not_a_hang(empty_db, db_url, make_tree, when):
     seed(empty_db)
@@ -249,6 +251,7 @@ end $$;
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("point", ["commit", "after-statement", "after-autocommit-statement"])
 def test_lost_work_session_is_exit_3_and_nothing_runs_twice(empty_db, db_url, make_tree, point):
     """The work session is terminated at a given point; exit 3, one line; the

@@ -68,6 +68,7 @@ def _count(info: str, query: str):
         return conn.execute(query).fetchone()[0]
 
 
+@pytest.mark.slow
 def test_all_targets_migrate_in_parallel_one_broken(tmp_path, make_tree, databases):
     env = _project(tmp_path, make_tree, databases)
     r = run_cli("migrate", "--all-targets", "--parallel", "3", cwd=tmp_path, env=env)

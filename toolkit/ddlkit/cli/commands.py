@@ -290,15 +290,18 @@ def verify_command(ddl_dir, dump_dir, offline, online, target, all_targets, para
         raise InputError("--offline cannot be combined with --online, --target or --all-targets")
     if target or all_targets:
         targets.select(cfg, target, all_targets)  # a bad selection is refused before any check runs
+    worst = EXIT_OK
     with render.live(progress and not offline) as events:
         result = api.verify(ddl_dir=ddl_dir, dump_dir=dump_dir, offline=offline, on_event=events)
-    worst = EXIT_OK
-    if target or all_targets:
-        outcomes = _run_targets(fmt, targets.status_targets, cfg, target, all_targets, ddl_dir=ddl_dir,
-                                parallel=parallel)
-        result.findings += targets.verify_findings(outcomes, api.resolve_root(ddl_dir))
-        result.checks.append("targets")
-        worst = targets.worst([o for o in outcomes if o.outcome == "error"])
+        if target or all_targets:
+            if events is not None:
+                events.doing("checking the targets")
+            outcomes = _run_targets(fmt, targets.status_targets, cfg, target, all_targets, ddl_dir=ddl_dir,
+                                    parallel=parallel,
+                                    on_done=(lambda o: events.line(render.target_line(o))) if events else None)
+            result.findings += targets.verify_findings(outcomes, api.resolve_root(ddl_dir))
+            result.checks.append("targets")
+            worst = targets.worst([o for o in outcomes if o.outcome == "error"])
     render.out(render.verify(result, fmt))
     return max(worst, EXIT_OK if result.ok else EXIT_FAILED)
 
