@@ -89,7 +89,8 @@ def migrate(ddl_dir, database_url, dry_run, test_mode, lock_wait, lock_timeout, 
                          lock_timeout=lock_timeout, lock_retries=lock_retries,
                          statement_timeout=statement_timeout, direct_url=direct_url,
                          wait_replicas=wait_replicas, replica_urls=replica_url, progress=progress,
-                         wait_for_db=wait_for_db, on_event=render.TextEvents() if fmt == "text" else render.ProgressEvents(), check=False)
+                         wait_for_db=wait_for_db,
+                         on_event=render.TextEvents() if fmt == "text" else render.ProgressEvents(), check=False)
     stdout, stderr = render.migrate(report, fmt)
     render.out(stdout)
     for line in stderr:
