@@ -354,7 +354,8 @@ def status(report: "PlanReport", fmt: str) -> str:
     width = max((len(p.file.file_name) for p in plan.files), default=0)
     for p in plan.files:
         extra = f"  (recorded as {p.recorded_as})" if p.recorded_as else ""
-        when = f"  applied {p.applied_at.strftime('%Y-%m-%d %H:%M:%S %Z').strip()}" if p.applied_at else ""
+        stamp = p.applied_at.strftime("%Y-%m-%d %H:%M:%S %Z").strip() if p.applied_at else ""
+        when = "" if not stamp else f"  {stamp}" if p.state.value == "applied" else f"  (last applied {stamp})"
         lines.append(f"  {p.state.value:<16} {p.file.file_name.ljust(width) if when else p.file.file_name}"
                      f"{when}{extra}")
     for row in plan.orphans:
