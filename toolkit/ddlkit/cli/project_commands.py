@@ -32,7 +32,6 @@ def init_command(directory, fmt) -> int:
     return EXIT_OK
 
 
-
 @project.command("wait-for-db")
 @common_options
 @click.option("--timeout", type=DURATION, default=None, metavar="DURATION",
@@ -66,7 +65,11 @@ def server_group(ddl_dir) -> None:
     """Control the embedded PostgreSQL. Its data lives in $DDLKIT_HOME when set,
     else in .ddlkit/ next to the project's ddl directory (or its ddlkit.toml);
     outside a project these commands exit 2."""
-    ddl_dir = config.load().value("ddl_dir", ddl_dir)
+    try:
+        ddl_dir = config.load().value("ddl_dir", ddl_dir)
+    except InputError as exc:  # a bad config: one line, before any subcommand (not under handle_errors)
+        render.error(exc, "text", exc.exit_code)
+        sys.exit(exc.exit_code)
     if ddl_dir:
         from ddlkit.server import server  # noqa: PLC0415
 
