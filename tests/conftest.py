@@ -36,6 +36,10 @@ DDL = ROOT / "ddl"
 
 
 def _server_params() -> dict:
+    # One embedded server for the whole run (every xdist worker, and the scratch
+    # databases of dump/test/verify also when the tests run on another server):
+    # a test that needs its own sets DDLKIT_HOME itself.
+    os.environ.setdefault("DDLKIT_HOME", str(ROOT / ".ddlkit"))
     url = os.environ.get("DDLKIT_TEST_DATABASE_URL")
     if url:
         p = conninfo_to_dict(url)
@@ -47,7 +51,6 @@ def _server_params() -> dict:
             "maintenance": p.get("dbname", "postgres"),
             "embedded": False,
         }
-    os.environ.setdefault("DDLKIT_HOME", str(ROOT / ".ddlkit"))
     from ddlkit.server import server
 
     info = server.start()

@@ -140,9 +140,17 @@ class Cluster:
                 _stop_pid_file(self.data / "postmaster.pid")
 
 
-def _initdb(workdir: Path, name: str, user: str | None, extra_conf: str = "") -> Cluster:
+def _initdb(workdir: Path, name: str, user: str | None, extra_conf: str = "", password: str | None = None) -> Cluster:
+    """A new cluster; with ``password``, local connections need it (scram-sha-256)."""
     data = workdir / name
-    subprocess.run(_cmd([str(PG15 / "initdb"), "-D", str(data), "-U", "postgres", "--auth-local=trust",
+    auth = ["--auth-local=trust"]
+    if password is not None:
+        pwfile = workdir / f"{name}.pw"
+        pwfile.write_text(password + "\n")
+        if user:
+            shutil.chown(pwfile, user, user)
+        auth = ["--auth-local=scram-sha-256", f"--pwfile={pwfile}"]
+    subprocess.run(_cmd([str(PG15 / "initdb"), "-D", str(data), "-U", "postgres", *auth,
                          "--auth-host=reject", "-N"], user), check=True, capture_output=True, timeout=120)
     with open(data / "postgresql.conf", "a") as conf:
         conf.write("\nfsync = off\nwal_level = replica\nmax_wal_senders = 5\nshared_buffers = 16MB\n" + extra_conf)
@@ -159,6 +167,18 @@ def _new_cluster(name: str) -> Cluster:
     cluster = _initdb(workdir, name, user)
     _cleanups.append(cluster.stop)
     cluster.start()
+    return cluster
+
+
+def stopped_cluster(name: str, password: str | None = None) -> Cluster:
+    """initdb a cluster in a fresh directory without starting it (the caller
+    starts it: ``cluster.start()``); stopped and removed at exit."""
+    reap_leftovers()
+    user = _run_as()
+    workdir = _workdir(user)
+    _cleanups.append(lambda: shutil.rmtree(workdir, ignore_errors=True))
+    cluster = _initdb(workdir, name, user, password=password)
+    _cleanups.append(cluster.stop)
     return cluster
 
 

@@ -95,7 +95,8 @@ PREFIX = "prefix:"  # the line starts with this (and is short)
 
 # (case, files or None for a missing directory, the exact stderr line; {root} is the tree)
 TREE_CASES = [
-    ("missing ddl dir", None, "ddlkit: error: ddl directory not found: {root}"),
+    ("missing ddl dir", None, "ddlkit: error: ddl directory not found: {root} (create a project with "
+                              "'ddlkit init', or pass --ddl-dir)"),
     ("no *.sql", {"migrations/README.txt": "no sql here", "functions/f.SQL.bak": "select 1;",
                   "other/x.sql": "select 1;", "migrations/.hidden.sql": "select 1;"},
      "ddlkit: error: ddl directory {root} has no *.sql files in utils, migrations, functions, preflight"),

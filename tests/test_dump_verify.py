@@ -8,7 +8,7 @@ import shutil
 import psycopg
 import pytest
 
-from conftest import DDL, conninfo_for, run_cli
+from conftest import DDL, conninfo_for, popen_cli, run_cli
 from ddlkit.schema import schemadump as dump
 from ddlkit.server import server
 from ddlkit.db.connection import Target, connect
@@ -61,6 +61,7 @@ def test_whitespace_only_edit_passes(project):
     assert out.returncode == 0, out.stdout
 
 
+@pytest.mark.slow
 def test_changed_function_body_fails_until_dumped(project):
     f = project / "ddl/functions/challenge_user_event_processors.sql"
     text = f.read_text()
@@ -166,12 +167,14 @@ def test_tracker_sql_quotes_awkward_names(make_tree):
 def test_dump_drops_its_scratch_database_when_a_migration_fails(make_tree, tmp_path):
     root = make_tree({"migrations/0001_ok.sql": "create table if not exists ok (a int);",
                       "migrations/0002_bad.sql": "create table if not exists bad (a int);\nselect nope from ok;"})
-    out = run_cli("dump", "--ddl-dir", str(root), "--out", str(tmp_path / "out"))
-    assert out.returncode == 1
-    assert "migrations/0002_bad.sql:2:8: SQLSTATE 42703" in out.stderr
+    proc = popen_cli("dump", "--ddl-dir", str(root), "--out", str(tmp_path / "out"))
+    _, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 1
+    assert "migrations/0002_bad.sql:2:8: SQLSTATE 42703" in stderr
     assert not (tmp_path / "out" / dump.SCHEMA_FILE).exists()
-    with connect(server.embedded_target("postgres")) as conn:
-        left = conn.execute("select datname from pg_database where datname like 'ddlkit_dump_%%'").fetchall()
+    with connect(server.embedded_target("postgres")) as conn:  # scratch databases are named after the pid
+        left = conn.execute("select datname from pg_database where datname like %s",
+                            (f"ddlkit_dump_{proc.pid}_%",)).fetchall()
     assert left == []
 
 

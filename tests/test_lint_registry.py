@@ -55,33 +55,25 @@ def test_aliases_are_unique_and_not_rule_ids():
             assert registry.expand(alias) >= {rule.id}
 
 
-def _readme_rule_rows() -> dict[str, list[str]]:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text[text.index("## ddlkit lint\n"):]
-    section = section[section.index("### Rules\n"):]
-    section = section[: section.index("\n\n", section.index("| rule |"))]
-    rows = {}
-    for line in section.splitlines():
-        if line.startswith("| `"):
-            cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
-            rows[cells[0].strip("`")] = cells
-    return rows
+def test_docs_rules_md_is_the_generated_rule_reference():
+    """docs/rules.md is what `ddlkit lint --list-rules --format markdown` prints for the registry."""
+    from ddlkit.lint.formats import format_rule_markdown
+
+    committed = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert committed == format_rule_markdown(RULES.values()) + "\n", (
+        "docs/rules.md is stale: run `ddlkit lint --list-rules --format markdown > docs/rules.md`")
+    for rule in RULES.values():
+        aliases = ", ".join(f"`{a}`" for a in rule.aliases)
+        assert (f"| [`{rule.id}`](#{rule.id}) | {rule.severity} | {'on' if rule.default else 'off'} | {aliases} | "
+                in committed)
 
 
-def _expected_row(rule: Rule) -> list[str]:
-    return [f"`{rule.id}`", rule.severity, "on" if rule.default else "off",
-            ", ".join(f"`{a}`" for a in rule.aliases), rule.summary.replace("|", "&#124;")]
-
-
-def test_readme_rule_table_matches_the_registry():
-    rows = _readme_rule_rows()
-    missing = [rid for rid in RULES if rid not in rows]
-    expected = {rid: "| " + " | ".join(_expected_row(RULES[rid])) + " |" for rid in missing}
-    assert not missing, "add these rows to the README rule table:\n" + "\n".join(expected.values())
-    assert sorted(rows) == sorted(RULES), f"README lists rules the registry does not have: {set(rows) - set(RULES)}"
-    for rid, cells in rows.items():
-        want = _expected_row(RULES[rid])
-        assert [c.strip() for c in cells] == want, f"README row for {rid} should be:\n| {' | '.join(want)} |"
+def test_cli_writes_the_markdown_reference(tmp_path):
+    p = _cli("--list-rules", "--format", "markdown", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    p = _cli("--format", "markdown", "x.sql", cwd=tmp_path)
+    assert p.returncode == 2 and "only for --list-rules" in p.stderr
 
 
 def _cli(*args: str, cwd: pathlib.Path):

@@ -67,8 +67,10 @@ def test_new_file_offline_writes_the_header_and_warns(make_tree):
     assert new.path.read_text() == (
         "-- migrations/0043_add_orders_table.sql: Add orders table\n"
         "-- Created by `ddlkit new` on 2026-11-29.\n"
-        f"-- {scaffold._HINTS['migrations'][0]}\n"
-        f"-- {scaffold._HINTS['migrations'][1]}\n\n")
+        "-- Runs in one transaction with its tracker row (a statement PostgreSQL refuses in a\n"
+        "-- transaction, like CREATE INDEX CONCURRENTLY, makes it run statement by statement).\n"
+        "-- It runs again on every database whenever its checksum changes: once it is applied,\n"
+        "-- do not edit it; add a new migration instead (ddlkit rolls forward only).\n\n")
     assert new.checked is None and new.warning == "the name was not checked against the files applied on a database (--offline)"
 
 
@@ -97,6 +99,12 @@ def test_new_file_refuses_a_name_sorting_before_applied_files(make_tree, empty_d
                                          r"already applied on .*"):
         scaffold.new_file("add", "migrations", ddl_dir=root, database_url=db_url)
     assert sorted(p.name for p in (root / "migrations").iterdir()) == ["0001_a.sql", "0002_b.sql"]
+    # The refusal names a number that sorts after the applied files; that number works.
+    with pytest.raises(InputError, match=r"choose a number that sorts after them: ddlkit new add --number 0004$"):
+        scaffold.new_file("add", "migrations", ddl_dir=root, database_url=db_url)
+    chosen = scaffold.new_file("add", "migrations", ddl_dir=root, database_url=db_url, number="0004")
+    assert chosen.path.name == "0004_add.sql" and chosen.warning is None
+    chosen.path.unlink()
     # A name that sorts after it is fine, and says where it was checked.
     new = scaffold.new_file("y", "migrations", ddl_dir=root, database_url=db_url)
     assert new.path.name == "0003_y.sql"
@@ -159,3 +167,14 @@ def test_cli_new_bad_dir_and_bad_name_exit_2(make_tree, cli):
         "ddlkit: error: --dir must be one of migrations, functions, utils, preflight, tests, not 'data'\n")
     bad_name = cli("new", "???", "--ddl-dir", str(root), "--offline")
     assert bad_name.returncode == 2 and bad_name.stderr.startswith("ddlkit: error: name '???' has no letters")
+
+
+def test_cli_new_twice_with_the_same_name_warns(make_tree, cli):
+    root = make_tree({"migrations/0001_a.sql": "select 1;\n"})
+    first = cli("new", "create users", "--ddl-dir", str(root), "--offline")
+    assert first.returncode == 0 and "already has the name" not in first.stderr
+    again = cli("new", "Create  users!", "--ddl-dir", str(root), "--offline")
+    assert again.returncode == 0
+    assert again.stdout == f"{root / 'migrations' / '0003_create_users.sql'}\n"
+    assert ("ddlkit: warning: migrations/0002_create_users.sql already has the name 'create_users.sql': "
+            "created migrations/0003_create_users.sql anyway") in again.stderr

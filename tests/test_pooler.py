@@ -70,6 +70,7 @@ def test_transaction_pooling_with_direct_url_runs_every_file_exactly_once(
     assert sorted(len(json.loads(o[0])["applied"]) for o in outs) == [0, 0, 0, 0, 0, 30]
 
 
+@pytest.mark.slow
 def test_session_pooling_keeps_working_with_six_runners(session_pooler, empty_db, make_tree):
     root = make_tree(TREE)
     url = session_pooler.url(empty_db.info.dbname, SERVER["user"])

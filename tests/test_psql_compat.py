@@ -408,6 +408,8 @@ def test_from_dump_applies_only_what_is_pending(db_url, make_tree):
 
 # --------------------------------------------------------------------------- 4. paths follow the tree
 
+
+@pytest.mark.slow
 def test_commands_from_another_directory_or_inside_the_tree(empty_db, db_url, make_tree, tmp_path):
     root = make_tree({"migrations/0001_t.sql": "create table t (a int);\n"}, tmp_path / "app" / "ddl")
     assert run_cli("dump", "--tracker-only", cwd=tmp_path / "app").returncode == 0

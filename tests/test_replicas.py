@@ -39,6 +39,7 @@ def test_migrate_waits_until_the_standby_has_replayed_the_migration(cluster, mak
         assert conn.execute("select to_regclass('rep_ok')").fetchone()[0] == "rep_ok"
 
 
+@pytest.mark.slow
 def test_paused_replay_times_out_naming_the_standby_then_resume_succeeds(cluster, make_tree):
     primary, standby = cluster
     with standby.connect() as conn:

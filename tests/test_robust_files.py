@@ -25,6 +25,7 @@ select E'esc\\'; still' ;
 """
 
 
+@pytest.mark.slow
 def test_streamed_split_equals_the_whole_file_parse():
     text = "".join(UNIT.format(i=i) for i in range(2800))
     assert len(text) > sqltext.STREAMED
@@ -39,6 +40,7 @@ def test_streamed_split_equals_the_whole_file_parse():
     assert mode.describe() == "autocommit: CREATE INDEX CONCURRENTLY at line 7"
 
 
+@pytest.mark.slow
 def test_big_file_with_a_syntax_error_names_its_line(make_tree, empty_db, db_url):
     body = "".join(UNIT.format(i=i) for i in range(2800))
     lines = body.count("\n")

@@ -131,6 +131,7 @@ def test_failed_create_index_concurrently_without_if_not_exists_is_rebuilt(empty
     assert invalid_indexes(empty_db) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("released", [True, False])
 def test_repair_drop_is_retried_on_lock_timeout(empty_db, db_url, make_tree, released):
     seed(empty_db)
@@ -188,7 +189,9 @@ def _old_runner_waiting(dbname: str, started: threading.Event) -> threading.Thre
 
 
 def ddlkit_holds_lock(conn) -> bool:
-    return conn.execute("select count(*) from pg_locks where locktype = 'advisory' and granted and objid = %s",
+    # this database's lock only: other xdist workers migrate other databases at the same time
+    return conn.execute("select count(*) from pg_locks where locktype = 'advisory' and granted and objid = %s"
+                        " and database = (select oid from pg_database where datname = current_database())",
                         (LOCK_KEY & 0xFFFFFFFF,)).fetchone()[0] > 0
 
 
@@ -198,6 +201,7 @@ def advisory_waiter(conn) -> int | None:
     return row[0] if row else None
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("when", ["before", "during"])
 def test_old_runner_waiting_in_pg_advisory_lock_is_named_not_a_hang(empty_db, db_url, make_tree, when):
     seed(empty_db)
@@ -249,6 +253,7 @@ end $$;
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("point", ["commit", "after-statement", "after-autocommit-statement"])
 def test_lost_work_session_is_exit_3_and_nothing_runs_twice(empty_db, db_url, make_tree, point):
     """The work session is terminated at a given point; exit 3, one line; the
@@ -275,7 +280,9 @@ def test_lost_work_session_is_exit_3_and_nothing_runs_twice(empty_db, db_url, ma
         def kill_on_unlock():  # as soon as the work session passes the unlock: terminate it
             with psycopg.connect(conninfo_for(dbname), autocommit=True) as c:
                 wait_for(lambda: c.execute("select count(*) from pg_locks where locktype = 'advisory' "
-                                           "and objid = %s and granted", (key,)).fetchone()[0] > 0)
+                                           "and objid = %s and granted and database = (select oid from "
+                                           "pg_database where datname = current_database())",
+                                           (key,)).fetchone()[0] > 0)
                 c.execute("select pg_advisory_lock(%s)", (key,))
                 c.execute("select pg_terminate_backend(pid) from pg_stat_activity where application_name = "
                           "'ddlkit' and datname = current_database() and backend_type = 'client backend' and pid <> pg_backend_pid() "

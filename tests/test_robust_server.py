@@ -17,6 +17,7 @@ import pytest
 from conftest import run_cli
 from test_bad_input import GOOD, run_parallel
 
+pytestmark = pytest.mark.slow  # each test starts its own servers
 as_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (runuser, another OS user)")
 
 

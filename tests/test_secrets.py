@@ -135,6 +135,7 @@ MALFORMED = [
 ]
 
 
+@pytest.mark.slow
 def test_malformed_urls(tree):
     procs = run_parallel(*(["migrate", "--ddl-dir", str(tree), "--database-url", u] for u, _, _, _ in MALFORMED))
     for (u, secret, code, text), proc in zip(MALFORMED, procs):
@@ -160,6 +161,7 @@ def test_wrong_password_text_and_json(pw_role, empty_db, tree):
     assert untouched(empty_db)
 
 
+@pytest.mark.slow
 def test_wrong_password_from_environment(pw_role, empty_db, tree, make_tree, tmp_path):
     db = empty_db.info.dbname
     host, port = SERVER["host"], str(SERVER["port"])

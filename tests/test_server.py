@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import psycopg
+import pytest
 
 from conftest import run_cli
 
@@ -31,6 +32,7 @@ def test_lifecycle(tmp_path):
         run_cli("server", "stop", env=env)
 
 
+@pytest.mark.slow
 def test_migrate_without_any_database_setting_uses_the_embedded_server(tmp_path, make_tree):
     env = {"DDLKIT_HOME": str(tmp_path / "home")}
     root = make_tree({"migrations/0001_a.sql": "create table if not exists quick (a int);"})

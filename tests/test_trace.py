@@ -4,18 +4,25 @@ with the migration session's pg_locks and the tables' relfilenodes read after ea
 from __future__ import annotations
 
 import json
+import subprocess
 
-from conftest import run_cli
+from conftest import popen_cli, run_cli
 
 BASE = "create table t (id int primary key, a int);\ninsert into t select g, g from generate_series(1, 1000) g;\n"
 
 
-def _scratch_databases(conn) -> int:
-    return conn.execute("select count(*) from pg_database where datname like 'ddlkit_trace_%%'").fetchone()[0]
+def _scratch_databases(conn, pid: int) -> int:
+    """The scratch databases of the ddlkit process ``pid`` (their names carry it:
+    other tests, in other xdist workers, trace at the same time)."""
+    return conn.execute("select count(*) from pg_database where datname like %s",
+                        (f"ddlkit_trace_{pid}_%",)).fetchone()[0]
 
 
 def _trace(db_url, root, *args):
-    out = run_cli("trace", "--format", "json", "--database-url", db_url, "--ddl-dir", str(root), *args)
+    proc = popen_cli("trace", "--format", "json", "--database-url", db_url, "--ddl-dir", str(root), *args)
+    stdout, stderr = proc.communicate(timeout=300)
+    out = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+    out.pid = proc.pid
     return out, (json.loads(out.stdout) if out.stdout.strip() else None)
 
 
@@ -23,7 +30,6 @@ def test_trace_detects_a_rewrite_and_no_rewrite(empty_db, db_url, make_tree):
     root = make_tree({"migrations/0001_base.sql": BASE,
                       "migrations/0002_alter.sql": "alter table t alter column a type bigint;\n"
                                                    "alter table t add column c int;\n"})
-    before = _scratch_databases(empty_db)
     out, doc = _trace(db_url, root, "migrations/0002_alter.sql")
     assert out.returncode == 0, out.stderr
     (ft,) = doc["files"]  # only the named file is traced; 0001 ran untraced before it
@@ -36,7 +42,7 @@ def test_trace_detects_a_rewrite_and_no_rewrite(empty_db, db_url, make_tree):
             window["measured"]) == ("t", "ACCESS EXCLUSIVE", 1, "commit", 2, True)
     assert window["held_ms"] >= sum(s["duration_ms"] for s in ft["steps"])
     # Always dropped; the target database itself was not touched.
-    assert _scratch_databases(empty_db) == before
+    assert _scratch_databases(empty_db, out.pid) == 0
     assert empty_db.execute("select to_regclass('t') is null").fetchone()[0]
 
 
@@ -104,14 +110,13 @@ def test_trace_refuses_an_unknown_file(db_url, make_tree):
 
 def test_trace_reports_a_failing_file_and_still_drops_its_database(empty_db, db_url, make_tree):
     root = make_tree({"migrations/0001_bad.sql": "alter table missing add column c int;\n"})
-    before = _scratch_databases(empty_db)
     out, doc = _trace(db_url, root)
     assert out.returncode == 1
     assert doc["error"]["sqlstate"] == "42P01"
     assert out.stderr.splitlines() == [
         'ddlkit: error: migrations/0001_bad.sql:1:1: SQLSTATE 42P01: relation "missing" does not exist']
     assert doc["files"][0]["outcome"] == "failed"
-    assert _scratch_databases(empty_db) == before
+    assert _scratch_databases(empty_db, out.pid) == 0
 
 
 def test_trace_from_dump_traces_what_is_pending_since_the_dump(empty_db, db_url, make_tree):

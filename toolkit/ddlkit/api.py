@@ -134,12 +134,27 @@ def _tree(root: Path, test_mode: bool, validate: bool = False) -> "Tree":
     return tree
 
 
-def _target(database_url: str | None, root: Path, url_option: str = "--database-url") -> "Target":
+def _target(database_url: str | None, root: Path, url_option: str = "--database-url",
+            wait_for_db: float | None = None, on_event: Emit | None = None) -> "Target":
+    """The database to work on: the explicit one (after waiting up to
+    ``wait_for_db`` seconds for it to accept connections), else the embedded server."""
     from ddlkit.server import server  # noqa: PLC0415
-    from ddlkit.db.connection import resolve_target  # noqa: PLC0415
+    from ddlkit.db.connection import resolve_target, wait_for_database  # noqa: PLC0415
 
     server.use_tree(root)  # the embedded server's data lives next to the tree, not in the cwd
-    return resolve_target(database_url, ddl_root=root, url_option=url_option) or server.embedded_target()
+    target = resolve_target(database_url, ddl_root=root, url_option=url_option)
+    if target is None:
+        return server.embedded_target()
+    if wait_for_db:
+        wait_for_database(target, wait_for_db, _waiting(on_event))
+    return target
+
+
+def _waiting(on_event: Emit | None) -> Emit | None:
+    """``wait_for_database``'s reports as ``db_waiting`` events."""
+    if on_event is None:
+        return None
+    return lambda **kw: on_event("db_waiting", **kw)
 
 
 def lock_target(target: "Target", direct_url: str | None, root: Path | None = None) -> "Target":
@@ -173,7 +188,8 @@ def load_tree(*, ddl_dir: str | os.PathLike | None = None, test_mode: bool = Fal
 
 def plan(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,
          test_mode: bool = False, dry_run: bool = False, url_option: str = "--database-url",
-         tree: "Tree | None" = None, rerun_comment_edits: bool = False) -> PlanReport:
+         tree: "Tree | None" = None, rerun_comment_edits: bool = False, wait_for_db: float | None = None,
+         on_event: Emit | None = None) -> PlanReport:
     """The plan against the database now, without the lock and without writing.
     ``tree``: an already loaded tree (many targets share one). Each changed
     file says whether its change is comments-only (``PlannedFile.edit``);
@@ -183,7 +199,7 @@ def plan(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None =
 
     root = _root(ddl_dir)
     tree = tree or _tree(root, test_mode)
-    target = _target(database_url, root, url_option)
+    target = _target(database_url, root, url_option, wait_for_db, on_event)
     planned = Runner(target, tree, RunOptions(rerun_comment_edits=rerun_comment_edits)).plan()
     report = PlanReport(target.display, planned, dry_run=dry_run)
     report.risks = rerun_risks(target, planned)
@@ -197,10 +213,11 @@ def plan(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None =
 
 
 def status(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,
-           test_mode: bool = False, rerun_comment_edits: bool = False) -> PlanReport:
+           test_mode: bool = False, rerun_comment_edits: bool = False, wait_for_db: float | None = None,
+           on_event: Emit | None = None) -> PlanReport:
     """Every file's state; ``report.pending`` is what ``migrate`` would apply."""
     return plan(ddl_dir=ddl_dir, database_url=database_url, test_mode=test_mode,
-                rerun_comment_edits=rerun_comment_edits)
+                rerun_comment_edits=rerun_comment_edits, wait_for_db=wait_for_db, on_event=on_event)
 
 
 def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,
@@ -210,7 +227,7 @@ def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | Non
             on_event: Emit | None = None, check: bool = True, url_option: str = "--database-url",
             tree: "Tree | None" = None, progress: bool = True, check_drift: bool = False,
             drift_ignore: list[str] | tuple = (), dump_dir: str | os.PathLike | None = None,
-            rerun_comment_edits: bool = False) -> MigrateReport:
+            rerun_comment_edits: bool = False, wait_for_db: float | None = None) -> MigrateReport:
     """Apply every pending file exactly once.
 
     The lock's session must be stable: behind a transaction-pooling connection
@@ -250,7 +267,7 @@ def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | Non
 
         check_inputs(dump_dir=_dump_dir(dump_dir, root), from_tree=False, include_acl=False, ignore=drift_ignore)
     tree = tree or _tree(root, test_mode, validate=False)  # the runner parses what is pending, and only that
-    target = lock_target(_target(database_url, root, url_option), direct_url, root)
+    target = lock_target(_target(database_url, root, url_option, wait_for_db, on_event), direct_url, root)
     options = RunOptions(lock_wait=lock_wait, lock_timeout=lock_timeout, lock_retries=lock_retries,
                          statement_timeout=statement_timeout, progress=progress,
                          rerun_comment_edits=rerun_comment_edits)
@@ -310,30 +327,58 @@ def mark(files: list[str], *, applied: bool, ddl_dir: str | os.PathLike | None =
 
 def wait_replicas(*, database_url: str | None = None, replica_urls: list[str] | tuple[str, ...] = (),
                   timeout: float = 300.0, ddl_dir: str | os.PathLike | None = None,
-                  on_event: Emit | None = None) -> "ReplicaWait":
+                  on_event: Emit | None = None, wait_for_db: float | None = None) -> "ReplicaWait":
     """Wait until every replica has replayed the primary's current WAL LSN.
     Raises :class:`~ddlkit.fleet.replicas.ReplicaTimeout` (exit 4) with ``.result``."""
     root = _root(ddl_dir)
-    with _replica_watcher(_target(database_url, root), replica_urls, root) as watcher:
+    with _replica_watcher(_target(database_url, root, wait_for_db=wait_for_db, on_event=on_event), replica_urls,
+                          root) as watcher:
         return watcher.wait(timeout, on_event)
+
+
+@dataclass
+class WaitReport:
+    """``ddlkit wait-for-db``: the database accepts connections."""
+
+    target: str
+    waited: float
+
+
+def wait_for_db(*, database_url: str | None = None, timeout: float = 60.0,
+                ddl_dir: str | os.PathLike | None = None, on_event: Emit | None = None) -> WaitReport:
+    """Wait up to ``timeout`` seconds until the database accepts connections:
+    connection refused, "the database system is starting up" (SQLSTATE 57P03,
+    CannotConnectNow) and name-resolution failures are retried with backoff; a
+    bad password or a missing database raises ConnectError (exit 3) at once,
+    and so does the timeout. ``on_event("db_waiting", ...)`` every few seconds.
+    Without a database URL this is the embedded server (started if needed)."""
+    from ddlkit.db.connection import resolve_target, wait_for_database  # noqa: PLC0415
+
+    root = _root(ddl_dir)
+    target = resolve_target(database_url, ddl_root=root)
+    if target is None:
+        target = _target(None, root)
+        return WaitReport(target.display, 0.0)
+    return WaitReport(target.display, wait_for_database(target, timeout, _waiting(on_event)))
 
 
 def test(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,
          rerun: bool = True, keep: bool = False, baselines: list[str | os.PathLike] = (),
-         from_dump: bool = False, on_event: Emit | None = None) -> "SqlTestRun":
+         from_dump: bool = False, on_event: Emit | None = None, wait_for_db: float | None = None) -> "SqlTestRun":
     """Migrate a scratch database twice in test mode, then run ``ddl/tests/*.sql``.
     ``baselines`` (SQL files, pg_dump output welcome) or ``from_dump`` (``schema_dump/``)
     are loaded into the scratch database first."""
     from ddlkit.schema import sqltests  # noqa: PLC0415
 
     root = _root(ddl_dir)
-    return sqltests.run(_target(database_url, root), root, rerun=rerun, keep=keep,
+    target = _target(database_url, root, wait_for_db=wait_for_db, on_event=on_event)
+    return sqltests.run(target, root, rerun=rerun, keep=keep,
                         baselines=[Path(p) for p in baselines], from_dump=from_dump, emit=on_event)
 
 
 def trace(files: list[str] | None = None, *, ddl_dir: str | os.PathLike | None = None,
           database_url: str | None = None, baselines: list[str | os.PathLike] = (), from_dump: bool = False,
-          on_event: Emit | None = None):
+          on_event: Emit | None = None, wait_for_db: float | None = None):
     """Apply the pending (or named) files on a scratch database, statement by
     statement in their real transaction modes, and report the locks each held
     (pg_locks), the tables it rewrote and for how long: a ``ddlkit.schema.tracer.TraceReport``.
@@ -341,15 +386,17 @@ def trace(files: list[str] | None = None, *, ddl_dir: str | os.PathLike | None =
     from ddlkit.schema import tracer as tracing  # noqa: PLC0415
 
     root = _root(ddl_dir)
-    return tracing.trace(_target(database_url, root), root, files=list(files or ()),
+    target = _target(database_url, root, wait_for_db=wait_for_db, on_event=on_event)
+    return tracing.trace(target, root, files=list(files or ()),
                          baselines=[Path(p) for p in baselines], from_dump=from_dump, emit=on_event)
 
 
 def dump(*, ddl_dir: str | os.PathLike | None = None, out: str | os.PathLike | None = None,
-         tracker_only: bool = False, baselines: list[str | os.PathLike] = ()) -> DumpReport:
+         tracker_only: bool = False, baselines: list[str | os.PathLike] = (),
+         on_event: Emit | None = None) -> DumpReport:
     """Write ``01_schema.sql`` (from a fresh scratch database, loaded with
     ``baselines`` first), ``02_data.sql`` (the rows the migrations insert, when
-    there are any) and ``03_migration_tracker.sql``.
+    there are any) and ``03_migration_tracker.sql``. ``on_event``: progress.
 
     A file that fails to apply raises :class:`~ddlkit.apply.failure.MigrationFailed` (exit 1).
     """
@@ -365,7 +412,7 @@ def dump(*, ddl_dir: str | os.PathLike | None = None, out: str | os.PathLike | N
     from ddlkit.server import server  # noqa: PLC0415
 
     server.use_tree(root)
-    fresh = dumping.fresh_dump(tree, [Path(p) for p in baselines])
+    fresh = dumping.fresh_dump(tree, [Path(p) for p in baselines], emit=on_event)
     spath = dumping.write_schema(fresh.schema, out_dir)
     dpath = dumping.write_data(fresh.data, out_dir)
     tpath = dumping.write_tracker(tree, out_dir)
@@ -374,7 +421,8 @@ def dump(*, ddl_dir: str | os.PathLike | None = None, out: str | os.PathLike | N
 
 
 def template(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,
-             dump_dir: str | os.PathLike | None = None, baselines: list[str | os.PathLike] = ()) -> TemplateReport:
+             dump_dir: str | os.PathLike | None = None, baselines: list[str | os.PathLike] = (),
+             wait_for_db: float | None = None, on_event: Emit | None = None) -> TemplateReport:
     """Load ``01_schema.sql``, ``02_data.sql`` (when present) then
     ``03_migration_tracker.sql`` into an empty database. ``baselines`` must be
     those the dump was built on (InputError, exit 2, otherwise)."""
@@ -384,7 +432,7 @@ def template(*, ddl_dir: str | os.PathLike | None = None, database_url: str | No
     ddir = _dump_dir(dump_dir, root)
     templating.dump_files(ddir)  # a missing or broken dump is refused before any server starts
     templating.check_baselines(ddir, root, [Path(p) for p in baselines])
-    target = _target(database_url, root)
+    target = _target(database_url, root, wait_for_db=wait_for_db, on_event=on_event)
     loaded = templating.load_template(target, ddir, root=root, baselines=[Path(p) for p in baselines])
     return TemplateReport(target.display, ddir, loaded.tracker_rows, loaded.data_rows,
                           [s for f in loaded.files for s in f.skipped])
@@ -407,7 +455,9 @@ def verify(*, ddl_dir: str | os.PathLike | None = None, dump_dir: str | os.PathL
         raise InputError("--offline cannot be combined with --database-url (the drift check is online)")
     root = _root(ddl_dir)
     ddir = _dump_dir(dump_dir, root)
-    result = verifying.verify(root, ddir, offline=offline, baselines=[Path(p) for p in baselines])
+    result = verifying.verify(root, ddir, offline=offline, baselines=[Path(p) for p in baselines],
+                              lint_all=lint_all, lint_base=lint_base, per_file_ignores=per_file_ignores,
+                              emit=on_event)
     if database_url and result.ok:  # drift needs a current dump: a stale or missing one is already a finding
         report = drift(ddl_dir=root, database_url=database_url, dump_dir=ddir, ignore=drift_ignore,
                        on_event=on_event)
@@ -495,8 +545,16 @@ def drift_targets(cfg, names, all_targets: bool, *, ddl_dir: str | os.PathLike |
     return targets.run(specs, job, parallel=parallel, on_done=on_done), reports
 
 
+def init(project: str | os.PathLike = ".") -> Any:
+    """``ddlkit init``: ``ddl/`` with its directories, a commented ``ddlkit.toml``
+    and ``.ddlkit/`` in ``.gitignore`` (a ``ddlkit.schema.project.InitReport``)."""
+    from ddlkit.schema.project import init_project  # noqa: PLC0415
+
+    return init_project(Path(project))
+
+
 def new(name: str, *, directory: str = "migrations", ddl_dir: str | os.PathLike | None = None,
-        database_url: str | None = None, offline: bool = False) -> "NewFile":
+        database_url: str | None = None, offline: bool = False, number: str | None = None) -> "NewFile":
     """Create the next file of ``directory`` (``ddlkit new``): numbered after the
     last file in ``sort -V`` order, with that file's zero-padding, a slug of
     ``name`` and a short header. Raises InputError (exit 2) when the name would
@@ -504,7 +562,8 @@ def new(name: str, *, directory: str = "migrations", ddl_dir: str | os.PathLike 
     (or ``offline``), ``result.warning`` says the order was not checked."""
     from ddlkit.schema import scaffold  # noqa: PLC0415
 
-    return scaffold.new_file(name, directory, ddl_dir=ddl_dir, database_url=database_url, offline=offline)
+    return scaffold.new_file(name, directory, ddl_dir=ddl_dir, database_url=database_url, offline=offline,
+                             number=number)
 
 
 def lint(paths: list[str | os.PathLike] | None = None, *, ddl_dir: str | os.PathLike | None = None,

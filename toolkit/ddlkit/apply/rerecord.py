@@ -12,17 +12,30 @@ that has work anyway (a no-op run writes nothing).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ddlkit.db.filetokens import read_fingerprints, record_fingerprint
 from ddlkit.db.tracker import rerecord
 from ddlkit.tree.planner import FileState, Plan
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ddlkit.apply.runner import Runner, RunResult
+    from ddlkit.apply.results import RunResult
 
 
-def record_comment_edits(runner: "Runner", plan: Plan, result: "RunResult") -> None:
+class _Recorder(Protocol):
+    """What this module needs of :class:`ddlkit.apply.runner.Runner` (it must not import it)."""
+
+    conn: Any
+    lock: Any
+    tracker: Any
+    side: Any
+
+    def _guard(self, fn: Any, conn: Any) -> Any: ...
+
+    def emit(self, event: str, **details: Any) -> None: ...
+
+
+def record_comment_edits(runner: _Recorder, plan: Plan, result: "RunResult") -> None:
     for pf in plan.comment_edits:
         runner.lock.ensure_held(f"recording the comments-only edit of {pf.file.file_name}")
         done = runner._guard(lambda c: rerecord(c, runner.tracker, pf.file, pf.edit.old_md5, runner.side),
@@ -32,7 +45,7 @@ def record_comment_edits(runner: "Runner", plan: Plan, result: "RunResult") -> N
             runner.emit("comment_edit", planned=pf)
 
 
-def adopt(runner: "Runner", plan: Plan) -> int:
+def adopt(runner: _Recorder, plan: Plan) -> int:
     """Fingerprints for applied files without a current one; how many were written."""
     def write(conn) -> int:
         have = read_fingerprints(conn, runner.side)

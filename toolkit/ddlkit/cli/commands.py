@@ -19,11 +19,14 @@ from ddlkit import __version__, api
 from ddlkit.tree import config
 
 from ddlkit.cli import render
+from ddlkit.cli import project_commands
+from ddlkit.cli.helptext import decorate
 
 from ddlkit.fleet import targets
 from ddlkit.cli.options import (PG_SECONDS, SECONDS, _run_targets, baseline_option, _targets_command, _terminate,
                             _usage_error, common_options, ddl_dir_option, format_option, handle_errors,
-                            replica_url_option, target_options, test_mode_option, wait_replicas_option)
+                            progress_option, replica_url_option, target_options, test_mode_option, wait_for_db_option,
+                            wait_replicas_option)
 from ddlkit.util.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, InputError
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -56,11 +59,12 @@ def cli() -> None:
               help="After applying, compare the database with schema_dump/ (ddlkit drift); exit 1 on drift.")
 @target_options
 @click.option("--fail-fast", is_flag=True, help="With targets: after a failure, start no further target.")
+@wait_for_db_option
 @format_option
 @handle_errors
 def migrate(ddl_dir, database_url, dry_run, test_mode, lock_wait, lock_timeout, lock_retries,
             statement_timeout, direct_url, progress, wait_replicas, replica_url, check_drift, target, all_targets,
-            parallel, fail_fast, fmt) -> int:
+            parallel, fail_fast, wait_for_db, fmt) -> int:
     """Apply every pending file exactly once (on one database, or on configured targets)."""
     cfg = config.load()
     ddl_dir = cfg.value("ddl_dir", ddl_dir)
@@ -70,20 +74,22 @@ def migrate(ddl_dir, database_url, dry_run, test_mode, lock_wait, lock_timeout, 
     if check_drift and (dry_run or target or all_targets):
         raise InputError("--check-drift runs after a migration of one database: not with --dry-run, "
                          "--target or --all-targets (run `ddlkit drift --target NAME` after them)")
+    wait_for_db = cfg.value("wait_for_db", wait_for_db)
     if target or all_targets:
         if database_url or direct_url or replica_url or dry_run:
             raise InputError("--target/--all-targets take the URLs from the config: they cannot be combined "
                              "with --database-url, --direct-url, --replica-url or --dry-run")
         return _targets_command(fmt, "migrate", api.migrate_targets, cfg, target, all_targets,
                                 ddl_dir=ddl_dir, test_mode=test_mode, parallel=parallel, fail_fast=fail_fast,
+                                events=render.target_progress() if progress else None,
                                 lock_wait=lock_wait, lock_timeout=lock_timeout, lock_retries=lock_retries,
                                 statement_timeout=statement_timeout, wait_replicas=wait_replicas, progress=progress,
-                                rerun_comment_edits=cfg.value("rerun_comment_edits"))
+                                rerun_comment_edits=cfg.value("rerun_comment_edits"), wait_for_db=wait_for_db)
     direct_url = cfg.value("direct_url", direct_url)
     rerun = cfg.value("rerun_comment_edits")
     if dry_run:
         report = api.plan(ddl_dir=ddl_dir, database_url=database_url, test_mode=test_mode, dry_run=True,
-                          rerun_comment_edits=rerun)
+                          rerun_comment_edits=rerun, wait_for_db=wait_for_db, on_event=render.ProgressEvents())
         render.out(render.dry_run(report, fmt))
         for line in render.risk_warnings(report):
             render.err(line)
@@ -92,7 +98,7 @@ def migrate(ddl_dir, database_url, dry_run, test_mode, lock_wait, lock_timeout, 
                          lock_timeout=lock_timeout, lock_retries=lock_retries,
                          statement_timeout=statement_timeout, direct_url=direct_url,
                          wait_replicas=wait_replicas, replica_urls=replica_url, progress=progress,
-                         rerun_comment_edits=rerun,
+                         rerun_comment_edits=rerun, wait_for_db=wait_for_db,
                          on_event=_migrate_events(fmt, check_drift), check=False, check_drift=check_drift,
                          drift_ignore=cfg.value("drift_ignore"), dump_dir=cfg.value("dump_dir"))
     stdout, stderr = render.migrate(report, fmt)
@@ -104,9 +110,15 @@ def migrate(ddl_dir, database_url, dry_run, test_mode, lock_wait, lock_timeout, 
 
 def _migrate_events(fmt: str, check_drift: bool):
     events = render.TextEvents() if fmt == "text" else render.ProgressEvents()
-    if not check_drift:
-        return events
+    return _with_drift_events(events) if check_drift else events
+
+
+def _with_drift_events(events):
+    """``events`` for everything but drift's own events (``drift_*``), which
+    render.DriftEvents prints; drift's alone when there is no other progress."""
     drift_events = render.DriftEvents()
+    if events is None:
+        return drift_events
     return lambda event, **kw: (drift_events if event.startswith("drift_") else events)(event, **kw)
 
 
@@ -117,17 +129,19 @@ def _migrate_events(fmt: str, check_drift: bool):
               help="How long to wait before exiting 4.")
 @replica_url_option
 @ddl_dir_option
+@wait_for_db_option
 @format_option
 @handle_errors
-def wait_replicas_command(database_url, timeout, replica_url, ddl_dir, fmt) -> int:
+def wait_replicas_command(database_url, timeout, replica_url, ddl_dir, wait_for_db, fmt) -> int:
     """Wait until every replica has replayed the primary's current WAL position."""
-    ddl_dir = config.load().value("ddl_dir", ddl_dir)
+    cfg = config.load()
+    ddl_dir, wait_for_db = cfg.value("ddl_dir", ddl_dir), cfg.value("wait_for_db", wait_for_db)
     from ddlkit.fleet.replicas import ReplicaTimeout  # noqa: PLC0415
 
-    events = render.TextEvents() if fmt == "text" else None
+    events = render.TextEvents() if fmt == "text" else render.ProgressEvents()
     try:
         wait, error = api.wait_replicas(database_url=database_url, replica_urls=replica_url, timeout=timeout,
-                                        ddl_dir=ddl_dir, on_event=events), None
+                                        ddl_dir=ddl_dir, on_event=events, wait_for_db=wait_for_db), None
     except ReplicaTimeout as exc:
         wait, error = exc.result, exc
     stdout, stderr = render.replica_wait(wait, fmt, error)
@@ -141,19 +155,20 @@ def wait_replicas_command(database_url, timeout, replica_url, ddl_dir, fmt) -> i
 @common_options
 @test_mode_option
 @target_options
+@wait_for_db_option
 @format_option
 @handle_errors
-def status(ddl_dir, database_url, test_mode, target, all_targets, parallel, fmt) -> int:
+def status(ddl_dir, database_url, test_mode, target, all_targets, parallel, wait_for_db, fmt) -> int:
     """Show every file's state; exit 1 when anything is pending."""
     cfg = config.load()
-    ddl_dir = cfg.value("ddl_dir", ddl_dir)
+    ddl_dir, wait_for_db = cfg.value("ddl_dir", ddl_dir), cfg.value("wait_for_db", wait_for_db)
     if target or all_targets:
         if database_url:
             raise InputError("--target/--all-targets take the URLs from the config: not with --database-url")
         return _targets_command(fmt, "status", api.status_targets, cfg, target, all_targets,
-                                ddl_dir=ddl_dir, test_mode=test_mode, parallel=parallel)
-    report = api.status(ddl_dir=ddl_dir, database_url=database_url, test_mode=test_mode,
-                        rerun_comment_edits=cfg.value("rerun_comment_edits"))
+                                ddl_dir=ddl_dir, test_mode=test_mode, parallel=parallel, wait_for_db=wait_for_db)
+    report = api.status(ddl_dir=ddl_dir, database_url=database_url, test_mode=test_mode, wait_for_db=wait_for_db,
+                        rerun_comment_edits=cfg.value("rerun_comment_edits"), on_event=render.ProgressEvents())
     render.out(render.status(report, fmt))
     for line in render.risk_warnings(report):
         render.err(line)
@@ -198,15 +213,18 @@ def mark_command(files, applied, pending, ddl_dir, database_url, lock_wait, dire
 @baseline_option
 @click.option("--from-dump", is_flag=True,
               help="Start from schema_dump/ (like ddlkit template), then apply what is pending.")
+@wait_for_db_option
+@progress_option
 @format_option
 @handle_errors
-def test_command(ddl_dir, database_url, rerun, keep, baselines, from_dump, fmt) -> int:
+def test_command(ddl_dir, database_url, rerun, keep, baselines, from_dump, wait_for_db, progress, fmt) -> int:
     """Migrate a scratch database twice in test mode, then run ddl/tests/*.sql."""
     cfg = config.load()
     ddl_dir, baselines = cfg.value("ddl_dir", ddl_dir), cfg.baselines(baselines)
-    run = api.test(ddl_dir=ddl_dir, database_url=database_url, rerun=rerun, keep=keep,
-                   baselines=list(baselines), from_dump=from_dump,
-                   on_event=render.TestEvents() if fmt == "text" else None)
+    wait_for_db = cfg.value("wait_for_db", wait_for_db)
+    with render.live(progress, then=render.TestEvents() if fmt == "text" else None) as events:
+        run = api.test(ddl_dir=ddl_dir, database_url=database_url, rerun=rerun, keep=keep,
+                       baselines=list(baselines), from_dump=from_dump, wait_for_db=wait_for_db, on_event=events)
     render.out(render.test_run(run, fmt))
     return EXIT_OK if run.ok else EXIT_FAILED
 
@@ -219,14 +237,16 @@ def test_command(ddl_dir, database_url, rerun, keep, baselines, from_dump, fmt) 
 @baseline_option
 @click.option("--from-dump", is_flag=True,
               help="Start from schema_dump/ (like ddlkit template): trace only what is pending since the dump.")
+@wait_for_db_option
 @format_option
 @handle_errors
-def trace_command(files, ddl_dir, database_url, baselines, from_dump, fmt) -> int:
+def trace_command(files, ddl_dir, database_url, baselines, from_dump, wait_for_db, fmt) -> int:
     """Apply pending (or the named) files on a scratch database and measure each statement's locks."""
     cfg = config.load()
     ddl_dir, baselines = cfg.value("ddl_dir", ddl_dir), cfg.baselines(baselines)
+    wait_for_db = cfg.value("wait_for_db", wait_for_db)
     report = api.trace(list(files), ddl_dir=ddl_dir, database_url=database_url, baselines=list(baselines),
-                       from_dump=from_dump, on_event=render.ProgressEvents())
+                       from_dump=from_dump, on_event=render.ProgressEvents(), wait_for_db=wait_for_db)
     render.out(render.trace(report, fmt))
     if report.error:
         for line in render.sql_failure(report.error) if fmt == "text" else [f"ddlkit: error: {report.error}"]:
@@ -249,15 +269,18 @@ def dump_dir_option(fn):
 @click.option("--tracker-only", is_flag=True,
               help="Only rewrite 03_migration_tracker.sql, offline (no database).")
 @baseline_option
+@progress_option
 @handle_errors
-def dump_command(ddl_dir, out, tracker_only, baselines) -> int:
+def dump_command(ddl_dir, out, tracker_only, baselines, progress) -> int:
     """Write a reproducible schema dump and tracker file of the tree."""
     from ddlkit.apply.failure import MigrationFailed  # noqa: PLC0415
 
     cfg = config.load()
     ddl_dir, out = cfg.value("ddl_dir", ddl_dir), cfg.setting("dump_dir", out, "--out").value
     try:
-        report = api.dump(ddl_dir=ddl_dir, out=out, tracker_only=tracker_only, baselines=cfg.baselines(baselines))
+        with render.live(progress) as events:
+            report = api.dump(ddl_dir=ddl_dir, out=out, tracker_only=tracker_only,
+                              baselines=cfg.baselines(baselines), on_event=events)
     except MigrationFailed as exc:
         for line in render.sql_failure(exc):
             render.err(line)
@@ -270,8 +293,9 @@ def dump_command(ddl_dir, out, tracker_only, baselines) -> int:
 @common_options
 @dump_dir_option
 @baseline_option
+@wait_for_db_option
 @handle_errors
-def template_command(ddl_dir, database_url, dump_dir, baselines) -> int:
+def template_command(ddl_dir, database_url, dump_dir, baselines, wait_for_db) -> int:
     """Load 01_schema.sql, 02_data.sql (seed data) and 03_migration_tracker.sql into an empty database."""
     from ddlkit.apply.failure import MigrationFailed  # noqa: PLC0415
 
@@ -279,7 +303,8 @@ def template_command(ddl_dir, database_url, dump_dir, baselines) -> int:
     ddl_dir, dump_dir = cfg.value("ddl_dir", ddl_dir), cfg.value("dump_dir", dump_dir)
     try:
         report = api.template(ddl_dir=ddl_dir, database_url=database_url, dump_dir=dump_dir,
-                              baselines=cfg.baselines(baselines))
+                              baselines=cfg.baselines(baselines), wait_for_db=cfg.value("wait_for_db", wait_for_db),
+                              on_event=render.ProgressEvents())
     except MigrationFailed as exc:
         for line in render.sql_failure(exc):
             render.err(line)
@@ -302,10 +327,11 @@ def template_command(ddl_dir, database_url, dump_dir, baselines) -> int:
               help="Judge files new or changed against the tracker dump at this git revision "
                    "(a pull request's target branch), so a re-dumped new file is still linted.")
 @target_options
+@progress_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True)
 @handle_errors
 def verify_command(ddl_dir, database_url, dump_dir, offline, online, baselines, lint_all, lint_base, target,
-                   all_targets, parallel, fmt) -> int:
+                   all_targets, parallel, progress, fmt) -> int:
     """CI gate: tracker file, parse, lint and (online) schema dump checks; with
     targets, also that each target has applied the tree."""
     cfg = config.load()
@@ -316,27 +342,32 @@ def verify_command(ddl_dir, database_url, dump_dir, offline, online, baselines, 
         targets.select(cfg, target, all_targets)  # a bad selection is refused before any check runs
     if lint_all and lint_base:
         raise InputError("--lint-all lints every file: it cannot be combined with --lint-base")
-    result = api.verify(ddl_dir=ddl_dir, dump_dir=dump_dir, offline=offline, baselines=cfg.baselines(baselines),
-                        database_url=database_url, drift_ignore=cfg.value("drift_ignore"), on_event=render.DriftEvents(),
-                        lint_all=lint_all, lint_base=lint_base, per_file_ignores=cfg.value("per_file_ignores"))
     worst = EXIT_OK
-    if target or all_targets:
-        outcomes = _run_targets(fmt, api.status_targets, cfg, target, all_targets, ddl_dir=ddl_dir,
-                                parallel=parallel)
-        result.findings += targets.verify_findings(outcomes, api.resolve_root(ddl_dir))
-        result.checks.append("targets")
-        worst = targets.worst([o for o in outcomes if o.outcome == "error"])
-        if result.ok:  # drift needs a current dump: a stale or missing one is already a finding
-            drifts, reports = _run_targets(fmt, api.drift_targets, cfg, target, all_targets, ddl_dir=ddl_dir,
-                                           dump_dir=dump_dir, ignore=cfg.value("drift_ignore"),
-                                           parallel=parallel, on_event=render.DriftEvents())
-            from ddlkit.schema.verifier import drift_findings  # noqa: PLC0415
+    with render.live(progress and not offline) as events:
+        result = api.verify(ddl_dir=ddl_dir, dump_dir=dump_dir, offline=offline, baselines=cfg.baselines(baselines),
+                            database_url=database_url, drift_ignore=cfg.value("drift_ignore"),
+                            on_event=_with_drift_events(events), lint_all=lint_all, lint_base=lint_base,
+                            per_file_ignores=cfg.value("per_file_ignores"))
+        if target or all_targets:
+            if events is not None:
+                events.doing("checking the targets")
+            outcomes = _run_targets(fmt, api.status_targets, cfg, target, all_targets, ddl_dir=ddl_dir,
+                                    parallel=parallel,
+                                    on_done=(lambda o: events.line(render.target_line(o))) if events else None)
+            result.findings += targets.verify_findings(outcomes, api.resolve_root(ddl_dir))
+            result.checks.append("targets")
+            worst = targets.worst([o for o in outcomes if o.outcome == "error"])
+            if result.ok:  # drift needs a current dump: a stale or missing one is already a finding
+                drifts, reports = _run_targets(fmt, api.drift_targets, cfg, target, all_targets, ddl_dir=ddl_dir,
+                                               dump_dir=dump_dir, ignore=cfg.value("drift_ignore"),
+                                               parallel=parallel, on_event=_with_drift_events(events))
+                from ddlkit.schema.verifier import drift_findings  # noqa: PLC0415
 
-            root = api.resolve_root(ddl_dir)
-            for report in reports.values():
-                result.findings += drift_findings(report, root, api._dump_dir(dump_dir, root))
-            result.checks.append("drift")
-            worst = max(worst, targets.worst([o for o in drifts if o.name not in reports]))
+                root = api.resolve_root(ddl_dir)
+                for report in reports.values():
+                    result.findings += drift_findings(report, root, api._dump_dir(dump_dir, root))
+                result.checks.append("drift")
+                worst = max(worst, targets.worst([o for o in drifts if o.name not in reports]))
     render.out(render.verify(result, fmt))
     return max(worst, EXIT_OK if result.ok else EXIT_FAILED)
 
@@ -396,12 +427,15 @@ def drift_command(ddl_dir, database_url, dump_dir, from_tree, scratch_url, basel
               help="migrations, functions, utils, preflight or tests.")
 @common_options
 @click.option("--offline", is_flag=True, help="Do not check the name against the target's applied files.")
+@click.option("--number", default=None, metavar="DIGITS",
+              help="Use this number (like 0042) instead of the next one after the last file.")
 @format_option
 @handle_errors
-def new_command(name, directory, ddl_dir, database_url, offline, fmt) -> int:
+def new_command(name, directory, ddl_dir, database_url, offline, number, fmt) -> int:
     """Create the next file of a tree directory and print its path."""
+    ddl_dir = config.load().value("ddl_dir", ddl_dir)
     stdout, stderr = render.new_file(api.new(name, directory=directory, ddl_dir=ddl_dir,
-                                             database_url=database_url, offline=offline), fmt)
+                                             database_url=database_url, offline=offline, number=number), fmt)
     render.out(stdout)
     for line in stderr:
         render.err(line)
@@ -414,7 +448,8 @@ def new_command(name, directory, ddl_dir, database_url, offline, fmt) -> int:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--ddl-dir", default=None, metavar="DIR", type=click.Path(file_okay=False),
               help="The ddl tree, linted when no PATHS are given (default ./ddl or $DDLKIT_DDL_DIR).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github", "markdown"]), default="text",
+              show_default=True, help="Output format (markdown: only with --list-rules, docs/rules.md).")
 @click.option("--select", multiple=True, metavar="RULE", help="Run only these rules (repeat, or a,b; old ids work).")
 @click.option("--ignore", multiple=True, metavar="RULE", help="Skip these rules (repeat, or a,b; old ids work).")
 @click.option("--assume-lock-timeout", is_flag=True,
@@ -429,11 +464,15 @@ def lint_command(paths, ddl_dir, fmt, select, ignore, assume_lock_timeout, list_
 
     cfg = config.load()
     ddl_dir = cfg.value("ddl_dir", ddl_dir)
+    if fmt == "markdown" and not (list_rules and not explain):
+        raise InputError("--format markdown is only for --list-rules (the rule reference, docs/rules.md)")
     if list_rules or explain:
         from ddlkit.lint import registry
 
         doc_fmt = "json" if fmt == "json" else "text"
-        if explain:
+        if fmt == "markdown":
+            render.out(formats.format_rule_markdown(registry.all_rules().values()))
+        elif explain:
             render.out(formats.format_explain(registry.explainable(explain), doc_fmt))
         else:
             render.out(formats.format_rule_list(registry.all_rules().values(), doc_fmt))
@@ -459,54 +498,8 @@ def config_command(ddl_dir, database_url, fmt) -> int:
     return EXIT_OK
 
 
-# --------------------------------------------------------------------------- server
-
-@cli.group("server")
-def server_group() -> None:
-    """Control the embedded PostgreSQL (data in .ddlkit/ next to the ddl tree, or $DDLKIT_HOME)."""
-
-
-@server_group.command("start")
-@handle_errors
-def server_start() -> int:
-    """Start the embedded server (initialising it on first use)."""
-    from ddlkit.server import server  # noqa: PLC0415 - the driver loads only for commands that connect
-
-    render.out(render.server_info(server.start()))
-    return EXIT_OK
-
-
-@server_group.command("stop")
-@handle_errors
-def server_stop() -> int:
-    """Stop the embedded server."""
-    from ddlkit.server import server  # noqa: PLC0415
-
-    click.echo("stopped" if server.stop() else "not running")
-    return EXIT_OK
-
-
-@server_group.command("status")
-@format_option
-@handle_errors
-def server_status(fmt) -> int:
-    """Is the embedded server running? Exit 1 when it is not."""
-    from ddlkit.server import server  # noqa: PLC0415
-
-    info = server.status()
-    render.out(render.server_info(info, fmt))
-    return EXIT_OK if info.running else EXIT_FAILED
-
-
-@server_group.command("url")
-@handle_errors
-def server_url() -> int:
-    """Print the embedded server's connection URL (starting it if needed)."""
-    from ddlkit.server import server  # noqa: PLC0415
-
-    target = server.embedded_target()
-    click.echo(server.url_of(target))
-    return EXIT_OK
+project_commands.register(cli)
+decorate(cli)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -29,6 +29,21 @@ class Seconds(click.FloatRange):
         return rv
 
 
+class Duration(click.ParamType):
+    """``30s``, ``2m``, ``1m30s``, ``500ms`` or a number of seconds."""
+
+    name = "duration"
+
+    def convert(self, value, param, ctx):
+        from ddlkit.util.durations import parse_duration  # noqa: PLC0415
+
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+DURATION = Duration()
 SECONDS = Seconds(min=0)
 PG_SECONDS = Seconds(min=0, max=2147483)  # lock_timeout / statement_timeout are int milliseconds
 
@@ -71,6 +86,19 @@ def common_options(fn):
     fn = click.option("--database-url", envvar=None, default=None, metavar="URL",
                       help="Target database (else DB_URL, DATABASE_URL, POSTGRES_*, PG*, else the embedded server).")(fn)
     return ddl_dir_option(fn)
+
+
+def progress_option(fn):
+    return click.option("--progress/--no-progress", default=True, show_default=True,
+                        help="Progress on stderr: a line per file, and one at least every 10 s "
+                             "(a spinner on a terminal).")(fn)
+
+
+def wait_for_db_option(fn):
+    return click.option("--wait-for-db", type=DURATION, default=None, metavar="DURATION",
+                        help="Wait up to DURATION (30s, 2m) for the database to accept connections, retrying "
+                             "refused connections, a starting server and DNS failures; never a bad password "
+                             "or a missing database. Env: DDLKIT_WAIT_FOR_DB; config: wait_for_db.")(fn)
 
 
 def format_option(fn):

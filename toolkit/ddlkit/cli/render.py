@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ddlkit.util.github import gh_data, gh_prop
+# The live progress on stderr (per file, heartbeat, spinner) is rendered by cli/live.py.
+from ddlkit.cli.live import (LiveProgress, ProgressEvents, live, script_waiting_line,  # noqa: F401 - re-exported
+                             target_progress)
 
 if TYPE_CHECKING:  # pragma: no cover
     from ddlkit.api import DumpReport, MigrateReport, PlanReport, TemplateReport
@@ -86,47 +89,6 @@ def sql_failure(failure: "MigrationFailed", prefix: str = "ddlkit: error: ") -> 
 
 # --------------------------------------------------------------------------- migrate
 
-class ProgressEvents:
-    """``on_event`` that prints only the progress of long statements, on stderr
-    (ddlkit.apply.progress). On a terminal, one line rewritten in place; otherwise (CI
-    logs) a line when the statement reaches 2 s, then one every 10 s."""
-
-    LOG_EVERY = 10.0
-
-    def __init__(self, stream=None):
-        import sys  # noqa: PLC0415
-
-        self.stream = stream or sys.stderr
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self._printed_at: float | None = None
-
-    def __call__(self, event: str, **kw: Any) -> None:
-        handler = getattr(self, f"on_{event}", None)
-        if handler:
-            handler(**kw)
-
-    def on_progress(self, sample) -> None:
-        line = f"  ... {sample.describe()}"
-        if self.tty:
-            self.stream.write("\r\x1b[K" + line)
-            self.stream.flush()
-        elif self._printed_at is None or sample.elapsed - self._printed_at >= self.LOG_EVERY:
-            self.stream.write(line + "\n")
-            self.stream.flush()
-            self._printed_at = sample.elapsed
-
-    def on_script_waiting(self, what: str, wait: float) -> None:
-        # JSON keeps stdout for the document: what the run waits for goes to stderr
-        self.stream.write(script_waiting_line(what, wait) + "\n")
-        self.stream.flush()
-
-    def on_progress_end(self, sample) -> None:
-        if self.tty:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
-        self._printed_at = None
-
-
 class TextEvents(ProgressEvents):
     """``on_event`` for text output: prints the run as it happens."""
 
@@ -180,11 +142,6 @@ class TextEvents(ProgressEvents):
 
     def on_replicas_caught_up(self, wait) -> None:
         out(replicas_caught_up(wait))
-
-
-def script_waiting_line(what: str, wait: float) -> str:
-    return (f"pg_migrate.sh is running on this database; waiting up to {wait:g}s for it to finish "
-            f"before the next file: {what}")
 
 
 def ran_before_error(result) -> str:
@@ -311,6 +268,13 @@ def migrate(report: "MigrateReport", fmt: str) -> tuple[str, list[str]]:
 def _drift_error(report) -> str:
     return (f"ddlkit: error: --check-drift: the database differs from the expected schema "
             f"({len(report.differences)} difference(s))")
+
+
+def db_ready(report, fmt: str) -> str:
+    """``ddlkit wait-for-db``."""
+    if fmt == "json":
+        return to_json({"outcome": "ok", "target": report.target, "waited_ms": round(report.waited * 1000)})
+    return f"the database {report.target} accepts connections (waited {report.waited:.1f}s)"
 
 
 # --------------------------------------------------------------------------- trace
@@ -443,9 +407,13 @@ def status(report: "PlanReport", fmt: str) -> str:
         outcome = "pending" if plan.pending else "comments-only-edits" if plan.comment_edits else "up-to-date"
         return to_json({"outcome": outcome, **plan_dict(report, plan.files)})
     lines = [f"status of {report.target}"]
+    width = max((len(p.file.file_name) for p in plan.files), default=0)
     for p in plan.files:
         extra = f"  (recorded as {p.recorded_as})" if p.recorded_as else edit_note(p)
-        lines.append(f"  {p.state.value:<16} {p.file.file_name}{extra}")
+        stamp = p.applied_at.strftime("%Y-%m-%d %H:%M:%S %Z").strip() if p.applied_at else ""
+        when = "" if not stamp else f"  {stamp}" if p.state.value == "applied" else f"  (last applied {stamp})"
+        lines.append(f"  {p.state.value:<16} {p.file.file_name.ljust(width) if when else p.file.file_name}"
+                     f"{when}{extra}")
     for row in plan.orphans:
         lines.append(f"  {'no-file':<16} {row.file_name}  (tracker row whose file no longer exists)")
     counts = ", ".join(f"{n} {s}" for s, n in plan.counts().items() if n)
@@ -505,12 +473,22 @@ def template(report: "TemplateReport") -> str:
     return "\n".join(lines)
 
 
-# --------------------------------------------------------------------------- new
+# --------------------------------------------------------------------------- init / new
+
+def init_report(report, fmt: str) -> str:
+    if fmt == "json":
+        return to_json(report.to_dict())
+    lines = [f"created {p}" for p in report.created] + [f"kept    {p} (exists)" for p in report.kept]
+    lines.append("next:")
+    width = max(len(cmd) for cmd, _ in report.next_steps)
+    lines += [f"  {cmd.ljust(width)}  # {why}" for cmd, why in report.next_steps]
+    return "\n".join(lines)
+
 
 def new_file(result: "NewFile", fmt: str) -> tuple[str, list[str]]:
     """(stdout, stderr lines): the path (a script can open it), and the warning
     when the name could not be checked against a database."""
-    warnings = [f"ddlkit: warning: {result.warning}"] if result.warning else []
+    warnings = [f"ddlkit: warning: {w}" for w in result.warnings]
     if fmt == "json":
         return to_json(result.to_dict()), warnings
     return str(result.path), warnings

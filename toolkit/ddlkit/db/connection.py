@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
@@ -22,6 +23,7 @@ from ddlkit.util.errors import ConnectError, InputError
 from ddlkit.util.redaction import escaped, one_line, redact, redact_conninfo_error  # noqa: F401 - one_line is re-exported
 
 APPLICATION_NAME = "ddlkit"
+_SCHEMES = ("postgresql", "postgres")  # what libpq accepts
 _LIBPQ_VARS = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE")
 _POSTGRES_VARS = ("POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_DB")
 
@@ -92,7 +94,7 @@ def read_dotenv(path: Path) -> dict[str, str]:
         line = data.count(b"\n", 0, exc.start) + 1
         raise InputError(f"{path}:{line}: the .env file is not UTF-8 (byte 0x{data[exc.start]:02x}); "
                          f"it is never skipped, save it as UTF-8") from None
-    for raw in text.splitlines():
+    for lineno, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
@@ -103,7 +105,10 @@ def read_dotenv(path: Path) -> dict[str, str]:
         if not sep or not key.replace("_", "").isalnum():
             continue
         value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        if value[:1] in ("'", '"'):
+            if len(value) < 2 or value[-1] != value[0]:
+                raise InputError(f"{path}:{lineno}: unterminated {value[0]} quote in the value of {key} "
+                                 f"(close it on the same line)")
             value = value[1:-1]
         out[key] = value
     return out
@@ -143,6 +148,10 @@ def resolve_target(
 
     def from_url(url: str, source: str) -> Target:
         url = strip_driver(url.strip())
+        scheme, sep, _ = url.partition("://")
+        if sep and scheme.lower() not in _SCHEMES:
+            raise InputError(f"{source}: only PostgreSQL URLs are supported (postgresql://...), "
+                             f"not {escaped(scheme[:30])}://")
         meant = _SCHEME_USERINFO.match(url)
         meant_pw = meant.group("userinfo").partition(":")[2] if meant else ""
         raw = [m.group("userinfo").partition(":")[2] for m in (meant, _ANY_USERINFO.match(url)) if m]
@@ -194,6 +203,89 @@ def resolve_target(
                          f"present at all: set {'it' if len(empty) == 1 else 'them'} or unset "
                          f"{'it' if len(empty) == 1 else 'them'}")
     return None
+
+
+# Why a connection attempt failed, when it is worth retrying (--wait-for-db): the
+# server is not there yet or not ready. libpq reports connection failures as text
+# without an SQLSTATE, so its messages are matched; an SQLSTATE, when present, is
+# checked by name. A bad password, a missing role or database, pg_hba refusing
+# us: anything else fails at once.
+_CANNOT_CONNECT_NOW = psycopg.errors.CannotConnectNow.sqlstate  # 57P03: starting up, shutting down, recovery
+_TRANSIENT = (
+    ("the database system is starting up", "the server is starting up"),
+    ("the database system is not yet accepting connections", "the server is starting up"),
+    ("the database system is in recovery mode", "the server is recovering"),
+    ("the database system is shutting down", "the server is restarting"),
+    ("connection refused", "connection refused"),
+    ("no such file or directory", "no server socket yet"),
+    ("could not translate host name", "the host name does not resolve yet"),
+    ("failed to resolve host", "the host name does not resolve yet"),
+    ("name or service not known", "the host name does not resolve yet"),
+    ("temporary failure in name resolution", "the host name does not resolve yet"),
+    ("no route to host", "no route to the host"),
+    ("network is unreachable", "the network is unreachable"),
+    ("timeout expired", "connection timed out"),
+    ("server closed the connection unexpectedly", "the server closed the connection"),
+)
+WAIT_REPORT_EVERY = 5.0  # seconds between two "waiting for the database" reports
+_BACKOFF = (0.25, 0.5, 1.0, 2.0)  # then every 2 s
+
+
+def transient_reason(exc: BaseException) -> str | None:
+    """Why connecting failed when a retry may succeed (the server is not up or
+    not reachable yet), else None (refused for good: authentication, no such
+    database or role, pg_hba)."""
+    state = getattr(exc, "sqlstate", None)
+    if state == _CANNOT_CONNECT_NOW:
+        return "the server cannot accept connections yet"
+    if state:
+        return None
+    text = str(exc).lower()
+    for needle, reason in _TRANSIENT:
+        if needle in text:
+            return reason
+    return None
+
+
+def wait_for_database(target: Target, timeout: float, on_wait: Callable[..., None] | None = None, *,
+                      clock: Callable[[], float] = time.monotonic,
+                      sleep: Callable[[float], None] = time.sleep) -> float:
+    """Connect until ``target`` accepts connections, for at most ``timeout``
+    seconds, retrying only what :func:`transient_reason` calls transient (with
+    backoff up to 2 s). ``on_wait(target=, reason=, waited=, timeout=)`` is called
+    at the first failure and then every :data:`WAIT_REPORT_EVERY` seconds.
+    Returns the seconds waited; raises ConnectError (exit 3) at once for a
+    refusal that will not go away (bad password, missing database), or with the
+    last reason when the time is up."""
+    started = clock()
+    reported_at: float | None = None
+    attempt = 0
+    while True:
+        waited = clock() - started
+        left = timeout - waited
+        try:
+            conn = psycopg.connect(target.conninfo, autocommit=True, application_name=APPLICATION_NAME,
+                                   connect_timeout=max(2, min(10, int(left) + 1)), prepare_threshold=None)
+        except psycopg.OperationalError as exc:
+            reason = transient_reason(exc)
+            if reason is None:
+                raise ConnectError(f"cannot connect to {target.display}: "
+                                   f"{one_line(target.redact(str(exc)))}") from None
+            waited = clock() - started
+            if waited >= timeout:
+                raise ConnectError(f"the database {target.display} did not accept connections within "
+                                   f"{timeout:g}s ({reason}): {one_line(target.redact(str(exc)))}") from None
+            if on_wait is not None and (reported_at is None or waited - reported_at >= WAIT_REPORT_EVERY):
+                on_wait(target=target.display, reason=reason, waited=waited, timeout=timeout)
+                reported_at = waited
+            sleep(min(_BACKOFF[min(attempt, len(_BACKOFF) - 1)], max(timeout - waited, 0.05)))
+            attempt += 1
+            continue
+        except psycopg.ProgrammingError as exc:
+            raise InputError(f"bad connection settings ({target.source}): "
+                             f"{one_line(target.redact(str(exc)))}") from None
+        conn.close()
+        return clock() - started
 
 
 def connect(target: Target, *, autocommit: bool = True, application_name: str = APPLICATION_NAME,

@@ -9,6 +9,7 @@ started yet are skipped (running ones finish).
 
 from __future__ import annotations
 
+import contextlib
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -135,33 +136,38 @@ def worst(outcomes: list[TargetOutcome]) -> int:
 
 def migrate_targets(cfg: Config, names, all_targets: bool, *, ddl_dir, load_tree: Callable, migrate: Callable,
                     test_mode: bool = False, parallel: int = DEFAULT_PARALLEL, fail_fast: bool = False,
-                    on_done: Callable[[TargetOutcome], None] | None = None, **options) -> list[TargetOutcome]:
+                    on_done: Callable[[TargetOutcome], None] | None = None,
+                    events: Callable[[str], Callable[..., None] | None] | None = None,
+                    **options) -> list[TargetOutcome]:
     """``ddlkit migrate --target/--all-targets``: ``options`` are
-    ``migrate``'s (lock_wait, lock_timeout, wait_replicas, …)."""
+    ``migrate``'s (lock_wait, lock_timeout, wait_replicas, …);
+    ``events(name)`` gives each target's ``on_event`` (its progress)."""
     specs = select(cfg, names, all_targets)
     root = resolve_root(ddl_dir)  # ./ddl, or the current directory when it is a tree
     tree = load_tree(ddl_dir=root, test_mode=test_mode)  # parsed once, shared read-only
-    return run(specs, migrate_job(root, tree, environment(root, cfg.environ), migrate, **options),
+    return run(specs, migrate_job(root, tree, environment(root, cfg.environ), migrate, events=events, **options),
                parallel=parallel, fail_fast=fail_fast, on_done=on_done)
 
 
 def status_targets(cfg: Config, names, all_targets: bool, *, ddl_dir, load_tree: Callable, plan: Callable,
-                   test_mode: bool = False, parallel: int = DEFAULT_PARALLEL,
+                   test_mode: bool = False, parallel: int = DEFAULT_PARALLEL, wait_for_db: float | None = None,
                    on_done: Callable[[TargetOutcome], None] | None = None) -> list[TargetOutcome]:
     """``ddlkit status --target/--all-targets`` (and verify's targets check)."""
     specs = select(cfg, names, all_targets)
     root = resolve_root(ddl_dir)  # ./ddl, or the current directory when it is a tree
     tree = load_tree(ddl_dir=root, test_mode=test_mode)
-    return run(specs, status_job(root, tree, environment(root, cfg.environ), plan), parallel=parallel,
-               on_done=on_done)
+    return run(specs, status_job(root, tree, environment(root, cfg.environ), plan, wait_for_db=wait_for_db),
+               parallel=parallel, on_done=on_done)
 
 
-def migrate_job(root: Path, tree, env: Mapping[str, str], migrate: Callable,
+def migrate_job(root: Path, tree, env: Mapping[str, str], migrate: Callable, events=None,
                 **options) -> Callable[[TargetSpec], TargetOutcome]:
     def job(spec: TargetSpec) -> TargetOutcome:
         url, direct = spec.expand(env)
-        report = migrate(ddl_dir=root, database_url=url, url_option=f"target {spec.name!r}", tree=tree,
-                             direct_url=direct, check=False, **options)
+        on_event = events(spec.name) if events is not None else None
+        with on_event if hasattr(on_event, "__enter__") else contextlib.nullcontext():  # its heartbeat
+            report = migrate(ddl_dir=root, database_url=url, url_option=f"target {spec.name!r}", tree=tree,
+                             direct_url=direct, check=False, on_event=on_event, **options)
         result = report.result
         up_to_date = len(result.plan.files) - len(result.plan.pending)
         applied = sum(1 for r in result.results if r.outcome != "failed")
@@ -178,11 +184,13 @@ def migrate_job(root: Path, tree, env: Mapping[str, str], migrate: Callable,
     return job
 
 
-def status_job(root: Path, tree, env: Mapping[str, str], plan: Callable) -> Callable[[TargetSpec], TargetOutcome]:
+def status_job(root: Path, tree, env: Mapping[str, str], plan: Callable,
+               wait_for_db: float | None = None) -> Callable[[TargetSpec], TargetOutcome]:
     def job(spec: TargetSpec) -> TargetOutcome:
         url, _ = spec.expand(env)
         started = time.monotonic()
-        report = plan(ddl_dir=root, database_url=url, url_option=f"target {spec.name!r}", tree=tree)
+        report = plan(ddl_dir=root, database_url=url, url_option=f"target {spec.name!r}", tree=tree,
+                      wait_for_db=wait_for_db)
         planned = report.plan
         n = len(planned.pending)
         return TargetOutcome(spec.name, "pending" if n else "up-to-date", EXIT_FAILED if n else EXIT_OK,

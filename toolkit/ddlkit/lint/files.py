@@ -6,6 +6,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import os
+import stat
 import pathlib
 from collections.abc import Iterator
 
@@ -33,6 +34,9 @@ def is_dump_path(parts: tuple[str, ...]) -> bool:
     stem = parts[-1].lower().rsplit(".", 1)[0] if parts else ""
     words = stem.replace("-", "_").replace(".", "_").split("_")
     return "dump" in words or "pg_dump" in stem or "schema_dump" in stem
+
+
+MAX_READ = 256 << 20  # bytes read from one file at most
 
 
 def per_file_rules(per_file_ignores: dict[str, list[str]] | None) -> list[tuple[str, frozenset[str]]]:
@@ -167,12 +171,11 @@ def lint_file(path: pathlib.Path, *, label: str | None = None, in_migrations: bo
         is_dump = is_dump_path(parts) if is_dump is None else is_dump
     rules = registry.enabled() if rules is None else frozenset(rules)
     try:
-        if not os.path.isfile(path):  # a FIFO or a device would block or never end
-            raise InputError(f"{label}: not a regular file")
-        with open(path, "rb") as fh:
-            data = fh.read()
+        data = _read(path, label)
     except OSError as exc:
         raise InputError(f"{label}: cannot read: {exc.strerror or exc}") from None
+    if len(data) > MAX_READ:
+        raise InputError(f"{label}: more than {MAX_READ >> 20} MiB: not a SQL file to lint")
     bad = None
     try:
         text = data.decode("utf-8")
@@ -191,6 +194,32 @@ def lint_file(path: pathlib.Path, *, label: str | None = None, in_migrations: bo
     # standard_conforming_strings = off: strings read as psql reads them (same offsets)
     return lint_text(scanner_text(text), file=label, in_migrations=in_migrations, is_dump=is_dump,
                      sql_test=sql_test, rules=rules, assume_lock_timeout=assume_lock_timeout)
+
+
+def _read(path, label: str) -> bytes:
+    """A file's bytes. A file named on the command line may be /dev/null or a
+    pipe (``<(...)``): read like a file, at most MAX_READ bytes (never without
+    end, like /dev/zero). A named pipe that no one writes to would block the
+    open forever: opened without blocking, it is refused as not a regular file."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb", buffering=0) as fh:
+        first = b""
+        if stat.S_ISFIFO(os.fstat(fd).st_mode):
+            try:
+                first = os.read(fd, 1 << 16)
+            except BlockingIOError:
+                first = None  # a writer that has not written yet
+            if first == b"":
+                raise InputError(f"{label}: not a regular file")
+        os.set_blocking(fd, True)
+        chunks, size = [first or b""], len(first or b"")
+        while size <= MAX_READ:
+            chunk = fh.read(min(1 << 20, MAX_READ + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)
 
 
 def _sql_files(root: pathlib.Path) -> Iterator[tuple[str, tuple[str, ...], int]]:

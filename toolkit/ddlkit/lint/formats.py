@@ -55,6 +55,29 @@ def format_rule_list(rules, fmt: str) -> str:
     return "\n".join(out)
 
 
+def format_rule_markdown(rules) -> str:
+    """``ddlkit lint --list-rules --format markdown``: docs/rules.md, the rule
+    reference generated from the registry (a test keeps the committed file equal)."""
+    rules = list(rules)
+    lines = ["# ddlkit lint rules", "",
+             "Generated from the rule registry by `ddlkit lint --list-rules --format markdown > docs/rules.md`;",
+             "do not edit by hand. `ddlkit lint --explain RULE` prints the same for one rule.", "",
+             "| rule | severity | default | aliases | what |", "|---|---|---|---|---|"]
+    for r in rules:
+        aliases = ", ".join(f"`{a}`" for a in r.aliases)
+        lines.append(f"| [`{r.id}`](#{r.id}) | {r.severity} | {'on' if r.default else 'off'} | {aliases} | "
+                     f"{r.summary.replace('|', '&#124;')} |")
+    for r in rules:
+        off = "" if r.default else ", off by default: `--select` it"
+        lines += ["", f"## {r.id}", "", f"**{r.severity}**{off}. {r.summary}", "", r.rationale]
+        if r.aliases:
+            lines += ["", f"Aliases (accepted by `--select`, `--ignore` and `ddlkit:ignore`): "
+                          f"{', '.join(f'`{a}`' for a in r.aliases)}"]
+        if r.bad is not None:
+            lines += ["", "```sql", "-- bad", r.bad.strip("\n"), "-- good", r.good.strip("\n"), "```"]
+    return "\n".join(lines)
+
+
 def format_explain(rules, fmt: str) -> str:
     """``ddlkit lint --explain RULE``: the rules' own documentation (an old id may name several)."""
     if fmt == "json":

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
@@ -23,8 +23,10 @@ DEFAULT_WIDTH = 4
 MAX_SLUG = 60
 
 _HINTS = {
-    "migrations": ("Runs once, in one transaction with its tracker row; a statement PostgreSQL refuses",
-                   "in a transaction (CREATE INDEX CONCURRENTLY, ...) makes it run statement by statement."),
+    "migrations": ("Runs in one transaction with its tracker row (a statement PostgreSQL refuses in a",
+                   "transaction, like CREATE INDEX CONCURRENTLY, makes it run statement by statement).",
+                   "It runs again on every database whenever its checksum changes: once it is applied,",
+                   "do not edit it; add a new migration instead (ddlkit rolls forward only)."),
     "functions": ("Runs again whenever its checksum changes: keep it re-runnable",
                   "(CREATE OR REPLACE, DROP ... IF EXISTS)."),
     "utils": ("Runs before migrations/; runs again whenever its checksum changes:",
@@ -57,11 +59,16 @@ def _number_prefix(name: str) -> str:
     return name[:digits]
 
 
-def next_file_name(existing: Iterable[str], name: str) -> str:
+def next_file_name(existing: Iterable[str], name: str, number: str | None = None) -> str:
     """The new file's name: the last numbered file (in ``sort -V`` order) plus
     one, zero-padded to that file's width, then ``_<slug>.sql``. A directory
-    whose files carry no number keeps its convention: just ``<slug>.sql``."""
+    whose files carry no number keeps its convention: just ``<slug>.sql``.
+    ``number`` (digits) chooses the number instead."""
     slug = slugify(name)
+    if number is not None:
+        if not (number.isascii() and number.isdigit()):
+            raise InputError(f"--number must be digits (like 0042), not {number!r}")
+        return f"{number}_{slug}.sql"
     sql_files = [n for n in existing if n.endswith(".sql") and not n.startswith(".")]
     numbered = [n for n in version_sorted(sql_files) if _number_prefix(n)]
     if numbered:
@@ -74,11 +81,10 @@ def next_file_name(existing: Iterable[str], name: str) -> str:
 
 def header(directory: str, file_name: str, name: str, today: dt.date) -> str:
     title = " ".join(name.split())
-    first, second = _HINTS[directory]
+    hints = "".join(f"-- {line}\n" for line in _HINTS[directory])
     return (f"-- {directory}/{file_name}: {title}\n"
             f"-- Created by `ddlkit new` on {today.isoformat()}.\n"
-            f"-- {first}\n"
-            f"-- {second}\n"
+            f"{hints}"
             "\n")
 
 
@@ -102,32 +108,59 @@ class NewFile:
     file_name: str
     checked: str | None  # the target whose tracker was checked; None when offline
     warning: str | None  # why the order was not checked
+    same_name: list[str] = field(default_factory=list)  # files of the directory already named like it
+
+    @property
+    def warnings(self) -> list[str]:
+        out = [self.warning] if self.warning else []
+        if self.same_name:
+            out.append(f"{', '.join(self.same_name)} already has the name {self.file_name.split('_', 1)[-1]!r}: "
+                       f"created {self.directory}/{self.file_name} anyway (delete it if it was a mistake)")
+        return out
 
     def to_dict(self) -> dict:
         return {"outcome": "ok", "path": str(self.path), "file": f"{self.directory}/{self.file_name}",
-                "checked_against": self.checked, "warning": self.warning}
+                "checked_against": self.checked, "warning": self.warning, "warnings": self.warnings}
 
 
-def plan_new(root: Path, directory: str, name: str) -> tuple[Path, str]:
+def plan_new(root: Path, directory: str, name: str, number: str | None = None) -> tuple[Path, str]:
     """Where the file goes; refuses a tree root that does not exist."""
     if directory not in DIRECTORIES:
         raise InputError(f"--dir must be one of {', '.join(DIRECTORIES)}, not {directory!r}")
     if not root.is_dir():
-        raise InputError(f"ddl directory not found: {root}")
+        raise InputError(f"ddl directory not found: {root} (create a project with 'ddlkit init', "
+                         f"or pass --ddl-dir)")
     folder = root / directory
     existing = os.listdir(folder) if folder.is_dir() else []
-    file_name = next_file_name(existing, name)
+    file_name = next_file_name(existing, name, number)
     return folder / file_name, file_name
 
 
-def check_order(directory: str, file_name: str, applied: Iterable[str], where: str) -> None:
-    """InputError (exit 2) when the new file would sort before applied files."""
+def same_name(folder: Path, file_name: str) -> list[str]:
+    """Files of ``folder`` whose name, without its number, is ``file_name``'s."""
+    slug = file_name[len(_number_prefix(file_name)):].lstrip("_")
+    names = os.listdir(folder) if folder.is_dir() else []
+    return [f"{folder.name}/{n}" for n in version_sorted(names)
+            if n != file_name and n[len(_number_prefix(n)):].lstrip("_") == slug]
+
+
+def check_order(directory: str, file_name: str, applied: Iterable[str], where: str, name: str = "") -> None:
+    """InputError (exit 2) when the new file would sort before applied files;
+    for a numbered directory it names a ``--number`` that sorts after them."""
     later = applied_after(directory, file_name, applied)
     if later:
+        import shlex  # noqa: PLC0415
+
         shown = ", ".join(later[:3]) + (f" and {len(later) - 3} more" if len(later) > 3 else "")
+        fix = "choose a name that sorts after them"
+        last = _number_prefix(later[-1].rsplit("/", 1)[-1])
+        if _number_prefix(file_name) and last:
+            number = f"{int(last) + 1:0{len(last)}d}"
+            fix = (f"choose a number that sorts after them: ddlkit new {shlex.quote(name or 'NAME')} "
+                   f"--number {number}" + ("" if directory == "migrations" else f" --dir {directory}"))
         raise InputError(
             f"{directory}/{file_name} would sort before {shown}, already applied on {where}: a fresh "
-            f"database would run it earlier than this one does; choose a name that sorts after them")
+            f"database would run it earlier than this one does; {fix}")
 
 
 def write_new(path: Path, directory: str, file_name: str, name: str, today: dt.date | None = None) -> None:
@@ -153,6 +186,7 @@ def applied_names(root: Path, database_url: str | None) -> tuple[list[str] | Non
 
     target = resolve_target(database_url, ddl_root=root)
     if target is None:
+        server.use_tree(root)
         info = server.status()
         if not info.running:
             return None, "no database is configured and the embedded server is not running"
@@ -171,21 +205,21 @@ def applied_names(root: Path, database_url: str | None) -> tuple[list[str] | Non
 
 def new_file(name: str, directory: str = "migrations", *, ddl_dir: str | os.PathLike | None = None,
              database_url: str | None = None, offline: bool = False,
-             today: dt.date | None = None) -> NewFile:
+             today: dt.date | None = None, number: str | None = None) -> NewFile:
     """Create the next file of ``directory``. Refuses (InputError, exit 2) a
     name that would sort before files already applied on a reachable target;
     offline, or with no target reachable, the result carries a warning."""
     from ddlkit.tree.tree import resolve_root  # noqa: PLC0415
 
     root = resolve_root(ddl_dir)
-    path, file_name = plan_new(root, directory, name)
+    path, file_name = plan_new(root, directory, name, number)
     checked = warning = None
     if directory not in UNTRACKED:
         applied, where = (None, "--offline") if offline else applied_names(root, database_url)
         if applied is None:
             warning = f"the name was not checked against the files applied on a database ({where})"
         else:
-            check_order(directory, file_name, applied, where)
+            check_order(directory, file_name, applied, where, name)
             checked = where
     write_new(path, directory, file_name, name, today)
-    return NewFile(path, directory, file_name, checked, warning)
+    return NewFile(path, directory, file_name, checked, warning, same_name(path.parent, file_name))

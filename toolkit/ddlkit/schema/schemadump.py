@@ -155,28 +155,33 @@ class FreshDump:
         return seeddata.has_rows(self.data)
 
 
-def fresh_dump(tree: Tree, baselines: Sequence[Path] = (), major: int = server.PINNED_MAJOR) -> FreshDump:
+def fresh_dump(tree: Tree, baselines: Sequence[Path] = (), major: int = server.PINNED_MAJOR,
+               emit=None) -> FreshDump:
     """Load the baselines and apply the tree to a scratch database on the
     embedded server, then dump its schema and seed data. The scratch database
     is dropped whatever happens; a failing migration (or baseline statement)
-    raises MigrationFailed, reported the way ``migrate`` reports it."""
+    raises MigrationFailed, reported the way ``migrate`` reports it.
+    ``emit(event, **details)``: ``step`` events and the runner's per-file events."""
+    emit = emit or (lambda *a, **k: None)
     records = [baseline_record(p, tree.root) for p in baselines]
     base = server.embedded_target(major=major)
     with scratch_database(base, "dump") as scratch:
         prepared = prepare_scratch(scratch, tree.root, baselines=baselines)
+        emit("step", what=f"applying {len(tree.files)} file(s) to a scratch database")
         # No ddlkit_file_tokens in a database that is dumped: it is ddlkit's, not the schema's.
-        result = Runner(scratch, tree, RunOptions(fingerprints=False)).migrate()
+        result = Runner(scratch, tree, RunOptions(fingerprints=False), emit=emit).migrate()
         if result.error:
             raise result.error
+        emit("step", what=f"pg_dump {major} of the scratch database")
         schema = normalize(pg_dump_schema(scratch, major), major, tree_fingerprint(tree), records)
         with connect(scratch) as conn:
             data = seeddata.data_sql(conn, TRACKER_QUALIFIED)
         return FreshDump(schema, data, prepared)
 
 
-def fresh_schema_dump(tree: Tree, major: int = server.PINNED_MAJOR) -> str:
+def fresh_schema_dump(tree: Tree, major: int = server.PINNED_MAJOR, emit=None) -> str:
     """The schema part of :func:`fresh_dump` (no baselines)."""
-    return fresh_dump(tree, major=major).schema
+    return fresh_dump(tree, major=major, emit=emit).schema
 
 
 # --------------------------------------------------------------------------- tracker

