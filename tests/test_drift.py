@@ -369,7 +369,9 @@ def test_python_api_returns_result_objects(migrated):
     assert len(stages) == 1 and stages[0].startswith(f"loading {project / 'schema_dump'} into a scratch database")
     reads = {(kw["side"], kw["kind"]): kw["count"] for event, kw in events if event == "drift_read"}
     assert reads[("database", "triggers")] == 0 and reads[("expected", "triggers")] == 1
-    assert reads[("database", "indexes")] == reads[("expected", "indexes")] == 4
+    # The migrated database also holds the primary key of ddlkit's side table (ddlkit_file_tokens),
+    # which is read and then left out of the comparison.
+    assert (reads[("database", "indexes")], reads[("expected", "indexes")]) == (5, 4)
     assert (d.change, d.kind) == (Change.MISSING, "trigger") and not report.ok
     assert report.to_dict()["differences"][0]["statement"].startswith("CREATE TRIGGER accounts_touch")
 

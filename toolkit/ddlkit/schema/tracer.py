@@ -256,7 +256,8 @@ def trace(target: Target, root: Path, *, files: Sequence[str] = (), baselines: S
         if baselines or from_dump:
             report.baseline = prepare_scratch(scratch, root, baselines=baselines, from_dump=from_dump,
                                               emit=emit).to_dict()
-        runner = TracingRunner(scratch, tree, RunOptions(lock_wait=5), emit=emit, traced=wanted)
+        # No ddlkit_file_tokens in the scratch database: only the files' own locks are traced.
+        runner = TracingRunner(scratch, tree, RunOptions(lock_wait=5, fingerprints=False), emit=emit, traced=wanted)
         result = runner.migrate()
         report.files = runner.traces
         report.error = result.error
