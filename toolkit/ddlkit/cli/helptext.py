@@ -19,7 +19,7 @@ ENVIRONMENT = {
     "direct_url": "DDLKIT_DIRECT_URL; config direct_url",
     "wait_for_db": "DDLKIT_WAIT_FOR_DB; config wait_for_db",
     "timeout": None,  # per command below
-    "baselines": "DDLKIT_TEST_BASELINES (paths separated by ':'); config test_baselines",
+    "baselines": "DDLKIT_BASELINE (paths separated by ':'); config baseline (older name: test_baselines)",
     "test_mode": "PG_MIGRATE_TEST_MODE=true",
 }
 PER_COMMAND = {("wait-for-db", "timeout"): "DDLKIT_WAIT_FOR_DB; config wait_for_db"}
@@ -43,6 +43,10 @@ EXAMPLES = {
     "lint": ["ddlkit lint", "ddlkit lint ddl/migrations/0042_add_index.sql --format github",
              "ddlkit lint --list-rules --format markdown > docs/rules.md"],
     "config": ["ddlkit config", "ddlkit config --format json"],
+    "mark": ["ddlkit mark --applied migrations/0042_hotfix.sql",
+             "ddlkit mark --pending functions/refresh_totals.sql --format json"],
+    "drift": ['ddlkit drift --database-url "$DATABASE_URL"', "ddlkit drift --all-targets --format github",
+              "ddlkit drift --from-tree --include-acl"],
     "server": ["ddlkit server start", "ddlkit server url", "ddlkit server destroy --yes"],
     "start": ["ddlkit server start", "ddlkit server --ddl-dir ../app/ddl start"],
     "stop": ["ddlkit server stop"],

@@ -411,9 +411,11 @@ def status(report: "PlanReport", fmt: str) -> str:
     for p in plan.files:
         extra = f"  (recorded as {p.recorded_as})" if p.recorded_as else edit_note(p)
         stamp = p.applied_at.strftime("%Y-%m-%d %H:%M:%S %Z").strip() if p.applied_at else ""
-        when = "" if not stamp else f"  {stamp}" if p.state.value == "applied" else f"  (last applied {stamp})"
-        lines.append(f"  {p.state.value:<16} {p.file.file_name.ljust(width) if when else p.file.file_name}"
-                     f"{when}{extra}")
+        if p.state.value == "applied" and stamp:  # applied files line up their stamps
+            lines.append(f"  {p.state.value:<16} {p.file.file_name.ljust(width)}  {stamp}{extra}")
+        else:  # what will happen to the file first, then when it last ran
+            when = f"  (last applied {stamp})" if stamp else ""
+            lines.append(f"  {p.state.value:<16} {p.file.file_name}{extra}{when}")
     for row in plan.orphans:
         lines.append(f"  {'no-file':<16} {row.file_name}  (tracker row whose file no longer exists)")
     counts = ", ".join(f"{n} {s}" for s, n in plan.counts().items() if n)
