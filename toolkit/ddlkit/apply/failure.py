@@ -42,10 +42,16 @@ class MigrationFailed(DdlkitError):
 
 
 class StatementError(Exception):
-    def __init__(self, statement: sqltext.Statement, exc: psycopg.Error):
+    """``exc`` raised by ``statement``. ``diag``: the error's diagnostics with
+    positions relative to the statement's text (by default ``exc.diag``; the
+    one-query path, :mod:`ddlkit.apply.send`, passes positions moved from the
+    whole sent text to the statement)."""
+
+    def __init__(self, statement: sqltext.Statement, exc: psycopg.Error, diag: Any = None):
         super().__init__(str(exc))
         self.statement, self.exc = statement, exc
         self.sqlstate = exc.sqlstate
+        self.diag = diag if diag is not None else exc.diag
 
 
 _CONTEXT_LINE = re.compile(r"line (\d+)")  # over the server's CONTEXT message, not over SQL
@@ -133,7 +139,7 @@ def sets_password(node: Any) -> bool:
 
 
 def statement_failure(f: DdlFile, err: StatementError) -> MigrationFailed:
-    diag = err.exc.diag
+    diag = err.diag
     st = err.statement
     offset = locate_error(f, st, diag)
     label, text, index = (st.source.label, st.source.text, st.source.lines) if st.source is not None \

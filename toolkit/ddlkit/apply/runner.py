@@ -31,9 +31,11 @@ from ddlkit.db.lock import MigrationLock
 from ddlkit.tree.planner import FileState, Plan, PlannedFile, build_plan
 from ddlkit.tree.tree import DdlFile, Tree
 from ddlkit.apply.failure import MigrationFailed, StatementError, statement_failure
+from ddlkit.apply.send import Unplaced, leaves_session_clean
 from ddlkit.apply.staging import check_csv, drop_staged, stage
 from ddlkit.db.tracker import ensure_tracker, read_tracker, record, record_as_runner
 from ddlkit.db.waiters import BuildWatch, wait_for_no_waiters
+from ddlkit.apply import send
 from ddlkit.apply.results import Emit, FileResult, Outcome, RunOptions, RunResult
 from ddlkit.util.sqlstate import SqlState
 
@@ -84,6 +86,7 @@ class Runner:
         self._file: DdlFile | None = None
         self._mute = False
         self._output: list[str] | None = None
+        self._begin_sql: str | None = None  # BEGIN and the settings sent with each one-query file
 
     # ------------------------------------------------------------------ read-only
 
@@ -134,13 +137,14 @@ class Runner:
                         self.tracker = self._guard(ensure_tracker, self.conn)
                     result = RunResult(plan, [], waited=lock.waited)
                     self.emit("plan", plan=plan)
-                    first = True
+                    dirty = False
                     for pf in plan.pending:
-                        lock.ensure_held(f"applying {pf.file.file_name}")
-                        if not first:
+                        if not pf.file.mode.transactional:  # its statements commit one by one
+                            lock.ensure_held(f"applying {pf.file.file_name}")
+                        if dirty:  # a fresh session for each file, as psql gave it
                             self._guard(lambda c: c.execute("discard all"), self.conn)
-                        first = False
                         fr = self._apply(pf)
+                        dirty = not leaves_session_clean(pf.file)
                         result.results.append(fr)
                         self.emit("file_done", result=fr)
                         if fr.outcome == Outcome.FAILED:
@@ -290,8 +294,12 @@ class Runner:
 
     def _apply_transactional(self, f: DdlFile, fr: FileResult) -> None:
         attempt = 0
+        whole = send.whole_file(f, bool(f.csv_files(self.tree.root)))
         while True:
+            heard = len(fr.notices)
             try:
+                if whole:
+                    return self._apply_one_query(f, fr)
                 with self.conn.transaction():
                     self._prepare_session(transactional=True)
                     with self.muted():
@@ -306,6 +314,16 @@ class Runner:
                         drop_staged(self.conn, staged)
                     self.lock.ensure_held(f"committing {f.file_name}; it was rolled back")
                 return
+            except Unplaced as err:
+                # Which statement failed? Statement by statement, the next run says.
+                whole = False
+                if err.sqlstate == SqlState.LOCK_NOT_AVAILABLE and attempt < self.options.lock_retries:
+                    attempt += 1
+                    fr.retries = attempt
+                    self.retry_pause(f.file_name, attempt)
+                else:  # run again at once: its notices are the ones the user sees
+                    del fr.notices[heard:]
+                continue
             except StatementError as err:
                 if err.sqlstate == SqlState.LOCK_NOT_AVAILABLE and attempt < self.options.lock_retries:
                     attempt += 1
@@ -313,6 +331,40 @@ class Runner:
                     self.retry_pause(f.file_name, attempt)
                     continue
                 raise
+
+    def _apply_one_query(self, f: DdlFile, fr: FileResult) -> None:
+        """``f`` in one round trip with its settings and tracker row (ddlkit.apply.send),
+        in pieces of whole statements when it is big; then the lock check and COMMIT."""
+        conn = self.conn
+        if self._begin_sql is None:
+            st_timeout = self.options.statement_timeout
+            self._begin_sql = send.settings_sql(
+                conn, _ms(self.options.lock_timeout) if self.options.lock_timeout else "0",
+                None if st_timeout is None else _ms(st_timeout))
+        fr.statements_ran = 0
+        try:
+            for first, start, end in send.pieces(f):
+                query, base = f.text[start:end], start
+                if first == 0:
+                    head = self._begin_sql + send.record_sql(conn, self.tracker, f)
+                    query, base = head + query, start - len(head)
+                try:
+                    with self._watch(send.watched_statement(f.statements[first:first + 64])):
+                        conn.execute(query)
+                except psycopg.Error as exc:
+                    if conn.closed or conn.broken:
+                        raise self._lost(exc) from None
+                    self._rollback_quietly()
+                    err = send.place(f, exc, base)
+                    fr.statements_ran = err.statement.index
+                    raise err from None
+            self.lock.ensure_held(f"committing {f.file_name}; it was rolled back")
+        except BaseException:
+            if not (conn.closed or conn.broken) and conn.info.transaction_status != TransactionStatus.IDLE:
+                conn.rollback()
+            raise
+        conn.execute("commit")
+        fr.statements_ran = len(f.statements)
 
     def drop_retrying(self, query, st: "sqltext.Statement", fr: FileResult) -> None:
         """A repair's DROP INDEX CONCURRENTLY, retried on lock_timeout like a statement."""
@@ -324,7 +376,7 @@ class Runner:
             except psycopg.Error as exc:
                 if self.conn.closed or self.conn.broken:
                     raise self._lost(exc) from None
-                if exc.sqlstate != LOCK_NOT_AVAILABLE or attempt >= self.options.lock_retries:
+                if exc.sqlstate != SqlState.LOCK_NOT_AVAILABLE or attempt >= self.options.lock_retries:
                     raise StatementError(st, exc) from None
             attempt += 1
             fr.retries += 1
