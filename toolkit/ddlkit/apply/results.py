@@ -44,6 +44,9 @@ class RunOptions:
     lock_retries: int = 5  # retries after 55P03 before failing
     retry_base_delay: float = 0.5
     progress: bool = True  # watch long statements from a second connection (ddlkit.apply.progress)
+    # Probe for a transaction-pooling pooler (ddlkit.db.pooler) before the lock, when
+    # something is pending; names the URL in the refusal ("--direct-url"). None: no probe.
+    session_check: str | None = None
 
 
 @dataclass

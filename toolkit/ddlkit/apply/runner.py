@@ -120,6 +120,10 @@ class Runner:
             plan = build_plan(self.tree, self._guard(read_tracker, lock_conn))
             if not plan.pending:
                 return RunResult(plan, [], duration=time.monotonic() - started)
+            if self.options.session_check is not None:  # only now that something will run
+                from ddlkit.db.pooler import check_session  # noqa: PLC0415
+
+                check_session(self.target, self.options.session_check, first=lock_conn)
             self._check_pending(plan, lock_conn)  # before anything is written
             lock = MigrationLock(lock_conn, wait_seconds=self.options.lock_wait,
                                  on_wait=lambda holder: self.emit("waiting", holder=holder,

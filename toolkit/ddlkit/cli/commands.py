@@ -20,7 +20,6 @@ from ddlkit.tree import config
 
 from ddlkit.cli import render
 
-from ddlkit.fleet import targets
 from ddlkit.cli.options import (PG_SECONDS, SECONDS, _run_targets, _targets_command, _terminate,
                             _usage_error, common_options, ddl_dir_option, format_option, handle_errors,
                             replica_url_option, target_options, test_mode_option, wait_replicas_option)
@@ -244,6 +243,8 @@ def verify_command(ddl_dir, dump_dir, offline, online, target, all_targets, para
     if offline and (online or target or all_targets):
         raise InputError("--offline cannot be combined with --online, --target or --all-targets")
     if target or all_targets:
+        from ddlkit.fleet import targets  # noqa: PLC0415 - only with targets
+
         targets.select(cfg, target, all_targets)  # a bad selection is refused before any check runs
     result = api.verify(ddl_dir=ddl_dir, dump_dir=dump_dir, offline=offline)
     worst = EXIT_OK

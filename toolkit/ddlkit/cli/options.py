@@ -12,7 +12,7 @@ import click
 
 from ddlkit.cli import render
 
-from ddlkit.fleet import targets
+from ddlkit.tree.config import DEFAULT_PARALLEL
 from ddlkit.util.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, DdlkitError, database_error
 
 FORMATS = click.Choice(["text", "json"])
@@ -114,11 +114,13 @@ def _targets_command(fmt: str, command: str, fn, *args, **kwargs) -> int:
     render.out(render.targets_summary(outcomes, fmt, command))
     for line in render.target_errors(outcomes):
         render.err(line)
+    from ddlkit.fleet import targets  # noqa: PLC0415 - only commands run on targets need it
+
     return targets.worst(outcomes)
 
 
 def target_options(fn):
-    fn = click.option("--parallel", type=click.IntRange(min=1), default=targets.DEFAULT_PARALLEL, show_default=True,
+    fn = click.option("--parallel", type=click.IntRange(min=1), default=DEFAULT_PARALLEL, show_default=True,
                       help="With targets: how many run at once.")(fn)
     fn = click.option("--all-targets", is_flag=True, help="Every target in the config.")(fn)
     return click.option("--target", multiple=True, metavar="NAME",
