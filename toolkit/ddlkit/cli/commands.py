@@ -20,7 +20,7 @@ from ddlkit.tree import config
 
 from ddlkit.cli import render
 
-from ddlkit.cli.options import (PG_SECONDS, SECONDS, _run_targets, _targets_command, _terminate,
+from ddlkit.cli.options import (PG_SECONDS, SECONDS, _run_targets, _targets_command, install_sigterm, interrupted,
                             _usage_error, common_options, ddl_dir_option, format_option, handle_errors,
                             replica_url_option, target_options, test_mode_option, wait_replicas_option)
 from ddlkit.util.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, InputError
@@ -378,9 +378,7 @@ def server_url() -> int:
 
 
 def main(argv: list[str] | None = None) -> None:
-    import signal
-
-    signal.signal(signal.SIGTERM, _terminate)
+    install_sigterm()
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         rv = cli.main(args=argv, prog_name="ddlkit", standalone_mode=False)
@@ -389,8 +387,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(EXIT_USAGE)
     except click.ClickException as exc:
         sys.exit(_usage_error(exc, argv))
-    except click.exceptions.Abort:
-        click.echo("ddlkit: interrupted", err=True)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        interrupted()
         sys.exit(130)
     sys.exit(rv if isinstance(rv, int) else EXIT_OK)
 

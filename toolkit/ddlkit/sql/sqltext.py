@@ -18,6 +18,7 @@ from pglast import ast, parser
 from pglast.enums.parsenodes import (AlterSubscriptionType, DiscardMode, ReindexObjectType,
                                      TransactionStmtKind)
 
+from ddlkit.sql.comments import blank_nested_comments
 from ddlkit.util.errors import InputError
 
 NONTRANSACTIONAL_HEADER = "transactional: false"
@@ -127,10 +128,30 @@ class Statement:
         return f"Statement(index={self.index}, start={self.start}, end={self.end}, text={self.text[:60]!r})"
 
 
+_DEEP = 1 << 14  # characters: a shorter statement cannot nest deeper than pglast's node builder copes with
+
+
+def parse_sql(text: str) -> Any:
+    """``pglast.parser.parse_sql``, but a statement nested too deeply for it (a
+    ``||`` chain of 50,000 terms crashes the process: its node builder recurses
+    in C without a check) raises ParseError ("stack depth limit exceeded")
+    instead. Only statements longer than :data:`_DEEP` characters are checked,
+    by the JSON parse, which has the server's stack check."""
+    if len(text) > _DEEP:
+        for sl in parser.split(text, with_parser=False, only_slices=True):
+            if sl.stop - sl.start > _DEEP:
+                try:
+                    parser.parse_sql_json(text[sl.start : sl.stop])
+                except parser.ParseError as exc:
+                    at = exc.args[1] if len(exc.args) > 1 and exc.args[1] is not None else 0
+                    raise parser.ParseError(exc.args[0], sl.start + int(at)) from None
+    return parser.parse_sql(text)
+
+
 @functools.lru_cache(maxsize=256)
 def _node_at(text: str, start: int) -> Any:
     """The node of one statement's text, its locations moved to file offsets."""
-    node = parser.parse_sql(text)[0].stmt
+    node = parse_sql(text)[0].stmt
     if start:
         _shift(node, start)
     return node
@@ -176,13 +197,17 @@ class TxnMode:
 
 
 def split_sql(text: str) -> list[Statement]:
-    """Plain SQL only (what the server parses): no psql meta-commands."""
-    return list(_split_cached(text))
+    """Plain SQL only (what the server parses): no psql meta-commands. A nested
+    block comment is blanked first (:mod:`ddlkit.sql.comments`: the parser is
+    quadratic on them); offsets are unchanged, and the statements' text is that
+    of the blanked file."""
+    return list(_split_cached(blank_nested_comments(text)))
 
 
 def check_syntax(text: str) -> None:
     """Raise :class:`SqlSyntaxError` when ``text`` does not parse. Same parser
     and positions as :func:`split_sql`, without building Python nodes (5x cheaper)."""
+    text = blank_nested_comments(text)
     if len(text) > STREAMED and _each_piece(text, parser.parse_sql_json, lambda *_: None):
         return  # a big file, checked piece by piece (no JSON of the whole file)
     try:
@@ -209,7 +234,7 @@ def _split_cached(text: str) -> tuple[Statement, ...]:
         if streamed is not None:
             return streamed
     try:
-        raw = parser.parse_sql(text)
+        raw = parse_sql(text)
     except parser.ParseError as exc:
         raise _syntax_error(exc, text) from None
     out = []
@@ -259,7 +284,7 @@ def _split_streamed(text: str) -> tuple[Statement, ...] | None:
             out.append(Statement(len(out), start, end, file_text=text, reason=nontransactional_reason(rs.stmt),
                                  control=is_transaction_control(rs.stmt)))
 
-    return tuple(out) if _each_piece(text, parser.parse_sql, each) else None
+    return tuple(out) if _each_piece(text, parse_sql, each) else None
 
 
 class SqlSyntaxError(Exception):
@@ -360,7 +385,7 @@ def has_nontransactional_header(text: str) -> bool:
     """True when a ``-- transactional: false`` comment precedes the first statement
     (psql meta-command lines, such as ``\\timing``, may come before it)."""
     try:
-        tokens = parser.scan(text)
+        tokens = parser.scan(blank_nested_comments(text))
     except Exception:  # noqa: BLE001 - an unscannable file is reported by split()
         return False
     meta_line_end = -1
