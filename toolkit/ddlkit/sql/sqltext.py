@@ -10,6 +10,7 @@ No regular expression ever looks at SQL here.
 from __future__ import annotations
 
 import bisect
+import codecs
 import functools
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -138,7 +139,7 @@ def parse_sql(text: str) -> Any:
     instead. Only statements longer than :data:`_DEEP` characters are checked,
     by the JSON parse, which has the server's stack check."""
     if len(text) > _DEEP:
-        for sl in parser.split(text, with_parser=False, only_slices=True):
+        for sl in parser.split(ascii_view(text), with_parser=False, only_slices=True):
             if sl.stop - sl.start > _DEEP:
                 try:
                     parser.parse_sql_json(text[sl.start : sl.stop])
@@ -224,12 +225,15 @@ def _syntax_error(exc: parser.ParseError, text: str) -> "SqlSyntaxError":
 
 
 STREAMED = 1 << 20  # characters: bigger files are split statement by statement (see _split_streamed)
+# pglast maps offsets back to characters in time quadratic in a non-ASCII text: such a
+# file is split statement by statement from this size on (each statement's parse is small).
+_NON_ASCII_STREAMED = 1 << 14
 _MERGE_LIMIT = 64  # scanner pieces one statement may span (BEGIN ATOMIC bodies) before the full parse decides
 
 
 @functools.lru_cache(maxsize=4096)
 def _split_cached(text: str) -> tuple[Statement, ...]:
-    if len(text) > STREAMED:
+    if len(text) > STREAMED or (len(text) > _NON_ASCII_STREAMED and not text.isascii()):
         streamed = _split_streamed(text)
         if streamed is not None:
             return streamed
@@ -245,6 +249,20 @@ def _split_cached(text: str) -> tuple[Statement, ...]:
     return tuple(out)
 
 
+def _ascii_x(err: UnicodeEncodeError) -> tuple[str, int]:
+    return "x" * (err.end - err.start), err.end
+
+
+codecs.register_error("ddlkit-ascii-x", _ascii_x)
+
+
+def ascii_view(text: str) -> str:
+    """``text`` with every non-ASCII character as ``x``: the same tokens at the
+    same offsets for the scanner (PostgreSQL reads a non-ASCII character as a
+    letter), for pglast's split, whose offset mapping is quadratic on non-ASCII text."""
+    return text if text.isascii() else text.encode("ascii", "ddlkit-ascii-x").decode("ascii")
+
+
 def _each_piece(text: str, parse: Callable[[str], Any], each: Callable[[int, int, Any], None]) -> bool:
     """Parse a big text piece by piece, without a parse tree of the whole text:
     the scanner finds the ';' boundaries, and each piece (from one boundary to
@@ -253,7 +271,7 @@ def _each_piece(text: str, parse: Callable[[str], Any], each: Callable[[int, int
     BEGIN ATOMIC) is merged with the next ones; False when that does not help,
     and the caller's whole-text parse reports the syntax error."""
     try:
-        starts = [sl.start for sl in parser.split(text, with_parser=False, only_slices=True)]
+        starts = [sl.start for sl in parser.split(ascii_view(text), with_parser=False, only_slices=True)]
     except parser.ParseError:  # the scanner fails too (an unterminated quote, psql COPY data)
         return False
     bounds = starts[1:] + [len(text)]
@@ -272,19 +290,83 @@ def _each_piece(text: str, parse: Callable[[str], Any], each: Callable[[int, int
     return True
 
 
+# The first keywords of every statement kind whose transaction mode depends on
+# the node (nontransactional_reason, is_transaction_control). When a big file is
+# split, only statements that start with one of these are built as nodes (by
+# pglast) to be classified; any other statement runs in a transaction block.
+_CLASSIFIED = frozenset({
+    "create", "drop", "reindex", "vacuum", "analyze", "analyse", "alter", "cluster", "discard", "begin",
+    "start", "commit", "end", "rollback", "abort", "prepare", "savepoint", "release"})
+_CHUNK = 1 << 18  # characters of a big file split by the parser at once
+
+
+def _first_word(text: str, start: int) -> str:
+    end = start
+    while end < len(text) and end - start < 12 and text[end].isalpha():
+        end += 1
+    return text[start:end].lower()
+
+
 def _split_streamed(text: str) -> tuple[Statement, ...] | None:
     """:func:`split_sql` of a big file: statements classified as they are parsed,
-    their trees dropped (:attr:`Statement.node` parses again on demand)."""
+    their trees dropped (:attr:`Statement.node` parses again on demand).
+
+    Linear, and cheap per statement: the scanner's boundaries are grouped into
+    chunks of about :data:`_CHUNK` characters; the parser splits each chunk (in
+    C, building no Python nodes), and only a statement whose first keyword is
+    in :data:`_CLASSIFIED` is parsed again as a node to classify it. A chunk
+    that does not parse alone goes statement by statement as before."""
     out: list[Statement] = []
+
+    def add(start: int, end: int, node: Any = None) -> None:
+        out.append(Statement(len(out), start, end, file_text=text,
+                             reason=None if node is None else nontransactional_reason(node),
+                             control=False if node is None else is_transaction_control(node)))
 
     def each(base: int, bound: int, raw: Any) -> None:
         for rs in raw:
             start = base + (rs.stmt_location or 0)
-            end = start + rs.stmt_len if rs.stmt_len else bound
-            out.append(Statement(len(out), start, end, file_text=text, reason=nontransactional_reason(rs.stmt),
-                                 control=is_transaction_control(rs.stmt)))
+            add(start, start + rs.stmt_len if rs.stmt_len else bound, rs.stmt)
 
-    return tuple(out) if _each_piece(text, parse_sql, each) else None
+    view = ascii_view(text)
+    try:
+        scanned = parser.split(view, with_parser=False, only_slices=True)
+    except parser.ParseError:
+        return None
+    starts = [sl.start for sl in scanned]
+    stops = [sl.stop for sl in scanned]
+
+    def terminator(stop: int) -> int:
+        """Where the statement ending at ``stop`` ends as the whole-text parse says:
+        at its ';' (comments and spaces before it included), else the end of the text."""
+        p = stops[bisect.bisect_right(starts, stop - 1) - 1]
+        while p < len(view) and view[p] in " \t\n\r\f\v":
+            p += 1
+        return p if p < len(view) and view[p] == ";" else len(text)
+
+    bounds = starts[1:] + [len(text)]
+    i = 0
+    while i < len(starts):
+        j = i
+        while j + 1 < len(starts) and bounds[j + 1] - starts[i] <= _CHUNK:
+            j += 1
+        base, bound = starts[i], bounds[j]
+        chunk = text[base:bound]
+        try:
+            slices = parser.split(view[base:bound], with_parser=True, only_slices=True) \
+                if bound - base <= _DEEP * 16 else None
+        except parser.ParseError:
+            slices = None
+        if slices is None:  # statement by statement, as the scanner's boundaries say
+            if not _each_piece(chunk, parse_sql, lambda b, e, raw: each(base + b, base + e, raw)):
+                return None
+        else:
+            for sl in slices:
+                start, end = base + sl.start, terminator(base + sl.stop)
+                add(start, end, _node_at(text[start:end], start) if _first_word(text, start) in _CLASSIFIED
+                    else None)
+        i = j + 1
+    return tuple(out)
 
 
 class SqlSyntaxError(Exception):
