@@ -271,7 +271,7 @@ class Runner:
 
     def _watch(self, st: sqltext.Statement):
         """The progress monitor's watch over one statement (ddlkit.apply.progress)."""
-        if not self.options.progress or self._file is None:
+        if not self.options.progress or self._file is None or st is None:
             return contextlib.nullcontext()
         if self.monitor is None:  # with the first statement: a no-op run loads none of it
             from ddlkit.apply.progress import Monitor  # noqa: PLC0415
@@ -353,7 +353,9 @@ class Runner:
                     head = self._begin_sql + send.record_sql(conn, self.tracker, f)
                     query, base = head + query, start - len(head)
                 try:
-                    with self._watch(send.watched_statement(f.statements[first:first + 64])):
+                    watched = send.watched_statement(f.statements[first:first + 64]) if self.options.progress \
+                        else None
+                    with self._watch(watched):
                         conn.execute(query)
                 except psycopg.Error as exc:
                     if conn.closed or conn.broken:

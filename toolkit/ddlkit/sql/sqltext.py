@@ -224,16 +224,17 @@ def _syntax_error(exc: parser.ParseError, text: str) -> "SqlSyntaxError":
     return SqlSyntaxError(str(message), int(offset) if offset is not None else len(text.rstrip()))
 
 
-STREAMED = 1 << 20  # characters: bigger files are split statement by statement (see _split_streamed)
-# pglast maps offsets back to characters in time quadratic in a non-ASCII text: such a
-# file is split statement by statement from this size on (each statement's parse is small).
-_NON_ASCII_STREAMED = 1 << 14
+# Characters: bigger files are split by the streamed path (see _split_streamed), which
+# builds no Python nodes (about 15 us a statement against 200 us for the whole-text
+# parse, measured in bench/bench_big_file.py) and avoids pglast's offset mapping,
+# quadratic in a non-ASCII text. Their statements parse their node on demand.
+STREAMED = 1 << 14
 _MERGE_LIMIT = 64  # scanner pieces one statement may span (BEGIN ATOMIC bodies) before the full parse decides
 
 
 @functools.lru_cache(maxsize=4096)
 def _split_cached(text: str) -> tuple[Statement, ...]:
-    if len(text) > STREAMED or (len(text) > _NON_ASCII_STREAMED and not text.isascii()):
+    if len(text) > STREAMED:
         streamed = _split_streamed(text)
         if streamed is not None:
             return streamed
