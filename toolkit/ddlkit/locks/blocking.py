@@ -140,7 +140,7 @@ def index_tables(files: Iterable) -> dict[str, str]:
     out: dict[str, str] = {}
     for f in files:
         try:
-            out.update(lockmodel.index_tables_of(st.node for st in f.statements))
+            out.update(lockmodel.index_tables_of(st.node for st in f.statements if st.could_be("create")))
         except InputError:
             continue  # an applied file that does not parse any more: it will not run, so it cannot matter
     return out
@@ -153,7 +153,7 @@ def analyze(file_name: str, statements: list[sqltext.Statement], mode: sqltext.T
     created earlier in the same run (not live tables); updated in place."""
     created = created if created is not None else set()
     own = dict(tables_of_indexes or {})
-    own.update(lockmodel.index_tables_of(st.node for st in statements))
+    own.update(lockmodel.index_tables_of(st.node for st in statements if st.could_be("create")))
     holds: list[Hold] = []
     findings: list[HeldAcross] = []
     rewrites: list[tuple[str, int]] = []

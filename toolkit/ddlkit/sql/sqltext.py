@@ -71,7 +71,7 @@ class Statement:
     would print before it)."""
 
     __slots__ = ("index", "start", "end", "_text", "_node", "_file_text", "_reason", "_control",
-                 "copy_data", "source", "output")
+                 "copy_data", "source", "output", "first_word")
 
     def __init__(self, index: int, start: int, end: int, text: str | None = None, node: Any = None, *,
                  file_text: str | None = None, reason: str | None = None, control: bool | None = None,
@@ -80,6 +80,12 @@ class Statement:
         self._text, self._node, self._file_text = text, node, file_text
         self._reason, self._control = reason, control  # precomputed for streamed statements
         self.copy_data, self.source, self.output = copy_data, source, output
+        self.first_word: str | None = None  # lower-case first keyword, known for streamed statements
+
+    def could_be(self, first_word: str) -> bool:
+        """False only when the statement surely does not start with ``first_word``
+        (a streamed statement, whose node is not built yet, knows its first keyword)."""
+        return self._node is not None or self.first_word is None or self.first_word == first_word
 
     def replace(self, **changes: Any) -> "Statement":
         """A copy with some attributes changed (the node and text are kept)."""
@@ -88,6 +94,7 @@ class Statement:
                        source=self.source, output=self.output)
         if self._text is None and ("start" in changes or "end" in changes):
             st._text = self.text  # a streamed statement's text is cut from the file by its offsets
+        st.first_word = self.first_word
         for name, value in changes.items():
             setattr(st, name, value)
         return st
@@ -364,8 +371,9 @@ def _split_streamed(text: str) -> tuple[Statement, ...] | None:
         else:
             for sl in slices:
                 start, end = base + sl.start, terminator(base + sl.stop)
-                add(start, end, _node_at(text[start:end], start) if _first_word(text, start) in _CLASSIFIED
-                    else None)
+                word = _first_word(text, start)
+                add(start, end, _node_at(text[start:end], start) if word in _CLASSIFIED else None)
+                out[-1].first_word = word
         i = j + 1
     return tuple(out)
 
