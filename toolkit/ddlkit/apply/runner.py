@@ -71,6 +71,10 @@ def _ms(seconds: float) -> str:
 
 
 class Runner:
+    # Send a plain transactional file as one query (ddlkit.apply.send). A subclass
+    # that must see each statement run (ddlkit.schema.tracer) turns it off.
+    ONE_QUERY = True
+
     def __init__(self, target: Target, tree: Tree, options: RunOptions | None = None,
                  emit: Emit | None = None, sleep: Callable[[float], None] = time.sleep):
         self.target = target
@@ -298,7 +302,7 @@ class Runner:
 
     def _apply_transactional(self, f: DdlFile, fr: FileResult) -> None:
         attempt = 0
-        whole = send.whole_file(f, bool(f.csv_files(self.tree.root)))
+        whole = self.ONE_QUERY and send.whole_file(f, bool(f.csv_files(self.tree.root)))
         while True:
             heard = len(fr.notices)
             try:
