@@ -58,7 +58,7 @@ def _guarded(method):
             return method(self, *args, **kwargs)
         except psycopg.Error as exc:
             err = database_error(exc, self.target.display, self.target.redact)
-            if isinstance(err, ConnectError):
+            if isinstance(err, ConnectError) and method.__name__ == "migrate":  # plan() runs no file
                 err = ConnectError(f"{err}; the file in progress was rolled back or left unrecorded "
                                    f"('ddlkit status' shows which)")
             raise err from None
