@@ -153,15 +153,25 @@ _CLEAN = frozenset({
 })
 
 
+# First keywords of statements that cannot leave session state, read without a
+# parse tree; CREATE only when its second word is not TEMP/TEMPORARY/LOCAL/GLOBAL/OR
+# (those are looked at in the tree).
+_CLEAN_WORDS = frozenset({"insert", "update", "delete", "comment", "grant", "revoke", "truncate", "alter",
+                          "drop", "create"})
+_UNSURE_CREATE = frozenset({"", "temp", "temporary", "local", "global", "or"})
+
+
 def leaves_session_clean(f: DdlFile) -> bool:
     """True when no statement of ``f`` can change its session beyond the file
-    (see :data:`_CLEAN`); temporary tables, views and sequences do. A big file
-    (its statements keep no parse tree) counts as not clean."""
-    from ddlkit.sql.sqltext import STREAMED  # noqa: PLC0415
-
-    if len(f.text) > STREAMED:
-        return False
+    (see :data:`_CLEAN`); temporary tables, views and sequences do. Statements
+    whose tree is not built are judged by their first words, else by the tree."""
     for st in f.statements:
+        if not st.has_node:
+            first, second = st.words(2)
+            if first in _CLEAN_WORDS and (first != "create" or second not in _UNSURE_CREATE):
+                continue
+            if first not in _CLEAN_WORDS:
+                return False
         node = st.node
         if type(node).__name__ not in _CLEAN:
             return False

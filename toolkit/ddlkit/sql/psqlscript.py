@@ -87,7 +87,7 @@ def parse_script(text: str, label: str, *, root: Path | None = None, path: Path 
     meta-commands ddlkit cannot honour, InputError for a missing include."""
     try:  # plain SQL (most files): psql would send exactly what the server parses
         plain = sqltext.split_sql(text)
-        if not any(isinstance(st.node, ast.CopyStmt) for st in plain):
+        if not any(st.could_be("copy") and isinstance(st.node, ast.CopyStmt) for st in plain):
             return Script(plain, [], [])
     except sqltext.SqlSyntaxError:
         pass

@@ -82,6 +82,28 @@ class Statement:
         self.copy_data, self.source, self.output = copy_data, source, output
         self.first_word: str | None = None  # lower-case first keyword, known for streamed statements
 
+    @property
+    def has_node(self) -> bool:
+        """Is the parse tree already built (not parsed again when asked for)?"""
+        return self._node is not None
+
+    def words(self, n: int) -> list[str]:
+        """The first ``n`` words of the statement, lower-case, as far as they are
+        letters separated by spaces ('' once something else comes)."""
+        text, i, out = self.text, 0, []
+        while len(out) < n:
+            while i < len(text) and text[i] in " \t\r\n":
+                i += 1
+            j = i
+            while j < len(text) and text[j].isalpha():
+                j += 1
+            out.append(text[i:j].lower() if j < len(text) and text[j] in " \t\r\n(;" or j == len(text) else "")
+            if not out[-1]:
+                out.extend([""] * (n - len(out)))
+                break
+            i = j
+        return out
+
     def could_be(self, first_word: str) -> bool:
         """False only when the statement surely does not start with ``first_word``
         (a streamed statement, whose node is not built yet, knows its first keyword)."""
@@ -235,7 +257,7 @@ def _syntax_error(exc: parser.ParseError, text: str) -> "SqlSyntaxError":
 # builds no Python nodes (about 15 us a statement against 200 us for the whole-text
 # parse, measured in bench/bench_big_file.py) and avoids pglast's offset mapping,
 # quadratic in a non-ASCII text. Their statements parse their node on demand.
-STREAMED = 1 << 14
+STREAMED = 0
 _MERGE_LIMIT = 64  # scanner pieces one statement may span (BEGIN ATOMIC bodies) before the full parse decides
 
 
@@ -282,6 +304,9 @@ def _each_piece(text: str, parse: Callable[[str], Any], each: Callable[[int, int
         starts = [sl.start for sl in parser.split(ascii_view(text), with_parser=False, only_slices=True)]
     except parser.ParseError:  # the scanner fails too (an unterminated quote, psql COPY data)
         return False
+    if not starts:
+        return False
+    starts[0] = 0  # what precedes the first statement the scanner saw is parsed too
     bounds = starts[1:] + [len(text)]
     i = 0
     while i < len(starts):
@@ -305,6 +330,13 @@ def _each_piece(text: str, parse: Callable[[str], Any], each: Callable[[int, int
 _CLASSIFIED = frozenset({
     "create", "drop", "reindex", "vacuum", "analyze", "analyse", "alter", "cluster", "discard", "begin",
     "start", "commit", "end", "rollback", "abort", "prepare", "savepoint", "release"})
+# For these first keywords, the second decides whether the node is needed ('' when
+# it is not a plain word: then it is built).
+_SECOND = {
+    "create": frozenset({"", "index", "unique", "database", "tablespace", "subscription"}),
+    "drop": frozenset({"", "index", "database", "tablespace", "subscription"}),
+    "alter": frozenset({"", "table", "database", "subscription", "system"}),
+}
 _CHUNK = 1 << 18  # characters of a big file split by the parser at once
 
 
@@ -343,6 +375,9 @@ def _split_streamed(text: str) -> tuple[Statement, ...] | None:
         return None
     starts = [sl.start for sl in scanned]
     stops = [sl.stop for sl in scanned]
+    if not starts:
+        return None  # nothing the scanner calls a statement: the whole-text parse decides
+    starts[0] = 0  # what comes before the first statement is parsed too (a stray word is an error)
 
     def terminator(stop: int) -> int:
         """Where the statement ending at ``stop`` ends as the whole-text parse says:
@@ -372,7 +407,11 @@ def _split_streamed(text: str) -> tuple[Statement, ...] | None:
             for sl in slices:
                 start, end = base + sl.start, terminator(base + sl.stop)
                 word = _first_word(text, start)
-                add(start, end, _node_at(text[start:end], start) if word in _CLASSIFIED else None)
+                needs = word in _CLASSIFIED
+                if needs and word in _SECOND:
+                    probe = Statement(0, start, end, file_text=text)
+                    needs = probe.words(2)[1] in _SECOND[word]
+                add(start, end, _node_at(text[start:end], start) if needs else None)
                 out[-1].first_word = word
         i = j + 1
     return tuple(out)
