@@ -253,7 +253,7 @@ def _syntax_error(exc: parser.ParseError, text: str) -> "SqlSyntaxError":
     return SqlSyntaxError(str(message), int(offset) if offset is not None else len(text.rstrip()))
 
 
-# Characters: bigger files are split by the streamed path (see _split_streamed), which
+# Characters: bigger files (now every file) are split by the streamed path (see _split_streamed), which
 # builds no Python nodes (about 15 us a statement against 200 us for the whole-text
 # parse, measured in bench/bench_big_file.py) and avoids pglast's offset mapping,
 # quadratic in a non-ASCII text. Their statements parse their node on demand.
