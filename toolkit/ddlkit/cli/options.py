@@ -148,6 +148,23 @@ def _terminate(signum, frame) -> None:
     raise KeyboardInterrupt  # SIGTERM from a deploy pipeline: cancel and clean up like Ctrl-C
 
 
+def _kill_children() -> None:
+    """SIGKILL this process's children (Linux: /proc/self/task/*/children)."""
+    import glob  # noqa: PLC0415
+
+    for path in glob.glob("/proc/self/task/*/children"):
+        try:
+            with open(path) as fh:
+                pids = [int(p) for p in fh.read().split()]
+        except (OSError, ValueError):
+            continue
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
 def install_sigterm() -> None:
     """SIGTERM raises KeyboardInterrupt in the main thread (psycopg cancels the
     running statement, transactions roll back). Python runs that handler only
@@ -173,6 +190,7 @@ def install_sigterm() -> None:
             pass
         time.sleep(GRACE)
         try:
+            _kill_children()  # forked lint workers would outlive an exit that skips the pool's cleanup
             interrupted()
             sys.stdout.flush()
             sys.stderr.flush()
