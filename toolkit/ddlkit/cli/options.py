@@ -149,16 +149,19 @@ def _terminate(signum, frame) -> None:
 
 
 def _kill_children() -> None:
-    """SIGKILL this process's children (Linux: /proc/self/task/*/children)."""
-    import glob  # noqa: PLC0415
-
-    for path in glob.glob("/proc/self/task/*/children"):
+    """SIGKILL this process's children (Linux: the processes in /proc whose parent it is)."""
+    me = os.getpid()
+    try:
+        pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
+    except OSError:
+        return
+    for pid in pids:
         try:
-            with open(path) as fh:
-                pids = [int(p) for p in fh.read().split()]
-        except (OSError, ValueError):
+            with open(f"/proc/{pid}/stat") as fh:
+                ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
             continue
-        for pid in pids:
+        if ppid == me:
             try:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
