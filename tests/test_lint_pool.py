@@ -105,8 +105,7 @@ def test_interrupt_in_the_middle_stops_everything_at_once(tmp_path, how):
         out, err = proc.communicate(timeout=60)  # a hang fails here
         if proc.returncode == 130:
             interrupted += 1
-            assert err.strip().splitlines() == ["ddlkit: interrupted; the file in progress was rolled back or left "
-                                                "unrecorded"], err
+            assert err.strip().splitlines() == ["ddlkit: interrupted"], err  # lint ran no file: no rollback to report
         else:  # the signal arrived as it finished
             assert proc.returncode == 1, err
         assert "Traceback" not in err

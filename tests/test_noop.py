@@ -114,3 +114,48 @@ def test_applied_files_are_not_parsed_and_the_parser_is_not_loaded(make_tree, db
     assert "psycopg" in imported  # the measurement is real
     assert not {m for m in imported if m == "pglast" or m.startswith("pglast.")}
     assert "ddlkit.sql.sqltext" not in imported
+
+
+def _sessions(conn: psycopg.Connection) -> int:
+    conn.execute("select pg_stat_clear_snapshot()")
+    return conn.execute("select sessions from pg_stat_database where datname = current_database()").fetchone()[0]
+
+
+def test_up_to_date_run_opens_one_connection(migrated, db_url, empty_db):
+    """No pooler probe and no second connection when nothing is pending (PostgreSQL 14+ counts sessions)."""
+    if empty_db.info.server_version < 140000:
+        pytest.skip("pg_stat_database.sessions is PostgreSQL 14+")
+    before = _sessions(empty_db)
+    out = migrate(migrated, db_url)
+    assert out.returncode == 0, out.stderr
+    deadline = __import__("time").monotonic() + 10
+    while _sessions(empty_db) == before and __import__("time").monotonic() < deadline:
+        pass  # the backend's stats reach shared memory as it exits
+    assert _sessions(empty_db) - before == 1
+
+
+def test_pending_run_still_probes_for_a_pooler_and_applies(make_tree, db_url, empty_db):
+    if empty_db.info.server_version < 140000:
+        pytest.skip("pg_stat_database.sessions is PostgreSQL 14+")
+    root = make_tree({"migrations/0001_a.sql": "create table probe_a (a int);\n"})
+    before = _sessions(empty_db)
+    out = migrate(root, db_url, "--no-progress")
+    assert out.returncode == 0, out.stderr
+    import time
+
+    deadline = time.monotonic() + 10
+    while _sessions(empty_db) - before < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    # the lock's connection (which also reads the plan and probes), the probe's second one, the work session
+    assert _sessions(empty_db) - before == 3
+
+
+def test_up_to_date_run_imports_no_lint_lock_model_or_other_commands(migrated, db_url):
+    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "ddlkit", "migrate", "--ddl-dir", str(migrated),
+                          "--database-url", db_url], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    imported = {line.split("|")[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
+    assert "psycopg" in imported
+    heavy = {m for m in imported if m.startswith(("pglast", "ddlkit.lint", "ddlkit.locks", "ddlkit.fleet",
+                                                   "ddlkit.schema", "ddlkit.apply.progress"))}
+    assert heavy == set()

@@ -267,9 +267,18 @@ def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | Non
 
         check_inputs(dump_dir=_dump_dir(dump_dir, root), from_tree=False, include_acl=False, ignore=drift_ignore)
     tree = tree or _tree(root, test_mode, validate=False)  # the runner parses what is pending, and only that
-    target = lock_target(_target(database_url, root, url_option, wait_for_db, on_event), direct_url, root)
+    target = _target(database_url, root, url_option, wait_for_db, on_event)
+    if direct_url is not None:
+        from ddlkit.db import pooler  # noqa: PLC0415
+        from ddlkit.db.connection import resolve_target  # noqa: PLC0415
+
+        direct = resolve_target(direct_url, ddl_root=root, url_option="--direct-url")
+        pooler.check_same_database(target, direct)  # another database is refused before anything runs
+        target = direct
+    # The pooler probe (see lock_target) runs in the runner, only when something is pending.
+    session_check = None if target.embedded else ("--direct-url" if direct_url is not None else "the database URL")
     options = RunOptions(lock_wait=lock_wait, lock_timeout=lock_timeout, lock_retries=lock_retries,
-                         statement_timeout=statement_timeout, progress=progress,
+                         statement_timeout=statement_timeout, progress=progress, session_check=session_check,
                          rerun_comment_edits=rerun_comment_edits)
     watcher = _replica_watcher(target, replica_urls, root) if wait_replicas is not None else None
     try:

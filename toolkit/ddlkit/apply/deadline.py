@@ -156,3 +156,13 @@ def lock_deadline(conn: psycopg.Connection, target: Target, st: "sqltext.Stateme
 def cancelled_by(deadline: LockDeadline | None, exc: psycopg.Error) -> bool:
     """Whether ``exc`` is the cancel of ``deadline`` (a lock timeout ddlkit enforced)."""
     return deadline is not None and deadline.fired and exc.sqlstate == SqlState.QUERY_CANCELED
+
+
+def file_needs_deadline(statements: "list[sqltext.Statement]") -> bool:
+    """Whether any statement runs PL/pgSQL that may swallow lock_timeout: such a
+    file goes statement by statement, each such statement under a
+    :func:`lock_deadline` (never inside the one-query path of ddlkit.apply.send).
+    Only statements that may start with ``DO`` are looked at (no parse otherwise)."""
+    from ddlkit.sql.plhandlers import may_swallow_lock_timeout  # noqa: PLC0415
+
+    return any(st.could_be("do") and may_swallow_lock_timeout(st.node) for st in statements)

@@ -42,16 +42,21 @@ class MigrationFailed(DdlkitError):
 
 
 class StatementError(Exception):
-    """``sqlstate``/``message``: what to report instead of the server's (a cancel
-    that ddlkit's lock deadline sent is a lock timeout, 55P03); ``excerpt``: the
-    SQL to quote when what failed is not the statement's own text (a repair's DROP)."""
+    """``exc`` raised by ``statement``. ``diag``: the error's diagnostics with
+    positions relative to the statement's text (by default ``exc.diag``; the
+    one-query path, :mod:`ddlkit.apply.send`, passes positions moved from the
+    whole sent text to the statement). ``sqlstate``/``message``: what to report
+    instead of the server's (a cancel that ddlkit's lock deadline sent is a lock
+    timeout, 55P03); ``excerpt``: the SQL to quote when what failed is not the
+    statement's own text (a repair's DROP)."""
 
-    def __init__(self, statement: sqltext.Statement, exc: psycopg.Error, *, sqlstate: str | None = None,
-                 message: str | None = None, excerpt: str | None = None):
+    def __init__(self, statement: sqltext.Statement, exc: psycopg.Error, diag: Any = None, *,
+                 sqlstate: str | None = None, message: str | None = None, excerpt: str | None = None):
         super().__init__(str(exc))
         self.statement, self.exc = statement, exc
         self.sqlstate = sqlstate or exc.sqlstate
         self.message, self.excerpt = message, excerpt
+        self.diag = diag if diag is not None else exc.diag
 
 
 _CONTEXT_LINE = re.compile(r"line (\d+)")  # over the server's CONTEXT message, not over SQL
@@ -139,7 +144,7 @@ def sets_password(node: Any) -> bool:
 
 
 def statement_failure(f: DdlFile, err: StatementError) -> MigrationFailed:
-    diag = err.exc.diag
+    diag = err.diag
     st = err.statement
     offset = locate_error(f, st, diag)
     label, text, index = (st.source.label, st.source.text, st.source.lines) if st.source is not None \

@@ -40,6 +40,9 @@ class RunOptions:
     progress: bool = True  # watch long statements from a second connection (ddlkit.apply.progress)
     rerun_comment_edits: bool = False  # pg_migrate.sh's rule: any md5 change re-runs the file
     fingerprints: bool = True  # keep ddlkit_file_tokens (off for scratch databases that are dumped)
+    # Probe for a transaction-pooling pooler (ddlkit.db.pooler) before the lock, when
+    # something is pending; names the URL in the refusal ("--direct-url"). None: no probe.
+    session_check: str | None = None
 
 
 @dataclass

@@ -31,10 +31,12 @@ from ddlkit.db.lock import MigrationLock
 from ddlkit.tree.planner import Plan, PlannedFile, build_plan, changed_files
 from ddlkit.tree.tree import DdlFile, Tree
 from ddlkit.apply.failure import MigrationFailed, StatementError, statement_failure
+from ddlkit.apply.send import Unplaced, leaves_session_clean
 from ddlkit.apply.staging import check_csv, drop_staged, stage
 from ddlkit.db.filetokens import ensure_side_table, read_fingerprints, side_table
 from ddlkit.db.tracker import ensure_tracker, read_tracker, record, record_as_runner, tracker_table
 from ddlkit.db.waiters import BuildWatch, wait_for_no_waiters
+from ddlkit.apply import send
 from ddlkit.apply.results import Emit, FileResult, Outcome, RunOptions, RunResult
 from ddlkit.util.sqlstate import SqlState
 
@@ -57,7 +59,7 @@ def _guarded(method):
             return method(self, *args, **kwargs)
         except psycopg.Error as exc:
             err = database_error(exc, self.target.display, self.target.redact)
-            if isinstance(err, ConnectError):
+            if isinstance(err, ConnectError) and method.__name__ == "migrate":  # plan() runs no file
                 err = ConnectError(f"{err}; the file in progress was rolled back or left unrecorded "
                                    f"('ddlkit status' shows which)")
             raise err from None
@@ -70,6 +72,10 @@ def _ms(seconds: float) -> str:
 
 
 class Runner:
+    # Send a plain transactional file as one query (ddlkit.apply.send). A subclass
+    # that must see each statement run (ddlkit.schema.tracer) turns it off.
+    ONE_QUERY = True
+
     def __init__(self, target: Target, tree: Tree, options: RunOptions | None = None,
                  emit: Emit | None = None, sleep: Callable[[float], None] = time.sleep):
         self.target = target
@@ -87,6 +93,7 @@ class Runner:
         self._mute = False
         self._output: list[str] | None = None
         self.deadline = None  # the last statement's ddlkit.apply.deadline.LockDeadline, if it had one
+        self._begin_sql: str | None = None  # BEGIN and the settings sent with each one-query file
 
     # ------------------------------------------------------------------ read-only
 
@@ -139,6 +146,10 @@ class Runner:
             plan = self._read_plan(lock_conn)
             if not plan.has_work:
                 return RunResult(plan, [], duration=time.monotonic() - started)
+            if self.options.session_check is not None:  # only now that something will run
+                from ddlkit.db.pooler import check_session  # noqa: PLC0415
+
+                check_session(self.target, self.options.session_check, first=lock_conn)
             self._check_pending(plan, lock_conn)  # before anything is written
             lock = MigrationLock(lock_conn, wait_seconds=self.options.lock_wait,
                                  on_wait=lambda holder: self.emit("waiting", holder=holder,
@@ -165,13 +176,14 @@ class Runner:
 
                         record_comment_edits(self, plan, result)
                         result.adopted = adopt(self, plan) if self.side is not None else 0
-                    first = True
+                    dirty = False
                     for pf in self._beside_script(lock_conn, result):
-                        lock.ensure_held(f"applying {pf.file.file_name}")
-                        if not first:
+                        if not pf.file.mode.transactional:  # its statements commit one by one
+                            lock.ensure_held(f"applying {pf.file.file_name}")
+                        if dirty:  # a fresh session for each file, as psql gave it
                             self._guard(lambda c: c.execute("discard all"), self.conn)
-                        first = False
                         fr = self._apply(pf)
+                        dirty = not leaves_session_clean(pf.file)
                         result.results.append(fr)
                         self.emit("file_done", result=fr)
                         if fr.outcome == Outcome.FAILED:
@@ -320,10 +332,10 @@ class Runner:
         return retry_facts(self.monitor.last_watch if self.monitor else None, attempt,
                            self.options.lock_retries + 1, seen)
 
-    def _watch(self, st: sqltext.Statement, node: Any = None):
+    def _watch(self, st: sqltext.Statement | None, node: Any = None):
         """The progress monitor's watch over one statement (ddlkit.apply.progress);
         ``node``: what actually runs at ``st``'s line, when that is not ``st`` itself."""
-        if not self.options.progress or self._file is None:
+        if not self.options.progress or self._file is None or st is None:
             return contextlib.nullcontext()
         if self.monitor is None:  # with the first statement: a no-op run loads none of it
             from ddlkit.apply.progress import Monitor  # noqa: PLC0415
@@ -357,8 +369,16 @@ class Runner:
 
     def _apply_transactional(self, f: DdlFile, fr: FileResult) -> None:
         attempt = 0
+        whole = self.ONE_QUERY and send.whole_file(f, bool(f.csv_files(self.tree.root)))
+        if whole and self.options.lock_timeout:
+            from ddlkit.apply.deadline import file_needs_deadline  # noqa: PLC0415
+
+            whole = not file_needs_deadline(f.statements)  # a PL/pgSQL handler may swallow lock_timeout
         while True:
+            heard = len(fr.notices)
             try:
+                if whole:
+                    return self._apply_one_query(f, fr)
                 with self.conn.transaction():
                     self._prepare_session(transactional=True)
                     with self.muted():
@@ -373,6 +393,16 @@ class Runner:
                         drop_staged(self.conn, staged)
                     self.lock.ensure_held(f"committing {f.file_name}; it was rolled back")
                 return
+            except Unplaced as err:
+                # Which statement failed? Statement by statement, the next run says.
+                whole = False
+                if err.sqlstate == SqlState.LOCK_NOT_AVAILABLE and attempt < self.options.lock_retries:
+                    attempt += 1
+                    fr.retries = attempt
+                    self.retry_pause(f.file_name, attempt)
+                else:  # run again at once: its notices are the ones the user sees
+                    del fr.notices[heard:]
+                continue
             except StatementError as err:
                 if err.sqlstate == SqlState.LOCK_NOT_AVAILABLE and attempt < self.options.lock_retries:
                     attempt += 1
@@ -398,6 +428,42 @@ class Runner:
             message = (f"{exc.diag.message_primary or one_line(str(exc))} (in the repair before this statement: "
                        f"{text})")
             raise StatementError(st, exc, message=message, excerpt=text) from None
+
+    def _apply_one_query(self, f: DdlFile, fr: FileResult) -> None:
+        """``f`` in one round trip with its settings and tracker row (ddlkit.apply.send),
+        in pieces of whole statements when it is big; then the lock check and COMMIT."""
+        conn = self.conn
+        if self._begin_sql is None:
+            st_timeout = self.options.statement_timeout
+            self._begin_sql = send.settings_sql(
+                conn, _ms(self.options.lock_timeout) if self.options.lock_timeout else "0",
+                None if st_timeout is None else _ms(st_timeout))
+        fr.statements_ran = 0
+        try:
+            for first, start, end in send.pieces(f):
+                query, base = f.text[start:end], start
+                if first == 0:
+                    head = self._begin_sql + send.record_sql(conn, self.tracker, f)
+                    query, base = head + query, start - len(head)
+                try:
+                    watched = send.watched_statement(f.statements[first:first + 64]) if self.options.progress \
+                        else None
+                    with self._watch(watched):
+                        conn.execute(query)
+                except psycopg.Error as exc:
+                    if conn.closed or conn.broken:
+                        raise self._lost(exc) from None
+                    self._rollback_quietly()
+                    err = send.place(f, exc, base)
+                    fr.statements_ran = err.statement.index
+                    raise err from None
+            self.lock.ensure_held(f"committing {f.file_name}; it was rolled back")
+        except BaseException:
+            if not (conn.closed or conn.broken) and conn.info.transaction_status != TransactionStatus.IDLE:
+                conn.rollback()
+            raise
+        conn.execute("commit")
+        fr.statements_ran = len(f.statements)
 
     def execute_watched(self, f: DdlFile, st: "sqltext.Statement") -> None:
         """A CONCURRENTLY statement, never waiting forever on an old runner blocked

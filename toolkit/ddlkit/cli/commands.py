@@ -22,8 +22,7 @@ from ddlkit.cli import render
 from ddlkit.cli import project_commands
 from ddlkit.cli.helptext import decorate
 
-from ddlkit.fleet import targets
-from ddlkit.cli.options import (PG_SECONDS, SECONDS, _run_targets, baseline_option, _targets_command, _terminate,
+from ddlkit.cli.options import (PG_SECONDS, SECONDS, _run_targets, baseline_option, _targets_command, install_sigterm, interrupted,
                             _usage_error, common_options, ddl_dir_option, format_option, handle_errors,
                             progress_option, replica_url_option, target_options, test_mode_option, wait_for_db_option,
                             wait_replicas_option)
@@ -339,6 +338,8 @@ def verify_command(ddl_dir, database_url, dump_dir, offline, online, baselines, 
     if offline and (online or target or all_targets or database_url):
         raise InputError("--offline cannot be combined with --online, --database-url, --target or --all-targets")
     if target or all_targets:
+        from ddlkit.fleet import targets  # noqa: PLC0415 - only with targets
+
         targets.select(cfg, target, all_targets)  # a bad selection is refused before any check runs
     if lint_all and lint_base:
         raise InputError("--lint-all lints every file: it cannot be combined with --lint-base")
@@ -413,6 +414,8 @@ def drift_command(ddl_dir, database_url, dump_dir, from_tree, scratch_url, basel
         render.out(render.drift_targets(outcomes, reports, fmt))
         for line in render.target_errors(outcomes):
             render.err(line)
+        from ddlkit.fleet import targets  # noqa: PLC0415 - only with targets
+
         return targets.worst(outcomes)
     report = api.drift(database_url=database_url, **options)
     render.out(render.drift(report, fmt))
@@ -503,9 +506,7 @@ decorate(cli)
 
 
 def main(argv: list[str] | None = None) -> None:
-    import signal
-
-    signal.signal(signal.SIGTERM, _terminate)
+    install_sigterm()
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         rv = cli.main(args=argv, prog_name="ddlkit", standalone_mode=False)
@@ -514,8 +515,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(EXIT_USAGE)
     except click.ClickException as exc:
         sys.exit(_usage_error(exc, argv))
-    except click.exceptions.Abort:
-        click.echo("ddlkit: interrupted", err=True)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        interrupted()
         sys.exit(130)
     sys.exit(rv if isinstance(rv, int) else EXIT_OK)
 

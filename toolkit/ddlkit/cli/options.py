@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 import sys
+import time
 
 import click
 
 from ddlkit.cli import render
 
-from ddlkit.fleet import targets
+from ddlkit.tree.config import DEFAULT_PARALLEL
 from ddlkit.util.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, DdlkitError, database_error
 
 FORMATS = click.Choice(["text", "json"])
@@ -53,9 +55,12 @@ def handle_errors(fn):
     exit with their code. Anything else is a bug: one line naming the file that
     holds its (redacted) traceback, exit 1; never a traceback on the terminal."""
 
+    applies = fn.__name__ in APPLYING_COMMANDS
+
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         fmt = kwargs.get("fmt", "text")
+        RUNNING.update(fmt=fmt, applying=applies and not kwargs.get("dry_run"))
         try:
             code = fn(*args, **kwargs)
         except DdlkitError as exc:
@@ -63,7 +68,7 @@ def handle_errors(fn):
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             # psycopg cancels the running statement; open transactions roll back.
-            render.interrupted(fmt)
+            interrupted()
             sys.exit(130)
         except Exception as exc:  # a database call no module wrapped: one line, never a traceback
             err = database_error(exc, "the database")
@@ -135,7 +140,7 @@ def _run_targets(fmt: str, fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
     except KeyboardInterrupt:
-        render.interrupted(fmt)
+        interrupted()
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(130)
@@ -148,19 +153,90 @@ def _targets_command(fmt: str, command: str, fn, *args, **kwargs) -> int:
     render.out(render.targets_summary(outcomes, fmt, command))
     for line in render.target_errors(outcomes):
         render.err(line)
+    from ddlkit.fleet import targets  # noqa: PLC0415 - only commands run on targets need it
+
     return targets.worst(outcomes)
 
 
 def target_options(fn):
-    fn = click.option("--parallel", type=click.IntRange(min=1), default=targets.DEFAULT_PARALLEL, show_default=True,
+    fn = click.option("--parallel", type=click.IntRange(min=1), default=DEFAULT_PARALLEL, show_default=True,
                       help="With targets: how many run at once.")(fn)
     fn = click.option("--all-targets", is_flag=True, help="Every target in the config.")(fn)
     return click.option("--target", multiple=True, metavar="NAME",
                         help="A target named in the config (repeatable).")(fn)
 
 
+APPLYING_COMMANDS = ("migrate", "test_command")  # the commands that run files (migrate: not with --dry-run)
+RUNNING: dict = {"fmt": "text", "applying": False, "told": False}  # the command running, for an interruption
+GRACE = 0.6  # seconds a SIGTERM leaves the Python handler before the watchdog exits
+
+
+def interrupted() -> None:
+    """Say "interrupted" once (the handler and the watchdog may both try)."""
+    if not RUNNING["told"]:
+        RUNNING["told"] = True
+        render.interrupted(RUNNING["fmt"], RUNNING["applying"])
+
+
 def _terminate(signum, frame) -> None:
     raise KeyboardInterrupt  # SIGTERM from a deploy pipeline: cancel and clean up like Ctrl-C
+
+
+def _kill_children() -> None:
+    """SIGKILL this process's children (Linux: the processes in /proc whose parent it is)."""
+    me = os.getpid()
+    try:
+        pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
+    except OSError:
+        return
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == me:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
+def install_sigterm() -> None:
+    """SIGTERM raises KeyboardInterrupt in the main thread (psycopg cancels the
+    running statement, transactions roll back). Python runs that handler only
+    between bytecodes: a long call into C (pglast parsing a big file) would
+    delay it for as long as the call lasts. So a watchdog thread hears the
+    signal too (``signal.set_wakeup_fd``) and, if the process is still alive
+    :data:`GRACE` seconds later, says "interrupted" and exits 130 at once; the
+    server rolls back what the closed sessions left open."""
+    import _thread  # noqa: PLC0415
+
+    signal.signal(signal.SIGTERM, _terminate)
+    r, w = os.pipe()
+    os.set_blocking(w, False)
+    try:
+        signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+    except ValueError:  # not the main thread (an embedding application): the handler alone
+        os.close(r)
+        os.close(w)
+        return
+
+    def watch() -> None:
+        while signal.SIGTERM not in os.read(r, 64):
+            pass
+        time.sleep(GRACE)
+        try:
+            _kill_children()  # forked lint workers would outlive an exit that skips the pool's cleanup
+            interrupted()
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(130)
+
+    # A bare thread, not a threading.Thread: threading's fork handler (the lint
+    # pool forks workers) then has no extra thread to tidy in the child.
+    _thread.start_new_thread(watch, ())
 
 
 def _wants_json(argv: list[str]) -> bool:

@@ -71,10 +71,13 @@ def internal_error(exc: BaseException, fmt: str) -> None:
           fmt, 1)
 
 
-def interrupted(fmt: str) -> None:
+def interrupted(fmt: str, applying: bool = True) -> None:
+    """Ctrl-C or SIGTERM. ``applying``: the command applies files (``migrate``
+    without ``--dry-run``, ``test``); others ran none, and say nothing of one."""
     if fmt == "json":
         emit_json({"outcome": "error", "exit_code": 130, "error": {"message": "interrupted"}})
-    err("ddlkit: interrupted; the file in progress was rolled back or left unrecorded")
+    err("ddlkit: interrupted; the file in progress was rolled back or left unrecorded" if applying
+        else "ddlkit: interrupted")
 
 
 def sql_failure(failure: "MigrationFailed", prefix: str = "ddlkit: error: ") -> list[str]:

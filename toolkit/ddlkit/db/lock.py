@@ -11,6 +11,7 @@ backoff from a connection that is idle between polls.
 from __future__ import annotations
 
 import random
+import select
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -86,6 +87,7 @@ class MigrationLock:
         self.held = False
         self.pid: int | None = None  # the lock session's backend pid
         self.polls = 0
+        self._checked: float | None = None  # when ensure_held last asked the server
         if reconnect is None:
             self._immune()
 
@@ -155,10 +157,19 @@ class MigrationLock:
             self._immune()
         return self
 
+    # A check less than this many seconds after the last one asks the server only
+    # when the lock's socket has something to say (a terminated session's FATAL
+    # message, a reset): another runner can take the lock only once the server
+    # has ended our session, which a live client hears at once, and which a
+    # silent network failure takes far longer than this to cause.
+    FRESH = 1.0
+
     def ensure_held(self, before: str) -> None:
         """The lock lives as long as its session: if that connection has died
         (server restart, proxy idle timeout, pg_terminate_backend), another
         runner may already be running. Stop before ``before``."""
+        if self._checked is not None and time.monotonic() - self._checked < self.FRESH and not self._heard():
+            return
         try:
             pid = self.conn.execute("select pg_backend_pid()").fetchone()[0]
         except psycopg.Error:
@@ -169,6 +180,14 @@ class MigrationLock:
             raise LockLost(f"lost the migration lock: its session's backend pid changed ({self.pid} became {pid}), "
                            f"so a connection pooler in transaction mode is in between (use --direct-url); "
                            f"stopped before {before}")
+        self._checked = time.monotonic()
+
+    def _heard(self) -> bool:
+        """Has the server sent anything on the idle lock connection?"""
+        try:
+            return bool(select.select([self.conn.fileno()], [], [], 0)[0])
+        except (OSError, ValueError, psycopg.Error):
+            return True
 
     def release(self) -> None:
         if self.held and not self.conn.closed:

@@ -32,6 +32,7 @@ changes.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from dataclasses import dataclass
 
@@ -85,10 +86,16 @@ def probe(first: psycopg.Connection, second: psycopg.Connection, rounds: int = R
     return SessionProbe(True)
 
 
-def check_session(target: Target, option: str = "the database URL") -> None:
+def check_session(target: Target, option: str = "the database URL",
+                  first: psycopg.Connection | None = None) -> None:
     """Refuse (exit 2, :class:`PoolerError`) when ``target``'s sessions are not
-    stable; raises ConnectError (exit 3) when it cannot connect."""
-    with connect(target) as first, connect(target) as second:
+    stable; raises ConnectError (exit 3) when it cannot connect. ``first``: an
+    open autocommit connection to ``target`` to probe with (the runner's), so
+    only one more is opened."""
+    with contextlib.ExitStack() as stack:
+        if first is None:
+            first = stack.enter_context(connect(target))
+        second = stack.enter_context(connect(target))
         try:
             result = probe(first, second)
         except psycopg.Error as exc:

@@ -73,12 +73,39 @@ def check_shape(conn: psycopg.Connection, table: sql.Identifier) -> None:
                      f"(file_name text primary key, md5 text, applied_at timestamptz not null default now())")
 
 
+_ROWS = "select file_name, md5, applied_at from {} order by applied_at, file_name"
+
+
 def read_tracker(conn: psycopg.Connection, table: sql.Identifier | None = None) -> list[TrackerRow]:
-    table = table or tracker_table(conn)
     if table is None:
-        return []
-    q = sql.SQL("select file_name, md5, applied_at from {} order by applied_at, file_name").format(table)
-    return [TrackerRow(*r) for r in conn.execute(q).fetchall()]
+        rows = _read_at_once(conn)
+        if rows is not None:
+            return rows
+        table = tracker_table(conn)
+        if table is None:
+            return []
+    return [TrackerRow(*r) for r in conn.execute(sql.SQL(_ROWS).format(table)).fetchall()]
+
+
+def _read_at_once(conn: psycopg.Connection) -> list[TrackerRow] | None:
+    """The common case in one round trip (an autocommit connection): the
+    tracker's shape and its rows, in one query string. None when that does not
+    answer (no tracker, or one :func:`check_shape` refuses): the caller then
+    looks step by step, and says why."""
+    if not conn.autocommit:
+        return None
+    query = sql.SQL("{}; " + _ROWS).format(sql.SQL(_SHAPE.replace("%s", "{}")).format(sql.Literal(TRACKER_TABLE)),
+                                          sql.Identifier(TRACKER_TABLE))
+    try:
+        cur = conn.execute(query)
+    except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn):
+        return None
+    _name, relkind, file_name, md5, applied_at, unique = cur.fetchone()
+    cur.nextset()
+    rows = cur.fetchall()
+    if relkind not in ("r", "p") or not unique or not file_name.startswith(_TEXT) or not md5.startswith(_TEXT):
+        return None
+    return [TrackerRow(*r) for r in rows]
 
 
 def ensure_tracker(conn: psycopg.Connection) -> sql.Identifier:

@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from ddlkit.tree.config import Config, TargetSpec
+from ddlkit.tree.config import DEFAULT_PARALLEL, Config, TargetSpec
 from ddlkit.tree.tree import resolve_root
 from ddlkit.util.errors import EXIT_FAILED, EXIT_OK, DdlkitError, InputError
 
-DEFAULT_PARALLEL = 4
 
 
 @dataclass

@@ -188,7 +188,7 @@ def index_tables(files: Iterable) -> dict[str, str]:
     out: dict[str, str] = {}
     for f in files:
         try:
-            out.update(lockmodel.index_tables_of(st.node for st in f.statements))
+            out.update(lockmodel.index_tables_of(st.node for st in f.statements if st.could_be("create")))
         except InputError:
             continue  # an applied file that does not parse any more: it will not run, so it cannot matter
     return out
@@ -225,7 +225,7 @@ def analyze(file_name: str, statements: list[sqltext.Statement], mode: sqltext.T
     known_functions = dict(functions or {})
     maybe_new: set[str] = set()  # CREATE TABLE IF NOT EXISTS: new on a first run, maybe live on a re-run
     own = dict(tables_of_indexes or {})
-    own.update(lockmodel.index_tables_of(st.node for st in statements))
+    own.update(lockmodel.index_tables_of(st.node for st in statements if st.could_be("create")))
     holds: list[Hold] = []
     findings: list[HeldAcross] = []
     rewrites: list[tuple[str, int]] = []

@@ -69,10 +69,13 @@ def rel_name(rv: ast.RangeVar | None) -> str | None:
 
 
 def walk(node: Any) -> Iterator[Any]:
-    if isinstance(node, ast.Node):
-        yield node
-        for name in node:
-            yield from walk(getattr(node, name))
-    elif isinstance(node, (tuple, list)):
-        for x in node:
-            yield from walk(x)
+    """Every node under ``node``, in pre-order; iterative, so a deep tree (a long
+    ``||`` chain) costs time linear in its size and no recursion."""
+    todo = [node]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Node):
+            yield node
+            todo.extend(reversed([getattr(node, name) for name in node]))
+        elif isinstance(node, (tuple, list)):
+            todo.extend(reversed(node))

@@ -134,6 +134,8 @@ class TracingRunner(Runner):
     """The runner, reading pg_locks and relfilenodes around each statement of
     the traced files (its own session, so its own locks)."""
 
+    ONE_QUERY = False  # each statement runs on its own, so it can be measured
+
     def __init__(self, *args, traced: set[str] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.traced = traced  # None: every pending file

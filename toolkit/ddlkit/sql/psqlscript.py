@@ -37,6 +37,7 @@ from pglast import ast
 
 from ddlkit.sql import nonstandard, sqltext
 from ddlkit.sql.tokens import COMMENT_TOKENS
+from ddlkit.sql.comments import blank_nested_comments
 from ddlkit.util.errors import InputError
 from ddlkit.sql.psqlmeta import (HONOURED, INCLUDE, OUTPUT, PSQL_VARIABLES, QUIT, UnsupportedPsql, advice, echo_text,
                              meta_name, separator)
@@ -101,11 +102,12 @@ def _parse_script(text: str, label: str, *, root: Path | None, path: Path | None
                   follow_includes: bool) -> Script:
     try:  # plain SQL (most files): psql would send exactly what the server parses
         plain = sqltext.split_sql(text)
-        if not any(isinstance(st.node, ast.CopyStmt) for st in plain):
+        if not any(st.could_be("copy") and isinstance(st.node, ast.CopyStmt) for st in plain):
             return Script(plain, [], [])
     except sqltext.SqlSyntaxError:
         pass
     state = _State(root, set(), [], [], [], follow_includes=follow_includes)
+    text = blank_nested_comments(text)  # offsets kept; the scanner is quadratic on nested comments
     _parse(text, Source(label, text, path), state, depth=0)
     return Script(state.statements, state.pending_output, state.meta)
 
@@ -246,7 +248,7 @@ def _check_variable(text: str, tok, prev, src: Source, state: _State) -> None:
 def _copy_kind(stmt: str, src: Source, offset: int) -> str | None:
     """"stdin" for COPY … FROM stdin; refuses COPY … TO STDOUT; None otherwise."""
     try:
-        node = parser.parse_sql(stmt)[0].stmt
+        node = sqltext.parse_sql(stmt)[0].stmt
     except parser.ParseError:
         return None  # reported with its position when the segment is split
     if not isinstance(node, ast.CopyStmt) or node.filename is not None or node.is_program:

@@ -9,6 +9,8 @@ No regular expression ever looks at SQL here.
 
 from __future__ import annotations
 
+import bisect
+import codecs
 import functools
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -17,6 +19,7 @@ from pglast import ast, parser
 from pglast.enums.parsenodes import (AlterSubscriptionType, DiscardMode, ReindexObjectType,
                                      TransactionStmtKind)
 
+from ddlkit.sql.comments import blank_nested_comments
 from ddlkit.sql.tokens import comment_body, is_comment
 from ddlkit.sql.positions import LineIndex  # noqa: F401 - the one line index, re-exported
 from ddlkit.util.errors import InputError
@@ -51,7 +54,7 @@ class Statement:
     would print before it)."""
 
     __slots__ = ("index", "start", "end", "_text", "_node", "_file_text", "_reason", "_control",
-                 "copy_data", "source", "output")
+                 "copy_data", "source", "output", "first_word")
 
     def __init__(self, index: int, start: int, end: int, text: str | None = None, node: Any = None, *,
                  file_text: str | None = None, reason: str | None = None, control: bool | None = None,
@@ -60,6 +63,34 @@ class Statement:
         self._text, self._node, self._file_text = text, node, file_text
         self._reason, self._control = reason, control  # precomputed for streamed statements
         self.copy_data, self.source, self.output = copy_data, source, output
+        self.first_word: str | None = None  # lower-case first keyword, known for streamed statements
+
+    @property
+    def has_node(self) -> bool:
+        """Is the parse tree already built (not parsed again when asked for)?"""
+        return self._node is not None
+
+    def words(self, n: int) -> list[str]:
+        """The first ``n`` words of the statement, lower-case, as far as they are
+        letters separated by spaces ('' once something else comes)."""
+        text, i, out = self.text, 0, []
+        while len(out) < n:
+            while i < len(text) and text[i] in " \t\r\n":
+                i += 1
+            j = i
+            while j < len(text) and text[j].isalpha():
+                j += 1
+            out.append(text[i:j].lower() if j < len(text) and text[j] in " \t\r\n(;" or j == len(text) else "")
+            if not out[-1]:
+                out.extend([""] * (n - len(out)))
+                break
+            i = j
+        return out
+
+    def could_be(self, first_word: str) -> bool:
+        """False only when the statement surely does not start with ``first_word``
+        (a streamed statement, whose node is not built yet, knows its first keyword)."""
+        return self._node is not None or self.first_word is None or self.first_word == first_word
 
     def replace(self, **changes: Any) -> "Statement":
         """A copy with some attributes changed (the node and text are kept)."""
@@ -68,6 +99,7 @@ class Statement:
                        source=self.source, output=self.output)
         if self._text is None and ("start" in changes or "end" in changes):
             st._text = self.text  # a streamed statement's text is cut from the file by its offsets
+        st.first_word = self.first_word
         for name, value in changes.items():
             setattr(st, name, value)
         return st
@@ -109,10 +141,30 @@ class Statement:
         return f"Statement(index={self.index}, start={self.start}, end={self.end}, text={self.text[:60]!r})"
 
 
+_DEEP = 1 << 14  # characters: a shorter statement cannot nest deeper than pglast's node builder copes with
+
+
+def parse_sql(text: str) -> Any:
+    """``pglast.parser.parse_sql``, but a statement nested too deeply for it (a
+    ``||`` chain of 50,000 terms crashes the process: its node builder recurses
+    in C without a check) raises ParseError ("stack depth limit exceeded")
+    instead. Only statements longer than :data:`_DEEP` characters are checked,
+    by the JSON parse, which has the server's stack check."""
+    if len(text) > _DEEP:
+        for sl in parser.split(ascii_view(text), with_parser=False, only_slices=True):
+            if sl.stop - sl.start > _DEEP:
+                try:
+                    parser.parse_sql_json(text[sl.start : sl.stop])
+                except parser.ParseError as exc:
+                    at = exc.args[1] if len(exc.args) > 1 and exc.args[1] is not None else 0
+                    raise parser.ParseError(exc.args[0], sl.start + int(at)) from None
+    return parser.parse_sql(text)
+
+
 @functools.lru_cache(maxsize=256)
 def _node_at(text: str, start: int) -> Any:
     """The node of one statement's text, its locations moved to file offsets."""
-    node = parser.parse_sql(text)[0].stmt
+    node = parse_sql(text)[0].stmt
     if start:
         _shift(node, start)
     return node
@@ -158,13 +210,17 @@ class TxnMode:
 
 
 def split_sql(text: str) -> list[Statement]:
-    """Plain SQL only (what the server parses): no psql meta-commands."""
-    return list(_split_cached(text))
+    """Plain SQL only (what the server parses): no psql meta-commands. A nested
+    block comment is blanked first (:mod:`ddlkit.sql.comments`: the parser is
+    quadratic on them); offsets are unchanged, and the statements' text is that
+    of the blanked file."""
+    return list(_split_cached(blank_nested_comments(text)))
 
 
 def check_syntax(text: str) -> None:
     """Raise :class:`SqlSyntaxError` when ``text`` does not parse. Same parser
     and positions as :func:`split_sql`, without building Python nodes (5x cheaper)."""
+    text = blank_nested_comments(text)
     if len(text) > STREAMED and _each_piece(text, parser.parse_sql_json, lambda *_: None):
         return  # a big file, checked piece by piece (no JSON of the whole file)
     try:
@@ -180,7 +236,11 @@ def _syntax_error(exc: parser.ParseError, text: str) -> "SqlSyntaxError":
     return SqlSyntaxError(str(message), int(offset) if offset is not None else len(text.rstrip()))
 
 
-STREAMED = 1 << 20  # characters: bigger files are split statement by statement (see _split_streamed)
+# Characters: bigger files (now every file) are split by the streamed path (see _split_streamed), which
+# builds no Python nodes (about 15 us a statement against 200 us for the whole-text
+# parse, measured in bench/bench_big_file.py) and avoids pglast's offset mapping,
+# quadratic in a non-ASCII text. Their statements parse their node on demand.
+STREAMED = 0
 _MERGE_LIMIT = 64  # scanner pieces one statement may span (BEGIN ATOMIC bodies) before the full parse decides
 
 
@@ -191,7 +251,7 @@ def _split_cached(text: str) -> tuple[Statement, ...]:
         if streamed is not None:
             return streamed
     try:
-        raw = parser.parse_sql(text)
+        raw = parse_sql(text)
     except parser.ParseError as exc:
         raise _syntax_error(exc, text) from None
     out = []
@@ -202,6 +262,20 @@ def _split_cached(text: str) -> tuple[Statement, ...]:
     return tuple(out)
 
 
+def _ascii_x(err: UnicodeEncodeError) -> tuple[str, int]:
+    return "x" * (err.end - err.start), err.end
+
+
+codecs.register_error("ddlkit-ascii-x", _ascii_x)
+
+
+def ascii_view(text: str) -> str:
+    """``text`` with every non-ASCII character as ``x``: the same tokens at the
+    same offsets for the scanner (PostgreSQL reads a non-ASCII character as a
+    letter), for pglast's split, whose offset mapping is quadratic on non-ASCII text."""
+    return text if text.isascii() else text.encode("ascii", "ddlkit-ascii-x").decode("ascii")
+
+
 def _each_piece(text: str, parse: Callable[[str], Any], each: Callable[[int, int, Any], None]) -> bool:
     """Parse a big text piece by piece, without a parse tree of the whole text:
     the scanner finds the ';' boundaries, and each piece (from one boundary to
@@ -210,9 +284,12 @@ def _each_piece(text: str, parse: Callable[[str], Any], each: Callable[[int, int
     BEGIN ATOMIC) is merged with the next ones; False when that does not help,
     and the caller's whole-text parse reports the syntax error."""
     try:
-        starts = [sl.start for sl in parser.split(text, with_parser=False, only_slices=True)]
+        starts = [sl.start for sl in parser.split(ascii_view(text), with_parser=False, only_slices=True)]
     except parser.ParseError:  # the scanner fails too (an unterminated quote, psql COPY data)
         return False
+    if not starts:
+        return False
+    starts[0] = 0  # what precedes the first statement the scanner saw is parsed too
     bounds = starts[1:] + [len(text)]
     i = 0
     while i < len(starts):
@@ -229,19 +306,98 @@ def _each_piece(text: str, parse: Callable[[str], Any], each: Callable[[int, int
     return True
 
 
+# The first keywords of every statement kind whose transaction mode depends on
+# the node (nontransactional_reason, is_transaction_control). When a big file is
+# split, only statements that start with one of these are built as nodes (by
+# pglast) to be classified; any other statement runs in a transaction block.
+_CLASSIFIED = frozenset({
+    "create", "drop", "reindex", "vacuum", "analyze", "analyse", "alter", "cluster", "discard", "begin",
+    "start", "commit", "end", "rollback", "abort", "prepare", "savepoint", "release"})
+# For these first keywords, the second decides whether the node is needed ('' when
+# it is not a plain word: then it is built).
+_SECOND = {
+    "create": frozenset({"", "index", "unique", "database", "tablespace", "subscription"}),
+    "drop": frozenset({"", "index", "database", "tablespace", "subscription"}),
+    "alter": frozenset({"", "table", "database", "subscription", "system"}),
+}
+_CHUNK = 1 << 18  # characters of a big file split by the parser at once
+
+
+def _first_word(text: str, start: int) -> str:
+    end = start
+    while end < len(text) and end - start < 12 and text[end].isalpha():
+        end += 1
+    return text[start:end].lower()
+
+
 def _split_streamed(text: str) -> tuple[Statement, ...] | None:
     """:func:`split_sql` of a big file: statements classified as they are parsed,
-    their trees dropped (:attr:`Statement.node` parses again on demand)."""
+    their trees dropped (:attr:`Statement.node` parses again on demand).
+
+    Linear, and cheap per statement: the scanner's boundaries are grouped into
+    chunks of about :data:`_CHUNK` characters; the parser splits each chunk (in
+    C, building no Python nodes), and only a statement whose first keyword is
+    in :data:`_CLASSIFIED` is parsed again as a node to classify it. A chunk
+    that does not parse alone goes statement by statement as before."""
     out: list[Statement] = []
+
+    def add(start: int, end: int, node: Any = None) -> None:
+        out.append(Statement(len(out), start, end, file_text=text,
+                             reason=None if node is None else nontransactional_reason(node),
+                             control=False if node is None else is_transaction_control(node)))
 
     def each(base: int, bound: int, raw: Any) -> None:
         for rs in raw:
             start = base + (rs.stmt_location or 0)
-            end = start + rs.stmt_len if rs.stmt_len else bound
-            out.append(Statement(len(out), start, end, file_text=text, reason=nontransactional_reason(rs.stmt),
-                                 control=is_transaction_control(rs.stmt)))
+            add(start, start + rs.stmt_len if rs.stmt_len else bound, rs.stmt)
 
-    return tuple(out) if _each_piece(text, parser.parse_sql, each) else None
+    view = ascii_view(text)
+    try:
+        scanned = parser.split(view, with_parser=False, only_slices=True)
+    except parser.ParseError:
+        return None
+    starts = [sl.start for sl in scanned]
+    stops = [sl.stop for sl in scanned]
+    if not starts:
+        return None  # nothing the scanner calls a statement: the whole-text parse decides
+    starts[0] = 0  # what comes before the first statement is parsed too (a stray word is an error)
+
+    def terminator(stop: int) -> int:
+        """Where the statement ending at ``stop`` ends as the whole-text parse says:
+        at its ';' (comments and spaces before it included), else the end of the text."""
+        p = stops[bisect.bisect_right(starts, stop - 1) - 1]
+        while p < len(view) and view[p] in " \t\n\r\f\v":
+            p += 1
+        return p if p < len(view) and view[p] == ";" else len(text)
+
+    bounds = starts[1:] + [len(text)]
+    i = 0
+    while i < len(starts):
+        j = i
+        while j + 1 < len(starts) and bounds[j + 1] - starts[i] <= _CHUNK:
+            j += 1
+        base, bound = starts[i], bounds[j]
+        chunk = text[base:bound]
+        try:
+            slices = parser.split(view[base:bound], with_parser=True, only_slices=True) \
+                if bound - base <= _DEEP * 16 else None
+        except parser.ParseError:
+            slices = None
+        if slices is None:  # statement by statement, as the scanner's boundaries say
+            if not _each_piece(chunk, parse_sql, lambda b, e, raw: each(base + b, base + e, raw)):
+                return None
+        else:
+            for sl in slices:
+                start, end = base + sl.start, terminator(base + sl.stop)
+                word = _first_word(text, start)
+                needs = word in _CLASSIFIED
+                if needs and word in _SECOND:
+                    probe = Statement(0, start, end, file_text=text)
+                    needs = probe.words(2)[1] in _SECOND[word]
+                add(start, end, _node_at(text[start:end], start) if needs else None)
+                out[-1].first_word = word
+        i = j + 1
+    return tuple(out)
 
 
 class SqlSyntaxError(Exception):
@@ -349,7 +505,7 @@ def has_nontransactional_header(text: str) -> bool:
     """True when a ``-- transactional: false`` comment precedes the first statement
     (psql meta-command lines, such as ``\\timing``, may come before it)."""
     try:
-        tokens = parser.scan(text)
+        tokens = parser.scan(blank_nested_comments(text))
     except Exception:  # noqa: BLE001 - an unscannable file is reported by split()
         return False
     meta_line_end = -1

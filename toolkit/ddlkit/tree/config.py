@@ -28,6 +28,7 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
 from ddlkit.util.errors import InputError
 
 CONFIG_NAMES = ("ddlkit.toml", "pyproject.toml")
+DEFAULT_PARALLEL = 4  # targets run at once (ddlkit.fleet.targets)
 PG_SECONDS_MAX = 2147483  # lock_timeout / statement_timeout are int milliseconds
 
 

@@ -190,20 +190,22 @@ def load_tree(root: Path, *, test_mode: bool = False) -> Tree:
         folder = root / directory
         if not folder.is_dir():
             continue
-        try:
-            names = [n for n in os.listdir(folder) if n.endswith(".sql") and not n.startswith(".")]
+        try:  # scandir: the file type comes with the entry, one stat per file saved (a no-op reads 3,000)
+            with os.scandir(folder) as it:
+                entries = [e for e in it if e.name.endswith(".sql") and not e.name.startswith(".")]
         except OSError as exc:
             raise InputError(f"{folder}: cannot list the directory: {exc.strerror or exc}") from None
-        for n in names:
+        for e in entries:
+            n = e.name
             try:
                 n.encode("utf-8")
             except UnicodeEncodeError as exc:  # os.listdir keeps undecodable bytes as surrogates
                 shown = os.fsencode(n).decode("utf-8", "backslashreplace")
                 raise InputError(f"{directory}/{shown}: the file name is not UTF-8 (byte 0x{ord(n[exc.start]) - 0xdc00:02x}); "
                                  f"the tracker stores names as text: rename the file") from None
-            if (folder / n).is_symlink() and not (folder / n).exists():
-                raise InputError(f"{directory}/{n}: broken symbolic link (to {os.readlink(folder / n)})")
-        names = [n for n in names if (folder / n).is_file()]
+            if e.is_symlink() and not os.path.exists(e.path):
+                raise InputError(f"{directory}/{n}: broken symbolic link (to {os.readlink(e.path)})")
+        names = [e.name for e in entries if e.is_file()]
         present.update(f"{directory}/{n}" for n in names)
         if test_mode and directory in TEST_MODE_SKIPPED:
             continue

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 
 
 def _isdigit(c: int) -> bool:
@@ -108,6 +109,11 @@ def filevercmp(a: bytes, b: bytes) -> int:
 _END = (0, 0, -1)
 
 
+_ORDER = tuple(0 if 0x30 <= c <= 0x39 else c if (0x41 <= c <= 0x5A or 0x61 <= c <= 0x7A) else -2 if c == 0x7E
+               else c + 256 for c in range(256))  # _order of each byte, looked up in C
+_RUNS = re.compile(rb"(\D*)(\d*)")  # over a file name: a non-digit run, then a digit run
+
+
 def _segments(s: bytes) -> tuple[int, ...]:
     """A key whose tuple order has the sign of :func:`_verrevcmp`: the order
     values of each non-digit run, then ``0, <value>`` for each digit run
@@ -115,16 +121,14 @@ def _segments(s: bytes) -> tuple[int, ...]:
     out: list[int] = []
     i, n = 0, len(s)
     while True:
-        while i < n and not _isdigit(s[i]):
-            out.append(_order(s, i))
-            i += 1
+        m = _RUNS.match(s, i)
+        out.extend(map(_ORDER.__getitem__, m.group(1)))
+        i = m.end(1)
         if i >= n:
             out.extend(_END)
             return tuple(out)
-        j = i
-        while j < n and _isdigit(s[j]):
-            j += 1
-        value = int(s[i:j])
+        j = m.end(2)
+        value = int(m.group(2))
         if j >= n and value == 0:
             out.extend(_END)
             return tuple(out)

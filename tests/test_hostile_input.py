@@ -1,0 +1,77 @@
+"""Input that is cheap to write and was expensive to read: nested comments
+(the parser's scanner is quadratic on them), a `||` chain too deep for the
+node builder, and SIGTERM while a big file is being parsed. Behaviour only;
+the time each takes is measured in bench/bench_hostile_input.py."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import popen_cli, run_cli
+from ddlkit.sql import sqltext
+from ddlkit.sql.comments import blank_nested_comments
+
+LEVELS = 100_000
+NESTED = ("create table nest_a (a int);\n" + "/*" * LEVELS + " é\n" + "*/" * LEVELS
+          + "\ncreate table nest_b (b int);\n  select nope;\n")
+
+
+def test_nested_comments_are_blanked_in_place():
+    text = "select 1 /* a /* b\n */ c */ , '/* /* ' /* flat */ , $x$ /* /* $x$ -- /* /*\n;"
+    out = blank_nested_comments(text)
+    assert len(out) == len(text) and out.count("\n") == text.count("\n")
+    nested = "/* a /* b\n */ c */"
+    assert out == text.replace(nested, " " * 9 + "\n" + " " * 8)
+    assert out[text.index(","):] == text[text.index(","):]  # strings, flat comments and -- comments untouched
+    assert blank_nested_comments("select /*/* */*/ 1 */ 2") == "select           1 */ 2"  # as the server reads it
+    assert blank_nested_comments("select 'no comment'") == "select 'no comment'"
+
+
+def test_statements_after_a_deeply_nested_comment_keep_their_positions():
+    sts = sqltext.split_sql(NESTED)
+    assert [st.kind for st in sts] == ["CreateStmt", "CreateStmt", "SelectStmt"]
+    lines = sqltext.LineIndex(NESTED)
+    assert [lines.position(st.start) for st in sts] == [(1, 1), (4, 1), (5, 3)]
+    assert sts[1].text.strip() .endswith("create table nest_b (b int)")
+
+
+def test_lint_verify_and_dry_run_read_a_100000_level_nested_comment(make_tree, db_url):
+    root = make_tree({"migrations/0001_nest.sql": NESTED})
+    lint = run_cli("lint", "--ddl-dir", str(root), "--format", "json", timeout=120)
+    assert lint.returncode in (0, 1), lint.stderr
+    found = json.loads(lint.stdout)
+    assert {f["line"] for f in found if f["rule"] == "prefer-robust-stmts"} == {1, 3}
+    dry = run_cli("migrate", "--dry-run", "--ddl-dir", str(root), "--database-url", db_url, timeout=120)
+    assert dry.returncode == 0, dry.stderr
+    assert "pending-new      migrations/0001_nest.sql  transaction" in dry.stdout
+    verify = run_cli("verify", "--offline", "--ddl-dir", str(root), timeout=120)
+    assert "Traceback" not in verify.stderr and "parse" not in [l.split(":")[-1] for l in verify.stdout.splitlines()]
+
+
+def test_a_chain_too_deep_for_the_parser_is_one_line_not_a_crash(make_tree, db_url):
+    text = "create table t (a text);\nselect " + " || ".join("'a'" for _ in range(50_000)) + ";\n"
+    root = make_tree({"migrations/0001_deep.sql": text})
+    dry = run_cli("migrate", "--dry-run", "--ddl-dir", str(root), "--database-url", db_url, timeout=120)
+    assert dry.returncode == 2, dry.stderr
+    assert dry.stderr.startswith("ddlkit: error: migrations/0001_deep.sql:2:")
+    assert "stack depth limit exceeded" in dry.stderr and dry.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("command", ["lint", "dry-run", "verify"])
+def test_sigterm_while_parsing_exits_130_without_claiming_a_rollback(make_tree, db_url, command):
+    big = "select 1 where " + " and ".join("true" for _ in range(300_000)) + ";\n"
+    root = make_tree({f"migrations/000{i}_big.sql": big for i in range(1, 4)})
+    args = {"lint": ["lint"], "dry-run": ["migrate", "--dry-run", "--database-url", db_url],
+            "verify": ["verify", "--offline"]}[command]
+    proc = popen_cli(*args, "--ddl-dir", str(root))
+    time.sleep(1.0)  # well into the parse (each file takes seconds)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)  # a hang fails here
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines() == ["ddlkit: interrupted"]

@@ -1,0 +1,199 @@
+"""The one-query path: a transactional file in one round trip.
+
+A transactional file of plain SQL (no psql meta-command, ``COPY … FROM
+stdin``, ``\\i`` include or ``\\echo`` output, no CSV to stage) is sent as it
+is, as one simple-protocol query (psycopg uses the simple protocol when no
+parameters are passed), after ``BEGIN``, the session settings of the file
+(``SET LOCAL`` through ``set_config``) and the tracker upsert, all in the same
+query string. The server runs the statements one after the other in that
+transaction and stops at the first error; the runner then checks that it
+still holds the migration lock and commits. So file and tracker row stay
+atomic, and the server sees per file: the query and ``COMMIT``.
+
+A file bigger than :data:`PIECE` characters goes in several queries of whole
+statements (still one transaction), so neither side holds a parse of the
+whole file at once.
+
+An error's ``statement_position`` (1-based, in characters of the sent text) is
+moved back to the statement it falls in, so the failure names file:line:col
+exactly as the statement-by-statement path does. An error without a position
+(a run-time error, a lock_timeout) names its statement when only one can have
+raised it; otherwise :class:`Unplaced` asks the runner to run the file again
+statement by statement, which names it.
+"""
+
+from __future__ import annotations
+
+import bisect
+from typing import TYPE_CHECKING, Any, Iterator
+
+import psycopg
+from psycopg import sql
+
+from ddlkit.apply.failure import StatementError
+
+if TYPE_CHECKING:
+    from ddlkit.sql import sqltext
+    from ddlkit.tree.tree import DdlFile
+
+PIECE = 1 << 20  # characters of SQL per query, at most (a single bigger statement goes alone)
+
+
+class Unplaced(Exception):
+    """The one query failed and its error does not say which statement raised it."""
+
+    def __init__(self, exc: psycopg.Error):
+        super().__init__(str(exc))
+        self.exc = exc
+        self.sqlstate = exc.sqlstate
+
+
+def whole_file(f: DdlFile, staged_csv: bool) -> bool:
+    """May ``f`` (transactional) be sent as it is? Only plain SQL: what the
+    server parses is then exactly the file's text."""
+    script = f.script
+    if staged_csv or script.meta or script.output or not script.statements:
+        return False
+    return all(st.copy_data is None and st.source is None and not st.output for st in script.statements)
+
+
+def pieces(f: DdlFile) -> Iterator[tuple[int, int, int]]:
+    """(first statement index, text start, text end) of each query: the whole
+    file's text, cut only between statements, into pieces of at most PIECE characters."""
+    text, sts = f.text, f.statements
+    start, first = 0, 0
+    for i in range(1, len(sts)):
+        if sts[i].start - start > PIECE:
+            yield first, start, sts[i].start
+            start, first = sts[i].start, i
+    yield first, start, len(text)
+
+
+class _Diag:
+    """The server's diagnostics, with ``statement_position`` relative to one statement."""
+
+    def __init__(self, diag: Any, position: int | None):
+        self._diag, self.statement_position = diag, position
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._diag, name)
+
+
+def place(f: DdlFile, exc: psycopg.Error, base: int) -> StatementError:
+    """The statement that raised ``exc``; ``base`` is the file offset of the
+    sent text's first character (negative when a prefix came before the file)."""
+    sts = f.statements
+    diag = exc.diag
+    pos = diag.statement_position
+    if pos:
+        offset = base + int(pos) - 1
+        if offset >= 0:
+            i = max(bisect.bisect_right([st.start for st in sts], offset) - 1, 0)
+            st = sts[i]
+            return StatementError(st, exc, _Diag(diag, offset - st.start + 1))
+        raise Unplaced(exc)  # in ddlkit's own prefix: the statement-by-statement run reports it as today
+    candidates = _candidates(sts, diag)
+    if len(candidates) == 1:
+        return StatementError(candidates[0], exc)
+    raise Unplaced(exc)
+
+
+def _candidates(sts: list[sqltext.Statement], diag: Any) -> list[sqltext.Statement]:
+    """The statements that can have raised an error without a position."""
+    if len(sts) == 1:
+        return sts
+    iq = diag.internal_query
+    if iq:
+        found = [st for st in sts if iq in st.text]
+        if found:
+            return found
+    if "inline_code_block" in (diag.context or ""):
+        from pglast import ast  # noqa: PLC0415
+
+        return [st for st in sts if isinstance(st.node, ast.DoStmt)]
+    return sts
+
+
+def settings_sql(conn: psycopg.Connection, lock_timeout: str, statement_timeout: str | None) -> str:
+    """``BEGIN`` and the transaction's settings, as SQL text sent with each file."""
+    calls = [sql.SQL("set_config('lock_timeout', {}, true)").format(lock_timeout)]
+    if statement_timeout is not None:
+        calls.append(sql.SQL("set_config('statement_timeout', {}, true)").format(statement_timeout))
+    if conn.info.server_version >= 140000:
+        calls.append(sql.SQL("set_config('client_connection_check_interval', '1000', true)"))
+    return sql.SQL("begin;\nselect {};\n").format(sql.SQL(", ").join(calls)).as_string(conn)
+
+
+def record_sql(conn: psycopg.Connection, table: sql.Identifier, f: DdlFile) -> str:
+    """The tracker upsert of ``f`` (pg_migrate.sh's) as SQL text, values quoted by psycopg."""
+    return sql.SQL(
+        "insert into {} (file_name, md5) values ({}, {}) "
+        "on conflict (file_name) do update set md5 = excluded.md5, applied_at = now();\n"
+    ).format(table, f.file_name, f.md5).as_string(conn)
+
+
+# Statements that cannot leave session state behind them (a setting, a role, a
+# temporary object, a prepared statement, a cursor, a LISTEN, an advisory lock):
+# after a file of only these, the next file needs no DISCARD ALL.
+_CLEAN = frozenset({
+    "AlterCollationStmt", "AlterDefaultPrivilegesStmt", "AlterDomainStmt", "AlterEnumStmt",
+    "AlterExtensionStmt", "AlterFunctionStmt", "AlterObjectSchemaStmt", "AlterOwnerStmt", "AlterPolicyStmt",
+    "AlterPublicationStmt", "AlterRoleStmt", "AlterSeqStmt", "AlterStatsStmt", "AlterTableStmt",
+    "AlterTypeStmt", "CommentStmt", "CompositeTypeStmt", "CreateCastStmt", "CreateConversionStmt",
+    "CreateDomainStmt", "CreateEnumStmt", "CreateEventTrigStmt", "CreateExtensionStmt", "CreateFunctionStmt",
+    "CreatePolicyStmt", "CreatePublicationStmt", "CreateRangeStmt", "CreateRoleStmt", "CreateSchemaStmt",
+    "CreateSeqStmt", "CreateStatsStmt", "CreateStmt", "CreateTrigStmt", "DefineStmt", "DeleteStmt",
+    "DropOwnedStmt", "DropRoleStmt", "DropStmt", "GrantRoleStmt", "GrantStmt", "IndexStmt", "InsertStmt",
+    "MergeStmt", "ReassignOwnedStmt", "RenameStmt", "RuleStmt", "SecLabelStmt", "TruncateStmt",
+    "UpdateStmt", "ViewStmt", "CreateOpClassStmt", "CreateOpFamilyStmt", "AlterOpFamilyStmt",
+    "CreateFdwStmt", "CreateForeignServerStmt", "CreateForeignTableStmt", "CreateUserMappingStmt",
+    "AlterUserMappingStmt", "AlterForeignServerStmt", "AlterFdwStmt", "CreateAmStmt", "CreateTransformStmt",
+    "CreatePLangStmt", "AlterTSConfigurationStmt", "AlterTSDictionaryStmt", "RefreshMatViewStmt",
+    "AlterTableSpaceOptionsStmt", "AlterEventTrigStmt", "CreateTableAsStmt",
+})
+
+
+# First keywords of statements that cannot leave session state, read without a
+# parse tree; CREATE only when its second word is not TEMP/TEMPORARY/LOCAL/GLOBAL/OR
+# (those are looked at in the tree).
+_CLEAN_WORDS = frozenset({"insert", "update", "delete", "comment", "grant", "revoke", "truncate", "alter",
+                          "drop", "create"})
+_UNSURE_CREATE = frozenset({"", "temp", "temporary", "local", "global", "or"})
+
+
+def leaves_session_clean(f: DdlFile) -> bool:
+    """True when no statement of ``f`` can change its session beyond the file
+    (see :data:`_CLEAN`); temporary tables, views and sequences do. Statements
+    whose tree is not built are judged by their first words, else by the tree."""
+    for st in f.statements:
+        if not st.has_node:
+            first, second = st.words(2)
+            if first in _CLEAN_WORDS and (first != "create" or second not in _UNSURE_CREATE):
+                continue
+            if first not in _CLEAN_WORDS:
+                return False
+        node = st.node
+        if type(node).__name__ not in _CLEAN:
+            return False
+        rel = getattr(node, "relation", None) or getattr(node, "view", None) or getattr(node, "sequence", None) \
+            or getattr(getattr(node, "into", None), "rel", None)
+        if getattr(rel, "relpersistence", None) == "t":
+            return False
+    return True
+
+
+def watched_statement(sts: list[sqltext.Statement]) -> sqltext.Statement:
+    """The statement of a one-query file the progress monitor names while the
+    query runs: the one taking the strongest lock on an existing table (the
+    one that can queue), else the first."""
+    if len(sts) == 1:
+        return sts[0]
+    from ddlkit.locks.lockmodel import effect  # noqa: PLC0415
+
+    best, strongest = sts[0], 0
+    for st in sts:
+        eff = effect(st.node)
+        mode = max((m for rel, m in eff.locks.items() if rel not in eff.creates), default=0)
+        if mode > strongest:
+            best, strongest = st, mode
+    return best
