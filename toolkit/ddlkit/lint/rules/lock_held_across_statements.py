@@ -9,6 +9,9 @@ from ddlkit.lint.rule import ERROR, Rule
 def finish(file_ctx):
     if not file_ctx.in_migrations or file_ctx.is_dump:
         return
+    statements = file_ctx.statements
+    if len(statements) < 2 and not any(st.kind == "DoStmt" for st in statements):
+        return  # nothing comes after the only statement (a DO block holds across its own statements)
     text = file_ctx.text
     statements = psqlscript.split(text)  # the same cached parse the runner uses
     lines = sqltext.LineIndex(text)
