@@ -27,7 +27,7 @@ from psycopg.pq import TransactionStatus
 
 from ddlkit.db.connection import Target, connect, one_line
 from ddlkit.util.errors import ConnectError, DdlkitError, LockTimeout, database_error, error_text
-from ddlkit.db.lock import MigrationLock
+from ddlkit.db.lock import MigrationLock, immunize
 from ddlkit.tree.planner import Plan, PlannedFile, build_plan, changed_files
 from ddlkit.tree.tree import DdlFile, Tree
 from ddlkit.apply.failure import MigrationFailed, StatementError, statement_failure
@@ -146,6 +146,7 @@ class Runner:
             plan = self._read_plan(lock_conn)
             if not plan.has_work:
                 return RunResult(plan, [], duration=time.monotonic() - started)
+            immunize(lock_conn)  # idle while the pending files are checked: no idle_session_timeout
             if self.options.session_check is not None:  # only now that something will run
                 from ddlkit.db.pooler import check_session  # noqa: PLC0415
 
@@ -443,7 +444,7 @@ class Runner:
             for first, start, end in send.pieces(f):
                 query, base = f.text[start:end], start
                 if first == 0:
-                    head = self._begin_sql + send.record_sql(conn, self.tracker, f)
+                    head = self._begin_sql + send.record_sql(conn, self.tracker, f, self.side)
                     query, base = head + query, start - len(head)
                 try:
                     watched = send.watched_statement(f.statements[first:first + 64]) if self.options.progress \

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 import psycopg
 from psycopg import sql
 
+from ddlkit.db.filetokens import fingerprint_sql
 from ddlkit.apply.failure import StatementError
 
 if TYPE_CHECKING:
@@ -53,6 +54,12 @@ def whole_file(f: DdlFile, staged_csv: bool) -> bool:
     server parses is then exactly the file's text."""
     script = f.script
     if staged_csv or script.meta or script.output or not script.statements:
+        return False
+    from ddlkit.sql import nonstandard  # noqa: PLC0415 - pglast loads with the first pending file
+
+    if nonstandard.SETTING in f.text:
+        # The server parses a whole query before running any of it: strings after a
+        # SET standard_conforming_strings = off in the same query would be misread.
         return False
     return all(st.copy_data is None and st.source is None and not st.output for st in script.statements)
 
@@ -124,12 +131,17 @@ def settings_sql(conn: psycopg.Connection, lock_timeout: str, statement_timeout:
     return sql.SQL("begin;\nselect {};\n").format(sql.SQL(", ").join(calls)).as_string(conn)
 
 
-def record_sql(conn: psycopg.Connection, table: sql.Identifier, f: DdlFile) -> str:
-    """The tracker upsert of ``f`` (pg_migrate.sh's) as SQL text, values quoted by psycopg."""
-    return sql.SQL(
+def record_sql(conn: psycopg.Connection, table: sql.Identifier, f: DdlFile,
+               side: sql.Identifier | None = None) -> str:
+    """The tracker upsert of ``f`` (pg_migrate.sh's) as SQL text, values quoted by
+    psycopg; with ``side``, the file's token fingerprint too (ddlkit.db.filetokens),
+    as :func:`ddlkit.db.tracker.record` writes them."""
+    parts = [] if side is None else [fingerprint_sql(side, f)]
+    parts.append(sql.SQL(
         "insert into {} (file_name, md5) values ({}, {}) "
-        "on conflict (file_name) do update set md5 = excluded.md5, applied_at = now();\n"
-    ).format(table, f.file_name, f.md5).as_string(conn)
+        "on conflict (file_name) do update set md5 = excluded.md5, applied_at = now()"
+    ).format(table, f.file_name, f.md5))
+    return "".join(part.as_string(conn) + ";\n" for part in parts)
 
 
 # Statements that cannot leave session state behind them (a setting, a role, a

@@ -69,19 +69,25 @@ def ensure_side_table(conn: psycopg.Connection, tracker: sql.Identifier) -> sql.
     return table
 
 
-def record_fingerprint(conn: psycopg.Connection, table: sql.Identifier | None, f: DdlFile) -> None:
-    """Upsert ``f``'s fingerprint; a file that cannot be fingerprinted loses its row."""
-    if table is None:
-        return
+def fingerprint_sql(table: sql.Identifier, f: DdlFile) -> sql.Composed:
+    """The statement that records ``f``'s fingerprint (an upsert), or removes its
+    row when ``f`` cannot be fingerprinted; values as literals, so it can ride
+    in the one query of a file (ddlkit.apply.send)."""
     from ddlkit.sql.tokens import data_fingerprint  # noqa: PLC0415 - the parser loads only when a file is recorded
 
     tokens = data_fingerprint(f.data)
     if tokens is None:
-        conn.execute(sql.SQL("delete from {} where file_name = %s").format(table), (f.file_name,))
+        return sql.SQL("delete from {} where file_name = {}").format(table, f.file_name)
+    return sql.SQL("insert into {} (file_name, md5, tokens_md5) values ({}, {}, {}) "
+                   "on conflict (file_name) do update set md5 = excluded.md5, "
+                   "tokens_md5 = excluded.tokens_md5").format(table, f.file_name, f.md5, tokens)
+
+
+def record_fingerprint(conn: psycopg.Connection, table: sql.Identifier | None, f: DdlFile) -> None:
+    """Upsert ``f``'s fingerprint; a file that cannot be fingerprinted loses its row."""
+    if table is None:
         return
-    conn.execute(sql.SQL("insert into {} (file_name, md5, tokens_md5) values (%s, %s, %s) "
-                         "on conflict (file_name) do update set md5 = excluded.md5, "
-                         "tokens_md5 = excluded.tokens_md5").format(table), (f.file_name, f.md5, tokens))
+    conn.execute(fingerprint_sql(table, f))
 
 
 def forget(conn: psycopg.Connection, table: sql.Identifier | None, file_name: str) -> None:

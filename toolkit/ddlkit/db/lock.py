@@ -92,17 +92,7 @@ class MigrationLock:
             self._immune()
 
     def _immune(self) -> None:
-        """The lock session is idle while the files run: the server's
-        idle_session_timeout (or a role's idle_in_transaction_session_timeout)
-        would end it and with it the lock, mid-run. Off for this session."""
-        settings = ["idle_in_transaction_session_timeout"]
-        if self.conn.info.server_version >= 140000:
-            settings.append("idle_session_timeout")
-        for name in settings:
-            try:
-                self.conn.execute("select set_config(%s, '0', false)", (name,))
-            except psycopg.Error as exc:
-                raise ConnectError(f"cannot prepare the lock session: {' '.join(str(exc).split())}") from None
+        immunize(self.conn)
 
     def _try(self) -> bool:
         self.polls += 1
@@ -202,3 +192,18 @@ class MigrationLock:
 
     def __exit__(self, *exc) -> None:
         self.release()
+
+
+def immunize(conn: psycopg.Connection) -> None:
+    """The lock session is idle while the files run (and while ddlkit checks
+    them before taking the lock): the server's idle_session_timeout (or a
+    role's idle_in_transaction_session_timeout) would end it and with it the
+    lock, mid-run. Off for this session."""
+    settings = ["idle_in_transaction_session_timeout"]
+    if conn.info.server_version >= 140000:
+        settings.append("idle_session_timeout")
+    for name in settings:
+        try:
+            conn.execute("select set_config(%s, '0', false)", (name,))
+        except psycopg.Error as exc:
+            raise ConnectError(f"cannot prepare the lock session: {' '.join(str(exc).split())}") from None
