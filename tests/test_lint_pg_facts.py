@@ -6,6 +6,7 @@ what fails on a re-run (prefer-robust-stmts), what PostgreSQL rejects
 from __future__ import annotations
 
 import psycopg
+from psycopg import sql
 import pytest
 
 from ddlkit.lint import lint_text
@@ -178,7 +179,8 @@ def test_lock_timeout_rule_counts_a_create_if_not_exists_table_as_maybe_live(db)
 
 def test_reindex_system_has_no_concurrent_form(db):
     with pytest.raises(psycopg.errors.FeatureNotSupported):
-        db.execute("REINDEX (CONCURRENTLY) SYSTEM")
+        # the database's name is optional from PostgreSQL 16; 15 needs it
+        db.execute(sql.SQL("REINDEX (CONCURRENTLY) SYSTEM {}").format(sql.Identifier(db.info.dbname)))
     assert "require-concurrent-reindex" not in rules("REINDEX SYSTEM;")
     assert "require-concurrent-reindex" in rules("REINDEX DATABASE;")
 
