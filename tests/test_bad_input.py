@@ -247,6 +247,7 @@ DO_CASES = [
 ]
 
 
+@pytest.mark.slow
 def test_errors_inside_bodies_map_to_file_line(empty_db, db_url, make_tree, tmp_path):
     roots = [make_tree({"migrations/0001_do.sql": text}, tmp_path / f"ddl{i}") for i, (text, _, _) in enumerate(DO_CASES)]
     procs = run_parallel(*(["migrate", "--ddl-dir", str(r), "--database-url", db_url] for r in roots))

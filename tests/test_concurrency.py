@@ -8,6 +8,7 @@ import subprocess
 import time
 
 import psycopg
+import pytest
 
 from conftest import conninfo_for, popen_cli, run_cli
 
@@ -30,6 +31,7 @@ def start_migrate(db, db_url, root, running: str = "%pg_sleep%") -> subprocess.P
     return proc
 
 
+@pytest.mark.slow
 def test_kill_9_mid_file_then_rerun_applies_exactly_once(empty_db, db_url, make_tree):
     root = make_tree({
         "migrations/0001_log.sql": "create table crash_log (n int);",
@@ -82,6 +84,7 @@ def test_kill_9_during_concurrent_index_build_leaves_invalid_index_that_rerun_re
     assert empty_db.execute("select indisvalid from pg_index where indexrelid = 'big_a'::regclass").fetchone()[0]
 
 
+@pytest.mark.slow
 def test_six_replicas_at_once_apply_every_file_once(empty_db, db_url, make_tree):
     root = make_tree({
         "migrations/0001_log.sql": "create table replica_log (file text, at timestamptz default clock_timestamp());",

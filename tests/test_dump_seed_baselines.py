@@ -293,6 +293,7 @@ def test_function_bodies_survive_the_dump_byte_for_byte(make_tree, empty_db, db_
     assert other.execute("select prosrc from pg_proc where proname = 'f'").fetchone()[0] == BODY
 
 
+@pytest.mark.slow
 def test_seed_rows_with_time_and_random_defaults_dump_the_same_twice(make_tree, tmp_path, empty_db, db_url):
     root = make_tree({
         "migrations/0001_plans.sql":

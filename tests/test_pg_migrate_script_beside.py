@@ -86,6 +86,7 @@ def test_ddlkit_started_beside_a_running_script_waits_and_never_runs_a_file_twic
     assert empty_db.execute("select f_one()").fetchone()[0] == 1
 
 
+@pytest.mark.slow
 def test_ddlkit_gives_up_after_lock_wait_naming_the_scripts_psql_session(empty_db, db_url, make_tree):
     root = tree(make_tree, 6)
     script = start_script(db_url, root)
@@ -147,6 +148,7 @@ def test_watch_sees_a_pending_file_recorded_by_another_session_after_the_plan(em
         assert watch.settle(pending[1:]) is False
 
 
+@pytest.mark.slow
 def test_json_run_beside_the_script_keeps_stdout_one_document(empty_db, db_url, make_tree):
     import json
 

@@ -25,6 +25,7 @@ TREE = {
 ONCE_EACH = {f"{i:04d}": 1 for i in range(2, 9)}
 
 
+@pytest.mark.slow
 def test_32_runners_behind_session_pooling_with_pool_size_20_all_finish(empty_db, make_tree):
     bouncer = pgfixtures.pgbouncer("session", SERVER)
     root = make_tree(TREE)

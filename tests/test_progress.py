@@ -12,12 +12,14 @@ import threading
 import time
 
 import psycopg
+import pytest
 
 from ddlkit.cli import render
 from ddlkit.apply.progress import Blocker, LockWait, Sample, human_seconds
 
 from conftest import conninfo_for, popen_cli, run_cli
 
+@pytest.mark.slow
 def test_progress_names_the_phase_of_a_concurrent_index_build(empty_db, db_url, make_tree):
     """5000 rows whose index expression sleeps 1 ms each: the build lasts about 5 s
     whatever the load of the machine (a duration from size alone is flaky on shared
@@ -85,6 +87,7 @@ def test_blocker_named_while_waiting_and_in_json(empty_db, db_url, make_tree):
         (pid, "api", "idle in transaction")]
 
 
+@pytest.mark.slow
 def test_lock_timeout_retries_and_error_name_the_blocker(empty_db, db_url, make_tree):
     empty_db.execute("create table t (id int)")
     root = make_tree({"migrations/0001_alter.sql": "alter table t add column c int;\n"})

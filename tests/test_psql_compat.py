@@ -446,6 +446,7 @@ def test_embedded_home_is_next_to_the_tree(tmp_path, monkeypatch):
     assert server.home() == tmp_path / "h"
 
 
+@pytest.mark.slow
 def test_embedded_server_start_prints_one_line(tmp_path):
     home = tmp_path / "home"
     env = {"DDLKIT_HOME": str(home)}

@@ -54,6 +54,7 @@ def tree_with_base(empty_db, db_url, make_tree):
 
 @pytest.mark.parametrize("header, progress", [("", "--progress"), ("-- transactional: false\n", "--no-progress")],
                          ids=["transaction", "autocommit-without-monitor"])
+@pytest.mark.slow
 def test_swallowing_handler_with_lock_held_throughout_fails_unrecorded(empty_db, db_url, make_tree, header,
                                                                        progress):
     root = make_tree({"migrations/0001_base.sql": BASE})

@@ -30,6 +30,7 @@ def _reader(dbname: str) -> psycopg.Connection:
     return conn
 
 
+@pytest.mark.slow
 def test_repair_drop_shares_the_statement_retry_budget_and_names_the_blocker(empty_db, db_url, make_tree):
     _invalid_index(empty_db)
     root = make_tree({"migrations/0001_idx.sql": CREATE})
