@@ -69,27 +69,18 @@ def _ddl_node(query: str) -> Any | None:
     return None if isinstance(node, _NOT_DDL) else node
 
 
+# What a handler protects: plain SQL as written, and dynamic EXECUTE.
+_EXECSQL = frozenset({"PLpgSQL_stmt_execsql"})
+_DYNEXECUTE = frozenset({"PLpgSQL_stmt_dynexecute"})
+
+
 def _protected(stmts: Any) -> list[Protected]:
     """DDL and dynamic EXECUTE anywhere in these PL/pgSQL statements (nested blocks, loops, IFs)."""
     out: list[Protected] = []
-    stack = [stmts]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, list):
-            stack.extend(reversed(item))
-            continue
-        if not isinstance(item, dict):
-            continue
-        for key, value in item.items():
-            if key == "PLpgSQL_stmt_execsql" and isinstance(value, dict):
-                query = ((value.get("sqlstmt") or {}).get("PLpgSQL_expr") or {}).get("query")
-                node = _ddl_node(query) if isinstance(query, str) else None
-                if node is not None:
-                    out.append(Protected(int(value.get("lineno") or 1), node))
-            elif key == "PLpgSQL_stmt_dynexecute" and isinstance(value, dict):
-                out.append(Protected(int(value.get("lineno") or 1), None))
-            elif isinstance(value, (dict, list)):
-                stack.append(value)
+    for st in plpgsql.statements_run(stmts, _EXECSQL, _DYNEXECUTE):
+        node = None if st.dynamic else _ddl_node(st.text)
+        if st.dynamic or node is not None:
+            out.append(Protected(st.line, node))
     return out
 
 

@@ -275,14 +275,22 @@ def plpgsql_block(body: str, header: str | None = None) -> DoBlock:
         return DoBlock(unreadable=error or skipped or "does not parse")
     import json  # noqa: PLC0415
 
-    exprs, _, _ = plpgsql_walk(json.loads(raw))
-    out = DoBlock()
+    return DoBlock(statements_run(json.loads(raw)))
+
+
+def statements_run(tree: Any, run: frozenset[str] = _RUN, dynamic: frozenset[str] = _DYNAMIC
+                   ) -> list[BodyStatement]:
+    """The SQL statements of a PL/pgSQL parse tree (pglast's JSON, decoded; a
+    whole body or one block's statement list), in source order: those of kinds
+    ``run`` as written, and one dynamic entry per line for kinds ``dynamic``."""
+    exprs, _, _ = plpgsql_walk(tree)
+    out: list[BodyStatement] = []
     for query, mode, lineno, parent in exprs:
-        if parent in _DYNAMIC:
-            if not out.statements or out.statements[-1] != BodyStatement(lineno, "", True):
-                out.statements.append(BodyStatement(lineno, "", True))
-        elif parent in _RUN and mode == RAW_PARSE_DEFAULT:
-            out.statements.append(BodyStatement(lineno, query))
+        if parent in dynamic:
+            if not out or out[-1] != BodyStatement(lineno, "", True):
+                out.append(BodyStatement(lineno, "", True))
+        elif parent in run and mode == RAW_PARSE_DEFAULT:
+            out.append(BodyStatement(lineno, query))
     return out
 
 
