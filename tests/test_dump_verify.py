@@ -171,6 +171,7 @@ def test_dump_drops_its_scratch_database_when_a_migration_fails(make_tree, tmp_p
     _, stderr = proc.communicate(timeout=300)
     assert proc.returncode == 1
     assert "migrations/0002_bad.sql:2:8: SQLSTATE 42703" in stderr
+    assert "    select nope from ok;" in stderr.splitlines()  # the offending line, indented under the error
     assert not (tmp_path / "out" / dump.SCHEMA_FILE).exists()
     with connect(server.embedded_target("postgres")) as conn:  # scratch databases are named after the pid
         left = conn.execute("select datname from pg_database where datname like %s",

@@ -272,18 +272,11 @@ def dump_dir_option(fn):
 @handle_errors
 def dump_command(ddl_dir, out, tracker_only, baselines, progress) -> int:
     """Write a reproducible schema dump and tracker file of the tree."""
-    from ddlkit.apply.failure import MigrationFailed  # noqa: PLC0415
-
     cfg = config.load()
     ddl_dir, out = cfg.value("ddl_dir", ddl_dir), cfg.setting("dump_dir", out, "--out").value
-    try:
-        with render.live(progress) as events:
-            report = api.dump(ddl_dir=ddl_dir, out=out, tracker_only=tracker_only,
-                              baselines=cfg.baselines(baselines), on_event=events)
-    except MigrationFailed as exc:
-        for line in render.sql_failure(exc):
-            render.err(line)
-        return EXIT_FAILED
+    with render.live(progress) as events:  # a failing file: handle_errors prints file:line:col, exit 1
+        report = api.dump(ddl_dir=ddl_dir, out=out, tracker_only=tracker_only,
+                          baselines=cfg.baselines(baselines), on_event=events)
     render.out(render.dump(report))
     return EXIT_OK
 
@@ -296,18 +289,11 @@ def dump_command(ddl_dir, out, tracker_only, baselines, progress) -> int:
 @handle_errors
 def template_command(ddl_dir, database_url, dump_dir, baselines, wait_for_db) -> int:
     """Load 01_schema.sql, 02_data.sql (seed data) and 03_migration_tracker.sql into an empty database."""
-    from ddlkit.apply.failure import MigrationFailed  # noqa: PLC0415
-
     cfg = config.load()
     ddl_dir, dump_dir = cfg.value("ddl_dir", ddl_dir), cfg.value("dump_dir", dump_dir)
-    try:
-        report = api.template(ddl_dir=ddl_dir, database_url=database_url, dump_dir=dump_dir,
-                              baselines=cfg.baselines(baselines), wait_for_db=cfg.value("wait_for_db", wait_for_db),
-                              on_event=render.ProgressEvents())
-    except MigrationFailed as exc:
-        for line in render.sql_failure(exc):
-            render.err(line)
-        return EXIT_FAILED
+    report = api.template(ddl_dir=ddl_dir, database_url=database_url, dump_dir=dump_dir,  # failures: handle_errors
+                          baselines=cfg.baselines(baselines), wait_for_db=cfg.value("wait_for_db", wait_for_db),
+                          on_event=render.ProgressEvents())
     render.out(render.template(report))
     return EXIT_OK
 

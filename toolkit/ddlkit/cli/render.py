@@ -51,9 +51,17 @@ def error(exc: Exception | str, fmt: str, exit_code: int) -> None:
     Redacted and on one line whatever it holds (a URL typed where a path belongs, a newline)."""
     from ddlkit.util.redaction import escaped, redact  # noqa: PLC0415
 
+    from ddlkit.apply.failure import MigrationFailed  # noqa: PLC0415
+
     message = escaped(" ".join(redact(str(exc)).split()))
     if fmt == "json":
-        emit_json({"outcome": "error", "exit_code": exit_code, "error": {"message": message}})
+        emit_json({"outcome": "error", "exit_code": exit_code,
+                   "error": {**exc.to_dict(), "message": message} if isinstance(exc, MigrationFailed)
+                   else {"message": message}})
+    if isinstance(exc, MigrationFailed) and fmt == "text":
+        for line in sql_failure(exc):  # file:line:col, then the offending line and DETAIL, indented
+            err(line)
+        return
     err(f"ddlkit: error: {message}")
 
 
