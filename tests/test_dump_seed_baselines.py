@@ -33,7 +33,7 @@ def second_db(empty_db):
 
 def user_tables(conn) -> list[str]:
     return [r[0] for r in conn.execute(
-        "select format('%I.%I', n.nspname, c.relname) from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+        "select format('%%I.%%I', n.nspname, c.relname) from pg_class c join pg_namespace n on n.oid = c.relnamespace "
         "where c.relkind in ('r', 'p') and not c.relispartition and n.nspname not in ('pg_catalog', 'information_schema') "
         "and n.nspname not like 'pg_toast%%' and c.relname <> 'schema_version' and c.relname <> all (%s) "
         "and not exists (select from pg_depend d where d.objid = c.oid and d.deptype = 'e') order by 1",
