@@ -161,13 +161,48 @@ def make_tree(tmp_path):
     return build
 
 
+# Commands always run in a real process by run_cli: `lint` and `verify` fork lint
+# workers on big trees (not from a pytest-xdist worker), `server` starts and stops servers.
+REAL_PROCESS_COMMANDS = frozenset({"lint", "verify", "server"})
+
+
+def _command_of(args: tuple[str, ...]) -> str | None:
+    return next((a for a in args if not a.startswith("-")), None)
+
+
 def run_cli(*args: str, env: dict | None = None, timeout: float = 120, cwd: Path | None = None,
-            ) -> subprocess.CompletedProcess:
-    """Run ``python -m ddlkit`` in a real process (exit codes, stderr, signals)."""
+            real: bool = False) -> subprocess.CompletedProcess:
+    """Run the ``ddlkit`` command line: in this process (``ddlkit.cli.commands.run``
+    with its own stdout, stderr, environment and working directory: the same exit
+    codes and output, without a Python start-up per call), or with ``real=True`` (and
+    for REAL_PROCESS_COMMANDS) as ``python -m ddlkit`` in a real process (signals,
+    imports, the process's own environment). tests/test_cli_processes.py runs every
+    command once in a real process."""
+    if not real and _command_of(args) not in REAL_PROCESS_COMMANDS:
+        return run_cli_in_process(*args, env=env, cwd=cwd)
     full_env = {k: v for k, v in os.environ.items()}
     full_env.update(env or {})
     return subprocess.run([sys.executable, "-m", "ddlkit", *args], capture_output=True, text=True,
                           env=full_env, timeout=timeout, cwd=cwd or ROOT)
+
+
+def run_cli_in_process(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    from click.testing import CliRunner
+
+    from ddlkit.cli.commands import run
+
+    before = os.getcwd()
+    os.chdir(cwd or ROOT)
+    try:
+        with CliRunner().isolation(env=env) as (out, err, _both):
+            try:
+                code = run(list(args))
+            except SystemExit as exc:  # handle_errors exits with the command's code
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+            stdout, stderr = out.getvalue().decode("utf-8", "replace"), err.getvalue().decode("utf-8", "replace")
+    finally:
+        os.chdir(before)
+    return subprocess.CompletedProcess(["ddlkit", *args], code, stdout, stderr)
 
 
 def popen_cli(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.Popen:
