@@ -166,7 +166,7 @@ def make_tree(tmp_path):
 REAL_PROCESS_COMMANDS = frozenset({"lint", "verify", "server"})
 
 
-def _command_of(args: tuple[str, ...]) -> str | None:
+def command_of(args: tuple[str, ...]) -> str | None:
     return next((a for a in args if not a.startswith("-")), None)
 
 
@@ -178,7 +178,7 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 120, cwd: Path
     for REAL_PROCESS_COMMANDS) as ``python -m ddlkit`` in a real process (signals,
     imports, the process's own environment). tests/test_cli_processes.py runs every
     command once in a real process."""
-    if not real and _command_of(args) not in REAL_PROCESS_COMMANDS:
+    if not real and command_of(args) not in REAL_PROCESS_COMMANDS:
         return run_cli_in_process(*args, env=env, cwd=cwd)
     full_env = {k: v for k, v in os.environ.items()}
     full_env.update(env or {})
