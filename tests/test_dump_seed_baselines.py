@@ -144,6 +144,8 @@ ALTER TABLE ONLY public.countries
 """
 
 
+# slow: dump, template and verify on a baseline tree; the quick loop keeps baselines in test/trace (below) and test_psql_compat
+@pytest.mark.slow
 def test_tree_on_a_pg_dump_baseline_dumps_templates_and_verifies(tmp_path, make_tree, empty_db, db_url):
     (tmp_path / "sql").mkdir()
     baseline = tmp_path / "sql" / "01_schema.sql"
