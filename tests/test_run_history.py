@@ -171,3 +171,9 @@ def test_a_run_that_cannot_be_recorded_still_succeeds_with_a_warning(make_tree, 
     warning, = [line for line in out.stderr.splitlines() if "ddlkit_runs" in line]
     assert warning.startswith("ddlkit: warning: the run is not recorded in ddlkit_runs (status will not show it): ")
     assert "Traceback" not in out.stderr
+    # status still works, and says why it shows no last run
+    empty_db.execute("drop view ddlkit_runs")
+    empty_db.execute("create table ddlkit_runs (something_else int)")
+    text = status(root, db_url)
+    assert text.returncode == 0, text.stderr
+    assert last_line(text).startswith("last run: unknown (cannot read ddlkit_runs: SQLSTATE 42703: "), last_line(text)

@@ -145,6 +145,10 @@ def last_run(conn: psycopg.Connection) -> tuple[LastRun | None, str | None]:
         row = conn.execute(sql.SQL(_LAST).format(table)).fetchone()
     except psycopg.errors.InsufficientPrivilege:
         return None, f"no privilege to read {RUNS_TABLE}"
+    except psycopg.Error as exc:  # a table of that name that is not ddlkit's: status still works
+        if conn.closed or conn.broken:
+            raise
+        return None, f"cannot read {RUNS_TABLE}: SQLSTATE {exc.sqlstate or '-----'}: {one_line(str(exc))}"
     if row is None:
         return None, NO_HISTORY
     started, finished, outcome, summary = row
