@@ -38,8 +38,10 @@ DDL = ROOT / "ddl"
 def _server_params() -> dict:
     # One embedded server for the whole run (every xdist worker, and the scratch
     # databases of dump/test/verify also when the tests run on another server):
-    # a test that needs its own sets DDLKIT_HOME itself.
-    os.environ.setdefault("DDLKIT_HOME", str(ROOT / ".ddlkit"))
+    # a test that needs its own sets DDLKIT_HOME itself. By default it is the test
+    # suite's own (.ddlkit/tests), not the project's development server (.ddlkit).
+    own = "DDLKIT_HOME" not in os.environ
+    os.environ.setdefault("DDLKIT_HOME", str(ROOT / ".ddlkit" / "tests"))
     url = os.environ.get("DDLKIT_TEST_DATABASE_URL")
     if url:
         p = conninfo_to_dict(url)
@@ -54,8 +56,21 @@ def _server_params() -> dict:
     from ddlkit.server import server
 
     info = server.start()
+    if own:
+        _without_fsync(server.admin_conninfo(info))
     return {"host": str(info.socket_dir), "port": 5432, "user": "postgres", "password": None,
             "maintenance": "postgres", "embedded": True}
+
+
+def _without_fsync(admin: str) -> None:
+    """The suite's own server runs with fsync off: every test clones a database
+    and drops it, and with fsync on each DROP DATABASE waited about 0.75 s for
+    the disk (most of the quick loop's wall time). A server crash loses nothing
+    with fsync off (only an OS crash could), and no data here outlives the run."""
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if conn.execute("show fsync").fetchone()[0] == "on":
+            conn.execute("alter system set fsync = off")
+            conn.execute("select pg_reload_conf()")
 
 
 SERVER = _server_params()
@@ -161,13 +176,48 @@ def make_tree(tmp_path):
     return build
 
 
+# Commands always run in a real process by run_cli: `lint` and `verify` fork lint
+# workers on big trees (not from a pytest-xdist worker), `server` starts and stops servers.
+REAL_PROCESS_COMMANDS = frozenset({"lint", "verify", "server"})
+
+
+def command_of(args: tuple[str, ...]) -> str | None:
+    return next((a for a in args if not a.startswith("-")), None)
+
+
 def run_cli(*args: str, env: dict | None = None, timeout: float = 120, cwd: Path | None = None,
-            ) -> subprocess.CompletedProcess:
-    """Run ``python -m ddlkit`` in a real process (exit codes, stderr, signals)."""
+            real: bool = False) -> subprocess.CompletedProcess:
+    """Run the ``ddlkit`` command line: in this process (``ddlkit.cli.commands.run``
+    with its own stdout, stderr, environment and working directory: the same exit
+    codes and output, without a Python start-up per call), or with ``real=True`` (and
+    for REAL_PROCESS_COMMANDS) as ``python -m ddlkit`` in a real process (signals,
+    imports, the process's own environment). tests/test_cli_processes.py runs every
+    command once in a real process."""
+    if not real and command_of(args) not in REAL_PROCESS_COMMANDS:
+        return run_cli_in_process(*args, env=env, cwd=cwd)
     full_env = {k: v for k, v in os.environ.items()}
     full_env.update(env or {})
     return subprocess.run([sys.executable, "-m", "ddlkit", *args], capture_output=True, text=True,
                           env=full_env, timeout=timeout, cwd=cwd or ROOT)
+
+
+def run_cli_in_process(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    from click.testing import CliRunner
+
+    from ddlkit.cli.commands import run
+
+    before = os.getcwd()
+    os.chdir(cwd or ROOT)
+    try:
+        with CliRunner().isolation(env=env) as (out, err, _both):
+            try:
+                code = run(list(args))
+            except SystemExit as exc:  # handle_errors exits with the command's code
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+            stdout, stderr = out.getvalue().decode("utf-8", "replace"), err.getvalue().decode("utf-8", "replace")
+    finally:
+        os.chdir(before)
+    return subprocess.CompletedProcess(["ddlkit", *args], code, stdout, stderr)
 
 
 def popen_cli(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.Popen:

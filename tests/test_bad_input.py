@@ -20,17 +20,21 @@ import time
 import psycopg
 import pytest
 
-from conftest import conninfo_for, popen_cli, run_cli
+from conftest import REAL_PROCESS_COMMANDS, command_of, conninfo_for, popen_cli, run_cli
 
 
 # --------------------------------------------------------------------------- helpers
 
 def run_parallel(*calls: list[str] | tuple[list[str], dict]) -> list[subprocess.CompletedProcess]:
-    """Run several ``python -m ddlkit`` processes at once (each is ~0.5 s of
-    interpreter start-up); a call is an argument list, or (arguments, env)."""
+    """Run several command lines; a call is an argument list, or (arguments, env).
+    In this process one after the other (run_cli), unless a command must run in a
+    real process (REAL_PROCESS_COMMANDS: ``server start`` thrice at once): then as
+    ``python -m ddlkit`` processes at once (each is ~0.5 s of interpreter start-up)."""
+    pairs = [call if isinstance(call, tuple) else (call, None) for call in calls]
+    if not any(command_of(tuple(args)) in REAL_PROCESS_COMMANDS for args, _ in pairs):
+        return [run_cli(*args, env=env) for args, env in pairs]
     procs = []
-    for call in calls:
-        args, env = call if isinstance(call, tuple) else (call, None)
+    for args, env in pairs:
         procs.append((args, popen_cli(*args, env=env)))
     done = []
     for args, p in procs:

@@ -99,9 +99,16 @@ def only(report):
 
 def test_freshly_migrated_database_has_no_drift(migrated):
     project, conn, url = migrated
+    # ddlkit's side tables (token fingerprints; the run history with its identity sequence) are there,
+    # and left out: neither a table nor a sequence the expected schema lacks.
+    sides = conn.execute("select count(*) from pg_class where relname in "
+                         "('ddlkit_file_tokens', 'ddlkit_runs', 'ddlkit_runs_id_seq')").fetchone()[0]
+    assert sides == 3
     report = drift(project, url)
     assert report.ok, [d.line for d in report.differences]
     assert report.objects["table"] == 3 and report.objects["trigger"] == 1 and report.objects["function"] == 1
+    assert report.objects["sequence"] == conn.execute(
+        "select count(*) from pg_sequences where sequencename <> 'ddlkit_runs_id_seq'").fetchone()[0]
     assert report.exit_code == 0
 
 
@@ -369,9 +376,9 @@ def test_python_api_returns_result_objects(migrated):
     assert len(stages) == 1 and stages[0].startswith(f"loading {project / 'schema_dump'} into a scratch database")
     reads = {(kw["side"], kw["kind"]): kw["count"] for event, kw in events if event == "drift_read"}
     assert reads[("database", "triggers")] == 0 and reads[("expected", "triggers")] == 1
-    # The migrated database also holds the primary key of ddlkit's side table (ddlkit_file_tokens),
-    # which is read and then left out of the comparison.
-    assert (reads[("database", "indexes")], reads[("expected", "indexes")]) == (5, 4)
+    # The migrated database also holds the primary keys of ddlkit's side tables (ddlkit_file_tokens,
+    # ddlkit_runs), which are read and then left out of the comparison.
+    assert (reads[("database", "indexes")], reads[("expected", "indexes")]) == (6, 4)
     assert (d.change, d.kind) == (Change.MISSING, "trigger") and not report.ok
     assert report.to_dict()["differences"][0]["statement"].startswith("CREATE TRIGGER accounts_touch")
 

@@ -13,7 +13,7 @@ import pytest
 from conftest import ROOT, conninfo_for, run_cli, url_for
 from psycopg import sql
 
-from ddlkit.db.filetokens import SIDE_TABLE
+from ddlkit.db.sidetables import SIDE_TABLES
 from ddlkit.schema import schemadump as dump
 from ddlkit.server import server
 
@@ -33,10 +33,11 @@ def second_db(empty_db):
 
 def user_tables(conn) -> list[str]:
     return [r[0] for r in conn.execute(
-        "select format('%I.%I', n.nspname, c.relname) from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+        "select format('%%I.%%I', n.nspname, c.relname) from pg_class c join pg_namespace n on n.oid = c.relnamespace "
         "where c.relkind in ('r', 'p') and not c.relispartition and n.nspname not in ('pg_catalog', 'information_schema') "
-        "and n.nspname not like 'pg_toast%%' and c.relname not in ('schema_version', 'ddlkit_file_tokens') "
-        "and not exists (select from pg_depend d where d.objid = c.oid and d.deptype = 'e') order by 1")]
+        "and n.nspname not like 'pg_toast%%' and c.relname <> 'schema_version' and c.relname <> all (%s) "
+        "and not exists (select from pg_depend d where d.objid = c.oid and d.deptype = 'e') order by 1",
+        (list(SIDE_TABLES),))]
 
 
 def rows_of(conn) -> dict[str, list[str]]:
@@ -47,9 +48,9 @@ def rows_of(conn) -> dict[str, list[str]]:
 
 def schema_of(conn) -> str:
     """pg_dump --schema-only of the database, with pg_dump's random \\restrict key removed."""
-    # ddlkit's own bookkeeping next to the tracker (ddlkit_file_tokens) is not the schema's.
+    # ddlkit's own bookkeeping next to the tracker (ddlkit.db.sidetables) is not the schema's.
     proc = subprocess.run([str(server.bin_dir() / "pg_dump"), "--schema-only", "--no-owner", "--no-acl",
-                           f"--exclude-table=*.{SIDE_TABLE}", "--dbname", conninfo_for(conn.info.dbname)],
+                           *(f"--exclude-table=*.{t}" for t in SIDE_TABLES), "--dbname", conninfo_for(conn.info.dbname)],
                           capture_output=True, text=True, check=True)
     return dump.normalize(proc.stdout, server.PINNED_MAJOR)
 
@@ -143,6 +144,8 @@ ALTER TABLE ONLY public.countries
 """
 
 
+# slow: dump, template and verify on a baseline tree; the quick loop keeps baselines in test/trace (below) and test_psql_compat
+@pytest.mark.slow
 def test_tree_on_a_pg_dump_baseline_dumps_templates_and_verifies(tmp_path, make_tree, empty_db, db_url):
     (tmp_path / "sql").mkdir()
     baseline = tmp_path / "sql" / "01_schema.sql"

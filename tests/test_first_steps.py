@@ -15,9 +15,10 @@ from conftest import run_cli
 
 
 def test_init_then_new_migrate_dump_and_verify_in_an_empty_directory(tmp_path, db_url, empty_db):
+    # Real processes throughout, as a new user runs them (most tests run the CLI in-process).
     project = tmp_path / "app"
     project.mkdir()
-    init = run_cli("init", cwd=project)
+    init = run_cli("init", cwd=project, real=True)
     assert init.returncode == 0, init.stderr
     for d in ("migrations", "functions", "utils", "preflight", "tests"):
         assert (project / "ddl" / d).is_dir()
@@ -29,27 +30,27 @@ def test_init_then_new_migrate_dump_and_verify_in_an_empty_directory(tmp_path, d
         "  ddlkit dump                # writes schema_dump/, which `ddlkit verify` checks in CI",
     ]
 
-    new = run_cli("new", "create users", "--database-url", db_url, cwd=project)
+    new = run_cli("new", "create users", "--database-url", db_url, cwd=project, real=True)
     assert new.returncode == 0, new.stderr
     path = project / "ddl" / "migrations" / "0001_create_users.sql"
     assert new.stdout == "ddl/migrations/0001_create_users.sql\n" and path.exists()
     path.write_text(path.read_text() + "create table users (id bigint primary key, name text not null);\n")
 
-    migrate = run_cli("migrate", "--database-url", db_url, cwd=project)
+    migrate = run_cli("migrate", "--database-url", db_url, cwd=project, real=True)
     assert migrate.returncode == 0, migrate.stderr
     assert empty_db.execute("select file_name from schema_version").fetchall() == [
         ("migrations/0001_create_users.sql",)]
 
-    verify = run_cli("verify", cwd=project)  # before the dump: findings that say how to fix them
+    verify = run_cli("verify", cwd=project, real=True)  # before the dump: findings that say how to fix them
     assert verify.returncode == 1 and "(fix: ddlkit dump" in verify.stdout
-    dump = run_cli("dump", cwd=project)
+    dump = run_cli("dump", cwd=project, real=True)
     assert dump.returncode == 0, dump.stderr
     assert (project / "schema_dump" / "01_schema.sql").exists()
-    verify = run_cli("verify", "--format", "json", cwd=project)
+    verify = run_cli("verify", "--format", "json", cwd=project, real=True)
     assert verify.returncode == 0, verify.stdout + verify.stderr
     assert json.loads(verify.stdout)["outcome"] == "ok"
 
-    again = run_cli("init", cwd=project)  # idempotent: nothing is overwritten
+    again = run_cli("init", cwd=project, real=True)  # idempotent: nothing is overwritten
     assert again.returncode == 0 and "created" not in again.stdout
     assert (project / ".gitignore").read_text().count(".ddlkit/") == 1
 

@@ -144,10 +144,11 @@ def test_pending_run_still_probes_for_a_pooler_and_applies(make_tree, db_url, em
     import time
 
     deadline = time.monotonic() + 10
-    while _sessions(empty_db) - before < 3 and time.monotonic() < deadline:
+    while _sessions(empty_db) - before < 4 and time.monotonic() < deadline:
         time.sleep(0.05)
-    # the lock's connection (which also reads the plan and probes), the probe's second one, the work session
-    assert _sessions(empty_db) - before == 3
+    # the lock's connection (which also reads the plan and probes), the probe's second one, the work session,
+    # and after the run the one that records it in ddlkit_runs (ddlkit.db.runlog)
+    assert _sessions(empty_db) - before == 4
 
 
 def test_up_to_date_run_imports_no_lint_lock_model_or_other_commands(migrated, db_url):

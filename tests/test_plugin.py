@@ -238,6 +238,8 @@ BASED_TREE = {
 }
 
 
+# slow: three pytester runs; the plugin's main path (a template, fresh clones, from_dump) stays in the quick loop
+@pytest.mark.slow
 def test_baselines_from_the_option_the_ini_and_the_ddlkit_config(pytester, seen):
     _project(pytester, BASED_TREE)
     (pytester.path / "sql").mkdir()

@@ -15,6 +15,7 @@ from psycopg import sql
 
 from conftest import conninfo_for, run_cli
 from ddlkit.db.connection import Target
+from ddlkit.db.sidetables import SIDE_TABLES
 from ddlkit.apply.runner import Runner
 from ddlkit.tree.tree import load_tree, whitespace_free_md5
 
@@ -169,10 +170,10 @@ def twin_db(empty_db):
 
 
 def state_of(conn) -> list:
-    """Every user table with its rows (the tracker and ddlkit's ddlkit_file_tokens left out)."""
+    """Every user table with its rows (the tracker and ddlkit's side tables left out)."""
     tables = [r[0] for r in conn.execute(
         "select relname from pg_class where relkind = 'r' and relnamespace = 'public'::regnamespace "
-        "and relname not in ('schema_version', 'ddlkit_file_tokens') order by 1")]
+        "and relname <> 'schema_version' and relname <> all (%s) order by 1", (list(SIDE_TABLES),))]
     return [(t, conn.execute(sql.SQL("select * from {} order by 1").format(sql.Identifier(t))).fetchall())
             for t in tables]
 

@@ -48,6 +48,8 @@ def test_migrate_without_any_database_setting_uses_the_embedded_server(tmp_path,
         run_cli("server", "stop", env=env)
 
 
+# slow: a second server start; the lifecycle test keeps the main path in the quick loop
+@pytest.mark.slow
 def test_an_older_major_data_directory_is_left_alone_and_mentioned_once(tmp_path):
     home = tmp_path / "home"
     old = home / "pg16"

@@ -53,6 +53,8 @@ class PlanReport:
     dry_run: bool = False
     blocking: dict | None = None  # dry run: file name -> ddlkit.locks.blocking.FileBlocking (what it locks)
     risks: list = field(default_factory=list)  # ddlkit.db.rerunrisk.RerunRisk: edited migrations that would lose rows
+    last_run: Any = None  # status: ddlkit.db.runlog.LastRun, the newest row of ddlkit_runs
+    last_run_unknown: str | None = None  # status: why there is no last run to show
 
     @property
     def pending(self) -> list["PlannedFile"]:
@@ -76,6 +78,7 @@ class MigrateReport:
     replicas: "ReplicaWait | None" = None  # with wait_replicas: what the wait saw
     replica_error: "DdlkitError | None" = None  # the wait timed out (exit 4)
     drift: "DriftReport | None" = None  # check_drift: the comparison after the run
+    run_log_error: str | None = None  # why the run could not be recorded in ddlkit_runs (a warning)
 
     @property
     def ok(self) -> bool:
@@ -215,9 +218,18 @@ def plan(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None =
 def status(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,
            test_mode: bool = False, rerun_comment_edits: bool = False, wait_for_db: float | None = None,
            on_event: Emit | None = None) -> PlanReport:
-    """Every file's state; ``report.pending`` is what ``migrate`` would apply."""
-    return plan(ddl_dir=ddl_dir, database_url=database_url, test_mode=test_mode,
-                rerun_comment_edits=rerun_comment_edits, wait_for_db=wait_for_db, on_event=on_event)
+    """Every file's state; ``report.pending`` is what ``migrate`` would apply;
+    ``report.last_run`` what the last ``migrate`` that did something did
+    (:mod:`ddlkit.db.runlog`), or ``report.last_run_unknown`` why it is not known."""
+    from ddlkit.db import runlog  # noqa: PLC0415
+    from ddlkit.db.connection import connect  # noqa: PLC0415
+
+    root = _root(ddl_dir)
+    report = plan(ddl_dir=root, database_url=database_url, test_mode=test_mode,
+                  rerun_comment_edits=rerun_comment_edits, wait_for_db=wait_for_db, on_event=on_event)
+    with connect(_target(database_url, root)) as conn:
+        report.last_run, report.last_run_unknown = runlog.last_run(conn)
+    return report
 
 
 def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,
@@ -286,6 +298,11 @@ def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | Non
             on_event("start", target=target.display, root=tree.root, test_mode=tree.test_mode)
         result = Runner(target, tree, options, emit=on_event).migrate()
         report = MigrateReport(target.display, tree.root, tree.test_mode, result)
+        if result.results or result.comment_edits:  # a run with nothing to do writes nothing
+            from ddlkit.db import runlog  # noqa: PLC0415
+
+            report.run_log_error = runlog.record(target, result.outcome, result.duration,
+                                                 {"target": report.target, **result.to_dict()})
         if watcher is not None and result.error is None:
             from ddlkit.fleet.replicas import ReplicaTimeout  # noqa: PLC0415
 

@@ -493,18 +493,23 @@ decorate(cli)
 
 def main(argv: list[str] | None = None) -> None:
     install_sigterm()
-    argv = list(sys.argv[1:] if argv is None else argv)
+    sys.exit(run(list(sys.argv[1:] if argv is None else argv)))
+
+
+def run(argv: list[str]) -> int:
+    """The command line ``argv``, run in this process: its exit code. No signal
+    handling (``main`` installs it); the test suite calls this in-process."""
     try:
         rv = cli.main(args=argv, prog_name="ddlkit", standalone_mode=False)
     except click.exceptions.NoArgsIsHelpError as exc:
         click.echo(exc.ctx.get_help() if exc.ctx else str(exc), err=True)
-        sys.exit(EXIT_USAGE)
+        return EXIT_USAGE
     except click.ClickException as exc:
-        sys.exit(_usage_error(exc, argv))
+        return _usage_error(exc, argv)
     except (click.exceptions.Abort, KeyboardInterrupt):
         interrupted()
-        sys.exit(130)
-    sys.exit(rv if isinstance(rv, int) else EXIT_OK)
+        return 130
+    return rv if isinstance(rv, int) else EXIT_OK
 
 
 if __name__ == "__main__":

@@ -242,6 +242,11 @@ def dry_run(report: "PlanReport", fmt: str) -> str:
 
 def migrate(report: "MigrateReport", fmt: str) -> tuple[str, list[str]]:
     """(stdout, stderr lines) after a run; the live part was printed by TextEvents."""
+    stdout, stderr = _migrate(report, fmt)
+    return stdout, stderr + ([run_log_warning(report)] if report.run_log_error else [])
+
+
+def _migrate(report: "MigrateReport", fmt: str) -> tuple[str, list[str]]:
     result = report.result
     if fmt == "json":
         errors = [f"ddlkit: error: {e}" for e in (result.error, report.replica_error) if e]
@@ -274,6 +279,10 @@ def migrate(report: "MigrateReport", fmt: str) -> tuple[str, list[str]]:
     if report.drift is not None:
         return f"{done}\n{drift(report.drift, fmt)}", [] if report.drift.ok else [_drift_error(report.drift)]
     return done, []
+
+
+def run_log_warning(report: "MigrateReport") -> str:
+    return f"ddlkit: warning: the run is not recorded in ddlkit_runs (status will not show it): {report.run_log_error}"
 
 
 def _drift_error(report) -> str:
@@ -416,12 +425,16 @@ def status(report: "PlanReport", fmt: str) -> str:
     plan = report.plan
     if fmt == "json":
         outcome = "pending" if plan.pending else "comments-only-edits" if plan.comment_edits else "up-to-date"
-        return to_json({"outcome": outcome, **plan_dict(report, plan.files)})
+        doc = {"outcome": outcome, **plan_dict(report, plan.files)}
+        doc["last_run"] = report.last_run.to_dict() if report.last_run is not None else None
+        if report.last_run is None:
+            doc["last_run_unknown"] = report.last_run_unknown
+        return to_json(doc)
     lines = [f"status of {report.target}"]
     width = max((len(p.file.file_name) for p in plan.files), default=0)
     for p in plan.files:
         extra = f"  (recorded as {p.recorded_as})" if p.recorded_as else edit_note(p)
-        stamp = p.applied_at.strftime("%Y-%m-%d %H:%M:%S %Z").strip() if p.applied_at else ""
+        stamp = _stamp(p.applied_at) if p.applied_at else ""
         if p.state.value == "applied" and stamp:  # applied files line up their stamps
             lines.append(f"  {p.state.value:<16} {p.file.file_name.ljust(width)}  {stamp}{extra}")
         else:  # what will happen to the file first, then when it last ran
@@ -431,7 +444,32 @@ def status(report: "PlanReport", fmt: str) -> str:
         lines.append(f"  {'no-file':<16} {row.file_name}  (tracker row whose file no longer exists)")
     counts = ", ".join(f"{n} {s}" for s, n in plan.counts().items() if n)
     lines.append(f"{counts or 'no files'}; {len(plan.orphans)} orphan tracker row(s)")
+    lines.append(last_run_line(report.last_run, report.last_run_unknown))
     return "\n".join(lines)
+
+
+def _stamp(when) -> str:
+    return when.strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+
+
+def last_run_line(run, unknown: str | None) -> str:
+    """``last run: <finished_at>, <outcome>, <n> applied in <duration>, failed-ignored: <files>``."""
+    if run is None:
+        return f"last run: unknown ({unknown})"
+    d = run.to_dict()
+    parts = [_stamp(run.finished_at), run.outcome, f"{d['applied']} applied in {run.duration:.2f}s"]
+    if d["comments_only_recorded"]:
+        parts.append(f"{d['comments_only_recorded']} comments-only edit(s) recorded")
+    if d["failed_ignored"]:
+        parts.append(f"failed-ignored: {' '.join(d['failed_ignored'])}")
+    if run.error:
+        e = run.error
+        where = ":".join(str(x) for x in (e.get("file"), e.get("line"), e.get("col")) if x is not None)
+        parts.append(f"failed at {where} (SQLSTATE {e.get('sqlstate') or '-----'}: "
+                     f"{' '.join(str(e.get('message') or '').split())})")
+        if d["not_attempted"]:
+            parts.append(f"{d['not_attempted']} not attempted")
+    return "last run: " + ", ".join(parts)
 
 
 # --------------------------------------------------------------------------- test

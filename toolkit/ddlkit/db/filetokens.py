@@ -15,27 +15,15 @@ import psycopg
 from psycopg import sql
 from psycopg.pq import TransactionStatus
 
+from ddlkit.db import sidetables
 from ddlkit.tree.tree import DdlFile
 
-SIDE_TABLE = "ddlkit_file_tokens"
-
-
-def _schema_of(conn: psycopg.Connection, tracker: sql.Identifier) -> str | None:
-    row = conn.execute("select relnamespace::regnamespace::text from pg_class where oid = to_regclass(%s)",
-                       (tracker.as_string(conn),)).fetchone()
-    return row[0] if row else None
+SIDE_TABLE = sidetables.FILE_TOKENS  # one of ddlkit's side tables (ddlkit.db.sidetables)
 
 
 def side_table(conn: psycopg.Connection, tracker: sql.Identifier | None) -> sql.Identifier | None:
     """The side table next to ``tracker``, when it exists."""
-    if tracker is None:
-        return None
-    row = conn.execute(
-        "select n.nspname from pg_class c join pg_namespace n on n.oid = c.relnamespace "
-        "join pg_class t on t.relnamespace = c.relnamespace and t.oid = to_regclass(%s) "
-        "where c.relname = %s and c.relkind in ('r', 'p')",
-        (tracker.as_string(conn), SIDE_TABLE)).fetchone()
-    return sql.Identifier(row[0], SIDE_TABLE) if row else None
+    return sidetables.find(conn, tracker, SIDE_TABLE)
 
 
 def read_fingerprints(conn: psycopg.Connection, table: sql.Identifier | None) -> dict[str, tuple[str, str]]:
@@ -56,7 +44,7 @@ def ensure_side_table(conn: psycopg.Connection, tracker: sql.Identifier) -> sql.
     table = side_table(conn, tracker)
     if table is not None:
         return table
-    schema = _schema_of(conn, tracker)
+    schema = sidetables.schema_of(conn, tracker)
     table = sql.Identifier(schema, SIDE_TABLE)
     try:
         conn.execute(sql.SQL("create table if not exists {} (file_name text primary key, md5 text not null, "

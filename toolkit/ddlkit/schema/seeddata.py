@@ -32,6 +32,8 @@ import psycopg
 from pglast import parser
 from psycopg import sql
 
+from ddlkit.db import sidetables
+
 DATA_FILE = "02_data.sql"
 DATA_HEADER = (
     "-- ddlkit seed data: the rows the tree's migrations insert, tables in foreign-key order,\n"
@@ -89,7 +91,7 @@ _TRIGGERS = """
 """
 
 _SEQUENCES = """
-    select s.schemaname, s.sequencename, s.last_value
+    select c.oid, s.schemaname, s.sequencename, s.last_value
       from pg_sequences s
       join pg_class c on c.relname = s.sequencename
       join pg_namespace n on n.oid = c.relnamespace and n.nspname = s.schemaname
@@ -181,7 +183,8 @@ def data_sql(conn: psycopg.Connection, tracker: tuple[str, str]) -> str:
     """``02_data.sql`` for the database on ``conn`` (the migrated scratch
     database); the header alone when no table holds rows."""
     tracker_name = sql.Identifier(*tracker).as_string(conn)
-    found = conn.execute(_TABLES, (tracker_name,)).fetchall()
+    own = sidetables.own_relations(conn, sql.Identifier(*tracker))  # ddlkit's side tables, never seed data
+    found = [t for t in conn.execute(_TABLES, (tracker_name,)).fetchall() if t[0] not in own]
     tables = [(oid, schema, name) for oid, schema, name, _kind in found]
     kinds = {oid: kind for oid, _s, _n, kind in found}
     edges = conn.execute(_FOREIGN_KEYS).fetchall()
@@ -209,7 +212,7 @@ def data_sql(conn: psycopg.Connection, tracker: tuple[str, str]) -> str:
         parts.append(data + "\\.")
         for trig in triggers:
             parts.append(sql.SQL("ALTER TABLE {} ENABLE TRIGGER {};").format(table, trig).as_string(conn))
-    sequences = conn.execute(_SEQUENCES).fetchall()
+    sequences = [seq[1:] for seq in conn.execute(_SEQUENCES).fetchall() if seq[0] not in own]
     if sequences:
         parts.append("")
     for schema, name, last_value in sequences:

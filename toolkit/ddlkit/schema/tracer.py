@@ -36,6 +36,7 @@ from ddlkit.locks.lockmodes import LockMode
 from ddlkit.tree.planner import PlannedFile
 from ddlkit.apply.runner import FileResult, RunOptions, Runner
 from ddlkit.db.scratch import scratch_database
+from ddlkit.db.sidetables import SIDE_TABLES
 from ddlkit.db.tracker import TRACKER_TABLE
 from ddlkit.tree.tree import Tree, load_tree
 
@@ -47,6 +48,7 @@ select c.oid::int, case when n.nspname = any(current_schemas(false)) then c.reln
  where c.relkind in ('r', 'p', 'm') and n.nspname not in ('pg_catalog', 'information_schema')
    and n.nspname !~ '^pg_(toast|temp)'
 """
+_DDLKIT_TABLES = frozenset((TRACKER_TABLE, *SIDE_TABLES))
 _HELD = "select relation::int, mode from pg_locks where pid = pg_backend_pid() and locktype = 'relation' and granted"
 
 
@@ -163,9 +165,10 @@ class TracingRunner(Runner):
         return fr
 
     def _snapshot(self) -> dict[int, tuple[str, int]]:
-        """User tables by oid, without ddlkit's tracker (its row is written in the file's transaction)."""
+        """User tables by oid, without ddlkit's tracker (its row is written in the file's
+        transaction) and side tables (ddlkit.db.sidetables)."""
         return {oid: (name, node) for oid, name, node in self.conn.execute(_TABLES).fetchall()
-                if name != TRACKER_TABLE}
+                if name not in _DDLKIT_TABLES}
 
     def execute(self, st: sqltext.Statement) -> None:
         trace = self._trace

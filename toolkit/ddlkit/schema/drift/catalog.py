@@ -17,7 +17,7 @@ from typing import Callable
 import psycopg
 from psycopg import sql
 
-from ddlkit.db.filetokens import side_table
+from ddlkit.db import sidetables
 from ddlkit.db.tracker import tracker_table
 from ddlkit.schema.drift import statements as st
 from ddlkit.schema.drift.queries import (COLUMNS, CONSTRAINTS, EXTENSION_MEMBERS, EXTENSIONS, FUNCTIONS, GRANTS,
@@ -75,12 +75,10 @@ class Reader:
             owner = conn.execute("select quote_ident(pg_get_userbyid(relowner)) from pg_class "
                                  "where oid = to_regclass(%s)", (tracker.as_string(conn),)).fetchone()
         snap.migration_role = owner[0] if owner else conn.execute("select quote_ident(current_user)").fetchone()[0]
-        # ddlkit's own bookkeeping next to the tracker (ddlkit_file_tokens) is not part of the schema:
-        # a database migrated by ddlkit has it, one made from the dump does not.
-        own_side = side_table(conn, tracker)
-        self.own = set()
-        if own_side is not None:
-            self.own.add(conn.execute("select to_regclass(%s)::oid", (own_side.as_string(conn),)).fetchone()[0])
+        # ddlkit's own bookkeeping next to the tracker (ddlkit.db.sidetables: ddlkit_file_tokens,
+        # ddlkit_runs and its identity sequence) is not part of the schema: a database migrated
+        # by ddlkit has it, one made from the dump does not.
+        self.own = sidetables.own_relations(conn, tracker)
         conn.execute("set search_path = pg_catalog")
         self.members = {(c, o) for c, o in self._rows("extension members", EXTENSION_MEMBERS)}
         for read in (self._schemas, self._extensions, self._relations, self._columns, self._constraints,

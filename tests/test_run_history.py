@@ -1,0 +1,179 @@
+"""The run history (ddlkit_runs, next to the tracker): `status` shows what the
+last `migrate` that did something did, from another process, as it would from
+another container. Real PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import secrets
+
+import psycopg
+from conftest import conninfo_for, run_cli
+from psycopg import sql
+
+from ddlkit import api
+from ddlkit.db import runlog
+
+TREE = {
+    "migrations/0001_accounts.sql": "create table accounts (id int primary key);\n",
+    "migrations/0002_backfill_failable.sql": "insert into no_such_table values (1);\n",
+    "migrations/0003_more.sql": "create table more (id int);\n",
+}
+
+
+def status(root, url, *extra):
+    return run_cli("status", "--ddl-dir", str(root), "--database-url", url, *extra)
+
+
+def runs(conn: psycopg.Connection) -> list[tuple]:
+    if conn.execute("select to_regclass('ddlkit_runs')").fetchone()[0] is None:
+        return []
+    return conn.execute("select outcome, summary from ddlkit_runs order by id").fetchall()
+
+
+def last_line(out) -> str:
+    return out.stdout.rstrip("\n").splitlines()[-1]
+
+
+def test_status_shows_the_failed_ignored_file_of_the_last_run(make_tree, db_url, empty_db):
+    root = make_tree(TREE)
+    ran = run_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url)
+    assert ran.returncode == 0, ran.stderr
+
+    doc = json.loads(status(root, db_url, "--format", "json").stdout)
+    last = doc["last_run"]
+    assert last["outcome"] == "ok" and last["applied"] == 2 and last["error"] is None
+    assert last["failed_ignored"] == ["migrations/0002_backfill_failable.sql"]
+    assert [(f["file"], f["outcome"]) for f in last["files"]] == [
+        ("migrations/0001_accounts.sql", "applied"), ("migrations/0002_backfill_failable.sql", "failed-ignored"),
+        ("migrations/0003_more.sql", "applied")]
+    assert last["finished_at"] >= last["started_at"] and last["duration_ms"] > 0
+    assert all(f["applied_at"] for f in doc["files"])  # per file, from the tracker
+
+    text = status(root, db_url)
+    assert text.returncode == 0, text.stderr
+    line = last_line(text)
+    assert line.startswith("last run: ") and ", ok, 2 applied in " in line, line
+    assert line.endswith("s, failed-ignored: migrations/0002_backfill_failable.sql"), line
+
+
+def test_a_failed_run_shows_as_failed_at_its_file(make_tree, db_url, empty_db):
+    root = make_tree({"migrations/0001_accounts.sql": TREE["migrations/0001_accounts.sql"],
+                      "migrations/0002_broken.sql": "select 1;\nalter table nope add column x int;\n",
+                      "migrations/0003_after.sql": "create table after_it (id int);\n"})
+    ran = run_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url)
+    assert ran.returncode == 1
+
+    (outcome, summary), = runs(empty_db)
+    assert outcome == "failed" and summary["error"]["file"] == "migrations/0002_broken.sql"
+    assert summary["skipped"] == 1  # the list of files that did not run (0003) is kept as its count
+
+    text = status(root, db_url)
+    assert text.returncode == 1  # two files pending
+    line = last_line(text)
+    assert ", failed, 1 applied in " in line, line
+    assert "failed at migrations/0002_broken.sql:2:1 (SQLSTATE 42P01: relation \"nope\" does not exist)" in line
+    assert line.endswith(", 1 not attempted"), line
+    doc = json.loads(status(root, db_url, "--format", "json").stdout)
+    assert doc["last_run"]["outcome"] == "failed" and doc["last_run"]["error"]["sqlstate"] == "42P01"
+    assert doc["last_run"]["not_attempted"] == 1
+
+
+def test_a_run_with_nothing_to_do_writes_no_history(make_tree, db_url, empty_db):
+    root = make_tree(TREE)
+    assert run_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url).returncode == 0
+    assert len(runs(empty_db)) == 1
+    api.migrate(ddl_dir=root, database_url=db_url, progress=False)
+    api.migrate(ddl_dir=root, database_url=db_url, progress=False)
+    assert len(runs(empty_db)) == 1
+    (root / "migrations" / "0004_new.sql").write_text("create table newer (id int);\n")
+    api.migrate(ddl_dir=root, database_url=db_url, progress=False)
+    assert [s["counts"]["applied"] for _o, s in runs(empty_db)] == [2, 1]
+
+
+def test_database_without_history_says_the_last_run_is_unknown(make_tree, db_url, empty_db):
+    # A tracker written by pg_migrate.sh, and no ddlkit run ever.
+    root = make_tree({"migrations/0001_accounts.sql": TREE["migrations/0001_accounts.sql"]})
+    empty_db.execute("create table schema_version (file_name text primary key, md5 text, "
+                     "applied_at timestamptz not null default now())")
+    text = status(root, db_url)
+    assert last_line(text) == "last run: unknown (no ddlkit run history)"
+    doc = json.loads(status(root, db_url, "--format", "json").stdout)
+    assert doc["last_run"] is None and doc["last_run_unknown"] == "no ddlkit run history"
+    # Nor is there one in a database that has never seen a tracker.
+    assert api.status(ddl_dir=root, database_url=db_url).last_run_unknown == "no ddlkit run history"
+
+
+def test_history_keeps_the_newest_runs(make_tree, db_url, empty_db):
+    root = make_tree({"migrations/0001_accounts.sql": TREE["migrations/0001_accounts.sql"]})
+    api.migrate(ddl_dir=root, database_url=db_url, progress=False)
+    empty_db.execute("insert into ddlkit_runs (started_at, outcome, summary) "
+                     "select now(), 'ok', '{}' from generate_series(1, %s)", (runlog.KEEP + 20,))
+    (root / "migrations" / "0002_more.sql").write_text("create table more (id int);\n")
+    api.migrate(ddl_dir=root, database_url=db_url, progress=False)
+    count, newest = empty_db.execute("select count(*), (array_agg(summary order by id desc))[1] "
+                                     "from ddlkit_runs").fetchone()
+    assert count == runlog.KEEP
+    assert [a["file"] for a in newest["applied"]] == ["migrations/0002_more.sql"]
+
+
+def test_scratch_databases_of_test_get_no_history(make_tree, db_url, empty_db):
+    root = make_tree({"migrations/0001_accounts.sql": "create table if not exists accounts (id int);\n",
+                      "tests/0001_check.sql": "select 1;\n"})
+    run = api.test(ddl_dir=root, database_url=db_url, keep=True)
+    name = run.database.rsplit("/", 1)[-1]
+    try:
+        assert run.ok
+        with psycopg.connect(conninfo_for(name), autocommit=True) as scratch:
+            found = scratch.execute("select array_agg(relname::text order by relname) from pg_class "
+                                    "where relname in ('schema_version', 'ddlkit_runs', 'ddlkit_file_tokens')"
+                                    ).fetchone()[0]
+        assert found == ["ddlkit_file_tokens", "schema_version"]  # migrated there: no run history
+    finally:
+        empty_db.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+
+
+def test_dump_holds_no_history_table(make_tree, tmp_path):
+    root = make_tree({"migrations/0001_accounts.sql": TREE["migrations/0001_accounts.sql"]})
+    out = run_cli("dump", "--ddl-dir", str(root), "--out", str(tmp_path / "schema_dump"))
+    assert out.returncode == 0, out.stderr
+    schema = (tmp_path / "schema_dump" / "01_schema.sql").read_text()
+    assert "accounts" in schema
+    assert "ddlkit_runs" not in schema and "ddlkit_file_tokens" not in schema
+
+
+def test_status_of_a_role_that_may_not_read_the_history(make_tree, db_url, empty_db):
+    root = make_tree({"migrations/0001_accounts.sql": TREE["migrations/0001_accounts.sql"]})
+    api.migrate(ddl_dir=root, database_url=db_url, progress=False)
+    role = sql.Identifier(f"ddlkit_t_monitor_{secrets.token_hex(4)}")
+    conn = psycopg.connect(conninfo_for(empty_db.info.dbname), autocommit=True)
+    try:
+        conn.execute(sql.SQL("create role {}").format(role))
+        conn.execute(sql.SQL("grant select on schema_version to {}").format(role))
+        conn.execute(sql.SQL("set role {}").format(role))
+        last, unknown = runlog.last_run(conn)
+        assert last is None and unknown == "no privilege to read ddlkit_runs"
+    finally:
+        conn.execute("reset role")
+        conn.execute(sql.SQL("revoke all on schema_version from {}").format(role))
+        conn.execute(sql.SQL("drop role {}").format(role))
+        conn.close()
+
+
+def test_a_run_that_cannot_be_recorded_still_succeeds_with_a_warning(make_tree, db_url, empty_db):
+    root = make_tree({"migrations/0001_accounts.sql": TREE["migrations/0001_accounts.sql"]})
+    empty_db.execute("create table schema_version (file_name text primary key, md5 text, "
+                     "applied_at timestamptz not null default now())")
+    empty_db.execute("create view ddlkit_runs as select 1 as id")  # in the way of the history table
+    out = run_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url, "--format", "json")
+    assert out.returncode == 0, out.stderr
+    assert empty_db.execute("select count(*) from schema_version").fetchone()[0] == 1
+    warning, = [line for line in out.stderr.splitlines() if "ddlkit_runs" in line]
+    assert warning.startswith("ddlkit: warning: the run is not recorded in ddlkit_runs (status will not show it): ")
+    assert "Traceback" not in out.stderr
+    # status still works, and says why it shows no last run
+    empty_db.execute("drop view ddlkit_runs")
+    empty_db.execute("create table ddlkit_runs (something_else int)")
+    text = status(root, db_url)
+    assert text.returncode == 0, text.stderr
+    assert last_line(text).startswith("last run: unknown (cannot read ddlkit_runs: SQLSTATE 42703: "), last_line(text)
