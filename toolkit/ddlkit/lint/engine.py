@@ -53,7 +53,8 @@ def parse_statements(text: str, bmap: ByteMap | None = None, to_file=None, do_bl
             def mapper(loc: int, _c=char, _f=to_file) -> int:
                 return _f(_c(loc))
             fstart, fend = to_file(start), to_file(end)
-        out.append(Statement(index if do_block else i, fstart, fend, text[start:end], node, mapper, do_block, tag))
+        out.append(Statement(index if do_block else i, fstart, fend, text[start:end], node, mapper, do_block, tag,
+                             b_start if to_file is None else -1))
     return out
 
 
@@ -66,7 +67,7 @@ class FileLinter:
         self.raw: list[tuple[int, str, str, str | None]] = []
         self.body_values: list[B.Body] = []
         self._lines: LineIndex | None = None
-        self.bmap = ByteMap(text)
+        self.bmap = ByteMap(self.text)  # of the text parsed (a blanked nested comment may have held non-ASCII)
         self.flags = dict(in_migrations=in_migrations, is_dump=is_dump, sql_test=sql_test,
                           assume_lock_timeout=assume_lock_timeout)
 
@@ -86,15 +87,18 @@ class FileLinter:
             self.raw.append((max(0, min(offset, len(self.text))), rule, message, hint))
 
     def run(self) -> list[Finding]:
+        byte_char = self.bmap.char
         try:
             statements = parse_statements(self.text, self.bmap)
         except parser.ParseError as exc:
             statements = self.psql_statements(exc)
+            byte_char = None
             if statements is None:
                 return self.finish()
         fctx = FileContext(file=self.file, text=self.text, statements=statements,
                            transactional=lambda: transactional(self.text, statements, fctx, self),
                            line_of=lambda off: self.lines.position(off)[0], emit=self.emit, **self.flags)
+        fctx.byte_char = byte_char
         by_kind, every = _dispatch(self.rules)
         contexts = {rule.id: Context(rule, None, fctx) for rule in registry.all_rules().values()}
         for st in statements:
