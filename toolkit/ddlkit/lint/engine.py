@@ -62,12 +62,13 @@ class FileLinter:
     def __init__(self, text: str, file: str, *, in_migrations: bool, is_dump: bool, sql_test: bool,
                  rules: frozenset[str], assume_lock_timeout: bool):
         self.text = blank_nested_comments(text)  # same offsets; the parser is quadratic on nested comments
+        self._original = text
         self.file = file
         self.rules = rules
         self.raw: list[tuple[int, str, str, str | None]] = []
         self.body_values: list[B.Body] = []
         self._lines: LineIndex | None = None
-        self.bmap = ByteMap(self.text)  # of the text parsed (a blanked nested comment may have held non-ASCII)
+        self.bmap = ByteMap(text)
         self.flags = dict(in_migrations=in_migrations, is_dump=is_dump, sql_test=sql_test,
                           assume_lock_timeout=assume_lock_timeout)
 
@@ -87,18 +88,20 @@ class FileLinter:
             self.raw.append((max(0, min(offset, len(self.text))), rule, message, hint))
 
     def run(self) -> list[Finding]:
-        byte_char = self.bmap.char
+        parsed_map: ByteMap | None = self.bmap
         try:
             statements = parse_statements(self.text, self.bmap)
         except parser.ParseError as exc:
             statements = self.psql_statements(exc)
-            byte_char = None
+            parsed_map = None  # a psql script: parsed with its meta-commands blanked
             if statements is None:
                 return self.finish()
         fctx = FileContext(file=self.file, text=self.text, statements=statements,
                            transactional=lambda: transactional(self.text, statements, fctx, self),
                            line_of=lambda off: self.lines.position(off)[0], emit=self.emit, **self.flags)
-        fctx.byte_char = byte_char
+        if self.text is not self._original and not self.bmap.ascii:
+            parsed_map = None  # a blanked nested comment held non-ASCII: self.bmap is not the parsed text's map
+        fctx.byte_char = None if parsed_map is None else parsed_map.char
         by_kind, every = _dispatch(self.rules)
         contexts = {rule.id: Context(rule, None, fctx) for rule in registry.all_rules().values()}
         for st in statements:

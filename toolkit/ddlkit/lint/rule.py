@@ -100,7 +100,8 @@ class FileContext:
         self.state: dict[str, dict[str, Any]] = {}  # per-rule scratch space: ctx.rule_state
         self.bodies: dict[int, Any] = {}  # statement start -> ddlkit.lint.bodies.FunctionBody (CREATE FUNCTION, DO)
         # byte offset -> character offset of the text the statements were parsed from, when that is
-        # the file itself (plain SQL); None for a psql script (its SQL parsed with the rest blanked)
+        # the file itself (plain SQL); None for a psql script (its SQL parsed with the rest blanked), or
+        # when a blanked nested comment held non-ASCII characters
         self.byte_char: Callable[[int], int] | None = None
 
     @property
