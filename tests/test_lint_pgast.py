@@ -57,6 +57,12 @@ TRICKY = [
     "CREATE SEQUENCE s AS bigint INCREMENT 2 CACHE 10;\nGRANT SELECT ON t TO r;\nREVOKE ALL ON t FROM PUBLIC;\n"
     "SET lock_timeout = '5s';\nSET LOCAL statement_timeout TO 0;\nCOMMENT ON TABLE t IS 'é';\n"
     "CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;\nSELECT set_config('lock_timeout', '1s', false)",
+    # psql scripts: meta-commands, COPY data and non-ASCII text between statements are blanked for the parse
+    "/* contrib/x--1.0.sql */\n-- complain if sourced in psql ☕\n\\echo Use \"CREATE EXTENSION x\" \\quit\n"
+    "CREATE FUNCTION f(float4) RETURNS float4 AS 'MODULE_PATHNAME' LANGUAGE C STRICT;\n-- é\n"
+    "ALTER TABLE t ADD COLUMN c int DEFAULT 1; CREATE INDEX i ON t (c);",
+    "\\set ON_ERROR_STOP on\nBEGIN;\nCOPY t (a, b) FROM stdin;\n1\té\n2\tü\n\\.\n\\timing on\n"
+    "ALTER TABLE t ALTER COLUMN a SET NOT NULL;\nUPDATE t SET b = 'ö' WHERE a IN (1, 2);\nCOMMIT;\n",
 ]
 
 
@@ -136,11 +142,10 @@ def test_lock_analysis_on_the_json_nodes_equals_the_runners(name, text):
     assert results[0] == results[1]
 
 
-def test_a_psql_script_is_split_as_the_runner_splits_it():
-    text = "\\set ON_ERROR_STOP 1\nALTER TABLE t ADD COLUMN c int;\n\\echo done\nCREATE INDEX i ON t (c);\n"
-    fctx = _file_context(text)
-    assert fctx.byte_char is None  # parsed with the meta-commands blanked: not the file's own offsets
-    assert [s.text for s in runner_statements(fctx)] == [s.text for s in psqlscript.split(text)]
+def test_a_nested_comment_with_non_ascii_text_leaves_the_split_to_the_runner():
+    fctx = _file_context("/* a /* é */ b */ ALTER TABLE t ADD COLUMN c int;\nCREATE INDEX i ON t (c);\n")
+    assert fctx.runner_split is None  # the engine's byte map is the unblanked text's: not used
+    assert [s.text for s in runner_statements(fctx)] == [s.text for s in psqlscript.split(fctx.text)]
 
 
 def test_lock_held_across_statements_after_non_ascii_text_points_at_the_locking_statement():
@@ -150,3 +155,11 @@ def test_lock_held_across_statements_after_non_ascii_text_points_at_the_locking_
              if f.rule == "lock-held-across-statements"]
     assert [(f.line, f.col) for f in found] == [(2, 1)]
     assert "held across 1 index build" in found[0].message
+
+
+@pytest.mark.parametrize("index", [-2, -1])
+def test_a_psql_script_takes_its_nodes_from_the_engines_parse(index):
+    fctx = _file_context(TRICKY[index])
+    built = fctx.runner_split()
+    assert built is not None  # lined up with psql's statements: no second parse
+    assert [s.text for s in built] == [s.text for s in psqlscript.split(fctx.text)]

@@ -18,7 +18,7 @@ from ddlkit.sql.comments import blank_nested_comments
 from ddlkit.sql.tokens import comment_body, is_comment
 from ddlkit.util.errors import InputError
 from ddlkit.lint import bodies as B
-from ddlkit.lint import plpgsql
+from ddlkit.lint import pgast, plpgsql
 from ddlkit.lint import registry
 from ddlkit.lint.finding import Finding
 from ddlkit.lint.nodes import Node, loads, names
@@ -63,6 +63,7 @@ class FileLinter:
                  rules: frozenset[str], assume_lock_timeout: bool):
         self.text = blank_nested_comments(text)  # same offsets; the parser is quadratic on nested comments
         self._original = text
+        self.script_split = None  # a psql script's runner_split (see psql_statements)
         self.file = file
         self.rules = rules
         self.raw: list[tuple[int, str, str, str | None]] = []
@@ -88,20 +89,20 @@ class FileLinter:
             self.raw.append((max(0, min(offset, len(self.text))), rule, message, hint))
 
     def run(self) -> list[Finding]:
-        parsed_map: ByteMap | None = self.bmap
         try:
             statements = parse_statements(self.text, self.bmap)
+            runner_split = None
+            if self.text is self._original or self.bmap.ascii:  # else a blanked nested comment held
+                runner_split = functools.partial(pgast.from_parse, statements, self.bmap.char)  # non-ASCII
         except parser.ParseError as exc:
             statements = self.psql_statements(exc)
-            parsed_map = None  # a psql script: parsed with its meta-commands blanked
+            runner_split = self.script_split
             if statements is None:
                 return self.finish()
         fctx = FileContext(file=self.file, text=self.text, statements=statements,
                            transactional=lambda: transactional(self.text, statements, fctx, self),
                            line_of=lambda off: self.lines.position(off)[0], emit=self.emit, **self.flags)
-        if self.text is not self._original and not self.bmap.ascii:
-            parsed_map = None  # a blanked nested comment held non-ASCII: self.bmap is not the parsed text's map
-        fctx.byte_char = None if parsed_map is None else parsed_map.char
+        fctx.runner_split = runner_split  # (self.bmap would not be the parsed text's: the rule splits again)
         by_kind, every = _dispatch(self.rules)
         contexts = {rule.id: Context(rule, None, fctx) for rule in registry.all_rules().values()}
         for st in statements:
@@ -142,9 +143,13 @@ class FileLinter:
                     masked[st.end] = ";"
             text = "".join(masked)
             try:
-                return parse_statements(text, ByteMap(text))
+                bmap = ByteMap(text)
+                parsed = parse_statements(text, bmap)
             except parser.ParseError:
                 pass
+            else:
+                self.script_split = functools.partial(pgast.from_script, script.statements, parsed, text, bmap.char)
+                return parsed
         offset = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else len(self.text.rstrip())
         self.emit(offset, PARSE_ERROR, f"SQL does not parse: {exc.args[0]}")
         return None

@@ -188,18 +188,55 @@ def statement_node(tag: str, data: dict, char: Callable[[int], int], start: int,
     return _Builder(char, start, start_byte, length).node(tag, data)
 
 
+def from_parse(parsed: list, char: Callable[[int], int]) -> list:
+    """The runner's statements of a plain SQL file (what :func:`ddlkit.sql.psqlscript.split`
+    gives: ``sqltext.Statement`` objects with pglast nodes) from the engine's
+    statements of it (``parsed``); ``char`` maps the parse's byte offsets."""
+    from ddlkit.sql import sqltext  # noqa: PLC0415
+
+    return [sqltext.Statement(st.index, st.start, st.end, st.text,
+                              statement_node(st.kind, st.node.data, char, st.start, st.byte_start, st.text))
+            for st in parsed]
+
+
+def from_script(script: list, parsed: list, masked: str, char: Callable[[int], int]) -> list | None:
+    """The runner's statements of a psql script (``script``: what
+    :func:`ddlkit.sql.psqlscript.parse_script` found, nodes not built yet), with
+    nodes from the engine's parse of ``masked`` (the file with everything but
+    those statements blanked, a ';' after each: ``parsed``). None when the two
+    do not line up statement for statement (a psql variable changed a
+    statement's text, say): the caller parses them instead."""
+    from ddlkit.sql import sqltext  # noqa: PLC0415
+
+    if len(script) != len(parsed):
+        return None
+    out = []
+    ascii_text = masked.isascii()
+    byte_at, char_at = 0, 0  # running UTF-8 offset of a character offset (statements come in order)
+    for s, p in zip(script, parsed):
+        if s.source is not None or p.end != s.end or not p.start <= s.start < s.end or s.text != masked[s.start:s.end]:
+            return None
+        if not ascii_text:
+            byte_at += len(masked[char_at:s.start].encode("utf-8", "surrogatepass"))
+            char_at = s.start
+        byte_start = s.start if ascii_text else byte_at
+        node = statement_node(p.kind, p.node.data, char, s.start, byte_start, s.text)
+        out.append(sqltext.Statement(s.index, s.start, s.end, s.text, node, copy_data=s.copy_data, source=s.source,
+                                     output=s.output))
+    return out
+
+
 def runner_statements(file_ctx: Any) -> list:
     """The file's statements as the runner splits it (:func:`ddlkit.sql.psqlscript.split`:
     ``sqltext.Statement`` objects with pglast nodes), built from the engine's
-    parse when the file is plain SQL; a psql script is split again."""
-    from ddlkit.sql import psqlscript, sqltext  # noqa: PLC0415
+    parse when it can be (``file_ctx.runner_split``), else split again."""
+    from ddlkit.sql import psqlscript  # noqa: PLC0415
 
-    char = file_ctx.byte_char
-    if char is None:
-        return psqlscript.split(file_ctx.text)
-    try:
-        return [sqltext.Statement(st.index, st.start, st.end, st.text,
-                                  statement_node(st.kind, st.node.data, char, st.start, st.byte_start, st.text))
-                for st in file_ctx.statements]
-    except RecursionError:  # a tree nested deeper than Python's stack: the runner's own parse copes
-        return psqlscript.split(file_ctx.text)
+    if file_ctx.runner_split is not None:
+        try:
+            statements = file_ctx.runner_split()
+        except RecursionError:  # a tree nested deeper than Python's stack: the runner's own parse copes
+            statements = None
+        if statements is not None:
+            return statements
+    return psqlscript.split(file_ctx.text)

@@ -99,10 +99,9 @@ class FileContext:
         self.transaction_block: Statement | None = None  # the open BEGIN, if any
         self.state: dict[str, dict[str, Any]] = {}  # per-rule scratch space: ctx.rule_state
         self.bodies: dict[int, Any] = {}  # statement start -> ddlkit.lint.bodies.FunctionBody (CREATE FUNCTION, DO)
-        # byte offset -> character offset of the text the statements were parsed from, when that is
-        # the file itself (plain SQL); None for a psql script (its SQL parsed with the rest blanked), or
-        # when a blanked nested comment held non-ASCII characters
-        self.byte_char: Callable[[int], int] | None = None
+        # the runner's statements (ddlkit.sql.psqlscript.split: sqltext.Statement with pglast nodes) built
+        # from the engine's parse (ddlkit.lint.pgast), or None when they cannot be; see pgast.runner_statements
+        self.runner_split: Callable[[], list | None] | None = None
 
     @property
     def transactional(self) -> bool:
