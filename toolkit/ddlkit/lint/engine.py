@@ -103,8 +103,8 @@ class FileLinter:
                            transactional=lambda: transactional(self.text, statements, fctx, self),
                            line_of=lambda off: self.lines.position(off)[0], emit=self.emit, **self.flags)
         fctx.runner_split = runner_split  # (self.bmap would not be the parsed text's: the rule splits again)
-        by_kind, every = _dispatch(self.rules)
-        contexts = {rule.id: Context(rule, None, fctx) for rule in registry.all_rules().values()}
+        by_kind, every, checked = _dispatch(self.rules)
+        contexts = {rule.id: Context(rule, None, fctx) for rule in checked}
         for st in statements:
             if st.kind in ("CreateFunctionStmt", "DoStmt"):
                 fb = self.function_body(st)
@@ -136,12 +136,7 @@ class FileLinter:
         except (sqltext.SqlSyntaxError, InputError):
             script = None
         if script is not None:
-            masked = [ch if ch == "\n" else " " for ch in self.text]
-            for st in script.statements:
-                masked[st.start:st.end] = self.text[st.start:st.end]
-                if st.end < len(masked):
-                    masked[st.end] = ";"
-            text = "".join(masked)
+            text = _mask(self.text, script.statements)
             try:
                 bmap = ByteMap(text)
                 parsed = parse_statements(text, bmap)
@@ -271,19 +266,48 @@ class FileLinter:
         return out
 
 
+def _mask(text: str, statements: list) -> str:
+    """``text`` with only ``statements`` kept (each followed by a ';'), every
+    other character a space, newlines kept: same offsets and lines."""
+    pieces, at = [], 0
+    for st in statements:
+        if st.start < at:  # overlapping (never for one file's statements): character by character
+            masked = [ch if ch == "\n" else " " for ch in text]
+            for st in statements:
+                masked[st.start:st.end] = text[st.start:st.end]
+                if st.end < len(masked):
+                    masked[st.end] = ";"
+            return "".join(masked)
+        pieces += [_blank(text[at:st.start]), text[st.start:st.end]]
+        at = st.end
+        if at < len(text):
+            pieces.append(";")
+            at += 1
+    pieces.append(_blank(text[at:]))
+    return "".join(pieces)
+
+
+def _blank(text: str) -> str:
+    """``text`` as spaces, its newlines kept (same offsets and lines)."""
+    return "\n".join(" " * len(line) for line in text.split("\n"))
+
+
 @functools.lru_cache(maxsize=16)
-def _dispatch(enabled: frozenset[str]) -> tuple[dict[str, list[Rule]], list[Rule]]:
+def _dispatch(enabled: frozenset[str]) -> tuple[dict[str, list[Rule]], list[Rule], list[Rule]]:
+    """(statement kind -> its rules, rules for every statement, every rule with a check)."""
     by_kind: dict[str, list[Rule]] = {}
     every: list[Rule] = []
+    checked: list[Rule] = []
     for rule in registry.all_rules().values():
         if rule.id not in enabled or rule.check is None:
             continue
+        checked.append(rule)
         if rule.kinds is None:
             every.append(rule)
         else:
             for kind in rule.kinds:
                 by_kind.setdefault(kind, []).append(rule)
-    return by_kind, every
+    return by_kind, every, checked
 
 
 _PG_DUMP_HEADERS = ("-- PostgreSQL database dump", "-- PostgreSQL database cluster dump")
