@@ -87,6 +87,46 @@ def _plan(tag: str) -> _Plan:
     return plan
 
 
+_BUILDERS: dict[str, Callable[[Any, dict], Any]] = {}
+
+
+def _builder(tag: str) -> Callable[[Any, dict], Any]:
+    """A function that builds one ``tag`` node from its JSON fields: the plan
+    (:class:`_Plan`) unrolled into straight-line code, once per class."""
+    plan = _plan(tag)
+    env: dict[str, Any] = {"_new": plan.cls.__new__, "_cls": plan.cls, "_float": float, "_set": set, "_tuple": tuple}
+    lines = ["def build(b, d):", "    o = _new(_cls)", "    get = d.get"]
+    for i, (name, kind, default, extra) in enumerate(plan.fields):
+        setter = extra[0] if kind == _ENUM else extra
+        env[f"s{i}"], env[f"d{i}"] = setter, default
+        lines.append(f"    v = get({name!r})")
+        if kind == _PLAIN:
+            value = f"d{i} if v is None else v"
+        elif kind == _ENUM:
+            env[f"e{i}"] = extra[1]
+            value = f"d{i} if v is None else e{i}[v]"
+        elif kind in (_LOC, _RELLOC):
+            value = f"b.loc(v, {kind})"
+        elif kind == _FLOAT:
+            value = f"d{i} if v is None else _float(v)"
+        elif kind == _VALUNION:
+            value = "b.valunion(d) if v is None else v"
+        elif kind == _SET:
+            value = "None if v is None else _set(v)"
+        elif kind == _LIST:
+            value = "None if v is None else _tuple([b.value(x) for x in v])"
+        elif name in plan.typed:
+            env[f"t{i}"] = plan.typed[name]
+            value = f"None if v is None else b.typed(t{i}, v)"
+        else:
+            value = "None if v is None else b.value(v)"
+        lines.append(f"    s{i}(o, {value})")
+    lines.append("    return o")
+    exec("\n".join(lines), env)  # noqa: S102 - our own generated code, from pglast's slot table
+    build = _BUILDERS[tag] = env["build"]
+    return build
+
+
 class _Builder:
     """Builds one statement's nodes; ``char`` maps a byte offset of the parsed
     text to a character offset of the file; ``start`` is the statement's."""
@@ -101,41 +141,9 @@ class _Builder:
 
     def node(self, tag: str, data: dict) -> Any:
         if tag == "List":
-            return tuple(self.value(v) for v in data.get("items", ()))
-        plan = _PLANS.get(tag) or _plan(tag)
-        obj = plan.cls.__new__(plan.cls)
-        get = data.get
-        for name, kind, default, extra in plan.fields:
-            v = get(name)
-            if kind == _PLAIN:
-                extra(obj, default if v is None else v)
-            elif v is None:
-                if kind == _ENUM:
-                    extra[0](obj, default)
-                elif kind == _LOC or kind == _RELLOC:
-                    extra(obj, self.loc(None, kind))
-                elif kind == _FLOAT:
-                    extra(obj, default)
-                elif kind == _VALUNION:
-                    extra(obj, self.valunion(data))
-                else:
-                    extra(obj, None)
-            elif kind == _NODE:
-                typed = plan.typed.get(name)
-                extra(obj, self.value(v) if typed is None else self.typed(typed, v))
-            elif kind == _LIST:
-                extra(obj, tuple(self.value(i) for i in v))
-            elif kind == _ENUM:
-                extra[0](obj, extra[1][v])
-            elif kind == _LOC or kind == _RELLOC:
-                extra(obj, self.loc(v, kind))
-            elif kind == _FLOAT:
-                extra(obj, float(v))
-            elif kind == _SET:
-                extra(obj, set(v))
-            else:
-                extra(obj, v)
-        return obj
+            return tuple([self.value(v) for v in data.get("items", ())])
+        build = _BUILDERS.get(tag) or _builder(tag)
+        return build(self, data)
 
     def loc(self, v: int | None, kind: int) -> int | None:
         """A position as pglast gives it for the statement parsed alone: None
@@ -174,7 +182,7 @@ class _Builder:
                 return self.node(tag, inner)
             return None
         if t is list:
-            return tuple(self.value(i) for i in v)
+            return tuple([self.value(i) for i in v])
         return v
 
 
