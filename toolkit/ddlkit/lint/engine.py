@@ -103,8 +103,8 @@ class FileLinter:
                            transactional=lambda: transactional(self.text, statements, fctx, self),
                            line_of=lambda off: self.lines.position(off)[0], emit=self.emit, **self.flags)
         fctx.runner_split = runner_split  # (self.bmap would not be the parsed text's: the rule splits again)
-        by_kind, every, checked = _dispatch(self.rules)
-        contexts = {rule.id: Context(rule, None, fctx) for rule in checked}
+        by_kind, every = _dispatch(self.rules)
+        contexts: dict[str, Context] = {}  # one per rule that meets a statement of its kinds
         for st in statements:
             if st.kind in ("CreateFunctionStmt", "DoStmt"):
                 fb = self.function_body(st)
@@ -152,8 +152,11 @@ class FileLinter:
     def check(self, st: Statement, fctx: FileContext, by_kind: dict, every: list[Rule], contexts: dict) -> None:
         node = st.node
         for rule in (*by_kind.get(st.kind, ()), *every):
-            ctx = contexts[rule.id]
-            ctx.stmt = st
+            ctx = contexts.get(rule.id)
+            if ctx is None:
+                ctx = contexts[rule.id] = Context(rule, st, fctx)
+            else:
+                ctx.stmt = st
             rule.check(node, ctx)
         track(st, fctx)
 
@@ -293,21 +296,18 @@ def _blank(text: str) -> str:
 
 
 @functools.lru_cache(maxsize=16)
-def _dispatch(enabled: frozenset[str]) -> tuple[dict[str, list[Rule]], list[Rule], list[Rule]]:
-    """(statement kind -> its rules, rules for every statement, every rule with a check)."""
+def _dispatch(enabled: frozenset[str]) -> tuple[dict[str, list[Rule]], list[Rule]]:
     by_kind: dict[str, list[Rule]] = {}
     every: list[Rule] = []
-    checked: list[Rule] = []
     for rule in registry.all_rules().values():
         if rule.id not in enabled or rule.check is None:
             continue
-        checked.append(rule)
         if rule.kinds is None:
             every.append(rule)
         else:
             for kind in rule.kinds:
                 by_kind.setdefault(kind, []).append(rule)
-    return by_kind, every, checked
+    return by_kind, every
 
 
 _PG_DUMP_HEADERS = ("-- PostgreSQL database dump", "-- PostgreSQL database cluster dump")
