@@ -18,7 +18,7 @@ from ddlkit.sql.comments import blank_nested_comments
 from ddlkit.sql.tokens import comment_body, is_comment
 from ddlkit.util.errors import InputError
 from ddlkit.lint import bodies as B
-from ddlkit.lint import plpgsql
+from ddlkit.lint import pgast, plpgsql
 from ddlkit.lint import registry
 from ddlkit.lint.finding import Finding
 from ddlkit.lint.nodes import Node, loads, names
@@ -53,7 +53,8 @@ def parse_statements(text: str, bmap: ByteMap | None = None, to_file=None, do_bl
             def mapper(loc: int, _c=char, _f=to_file) -> int:
                 return _f(_c(loc))
             fstart, fend = to_file(start), to_file(end)
-        out.append(Statement(index if do_block else i, fstart, fend, text[start:end], node, mapper, do_block, tag))
+        out.append(Statement(index if do_block else i, fstart, fend, text[start:end], node, mapper, do_block, tag,
+                             b_start if to_file is None else -1))
     return out
 
 
@@ -61,6 +62,8 @@ class FileLinter:
     def __init__(self, text: str, file: str, *, in_migrations: bool, is_dump: bool, sql_test: bool,
                  rules: frozenset[str], assume_lock_timeout: bool):
         self.text = blank_nested_comments(text)  # same offsets; the parser is quadratic on nested comments
+        self._original = text
+        self.script_split = None  # a psql script's runner_split (see psql_statements)
         self.file = file
         self.rules = rules
         self.raw: list[tuple[int, str, str, str | None]] = []
@@ -88,15 +91,20 @@ class FileLinter:
     def run(self) -> list[Finding]:
         try:
             statements = parse_statements(self.text, self.bmap)
+            runner_split = None
+            if self.text is self._original or self.bmap.ascii:  # else a blanked nested comment held
+                runner_split = functools.partial(pgast.from_parse, statements, self.bmap.char)  # non-ASCII
         except parser.ParseError as exc:
             statements = self.psql_statements(exc)
+            runner_split = self.script_split
             if statements is None:
                 return self.finish()
         fctx = FileContext(file=self.file, text=self.text, statements=statements,
                            transactional=lambda: transactional(self.text, statements, fctx, self),
                            line_of=lambda off: self.lines.position(off)[0], emit=self.emit, **self.flags)
+        fctx.runner_split = runner_split  # (self.bmap would not be the parsed text's: the rule splits again)
         by_kind, every = _dispatch(self.rules)
-        contexts = {rule.id: Context(rule, None, fctx) for rule in registry.all_rules().values()}
+        contexts: dict[str, Context] = {}  # one per rule that meets a statement of its kinds
         for st in statements:
             if st.kind in ("CreateFunctionStmt", "DoStmt"):
                 fb = self.function_body(st)
@@ -128,16 +136,15 @@ class FileLinter:
         except (sqltext.SqlSyntaxError, InputError):
             script = None
         if script is not None:
-            masked = [ch if ch == "\n" else " " for ch in self.text]
-            for st in script.statements:
-                masked[st.start:st.end] = self.text[st.start:st.end]
-                if st.end < len(masked):
-                    masked[st.end] = ";"
-            text = "".join(masked)
+            text = _mask(self.text, script.statements)
             try:
-                return parse_statements(text, ByteMap(text))
+                bmap = ByteMap(text)
+                parsed = parse_statements(text, bmap)
             except parser.ParseError:
                 pass
+            else:
+                self.script_split = functools.partial(pgast.from_script, script.statements, parsed, text, bmap.char)
+                return parsed
         offset = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else len(self.text.rstrip())
         self.emit(offset, PARSE_ERROR, f"SQL does not parse: {exc.args[0]}")
         return None
@@ -145,8 +152,11 @@ class FileLinter:
     def check(self, st: Statement, fctx: FileContext, by_kind: dict, every: list[Rule], contexts: dict) -> None:
         node = st.node
         for rule in (*by_kind.get(st.kind, ()), *every):
-            ctx = contexts[rule.id]
-            ctx.stmt = st
+            ctx = contexts.get(rule.id)
+            if ctx is None:
+                ctx = contexts[rule.id] = Context(rule, st, fctx)
+            else:
+                ctx.stmt = st
             rule.check(node, ctx)
         track(st, fctx)
 
@@ -257,6 +267,32 @@ class FileLinter:
                 for name in ids:
                     bucket.update(registry.expand(name) or {name})
         return out
+
+
+def _mask(text: str, statements: list) -> str:
+    """``text`` with only ``statements`` kept (each followed by a ';'), every
+    other character a space, newlines kept: same offsets and lines."""
+    pieces, at = [], 0
+    for st in statements:
+        if st.start < at:  # overlapping (never for one file's statements): character by character
+            masked = [ch if ch == "\n" else " " for ch in text]
+            for st in statements:
+                masked[st.start:st.end] = text[st.start:st.end]
+                if st.end < len(masked):
+                    masked[st.end] = ";"
+            return "".join(masked)
+        pieces += [_blank(text[at:st.start]), text[st.start:st.end]]
+        at = st.end
+        if at < len(text):
+            pieces.append(";")
+            at += 1
+    pieces.append(_blank(text[at:]))
+    return "".join(pieces)
+
+
+def _blank(text: str) -> str:
+    """``text`` as spaces, its newlines kept (same offsets and lines)."""
+    return "\n".join(" " * len(line) for line in text.split("\n"))
 
 
 @functools.lru_cache(maxsize=16)

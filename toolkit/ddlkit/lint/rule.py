@@ -61,6 +61,7 @@ class Statement:
     to_file: Callable[[int], int] = field(repr=False, compare=False, default=None)  # node location -> file offset
     do_block: "Statement | None" = field(default=None, repr=False, compare=False)  # the enclosing DO, if any
     kind: str = field(default="", compare=False)  # the node's tag ("IndexStmt", …)
+    byte_start: int = field(default=-1, repr=False, compare=False)  # UTF-8 offset of ``start`` (top level only)
 
     def __post_init__(self) -> None:
         if not self.kind:
@@ -98,6 +99,9 @@ class FileContext:
         self.transaction_block: Statement | None = None  # the open BEGIN, if any
         self.state: dict[str, dict[str, Any]] = {}  # per-rule scratch space: ctx.rule_state
         self.bodies: dict[int, Any] = {}  # statement start -> ddlkit.lint.bodies.FunctionBody (CREATE FUNCTION, DO)
+        # the runner's statements (ddlkit.sql.psqlscript.split: sqltext.Statement with pglast nodes) built
+        # from the engine's parse (ddlkit.lint.pgast), or None when they cannot be; see pgast.runner_statements
+        self.runner_split: Callable[[], list | None] | None = None
 
     @property
     def transactional(self) -> bool:

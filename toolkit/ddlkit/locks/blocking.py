@@ -21,7 +21,7 @@ from pglast.enums.parsenodes import TransactionStmtKind as TK
 
 from ddlkit.locks import lockmodel
 
-from ddlkit.locks.routines import do_statements, functions_of, tree_functions
+from ddlkit.locks.routines import do_statements, function_name, tree_functions
 from ddlkit.sql import plhandlers, plpgsql, sqltext
 from ddlkit.util.errors import InputError
 from ddlkit.locks.lockmodes import LockMode
@@ -222,7 +222,14 @@ def analyze(file_name: str, statements: list[sqltext.Statement], mode: sqltext.T
     of one the file itself creates, is modelled by the statements its body
     runs (without dynamic SQL), at the line of the call."""
     created = created if created is not None else set()
-    known_functions = dict(functions or {})
+    # name -> what its body runs; a function the file itself creates is read when a call needs it
+    known_functions: dict[str, plpgsql.DoBlock | ast.CreateFunctionStmt] = dict(functions or {})
+
+    def block(name: str) -> plpgsql.DoBlock:
+        found = known_functions[name]
+        if isinstance(found, ast.CreateFunctionStmt):
+            found = known_functions[name] = plpgsql.function_block(found)
+        return found
     maybe_new: set[str] = set()  # CREATE TABLE IF NOT EXISTS: new on a first run, maybe live on a re-run
     own = dict(tables_of_indexes or {})
     own.update(lockmodel.index_tables_of(st.node for st in statements if st.could_be("create")))
@@ -256,7 +263,7 @@ def analyze(file_name: str, statements: list[sqltext.Statement], mode: sqltext.T
         kind = eff.kind if via is None else f"{eff.kind} in {via}()"
         callees = lockmodel.calls(node) if not eff.known else []
         expand = bool(callees) and depth < _MAX_CALL_DEPTH and all(
-            c in known_functions and known_functions[c].unreadable is None for c in callees)
+            c in known_functions and block(c).unreadable is None for c in callees)
         if not eff.known and not expand:
             unknown.append((line, kind))
         new_tables = created | maybe_new
@@ -286,12 +293,13 @@ def analyze(file_name: str, statements: list[sqltext.Statement], mode: sqltext.T
                     created.add(rel)
             else:
                 created.add(rel)
-        if isinstance(node, ast.CreateFunctionStmt):
-            known_functions.update(functions_of([node]))
+        name = function_name(node)
+        if name:
+            known_functions[name] = node  # read by block() when a later statement calls it
         if not expand:
             return False
         for callee in callees:  # one statement: its functions' locks last as long as it does
-            for inner in known_functions[callee].statements:
+            for inner in block(callee).statements:
                 if inner.dynamic:
                     unknown.append((line, f"{callee}(): dynamic EXECUTE"))
                     continue

@@ -70,12 +70,43 @@ def rel_name(rv: ast.RangeVar | None) -> str | None:
 
 def walk(node: Any) -> Iterator[Any]:
     """Every node under ``node``, in pre-order; iterative, so a deep tree (a long
-    ``||`` chain) costs time linear in its size and no recursion."""
+    ``||`` chain) costs time linear in its size and no recursion. Only the
+    attributes that can hold nodes are looked at (:func:`_child_slots`)."""
     todo = [node]
+    pop, extend = todo.pop, todo.extend
+    node_type = ast.Node
+    slots_of = _CHILD_SLOTS.get
     while todo:
-        node = todo.pop()
-        if isinstance(node, ast.Node):
+        node = pop()
+        if isinstance(node, node_type):
             yield node
-            todo.extend(reversed([getattr(node, name) for name in node]))
+            cls = type(node)
+            names = slots_of(cls)
+            if names is None:
+                names = _child_slots(cls)
+            if names:
+                extend(reversed([getattr(node, name) for name in names]))
         elif isinstance(node, (tuple, list)):
-            todo.extend(reversed(node))
+            extend(reversed(node))
+
+
+_CHILD_SLOTS: dict[type, tuple[str, ...]] = {}
+# attribute types that never hold a node: text, numbers, flags, positions, enums, bitmaps
+_SCALAR_TYPES = frozenset({"char*", "char", "bool", "int", "int16", "int32", "long", "uint32", "uint64", "bits32",
+                           "AclMode", "AttrNumber", "Index", "ParseLoc", "RelFileNumber", "SubTransactionId",
+                           "Cardinality", "Cost", "Bitmapset*", "Oid"})
+
+
+def _child_slots(cls: type) -> tuple[str, ...]:
+    """The attributes of a pglast node class that may hold nodes or lists of them."""
+    from pglast import enums  # noqa: PLC0415
+
+    slots = getattr(cls, "__slots__", ())
+    names = tuple(name for name in slots
+                  if not (isinstance(slots, dict) and _is_scalar(getattr(slots[name], "c_type", None), enums)))
+    _CHILD_SLOTS[cls] = names
+    return names
+
+
+def _is_scalar(c_type: str | None, enums: Any) -> bool:
+    return c_type is not None and (c_type in _SCALAR_TYPES or isinstance(getattr(enums, c_type, None), type))

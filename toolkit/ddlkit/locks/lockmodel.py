@@ -113,12 +113,16 @@ def _vacuum(node: ast.VacuumStmt) -> Effect:
 
 def _reads(acc: Acc, node: Any, skip: set[str], mode: LockMode = LockMode.ACCESS_SHARE) -> None:
     """ACCESS SHARE on every table the statement reads (not CTE names)."""
-    ctes = {c.ctename for c in walk(node) if isinstance(c, ast.CommonTableExpr)}
-    for n in walk(node):
+    ctes, rangevars = set(), []
+    for n in walk(node):  # one pass: CTE names first known, then each table in order
         if isinstance(n, ast.RangeVar):
-            name = rel_name(n)
-            if name not in skip and not (n.schemaname is None and n.relname in ctes):
-                acc.lock(name, mode)
+            rangevars.append(n)
+        elif isinstance(n, ast.CommonTableExpr):
+            ctes.add(n.ctename)
+    for n in rangevars:
+        name = rel_name(n)
+        if name not in skip and not (n.schemaname is None and n.relname in ctes):
+            acc.lock(name, mode)
 
 
 _DML = {ast.InsertStmt: "INSERT", ast.UpdateStmt: "UPDATE", ast.DeleteStmt: "DELETE", ast.MergeStmt: "MERGE"}

@@ -44,11 +44,18 @@ def functions_of(nodes: Iterable) -> dict[str, plpgsql.DoBlock]:
     from ``CREATE FUNCTION/PROCEDURE`` statements (a later definition wins)."""
     out: dict[str, plpgsql.DoBlock] = {}
     for node in nodes:
-        if isinstance(node, ast.CreateFunctionStmt):
-            name = [getattr(n, "sval", "") for n in node.funcname or ()][-1:]
-            if name:
-                out[name[0]] = plpgsql.function_block(node)
+        name = function_name(node)
+        if name:
+            out[name] = plpgsql.function_block(node)
     return out
+
+
+def function_name(node) -> str | None:
+    """The name (last part) a ``CREATE FUNCTION/PROCEDURE`` defines; None for any other statement."""
+    if not isinstance(node, ast.CreateFunctionStmt):
+        return None
+    name = [getattr(n, "sval", "") for n in node.funcname or ()][-1:]
+    return name[0] if name and name[0] else None
 
 
 def tree_functions(files: Iterable) -> dict[str, plpgsql.DoBlock]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from ddlkit.sql.positions import LineIndex
 from ddlkit.lint.rule import WARNING, Rule
 from ddlkit.sql.plhandlers import DYNAMIC, swallowing_handlers
@@ -21,7 +19,9 @@ def check(node, ctx):
     fb = ctx.file.bodies.get(ctx.stmt.start)
     if fb is None or fb.plpgsql_raw is None or fb.body is None or ctx.stmt.in_do_block:
         return
-    handlers = [h for h in swallowing_handlers(json.loads(fb.plpgsql_raw)) if h.ddl]
+    if "PLpgSQL_exception_block" not in fb.plpgsql_raw:
+        return  # no EXCEPTION clause in the body (a look at pglast's JSON, not at the SQL)
+    handlers = [h for h in swallowing_handlers(fb.plpgsql) if h.ddl]
     if not handlers:
         return
     lines = LineIndex(fb.body.value)

@@ -2,7 +2,8 @@
 
 from ddlkit.locks import blocking
 
-from ddlkit.sql import psqlscript, sqltext
+from ddlkit.sql import sqltext
+from ddlkit.lint.pgast import runner_statements
 from ddlkit.lint.rule import ERROR, Rule
 
 
@@ -13,7 +14,7 @@ def finish(file_ctx):
     if len(statements) < 2 and not any(st.kind == "DoStmt" for st in statements):
         return  # nothing comes after the only statement (a DO block holds across its own statements)
     text = file_ctx.text
-    statements = psqlscript.split(text)  # the same cached parse the runner uses
+    statements = runner_statements(file_ctx)  # the runner's statements, from the engine's parse
     lines = sqltext.LineIndex(text)
     result = blocking.analyze(file_ctx.file, statements, sqltext.classify(text, statements, lines), lines)
     for finding in result.findings:

