@@ -125,3 +125,14 @@ def test_files_written_for_psql_are_linted_like_the_runner_reads_them():
 
     broken = lint_text("\\timing on\nselect from where;\n", file="b.sql")
     assert [f.rule for f in broken] == ["parse-error"] and "SQL does not parse" in broken[0].message
+
+
+def test_a_syntax_error_after_a_meta_command_is_reported_where_it_is():
+    """A psql script whose SQL has an error later on: the finding points at
+    that error, not at the meta-command the plain parse stopped at."""
+    text = ("-- an extension script\n"
+            "\\echo Use \"CREATE EXTENSION x\" to load this file. \\quit\n"
+            "create table t (a int);\n"
+            "create domain d as @extschema:cube@.cube;\n")
+    found = [(f.line, f.col, f.rule, f.message) for f in lint_text(text, file="x--1.0.sql")]
+    assert found == [(4, 20, "parse-error", 'SQL does not parse: syntax error at or near "@"')]

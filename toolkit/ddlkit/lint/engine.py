@@ -133,20 +133,25 @@ class FileLinter:
             self.emit(self.lines.line_start(unsupported.line), PARSE_ERROR,
                       f"{unsupported.what} is not supported; {unsupported.advice}")
             return None
-        except (sqltext.SqlSyntaxError, InputError):
+        except sqltext.SqlSyntaxError as script_error:
+            script = None
+            if self.text.startswith("\\", _error_offset(exc, self.text)):
+                # the raw parse stopped at a meta-command: the error is where psql's reading found it
+                self.emit(script_error.offset, PARSE_ERROR, f"SQL does not parse: {script_error.message}")
+                return None
+        except InputError:
             script = None
         if script is not None:
             text = _mask(self.text, script.statements)
             try:
                 bmap = ByteMap(text)
                 parsed = parse_statements(text, bmap)
-            except parser.ParseError:
-                pass
+            except parser.ParseError as script_exc:
+                exc = script_exc  # the SQL psql would send has the error (the masked text keeps the file's offsets)
             else:
                 self.script_split = functools.partial(pgast.from_script, script.statements, parsed, text, bmap.char)
                 return parsed
-        offset = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else len(self.text.rstrip())
-        self.emit(offset, PARSE_ERROR, f"SQL does not parse: {exc.args[0]}")
+        self.emit(_error_offset(exc, self.text), PARSE_ERROR, f"SQL does not parse: {exc.args[0]}")
         return None
 
     def check(self, st: Statement, fctx: FileContext, by_kind: dict, every: list[Rule], contexts: dict) -> None:
@@ -344,3 +349,7 @@ def lint_text(text: str, *, file: str = "<sql>", in_migrations: bool = False, sq
     return FileLinter(text, file, in_migrations=in_migrations, is_dump=is_dump, sql_test=sql_test, rules=enabled,
                       assume_lock_timeout=assume_lock_timeout).run()
 
+
+def _error_offset(exc: parser.ParseError, text: str) -> int:
+    """Where pglast's parse error points in ``text`` (its end when it gives no position)."""
+    return exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else len(text.rstrip())
