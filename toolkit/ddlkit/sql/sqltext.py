@@ -10,7 +10,6 @@ No regular expression ever looks at SQL here.
 from __future__ import annotations
 
 import bisect
-import codecs
 import functools
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -21,7 +20,7 @@ from pglast.enums.parsenodes import (AlterSubscriptionType, DiscardMode, Reindex
 
 from ddlkit.sql.comments import blank_nested_comments
 from ddlkit.sql.tokens import comment_body, is_comment
-from ddlkit.sql.positions import LineIndex  # noqa: F401 - the one line index, re-exported
+from ddlkit.sql.positions import LineIndex, ascii_view  # noqa: F401 - the one line index, re-exported
 from ddlkit.util.errors import InputError
 
 NONTRANSACTIONAL_HEADER = "transactional: false"
@@ -260,20 +259,6 @@ def _split_cached(text: str) -> tuple[Statement, ...]:
         length = rs.stmt_len or (len(text) - start)
         out.append(Statement(i, start, start + length, text[start : start + length], rs.stmt))
     return tuple(out)
-
-
-def _ascii_x(err: UnicodeEncodeError) -> tuple[str, int]:
-    return "x" * (err.end - err.start), err.end
-
-
-codecs.register_error("ddlkit-ascii-x", _ascii_x)
-
-
-def ascii_view(text: str) -> str:
-    """``text`` with every non-ASCII character as ``x``: the same tokens at the
-    same offsets for the scanner (PostgreSQL reads a non-ASCII character as a
-    letter), for pglast's split, whose offset mapping is quadratic on non-ASCII text."""
-    return text if text.isascii() else text.encode("ascii", "ddlkit-ascii-x").decode("ascii")
 
 
 def _each_piece(text: str, parse: Callable[[str], Any], each: Callable[[int, int, Any], None]) -> bool:
