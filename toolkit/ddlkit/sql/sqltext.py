@@ -19,6 +19,7 @@ from pglast.enums.parsenodes import (AlterSubscriptionType, DiscardMode, Reindex
                                      TransactionStmtKind)
 
 from ddlkit.sql.comments import blank_nested_comments
+from ddlkit.sql import tokens
 from ddlkit.sql.tokens import comment_body, is_comment
 from ddlkit.sql.positions import LineIndex, ascii_view  # noqa: F401 - the one line index, re-exported
 from ddlkit.util.errors import InputError
@@ -53,7 +54,7 @@ class Statement:
     would print before it)."""
 
     __slots__ = ("index", "start", "end", "_text", "_node", "_file_text", "_reason", "_control",
-                 "copy_data", "source", "output", "first_word")
+                 "copy_data", "source", "output", "first_word", "_shape")
 
     def __init__(self, index: int, start: int, end: int, text: str | None = None, node: Any = None, *,
                  file_text: str | None = None, reason: str | None = None, control: bool | None = None,
@@ -63,6 +64,7 @@ class Statement:
         self._reason, self._control = reason, control  # precomputed for streamed statements
         self.copy_data, self.source, self.output = copy_data, source, output
         self.first_word: str | None = None  # lower-case first keyword, known for streamed statements
+        self._shape: bytes | None = None
 
     @property
     def has_node(self) -> bool:
@@ -85,6 +87,12 @@ class Statement:
                 break
             i = j
         return out
+
+    def shape(self) -> bytes:
+        """:func:`ddlkit.sql.tokens.shape` of the statement (kept: a dry run asks twice)."""
+        if self._shape is None:
+            self._shape = tokens.shape(self.text)
+        return self._shape
 
     def could_be(self, first_word: str) -> bool:
         """False only when the statement surely does not start with ``first_word``

@@ -157,6 +157,26 @@ def token_fingerprint(text: str) -> str | None:
     return f"{VERSION}:{digest.hexdigest()}"
 
 
+_CONSTANTS = frozenset({"SCONST", "USCONST", "ICONST", "FCONST", "BCONST", "XCONST"})
+
+
+def shape(text: str) -> bytes:
+    """A digest of the statement ``text``'s tokens with every literal constant
+    replaced by its kind, comments left out: two statements of the same shape
+    differ only in the values of constants (and in layout). Unlike libpg_query's
+    fingerprint, which leaves out a table's name when it has an alias and every
+    schema name. Raises ``parser.ParseError`` when the text does not scan."""
+    parts: list[str] = []
+    for base, toks in scan(text):
+        for tok in toks:
+            name = tok.name
+            if name in _CONSTANTS:
+                parts.append(name)
+            elif name not in COMMENT_TOKENS:
+                parts.append(text[base + tok.start : base + tok.end + 1])
+    return hashlib.md5("\x00".join(parts).encode("utf-8", "surrogatepass")).digest()
+
+
 def data_fingerprint(data: bytes) -> str | None:
     """:func:`token_fingerprint` of a file's bytes; None when they are not UTF-8 or hold a NUL."""
     try:
