@@ -61,7 +61,7 @@ def measured(cmd: list[str], env: dict) -> tuple[float, float, float]:
 def split_cost() -> None:
     from ddlkit.sql import sqltext  # noqa: PLC0415
 
-    print(f"split cost per statement across the split's thresholds (a statement over {sqltext._DEEP} "
+    print(f"split cost per statement (CPU, the least of a few runs) across the split's thresholds (a statement over {sqltext._DEEP} "
           f"characters, chunks of {sqltext._CHUNK} characters, the old 1 MB threshold):")
     shapes = {
         "one-line inserts": lambda i: f"insert into t values ({i}, 'x{i}');\n",
@@ -72,19 +72,19 @@ def split_cost() -> None:
         for n in (100, 400, 2_000, 7_000, 8_000, 30_000, 40_000, 200_000):
             text = "".join(make(i) for i in range(n))
             runs = []
-            for _ in range(3 if n < 50_000 else 1):
+            for _ in range(5 if n < 50_000 else 2):
                 sqltext._node_at.cache_clear()  # nodes built by an earlier run would be free
-                t = time.perf_counter()
+                t = time.process_time()
                 sqltext._split_cached.__wrapped__(text)
-                runs.append(time.perf_counter() - t)
-            dt = statistics.median(runs)
-            print(f"    {n:7d} statements, {len(text):9d} chars: {dt:.3f} s, {dt / n * 1e6:.1f} us/statement")
+                runs.append(time.process_time() - t)
+            dt = min(runs)
+            print(f"    {n:7d} statements, {len(text):9d} chars: {dt:.3f} s CPU, {dt / n * 1e6:.1f} us/statement")
     n = 2_000
-    for size in (_deep := sqltext._DEEP - 200, sqltext._DEEP + 200):
+    for size in (sqltext._DEEP - 200, sqltext._DEEP + 200):
         text = "".join(f"insert into t values ({i}, '{'y' * size}');\n" for i in range(n // 20))
-        t = time.perf_counter()
+        t = time.process_time()
         sqltext._split_cached.__wrapped__(text)
-        dt = time.perf_counter() - t
+        dt = time.process_time() - t
         print(f"  statements of {size} characters (threshold {sqltext._DEEP}): {dt / (n // 20) * 1e6:.0f} us/statement, "
               f"{dt / len(text) * 1e9:.1f} ns/character")
 

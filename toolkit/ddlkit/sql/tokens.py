@@ -92,9 +92,9 @@ def scan(text: str) -> Iterator[tuple[int, list]]:
     view = ascii_view(text)
     pos, n, size = 0, len(text), _SCAN_WINDOW
     while pos < n:
-        limit = min(n, pos + size)
+        limit = n if pos + size >= n else text.find("\n", pos + size, pos + 2 * size) + 1 or pos + size
         toks = _window(text, view, pos, limit)
-        if toks is None:  # a quote or comment the window cut: a bigger window
+        if toks is None:  # no ';' before a quote or comment the window cut: a bigger window
             size *= 2
             continue
         if toks:
@@ -102,19 +102,28 @@ def scan(text: str) -> Iterator[tuple[int, list]]:
         pos, size = (pos + toks[-1].end + 1 if limit < n else n), _SCAN_WINDOW
 
 
+def _error_at(exc: parser.ParseError) -> int:
+    return int(exc.args[1]) if len(exc.args) > 1 and exc.args[1] is not None else 0
+
+
 def _window(text: str, view: str, pos: int, limit: int) -> list | None:
     """The tokens of text[pos:limit] up to its last ';' (all of them at the end of
-    the text); None when the window must grow."""
+    the text); None when the window must grow. A window that cuts a quoted string
+    or comment is scanned up to where that token starts."""
     for source in ((view, text) if view is not text else (text,)):
         try:
-            toks = parser.scan(source[pos:limit])
+            try:
+                toks = parser.scan(source[pos:limit])
+            except parser.ParseError as exc:
+                if limit == len(text) or _error_at(exc) <= 0:
+                    raise
+                toks = parser.scan(source[pos : pos + _error_at(exc)])
         except parser.ParseError as exc:
             if limit < len(text):
                 return None
             if source is view and view is not text:
                 continue  # the view's error may be its own: the text decides
-            at = exc.args[1] if len(exc.args) > 1 and exc.args[1] is not None else 0
-            raise parser.ParseError(exc.args[0], pos + int(at)) from None
+            raise parser.ParseError(exc.args[0], pos + _error_at(exc)) from None
         if limit < len(text):
             last = len(toks) - 1
             while last >= 0 and toks[last].name != "ASCII_59":
