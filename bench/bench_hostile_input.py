@@ -79,8 +79,9 @@ def main() -> None:
             for name, cmd in commands.items():
                 (w1, c1, e1), (w2, c2, e2) = (run([*ddlkit, *cmd, "--ddl-dir", str(roots[n])], env)
                                               for n in (args.levels // 2, args.levels))
-                ratio = (c2 - base[name]) / max(c1 - base[name], 0.01)
-                cells.append(f"{name} {w1:.2f}/{c1:.2f} -> {w2:.2f}/{c2:.2f} s x{ratio:.1f} (exit {e2})")
+                work1, work2 = c1 - base[name], c2 - base[name]
+                ratio = f"x{work2 / work1:.1f}" if work1 >= 0.05 else "(too little work to tell)"
+                cells.append(f"{name} {w1:.2f}/{c1:.2f} -> {w2:.2f}/{c2:.2f} s {ratio} (exit {e2})")
             print(f"  {shape:15s} n={args.levels:,} ({size / 1e6:.2f} MB): " + "; ".join(cells), flush=True)
         big = Path(tmp) / "sigterm"
         (big / "migrations").mkdir(parents=True)
