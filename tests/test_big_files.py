@@ -78,7 +78,7 @@ def test_dry_run_of_a_big_file_counts_its_statements_and_the_tables_it_locks(emp
                   timeout=600)
     assert out.returncode == 0, out.stderr
     (entry,) = json.loads(out.stdout)["files"]
-    assert (entry["state"], entry["transaction"], entry["statements"]) == ("pending-new", "transaction", n + 5)
+    assert (entry["state"], entry["transaction"], entry["statements"]) == ("pending-new", "transaction", {"total": n + 5})
     holds = {(h["relation"], h["mode"], h["line"]) for h in entry["locks"]["holds"]}
     # new_t is created by the file: no live lock; live and s.live are two tables, not one shape
     assert holds == {("live", "ROW EXCLUSIVE", n + 2), ("s.live", "ROW EXCLUSIVE", n + 3)}
