@@ -46,16 +46,21 @@ def twenty_mb(mb: int) -> str:
 
 
 def measured(cmd: list[str], env: dict) -> tuple[float, float, float]:
-    """(wall s, CPU s, peak RSS MB) of one command and the children it waited for."""
-    t = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd[:4])} ... failed ({proc.returncode}):\n{proc.stderr.read().decode()[-2000:]}")
-    proc.stderr.close()
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    """(wall s, CPU s, peak RSS MB) of one command. The peak comes from
+    /usr/bin/time (a small process): a child forked from this big one would
+    count pages of the bench's own memory."""
+    with tempfile.NamedTemporaryFile("r", prefix="ddlkit-bench-rss-") as rss:
+        timer = ["/usr/bin/time", "-f", "%M", "-o", rss.name] if os.path.exists("/usr/bin/time") else []
+        t = time.perf_counter()
+        proc = subprocess.Popen([*timer, *cmd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            raise SystemExit(f"{' '.join(cmd[:4])} ... failed ({proc.returncode}):\n{proc.stderr.read().decode()[-2000:]}")
+        proc.stderr.close()
+        peak = float(rss.read().split()[-1]) / 1024 if timer else float("nan")
+    return wall, usage.ru_utime + usage.ru_stime, peak
 
 
 def split_cost() -> None:

@@ -206,15 +206,14 @@ def _if_not_exists(node) -> set[str]:
 # Statements whose first word is one of these lock what their names say, never what
 # a constant in them holds (the lock model reads relation, function and CTE names and
 # the statement's structure, not literal values): statements of one shape
-# (sqltext.Statement.shape: the same tokens but for constants) share the node the model
-# reads and its verdict. A file of 200,000 INSERTs builds a handful of nodes, not 200,000.
+# (sqltext.Statement.shape: the same tokens but for constants) share the model's verdict.
+# A file of 200,000 INSERTs builds a handful of nodes, not 200,000.
 _SHAPED = frozenset({"insert", "update", "delete", "merge", "select", "values", "with", "comment"})
 _MAX_SHAPES = 4096
 
 
 @dataclass(frozen=True)
 class _Shape:
-    node: object
     effect: lockmodel.Effect
     calls: tuple[str, ...]
 
@@ -236,7 +235,7 @@ def _shaped(st: sqltext.Statement) -> _Shape | None:
     if found is None:
         node = st.node
         eff = lockmodel.effect(node)
-        found = _Shape(node, eff, () if eff.known else tuple(lockmodel.calls(node)))
+        found = _Shape(eff, () if eff.known else tuple(lockmodel.calls(node)))
         if len(_SHAPES) >= _MAX_SHAPES:
             _SHAPES.clear()
         _SHAPES[key] = found
@@ -349,7 +348,7 @@ def analyze(file_name: str, statements: list[sqltext.Statement], mode: sqltext.T
         line = st.position(lines)[1]  # (a statement of an \i-included file: its line there)
         shaped = _shaped(st)
         if shaped is not None:
-            if step(line, shaped.node, st.start, in_block, shaped=shaped) and not in_block:
+            if step(line, None, st.start, in_block, shaped=shaped) and not in_block:
                 close(UNTIL_STATEMENT, None)
             continue
         node = st.node

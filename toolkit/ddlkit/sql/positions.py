@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import bisect
 import codecs
+import contextlib
+import gc
+from typing import Iterator
 
 
 class LineIndex:
@@ -80,3 +83,18 @@ def ascii_view(text: str) -> str:
     160 s to scan). Where the view could scan differently (a word that becomes
     a keyword, ``x'…'``, a dollar tag), :func:`ddlkit.sql.tokens.scan` checks."""
     return text if text.isascii() else text.encode("ascii", "ddlkit-ascii-x").decode("ascii")
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for a loop that allocates millions of
+    short-lived objects and creates no reference cycles (tokens, statements):
+    with 200,000 statements alive, its collections cost a third of a file's
+    token fingerprint. Reference counting still frees everything at once."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()

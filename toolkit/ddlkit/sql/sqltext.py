@@ -21,7 +21,7 @@ from pglast.enums.parsenodes import (AlterSubscriptionType, DiscardMode, Reindex
 from ddlkit.sql.comments import blank_nested_comments
 from ddlkit.sql import tokens
 from ddlkit.sql.tokens import comment_body, is_comment
-from ddlkit.sql.positions import LineIndex, ascii_view  # noqa: F401 - the one line index, re-exported
+from ddlkit.sql.positions import LineIndex, ascii_view, gc_paused  # noqa: F401 - the one line index, re-exported
 from ddlkit.util.errors import InputError
 
 NONTRANSACTIONAL_HEADER = "transactional: false"
@@ -254,7 +254,8 @@ _MERGE_LIMIT = 64  # scanner pieces one statement may span (BEGIN ATOMIC bodies)
 @functools.lru_cache(maxsize=4096)
 def _split_cached(text: str) -> tuple[Statement, ...]:
     if len(text) > STREAMED:
-        streamed = _split_streamed(text)
+        with gc_paused():  # a statement object per statement, no cycles
+            streamed = _split_streamed(text)
         if streamed is not None:
             return streamed
     try:
@@ -343,6 +344,7 @@ def _split_streamed(text: str) -> tuple[Statement, ...] | None:
         for rs in raw:
             start = base + (rs.stmt_location or 0)
             add(start, start + rs.stmt_len if rs.stmt_len else bound, rs.stmt)
+            out[-1].first_word = _first_word(text, start)
 
     view = ascii_view(text)
     try:

@@ -31,7 +31,7 @@ from typing import Any, Iterable, Iterator
 
 from pglast import parser
 
-from ddlkit.sql.positions import ascii_view
+from ddlkit.sql.positions import ascii_view, gc_paused
 
 COMMENT_TOKENS = frozenset({"SQL_COMMENT", "C_COMMENT"})
 
@@ -150,17 +150,18 @@ def token_fingerprint(text: str) -> str | None:
     Linear in the text, memory bounded by a window (:func:`scan`)."""
     digest = hashlib.md5()
     try:
-        for base, toks in scan(text):
-            parts: list[str] = []
-            for tok in toks:
-                name = tok.name
-                if name in COMMENT_TOKENS:
-                    continue
-                if name in _PSQL_TOKENS:
-                    return None
-                parts += (name, "\x01", text[base + tok.start : base + tok.end + 1], "\x00")
-            # one encode per window: the same bytes as one per token (names are ASCII)
-            digest.update("".join(parts).encode("utf-8", "surrogatepass"))
+        with gc_paused():
+            for base, toks in scan(text):
+                parts: list[str] = []
+                for tok in toks:
+                    name = tok.name
+                    if name in COMMENT_TOKENS:
+                        continue
+                    if name in _PSQL_TOKENS:
+                        return None
+                    parts += (name, "\x01", text[base + tok.start : base + tok.end + 1], "\x00")
+                # one encode per window: the same bytes as one per token (names are ASCII)
+                digest.update("".join(parts).encode("utf-8", "surrogatepass"))
     except parser.ParseError:
         return None
     return f"{VERSION}:{digest.hexdigest()}"
