@@ -116,20 +116,26 @@ def main() -> None:
             path.write_text(text)
             print(f"{label}: {len(text) / 1e6:.1f} MB, {text.count(chr(10))} lines")
             rows: dict[str, list[tuple[float, float, float]]] = {}
-            for _ in range(args.rounds):
+            for r in range(args.rounds):
                 with scratch(url, "bigpsql") as a, scratch(url, "bigddl") as b:
-                    if shutil.which("psql"):
-                        rows.setdefault("psql -1 -f", []).append(measured(
-                            ["psql", "-qX", "-v", "ON_ERROR_STOP=1", "-1", "-f", str(path), "-o", "/dev/null",
-                             url_of(a.conninfo)], env))
                     u = url_of(b.conninfo)
-                    rows.setdefault("ddlkit migrate --dry-run", []).append(measured(
-                        [sys.executable, "-m", "ddlkit", "migrate", "--dry-run", "--database-url", u,
-                         "--ddl-dir", str(root)], env))
-                    rows.setdefault("ddlkit migrate", []).append(measured(
-                        [sys.executable, "-m", "ddlkit", "migrate", "--no-progress", "--database-url", u,
-                         "--ddl-dir", str(root)], env))
-            med = {k: tuple(statistics.median(r[i] for r in v) for i in range(3)) for k, v in rows.items()}
+                    steps = [
+                        ("ddlkit migrate --dry-run", [sys.executable, "-m", "ddlkit", "migrate", "--dry-run",
+                                                      "--database-url", u, "--ddl-dir", str(root)]),
+                        ("ddlkit migrate", [sys.executable, "-m", "ddlkit", "migrate", "--no-progress",
+                                            "--database-url", u, "--ddl-dir", str(root)])]
+                    if shutil.which("psql"):
+                        psql = ("psql -1 -f", ["psql", "-qX", "-v", "ON_ERROR_STOP=1", "-1", "-f", str(path),
+                                               "-o", "/dev/null", url_of(a.conninfo)])
+                        # psql first in even rounds, last in odd ones: the WAL one run leaves
+                        # (a checkpoint) slows whichever comes next
+                        steps = [psql, *steps] if r % 2 == 0 else [*steps, psql]
+                    for name, cmd in steps:
+                        rows.setdefault(name, []).append(measured(cmd, env))
+            med = {k: tuple(statistics.median(x[i] for x in v) for i in range(3)) for k, v in rows.items()}
+            if args.rounds > 1:
+                print("  rounds (wall s): " + "; ".join(f"{k} " + ", ".join(f"{x[0]:.2f}" for x in v)
+                                                        for k, v in rows.items()))
             psql = med.get("psql -1 -f")
             for name, (wall, cpu, rss) in med.items():
                 ratio = f" = {wall / psql[0]:.2f}x psql's wall" if psql and name != "psql -1 -f" else ""
