@@ -75,3 +75,23 @@ def test_sigterm_while_parsing_exits_130_without_claiming_a_rollback(make_tree, 
     out, err = proc.communicate(timeout=30)  # a hang fails here
     assert proc.returncode == 130, err
     assert err.strip().splitlines() == ["ddlkit: interrupted"]
+
+
+@pytest.mark.parametrize("shape, where", [
+    ("select " + "(" * 20_000 + "1" + ")" * 20_000 + ";\n", "memory exhausted"),  # deeper than the parser's stack
+    ("select " + " || ".join("'a'" for _ in range(60_000)) + ";\n", "stack depth limit exceeded"),
+])
+def test_a_statement_too_deep_to_parse_is_one_line_in_lint_verify_and_dry_run(make_tree, db_url, shape, where):
+    root = make_tree({"migrations/0001_deep.sql": "create table if not exists t (a text);\n" + shape})
+    lint = run_cli("lint", "--ddl-dir", str(root), "--format", "json", timeout=120)
+    assert lint.returncode == 1 and "Traceback" not in lint.stderr, lint.stderr
+    (finding,) = [f for f in json.loads(lint.stdout) if f["rule"] == "parse-error"]
+    assert finding["line"] == 2 and where in finding["message"]
+    verify = run_cli("verify", "--offline", "--ddl-dir", str(root), timeout=120)
+    parse = [line for line in verify.stdout.splitlines() if ": parse: " in line]
+    assert verify.returncode == 1 and "Traceback" not in verify.stderr
+    assert len(parse) == 1 and "/migrations/0001_deep.sql:2:" in parse[0] and where in parse[0], verify.stdout
+    dry = run_cli("migrate", "--dry-run", "--ddl-dir", str(root), "--database-url", db_url, timeout=120)
+    assert dry.returncode == 2, dry.stderr
+    assert dry.stderr.startswith("ddlkit: error: migrations/0001_deep.sql:2:") and where in dry.stderr
+    assert dry.stderr.count("\n") == 1 and dry.stdout == ""

@@ -63,7 +63,7 @@ def tree_functions(files: Iterable) -> dict[str, plpgsql.DoBlock]:
     out: dict[str, plpgsql.DoBlock] = {}
     for f in files:
         try:
-            out.update(functions_of(st.node for st in f.statements))
+            out.update(functions_of(st.node for st in f.statements if st.could_be("create")))
         except InputError:
             continue  # an applied file that does not parse any more cannot be called from a pending one
     return out

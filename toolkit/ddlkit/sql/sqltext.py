@@ -10,7 +10,6 @@ No regular expression ever looks at SQL here.
 from __future__ import annotations
 
 import bisect
-import codecs
 import functools
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -20,8 +19,9 @@ from pglast.enums.parsenodes import (AlterSubscriptionType, DiscardMode, Reindex
                                      TransactionStmtKind)
 
 from ddlkit.sql.comments import blank_nested_comments
+from ddlkit.sql import tokens
 from ddlkit.sql.tokens import comment_body, is_comment
-from ddlkit.sql.positions import LineIndex  # noqa: F401 - the one line index, re-exported
+from ddlkit.sql.positions import LineIndex, ascii_view, gc_paused  # noqa: F401 - the one line index, re-exported
 from ddlkit.util.errors import InputError
 
 NONTRANSACTIONAL_HEADER = "transactional: false"
@@ -54,7 +54,7 @@ class Statement:
     would print before it)."""
 
     __slots__ = ("index", "start", "end", "_text", "_node", "_file_text", "_reason", "_control",
-                 "copy_data", "source", "output", "first_word")
+                 "copy_data", "source", "output", "first_word", "_shape")
 
     def __init__(self, index: int, start: int, end: int, text: str | None = None, node: Any = None, *,
                  file_text: str | None = None, reason: str | None = None, control: bool | None = None,
@@ -64,6 +64,7 @@ class Statement:
         self._reason, self._control = reason, control  # precomputed for streamed statements
         self.copy_data, self.source, self.output = copy_data, source, output
         self.first_word: str | None = None  # lower-case first keyword, known for streamed statements
+        self._shape: bytes | None = None
 
     @property
     def has_node(self) -> bool:
@@ -86,6 +87,12 @@ class Statement:
                 break
             i = j
         return out
+
+    def shape(self) -> bytes:
+        """:func:`ddlkit.sql.tokens.shape` of the statement (kept: a dry run asks twice)."""
+        if self._shape is None:
+            self._shape = tokens.shape(self.text)
+        return self._shape
 
     def could_be(self, first_word: str) -> bool:
         """False only when the statement surely does not start with ``first_word``
@@ -247,7 +254,8 @@ _MERGE_LIMIT = 64  # scanner pieces one statement may span (BEGIN ATOMIC bodies)
 @functools.lru_cache(maxsize=4096)
 def _split_cached(text: str) -> tuple[Statement, ...]:
     if len(text) > STREAMED:
-        streamed = _split_streamed(text)
+        with gc_paused():  # a statement object per statement, no cycles
+            streamed = _split_streamed(text)
         if streamed is not None:
             return streamed
     try:
@@ -260,20 +268,6 @@ def _split_cached(text: str) -> tuple[Statement, ...]:
         length = rs.stmt_len or (len(text) - start)
         out.append(Statement(i, start, start + length, text[start : start + length], rs.stmt))
     return tuple(out)
-
-
-def _ascii_x(err: UnicodeEncodeError) -> tuple[str, int]:
-    return "x" * (err.end - err.start), err.end
-
-
-codecs.register_error("ddlkit-ascii-x", _ascii_x)
-
-
-def ascii_view(text: str) -> str:
-    """``text`` with every non-ASCII character as ``x``: the same tokens at the
-    same offsets for the scanner (PostgreSQL reads a non-ASCII character as a
-    letter), for pglast's split, whose offset mapping is quadratic on non-ASCII text."""
-    return text if text.isascii() else text.encode("ascii", "ddlkit-ascii-x").decode("ascii")
 
 
 def _each_piece(text: str, parse: Callable[[str], Any], each: Callable[[int, int, Any], None]) -> bool:
@@ -350,6 +344,7 @@ def _split_streamed(text: str) -> tuple[Statement, ...] | None:
         for rs in raw:
             start = base + (rs.stmt_location or 0)
             add(start, start + rs.stmt_len if rs.stmt_len else bound, rs.stmt)
+            out[-1].first_word = _first_word(text, start)
 
     view = ascii_view(text)
     try:

@@ -92,6 +92,7 @@ class PlannedFile:
             return out  # an applied file is never parsed: it may hold what psql ran years ago
         mode = self.file.mode
         out["transaction"] = mode.label
+        out["statements"] = {"total": len(self.file.statements)}  # as migrate's JSON counts them
         if not mode.transactional:
             out["autocommit_reason"] = mode.reason
             if mode.line:
