@@ -69,7 +69,7 @@ class FileLinter:
         self.raw: list[tuple[int, str, str, str | None]] = []
         self.body_values: list[B.Body] = []
         self._lines: LineIndex | None = None
-        self.bmap = ByteMap(text)
+        self.bmap = ByteMap(self.text)  # of the text parsed: a blanked nested comment's non-ASCII is gone
         self.flags = dict(in_migrations=in_migrations, is_dump=is_dump, sql_test=sql_test,
                           assume_lock_timeout=assume_lock_timeout)
 
@@ -92,7 +92,7 @@ class FileLinter:
         try:
             statements = parse_statements(self.text, self.bmap)
             runner_split = None
-            if self.text is self._original or self.bmap.ascii:  # else a blanked nested comment held
+            if self.text is self._original or self._original.isascii():  # else a blanked nested comment held
                 runner_split = functools.partial(pgast.from_parse, statements, self.bmap.char)  # non-ASCII
         except parser.ParseError as exc:
             statements = self.psql_statements(exc)
