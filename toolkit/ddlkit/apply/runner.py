@@ -94,6 +94,7 @@ class Runner:
         self._output: list[str] | None = None
         self.deadline = None  # the last statement's ddlkit.apply.deadline.LockDeadline, if it had one
         self._begin_sql: str | None = None  # BEGIN and the settings sent with each one-query file
+        self._unflushed = False  # a transactional file committed without waiting for its WAL flush
 
     # ------------------------------------------------------------------ read-only
 
@@ -190,6 +191,11 @@ class Runner:
                         if fr.outcome == Outcome.FAILED:
                             result.error = fr.error
                             break
+                    self._make_durable()
+                except Exception:  # not on Ctrl-C or SIGTERM: those exit at once
+                    with contextlib.suppress(psycopg.Error, DdlkitError):
+                        self._make_durable()  # what committed stays committed after a crash of the server too
+                    raise
                 finally:
                     if self.monitor:
                         self.monitor.close()
@@ -272,6 +278,8 @@ class Runner:
                          (_ms(self.options.statement_timeout), local))
         if conn.info.server_version >= 140000:
             conn.execute("select set_config('client_connection_check_interval', '1000', %s)", (local,))
+        if transactional:  # the run ends with one flushing commit (_make_durable)
+            conn.execute("select set_config('synchronous_commit', 'off', true)")
 
     def _apply(self, pf: PlannedFile) -> FileResult:
         f = pf.file
@@ -282,6 +290,7 @@ class Runner:
         self.emit("file_start", planned=pf)
         try:
             if f.mode.transactional:
+                self._unflushed = True
                 self._apply_transactional(f, fr)
                 fr.statements_committed = fr.statements_ran
             else:
@@ -312,6 +321,21 @@ class Runner:
             if self.monitor and f.file_name in self.monitor.files:
                 fr.lock_wait = self.monitor.files[f.file_name].to_dict()
         return fr
+
+    def _make_durable(self) -> None:
+        """Transactional files commit without waiting for their WAL flush; one
+        commit that waits (ddlkit.apply.send.durable_sql) makes them all durable
+        before the run reports: a crash of the server mid-run loses whole files
+        with their tracker rows (they run again), never a file without its row."""
+        if not self._unflushed:
+            return
+        conn = self.conn
+        if conn.closed or conn.broken:
+            raise self._lost()
+        if conn.info.transaction_status != TransactionStatus.IDLE:
+            conn.rollback()
+        self._guard(lambda c: c.execute(send.durable_sql(c)), conn)
+        self._unflushed = False
 
     def _rollback_quietly(self) -> None:
         conn = self.conn

@@ -122,13 +122,28 @@ def _candidates(sts: list[sqltext.Statement], diag: Any) -> list[sqltext.Stateme
 
 
 def settings_sql(conn: psycopg.Connection, lock_timeout: str, statement_timeout: str | None) -> str:
-    """``BEGIN`` and the transaction's settings, as SQL text sent with each file."""
-    calls = [sql.SQL("set_config('lock_timeout', {}, true)").format(lock_timeout)]
+    """``BEGIN`` and the transaction's settings, as SQL text sent with each file.
+    The file's commit does not wait for its WAL flush (``synchronous_commit``
+    off): the run ends with one commit that does (:func:`durable_sql`)."""
+    calls = [sql.SQL("set_config('lock_timeout', {}, true)").format(lock_timeout),
+             sql.SQL("set_config('synchronous_commit', 'off', true)")]
     if statement_timeout is not None:
         calls.append(sql.SQL("set_config('statement_timeout', {}, true)").format(statement_timeout))
     if conn.info.server_version >= 140000:
         calls.append(sql.SQL("set_config('client_connection_check_interval', '1000', true)"))
     return sql.SQL("begin;\nselect {};\n").format(sql.SQL(", ").join(calls)).as_string(conn)
+
+
+def durable_sql(conn: psycopg.Connection) -> str:
+    """One transaction that gets a transaction id and commits with the
+    session's own ``synchronous_commit`` (as configured for the role, database
+    and server, whatever a file set): its commit waits for the WAL flush (and
+    for synchronous standbys), which covers every earlier commit of the run."""
+    xid = "pg_current_xact_id()" if conn.info.server_version >= 130000 else "txid_current()"
+    return ("begin read write;\n"
+            "select set_config('synchronous_commit', s.reset_val, true), " + xid + "\n"
+            "  from pg_settings s where s.name = 'synchronous_commit';\n"
+            "commit")
 
 
 def record_sql(conn: psycopg.Connection, table: sql.Identifier, f: DdlFile,

@@ -17,8 +17,13 @@ so the lock is free again while the script applies its files, one ``psql
   pending in ddlkit's plan (same name and checksum: another runner applied it
   after ddlkit read the tracker).
 
-:class:`ScriptWatch` is asked at the start and before each file. When it sees
-the script it waits (polling from the idle lock connection) until neither
+:class:`ScriptWatch` is asked at the start and before each file. Before each
+file after the first it first takes a quick look (:data:`_QUICK`: the count of
+such psql sessions, and the count of tracker rows in the window the full look
+reads, against the rows it knows of, its own included); only when either
+count is not what it expects does it take the full look, which names what it
+saw. So a file costs one small query, not a read of every row written since
+the start. When it sees the script it waits (polling from the idle lock connection) until neither
 sign has shown for :data:`QUIET` seconds, and the caller re-reads the tracker;
 or after ``wait_seconds`` it raises :class:`ScriptRunning` (exit 3) naming the
 sessions. The first look (once a run has something pending) lasts
@@ -75,6 +80,23 @@ _LOCK_WAITERS = """
 """
 
 
+# The quick look before each file: psql sessions that are signs (as in _LOOK, less
+# the ones waiting for the migration lock), and how many tracker rows the full
+# look's window holds now. Nothing new: both as expected, and no full look.
+_QUICK = """
+    prepare {name} (float8, oid, oid, timestamptz, float8) as
+    select (select count(*) from pg_stat_activity a
+             where a.datname = current_database() and a.pid <> pg_backend_pid()
+               and a.application_name = 'psql' and a.backend_type = 'client backend'
+               and (coalesce(a.state, '') <> 'idle' or a.backend_start > clock_timestamp() - make_interval(secs => $1))
+               and not exists (select from pg_locks l
+                                where l.pid = a.pid and l.locktype = 'advisory' and not l.granted
+                                  and l.classid = $2 and l.objid = $3 and l.objsubid = 1)),
+           (select count(*) from {table} where applied_at >= $4 - make_interval(secs => $5))
+"""
+_QUICK_NAME = "ddlkit_script_watch_quick"
+
+
 class ScriptRunning(LockTimeout):
     """pg_migrate.sh kept running for longer than --lock-wait (exit 3)."""
 
@@ -128,10 +150,29 @@ class ScriptWatch:
         self._table: sql.Identifier | None = None
         self.pending: list[tuple[str, str]] = []
         self.waited = 0.0
+        # names of the tracker rows in the full look's window (applied_at from BEFORE
+        # seconds before the first look on), as of the last full look plus ddlkit's own
+        self.window: set[str] | None = None
+        self._prepared = False
 
     def wrote(self, file_name: str) -> None:
-        """ddlkit recorded this file: its row is not the script's."""
+        """ddlkit recorded this file: its row is not the script's (and is in the window now)."""
         self.ours.add(file_name)
+        if self.window is not None:
+            self.window.add(file_name)
+
+    def _quiet(self) -> bool:
+        """The quick look: no psql session that is a sign, and exactly the
+        tracker rows expected in the window. Anything else: take the full look."""
+        if self.window is None or self._table is None:
+            return False
+        name = sql.Identifier(_QUICK_NAME)
+        if not self._prepared:  # prepared once: planning pg_stat_activity is most of its cost
+            self.conn.execute(sql.SQL(_QUICK).format(name=name, table=self._table))
+            self._prepared = True
+        args = sql.SQL(", ").join(map(sql.Literal, (YOUNG, _CLASSID, _OBJID, self.started, BEFORE)))
+        sessions, rows = self.conn.execute(sql.SQL("execute {}({})").format(name, args)).fetchone()
+        return sessions == 0 and rows == len(self.window)
 
     def _look(self) -> ScriptSign:
         if self._table is None:
@@ -152,6 +193,7 @@ class ScriptWatch:
             if (after_start or (name, md5) in pending) and row not in self.known and name not in self.ours:
                 fresh.append(row)
         self.known.update(fresh)
+        self.window = {r[0] for r in rows} if self._table is not None else None
         return ScriptSign(tuple(ScriptSession(*s) for s in sessions), tuple(r[0] for r in fresh))
 
     def settle(self, pending: list[tuple[str, str]] = ()) -> bool:
@@ -161,6 +203,8 @@ class ScriptWatch:
         :class:`ScriptRunning` after ``wait_seconds``."""
         self.pending = list(pending)
         first = self.started is None
+        if not first and self._quiet():
+            return False
         sign = self._look()
         if not sign and first:
             sign = self._observe()
