@@ -94,7 +94,7 @@ class Runner:
         self._output: list[str] | None = None
         self.deadline = None  # the last statement's ddlkit.apply.deadline.LockDeadline, if it had one
         self._begin_sql: str | None = None  # BEGIN and the settings sent with each one-query file
-        self._unflushed = False  # a transactional file committed without waiting for its WAL flush
+        self._unflushed: str | None = None  # the last file committed without waiting for its WAL flush
 
     # ------------------------------------------------------------------ read-only
 
@@ -216,7 +216,7 @@ class Runner:
                             on_wait=lambda what, wait: self.emit("script_waiting", what=what, wait=wait))
         queue = list(result.plan.pending)
         while queue:
-            pending = [(p.file.file_name, p.file.md5) for p in queue]
+            pending = ((p.file.file_name, p.file.md5) for p in queue)  # read only by a full look
             if self._guard(lambda c: watch.settle(pending), lock_conn):
                 plan = build_plan(self.tree, self._guard(read_tracker, self.conn))
                 self._check_pending(plan, self.conn)
@@ -290,8 +290,8 @@ class Runner:
         self.emit("file_start", planned=pf)
         try:
             if f.mode.transactional:
-                self._unflushed = True
                 self._apply_transactional(f, fr)
+                self._unflushed = f.file_name
                 fr.statements_committed = fr.statements_ran
             else:
                 from ddlkit.apply.autocommit import apply_autocommit  # noqa: PLC0415
@@ -327,15 +327,15 @@ class Runner:
         commit that waits (ddlkit.apply.send.durable_sql) makes them all durable
         before the run reports: a crash of the server mid-run loses whole files
         with their tracker rows (they run again), never a file without its row."""
-        if not self._unflushed:
+        last, self._unflushed = self._unflushed, None
+        if last is None:
             return
         conn = self.conn
         if conn.closed or conn.broken:
             raise self._lost()
         if conn.info.transaction_status != TransactionStatus.IDLE:
             conn.rollback()
-        self._guard(lambda c: c.execute(send.durable_sql(c)), conn)
-        self._unflushed = False
+        self._guard(lambda c: c.execute(send.durable_sql(c, self.tracker, last)), conn)
 
     def _rollback_quietly(self) -> None:
         conn = self.conn

@@ -134,16 +134,22 @@ def settings_sql(conn: psycopg.Connection, lock_timeout: str, statement_timeout:
     return sql.SQL("begin;\nselect {};\n").format(sql.SQL(", ").join(calls)).as_string(conn)
 
 
-def durable_sql(conn: psycopg.Connection) -> str:
-    """One transaction that gets a transaction id and commits with the
-    session's own ``synchronous_commit`` (as configured for the role, database
-    and server, whatever a file set): its commit waits for the WAL flush (and
-    for synchronous standbys), which covers every earlier commit of the run."""
-    xid = "pg_current_xact_id()" if conn.info.server_version >= 130000 else "txid_current()"
-    return ("begin read write;\n"
-            "select set_config('synchronous_commit', s.reset_val, true), " + xid + "\n"
-            "  from pg_settings s where s.name = 'synchronous_commit';\n"
-            "commit")
+def durable_sql(conn: psycopg.Connection, table: sql.Identifier, file_name: str) -> str:
+    """The run's last commit, which waits for the WAL flush (and for synchronous
+    standbys), and so makes every earlier commit of the run durable: it
+    rewrites the tracker row ``file_name`` (a file it applied) with the same
+    values, as the user ddlkit connected as (see ``record_as_runner``), under
+    the session's own ``synchronous_commit`` (as configured for the role,
+    database and server). A commit that wrote no WAL would not wait."""
+    return sql.SQL(
+        "begin read write;\n"
+        "set local session authorization default;\n"
+        "set local role none;\n"
+        "select set_config('synchronous_commit', s.reset_val, true) from pg_settings s "
+        "where s.name = 'synchronous_commit';\n"
+        "update {} set md5 = md5 where file_name = {};\n"
+        "commit"
+    ).format(table, file_name).as_string(conn)
 
 
 def record_sql(conn: psycopg.Connection, table: sql.Identifier, f: DdlFile,

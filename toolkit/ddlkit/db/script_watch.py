@@ -36,7 +36,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterable
 
 import psycopg
 from psycopg import sql
@@ -148,7 +148,7 @@ class ScriptWatch:
         self.known: set[tuple[str, str | None, str]] = set()
         self.ours: set[str] = set()
         self._table: sql.Identifier | None = None
-        self.pending: list[tuple[str, str]] = []
+        self.pending: Iterable[tuple[str, str]] | set[tuple[str, str]] = set()
         self.waited = 0.0
         # names of the tracker rows in the full look's window (applied_at from BEFORE
         # seconds before the first look on), as of the last full look plus ddlkit's own
@@ -186,7 +186,9 @@ class ScriptWatch:
             pids = [s[0] for s in sessions]
             waiting = {r[0] for r in self.conn.execute(_LOCK_WAITERS, (pids, _CLASSID, _OBJID))}
             sessions = [s for s in sessions if s[0] not in waiting]
-        pending = set(self.pending)
+        if not isinstance(self.pending, set):  # built once per settle, and only for a full look
+            self.pending = set(self.pending)
+        pending = self.pending
         fresh = []
         for name, md5, applied_at, after_start in rows:
             row = (name, md5, applied_at)
@@ -196,12 +198,13 @@ class ScriptWatch:
         self.window = {r[0] for r in rows} if self._table is not None else None
         return ScriptSign(tuple(ScriptSession(*s) for s in sessions), tuple(r[0] for r in fresh))
 
-    def settle(self, pending: list[tuple[str, str]] = ()) -> bool:
+    def settle(self, pending: Iterable[tuple[str, str]] = ()) -> bool:
         """Before a file: True when the script was seen and has finished (the
-        caller re-reads the tracker), False when it was not seen. ``pending``:
+        caller re-reads the tracker), False when it was not seen. ``pending`` (read
+        only when a full look is taken):
         (file_name, md5) of the files the caller still means to apply. Raises
         :class:`ScriptRunning` after ``wait_seconds``."""
-        self.pending = list(pending)
+        self.pending = pending
         first = self.started is None
         if not first and self._quiet():
             return False
