@@ -117,23 +117,20 @@ _RUNS = re.compile(rb"(\D*)(\d*)")  # over a file name: a non-digit run, then a 
 def _segments(s: bytes) -> tuple[int, ...]:
     """A key whose tuple order has the sign of :func:`_verrevcmp`: the order
     values of each non-digit run, then ``0, <value>`` for each digit run
-    (skipping leading zeros and comparing digit by digit is comparing values)."""
+    (skipping leading zeros and comparing digit by digit is comparing values);
+    a digit run of value 0 that ends the name compares as the end."""
     out: list[int] = []
-    i, n = 0, len(s)
-    while True:
-        m = _RUNS.match(s, i)
-        out.extend(map(_ORDER.__getitem__, m.group(1)))
-        i = m.end(1)
-        if i >= n:
-            out.extend(_END)
-            return tuple(out)
-        j = m.end(2)
-        value = int(m.group(2))
-        if j >= n and value == 0:
-            out.extend(_END)
-            return tuple(out)
-        out.extend((0, value))
-        i = j
+    extend = out.extend
+    runs = _RUNS.findall(s)  # all runs in one call; the last is the empty match at the end
+    for chars, digits in runs:
+        if chars:
+            extend(map(_ORDER.__getitem__, chars))
+        if digits:
+            extend((0, int(digits)))
+    if len(runs) > 1 and s[-1:].isdigit() and not int(runs[-2][1]):
+        del out[-2:]
+    extend(_END)
+    return tuple(out)
 
 
 def version_key(name: str) -> tuple:
