@@ -112,14 +112,13 @@ class Runner:
         the change is comments-only (ddlkit.tree.edits): the side table and git
         are read only when some file changed."""
         def read(c):
-            table = tracker_table(c)
-            rows = read_tracker(c, table)
+            rows = read_tracker(c)  # one round trip where the tracker is the usual one
             changed = changed_files(self.tree, rows)
-            return rows, read_fingerprints(c, side_table(c, table)) if changed else {}
+            return rows, changed, read_fingerprints(c, side_table(c, tracker_table(c))) if changed else {}
 
-        rows, fingerprints = self._guard(read, conn)
+        rows, changed, fingerprints = self._guard(read, conn)
         edits = {}
-        if changed_files(self.tree, rows):  # the scanner loads only then: a no-op run never needs it
+        if changed:  # the scanner loads only then: a no-op run never needs it
             from ddlkit.tree.edits import classify_changed  # noqa: PLC0415
 
             edits = classify_changed(self.tree, rows, fingerprints)
