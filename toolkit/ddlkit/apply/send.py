@@ -25,6 +25,7 @@ statement by statement, which names it.
 from __future__ import annotations
 
 import bisect
+import functools
 from typing import TYPE_CHECKING, Any, Iterator
 
 import psycopg
@@ -157,12 +158,21 @@ def record_sql(conn: psycopg.Connection, table: sql.Identifier, f: DdlFile,
     """The tracker upsert of ``f`` (pg_migrate.sh's) as SQL text, values quoted by
     psycopg; with ``side``, the file's token fingerprint too (ddlkit.db.filetokens),
     as :func:`ddlkit.db.tracker.record` writes them."""
-    parts = [] if side is None else [fingerprint_sql(side, f)]
-    parts.append(sql.SQL(
-        "insert into {} (file_name, md5) values ({}, {}) "
-        "on conflict (file_name) do update set md5 = excluded.md5, applied_at = now()"
-    ).format(table, f.file_name, f.md5))
-    return "".join(part.as_string(conn) + ";\n" for part in parts)
+    head, tail = _upsert(table.as_string(conn))
+    upsert = sql.Composed([head, sql.Literal(f.file_name), _COMMA, sql.Literal(f.md5), tail])
+    parts = [upsert] if side is None else [fingerprint_sql(side, f), sql.SQL(";\n"), upsert]
+    return sql.Composed(parts).as_string(conn) + ";\n"
+
+
+_COMMA = sql.SQL(", ")
+
+
+@functools.lru_cache(maxsize=8)
+def _upsert(table: str) -> tuple[sql.SQL, sql.SQL]:
+    """The tracker upsert around its two values, composed once per run (not per
+    file); ``table``: the tracker's quoted identifier, as psycopg rendered it."""
+    return (sql.SQL("insert into " + table + " (file_name, md5) values ("),
+            sql.SQL(") on conflict (file_name) do update set md5 = excluded.md5, applied_at = now()"))
 
 
 # Statements that cannot leave session state behind them (a setting, a role, a

@@ -153,7 +153,7 @@ class ScriptWatch:
         # names of the tracker rows in the full look's window (applied_at from BEFORE
         # seconds before the first look on), as of the last full look plus ddlkit's own
         self.window: set[str] | None = None
-        self._prepared = False
+        self._quick: str | None = None  # EXECUTE of the prepared quick look (its arguments are fixed)
 
     def wrote(self, file_name: str) -> None:
         """ddlkit recorded this file: its row is not the script's (and is in the window now)."""
@@ -166,12 +166,12 @@ class ScriptWatch:
         tracker rows expected in the window. Anything else: take the full look."""
         if self.window is None or self._table is None:
             return False
-        name = sql.Identifier(_QUICK_NAME)
-        if not self._prepared:  # prepared once: planning pg_stat_activity is most of its cost
+        if self._quick is None:  # prepared once: planning pg_stat_activity is most of its cost
+            name = sql.Identifier(_QUICK_NAME)
             self.conn.execute(sql.SQL(_QUICK).format(name=name, table=self._table))
-            self._prepared = True
-        args = sql.SQL(", ").join(map(sql.Literal, (YOUNG, _CLASSID, _OBJID, self.started, BEFORE)))
-        sessions, rows = self.conn.execute(sql.SQL("execute {}({})").format(name, args)).fetchone()
+            args = sql.SQL(", ").join(map(sql.Literal, (YOUNG, _CLASSID, _OBJID, self.started, BEFORE)))
+            self._quick = sql.SQL("execute {}({})").format(name, args).as_string(self.conn)
+        sessions, rows = self.conn.execute(self._quick).fetchone()
         return sessions == 0 and rows == len(self.window)
 
     def _look(self) -> ScriptSign:

@@ -136,9 +136,10 @@ class DdlFile:
 
     def csv_files(self, root: Path) -> list[Path]:
         """``<root>/data/<stem>/*.csv``, staged into ``temp_<csv stem>`` tables."""
-        folder = root / "data" / self.stem
-        if not folder.is_dir():
+        folder = os.path.join(root, "data", self.stem)  # asked 3 times per pending file: no Path unless needed
+        if not os.path.isdir(folder):
             return []
+        folder = Path(folder)
         names = [p.name for p in folder.iterdir() if p.name.endswith(".csv") and not p.name.startswith(".")]
         return [folder / n for n in version_sorted(names) if (folder / n).is_file()]
 
