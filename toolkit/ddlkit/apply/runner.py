@@ -27,25 +27,21 @@ from psycopg.pq import TransactionStatus
 
 from ddlkit.db.connection import Target, connect, one_line
 from ddlkit.util.errors import ConnectError, DdlkitError, LockTimeout, database_error, error_text
-from ddlkit.db.lock import MigrationLock, immunize
 from ddlkit.tree.planner import Plan, PlannedFile, build_plan, changed_files
 from ddlkit.tree.tree import DdlFile, Tree
-from ddlkit.apply.failure import MigrationFailed, StatementError, statement_failure
-from ddlkit.apply.send import Unplaced, leaves_session_clean
-from ddlkit.apply.staging import check_csv, drop_staged, stage
 from ddlkit.db.filetokens import ensure_side_table, read_fingerprints, side_table
 from ddlkit.db.tracker import ensure_tracker, read_tracker, record, record_as_runner, tracker_table
-from ddlkit.db.waiters import BuildWatch, wait_for_no_waiters
-from ddlkit.apply import send
 from ddlkit.apply.results import Emit, FileResult, Outcome, RunOptions, RunResult
 from ddlkit.util.sqlstate import SqlState
 
 __all__ = ["FileResult", "Outcome", "RunOptions", "RunResult", "Runner"]
 
-if TYPE_CHECKING:  # the parser loads with the first pending file, never on a no-op run
+# What only a run with something pending needs (the parser, the lock, sending,
+# staging, failures) is imported where it is used: a no-op run never loads it.
+if TYPE_CHECKING:
     from ddlkit.apply import progress
+    from ddlkit.db.lock import MigrationLock
     from ddlkit.sql import sqltext
-
 
 # --------------------------------------------------------------------------- runner
 
@@ -128,6 +124,7 @@ class Runner:
         """Bad input is refused before the first file is applied: every pending
         file parses, and every CSV it stages is well-formed (and its
         ``temp_<csv>`` name is not taken by a view or the like on ``conn``)."""
+        from ddlkit.apply.staging import check_csv  # noqa: PLC0415
         self.tree.validate(p.file for p in plan.pending)
         for pf in plan.pending:
             for path in pf.file.csv_files(self.tree.root):
@@ -137,6 +134,8 @@ class Runner:
 
     @_guarded
     def migrate(self) -> RunResult:
+        from ddlkit.apply.send import leaves_session_clean  # noqa: PLC0415
+        from ddlkit.db.lock import MigrationLock, immunize  # noqa: PLC0415
         started = time.monotonic()
         lock_conn = connect(self.target)  # reads first; holds the lock if anything is pending
         lock: MigrationLock | None = None
@@ -281,6 +280,7 @@ class Runner:
             conn.execute("select set_config('synchronous_commit', 'off', true)")
 
     def _apply(self, pf: PlannedFile) -> FileResult:
+        from ddlkit.apply.failure import MigrationFailed, StatementError, statement_failure  # noqa: PLC0415
         f = pf.file
         fr = FileResult(f.file_name, pf.state, f.mode, statements_total=len(f.statements))
         self._notices, self._output = fr.notices, fr.output
@@ -326,6 +326,7 @@ class Runner:
         commit that waits (ddlkit.apply.send.durable_sql) makes them all durable
         before the run reports: a crash of the server mid-run loses whole files
         with their tracker rows (they run again), never a file without its row."""
+        from ddlkit.apply import send  # noqa: PLC0415
         last, self._unflushed = self._unflushed, None
         if last is None:
             return
@@ -371,6 +372,7 @@ class Runner:
 
     def execute(self, st: sqltext.Statement) -> None:
         """One statement as psql sends it: COPY … FROM stdin gets its data lines."""
+        from ddlkit.apply.failure import StatementError  # noqa: PLC0415
         if st.output:
             if self._output is not None:
                 self._output.extend(st.output)
@@ -392,6 +394,9 @@ class Runner:
             raise StatementError(st, exc) from None
 
     def _apply_transactional(self, f: DdlFile, fr: FileResult) -> None:
+        from ddlkit.apply import send  # noqa: PLC0415
+        from ddlkit.apply.failure import StatementError  # noqa: PLC0415
+        from ddlkit.apply.staging import drop_staged, stage  # noqa: PLC0415
         attempt = 0
         whole = self.ONE_QUERY and send.whole_file(f, bool(f.csv_files(self.tree.root)))
         if whole and self.options.lock_timeout:
@@ -417,7 +422,7 @@ class Runner:
                         drop_staged(self.conn, staged)
                     self.lock.ensure_held(f"committing {f.file_name}; it was rolled back")
                 return
-            except Unplaced as err:
+            except send.Unplaced as err:
                 # Which statement failed? Statement by statement, the next run says.
                 whole = False
                 if err.sqlstate == SqlState.LOCK_NOT_AVAILABLE and attempt < self.options.lock_retries:
@@ -440,6 +445,7 @@ class Runner:
         statement (so a retry names its blocker). Its lock timeout is ``st``'s: the
         caller retries the repair and the statement together, on one retry budget,
         and the error quotes the DROP that waited."""
+        from ddlkit.apply.failure import StatementError  # noqa: PLC0415
         from pglast import parse_sql  # noqa: PLC0415
 
         text = query.as_string(self.conn)
@@ -456,6 +462,7 @@ class Runner:
     def _apply_one_query(self, f: DdlFile, fr: FileResult) -> None:
         """``f`` in one round trip with its settings and tracker row (ddlkit.apply.send),
         in pieces of whole statements when it is big; then the lock check and COMMIT."""
+        from ddlkit.apply import send  # noqa: PLC0415
         conn = self.conn
         if self._begin_sql is None:
             st_timeout = self.options.statement_timeout
@@ -492,6 +499,8 @@ class Runner:
     def execute_watched(self, f: DdlFile, st: "sqltext.Statement") -> None:
         """A CONCURRENTLY statement, never waiting forever on an old runner blocked
         in pg_advisory_lock (see ddlkit.db.waiters)."""
+        from ddlkit.apply.failure import StatementError  # noqa: PLC0415
+        from ddlkit.db.waiters import BuildWatch, wait_for_no_waiters  # noqa: PLC0415
         from ddlkit.sql.sqltext import nontransactional_reason  # noqa: PLC0415
 
         reason = nontransactional_reason(st.node) or ""
