@@ -84,15 +84,15 @@ _LOCK_WAITERS = """
 # the ones waiting for the migration lock), and how many tracker rows the full
 # look's window holds now. Nothing new: both as expected, and no full look.
 _QUICK = """
-    prepare {name} (float8, oid, oid, timestamptz, float8) as
+    prepare {name} as
     select (select count(*) from pg_stat_activity a
              where a.datname = current_database() and a.pid <> pg_backend_pid()
                and a.application_name = 'psql' and a.backend_type = 'client backend'
-               and (coalesce(a.state, '') <> 'idle' or a.backend_start > clock_timestamp() - make_interval(secs => $1))
+               and (coalesce(a.state, '') <> 'idle' or a.backend_start > clock_timestamp() - make_interval(secs => {young}))
                and not exists (select from pg_locks l
                                 where l.pid = a.pid and l.locktype = 'advisory' and not l.granted
-                                  and l.classid = $2 and l.objid = $3 and l.objsubid = 1)),
-           (select count(*) from {table} where applied_at >= $4 - make_interval(secs => $5))
+                                  and l.classid = {classid} and l.objid = {objid} and l.objsubid = 1)),
+           (select count(*) from {table} where applied_at >= {started}::timestamptz - make_interval(secs => {before}))
 """
 _QUICK_NAME = "ddlkit_script_watch_quick"
 
@@ -166,11 +166,14 @@ class ScriptWatch:
         tracker rows expected in the window. Anything else: take the full look."""
         if self.window is None or self._table is None:
             return False
-        if self._quick is None:  # prepared once: planning pg_stat_activity is most of its cost
+        if self._quick is None:
+            # Prepared once, its values written in (fixed for the run): planned once, where
+            # parameters would make the server plan it for each of the first executions.
             name = sql.Identifier(_QUICK_NAME)
-            self.conn.execute(sql.SQL(_QUICK).format(name=name, table=self._table))
-            args = sql.SQL(", ").join(map(sql.Literal, (YOUNG, _CLASSID, _OBJID, self.started, BEFORE)))
-            self._quick = sql.SQL("execute {}({})").format(name, args).as_string(self.conn)
+            self.conn.execute(sql.SQL(_QUICK).format(
+                name=name, table=self._table, young=YOUNG, classid=_CLASSID, objid=_OBJID,
+                started=self.started, before=BEFORE))
+            self._quick = sql.SQL("execute {}").format(name).as_string(self.conn)
         sessions, rows = self.conn.execute(self._quick).fetchone()
         return sessions == 0 and rows == len(self.window)
 
