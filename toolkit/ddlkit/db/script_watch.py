@@ -23,8 +23,8 @@ such psql sessions, and the count of tracker rows in the window the full look
 reads, against the rows it knows of, its own included); only when either
 count is not what it expects does it take the full look, which names what it
 saw. So a file costs one small query, not a read of every row written since
-the start. When it sees the script it waits (polling from the idle lock connection) until neither
-sign has shown for :data:`QUIET` seconds, and the caller re-reads the tracker;
+the start. When it sees the script it waits (polling from the idle lock
+connection) until neither sign has shown for :data:`QUIET` seconds, and the caller re-reads the tracker;
 or after ``wait_seconds`` it raises :class:`ScriptRunning` (exit 3) naming the
 sessions. The first look (once a run has something pending) lasts
 :data:`OBSERVE` seconds, polling every :data:`OBSERVE_POLL`: the script may be
@@ -88,7 +88,8 @@ _QUICK = """
     select (select count(*) from pg_stat_activity a
              where a.datname = current_database() and a.pid <> pg_backend_pid()
                and a.application_name = 'psql' and a.backend_type = 'client backend'
-               and (coalesce(a.state, '') <> 'idle' or a.backend_start > clock_timestamp() - make_interval(secs => {young}))
+               and (coalesce(a.state, '') <> 'idle'
+                    or a.backend_start > clock_timestamp() - make_interval(secs => {young}))
                and not exists (select from pg_locks l
                                 where l.pid = a.pid and l.locktype = 'advisory' and not l.granted
                                   and l.classid = {classid} and l.objid = {objid} and l.objsubid = 1)),
@@ -170,9 +171,13 @@ class ScriptWatch:
             # Prepared once, its values written in (fixed for the run): planned once, where
             # parameters would make the server plan it for each of the first executions.
             name = sql.Identifier(_QUICK_NAME)
-            self.conn.execute(sql.SQL(_QUICK).format(
-                name=name, table=self._table, young=YOUNG, classid=_CLASSID, objid=_OBJID,
-                started=self.started, before=BEFORE))
+            prepare = sql.SQL(_QUICK).format(name=name, table=self._table, young=YOUNG, classid=_CLASSID,
+                                             objid=_OBJID, started=self.started, before=BEFORE)
+            try:
+                self.conn.execute(prepare)
+            except psycopg.errors.DuplicatePreparedStatement:  # an earlier watch on this session
+                self.conn.execute(sql.SQL("deallocate {}").format(name))
+                self.conn.execute(prepare)
             self._quick = sql.SQL("execute {}").format(name).as_string(self.conn)
         sessions, rows = self.conn.execute(self._quick).fetchone()
         return sessions == 0 and rows == len(self.window)
