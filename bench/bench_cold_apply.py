@@ -110,6 +110,7 @@ def main() -> None:
     args = ap.parse_args()
     runners = args.runners.split(",")
     precompile()
+    load_start = os.getloadavg()[0]
     times: dict[str, list[tuple[float, float]]] = {r: [] for r in runners}
     with tempfile.TemporaryDirectory(prefix="ddlkit-bench-cold-") as tmp, server_url(args.database_url) as url:
         trees = write_trees(Path(tmp), args.files)
@@ -122,7 +123,8 @@ def main() -> None:
                         continue
                     times[runner].append(timed(cmd, {**os.environ, "PYTHONWARNINGS": "ignore"}))
     print(f"cold apply of {args.files} files (3 statements each), {args.rounds} paired rounds; "
-          f"machine: {os.cpu_count()} cores, shared")
+          f"machine: {os.cpu_count()} cores, shared, load average {load_start:.1f} at the start, "
+          f"{os.getloadavg()[0]:.1f} at the end")
     ours = statistics.median(w for w, _ in times["ddlkit"])
     ours_cpu = statistics.median(c for _, c in times["ddlkit"])
     for runner, got in times.items():

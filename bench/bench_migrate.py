@@ -5,7 +5,11 @@ script does (when psql is on PATH), else the figures in the contract notes
 (24.9 s cold, 1.3-1.5 s no-op). Then where a no-op run's time goes, from
 ``python -X importtime``. Prints figures; asserts nothing.
 
-    python bench/bench_migrate.py [--files 297] [--runs 5] [--database-url URL] [--no-shell]
+    python bench/bench_migrate.py [--files 297] [--runs 5] [--cold-rounds 3] [--database-url URL] [--no-shell]
+
+Cold applies are paired: each round applies the tree with ddlkit and with the
+shell loop, each on a fresh database, in alternating order; the medians and
+the ratio of the medians are printed, with each round's figures.
 """
 
 from __future__ import annotations
@@ -110,18 +114,35 @@ def main() -> None:
     ap.add_argument("--files", type=int, default=297)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--database-url", default=None)
+    ap.add_argument("--cold-rounds", type=int, default=3, help="paired cold applies (fresh databases each)")
     ap.add_argument("--no-shell", action="store_true", help="Use the contract figures, not a psql loop.")
     args = ap.parse_args()
     use_shell = not args.no_shell and shutil.which("psql") is not None
+    load_start = os.getloadavg()[0]
     tmp = Path(tempfile.mkdtemp(prefix="ddlkit-bench-"))
     try:
         tree = tmp / "ddl"
         generate(tree, args.files)
         n = sum(1 for _ in tree.rglob("*.sql"))
         base = resolve_target(args.database_url) if args.database_url else server.embedded_target()
+        colds: list[float] = []
+        sh_colds: list[float] = []
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+        for rnd in range(args.cold_rounds - 1):  # the last round is the one below, whose databases stay for the no-op runs
+            order = ("ddlkit", "shell") if rnd % 2 == 0 else ("shell", "ddlkit")
+            for who in order:
+                if who == "shell" and not use_shell:
+                    continue
+                with scratch_database(base, f"benchc{who}") as d:
+                    if who == "ddlkit":
+                        colds.append(timed(ddlkit_cmd("migrate", "--database-url", d.conninfo,
+                                                      "--ddl-dir", str(tree)))[0])
+                    else:
+                        sh_colds.append(timed(shell_cmd(d.conninfo, tree), env)[0])
         with scratch_database(base, "bench") as db, scratch_database(base, "benchsh") as shdb:
             url = db.conninfo
-            cold, _ = timed(ddlkit_cmd("migrate", "--database-url", url, "--ddl-dir", str(tree)))
+            colds.append(timed(ddlkit_cmd("migrate", "--database-url", url, "--ddl-dir", str(tree)))[0])
+            cold = statistics.median(colds)
             noop = [timed(ddlkit_cmd("migrate", "--database-url", url, "--ddl-dir", str(tree)))[0]
                     for _ in range(args.runs)]
             status = [timed(ddlkit_cmd("status", "--database-url", url, "--ddl-dir", str(tree)))[0]
@@ -131,20 +152,22 @@ def main() -> None:
                 rows = conn.execute("select count(*) from schema_version").fetchone()[0]
                 major = conn.info.server_version // 10000
             if use_shell:
-                env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-                sh_cold, _ = timed(shell_cmd(shdb.conninfo, tree), env)
+                sh_colds.append(timed(shell_cmd(shdb.conninfo, tree), env)[0])
+                sh_cold = statistics.median(sh_colds)
                 sh_noop = [timed(shell_cmd(shdb.conninfo, tree), env)[0] for _ in range(max(3, args.runs // 2))]
                 with connect(shdb) as conn:
                     sh_rows = conn.execute("select count(*) from schema_version").fetchone()[0]
             imports = importtime(url, tree)
-        print(f"tree: {n} files; PostgreSQL {major}; {args.runs} runs each")
-        print(f"ddlkit cold apply (CLI, one process): {cold:.2f} s, {rows} tracker rows")
+        print(f"tree: {n} files; PostgreSQL {major}; {args.runs} runs each; {os.cpu_count()} cores, "
+              f"load average {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end")
+        print(f"ddlkit cold apply (CLI, one process): median {cold:.2f} s of {len(colds)} "
+              f"({', '.join(f'{c:.2f}' for c in colds)}), {rows} tracker rows")
         print(f"ddlkit no-op migrate: {summary(noop)}")
         print(f"ddlkit status:        {summary(status)}")
         print(f"bare interpreter (python -c pass): {summary(bare)}")
         if use_shell:
-            print(f"baseline: pg_migrate.sh's steps as a psql shell loop: cold {sh_cold:.2f} s "
-                  f"({sh_rows} rows), no-op {summary(sh_noop)}")
+            print(f"baseline: pg_migrate.sh's steps as a psql shell loop: cold median {sh_cold:.2f} s "
+                  f"({', '.join(f'{c:.2f}' for c in sh_colds)}; {sh_rows} rows), no-op {summary(sh_noop)}")
             print(f"ratios (baseline / ddlkit): cold {sh_cold / cold:.1f}x, no-op {min(sh_noop) / min(noop):.1f}x "
                   f"(best), {statistics.median(sh_noop) / statistics.median(noop):.1f}x (median)")
         print(f"vs the contract's measurement of pg_migrate.sh (cold {CONTRACT_COLD} s, no-op "

@@ -30,6 +30,7 @@ def main() -> None:
     args = ap.parse_args()
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     precompile()
+    load_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="ddlkit-bench-noop-") as tmp, server_url(args.database_url) as url:
         for n in (int(x) for x in args.files.split(",")):
             base = Path(tmp) / str(n)
@@ -56,7 +57,8 @@ def main() -> None:
                         got[name].append(timed(cmd, env))
             f_wall = statistics.median(w for w, _ in got["floor"])
             f_cpu = statistics.median(c for _, c in got["floor"])
-            print(f"no-op on {what}, {args.runs} paired runs, machine {os.cpu_count()} cores (shared):")
+            print(f"no-op on {what}, {args.runs} paired runs, machine {os.cpu_count()} cores (shared), "
+                  f"load average {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} now:")
             for name, runs in got.items():
                 if not runs:
                     continue

@@ -148,6 +148,31 @@ def test_watch_sees_a_pending_file_recorded_by_another_session_after_the_plan(em
         assert watch.settle(pending[1:]) is False
 
 
+def test_quick_look_before_each_file_passes_ddlkits_own_rows_and_notices_anothers(empty_db):
+    """Before each file after the first the watch counts sessions and tracker
+    rows: ddlkit's own new rows keep it quiet, a row another session writes
+    for a file ddlkit does not mean to apply is a sign, named."""
+    import psycopg
+
+    from conftest import conninfo_for
+    from ddlkit.db.script_watch import ScriptWatch
+
+    empty_db.execute("create table schema_version (file_name text primary key, md5 text, "
+                     "applied_at timestamptz not null default now())")
+    seen = []
+    with psycopg.connect(conninfo_for(empty_db.info.dbname), autocommit=True) as conn:
+        watch = ScriptWatch(conn, wait_seconds=30, on_wait=lambda what, wait: seen.append(what))
+        pending = [("migrations/0001_a.sql", "aaa"), ("migrations/0002_b.sql", "bbb")]
+        assert watch.settle(pending) is False
+        empty_db.execute("insert into schema_version (file_name, md5) values ('migrations/0001_a.sql', 'aaa')")
+        watch.wrote("migrations/0001_a.sql")  # ddlkit's own row
+        assert watch.settle(pending[1:]) is False and seen == []
+        empty_db.execute("insert into schema_version (file_name, md5) values ('utils/0009_z.sql', 'zzz')")
+        assert watch.settle(pending[1:]) is True
+        assert seen == ["tracker rows written by another session: utils/0009_z.sql"]
+        assert watch.settle(pending[1:]) is False  # known now
+
+
 @pytest.mark.slow
 def test_json_run_beside_the_script_keeps_stdout_one_document(empty_db, db_url, make_tree):
     import json

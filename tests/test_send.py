@@ -148,3 +148,33 @@ def test_lock_timeout_in_a_one_query_file_is_retried_and_named(empty_db, make_tr
     assert (res.error.file_name, res.error.line, res.error.col) == ("migrations/0001_alter.sql", 2, 1)
     assert res.results[0].retries == 2
     assert empty_db.execute("select to_regclass('u')").fetchone()[0] is None
+
+
+# Each file notes the synchronous_commit it ran under and the WAL insert position
+# inside its transaction: its commit record comes after that position.
+MARK = "insert into marks select current_setting('synchronous_commit'), pg_current_wal_insert_lsn();\n"
+
+
+def marks_tree(make_tree, last: str = MARK):
+    return make_tree({
+        "migrations/0001_a.sql": "create table marks (setting text, lsn pg_lsn);\n" + MARK,
+        "migrations/0002_b.sql": "\\echo statement by statement\n" + MARK,  # the statement-by-statement path
+        "migrations/0003_c.sql": last,
+    })
+
+
+def test_transactional_files_commit_without_waiting_and_the_run_returns_flushed(empty_db, make_tree):
+    res = run(marks_tree(make_tree), empty_db.info.dbname)
+    assert res.error is None, res.error
+    flushed, settings = empty_db.execute(
+        "select pg_current_wal_flush_lsn() >= max(lsn), array_agg(setting order by lsn) from marks").fetchone()
+    assert settings == ["off", "off", "off"]
+    assert flushed  # the run's final commit waited for the WAL flush, which covers every file's commit
+    assert empty_db.execute("select current_setting('synchronous_commit')").fetchone()[0] == "on"
+
+
+def test_a_run_that_fails_returns_flushed_too(empty_db, make_tree):
+    res = run(marks_tree(make_tree, last="select nope;\n"), empty_db.info.dbname)
+    assert res.error is not None and res.error.sqlstate == "42703"
+    assert empty_db.execute("select pg_current_wal_flush_lsn() >= max(lsn) from marks").fetchone()[0]
+    assert empty_db.execute("select count(*) from schema_version").fetchone()[0] == 2

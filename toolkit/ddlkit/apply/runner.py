@@ -27,25 +27,21 @@ from psycopg.pq import TransactionStatus
 
 from ddlkit.db.connection import Target, connect, one_line
 from ddlkit.util.errors import ConnectError, DdlkitError, LockTimeout, database_error, error_text
-from ddlkit.db.lock import MigrationLock, immunize
 from ddlkit.tree.planner import Plan, PlannedFile, build_plan, changed_files
 from ddlkit.tree.tree import DdlFile, Tree
-from ddlkit.apply.failure import MigrationFailed, StatementError, statement_failure
-from ddlkit.apply.send import Unplaced, leaves_session_clean
-from ddlkit.apply.staging import check_csv, drop_staged, stage
 from ddlkit.db.filetokens import ensure_side_table, read_fingerprints, side_table
 from ddlkit.db.tracker import ensure_tracker, read_tracker, record, record_as_runner, tracker_table
-from ddlkit.db.waiters import BuildWatch, wait_for_no_waiters
-from ddlkit.apply import send
 from ddlkit.apply.results import Emit, FileResult, Outcome, RunOptions, RunResult
 from ddlkit.util.sqlstate import SqlState
 
 __all__ = ["FileResult", "Outcome", "RunOptions", "RunResult", "Runner"]
 
-if TYPE_CHECKING:  # the parser loads with the first pending file, never on a no-op run
+# What only a run with something pending needs (the parser, the lock, sending,
+# staging, failures) is imported where it is used: a no-op run never loads it.
+if TYPE_CHECKING:
     from ddlkit.apply import progress
+    from ddlkit.db.lock import MigrationLock
     from ddlkit.sql import sqltext
-
 
 # --------------------------------------------------------------------------- runner
 
@@ -94,6 +90,7 @@ class Runner:
         self._output: list[str] | None = None
         self.deadline = None  # the last statement's ddlkit.apply.deadline.LockDeadline, if it had one
         self._begin_sql: str | None = None  # BEGIN and the settings sent with each one-query file
+        self._unflushed: str | None = None  # the last file committed without waiting for its WAL flush
 
     # ------------------------------------------------------------------ read-only
 
@@ -111,14 +108,13 @@ class Runner:
         the change is comments-only (ddlkit.tree.edits): the side table and git
         are read only when some file changed."""
         def read(c):
-            table = tracker_table(c)
-            rows = read_tracker(c, table)
+            rows = read_tracker(c)  # one round trip where the tracker is the usual one
             changed = changed_files(self.tree, rows)
-            return rows, read_fingerprints(c, side_table(c, table)) if changed else {}
+            return rows, changed, read_fingerprints(c, side_table(c, tracker_table(c))) if changed else {}
 
-        rows, fingerprints = self._guard(read, conn)
+        rows, changed, fingerprints = self._guard(read, conn)
         edits = {}
-        if changed_files(self.tree, rows):  # the scanner loads only then: a no-op run never needs it
+        if changed:  # the scanner loads only then: a no-op run never needs it
             from ddlkit.tree.edits import classify_changed  # noqa: PLC0415
 
             edits = classify_changed(self.tree, rows, fingerprints)
@@ -128,6 +124,7 @@ class Runner:
         """Bad input is refused before the first file is applied: every pending
         file parses, and every CSV it stages is well-formed (and its
         ``temp_<csv>`` name is not taken by a view or the like on ``conn``)."""
+        from ddlkit.apply.staging import check_csv  # noqa: PLC0415
         self.tree.validate(p.file for p in plan.pending)
         for pf in plan.pending:
             for path in pf.file.csv_files(self.tree.root):
@@ -137,6 +134,8 @@ class Runner:
 
     @_guarded
     def migrate(self) -> RunResult:
+        from ddlkit.apply.send import leaves_session_clean  # noqa: PLC0415
+        from ddlkit.db.lock import MigrationLock, immunize  # noqa: PLC0415
         started = time.monotonic()
         lock_conn = connect(self.target)  # reads first; holds the lock if anything is pending
         lock: MigrationLock | None = None
@@ -190,6 +189,11 @@ class Runner:
                         if fr.outcome == Outcome.FAILED:
                             result.error = fr.error
                             break
+                    self._make_durable()
+                except Exception:  # not on Ctrl-C or SIGTERM: those exit at once
+                    with contextlib.suppress(psycopg.Error, DdlkitError):
+                        self._make_durable()  # what committed stays committed after a crash of the server too
+                    raise
                 finally:
                     if self.monitor:
                         self.monitor.close()
@@ -210,7 +214,7 @@ class Runner:
                             on_wait=lambda what, wait: self.emit("script_waiting", what=what, wait=wait))
         queue = list(result.plan.pending)
         while queue:
-            pending = [(p.file.file_name, p.file.md5) for p in queue]
+            pending = ((p.file.file_name, p.file.md5) for p in queue)  # read only by a full look
             if self._guard(lambda c: watch.settle(pending), lock_conn):
                 plan = build_plan(self.tree, self._guard(read_tracker, self.conn))
                 self._check_pending(plan, self.conn)
@@ -272,8 +276,11 @@ class Runner:
                          (_ms(self.options.statement_timeout), local))
         if conn.info.server_version >= 140000:
             conn.execute("select set_config('client_connection_check_interval', '1000', %s)", (local,))
+        if transactional:  # the run ends with one flushing commit (_make_durable)
+            conn.execute("select set_config('synchronous_commit', 'off', true)")
 
     def _apply(self, pf: PlannedFile) -> FileResult:
+        from ddlkit.apply.failure import MigrationFailed, StatementError, statement_failure  # noqa: PLC0415
         f = pf.file
         fr = FileResult(f.file_name, pf.state, f.mode, statements_total=len(f.statements))
         self._notices, self._output = fr.notices, fr.output
@@ -283,6 +290,7 @@ class Runner:
         try:
             if f.mode.transactional:
                 self._apply_transactional(f, fr)
+                self._unflushed = f.file_name
                 fr.statements_committed = fr.statements_ran
             else:
                 from ddlkit.apply.autocommit import apply_autocommit  # noqa: PLC0415
@@ -312,6 +320,22 @@ class Runner:
             if self.monitor and f.file_name in self.monitor.files:
                 fr.lock_wait = self.monitor.files[f.file_name].to_dict()
         return fr
+
+    def _make_durable(self) -> None:
+        """Transactional files commit without waiting for their WAL flush; one
+        commit that waits (ddlkit.apply.send.durable_sql) makes them all durable
+        before the run reports: a crash of the server mid-run loses whole files
+        with their tracker rows (they run again), never a file without its row."""
+        from ddlkit.apply import send  # noqa: PLC0415
+        last, self._unflushed = self._unflushed, None
+        if last is None:
+            return
+        conn = self.conn
+        if conn.closed or conn.broken:
+            raise self._lost()
+        if conn.info.transaction_status != TransactionStatus.IDLE:
+            conn.rollback()
+        self._guard(lambda c: c.execute(send.durable_sql(c, self.tracker, last)), conn)
 
     def _rollback_quietly(self) -> None:
         conn = self.conn
@@ -348,6 +372,7 @@ class Runner:
 
     def execute(self, st: sqltext.Statement) -> None:
         """One statement as psql sends it: COPY … FROM stdin gets its data lines."""
+        from ddlkit.apply.failure import StatementError  # noqa: PLC0415
         if st.output:
             if self._output is not None:
                 self._output.extend(st.output)
@@ -369,6 +394,9 @@ class Runner:
             raise StatementError(st, exc) from None
 
     def _apply_transactional(self, f: DdlFile, fr: FileResult) -> None:
+        from ddlkit.apply import send  # noqa: PLC0415
+        from ddlkit.apply.failure import StatementError  # noqa: PLC0415
+        from ddlkit.apply.staging import drop_staged, stage  # noqa: PLC0415
         attempt = 0
         whole = self.ONE_QUERY and send.whole_file(f, bool(f.csv_files(self.tree.root)))
         if whole and self.options.lock_timeout:
@@ -394,7 +422,7 @@ class Runner:
                         drop_staged(self.conn, staged)
                     self.lock.ensure_held(f"committing {f.file_name}; it was rolled back")
                 return
-            except Unplaced as err:
+            except send.Unplaced as err:
                 # Which statement failed? Statement by statement, the next run says.
                 whole = False
                 if err.sqlstate == SqlState.LOCK_NOT_AVAILABLE and attempt < self.options.lock_retries:
@@ -417,6 +445,7 @@ class Runner:
         statement (so a retry names its blocker). Its lock timeout is ``st``'s: the
         caller retries the repair and the statement together, on one retry budget,
         and the error quotes the DROP that waited."""
+        from ddlkit.apply.failure import StatementError  # noqa: PLC0415
         from pglast import parse_sql  # noqa: PLC0415
 
         text = query.as_string(self.conn)
@@ -433,6 +462,7 @@ class Runner:
     def _apply_one_query(self, f: DdlFile, fr: FileResult) -> None:
         """``f`` in one round trip with its settings and tracker row (ddlkit.apply.send),
         in pieces of whole statements when it is big; then the lock check and COMMIT."""
+        from ddlkit.apply import send  # noqa: PLC0415
         conn = self.conn
         if self._begin_sql is None:
             st_timeout = self.options.statement_timeout
@@ -469,6 +499,8 @@ class Runner:
     def execute_watched(self, f: DdlFile, st: "sqltext.Statement") -> None:
         """A CONCURRENTLY statement, never waiting forever on an old runner blocked
         in pg_advisory_lock (see ddlkit.db.waiters)."""
+        from ddlkit.apply.failure import StatementError  # noqa: PLC0415
+        from ddlkit.db.waiters import BuildWatch, wait_for_no_waiters  # noqa: PLC0415
         from ddlkit.sql.sqltext import nontransactional_reason  # noqa: PLC0415
 
         reason = nontransactional_reason(st.node) or ""

@@ -25,6 +25,7 @@ statement by statement, which names it.
 from __future__ import annotations
 
 import bisect
+import functools
 from typing import TYPE_CHECKING, Any, Iterator
 
 import psycopg
@@ -122,8 +123,11 @@ def _candidates(sts: list[sqltext.Statement], diag: Any) -> list[sqltext.Stateme
 
 
 def settings_sql(conn: psycopg.Connection, lock_timeout: str, statement_timeout: str | None) -> str:
-    """``BEGIN`` and the transaction's settings, as SQL text sent with each file."""
-    calls = [sql.SQL("set_config('lock_timeout', {}, true)").format(lock_timeout)]
+    """``BEGIN`` and the transaction's settings, as SQL text sent with each file.
+    The file's commit does not wait for its WAL flush (``synchronous_commit``
+    off): the run ends with one commit that does (:func:`durable_sql`)."""
+    calls = [sql.SQL("set_config('lock_timeout', {}, true)").format(lock_timeout),
+             sql.SQL("set_config('synchronous_commit', 'off', true)")]
     if statement_timeout is not None:
         calls.append(sql.SQL("set_config('statement_timeout', {}, true)").format(statement_timeout))
     if conn.info.server_version >= 140000:
@@ -131,17 +135,44 @@ def settings_sql(conn: psycopg.Connection, lock_timeout: str, statement_timeout:
     return sql.SQL("begin;\nselect {};\n").format(sql.SQL(", ").join(calls)).as_string(conn)
 
 
+def durable_sql(conn: psycopg.Connection, table: sql.Identifier, file_name: str) -> str:
+    """The run's last commit, which waits for the WAL flush (and for synchronous
+    standbys), and so makes every earlier commit of the run durable: it
+    rewrites the tracker row ``file_name`` (a file it applied) with the same
+    values, as the user ddlkit connected as (see ``record_as_runner``), under
+    the session's own ``synchronous_commit`` (as configured for the role,
+    database and server). A commit that wrote no WAL would not wait."""
+    return sql.SQL(
+        "begin read write;\n"
+        "set local session authorization default;\n"
+        "set local role none;\n"
+        "select set_config('synchronous_commit', s.reset_val, true) from pg_settings s "
+        "where s.name = 'synchronous_commit';\n"
+        "update {} set md5 = md5 where file_name = {};\n"
+        "commit"
+    ).format(table, file_name).as_string(conn)
+
+
 def record_sql(conn: psycopg.Connection, table: sql.Identifier, f: DdlFile,
                side: sql.Identifier | None = None) -> str:
     """The tracker upsert of ``f`` (pg_migrate.sh's) as SQL text, values quoted by
     psycopg; with ``side``, the file's token fingerprint too (ddlkit.db.filetokens),
     as :func:`ddlkit.db.tracker.record` writes them."""
-    parts = [] if side is None else [fingerprint_sql(side, f)]
-    parts.append(sql.SQL(
-        "insert into {} (file_name, md5) values ({}, {}) "
-        "on conflict (file_name) do update set md5 = excluded.md5, applied_at = now()"
-    ).format(table, f.file_name, f.md5))
-    return "".join(part.as_string(conn) + ";\n" for part in parts)
+    head, tail = _upsert(table.as_string(conn))
+    upsert = sql.Composed([head, sql.Literal(f.file_name), _COMMA, sql.Literal(f.md5), tail])
+    parts = [upsert] if side is None else [fingerprint_sql(side, f), sql.SQL(";\n"), upsert]
+    return sql.Composed(parts).as_string(conn) + ";\n"
+
+
+_COMMA = sql.SQL(", ")
+
+
+@functools.lru_cache(maxsize=8)
+def _upsert(table: str) -> tuple[sql.SQL, sql.SQL]:
+    """The tracker upsert around its two values, composed once per run (not per
+    file); ``table``: the tracker's quoted identifier, as psycopg rendered it."""
+    return (sql.SQL("insert into " + table + " (file_name, md5) values ("),
+            sql.SQL(") on conflict (file_name) do update set md5 = excluded.md5, applied_at = now()"))
 
 
 # Statements that cannot leave session state behind them (a setting, a role, a

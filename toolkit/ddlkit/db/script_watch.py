@@ -17,9 +17,14 @@ so the lock is free again while the script applies its files, one ``psql
   pending in ddlkit's plan (same name and checksum: another runner applied it
   after ddlkit read the tracker).
 
-:class:`ScriptWatch` is asked at the start and before each file. When it sees
-the script it waits (polling from the idle lock connection) until neither
-sign has shown for :data:`QUIET` seconds, and the caller re-reads the tracker;
+:class:`ScriptWatch` is asked at the start and before each file. Before each
+file after the first it first takes a quick look (:data:`_QUICK`: the count of
+such psql sessions, and the count of tracker rows in the window the full look
+reads, against the rows it knows of, its own included); only when either
+count is not what it expects does it take the full look, which names what it
+saw. So a file costs one small query, not a read of every row written since
+the start. When it sees the script it waits (polling from the idle lock
+connection) until neither sign has shown for :data:`QUIET` seconds, and the caller re-reads the tracker;
 or after ``wait_seconds`` it raises :class:`ScriptRunning` (exit 3) naming the
 sessions. The first look (once a run has something pending) lasts
 :data:`OBSERVE` seconds, polling every :data:`OBSERVE_POLL`: the script may be
@@ -31,7 +36,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterable
 
 import psycopg
 from psycopg import sql
@@ -73,6 +78,24 @@ _LOCK_WAITERS = """
     select pid from pg_locks
      where pid = any(%s) and locktype = 'advisory' and not granted and classid = %s and objid = %s and objsubid = 1
 """
+
+
+# The quick look before each file: psql sessions that are signs (as in _LOOK, less
+# the ones waiting for the migration lock), and how many tracker rows the full
+# look's window holds now. Nothing new: both as expected, and no full look.
+_QUICK = """
+    prepare {name} as
+    select (select count(*) from pg_stat_activity a
+             where a.datname = current_database() and a.pid <> pg_backend_pid()
+               and a.application_name = 'psql' and a.backend_type = 'client backend'
+               and (coalesce(a.state, '') <> 'idle'
+                    or a.backend_start > clock_timestamp() - make_interval(secs => {young}))
+               and not exists (select from pg_locks l
+                                where l.pid = a.pid and l.locktype = 'advisory' and not l.granted
+                                  and l.classid = {classid} and l.objid = {objid} and l.objsubid = 1)),
+           (select count(*) from {table} where applied_at >= {started}::timestamptz - make_interval(secs => {before}))
+"""
+_QUICK_NAME = "ddlkit_script_watch_quick"
 
 
 class ScriptRunning(LockTimeout):
@@ -126,12 +149,38 @@ class ScriptWatch:
         self.known: set[tuple[str, str | None, str]] = set()
         self.ours: set[str] = set()
         self._table: sql.Identifier | None = None
-        self.pending: list[tuple[str, str]] = []
+        self.pending: Iterable[tuple[str, str]] | set[tuple[str, str]] = set()
         self.waited = 0.0
+        # names of the tracker rows in the full look's window (applied_at from BEFORE
+        # seconds before the first look on), as of the last full look plus ddlkit's own
+        self.window: set[str] | None = None
+        self._quick: str | None = None  # EXECUTE of the prepared quick look (its arguments are fixed)
 
     def wrote(self, file_name: str) -> None:
-        """ddlkit recorded this file: its row is not the script's."""
+        """ddlkit recorded this file: its row is not the script's (and is in the window now)."""
         self.ours.add(file_name)
+        if self.window is not None:
+            self.window.add(file_name)
+
+    def _quiet(self) -> bool:
+        """The quick look: no psql session that is a sign, and exactly the
+        tracker rows expected in the window. Anything else: take the full look."""
+        if self.window is None or self._table is None:
+            return False
+        if self._quick is None:
+            # Prepared once, its values written in (fixed for the run): planned once, where
+            # parameters would make the server plan it for each of the first executions.
+            name = sql.Identifier(_QUICK_NAME)
+            prepare = sql.SQL(_QUICK).format(name=name, table=self._table, young=YOUNG, classid=_CLASSID,
+                                             objid=_OBJID, started=self.started, before=BEFORE)
+            try:
+                self.conn.execute(prepare)
+            except psycopg.errors.DuplicatePreparedStatement:  # an earlier watch on this session
+                self.conn.execute(sql.SQL("deallocate {}").format(name))
+                self.conn.execute(prepare)
+            self._quick = sql.SQL("execute {}").format(name).as_string(self.conn)
+        sessions, rows = self.conn.execute(self._quick).fetchone()
+        return sessions == 0 and rows == len(self.window)
 
     def _look(self) -> ScriptSign:
         if self._table is None:
@@ -145,22 +194,28 @@ class ScriptWatch:
             pids = [s[0] for s in sessions]
             waiting = {r[0] for r in self.conn.execute(_LOCK_WAITERS, (pids, _CLASSID, _OBJID))}
             sessions = [s for s in sessions if s[0] not in waiting]
-        pending = set(self.pending)
+        if not isinstance(self.pending, set):  # built once per settle, and only for a full look
+            self.pending = set(self.pending)
+        pending = self.pending
         fresh = []
         for name, md5, applied_at, after_start in rows:
             row = (name, md5, applied_at)
             if (after_start or (name, md5) in pending) and row not in self.known and name not in self.ours:
                 fresh.append(row)
         self.known.update(fresh)
+        self.window = {r[0] for r in rows} if self._table is not None else None
         return ScriptSign(tuple(ScriptSession(*s) for s in sessions), tuple(r[0] for r in fresh))
 
-    def settle(self, pending: list[tuple[str, str]] = ()) -> bool:
+    def settle(self, pending: Iterable[tuple[str, str]] = ()) -> bool:
         """Before a file: True when the script was seen and has finished (the
-        caller re-reads the tracker), False when it was not seen. ``pending``:
+        caller re-reads the tracker), False when it was not seen. ``pending`` (read
+        only when a full look is taken):
         (file_name, md5) of the files the caller still means to apply. Raises
         :class:`ScriptRunning` after ``wait_seconds``."""
-        self.pending = list(pending)
+        self.pending = pending
         first = self.started is None
+        if not first and self._quiet():
+            return False
         sign = self._look()
         if not sign and first:
             sign = self._observe()

@@ -58,9 +58,13 @@ def env_test_mode(environ: dict[str, str] | os._Environ = os.environ) -> bool:
 class DdlFile:
     directory: str
     name: str
-    path: Path
+    location: Path | str  # as given; ``path`` is it as a Path (built when asked: a no-op reads 3,000 files)
     data: bytes = field(repr=False)
     include_root: Path | None = field(default=None, repr=False, compare=False)  # default: the tree root
+
+    @cached_property
+    def path(self) -> Path:
+        return self.location if isinstance(self.location, Path) else Path(self.location)
 
     @property
     def file_name(self) -> str:
@@ -132,9 +136,10 @@ class DdlFile:
 
     def csv_files(self, root: Path) -> list[Path]:
         """``<root>/data/<stem>/*.csv``, staged into ``temp_<csv stem>`` tables."""
-        folder = root / "data" / self.stem
-        if not folder.is_dir():
+        folder = os.path.join(root, "data", self.stem)  # asked 3 times per pending file: no Path unless needed
+        if not os.path.isdir(folder):
             return []
+        folder = Path(folder)
         names = [p.name for p in folder.iterdir() if p.name.endswith(".csv") and not p.name.startswith(".")]
         return [folder / n for n in version_sorted(names) if (folder / n).is_file()]
 
@@ -178,6 +183,18 @@ def project_root(root: Path) -> Path:
     return Path(os.path.abspath(root)).parent
 
 
+def _read(path: str) -> bytes:
+    """The file's bytes: os.read on a descriptor, half the time of Path.read_bytes."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
 def load_tree(root: Path, *, test_mode: bool = False) -> Tree:
     """Read the tree. A missing root, or one with no ``*.sql`` in any of the
     four directories, is an InputError; a missing directory is fine."""
@@ -209,10 +226,11 @@ def load_tree(root: Path, *, test_mode: bool = False) -> Tree:
         present.update(f"{directory}/{n}" for n in names)
         if test_mode and directory in TEST_MODE_SKIPPED:
             continue
+        base = os.path.join(os.fspath(folder), "")
         for name in version_sorted(names):
-            path = folder / name
+            path = base + name
             try:
-                data = path.read_bytes()
+                data = _read(path)
             except OSError as exc:
                 raise InputError(f"{directory}/{name}: cannot read the file: {exc.strerror or exc}") from None
             files.append(DdlFile(directory, name, path, data))

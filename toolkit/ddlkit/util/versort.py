@@ -114,26 +114,32 @@ _ORDER = tuple(0 if 0x30 <= c <= 0x39 else c if (0x41 <= c <= 0x5A or 0x61 <= c 
 _RUNS = re.compile(rb"(\D*)(\d*)")  # over a file name: a non-digit run, then a digit run
 
 
-def _segments(s: bytes) -> tuple[int, ...]:
-    """A key whose tuple order has the sign of :func:`_verrevcmp`: the order
-    values of each non-digit run, then ``0, <value>`` for each digit run
-    (skipping leading zeros and comparing digit by digit is comparing values)."""
+def _body(s: bytes) -> tuple[list[int], bool]:
+    """The tokens of :func:`_segments` without the end marker: the order values
+    of each non-digit run, then ``0, <value>`` for each digit run (skipping
+    leading zeros and comparing digit by digit is comparing values); and
+    whether ``s`` ends with a digit run of value 0, which compares as the end."""
     out: list[int] = []
-    i, n = 0, len(s)
-    while True:
-        m = _RUNS.match(s, i)
-        out.extend(map(_ORDER.__getitem__, m.group(1)))
-        i = m.end(1)
-        if i >= n:
-            out.extend(_END)
-            return tuple(out)
-        j = m.end(2)
-        value = int(m.group(2))
-        if j >= n and value == 0:
-            out.extend(_END)
-            return tuple(out)
-        out.extend((0, value))
-        i = j
+    extend = out.extend
+    runs = _RUNS.findall(s)  # all runs in one call; the last is the empty match at the end
+    for chars, digits in runs:
+        if chars:
+            extend(map(_ORDER.__getitem__, chars))
+        if digits:
+            extend((0, int(digits)))
+    return out, len(runs) > 1 and s[-1:].isdigit() and not int(runs[-2][1])
+
+
+def _segments(s: bytes) -> tuple[int, ...]:
+    """A key whose tuple order has the sign of :func:`_verrevcmp`."""
+    out, zero_end = _body(s)
+    return tuple(out[:-2] if zero_end else out) + _END
+
+
+@functools.lru_cache(maxsize=64)
+def _suffix_body(suffix: bytes) -> tuple[tuple[int, ...], bool]:
+    out, zero_end = _body(suffix)
+    return tuple(out), zero_end
 
 
 def version_key(name: str) -> tuple:
@@ -141,9 +147,17 @@ def version_key(name: str) -> tuple:
     non-empty and do not start with ``.``: compare the names without their
     suffix first, then whole, then byte-wise."""
     b = os.fsencode(name)
-    full = _segments(b)
-    prefix = b[: _prefix_len(b)]
-    return (_segments(prefix) if len(prefix) != len(b) else full, full, b)
+    cut = _prefix_len(b)
+    if cut == len(b):
+        full = _segments(b)
+        return (full, full, b)
+    # The suffix starts with "." (not a digit): the name's tokens are the prefix's,
+    # then the suffix's (the same few suffixes each time: ".sql").
+    head, zero_end = _body(b[:cut])
+    tail, tail_zero_end = _suffix_body(b[cut:])
+    prefix = tuple(head[:-2] if zero_end else head) + _END
+    full = tuple(head) + (tail[:-2] if tail_zero_end else tail) + _END
+    return (prefix, full, b)
 
 
 def _sort_v_cmp(a: bytes, b: bytes) -> int:
