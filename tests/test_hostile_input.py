@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 
+import psycopg
 import pytest
 
 from conftest import popen_cli, run_cli
@@ -63,6 +64,23 @@ def test_a_chain_too_deep_for_the_parser_is_one_line_not_a_crash(make_tree, db_u
     assert "stack depth limit exceeded" in dry.stderr and dry.stderr.count("\n") == 1
 
 
+def _catches_sigterm(pid: int) -> bool:
+    """Whether the process has installed its SIGTERM handler (the SigCgt mask of /proc/PID/status)."""
+    with open(f"/proc/{pid}/status") as fh:
+        caught = next(int(line.split()[1], 16) for line in fh if line.startswith("SigCgt:"))
+    return bool(caught & (1 << (signal.SIGTERM - 1)))
+
+
+def _sigterm_once_started(proc) -> tuple[str, str]:
+    """SIGTERM once the command handles it (a loaded machine can take seconds to get there), then a little later."""
+    deadline = time.monotonic() + 60
+    while not _catches_sigterm(proc.pid) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # into the parse (each file takes seconds)
+    proc.send_signal(signal.SIGTERM)
+    return proc.communicate(timeout=30)  # a hang fails here
+
+
 @pytest.mark.parametrize("command", ["lint", "dry-run", "verify"])
 def test_sigterm_while_parsing_exits_130_without_claiming_a_rollback(make_tree, db_url, command):
     big = "select 1 where " + " and ".join("true" for _ in range(300_000)) + ";\n"
@@ -70,11 +88,41 @@ def test_sigterm_while_parsing_exits_130_without_claiming_a_rollback(make_tree, 
     args = {"lint": ["lint"], "dry-run": ["migrate", "--dry-run", "--database-url", db_url],
             "verify": ["verify", "--offline"]}[command]
     proc = popen_cli(*args, "--ddl-dir", str(root))
-    time.sleep(1.0)  # well into the parse (each file takes seconds)
-    proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=30)  # a hang fails here
+    out, err = _sigterm_once_started(proc)
     assert proc.returncode == 130, err
     assert err.strip().splitlines() == ["ddlkit: interrupted"]
+
+
+def test_sigterm_before_any_file_ran_says_none_was_being_applied(make_tree, db_url):
+    big = "select 1 where " + " and ".join("true" for _ in range(300_000)) + ";\n"
+    root = make_tree({f"migrations/000{i}_big.sql": big for i in range(1, 4)})
+    proc = popen_cli("migrate", "--database-url", db_url, "--ddl-dir", str(root))
+    out, err = _sigterm_once_started(proc)  # still reading the tree: no file has started
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "ddlkit: interrupted; no file was being applied"
+    with psycopg.connect(db_url) as conn:
+        if conn.execute("select to_regclass('schema_version')").fetchone()[0] is not None:
+            assert conn.execute("select count(*) from schema_version").fetchone()[0] == 0
+
+
+def test_sigterm_while_a_file_runs_names_it(make_tree, db_url):
+    root = make_tree({"migrations/0001_fast.sql": "create table if not exists sig_fast (a int);",
+                      "migrations/0002_slow.sql": "create table if not exists sig_slow (a int);\n"
+                                                  "select pg_sleep(30);"})
+    proc = popen_cli("migrate", "--database-url", db_url, "--ddl-dir", str(root))
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        deadline = time.monotonic() + 60
+        while not conn.execute("select exists (select from pg_stat_activity where query like %s)",
+                               ("%pg_sleep(30)%",)).fetchone()[0] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 130, err
+        assert err.strip().splitlines()[-1].startswith(
+            "ddlkit: interrupted while applying migrations/0002_slow.sql: it was rolled back or left unrecorded")
+        rows = conn.execute("select file_name from schema_version order by 1").fetchall()
+        assert rows == [("migrations/0001_fast.sql",)]
+        assert conn.execute("select to_regclass('sig_slow')").fetchone()[0] is None
 
 
 @pytest.mark.parametrize("shape, where", [

@@ -7,6 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 
+# The file a run is applying right now, and how many it finished: what an
+# interruption's message says (render.interrupted). Kept from the run's own events.
+IN_FLIGHT: dict = {"file": None, "done": 0}
+
+
 class ProgressEvents:
     """``on_event`` that prints only the progress of long statements, on stderr
     (ddlkit.apply.progress). On a terminal, one line rewritten in place; otherwise (CI
@@ -22,6 +27,11 @@ class ProgressEvents:
         self._printed_at: float | None = None
 
     def __call__(self, event: str, **kw: Any) -> None:
+        if event == "file_start":
+            IN_FLIGHT["file"] = kw["planned"].file.file_name
+        elif event == "file_done":
+            IN_FLIGHT["file"] = None
+            IN_FLIGHT["done"] += 1
         handler = getattr(self, f"on_{event}", None)
         if handler:
             handler(**kw)

@@ -82,10 +82,20 @@ def internal_error(exc: BaseException, fmt: str) -> None:
 def interrupted(fmt: str, applying: bool = True) -> None:
     """Ctrl-C or SIGTERM. ``applying``: the command applies files (``migrate``
     without ``--dry-run``, ``test``); others ran none, and say nothing of one."""
+    from ddlkit.cli.live import IN_FLIGHT  # noqa: PLC0415
+
     if fmt == "json":
-        emit_json({"outcome": "error", "exit_code": 130, "error": {"message": "interrupted"}})
-    err("ddlkit: interrupted; the file in progress was rolled back or left unrecorded" if applying
-        else "ddlkit: interrupted")
+        emit_json({"outcome": "error", "exit_code": 130, "error": {"message": "interrupted"},
+                   **({"file_in_progress": IN_FLIGHT["file"]} if applying else {})})
+    if not applying:
+        err("ddlkit: interrupted")
+    elif IN_FLIGHT["file"] is not None:
+        err(f"ddlkit: interrupted while applying {IN_FLIGHT['file']}: it was rolled back or left unrecorded, "
+            "and runs again next time ('ddlkit status' shows what is applied)")
+    else:
+        done = IN_FLIGHT["done"]
+        err("ddlkit: interrupted; no file was being applied"
+            + (f" ({done} applied before stay applied)" if done else ""))
 
 
 def sql_failure(failure: "MigrationFailed", prefix: str = "ddlkit: error: ") -> list[str]:
