@@ -89,12 +89,16 @@ def lint_paths(paths: list[pathlib.Path] | None, *, ddl_root: pathlib.Path, sele
     whole_tree = paths is None  # one walk from the root: no duplicates, parts relative to it
     for root in roots:
         root_label = _label(root)
-        for path, rel, size in _sql_files(root):
+        real_root = None if whole_tree or not root.is_dir() else _resolve(root)
+        for path, rel, size, linked in _sql_files(root):
             label = _printable("/".join((root_label, *rel)) if rel else root_label)
             if whole_tree:
                 parts = rel
             else:
-                key = _resolve(pathlib.Path(path)) or path
+                if real_root is not None and not linked:  # no symbolic link below the root: resolved as the root is
+                    key = real_root.joinpath(*rel)
+                else:
+                    key = _resolve(pathlib.Path(path)) or path
                 if key in seen:
                     continue
                 seen.add(key)
@@ -222,35 +226,37 @@ def _read(path, label: str) -> bytes:
         return b"".join(chunks)
 
 
-def _sql_files(root: pathlib.Path) -> Iterator[tuple[str, tuple[str, ...], int]]:
-    """(path, its parts below ``root``, size) of every file to lint under
-    ``root``, in version order (a directory's files at its place among its
-    siblings); iterative, on strings (pathlib costs more than the lint of a
-    small file)."""
+def _sql_files(root: pathlib.Path) -> Iterator[tuple[str, tuple[str, ...], int, bool]]:
+    """(path, its parts below ``root``, size, whether a symbolic link leads to
+    it below ``root``) of every file to lint under ``root``, in version order
+    (a directory's files at its place among its siblings); iterative, on
+    strings (pathlib costs more than the lint of a small file)."""
     if not root.is_dir():
-        yield str(root), (), _size(root)  # a file named explicitly is linted whatever its name
+        yield str(root), (), _size(root), True  # a file named explicitly is linted whatever its name
         return
-    stack = [iter([(str(root), (), None)])]
+    stack = [iter([(str(root), (), None, False)])]
     while stack:
         item = next(stack[-1], None)
         if item is None:
             stack.pop()
             continue
-        path, rel, entry = item
+        path, rel, entry, linked = item
         try:
+            if entry is not None:
+                linked = linked or entry.is_symlink()
             is_dir = entry.is_dir() if entry is not None else True
             if not is_dir:
                 if entry.name.endswith(".sql") and entry.is_file():
-                    yield path, rel, entry.stat().st_size
+                    yield path, rel, entry.stat().st_size, linked
                 continue
         except OSError:
-            yield path, rel, 0  # reported when it is read
+            yield path, rel, 0, True  # reported when it is read
             continue
         try:
             entries = {e.name: e for e in os.scandir(path) if not e.name.startswith(".")}
         except OSError as exc:
             raise InputError(f"{_printable(path)}: cannot list: {exc.strerror or exc}") from None
-        stack.append(iter([(os.path.join(path, name), (*rel, name), entries[name])
+        stack.append(iter([(os.path.join(path, name), (*rel, name), entries[name], linked)
                            for name in version_sorted(list(entries))]))
 
 
