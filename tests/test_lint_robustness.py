@@ -189,6 +189,59 @@ def test_one_unanalysable_file_never_costs_the_others(tmp_path, monkeypatch):
         assert failed.severity == "error" and "ZeroDivisionError: injected" in failed.message
 
 
+def test_a_file_reached_twice_is_linted_once_whatever_the_way(tmp_path):
+    """Paths given on the command line overlap, and symbolic links (to a file,
+    to a directory) lead to files already listed: each file is linted once,
+    under the name it was first reached by."""
+    root = tmp_path / "ddl"
+    mig = root / "migrations"
+    (mig / "sub").mkdir(parents=True)
+    (mig / "0001_a.sql").write_text("CREATE INDEX i ON t (x);\n")
+    (mig / "sub" / "0002_b.sql").write_text("CREATE INDEX j ON t (y);\n")
+    (mig / "0003_link.sql").symlink_to(mig / "0001_a.sql")
+    (root / "elsewhere").symlink_to(mig / "sub", target_is_directory=True)
+    found = lint_paths([mig, mig / "sub", root / "elsewhere", mig / "0001_a.sql"], ddl_root=root,
+                       select=["require-concurrent-index-creation"])
+    assert sorted(pathlib.Path(f.file).name for f in found) == ["0001_a.sql", "0002_b.sql"]
+    (mig / "0004_c.sql").write_text("CREATE INDEX k ON t (z);\n")  # a new file, no link: linted
+    found = lint_paths([root / "elsewhere", mig], ddl_root=root, select=["require-concurrent-index-creation"])
+    assert sorted(str(pathlib.Path(f.file).relative_to(root)) for f in found) == [
+        "elsewhere/0002_b.sql", "migrations/0001_a.sql", "migrations/0004_c.sql"]
+
+
+def test_a_few_big_files_go_to_the_worker_pool_and_a_few_small_ones_do_not(tmp_path, monkeypatch):
+    """The pool starts for enough SQL, not only for many files; findings are the sequential ones, in order."""
+    from ddlkit.lint import pool
+
+    pooled = []
+    original = pool.map_ordered
+
+    def recording(fn, jobs, **kw):
+        pooled.append(len(jobs))
+        return original(fn, jobs, **kw)
+
+    monkeypatch.setattr(pool, "map_ordered", recording)
+    root = tmp_path / "ddl"
+    (root / "migrations").mkdir(parents=True)
+    for i in range(3):
+        lines = [f"ALTER TABLE t{i} ADD COLUMN IF NOT EXISTS c{k} text;" for k in range(1200)]
+        (root / "migrations" / f"{i:04d}_big.sql").write_text("CREATE INDEX i ON t (x);\n" + "\n".join(lines) + "\n")
+    assert sum(p.stat().st_size for p in (root / "migrations").iterdir()) >= files.PARALLEL_MIN_BYTES
+    parallel = lint_paths(None, ddl_root=root)
+    assert pooled == [3]
+    monkeypatch.setattr(files, "PARALLEL_MIN_BYTES", 10**12)
+    assert lint_paths(None, ddl_root=root) == parallel and pooled == [3]
+    assert [(pathlib.Path(f.file).name, f.rule) for f in parallel if f.rule == "require-concurrent-index-creation"] == [
+        (f"{i:04d}_big.sql", "require-concurrent-index-creation") for i in range(3)]
+    small = tmp_path / "small"
+    (small / "migrations").mkdir(parents=True)
+    for i in range(3):
+        (small / "migrations" / f"{i:04d}_s.sql").write_text("CREATE INDEX i ON t (x);\n")
+    monkeypatch.undo()
+    monkeypatch.setattr(pool, "map_ordered", recording)
+    assert len(lint_paths(None, ddl_root=small)) >= 3 and pooled == [3]
+
+
 def test_cli_odd_files_never_hang_or_crash(tmp_path):
     import json
     import os

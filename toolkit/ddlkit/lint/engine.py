@@ -110,10 +110,10 @@ class FileLinter:
                 fb = self.function_body(st)
                 if fb is not None:
                     fctx.bodies[st.start] = fb
-            self.check(st, fctx, by_kind, every, contexts)
+            self.check(st, fctx, by_kind.get(st.kind, every), contexts)
             if st.kind == "DoStmt" and st.start in fctx.bodies:
                 for inner in self.do_statements(st, fctx.bodies[st.start]):
-                    self.check(inner, fctx, by_kind, every, contexts)
+                    self.check(inner, fctx, by_kind.get(inner.kind, every), contexts)
         for rule in registry.all_rules().values():
             if rule.finish is not None and rule.id in self.rules:
                 rule.finish(fctx)
@@ -154,9 +154,10 @@ class FileLinter:
         self.emit(_error_offset(exc, self.text), PARSE_ERROR, f"SQL does not parse: {exc.args[0]}")
         return None
 
-    def check(self, st: Statement, fctx: FileContext, by_kind: dict, every: list[Rule], contexts: dict) -> None:
+    def check(self, st: Statement, fctx: FileContext, rules: tuple[Rule, ...], contexts: dict) -> None:
+        """Run ``rules`` (the statement kind's, from :func:`_dispatch`) on ``st``."""
         node = st.node
-        for rule in (*by_kind.get(st.kind, ()), *every):
+        for rule in rules:
             ctx = contexts.get(rule.id)
             if ctx is None:
                 ctx = contexts[rule.id] = Context(rule, st, fctx)
@@ -301,7 +302,9 @@ def _blank(text: str) -> str:
 
 
 @functools.lru_cache(maxsize=16)
-def _dispatch(enabled: frozenset[str]) -> tuple[dict[str, list[Rule]], list[Rule]]:
+def _dispatch(enabled: frozenset[str]) -> tuple[dict[str, tuple[Rule, ...]], tuple[Rule, ...]]:
+    """statement kind -> the enabled rules that check it (its own, then those
+    of every kind), and the rules of every kind (for any other statement kind)."""
     by_kind: dict[str, list[Rule]] = {}
     every: list[Rule] = []
     for rule in registry.all_rules().values():
@@ -312,7 +315,7 @@ def _dispatch(enabled: frozenset[str]) -> tuple[dict[str, list[Rule]], list[Rule
         else:
             for kind in rule.kinds:
                 by_kind.setdefault(kind, []).append(rule)
-    return by_kind, every
+    return {kind: (*rules, *every) for kind, rules in by_kind.items()}, tuple(every)
 
 
 _PG_DUMP_HEADERS = ("-- PostgreSQL database dump", "-- PostgreSQL database cluster dump")

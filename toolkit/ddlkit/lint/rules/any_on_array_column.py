@@ -46,10 +46,26 @@ def check(node, ctx):
     elif st.kind == "DoStmt":
         if fb is not None:
             _plpgsql(fb, ctx, state)
-    elif S.might_use_any(st.text):
+    elif S.might_use_any(st.text) and _has_any_op(node.data):
         tree = _parse(st.text)
         if tree:
             _walk(tree, S.TOP._replace(source=st.text, to_file=_shift(st.start)), ctx, state)
+
+
+def _has_any_op(data: dict) -> bool:
+    """Does the statement's JSON parse tree hold an ``op ANY (…)`` expression?
+    Without one, parsing it again into pglast's nodes finds nothing to report."""
+    stack: list = [data]
+    while stack:
+        n = stack.pop()
+        if type(n) is dict:
+            expr = n.get("A_Expr")
+            if type(expr) is dict and expr.get("kind") == "AEXPR_OP_ANY":
+                return True
+            stack.extend(v for v in n.values() if type(v) in (dict, list))
+        else:
+            stack.extend(v for v in n if type(v) in (dict, list))
+    return False
 
 
 def _shift(base: int):
