@@ -196,7 +196,9 @@ def ddlkit_holds_lock(conn) -> bool:
 
 
 def advisory_waiter(conn) -> int | None:
-    row = conn.execute("select pid from pg_locks where locktype = 'advisory' and not granted and objid = %s",
+    # this database's waiter only: the other parametrisation may run on another xdist worker at the same time
+    row = conn.execute("select pid from pg_locks where locktype = 'advisory' and not granted and objid = %s"
+                       " and database = (select oid from pg_database where datname = current_database())",
                        (LOCK_KEY & 0xFFFFFFFF,)).fetchone()
     return row[0] if row else None
 
