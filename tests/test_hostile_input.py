@@ -76,7 +76,7 @@ def _sigterm_once_started(proc) -> tuple[str, str]:
     deadline = time.monotonic() + 60
     while not _catches_sigterm(proc.pid) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
-    time.sleep(0.5)  # into the parse (each file takes seconds)
+    time.sleep(1.0)  # into the parse (each file takes seconds)
     proc.send_signal(signal.SIGTERM)
     return proc.communicate(timeout=30)  # a hang fails here
 
