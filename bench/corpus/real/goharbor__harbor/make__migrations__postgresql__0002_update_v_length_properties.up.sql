@@ -1,0 +1,1 @@
+ALTER TABLE properties ALTER COLUMN v TYPE varchar(1024);

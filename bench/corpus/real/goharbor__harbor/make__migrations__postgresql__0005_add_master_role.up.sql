@@ -1,0 +1,1 @@
+INSERT INTO role (role_code, name) VALUES ('DRWS', 'master');

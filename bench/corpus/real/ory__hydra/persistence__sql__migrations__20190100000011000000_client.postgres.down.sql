@@ -1,0 +1,1 @@
+ALTER TABLE hydra_client ALTER COLUMN audience DROP NOT NULL;

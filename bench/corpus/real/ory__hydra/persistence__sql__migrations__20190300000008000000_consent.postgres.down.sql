@@ -1,0 +1,2 @@
+ALTER TABLE hydra_oauth2_authentication_request_handled DROP COLUMN context;
+ALTER TABLE hydra_oauth2_consent_request DROP COLUMN context;

@@ -1,0 +1,1 @@
+alter table storage.buckets add column avif_autodetection bool default false;

@@ -1,0 +1,1 @@
+alter table storage.objects add column version text default null;

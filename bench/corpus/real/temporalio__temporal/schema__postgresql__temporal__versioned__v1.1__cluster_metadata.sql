@@ -1,0 +1,2 @@
+ALTER TABLE cluster_metadata ADD data BYTEA;
+ALTER TABLE cluster_metadata ADD data_encoding VARCHAR(16);

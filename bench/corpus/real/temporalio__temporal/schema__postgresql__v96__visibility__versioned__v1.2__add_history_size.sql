@@ -1,0 +1,1 @@
+ALTER TABLE executions_visibility ADD history_size_bytes BIGINT NOT NULL DEFAULT 0;
