@@ -1,0 +1,95 @@
+"""Output primitives (stdout, stderr, JSON) and errors, shared by every renderer."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import click
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ddlkit.apply.failure import MigrationFailed
+
+
+def out(text: str | None) -> None:
+    if text:
+        click.echo(text)
+
+
+def err(text: str) -> None:
+    click.echo(text, err=True)
+
+
+def to_json(obj: Any) -> str:
+    return json.dumps(obj, indent=2, default=str)
+
+
+def emit_json(obj: Any) -> None:
+    click.echo(to_json(obj))
+
+
+# --------------------------------------------------------------------------- errors
+
+def error(exc: Exception | str, fmt: str, exit_code: int) -> None:
+    """An expected failure: one line on stderr, and the JSON error object on stdout.
+    Redacted and on one line whatever it holds (a URL typed where a path belongs, a newline)."""
+    from ddlkit.util.redaction import escaped, redact  # noqa: PLC0415
+
+    from ddlkit.apply.failure import MigrationFailed  # noqa: PLC0415
+
+    message = escaped(" ".join(redact(str(exc)).split()))
+    if fmt == "json":
+        emit_json({"outcome": "error", "exit_code": exit_code,
+                   "error": {**exc.to_dict(), "message": message} if isinstance(exc, MigrationFailed)
+                   else {"message": message}})
+    if isinstance(exc, MigrationFailed) and fmt == "text":
+        for line in sql_failure(exc):  # file:line:col, then the offending line and DETAIL, indented
+            err(line)
+        return
+    err(f"ddlkit: error: {message}")
+
+
+def internal_error(exc: BaseException, fmt: str) -> None:
+    """A bug: one line, and the redacted traceback saved to a file for the report."""
+    import tempfile  # noqa: PLC0415
+    import traceback  # noqa: PLC0415
+
+    from ddlkit.util.redaction import redact  # noqa: PLC0415
+
+    text = redact("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    with tempfile.NamedTemporaryFile("w", prefix="ddlkit-crash-", suffix=".txt", delete=False) as fh:
+        fh.write(text)
+    error(f"internal error (a bug in ddlkit): {type(exc).__name__}: {exc}; traceback saved to {fh.name}",
+          fmt, 1)
+
+
+def interrupted(fmt: str, applying: bool = True) -> None:
+    """Ctrl-C or SIGTERM. ``applying``: the command applies files (``migrate``
+    without ``--dry-run``, ``test``); others ran none, and say nothing of one."""
+    from ddlkit.cli.live import IN_FLIGHT  # noqa: PLC0415
+
+    if fmt == "json":
+        emit_json({"outcome": "error", "exit_code": 130, "error": {"message": "interrupted"},
+                   **({"file_in_progress": IN_FLIGHT["file"]} if applying else {})})
+    if not applying:
+        err("ddlkit: interrupted")
+    elif IN_FLIGHT["file"] is not None:
+        err(f"ddlkit: interrupted while applying {IN_FLIGHT['file']}: it was rolled back or left unrecorded, "
+            "and runs again next time ('ddlkit status' shows what is applied)")
+    else:
+        done = IN_FLIGHT["done"]
+        err("ddlkit: interrupted; no file was being applied"
+            + (f" ({done} applied before stay applied)" if done else ""))
+
+
+def sql_failure(failure: "MigrationFailed", prefix: str = "ddlkit: error: ") -> list[str]:
+    """file:line:col, SQLSTATE and message; then the offending line and DETAIL, indented."""
+    lines = [f"{prefix}{failure}"]
+    if failure.excerpt:
+        lines.append(f"    {failure.excerpt}")
+    if failure.detail:
+        lines.append(f"    DETAIL: {failure.detail}")
+    return lines
+
+
