@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import psycopg
 from psycopg import sql
-from psycopg.pq import TransactionStatus
 
 from ddlkit.db import sidetables
 from ddlkit.tree.tree import DdlFile
@@ -41,20 +40,9 @@ def read_fingerprints(conn: psycopg.Connection, table: sql.Identifier | None) ->
 
 def ensure_side_table(conn: psycopg.Connection, tracker: sql.Identifier) -> sql.Identifier:
     """Create it next to the tracker if missing (under the migration lock)."""
-    table = side_table(conn, tracker)
-    if table is not None:
-        return table
-    schema = sidetables.schema_of(conn, tracker)
-    table = sql.Identifier(schema, SIDE_TABLE)
-    try:
-        conn.execute(sql.SQL("create table if not exists {} (file_name text primary key, md5 text not null, "
-                             "tokens_md5 text not null)").format(table))
-        conn.execute(sql.SQL("comment on table {} is {}").format(table, sql.Literal(
-            "ddlkit: token fingerprints of applied files (a comments-only edit does not re-run)")))
-    except (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateTable):
-        if conn.info.transaction_status != TransactionStatus.IDLE:
-            conn.rollback()
-    return table
+    return sidetables.ensure(conn, tracker, SIDE_TABLE,
+                             "file_name text primary key, md5 text not null, tokens_md5 text not null",
+                             "ddlkit: token fingerprints of applied files (a comments-only edit does not re-run)")
 
 
 def fingerprint_sql(table: sql.Identifier, f: DdlFile) -> sql.Composed:

@@ -35,33 +35,14 @@ KEEP = 100  # rows kept: the newest runs
 
 NO_HISTORY = "no ddlkit run history"
 
-_CREATE = """
-    create table if not exists {} (
-        id bigint generated always as identity primary key,
-        started_at timestamptz not null,
-        finished_at timestamptz not null default clock_timestamp(),
-        outcome text not null,
-        summary jsonb not null)
-"""
+_COLUMNS = ("id bigint generated always as identity primary key, started_at timestamptz not null, "
+            "finished_at timestamptz not null default clock_timestamp(), outcome text not null, "
+            "summary jsonb not null")
 _COMMENT = "ddlkit: the history of migrate runs (ddlkit status shows the last one)"
 _INSERT = ("insert into {} (started_at, finished_at, outcome, summary) "
            "values (clock_timestamp() - make_interval(secs => %s), clock_timestamp(), %s, %s::jsonb)")
 _PRUNE = "delete from {0} where id <= (select id from {0} order by id desc offset %s limit 1)"
 _LAST = "select started_at, finished_at, outcome, summary from {} order by id desc limit 1"
-
-
-def _ensure(conn: psycopg.Connection, tracker: sql.Identifier) -> sql.Identifier:
-    table = sidetables.find(conn, tracker, RUNS_TABLE)
-    if table is not None:
-        return table
-    table = sql.Identifier(sidetables.schema_of(conn, tracker), RUNS_TABLE)
-    try:
-        with conn.transaction():
-            conn.execute(sql.SQL(_CREATE).format(table))
-            conn.execute(sql.SQL("comment on table {} is {}").format(table, sql.Literal(_COMMENT)))
-    except (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateTable):
-        pass  # another runner created it at the same moment
-    return table
 
 
 def stored_summary(summary: dict[str, Any]) -> dict[str, Any]:
@@ -83,7 +64,7 @@ def record(target: Target, outcome: str, duration: float, summary: dict[str, Any
             tracker = tracker_table(conn)
             if tracker is None:
                 return "there is no tracker table"
-            table = _ensure(conn, tracker)
+            table = sidetables.ensure(conn, tracker, RUNS_TABLE, _COLUMNS, _COMMENT)
             with conn.transaction():
                 conn.execute(sql.SQL(_INSERT).format(table), (duration, outcome, text))
                 conn.execute(sql.SQL(_PRUNE).format(table), (KEEP,))

@@ -60,3 +60,22 @@ def own_relations(conn: psycopg.Connection, tracker: sql.Identifier | None) -> s
         return set()
     t = tracker.as_string(conn)
     return {oid for (oid,) in conn.execute(_OWN, (t, list(SIDE_TABLES), t, list(SIDE_TABLES))).fetchall()}
+
+
+def ensure(conn: psycopg.Connection, tracker: sql.Identifier, name: str, columns: str,
+           comment: str) -> sql.Identifier:
+    """The side table ``name`` next to ``tracker``, created with ``columns`` (a
+    constant column list) and ``comment`` when missing. In a transaction of its
+    own, or a savepoint of the caller's: another runner creating it at the same
+    moment is not an error."""
+    table = find(conn, tracker, name)
+    if table is not None:
+        return table
+    table = sql.Identifier(schema_of(conn, tracker), name)
+    try:
+        with conn.transaction():
+            conn.execute(sql.SQL("create table if not exists {} ({})").format(table, sql.SQL(columns)))
+            conn.execute(sql.SQL("comment on table {} is {}").format(table, sql.Literal(comment)))
+    except (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateTable):
+        pass  # created by another runner meanwhile
+    return table
