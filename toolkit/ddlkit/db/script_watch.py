@@ -52,6 +52,13 @@ YOUNG = 2.0  # an idle psql session this young may be the script's next call
 BEFORE = 60.0  # rows of pending files written this long before the first look count too
 OBSERVE, OBSERVE_POLL = 0.3, 0.025  # the first look lasts this long: the script may be between two psql calls
 
+# A psql session in this database that is a sign of the script: busy, or idle and
+# young (the script's next call may be about to start). Both looks use it.
+_SIGN = sql.SQL("""a.datname = current_database() and a.pid <> pg_backend_pid()
+               and a.application_name = 'psql' and a.backend_type = 'client backend'
+               and (coalesce(a.state, '') <> 'idle'
+                    or a.backend_start > clock_timestamp() - make_interval(secs => {young}))""").format(young=YOUNG)
+
 # One round trip per look: the psql sessions, and the tracker rows since the first
 # look (and, for pending files, from the minute before it).
 _LOOK = """
@@ -61,10 +68,7 @@ _LOOK = """
                                                       coalesce(a.query, '')) order by a.backend_start, a.pid),
                             '[]'::json)
               from pg_stat_activity a
-             where a.datname = current_database() and a.pid <> pg_backend_pid()
-               and a.application_name = 'psql' and a.backend_type = 'client backend'
-               and (coalesce(a.state, '') <> 'idle'
-                    or a.backend_start > clock_timestamp() - make_interval(secs => %s))),
+             where {sign}),
            {rows}
       from st
 """
@@ -86,10 +90,7 @@ _LOCK_WAITERS = """
 _QUICK = """
     prepare {name} as
     select (select count(*) from pg_stat_activity a
-             where a.datname = current_database() and a.pid <> pg_backend_pid()
-               and a.application_name = 'psql' and a.backend_type = 'client backend'
-               and (coalesce(a.state, '') <> 'idle'
-                    or a.backend_start > clock_timestamp() - make_interval(secs => {young}))
+             where {sign}
                and not exists (select from pg_locks l
                                 where l.pid = a.pid and l.locktype = 'advisory' and not l.granted
                                   and l.classid = {classid} and l.objid = {objid} and l.objsubid = 1)),
@@ -171,7 +172,7 @@ class ScriptWatch:
             # Prepared once, its values written in (fixed for the run): planned once, where
             # parameters would make the server plan it for each of the first executions.
             name = sql.Identifier(_QUICK_NAME)
-            prepare = sql.SQL(_QUICK).format(name=name, table=self._table, young=YOUNG, classid=_CLASSID,
+            prepare = sql.SQL(_QUICK).format(name=name, table=self._table, sign=_SIGN, classid=_CLASSID,
                                              objid=_OBJID, started=self.started, before=BEFORE)
             try:
                 self.conn.execute(prepare)
@@ -186,8 +187,9 @@ class ScriptWatch:
         if self._table is None:
             self._table = tracker_table(self.conn)  # until the tracker exists
         rows_part = sql.SQL(_ROWS).format(self._table) if self._table is not None else sql.SQL("'[]'::json")
-        params = (self.started, YOUNG) + ((BEFORE,) if self._table is not None else ())
-        started, sessions, rows = self.conn.execute(sql.SQL(_LOOK).format(rows=rows_part), params).fetchone()
+        params = (self.started,) + ((BEFORE,) if self._table is not None else ())
+        started, sessions, rows = self.conn.execute(sql.SQL(_LOOK).format(rows=rows_part, sign=_SIGN),
+                                                    params).fetchone()
         if self.started is None:
             self.started = started
         if sessions:
