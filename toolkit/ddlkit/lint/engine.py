@@ -22,7 +22,7 @@ from ddlkit.lint import pgast, plpgsql
 from ddlkit.lint import registry
 from ddlkit.lint.finding import Finding
 from ddlkit.lint.nodes import Node, loads, names
-from ddlkit.sql.positions import ByteMap, LineIndex
+from ddlkit.sql.positions import ByteMap, LineIndex, parse_error_offset
 from ddlkit.lint.rule import Context, FileContext, Rule, Statement
 from ddlkit.lint.state import track, transactional
 
@@ -135,7 +135,7 @@ class FileLinter:
             return None
         except sqltext.SqlSyntaxError as script_error:
             script = None
-            if self.text.startswith("\\", _error_offset(exc, self.text)):
+            if self.text.startswith("\\", parse_error_offset(exc, len(self.text.rstrip()))):
                 # the raw parse stopped at a meta-command: the error is where psql's reading found it
                 self.emit(script_error.offset, PARSE_ERROR, f"SQL does not parse: {script_error.message}")
                 return None
@@ -151,7 +151,8 @@ class FileLinter:
             else:
                 self.script_split = functools.partial(pgast.from_script, script.statements, parsed, text, bmap.char)
                 return parsed
-        self.emit(_error_offset(exc, self.text), PARSE_ERROR, f"SQL does not parse: {exc.args[0]}")
+        self.emit(parse_error_offset(exc, len(self.text.rstrip())), PARSE_ERROR,
+                  f"SQL does not parse: {exc.args[0]}")
         return None
 
     def check(self, st: Statement, fctx: FileContext, rules: tuple[Rule, ...], contexts: dict) -> None:
@@ -199,8 +200,8 @@ class FileLinter:
             try:
                 parser.parse_sql_json(value)
             except parser.ParseError as exc:
-                off = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else len(value.rstrip())
-                self.emit(body.to_file(off), PARSE_ERROR, f"body of {what} does not parse: {exc.args[0]}")
+                self.emit(body.to_file(parse_error_offset(exc, len(value.rstrip()))), PARSE_ERROR,
+                          f"body of {what} does not parse: {exc.args[0]}")
         else:
             self.parse_plpgsql(st, fb, node)
         return fb
@@ -351,8 +352,3 @@ def lint_text(text: str, *, file: str = "<sql>", in_migrations: bool = False, sq
         enabled = frozenset(r for r in enabled if all_rules[r].in_sql_tests)
     return FileLinter(text, file, in_migrations=in_migrations, is_dump=is_dump, sql_test=sql_test, rules=enabled,
                       assume_lock_timeout=assume_lock_timeout).run()
-
-
-def _error_offset(exc: parser.ParseError, text: str) -> int:
-    """Where pglast's parse error points in ``text`` (its end when it gives no position)."""
-    return exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else len(text.rstrip())

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pglast import parser
 
+from ddlkit.sql.positions import parse_error_offset
 from ddlkit.util.errors import InputError
 
 # Tokens whose text is a value: '…', E'…', $tag$…$tag$ (SCONST), U&'…', B'…', X'…', "…" (IDENT).
@@ -23,7 +24,7 @@ def _scan(chunk: str) -> tuple[list, int | None]:
     try:
         return parser.scan(chunk), None
     except parser.ParseError as exc:
-        at = int(exc.args[1]) if len(exc.args) > 1 and exc.args[1] is not None else len(chunk)
+        at = parse_error_offset(exc, len(chunk))
         try:
             return parser.scan(chunk[:at]), at
         except parser.ParseError:

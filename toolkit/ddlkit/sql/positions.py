@@ -68,6 +68,13 @@ def byte_position(data: bytes, offset: int) -> tuple[int, int]:
     return before.count(b"\n") + 1, len(before[line_start:].decode("utf-8")) + 1
 
 
+def parse_error_offset(exc: BaseException, default: int) -> int:
+    """Where a pglast ``ParseError`` points in the text it was given (its cursor
+    position), or ``default`` when it gives none ("at end of input")."""
+    at = exc.args[1] if len(exc.args) > 1 else None
+    return int(at) if at is not None else default
+
+
 def _ascii_x(err: UnicodeEncodeError) -> tuple[str, int]:
     return "x" * (err.end - err.start), err.end
 

@@ -38,6 +38,7 @@ from pglast import ast
 from ddlkit.sql import nonstandard, sqltext
 from ddlkit.sql.tokens import COMMENT_TOKENS
 from ddlkit.sql.comments import blank_nested_comments
+from ddlkit.sql.positions import parse_error_offset
 from ddlkit.util.errors import InputError
 from ddlkit.sql.psqlmeta import (HONOURED, INCLUDE, OUTPUT, PSQL_VARIABLES, QUIT, UnsupportedPsql, advice, echo_text,
                              meta_name, separator)
@@ -118,7 +119,7 @@ def _scan(text: str, start: int, limit: int) -> tuple[list, int | None]:
     try:
         return [_shift(t, start) for t in parser.scan(chunk)], None
     except parser.ParseError as exc:
-        err = int(exc.args[1]) if len(exc.args) > 1 and exc.args[1] is not None else len(chunk)
+        err = parse_error_offset(exc, len(chunk))
         try:
             toks = parser.scan(chunk[:err])
         except parser.ParseError:

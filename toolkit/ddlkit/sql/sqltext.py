@@ -21,7 +21,8 @@ from pglast.enums.parsenodes import (AlterSubscriptionType, DiscardMode, Reindex
 from ddlkit.sql.comments import blank_nested_comments
 from ddlkit.sql import tokens
 from ddlkit.sql.tokens import comment_body, is_comment
-from ddlkit.sql.positions import LineIndex, ascii_view, gc_paused  # noqa: F401 - the one line index, re-exported
+from ddlkit.sql.positions import (LineIndex, ascii_view, gc_paused,  # noqa: F401 - the one line index, re-exported
+                                  parse_error_offset)
 from ddlkit.util.errors import InputError
 
 NONTRANSACTIONAL_HEADER = "transactional: false"
@@ -163,8 +164,7 @@ def parse_sql(text: str) -> Any:
                 try:
                     parser.parse_sql_json(text[sl.start : sl.stop])
                 except parser.ParseError as exc:
-                    at = exc.args[1] if len(exc.args) > 1 and exc.args[1] is not None else 0
-                    raise parser.ParseError(exc.args[0], sl.start + int(at)) from None
+                    raise parser.ParseError(exc.args[0], sl.start + parse_error_offset(exc, 0)) from None
     return parser.parse_sql(text)
 
 
@@ -238,9 +238,8 @@ def check_syntax(text: str) -> None:
 
 def _syntax_error(exc: parser.ParseError, text: str) -> "SqlSyntaxError":
     message = exc.args[0]
-    offset = exc.args[1] if len(exc.args) > 1 else None
     # "syntax error at end of input" comes without an offset: point just past the last token.
-    return SqlSyntaxError(str(message), int(offset) if offset is not None else len(text.rstrip()))
+    return SqlSyntaxError(str(message), parse_error_offset(exc, len(text.rstrip())))
 
 
 # Characters: bigger files (now every file) are split by the streamed path (see _split_streamed), which

@@ -31,7 +31,7 @@ from typing import Any, Iterable, Iterator
 
 from pglast import parser
 
-from ddlkit.sql.positions import ascii_view, gc_paused
+from ddlkit.sql.positions import ascii_view, gc_paused, parse_error_offset
 
 COMMENT_TOKENS = frozenset({"SQL_COMMENT", "C_COMMENT"})
 
@@ -102,10 +102,6 @@ def scan(text: str) -> Iterator[tuple[int, list]]:
         pos, size = (pos + toks[-1].end + 1 if limit < n else n), _SCAN_WINDOW
 
 
-def _error_at(exc: parser.ParseError) -> int:
-    return int(exc.args[1]) if len(exc.args) > 1 and exc.args[1] is not None else 0
-
-
 def _window(text: str, view: str, pos: int, limit: int) -> list | None:
     """The tokens of text[pos:limit] up to its last ';' (all of them at the end of
     the text); None when the window must grow. A window that cuts a quoted string
@@ -115,15 +111,15 @@ def _window(text: str, view: str, pos: int, limit: int) -> list | None:
             try:
                 toks = parser.scan(source[pos:limit])
             except parser.ParseError as exc:
-                if limit == len(text) or _error_at(exc) <= 0:
+                if limit == len(text) or parse_error_offset(exc, 0) <= 0:
                     raise
-                toks = parser.scan(source[pos : pos + _error_at(exc)])
+                toks = parser.scan(source[pos : pos + parse_error_offset(exc, 0)])
         except parser.ParseError as exc:
             if limit < len(text):
                 return None
             if source is view and view is not text:
                 continue  # the view's error may be its own: the text decides
-            raise parser.ParseError(exc.args[0], pos + _error_at(exc)) from None
+            raise parser.ParseError(exc.args[0], pos + parse_error_offset(exc, 0)) from None
         if limit < len(text):
             last = len(toks) - 1
             while last >= 0 and toks[last].name != "ASCII_59":
