@@ -8,7 +8,7 @@ import json
 import secrets
 
 import psycopg
-from conftest import conninfo_for, run_cli
+from conftest import conninfo_for, run_cli, url_for
 from psycopg import sql
 
 from ddlkit import api
@@ -177,3 +177,36 @@ def test_a_run_that_cannot_be_recorded_still_succeeds_with_a_warning(make_tree, 
     text = status(root, db_url)
     assert text.returncode == 0, text.stderr
     assert last_line(text).startswith("last run: unknown (cannot read ddlkit_runs: SQLSTATE 42703: "), last_line(text)
+
+
+def test_status_of_targets_shows_each_targets_own_last_run(tmp_path, make_tree, db_url, empty_db):
+    """`status --all-targets`: each target's line and JSON object carry what its own history says."""
+    fresh = f"ddlkit_hist_{secrets.token_hex(3)}"
+    with psycopg.connect(conninfo_for("postgres"), autocommit=True) as admin:
+        admin.execute(sql.SQL("create database {}").format(sql.Identifier(fresh)))
+    try:
+        make_tree(TREE, tmp_path / "ddl")
+        (tmp_path / "ddlkit.toml").write_text(
+            f'ddl_dir = "ddl"\n[targets.done]\nurl = {json.dumps(db_url)}\n'
+            f'[targets.fresh]\nurl = {json.dumps(url_for(fresh))}\n')
+        ran = run_cli("migrate", "--target", "done", cwd=tmp_path)
+        assert ran.returncode == 0, ran.stderr
+
+        doc = json.loads(run_cli("status", "--all-targets", "--format", "json", cwd=tmp_path).stdout)
+        by_name = {t["name"]: t for t in doc["targets"]}
+        done, new = by_name["done"], by_name["fresh"]
+        assert done["outcome"] == "up-to-date" and done["last_run"]["outcome"] == "ok"
+        assert done["last_run"]["applied"] == 2
+        assert done["last_run"]["failed_ignored"] == ["migrations/0002_backfill_failable.sql"]
+        assert new["outcome"] == "pending" and new["last_run"] is None
+        assert new["last_run_unknown"] == "no ddlkit run history"
+
+        text = run_cli("status", "--all-targets", cwd=tmp_path)
+        assert text.returncode == 1, text.stderr  # one target has pending files
+        [done_line] = [ln for ln in text.stdout.splitlines() if ln.startswith("done: ")]
+        assert "; last run: " in done_line and ", ok, 2 applied in " in done_line, done_line
+        [fresh_line] = [ln for ln in text.stdout.splitlines() if ln.startswith("fresh: ")]
+        assert fresh_line.endswith("; last run: unknown (no ddlkit run history)"), fresh_line
+    finally:
+        with psycopg.connect(conninfo_for("postgres"), autocommit=True) as admin:
+            admin.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(fresh)))

@@ -44,7 +44,8 @@ def plan(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None =
 
 def status(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,
            test_mode: bool = False, rerun_comment_edits: bool = False, wait_for_db: float | None = None,
-           on_event: Emit | None = None) -> PlanReport:
+           on_event: Emit | None = None, url_option: str = "--database-url",
+           tree: "Tree | None" = None) -> PlanReport:
     """Every file's state; ``report.pending`` is what ``migrate`` would apply;
     ``report.last_run`` what the last ``migrate`` that did something did
     (:mod:`ddlkit.db.runlog`), or ``report.last_run_unknown`` why it is not known."""
@@ -52,9 +53,9 @@ def status(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None
     from ddlkit.db.connection import connect  # noqa: PLC0415
 
     root = _root(ddl_dir)
-    report = plan(ddl_dir=root, database_url=database_url, test_mode=test_mode,
+    report = plan(ddl_dir=root, database_url=database_url, test_mode=test_mode, url_option=url_option, tree=tree,
                   rerun_comment_edits=rerun_comment_edits, wait_for_db=wait_for_db, on_event=on_event)
-    with connect(_target(database_url, root)) as conn:
+    with connect(_target(database_url, root, url_option)) as conn:
         report.last_run, report.last_run_unknown = runlog.last_run(conn)
     return report
 
@@ -222,4 +223,5 @@ def status_targets(cfg, names, all_targets: bool, *, ddl_dir=None, **kwargs) -> 
     :class:`ddlkit.fleet.targets.TargetOutcome` each."""
     from ddlkit.fleet import targets  # noqa: PLC0415
 
-    return targets.status_targets(cfg, names, all_targets, ddl_dir=ddl_dir, load_tree=load_tree, plan=plan, **kwargs)
+    return targets.status_targets(cfg, names, all_targets, ddl_dir=ddl_dir, load_tree=load_tree, plan=status,
+                                  **kwargs)

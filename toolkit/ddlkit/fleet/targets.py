@@ -34,6 +34,8 @@ class TargetOutcome:
     duration: float = 0.0
     error: str | None = None
     detail: dict | None = None  # the single-run JSON object
+    last_run: Any = None  # status: the target's newest ddlkit_runs row (ddlkit.db.runlog.LastRun)
+    last_run_unknown: str | None = None  # status: why it is not known
 
     def to_dict(self) -> dict:
         out: dict[str, Any] = {"name": self.name, "target": self.display, "outcome": self.outcome,
@@ -192,11 +194,15 @@ def status_job(root: Path, tree, env: Mapping[str, str], plan: Callable,
                       wait_for_db=wait_for_db)
         planned = report.plan
         n = len(planned.pending)
+        detail = {"counts": planned.counts(), "pending_files": [p.file.file_name for p in planned.pending],
+                  "orphans": [r.file_name for r in planned.orphans]}
+        last_run, unknown = report.last_run, report.last_run_unknown  # the target's own run history
+        detail["last_run"] = last_run.to_dict() if last_run is not None else None
+        if last_run is None:
+            detail["last_run_unknown"] = unknown
         return TargetOutcome(spec.name, "pending" if n else "up-to-date", EXIT_FAILED if n else EXIT_OK,
                              report.target, 0, len(planned.files) - n, n, time.monotonic() - started,
-                             detail={"counts": planned.counts(),
-                                     "pending_files": [p.file.file_name for p in planned.pending],
-                                     "orphans": [r.file_name for r in planned.orphans]})
+                             detail=detail, last_run=last_run, last_run_unknown=unknown)
 
     return job
 

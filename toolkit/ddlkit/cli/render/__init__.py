@@ -14,10 +14,9 @@ from __future__ import annotations
 # The live progress on stderr (per file, heartbeat, spinner) is rendered by cli/live.py.
 from ddlkit.cli.live import LiveProgress, ProgressEvents, live, script_waiting_line, target_progress
 from ddlkit.cli.render.core import (out, err, to_json, emit_json, error, internal_error, interrupted,
-                                    sql_failure)
+                                    sql_failure, last_run_line)
 from ddlkit.cli.render.runs import (TextEvents, ran_before_error, plan_dict, edit_note, risk_warnings,
-                                    blocking_lines, dry_run, migrate, run_log_warning, db_ready, status,
-                                    last_run_line, trace)
+                                    blocking_lines, dry_run, migrate, run_log_warning, db_ready, status, trace)
 from ddlkit.cli.render.fleet import (replicas_waiting, replicas_caught_up, replica_wait, target_line,
                                      targets_summary, target_errors)
 from ddlkit.cli.render.schema import (TestEvents, test_run, dump, template, verify, DriftEvents,

@@ -93,3 +93,25 @@ def sql_failure(failure: "MigrationFailed", prefix: str = "ddlkit: error: ") -> 
     return lines
 
 
+def _stamp(when) -> str:
+    return when.strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+
+
+def last_run_line(run, unknown: str | None) -> str:
+    """``last run: <finished_at>, <outcome>, <n> applied in <duration>, failed-ignored: <files>``."""
+    if run is None:
+        return f"last run: unknown ({unknown})"
+    d = run.to_dict()
+    parts = [_stamp(run.finished_at), run.outcome, f"{d['applied']} applied in {run.duration:.2f}s"]
+    if d["comments_only_recorded"]:
+        parts.append(f"{d['comments_only_recorded']} comments-only edit(s) recorded")
+    if d["failed_ignored"]:
+        parts.append(f"failed-ignored: {' '.join(d['failed_ignored'])}")
+    if run.error:
+        e = run.error
+        where = ":".join(str(x) for x in (e.get("file"), e.get("line"), e.get("col")) if x is not None)
+        parts.append(f"failed at {where} (SQLSTATE {e.get('sqlstate') or '-----'}: "
+                     f"{' '.join(str(e.get('message') or '').split())})")
+        if d["not_attempted"]:
+            parts.append(f"{d['not_attempted']} not attempted")
+    return "last run: " + ", ".join(parts)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ddlkit.cli.render.core import to_json
+from ddlkit.cli.render.core import last_run_line, to_json
 
 
 # --------------------------------------------------------------------------- replicas
@@ -45,7 +45,10 @@ def target_line(o) -> str:
         what = f"{o.pending} pending, {o.up_to_date} up to date"
     else:
         what = f"{o.applied} applied, {o.up_to_date} up to date"
-    return f"{o.name}: {o.outcome}: {what} ({o.duration:.2f}s)"
+    line = f"{o.name}: {o.outcome}: {what} ({o.duration:.2f}s)"
+    if o.last_run is not None or o.last_run_unknown is not None:  # status: the target's own run history
+        line += "; " + last_run_line(o.last_run, o.last_run_unknown)
+    return line
 
 
 def targets_summary(outcomes, fmt: str, command: str) -> str:
