@@ -1,0 +1,182 @@
+"""How a file must run: in one transaction, or statement by statement
+(autocommit), and why. The single source of truth for transaction-mode
+classification: the runner, ``migrate --dry-run`` and ``ddlkit lint`` all
+call :func:`classify` (re-exported by :mod:`ddlkit.sql.sqltext`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pglast import ast, parser
+from pglast.enums.parsenodes import (AlterSubscriptionType, DiscardMode, ReindexObjectType,
+                                     TransactionStmtKind)
+
+from ddlkit.sql.comments import blank_nested_comments
+from ddlkit.sql.positions import LineIndex
+from ddlkit.sql.tokens import comment_body, is_comment
+
+# A statement here is a ddlkit.sql.sqltext.Statement (not imported: sqltext imports this module).
+
+NONTRANSACTIONAL_HEADER = "transactional: false"
+
+# Transaction statements that mean "this file manages its own transactions".
+_OWN_TXN_KINDS = {
+    TransactionStmtKind.TRANS_STMT_BEGIN,
+    TransactionStmtKind.TRANS_STMT_START,
+    TransactionStmtKind.TRANS_STMT_COMMIT,
+    TransactionStmtKind.TRANS_STMT_ROLLBACK,
+    TransactionStmtKind.TRANS_STMT_PREPARE,
+    TransactionStmtKind.TRANS_STMT_COMMIT_PREPARED,
+    TransactionStmtKind.TRANS_STMT_ROLLBACK_PREPARED,
+}
+
+
+@dataclass(frozen=True)
+class TxnMode:
+    """How the runner executes a file."""
+
+    transactional: bool
+    reason: str | None = None  # why the file runs statement by statement
+    statement: Any = field(default=None, compare=False)  # the Statement that forced autocommit
+    line: int | None = None  # line of that statement, when one forced it
+
+    @property
+    def label(self) -> str:
+        return "transaction" if self.transactional else "autocommit"
+
+    def describe(self) -> str:
+        if self.transactional:
+            return "transaction"
+        where = f" at line {self.line}" if self.line else ""
+        return f"autocommit: {self.reason}{where}"
+
+
+def _is_false(opt: Any) -> bool:
+    """A ``WITH (name = false)`` option, however it was spelled (false, off, 0, no)."""
+    arg = getattr(opt, "arg", None)
+    if isinstance(arg, ast.Boolean):
+        return not arg.boolval
+    if isinstance(arg, ast.Integer):
+        return arg.ival == 0
+    if isinstance(arg, ast.TypeName) and arg.names:
+        arg = arg.names[-1]
+    value = getattr(arg, "sval", None)
+    return isinstance(value, str) and value.lower() in ("false", "off", "0", "no", "f", "n")
+
+
+def option_on(options: Any, name: str) -> bool:
+    """A statement option list (``VACUUM (FULL)``, ``REINDEX (CONCURRENTLY)``)
+    turns ``name`` on: present, and not false however it is spelled (false,
+    off, 0, no)."""
+    return any(getattr(o, "defname", None) == name and not _is_false(o) for o in options or ())
+
+
+def _option_off(options: Any, *names: str) -> bool:
+    return any(getattr(o, "defname", None) in names and _is_false(o) for o in options or ())
+
+
+def nontransactional_reason(node: Any) -> str | None:
+    """The statement's name when PostgreSQL refuses to run it inside a
+    transaction block (its PreventInTransactionBlock callers), else None.
+    tests/test_robust_classifier.py checks this against a real server."""
+    if isinstance(node, ast.IndexStmt) and node.concurrent:
+        return "CREATE INDEX CONCURRENTLY"
+    if isinstance(node, ast.DropStmt) and node.concurrent:
+        return "DROP INDEX CONCURRENTLY"
+    if isinstance(node, ast.ReindexStmt):
+        if option_on(node.params, "concurrently"):
+            return "REINDEX CONCURRENTLY"
+        if node.kind in (ReindexObjectType.REINDEX_OBJECT_DATABASE, ReindexObjectType.REINDEX_OBJECT_SYSTEM):
+            return "REINDEX DATABASE/SYSTEM"
+        if node.kind == ReindexObjectType.REINDEX_OBJECT_SCHEMA:
+            return "REINDEX SCHEMA"
+    if isinstance(node, ast.VacuumStmt) and node.is_vacuumcmd:
+        return "VACUUM"
+    if isinstance(node, ast.AlterSystemStmt):
+        return "ALTER SYSTEM"
+    if isinstance(node, ast.CreatedbStmt):
+        return "CREATE DATABASE"
+    if isinstance(node, ast.DropdbStmt):
+        return "DROP DATABASE"
+    if isinstance(node, ast.AlterDatabaseStmt) and any(getattr(o, "defname", None) == "tablespace"
+                                                       for o in node.options or ()):
+        return "ALTER DATABASE SET TABLESPACE"
+    if isinstance(node, ast.CreateTableSpaceStmt):
+        return "CREATE TABLESPACE"
+    if isinstance(node, ast.DropTableSpaceStmt):
+        return "DROP TABLESPACE"
+    if isinstance(node, ast.CreateSubscriptionStmt) and not _option_off(node.options, "connect", "create_slot"):
+        return "CREATE SUBSCRIPTION (creating a slot)"
+    if isinstance(node, ast.DropSubscriptionStmt):
+        return "DROP SUBSCRIPTION"  # refused when the subscription has a slot: decided on the server
+    if isinstance(node, ast.AlterSubscriptionStmt):
+        if node.kind == AlterSubscriptionType.ALTER_SUBSCRIPTION_REFRESH:
+            return "ALTER SUBSCRIPTION … REFRESH PUBLICATION"
+        if node.kind in (AlterSubscriptionType.ALTER_SUBSCRIPTION_SET_PUBLICATION,
+                         AlterSubscriptionType.ALTER_SUBSCRIPTION_ADD_PUBLICATION,
+                         AlterSubscriptionType.ALTER_SUBSCRIPTION_DROP_PUBLICATION) \
+                and not _option_off(node.options, "refresh"):
+            return "ALTER SUBSCRIPTION … PUBLICATION (with refresh)"
+    if isinstance(node, ast.ClusterStmt) and node.relation is None:
+        return "CLUSTER (all tables)"
+    if isinstance(node, ast.DiscardStmt) and node.target == DiscardMode.DISCARD_ALL:
+        return "DISCARD ALL"
+    if isinstance(node, ast.AlterTableStmt):
+        for cmd in node.cmds or ():
+            part = getattr(cmd, "def_", None)
+            if isinstance(part, ast.PartitionCmd) and part.concurrent:
+                return "DETACH PARTITION CONCURRENTLY"
+    return None
+
+
+def is_transaction_control(node: Any) -> bool:
+    return isinstance(node, ast.TransactionStmt) and node.kind in _OWN_TXN_KINDS
+
+
+def has_nontransactional_header(text: str) -> bool:
+    """True when a ``-- transactional: false`` comment precedes the first statement
+    (psql meta-command lines, such as ``\\timing``, may come before it)."""
+    try:
+        tokens = parser.scan(blank_nested_comments(text))
+    except Exception:  # noqa: BLE001 - an unscannable file is reported by split()
+        return False
+    meta_line_end = -1
+    for tok in tokens:
+        if tok.start < meta_line_end:
+            continue  # the rest of a meta-command's line
+        if tok.name == "ASCII_92":
+            newline = text.find("\n", tok.start)
+            meta_line_end = len(text) if newline < 0 else newline
+            continue
+        if not is_comment(tok):
+            return False
+        if " ".join(comment_body(text, tok).split()).lower() == NONTRANSACTIONAL_HEADER:
+            return True
+    return False
+
+
+def classify(text: str, statements: list[Any], lines: LineIndex | None = None) -> TxnMode:
+    """Decide how a file runs. Order of precedence: the explicit header, then
+    the first statement that cannot run in a transaction block, then the
+    file's own transaction control."""
+    lines = lines or LineIndex(text)
+    head = text if not statements or statements[0].source is not None else text[: statements[0].start]
+    if has_nontransactional_header(head):  # scan comments only
+        return TxnMode(False, "header -- transactional: false", None, None)
+    control = None
+    for st in statements:
+        reason = st.txn_reason()
+        if reason:
+            return TxnMode(False, reason, st, _line(st, lines))
+        if control is None and st.txn_control():
+            control = st
+    if control is not None:
+        return TxnMode(False, "file has its own BEGIN/COMMIT", control, _line(control, lines))
+    return TxnMode(True)
+
+
+def _line(st: Any, lines: LineIndex) -> int:
+    """The statement's line in the file (for an included statement: its line in the included file)."""
+    return st.position(lines)[1]
