@@ -357,18 +357,26 @@ class Runner:
         return retry_facts(self.monitor.last_watch if self.monitor else None, attempt,
                            self.options.lock_retries + 1, seen)
 
-    def _watch(self, st: sqltext.Statement | None, node: Any = None):
+    def _watch(self, st: sqltext.Statement | None, node: Any = None,
+               pick: Callable[[], sqltext.Statement] | None = None):
         """The progress monitor's watch over one statement (ddlkit.apply.progress);
-        ``node``: what actually runs at ``st``'s line, when that is not ``st`` itself."""
-        if not self.options.progress or self._file is None or st is None:
+        ``node``: what actually runs at ``st``'s line, when that is not ``st`` itself;
+        ``pick``: instead of ``st``, chooses the statement, called only if the monitor
+        asks (a statement that runs 2 s or waits on a lock). Its line and node are
+        looked up only then too."""
+        if not self.options.progress or self._file is None or (st is None and pick is None):
             return contextlib.nullcontext()
         if self.monitor is None:  # with the first statement: a no-op run loads none of it
             from ddlkit.apply.progress import Monitor  # noqa: PLC0415
 
             self.monitor = Monitor(self.target, self.emit)
-        return self.monitor.watch(self.conn.info.backend_pid, self._file.file_name,
-                                  st.position(self._file.lines)[1], node if node is not None else st.node,
-                                  self.options.lock_timeout)
+        lines = self._file.lines
+
+        def what() -> tuple[int, Any]:
+            chosen = pick() if pick is not None else st
+            return chosen.position(lines)[1], node if node is not None else chosen.node
+
+        return self.monitor.watch(self.conn.info.backend_pid, self._file.file_name, what, self.options.lock_timeout)
 
     def execute(self, st: sqltext.Statement) -> None:
         """One statement as psql sends it: COPY … FROM stdin gets its data lines."""
@@ -477,9 +485,8 @@ class Runner:
                     head = self._begin_sql + send.record_sql(conn, self.tracker, f, self.side)
                     query, base = head + query, start - len(head)
                 try:
-                    watched = send.watched_statement(f.statements[first:first + 64]) if self.options.progress \
-                        else None
-                    with self._watch(watched):
+                    with self._watch(None, pick=lambda first=first: send.watched_statement(
+                            f.statements[first:first + 64])):
                         conn.execute(query)
                 except psycopg.Error as exc:
                     if conn.closed or conn.broken:
