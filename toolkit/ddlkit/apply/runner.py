@@ -405,7 +405,6 @@ class Runner:
         from ddlkit.apply import send  # noqa: PLC0415
         from ddlkit.apply.failure import StatementError  # noqa: PLC0415
         from ddlkit.apply.staging import drop_staged, stage  # noqa: PLC0415
-        attempt = 0
         whole = self.ONE_QUERY and send.whole_file(f, bool(f.csv_files(self.tree.root)))
         if whole and self.options.lock_timeout:
             from ddlkit.apply.deadline import file_needs_deadline  # noqa: PLC0415
@@ -433,18 +432,11 @@ class Runner:
             except send.Unplaced as err:
                 # Which statement failed? Statement by statement, the next run says.
                 whole = False
-                if err.sqlstate == SqlState.LOCK_NOT_AVAILABLE and attempt < self.options.lock_retries:
-                    attempt += 1
-                    fr.retries = attempt
-                    self.retry_pause(f.file_name, attempt)
-                else:  # run again at once: its notices are the ones the user sees
+                if not self.lock_retry(err, fr):  # run again at once: its notices are the ones the user sees
                     del fr.notices[heard:]
                 continue
             except StatementError as err:
-                if err.sqlstate == SqlState.LOCK_NOT_AVAILABLE and attempt < self.options.lock_retries:
-                    attempt += 1
-                    fr.retries = attempt
-                    self.retry_pause(f.file_name, attempt)
+                if self.lock_retry(err, fr):
                     continue
                 raise
 
@@ -523,7 +515,20 @@ class Runner:
                     raise LockTimeout(watch.message) from None
                 raise
 
-    def retry_pause(self, file_name: str, attempt: int) -> None:
-        delay = self._backoff(attempt)
-        self.emit("lock_retry", file=file_name, attempt=attempt, delay=delay, blocked=self._retry_facts(attempt))
+    def lock_retry(self, err: Any, fr: FileResult, undo: Callable[[], None] | None = None) -> bool:
+        """The one lock_timeout retry of both paths: when ``err`` (with a
+        ``sqlstate``) is a lock_timeout (55P03) and the file has retries left,
+        count one in ``fr.retries``, call ``undo`` (roll back what must not stay
+        locked while waiting), wait with backoff (the ``lock_retry`` event names
+        the blocker) and return True: the caller runs the statement, block or
+        file again. Otherwise False: the caller reports ``err``."""
+        if err.sqlstate != SqlState.LOCK_NOT_AVAILABLE or fr.retries >= self.options.lock_retries:
+            return False
+        fr.retries += 1
+        if undo is not None:
+            undo()
+        delay = self._backoff(fr.retries)
+        self.emit("lock_retry", file=fr.file_name, attempt=fr.retries, delay=delay,
+                  blocked=self._retry_facts(fr.retries))
         self.sleep(delay)
+        return True
