@@ -90,6 +90,7 @@ class Runner:
         self._output: list[str] | None = None
         self.deadline = None  # the last statement's ddlkit.apply.deadline.LockDeadline, if it had one
         self._begin_sql: str | None = None  # BEGIN and the settings sent with each one-query file
+        self._commit_sql: str | None = None  # the lock check and COMMIT that end it (ddlkit.apply.send.commit_sql)
         self._unflushed: str | None = None  # the last file committed without waiting for its WAL flush
 
     # ------------------------------------------------------------------ read-only
@@ -158,6 +159,7 @@ class Runner:
             with lock:
                 lock_conn = lock.conn  # waiters reconnect between polls (ddlkit.db.lock)
                 self.lock = lock
+                self._begin_sql = self._commit_sql = None  # composed with this lock's session
                 if lock.waited > 0.2:
                     self.emit("lock_acquired", waited=lock.waited)
                 self.conn = connect(self.target)
@@ -460,8 +462,8 @@ class Runner:
             raise StatementError(st, exc, message=message, excerpt=text) from None
 
     def _apply_one_query(self, f: DdlFile, fr: FileResult) -> None:
-        """``f`` in one round trip with its settings and tracker row (ddlkit.apply.send),
-        in pieces of whole statements when it is big; then the lock check and COMMIT."""
+        """``f`` in one round trip with its settings, tracker row, lock check and
+        COMMIT (ddlkit.apply.send), in pieces of whole statements when it is big."""
         from ddlkit.apply import send  # noqa: PLC0415
         conn = self.conn
         if self._begin_sql is None:
@@ -469,13 +471,19 @@ class Runner:
             self._begin_sql = send.settings_sql(
                 conn, _ms(self.options.lock_timeout) if self.options.lock_timeout else "0",
                 None if st_timeout is None else _ms(st_timeout))
+            self._commit_sql = send.commit_sql(conn, self.lock.pid) if self.lock.pid is not None else None
         fr.statements_ran = 0
+        committed = False
         try:
-            for first, start, end in send.pieces(f):
+            parts = list(send.pieces(f))
+            for first, start, end in parts:
                 query, base = f.text[start:end], start
                 if first == 0:
                     head = self._begin_sql + send.record_sql(conn, self.tracker, f, self.side)
                     query, base = head + query, start - len(head)
+                if end == len(f.text) and self._commit_sql is not None:
+                    query += self._commit_sql
+                    committed = True
                 try:
                     with self._watch(None, pick=lambda first=first: send.watched_statement(
                             f.statements[first:first + 64])):
@@ -484,15 +492,23 @@ class Runner:
                     if conn.closed or conn.broken:
                         raise self._lost(exc) from None
                     self._rollback_quietly()
+                    if exc.sqlstate == SqlState.MIGRATION_LOCK_LOST:  # the check before COMMIT
+                        before = f"committing {f.file_name}; it was rolled back"
+                        self.lock.ensure_held(before)  # its own words when it sees why
+                        from ddlkit.db.lock import LockLost  # noqa: PLC0415
+
+                        raise LockLost(f"lost the migration lock (its session ended); stopped before {before}") \
+                            from None
                     err = send.place(f, exc, base)
                     fr.statements_ran = err.statement.index
                     raise err from None
-            self.lock.ensure_held(f"committing {f.file_name}; it was rolled back")
+            if not committed:
+                self.lock.ensure_held(f"committing {f.file_name}; it was rolled back")
+                conn.execute("commit")
         except BaseException:
             if not (conn.closed or conn.broken) and conn.info.transaction_status != TransactionStatus.IDLE:
                 conn.rollback()
             raise
-        conn.execute("commit")
         fr.statements_ran = len(f.statements)
 
     def execute_watched(self, f: DdlFile, st: "sqltext.Statement") -> None:
