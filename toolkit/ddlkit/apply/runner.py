@@ -475,8 +475,7 @@ class Runner:
         fr.statements_ran = 0
         committed = False
         try:
-            parts = list(send.pieces(f))
-            for first, start, end in parts:
+            for first, start, end in send.pieces(f):
                 query, base = f.text[start:end], start
                 if first == 0:
                     head = self._begin_sql + send.record_sql(conn, self.tracker, f, self.side)
