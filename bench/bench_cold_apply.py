@@ -39,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _bench import add_server_argument, scratch, server_url  # noqa: E402
 
 import psycopg  # noqa: E402
+from psycopg import sql  # noqa: E402
 from psycopg.conninfo import conninfo_to_dict  # noqa: E402
 
 FLOOR = Path(__file__).resolve().parent / "_floor.py"
@@ -150,7 +151,7 @@ def count_queries(url: str, runner: str, trees: dict[str, Path], n: int) -> floa
         return None
     with scratch(url, f"count_{runner}") as target:
         with psycopg.connect(target.conninfo, autocommit=True) as conn:
-            conn.execute(f"alter database {conn.info.dbname} set log_statement = 'all'")  # bench: our own name
+            conn.execute(sql.SQL("alter database {} set log_statement = 'all'").format(sql.Identifier(conn.info.dbname)))
         cmd = commands(runner, target.conninfo, trees)
         if cmd is None:
             return None
