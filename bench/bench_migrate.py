@@ -7,9 +7,14 @@ script does (when psql is on PATH), else the figures in the contract notes
 
     python bench/bench_migrate.py [--files 297] [--runs 5] [--cold-rounds 3] [--database-url URL] [--no-shell]
 
-Cold applies are paired: each round applies the tree with ddlkit and with the
-shell loop, each on a fresh database, in alternating order; the medians and
-the ratio of the medians are printed, with each round's figures.
+Cold applies are paired: each round applies the tree with ddlkit, with the
+shell loop and with the server-side floor (``bench/_floor.py``: one
+connection, one simple query per file holding ``begin``, the file, its tracker
+upsert and ``commit``), each on a fresh database, in an order that alternates
+round by round, each after a ``CHECKPOINT`` and a short settle. Printed: each
+round, the medians, the median of the per-round ratios loop/ddlkit,
+ddlkit/floor and loop/floor (the floor/loop ratio bounds what any runner that
+sends the same SQL file by file can reach).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from ddlkit.db.connection import connect, resolve_target  # noqa: E402
 from ddlkit.db.scratch import scratch_database  # noqa: E402
 
 CONTRACT_COLD, CONTRACT_NOOP = 24.9, (1.3, 1.5)
+FLOOR = Path(__file__).resolve().parent / "_floor.py"
 
 # What pg_migrate.sh does, step by step (see the contract notes): the tracker
 # create, the lock try, the md5 list, then per file three processes for the
@@ -105,6 +111,20 @@ def importtime(conninfo: str, tree: Path) -> dict[str, float]:
     return by_package
 
 
+def quiesce(base, settle: float) -> None:
+    """A CHECKPOINT (the run before's dirty buffers are written now, not during
+    the next timed run), then ``settle`` seconds for the machine."""
+    with connect(base) as conn:
+        conn.execute("checkpoint")
+    time.sleep(settle)
+
+
+def ratio(num: list[float], den: list[float]) -> str:
+    """The median of the per-round ratios, and each round's."""
+    each = [a / b for a, b in zip(num, den)]
+    return f"{statistics.median(each):.2f}x ({', '.join(f'{r:.2f}' for r in each)})"
+
+
 def summary(values: list[float]) -> str:
     return f"best {min(values):.3f} s, median {statistics.median(values):.3f} s"
 
@@ -115,6 +135,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--database-url", default=None)
     ap.add_argument("--cold-rounds", type=int, default=3, help="paired cold applies (fresh databases each)")
+    ap.add_argument("--settle", type=float, default=1.0, help="seconds of rest after each CHECKPOINT")
     ap.add_argument("--no-shell", action="store_true", help="Use the contract figures, not a psql loop.")
     args = ap.parse_args()
     use_shell = not args.no_shell and shutil.which("psql") is not None
@@ -125,23 +146,34 @@ def main() -> None:
         generate(tree, args.files)
         n = sum(1 for _ in tree.rglob("*.sql"))
         base = resolve_target(args.database_url) if args.database_url else server.embedded_target()
-        colds: list[float] = []
-        sh_colds: list[float] = []
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+        runs = {"ddlkit": [], "loop": [], "floor": []}
+        rounds: list[str] = []
+
+        def cold_run(who: str, conninfo: str) -> None:
+            quiesce(base, args.settle)
+            if who == "ddlkit":
+                cmd, run_env = ddlkit_cmd("migrate", "--database-url", conninfo, "--ddl-dir", str(tree)), None
+            elif who == "loop":
+                cmd, run_env = shell_cmd(conninfo, tree), env
+            else:
+                cmd, run_env = [sys.executable, str(FLOOR), conninfo, str(tree)], None
+            runs[who].append(timed(cmd, run_env)[0])
+
+        who_all = ["ddlkit", "loop", "floor"] if use_shell else ["ddlkit", "floor"]
         for rnd in range(args.cold_rounds - 1):  # the last round is the one below, whose databases stay for the no-op runs
-            order = ("ddlkit", "shell") if rnd % 2 == 0 else ("shell", "ddlkit")
-            for who in order:
-                if who == "shell" and not use_shell:
-                    continue
+            for who in (who_all if rnd % 2 == 0 else who_all[::-1]):
                 with scratch_database(base, f"benchc{who}") as d:
-                    if who == "ddlkit":
-                        colds.append(timed(ddlkit_cmd("migrate", "--database-url", d.conninfo,
-                                                      "--ddl-dir", str(tree)))[0])
-                    else:
-                        sh_colds.append(timed(shell_cmd(d.conninfo, tree), env)[0])
-        with scratch_database(base, "bench") as db, scratch_database(base, "benchsh") as shdb:
+                    cold_run(who, d.conninfo)
+            rounds.append(f"load {os.getloadavg()[0]:.1f}: " + ", ".join(f"{w} {runs[w][-1]:.2f} s" for w in who_all))
+        with scratch_database(base, "bench") as db, scratch_database(base, "benchsh") as shdb, \
+                scratch_database(base, "benchfl") as fldb:
             url = db.conninfo
-            colds.append(timed(ddlkit_cmd("migrate", "--database-url", url, "--ddl-dir", str(tree)))[0])
+            last = {"ddlkit": url, "loop": shdb.conninfo, "floor": fldb.conninfo}
+            for who in (who_all if (args.cold_rounds - 1) % 2 == 0 else who_all[::-1]):
+                cold_run(who, last[who])
+            rounds.append(f"load {os.getloadavg()[0]:.1f}: " + ", ".join(f"{w} {runs[w][-1]:.2f} s" for w in who_all))
+            colds, sh_colds, fl_colds = runs["ddlkit"], runs["loop"], runs["floor"]
             cold = statistics.median(colds)
             noop = [timed(ddlkit_cmd("migrate", "--database-url", url, "--ddl-dir", str(tree)))[0]
                     for _ in range(args.runs)]
@@ -152,7 +184,6 @@ def main() -> None:
                 rows = conn.execute("select count(*) from schema_version").fetchone()[0]
                 major = conn.info.server_version // 10000
             if use_shell:
-                sh_colds.append(timed(shell_cmd(shdb.conninfo, tree), env)[0])
                 sh_cold = statistics.median(sh_colds)
                 sh_noop = [timed(shell_cmd(shdb.conninfo, tree), env)[0] for _ in range(max(3, args.runs // 2))]
                 with connect(shdb) as conn:
@@ -160,8 +191,15 @@ def main() -> None:
             imports = importtime(url, tree)
         print(f"tree: {n} files; PostgreSQL {major}; {args.runs} runs each; {os.cpu_count()} cores, "
               f"load average {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end")
+        for i, line in enumerate(rounds, 1):
+            print(f"cold round {i} ({line})")
         print(f"ddlkit cold apply (CLI, one process): median {cold:.2f} s of {len(colds)} "
               f"({', '.join(f'{c:.2f}' for c in colds)}), {rows} tracker rows")
+        print(f"server-side floor (one query per file, one connection): median {statistics.median(fl_colds):.2f} s "
+              f"({', '.join(f'{c:.2f}' for c in fl_colds)}); ddlkit/floor: median of round ratios "
+              f"{ratio(colds, fl_colds)}")
+        if use_shell:
+            print(f"median of round ratios: loop/ddlkit {ratio(sh_colds, colds)}, loop/floor {ratio(sh_colds, fl_colds)}")
         print(f"ddlkit no-op migrate: {summary(noop)}")
         print(f"ddlkit status:        {summary(status)}")
         print(f"bare interpreter (python -c pass): {summary(bare)}")

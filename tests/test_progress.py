@@ -87,6 +87,36 @@ def test_blocker_named_while_waiting_and_in_json(empty_db, db_url, make_tree):
         (pid, "api", "idle in transaction")]
 
 
+def test_a_waiting_statement_after_many_quick_files_is_named_at_its_own_line(empty_db, db_url, make_tree):
+    """A file sent as one query: the monitor names the statement that waits (the
+    third, the only one locking an existing table), and still polls in time after
+    30 quick files that it was not woken for."""
+    empty_db.execute("create table t (id int)")
+    files = {f"migrations/{i:04d}_quick.sql": f"create table q_{i} (id int);\n" for i in range(1, 31)}
+    files["migrations/0031_alter.sql"] = "create table n (id int);\nselect 1;\nalter table t add column c int;\n"
+    root = make_tree(files)
+    blocker = _blocker(empty_db.info.dbname)
+    pid = blocker.info.backend_pid
+    try:
+        proc = popen_cli("migrate", "--lock-timeout", "0", "--database-url", db_url, "--ddl-dir", str(root))
+        for _ in range(600):
+            if empty_db.execute("select count(*) from pg_locks where locktype = 'relation' and not granted"
+                                " and relation = 't'::regclass").fetchone()[0]:
+                break
+            time.sleep(0.05)
+        time.sleep(3)  # long enough for the 2 s report
+        blocker.rollback()
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        blocker.close()
+    assert proc.returncode == 0, stderr
+    waiting = [ln for ln in stderr.splitlines() if "waiting" in ln]
+    assert waiting, stderr
+    assert "migrations/0031_alter.sql:3 ALTER TABLE" in waiting[-1]
+    assert f"for ACCESS EXCLUSIVE on t, blocked by pid {pid} (app 'api', idle in transaction for " in waiting[-1]
+    assert empty_db.execute("select count(*) from schema_version").fetchone()[0] == 31
+
+
 @pytest.mark.slow
 def test_lock_timeout_retries_and_error_name_the_blocker(empty_db, db_url, make_tree):
     empty_db.execute("create table t (id int)")

@@ -36,7 +36,9 @@ def test_plain_transactional_file_reaches_the_server_as_one_query_with_its_track
     query = seen(empty_db)
     assert query.startswith("begin;")
     assert "insert into \"public\".\"schema_version\" (file_name, md5) values ('migrations/0001_seen.sql'" in query
-    assert query.endswith(SEEN)  # the file's text as it is, after ddlkit's prefix
+    # the file's text as it is, after ddlkit's prefix, then (same query) the lock check and COMMIT
+    # (pg_stat_activity keeps the first 1,024 bytes)
+    assert query.split(SEEN, 1)[1].startswith("\n;\ndo '")
     assert res.results[0].statements_ran == res.results[0].statements_committed == 3
     assert empty_db.execute("select count(*) from seen").fetchone()[0] == 2
     assert empty_db.execute("select count(*) from schema_version").fetchone()[0] == 1
@@ -178,3 +180,29 @@ def test_a_run_that_fails_returns_flushed_too(empty_db, make_tree):
     assert res.error is not None and res.error.sqlstate == "42703"
     assert empty_db.execute("select pg_current_wal_flush_lsn() >= max(lsn) from marks").fetchone()[0]
     assert empty_db.execute("select count(*) from schema_version").fetchone()[0] == 2
+
+
+def test_the_check_that_ends_a_one_query_file_commits_only_while_the_lock_session_holds_the_lock(empty_db):
+    """``send.commit_sql``: the lock's session (another backend) holds the migration
+    lock: the file commits in the same query; it does not (released, or a pid
+    that never held it): SQLSTATE MIGRATION_LOCK_LOST and nothing stays."""
+    from ddlkit.db.lock import LOCK_KEY
+    from ddlkit.util.sqlstate import SqlState
+
+    dbname = empty_db.info.dbname
+    with psycopg.connect(conninfo_for(dbname), autocommit=True) as lock_conn, \
+            psycopg.connect(conninfo_for(dbname), autocommit=True) as conn:
+        lock_conn.execute("select pg_advisory_lock(%s)", (LOCK_KEY,))
+        conn.execute("begin;\ncreate table kept (a int);\n-- a last comment, no newline"
+                     + send.commit_sql(conn, lock_conn.info.backend_pid))
+        assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE  # committed
+        for pid, release in ((conn.info.backend_pid, False), (lock_conn.info.backend_pid, True)):
+            if release:
+                lock_conn.execute("select pg_advisory_unlock(%s)", (LOCK_KEY,))
+            with pytest.raises(psycopg.Error) as caught:
+                conn.execute("begin;\ncreate table dropped (a int);" + send.commit_sql(conn, pid))
+            assert caught.value.sqlstate == SqlState.MIGRATION_LOCK_LOST
+            assert caught.value.diag.message_primary == ("ddlkit: the migration lock's session ended; "
+                                                         "the file is rolled back")
+            conn.rollback()
+    assert empty_db.execute("select to_regclass('kept') is not null, to_regclass('dropped')").fetchone() == (True, None)

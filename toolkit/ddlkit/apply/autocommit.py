@@ -7,7 +7,8 @@ commits on its own unless the file opens a transaction, the first error stops
 the file, and everything before it stays).
 
 The author's own transaction blocks are honoured; a lock_timeout (55P03) retries
-the statement, or the whole open block from its BEGIN.
+the statement, or the whole open block from its BEGIN (the runner's one retry
+policy, ``lock_retry``).
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ from ddlkit.sql import sqltext
 from ddlkit.apply.failure import MigrationFailed, StatementError
 from ddlkit.apply.repair import repair_invalid_indexes
 from ddlkit.apply.staging import drop_staged, stage
-
-from ddlkit.util.sqlstate import SqlState
 
 if TYPE_CHECKING:
     from ddlkit.apply.results import FileResult, FileSession
@@ -39,7 +38,6 @@ def apply_autocommit(runner: "FileSession", f: "DdlFile", fr: "FileResult") -> N
     stmts = f.statements
     i = 0
     block_start: int | None = None  # index of the author's BEGIN while a block is open
-    attempt = 0
     try:
         while i < len(stmts):
             st = stmts[i]
@@ -56,15 +54,18 @@ def apply_autocommit(runner: "FileSession", f: "DdlFile", fr: "FileResult") -> N
                         runner.emit("event", file=fr.file_name, message=repaired)
                 _execute_one(runner, f, st)
             except StatementError as err:
-                if err.sqlstate == SqlState.LOCK_NOT_AVAILABLE and attempt < runner.options.lock_retries:
-                    attempt += 1
-                    fr.retries = attempt
+                restart = i
+
+                def undo() -> None:  # an open block of the author's runs again from its BEGIN
+                    nonlocal restart, block_start
                     if conn.info.transaction_status != TransactionStatus.IDLE:
                         conn.rollback()
-                        i = block_start if block_start is not None else i
+                        restart = block_start if block_start is not None else i
                         fr.statements_ran = fr.statements_committed
                         block_start = None
-                    runner.retry_pause(f.file_name, attempt)
+
+                if runner.lock_retry(err, fr, undo):
+                    i = restart
                     continue
                 if block_start is None:
                     fr.statements_committed = fr.statements_ran

@@ -35,6 +35,7 @@ from ddlkit.locks.lockmodel import effect
 from ddlkit.locks.lockmodes import LockMode
 from ddlkit.sql.sqltext import option_on
 
+_RESOLVING = threading.Lock()
 INTERVAL = 2.0  # seconds between polls, at least
 REPORT_AFTER = 2.0  # a statement is reported once it has run this long
 
@@ -166,18 +167,38 @@ select pid, coalesce(application_name, ''), coalesce(state, ''),
 
 @dataclass
 class Watch:
-    """One statement being watched."""
+    """One statement being watched. Which statement, at which line, is
+    resolved (``what()``: its line and parse node) only when first asked: by the
+    first poll, 2 s into it, or by a lock wait's report. Most statements end long
+    before, and their files (a one-query file: every statement's lock effect) are
+    never parsed into nodes for it."""
 
     pid: int
     file: str
-    line: int
-    statement: str
+    what: Callable[[], tuple[int, Any]]
     started: float
     first_poll: float
     next_poll: float = 0.0
     last: Sample | None = None
     longest_wait: LockWait | None = None
     reported: bool = False
+    _resolved: tuple[int, str] | None = None
+
+    def _resolve(self) -> tuple[int, str]:
+        with _RESOLVING:  # the thread's first poll and the runner may ask at once
+            if self._resolved is None:
+                line, node = self.what()
+                self._resolved = (line, _statement_kind(node))
+            return self._resolved
+
+    @property
+    def line(self) -> int:
+        return self._resolve()[0]
+
+    @property
+    def statement(self) -> str:
+        """The statement's kind: CREATE INDEX CONCURRENTLY, VACUUM, ..."""
+        return self._resolve()[1]
 
     def record(self, sample: Sample) -> None:
         self.last = sample
@@ -209,16 +230,19 @@ class Monitor:
         self._thread: threading.Thread | None = None
         self._conn: psycopg.Connection | None = None
         self._broken = False
+        self._wake_at: float | None = None  # when the thread's current wait ends (None: until woken)
         self.files: dict[str, FileWait] = {}
         self.last_watch: Watch | None = None
 
     # ---------------------------------------------------------------- the runner's side
 
-    def watch(self, pid: int, file: str, line: int, node: Any, lock_timeout: float) -> "_Watching":
+    def watch(self, pid: int, file: str, what: Callable[[], tuple[int, Any]], lock_timeout: float) -> "_Watching":
+        """``what()``: the watched statement's line and parse node, asked for only
+        if the statement runs long enough to be polled."""
         # A short lock_timeout: poll once before it fires, so a retry can name the blocker.
         first = REPORT_AFTER if not lock_timeout or lock_timeout >= 2 * REPORT_AFTER else max(lock_timeout / 2, 0.1)
         now = self.clock()
-        w = Watch(pid, file, line, _statement_kind(node), now, first, first)
+        w = Watch(pid, file, what, now, first, first)
         return _Watching(self, w)
 
     def _begin(self, w: Watch) -> None:
@@ -227,12 +251,15 @@ class Monitor:
             if self._thread is None and not self._broken:
                 self._thread = threading.Thread(target=self._loop, name="ddlkit-progress", daemon=True)
                 self._thread.start()
-            self._cond.notify_all()
+            # Wake the thread only when it would otherwise poll this statement late: it
+            # sleeps with no statement, or until a time after this one's first poll. A
+            # run of short files so wakes it every 2 s, not twice a file.
+            if self._wake_at is None or self._wake_at > w.started + w.first_poll:
+                self._cond.notify_all()
 
     def _end(self, w: Watch) -> None:
-        with self._cond:
+        with self._cond:  # no wake-up: the thread finds no statement when its wait ends
             self._current = None
-            self._cond.notify_all()
         self.last_watch = w
         if w.longest_wait is not None:
             seen = self.files.get(w.file)
@@ -268,12 +295,16 @@ class Monitor:
                     return
                 w = self._current
                 if w is None:
+                    self._wake_at = None
                     self._cond.wait()
                     continue
-                delay = w.started + w.next_poll - self.clock()
+                due = w.started + w.next_poll
+                delay = due - self.clock()
                 if delay > 0:
+                    self._wake_at = due
                     self._cond.wait(delay)
                     continue
+                self._wake_at = self.clock()  # polling: a new statement is looked at right after
                 w.next_poll = max(w.next_poll + self.interval, self.clock() - w.started + self.interval)
             sample = self._poll(w)
             if sample is None:

@@ -90,6 +90,7 @@ class Runner:
         self._output: list[str] | None = None
         self.deadline = None  # the last statement's ddlkit.apply.deadline.LockDeadline, if it had one
         self._begin_sql: str | None = None  # BEGIN and the settings sent with each one-query file
+        self._commit_sql: str | None = None  # the lock check and COMMIT that end it (ddlkit.apply.send.commit_sql)
         self._unflushed: str | None = None  # the last file committed without waiting for its WAL flush
 
     # ------------------------------------------------------------------ read-only
@@ -158,6 +159,7 @@ class Runner:
             with lock:
                 lock_conn = lock.conn  # waiters reconnect between polls (ddlkit.db.lock)
                 self.lock = lock
+                self._begin_sql = self._commit_sql = None  # composed with this lock's session
                 if lock.waited > 0.2:
                     self.emit("lock_acquired", waited=lock.waited)
                 self.conn = connect(self.target)
@@ -357,18 +359,26 @@ class Runner:
         return retry_facts(self.monitor.last_watch if self.monitor else None, attempt,
                            self.options.lock_retries + 1, seen)
 
-    def _watch(self, st: sqltext.Statement | None, node: Any = None):
+    def _watch(self, st: sqltext.Statement | None, node: Any = None,
+               pick: Callable[[], sqltext.Statement] | None = None):
         """The progress monitor's watch over one statement (ddlkit.apply.progress);
-        ``node``: what actually runs at ``st``'s line, when that is not ``st`` itself."""
-        if not self.options.progress or self._file is None or st is None:
+        ``node``: what actually runs at ``st``'s line, when that is not ``st`` itself;
+        ``pick``: instead of ``st``, chooses the statement, called only if the monitor
+        asks (a statement that runs 2 s or waits on a lock). Its line and node are
+        looked up only then too."""
+        if not self.options.progress or self._file is None or (st is None and pick is None):
             return contextlib.nullcontext()
         if self.monitor is None:  # with the first statement: a no-op run loads none of it
             from ddlkit.apply.progress import Monitor  # noqa: PLC0415
 
             self.monitor = Monitor(self.target, self.emit)
-        return self.monitor.watch(self.conn.info.backend_pid, self._file.file_name,
-                                  st.position(self._file.lines)[1], node if node is not None else st.node,
-                                  self.options.lock_timeout)
+        lines = self._file.lines
+
+        def what() -> tuple[int, Any]:
+            chosen = pick() if pick is not None else st
+            return chosen.position(lines)[1], node if node is not None else chosen.node
+
+        return self.monitor.watch(self.conn.info.backend_pid, self._file.file_name, what, self.options.lock_timeout)
 
     def execute(self, st: sqltext.Statement) -> None:
         """One statement as psql sends it: COPY … FROM stdin gets its data lines."""
@@ -397,7 +407,6 @@ class Runner:
         from ddlkit.apply import send  # noqa: PLC0415
         from ddlkit.apply.failure import StatementError  # noqa: PLC0415
         from ddlkit.apply.staging import drop_staged, stage  # noqa: PLC0415
-        attempt = 0
         whole = self.ONE_QUERY and send.whole_file(f, bool(f.csv_files(self.tree.root)))
         if whole and self.options.lock_timeout:
             from ddlkit.apply.deadline import file_needs_deadline  # noqa: PLC0415
@@ -425,18 +434,11 @@ class Runner:
             except send.Unplaced as err:
                 # Which statement failed? Statement by statement, the next run says.
                 whole = False
-                if err.sqlstate == SqlState.LOCK_NOT_AVAILABLE and attempt < self.options.lock_retries:
-                    attempt += 1
-                    fr.retries = attempt
-                    self.retry_pause(f.file_name, attempt)
-                else:  # run again at once: its notices are the ones the user sees
+                if not self.lock_retry(err, fr):  # run again at once: its notices are the ones the user sees
                     del fr.notices[heard:]
                 continue
             except StatementError as err:
-                if err.sqlstate == SqlState.LOCK_NOT_AVAILABLE and attempt < self.options.lock_retries:
-                    attempt += 1
-                    fr.retries = attempt
-                    self.retry_pause(f.file_name, attempt)
+                if self.lock_retry(err, fr):
                     continue
                 raise
 
@@ -460,8 +462,8 @@ class Runner:
             raise StatementError(st, exc, message=message, excerpt=text) from None
 
     def _apply_one_query(self, f: DdlFile, fr: FileResult) -> None:
-        """``f`` in one round trip with its settings and tracker row (ddlkit.apply.send),
-        in pieces of whole statements when it is big; then the lock check and COMMIT."""
+        """``f`` in one round trip with its settings, tracker row, lock check and
+        COMMIT (ddlkit.apply.send), in pieces of whole statements when it is big."""
         from ddlkit.apply import send  # noqa: PLC0415
         conn = self.conn
         if self._begin_sql is None:
@@ -469,31 +471,43 @@ class Runner:
             self._begin_sql = send.settings_sql(
                 conn, _ms(self.options.lock_timeout) if self.options.lock_timeout else "0",
                 None if st_timeout is None else _ms(st_timeout))
+            self._commit_sql = send.commit_sql(conn, self.lock.pid) if self.lock.pid is not None else None
         fr.statements_ran = 0
+        committed = False
         try:
             for first, start, end in send.pieces(f):
                 query, base = f.text[start:end], start
                 if first == 0:
                     head = self._begin_sql + send.record_sql(conn, self.tracker, f, self.side)
                     query, base = head + query, start - len(head)
+                if end == len(f.text) and self._commit_sql is not None:
+                    query += self._commit_sql
+                    committed = True
                 try:
-                    watched = send.watched_statement(f.statements[first:first + 64]) if self.options.progress \
-                        else None
-                    with self._watch(watched):
+                    with self._watch(None, pick=lambda first=first: send.watched_statement(
+                            f.statements[first:first + 64])):
                         conn.execute(query)
                 except psycopg.Error as exc:
                     if conn.closed or conn.broken:
                         raise self._lost(exc) from None
                     self._rollback_quietly()
+                    if exc.sqlstate == SqlState.MIGRATION_LOCK_LOST:  # the check before COMMIT
+                        before = f"committing {f.file_name}; it was rolled back"
+                        self.lock.ensure_held(before)  # its own words when it sees why
+                        from ddlkit.db.lock import LockLost  # noqa: PLC0415
+
+                        raise LockLost(f"lost the migration lock (its session ended); stopped before {before}") \
+                            from None
                     err = send.place(f, exc, base)
                     fr.statements_ran = err.statement.index
                     raise err from None
-            self.lock.ensure_held(f"committing {f.file_name}; it was rolled back")
+            if not committed:
+                self.lock.ensure_held(f"committing {f.file_name}; it was rolled back")
+                conn.execute("commit")
         except BaseException:
             if not (conn.closed or conn.broken) and conn.info.transaction_status != TransactionStatus.IDLE:
                 conn.rollback()
             raise
-        conn.execute("commit")
         fr.statements_ran = len(f.statements)
 
     def execute_watched(self, f: DdlFile, st: "sqltext.Statement") -> None:
@@ -516,7 +530,20 @@ class Runner:
                     raise LockTimeout(watch.message) from None
                 raise
 
-    def retry_pause(self, file_name: str, attempt: int) -> None:
-        delay = self._backoff(attempt)
-        self.emit("lock_retry", file=file_name, attempt=attempt, delay=delay, blocked=self._retry_facts(attempt))
+    def lock_retry(self, err: Any, fr: FileResult, undo: Callable[[], None] | None = None) -> bool:
+        """The one lock_timeout retry of both paths: when ``err`` (with a
+        ``sqlstate``) is a lock_timeout (55P03) and the file has retries left,
+        count one in ``fr.retries``, call ``undo`` (roll back what must not stay
+        locked while waiting), wait with backoff (the ``lock_retry`` event names
+        the blocker) and return True: the caller runs the statement, block or
+        file again. Otherwise False: the caller reports ``err``."""
+        if err.sqlstate != SqlState.LOCK_NOT_AVAILABLE or fr.retries >= self.options.lock_retries:
+            return False
+        fr.retries += 1
+        if undo is not None:
+            undo()
+        delay = self._backoff(fr.retries)
+        self.emit("lock_retry", file=fr.file_name, attempt=fr.retries, delay=delay,
+                  blocked=self._retry_facts(fr.retries))
         self.sleep(delay)
+        return True

@@ -4,11 +4,13 @@ A transactional file of plain SQL (no psql meta-command, ``COPY … FROM
 stdin``, ``\\i`` include or ``\\echo`` output, no CSV to stage) is sent as it
 is, as one simple-protocol query (psycopg uses the simple protocol when no
 parameters are passed), after ``BEGIN``, the session settings of the file
-(``SET LOCAL`` through ``set_config``) and the tracker upsert, all in the same
-query string. The server runs the statements one after the other in that
-transaction and stops at the first error; the runner then checks that it
-still holds the migration lock and commits. So file and tracker row stay
-atomic, and the server sees per file: the query and ``COMMIT``.
+(``SET LOCAL`` through ``set_config``) and the tracker upsert, and followed
+by a check that the migration lock's session still holds the lock and by
+``COMMIT`` (:func:`commit_sql`), all in the same query string. The server runs
+the statements one after the other in that transaction and stops at the
+first error, which leaves the transaction aborted: the runner rolls it back.
+So file and tracker row stay atomic, no file commits once the lock is lost,
+and the server sees one query per file.
 
 A file bigger than :data:`PIECE` characters goes in several queries of whole
 statements (still one transaction), so neither side holds a parse of the
@@ -95,11 +97,11 @@ def place(f: DdlFile, exc: psycopg.Error, base: int) -> StatementError:
     pos = diag.statement_position
     if pos:
         offset = base + int(pos) - 1
-        if offset >= 0:
+        if 0 <= offset < len(f.text):
             i = max(bisect.bisect_right([st.start for st in sts], offset) - 1, 0)
             st = sts[i]
             return StatementError(st, exc, _Diag(diag, offset - st.start + 1))
-        raise Unplaced(exc)  # in ddlkit's own prefix: the statement-by-statement run reports it as today
+        raise Unplaced(exc)  # in ddlkit's own prefix or suffix: the statement-by-statement run reports it as today
     candidates = _candidates(sts, diag)
     if len(candidates) == 1:
         return StatementError(candidates[0], exc)
@@ -133,6 +135,32 @@ def settings_sql(conn: psycopg.Connection, lock_timeout: str, statement_timeout:
     if conn.info.server_version >= 140000:
         calls.append(sql.SQL("set_config('client_connection_check_interval', '1000', true)"))
     return sql.SQL("begin;\nselect {};\n").format(sql.SQL(", ").join(calls)).as_string(conn)
+
+
+_LOCK_GUARD = """begin
+  if not exists (select from pg_catalog.pg_locks l
+                  where l.locktype = 'advisory' and l.granted and l.pid = {pid}
+                    and l.classid = {classid} and l.objid = {objid} and l.objsubid = 1) then
+    raise exception using errcode = {code},
+      message = 'ddlkit: the migration lock''s session ended; the file is rolled back';
+  end if;
+end"""
+
+
+def commit_sql(conn: psycopg.Connection, lock_pid: int) -> str:
+    """What ends the last query of a file: a check that backend ``lock_pid``
+    (the migration lock's session) still holds the migration lock, then
+    ``COMMIT``, in the same round trip. The check fails with SQLSTATE
+    ``MIGRATION_LOCK_LOST`` (the transaction is then rolled back, and the
+    runner stops with exit 3, as when its own check finds the session gone).
+    ``pg_locks`` is readable by every role, so a file's ``SET ROLE`` cannot
+    stop it. The line break first ends a trailing ``--`` comment of the file."""
+    from ddlkit.db.lock import _CLASSID, _OBJID  # noqa: PLC0415
+    from ddlkit.util.sqlstate import SqlState  # noqa: PLC0415
+
+    body = sql.SQL(_LOCK_GUARD).format(pid=lock_pid, classid=_CLASSID, objid=_OBJID,
+                                       code=SqlState.MIGRATION_LOCK_LOST.value).as_string(conn)
+    return sql.SQL("\n;\ndo {};\ncommit").format(body).as_string(conn)
 
 
 def durable_sql(conn: psycopg.Connection, table: sql.Identifier, file_name: str) -> str:

@@ -19,6 +19,9 @@ class SqlState(StrEnum):
     CANNOT_CONNECT_NOW = "57P03"  # "the database system is starting up"
     IN_FAILED_SQL_TRANSACTION = "25P02"
     DEADLOCK_DETECTED = "40P01"
+    # ddlkit's own (class DK is none of PostgreSQL's): raised by the check that ends a
+    # file sent as one query, just before its COMMIT (ddlkit.apply.send.commit_sql)
+    MIGRATION_LOCK_LOST = "DK001"
 
 
 CONNECTION_EXCEPTION_CLASS = "08"  # class 08: the connection is gone or refused
