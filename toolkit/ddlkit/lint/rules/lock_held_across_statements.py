@@ -1,9 +1,10 @@
 """lock-held-across-statements: a lock that blocks traffic, held until commit across later slow statements."""
 
 from ddlkit.locks import blocking
+from ddlkit.locks.routines import function_name
 
 from ddlkit.sql import sqltext
-from ddlkit.lint.pgast import runner_statements
+from ddlkit.lint.pgast import Unbuildable, runner_statements
 from ddlkit.lint.rule import ERROR, Rule
 
 
@@ -14,13 +15,73 @@ def finish(file_ctx):
     if len(statements) < 2 and not any(st.kind == "DoStmt" for st in statements):
         return  # nothing comes after the only statement (a DO block holds across its own statements)
     text = file_ctx.text
-    statements = runner_statements(file_ctx)  # the runner's statements, from the engine's parse
     lines = sqltext.LineIndex(text)
-    result = blocking.analyze(file_ctx.file, statements, sqltext.classify(text, statements, lines), lines)
-    for finding in result.findings:
+    try:  # the runner's statements, from the engine's parse (nodes built when the lock model asks)
+        result = _analyze(file_ctx.file, text, runner_statements(file_ctx), lines)
+    except Unbuildable:  # a tree nested deeper than Python's stack: the runner's own parse copes
+        result = _analyze(file_ctx.file, text, runner_statements(file_ctx, split_again=True), lines)
+    for finding in result.findings if result is not None else ():
         if all(step.why == "data change" for step in finding.across):
             continue  # a backfill after DDL: ban-backfill-in-ddl-transaction reports it
         file_ctx._emit(finding.hold.start, RULE.id, finding.message, finding.remedy)
+
+
+def _analyze(file: str, text: str, statements: list, lines) -> blocking.FileBlocking | None:
+    """:func:`blocking.analyze` of the file, or None where it cannot find anything (see :func:`_may_hold`)."""
+    mode = sqltext.classify(text, statements, lines)
+    if not mode.transactional and not _may_hold(statements):
+        return None
+    return blocking.analyze(file, statements, mode, lines)
+
+
+def _may_hold(statements: list) -> bool:
+    """False when :func:`blocking.analyze` of a file that runs outside a
+    transaction surely finds no lock held across statements: each statement's
+    locks then end with it, except in the author's BEGIN (a TransactionStmt), a
+    DO block, or a call of a function the file creates earlier (whose body's
+    statements are modelled as held by the call). Reads the statements' kinds,
+    the JSON of those whose text names such a function, and the nodes of
+    ``CREATE FUNCTION`` statements only."""
+    created: set[str] = set()
+    for st in statements:
+        kind = st.kind
+        if kind in ("DoStmt", "TransactionStmt"):
+            return True
+        if created and _may_call(st, created):
+            return True
+        if kind == "CreateFunctionStmt":
+            name = function_name(st.node)
+            if name:
+                created.add(name)
+    return False
+
+
+def _may_call(st, names: set[str]) -> bool:
+    """Could the statement call one of ``names`` (lockmodel.calls: a FuncCall
+    whose name's last part is one of them)? A call is written with the name's
+    letters (as written, or quoted): a text without them calls none of them."""
+    text = st.text.lower()
+    if "&" in text or any(not n.isascii() or '"' in n for n in names):
+        return True  # U&"…" escapes, names whose case folding differs: the lock model decides
+    if not any(n.lower() in text for n in names):
+        return False
+    data = getattr(st, "json", None)
+    if data is None or st.kind == "CallStmt":  # CALL's FuncCall is written without its tag
+        return True
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if type(item) is dict:
+            call = item.get("FuncCall")
+            if type(call) is dict:
+                for part in call.get("funcname", ()):
+                    sval = part.get("String", {}).get("sval", "") if type(part) is dict else ""
+                    if set(sval.split(".")) & names:
+                        return True
+            stack.extend(item.values())
+        elif type(item) is list:
+            stack.extend(item)
+    return False
 
 
 RULE = Rule(
