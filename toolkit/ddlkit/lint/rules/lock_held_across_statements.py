@@ -50,10 +50,19 @@ def _may_hold(statements: list) -> bool:
         if created and _may_call(st, created):
             return True
         if kind == "CreateFunctionStmt":
-            name = function_name(st.node)
+            name = _function_name(st)
             if name:
                 created.add(name)
     return False
+
+
+def _function_name(st) -> str | None:
+    """:func:`function_name` of a ``CREATE FUNCTION``, read from its JSON when it is at hand."""
+    data = getattr(st, "json", None)
+    if data is None:
+        return function_name(st.node)
+    parts = [p.get("String", {}).get("sval", "") if type(p) is dict else "" for p in data.get("funcname", ())]
+    return parts[-1] if parts and parts[-1] else None
 
 
 def _may_call(st, names: set[str]) -> bool:
