@@ -1,7 +1,9 @@
-"""lock-held-across-statements decides a file that runs outside a transaction
-without the lock model when no lock can be held across statements there (no
-BEGIN, no DO block, no call of a function the file creates): the shortcut must
-never hide a finding the lock model makes."""
+"""lock-held-across-statements decides a file without the lock model when no
+lock can be held across statements there: a file that runs outside a
+transaction with no BEGIN, no DO block and no call of a function it creates,
+or one in a transaction none of whose statements the model gives a table lock
+(functions, types, grants). The shortcut must never hide a finding the lock
+model makes."""
 
 from __future__ import annotations
 
@@ -43,7 +45,7 @@ def test_a_lock_held_outside_a_transaction_is_still_reported(case):
 def test_a_trigger_function_that_is_never_called_holds_nothing():
     text = (AUTOCOMMIT + FUNCTION.format(name="touch").replace("RETURNS void", "RETURNS trigger")
             + "CREATE TRIGGER touch BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch();\n" + HOLD + "\n")
-    assert not _may_hold(runner_statements(_file_context(text)))  # decided without the lock model
+    assert not _may_hold(runner_statements(_file_context(text)), False)  # decided without the lock model
     statements = psqlscript.split(text)
     lines = sqltext.LineIndex(text)
     assert blocking.analyze("m.sql", statements, sqltext.classify(text, statements, lines), lines).findings == ()
@@ -60,10 +62,20 @@ def test_the_shortcut_never_skips_a_file_where_the_lock_model_finds_a_held_lock(
     mode = sqltext.classify(text, statements, lines)
     found = blocking.analyze("m.sql", statements, mode, lines).findings
     if found:
-        assert mode.transactional or _may_hold(statements)
-        assert mode.transactional or _may_hold(runner_statements(_file_context(text)))
+        assert _may_hold(statements, mode.transactional)
+        assert _may_hold(runner_statements(_file_context(text)), mode.transactional)
 
 
 def test_a_statement_too_deep_to_build_from_the_json_is_modelled_from_the_runners_parse():
     deep = "SELECT " + " + ".join("a" for _ in range(3000)) + " FROM t;\n"  # deeper than Python's stack
     assert _held(HOLD.replace("; ", ";\n") + "\n" + deep) == [(1, 1)]
+
+
+def test_a_transaction_that_takes_no_table_lock_is_decided_without_the_model():
+    text = ("CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;\n"
+            "GRANT EXECUTE ON FUNCTION touch() TO app;\nCREATE TYPE mood AS ENUM ('ok');\n")
+    statements = runner_statements(_file_context(text))
+    assert sqltext.classify(text, statements, sqltext.LineIndex(text)).transactional
+    assert not _may_hold(statements, True)
+    assert not any(st.has_node and st._node is not None for st in statements)  # no node built
+    assert _may_hold(runner_statements(_file_context(text + "ALTER TABLE t ADD COLUMN b int;\n")), True)

@@ -1,6 +1,6 @@
 """lock-held-across-statements: a lock that blocks traffic, held until commit across later slow statements."""
 
-from ddlkit.locks import blocking
+from ddlkit.locks import blocking, lockmodel
 from ddlkit.locks.routines import function_name
 
 from ddlkit.sql import sqltext
@@ -29,23 +29,25 @@ def finish(file_ctx):
 def _analyze(file: str, text: str, statements: list, lines) -> blocking.FileBlocking | None:
     """:func:`blocking.analyze` of the file, or None where it cannot find anything (see :func:`_may_hold`)."""
     mode = sqltext.classify(text, statements, lines)
-    if not mode.transactional and not _may_hold(statements):
+    if not _may_hold(statements, mode.transactional):
         return None
     return blocking.analyze(file, statements, mode, lines)
 
 
-def _may_hold(statements: list) -> bool:
-    """False when :func:`blocking.analyze` of a file that runs outside a
-    transaction surely finds no lock held across statements: each statement's
-    locks then end with it, except in the author's BEGIN (a TransactionStmt), a
-    DO block, or a call of a function the file creates earlier (whose body's
-    statements are modelled as held by the call). Reads the statements' kinds,
-    the JSON of those whose text names such a function, and the nodes of
-    ``CREATE FUNCTION`` statements only."""
+def _may_hold(statements: list, transactional: bool) -> bool:
+    """False when :func:`blocking.analyze` surely finds no lock held across
+    statements. The model gives table locks only to the statements of
+    :data:`lockmodel.LOCKING_KINDS`, to those of a DO block, and to the body of
+    a function the file creates earlier, run by a call. In a file that runs
+    outside a transaction each statement's locks end with it, except in the
+    author's BEGIN (a TransactionStmt), a DO block or such a call; in one that
+    runs in a transaction, a lock is held until the commit. Reads the
+    statements' kinds, the JSON of those whose text names such a function, and
+    ``CREATE FUNCTION`` names; no pglast node is built for a file it skips."""
     created: set[str] = set()
     for st in statements:
         kind = st.kind
-        if kind in ("DoStmt", "TransactionStmt"):
+        if kind in ("DoStmt", "TransactionStmt") or (transactional and kind in lockmodel.LOCKING_KINDS):
             return True
         if created and _may_call(st, created):
             return True
