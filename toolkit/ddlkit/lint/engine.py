@@ -134,11 +134,12 @@ class FileLinter:
                       f"{unsupported.what} is not supported; {unsupported.advice}")
             return None
         except sqltext.SqlSyntaxError as script_error:
-            script = None
-            if self.text.startswith("\\", parse_error_offset(exc, len(self.text.rstrip()))):
-                # the raw parse stopped at a meta-command: the error is where psql's reading found it
-                self.emit(script_error.offset, PARSE_ERROR, f"SQL does not parse: {script_error.message}")
-                return None
+            # where psql's reading (the runner's, verify's) finds the error: each statement parsed as
+            # psql sends it. The whole text's parse may stop elsewhere: at a meta-command, or, for a
+            # statement nested too deeply, a few tokens earlier (the earlier statements are on the
+            # parser's stack too), or with no position at all
+            self.emit(script_error.offset, PARSE_ERROR, f"SQL does not parse: {script_error.message}")
+            return None
         except InputError:
             script = None
         if script is not None:

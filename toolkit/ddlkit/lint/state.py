@@ -99,6 +99,15 @@ _NEVER_NONTXN = frozenset({
 })
 
 
+def never_nontransactional(kind: str, text: str) -> bool:
+    """True when a statement of this kind and text can never make a file run
+    outside a transaction (:func:`ddlkit.sql.sqltext.nontransactional_reason` is
+    None and it is no transaction control), known without its pglast node."""
+    if kind in _NEVER_NONTXN:
+        return True
+    return kind in ("IndexStmt", "DropStmt", "AlterTableStmt") and "concurrent" not in text.lower()
+
+
 def transactional(text: str, statements: list[Statement], fctx: FileContext, lines: Any) -> bool:
     """The runner's verdict (ddlkit.sql.sqltext.classify) without building pglast
     nodes for the statements that cannot change it. The header comment must
@@ -107,9 +116,7 @@ def transactional(text: str, statements: list[Statement], fctx: FileContext, lin
 
     nodes = []
     for st in statements:
-        if st.kind in _NEVER_NONTXN:
-            continue
-        if st.kind in ("IndexStmt", "DropStmt", "AlterTableStmt") and "concurrent" not in st.text.lower():
+        if never_nontransactional(st.kind, st.text):
             continue
         node = fctx.pglast_node(st)
         if node is not None:

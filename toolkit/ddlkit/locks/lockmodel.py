@@ -338,6 +338,9 @@ _LOCK_FREE = frozenset({
     ast.DefineStmt, ast.AlterSeqStmt, ast.AlterEnumStmt,
 })
 KNOWN_KINDS = frozenset(_HANDLERS) | _LOCK_FREE
+# Names of the statement classes the model can give a table lock (its handlers'); any other
+# statement locks nothing in the model (but a call in it may run a known function's body).
+LOCKING_KINDS = frozenset(cls.__name__ for cls in _HANDLERS)
 
 
 def index_tables_of(nodes: Iterator[Any] | list) -> dict[str, str]:

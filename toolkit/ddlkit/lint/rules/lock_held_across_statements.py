@@ -1,9 +1,10 @@
 """lock-held-across-statements: a lock that blocks traffic, held until commit across later slow statements."""
 
-from ddlkit.locks import blocking
+from ddlkit.locks import blocking, lockmodel
+from ddlkit.locks.routines import function_name
 
 from ddlkit.sql import sqltext
-from ddlkit.lint.pgast import runner_statements
+from ddlkit.lint.pgast import Unbuildable, runner_statements
 from ddlkit.lint.rule import ERROR, Rule
 
 
@@ -14,13 +15,84 @@ def finish(file_ctx):
     if len(statements) < 2 and not any(st.kind == "DoStmt" for st in statements):
         return  # nothing comes after the only statement (a DO block holds across its own statements)
     text = file_ctx.text
-    statements = runner_statements(file_ctx)  # the runner's statements, from the engine's parse
     lines = sqltext.LineIndex(text)
-    result = blocking.analyze(file_ctx.file, statements, sqltext.classify(text, statements, lines), lines)
-    for finding in result.findings:
+    try:  # the runner's statements, from the engine's parse (nodes built when the lock model asks)
+        result = _analyze(file_ctx.file, text, runner_statements(file_ctx), lines)
+    except Unbuildable:  # a tree nested deeper than Python's stack: the runner's own parse copes
+        result = _analyze(file_ctx.file, text, runner_statements(file_ctx, split_again=True), lines)
+    for finding in result.findings if result is not None else ():
         if all(step.why == "data change" for step in finding.across):
             continue  # a backfill after DDL: ban-backfill-in-ddl-transaction reports it
         file_ctx._emit(finding.hold.start, RULE.id, finding.message, finding.remedy)
+
+
+def _analyze(file: str, text: str, statements: list, lines) -> blocking.FileBlocking | None:
+    """:func:`blocking.analyze` of the file, or None where it cannot find anything (see :func:`_may_hold`)."""
+    mode = sqltext.classify(text, statements, lines)
+    if not _may_hold(statements, mode.transactional):
+        return None
+    return blocking.analyze(file, statements, mode, lines)
+
+
+def _may_hold(statements: list, transactional: bool) -> bool:
+    """False when :func:`blocking.analyze` surely finds no lock held across
+    statements. The model gives table locks only to the statements of
+    :data:`lockmodel.LOCKING_KINDS`, to those of a DO block, and to the body of
+    a function the file creates earlier, run by a call. In a file that runs
+    outside a transaction each statement's locks end with it, except in the
+    author's BEGIN (a TransactionStmt), a DO block or such a call; in one that
+    runs in a transaction, a lock is held until the commit. Reads the
+    statements' kinds, the JSON of those whose text names such a function, and
+    ``CREATE FUNCTION`` names; no pglast node is built for a file it skips."""
+    created: set[str] = set()
+    for st in statements:
+        kind = st.kind
+        if kind in ("DoStmt", "TransactionStmt") or (transactional and kind in lockmodel.LOCKING_KINDS):
+            return True
+        if created and _may_call(st, created):
+            return True
+        if kind == "CreateFunctionStmt":
+            name = _function_name(st)
+            if name:
+                created.add(name)
+    return False
+
+
+def _function_name(st) -> str | None:
+    """:func:`function_name` of a ``CREATE FUNCTION``, read from its JSON when it is at hand."""
+    data = getattr(st, "json", None)
+    if data is None:
+        return function_name(st.node)
+    parts = [p.get("String", {}).get("sval", "") if type(p) is dict else "" for p in data.get("funcname", ())]
+    return parts[-1] if parts and parts[-1] else None
+
+
+def _may_call(st, names: set[str]) -> bool:
+    """Could the statement call one of ``names`` (lockmodel.calls: a FuncCall
+    whose name's last part is one of them)? A call is written with the name's
+    letters (as written, or quoted): a text without them calls none of them."""
+    text = st.text.lower()
+    if "&" in text or any(not n.isascii() or '"' in n for n in names):
+        return True  # U&"…" escapes, names whose case folding differs: the lock model decides
+    if not any(n.lower() in text for n in names):
+        return False
+    data = getattr(st, "json", None)
+    if data is None or st.kind == "CallStmt":  # CALL's FuncCall is written without its tag
+        return True
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if type(item) is dict:
+            call = item.get("FuncCall")
+            if type(call) is dict:
+                for part in call.get("funcname", ()):
+                    sval = part.get("String", {}).get("sval", "") if type(part) is dict else ""
+                    if set(sval.split(".")) & names:
+                        return True
+            stack.extend(item.values())
+        elif type(item) is list:
+            stack.extend(item)
+    return False
 
 
 RULE = Rule(
