@@ -337,7 +337,7 @@ class Runner:
             raise self._lost()
         if conn.info.transaction_status != TransactionStatus.IDLE:
             conn.rollback()
-        self._guard(lambda c: c.execute(send.durable_sql(c, self.tracker, last)), conn)
+        self._guard(lambda c: c.execute(send.durable_sql(c)), conn)
 
     def _rollback_quietly(self) -> None:
         conn = self.conn

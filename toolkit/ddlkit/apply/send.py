@@ -163,22 +163,22 @@ def commit_sql(conn: psycopg.Connection, lock_pid: int) -> str:
     return sql.SQL("\n;\ndo {};\ncommit").format(body).as_string(conn)
 
 
-def durable_sql(conn: psycopg.Connection, table: sql.Identifier, file_name: str) -> str:
+def durable_sql(conn: psycopg.Connection) -> str:
     """The run's last commit, which waits for the WAL flush (and for synchronous
-    standbys), and so makes every earlier commit of the run durable: it
-    rewrites the tracker row ``file_name`` (a file it applied) with the same
-    values, as the user ddlkit connected as (see ``record_as_runner``), under
-    the session's own ``synchronous_commit`` (as configured for the role,
-    database and server). A commit that wrote no WAL would not wait."""
+    standbys), and so makes every earlier commit of the run durable. A commit
+    waits only when its transaction wrote WAL, so this one writes a
+    transactional logical message (``pg_logical_emit_message``, prefix
+    ``ddlkit``: no table, no row; plain streaming ignores it and logical
+    decoding passes it on only to a consumer that asks for messages), under the
+    session's own ``synchronous_commit`` (as configured for the role, database
+    and server). It does not depend on any tracker row still being there."""
     return sql.SQL(
         "begin read write;\n"
-        "set local session authorization default;\n"
-        "set local role none;\n"
-        "select set_config('synchronous_commit', s.reset_val, true) from pg_settings s "
+        "select set_config('synchronous_commit', s.reset_val, true), "
+        "pg_logical_emit_message(true, 'ddlkit', 'durable') from pg_settings s "
         "where s.name = 'synchronous_commit';\n"
-        "update {} set md5 = md5 where file_name = {};\n"
         "commit"
-    ).format(table, file_name).as_string(conn)
+    ).as_string(conn)
 
 
 def record_sql(conn: psycopg.Connection, table: sql.Identifier, f: DdlFile,
