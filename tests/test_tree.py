@@ -55,6 +55,30 @@ def test_order_matches_gnu_sort_v_on_random_names():
     assert version_sorted(names) == gnu_sort_v(names)
 
 
+@pytest.mark.skipif(shutil.which("sort") is None, reason="GNU sort is the oracle")
+def test_order_matches_gnu_sort_v_on_long_digit_runs_and_suffixes():
+    # Digit runs longer than 255 digits, leading zeros, trailing zero runs, '~',
+    # bytes above 0x7f and several suffixes: the byte-string sort key agrees with sort -V.
+    rng = random.Random(20261203)
+    names = set()
+    for _ in range(2000):
+        parts = []
+        for _ in range(rng.randint(1, 4)):
+            kind = rng.random()
+            if kind < 0.4:
+                parts.append("0" * rng.randint(0, 3) + str(rng.randint(0, 10 ** rng.randint(1, 300))))
+            elif kind < 0.8:
+                parts.append("".join(rng.choice("aZ_-~é") for _ in range(rng.randint(1, 3))))
+            else:
+                parts.append(rng.choice([".a", ".sql", ".0", ".b2", "~", ".tar.gz"]))
+        name = "".join(parts) + rng.choice([".sql", "", ".0", "~"])
+        if name and not name.startswith("."):
+            names.add(name)
+    names = sorted(names)
+    rng.shuffle(names)
+    assert version_sorted(names) == gnu_sort_v(names)
+
+
 CHECKSUM_CASES = {
     "crlf": b"create table t (\r\n  a int\r\n);\r\n",
     "tabs_ff_vt": b"select\t1;\f\vselect 2;\n",
