@@ -183,16 +183,24 @@ def project_root(root: Path) -> Path:
     return Path(os.path.abspath(root)).parent
 
 
-def _read(path: str) -> bytes:
-    """The file's bytes: os.read on a descriptor, half the time of Path.read_bytes."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+def _read(name: str, dir_fd: int | None = None) -> bytes:
+    """The file's bytes: os.read on a descriptor, half the time of Path.read_bytes;
+    ``name`` relative to the open directory ``dir_fd`` (no path walk per file)."""
+    fd = os.open(name, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0), dir_fd=dir_fd)
     try:
         chunks = []
-        while chunk := os.read(fd, 1 << 20):
+        while chunk := os.read(fd, 1 << 20):  # until read() says end of file: never trust a short read
             chunks.append(chunk)
     finally:
         os.close(fd)
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _open_dir(folder: Path) -> int | None:
+    """A descriptor of ``folder`` to open its files relative to, where the platform has ``dir_fd``."""
+    if os.open not in os.supports_dir_fd:
+        return None
+    return os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
 
 
 def load_tree(root: Path, *, test_mode: bool = False) -> Tree:
@@ -227,13 +235,20 @@ def load_tree(root: Path, *, test_mode: bool = False) -> Tree:
         if test_mode and directory in TEST_MODE_SKIPPED:
             continue
         base = os.path.join(os.fspath(folder), "")
-        for name in version_sorted(names):
-            path = base + name
-            try:
-                data = _read(path)
-            except OSError as exc:
-                raise InputError(f"{directory}/{name}: cannot read the file: {exc.strerror or exc}") from None
-            files.append(DdlFile(directory, name, path, data))
+        try:
+            dir_fd = _open_dir(folder)
+        except OSError as exc:
+            raise InputError(f"{folder}: cannot open the directory: {exc.strerror or exc}") from None
+        try:
+            for name in version_sorted(names):
+                try:
+                    data = _read(name, dir_fd) if dir_fd is not None else _read(base + name)
+                except OSError as exc:
+                    raise InputError(f"{directory}/{name}: cannot read the file: {exc.strerror or exc}") from None
+                files.append(DdlFile(directory, name, base + name, data))
+        finally:
+            if dir_fd is not None:
+                os.close(dir_fd)
     if not present:
         raise InputError(f"ddl directory {root} has no *.sql files in {', '.join(DIRECTORIES)}")
     return Tree(root, tuple(files), test_mode, frozenset(present))
