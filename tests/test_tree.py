@@ -161,6 +161,21 @@ def test_renamed_only_from_a_name_gone_from_the_tree(make_tree):
         (FileState.APPLIED, None), (FileState.RENAMED, "migrations/old_b.sql")]
 
 
+def test_applied_file_of_a_plan_equals_one_built_by_the_constructor(make_tree):
+    import datetime as dt
+
+    from ddlkit.tree.planner import PlannedFile, _applied
+
+    tree = load_tree(make_tree({"migrations/a.sql": "select 1;"}))
+    f = tree.files[0]
+    stamp = dt.datetime(2026, 1, 2, tzinfo=dt.timezone.utc)
+    fast, built = _applied(f, stamp), PlannedFile(f, FileState.APPLIED, None, None, applied_at=stamp)
+    assert fast == built and hash(fast) == hash(built) and repr(fast) == repr(built)
+    assert fast.to_dict() == built.to_dict() and not fast.pending
+    plan = build_plan(tree, [TrackerRow("migrations/a.sql", f.md5, stamp)])
+    assert plan.files == (built,)
+
+
 def test_version_key_agrees_with_filevercmp():
     """The fast sort key and gnulib's comparison agree, '~' and zero runs included."""
     import os
