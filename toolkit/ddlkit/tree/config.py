@@ -20,11 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
-
 from ddlkit.util.errors import InputError
 
 CONFIG_NAMES = ("ddlkit.toml", "pyproject.toml")
@@ -263,6 +258,10 @@ def _parse(path: Path) -> dict:
         raise InputError(f"{path}: not UTF-8 (byte {exc.start})") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    try:  # imported here: a project without a config file never needs the parser
+        import tomllib  # noqa: PLC0415
+    except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]  # noqa: PLC0415
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
