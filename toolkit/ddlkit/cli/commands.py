@@ -16,14 +16,13 @@ import click
 
 from ddlkit import __version__, api
 
-from ddlkit.tree import config
-
 from ddlkit.cli import render
 from ddlkit.cli import project_commands
 from ddlkit.cli.helptext import decorate
 
 from ddlkit.cli.options import (PG_SECONDS, SECONDS, _run_targets, baseline_option, _targets_command, install_sigterm, interrupted,
-                            _usage_error, common_options, ddl_dir_option, format_option, handle_errors,
+                            _usage_error, common_options, configured, ddl_dir_option, format_option, handle_errors,
+                            refuse_unless_one_of,
                             progress_option, replica_url_option, target_options, test_mode_option, wait_for_db_option,
                             wait_replicas_option)
 from ddlkit.util.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, InputError
@@ -61,15 +60,11 @@ def cli() -> None:
 @wait_for_db_option
 @format_option
 @handle_errors
+@configured("ddl_dir", "lock_wait", "lock_timeout", "lock_retries", "statement_timeout")
 def migrate(ddl_dir, database_url, dry_run, test_mode, lock_wait, lock_timeout, lock_retries,
             statement_timeout, direct_url, progress, wait_replicas, replica_url, check_drift, target, all_targets,
-            parallel, fail_fast, wait_for_db, fmt) -> int:
+            parallel, fail_fast, wait_for_db, fmt, cfg) -> int:
     """Apply every pending file exactly once (on one database, or on configured targets)."""
-    cfg = config.load()
-    ddl_dir = cfg.value("ddl_dir", ddl_dir)
-    lock_wait, lock_timeout, lock_retries, statement_timeout = (
-        cfg.value("lock_wait", lock_wait), cfg.value("lock_timeout", lock_timeout),
-        cfg.value("lock_retries", lock_retries), cfg.value("statement_timeout", statement_timeout))
     if check_drift and (dry_run or target or all_targets):
         raise InputError("--check-drift runs after a migration of one database: not with --dry-run, "
                          "--target or --all-targets (run `ddlkit drift --target NAME` after them)")
@@ -131,10 +126,9 @@ def _with_drift_events(events):
 @wait_for_db_option
 @format_option
 @handle_errors
+@configured("ddl_dir", "wait_for_db")
 def wait_replicas_command(database_url, timeout, replica_url, ddl_dir, wait_for_db, fmt) -> int:
     """Wait until every replica has replayed the primary's current WAL position."""
-    cfg = config.load()
-    ddl_dir, wait_for_db = cfg.value("ddl_dir", ddl_dir), cfg.value("wait_for_db", wait_for_db)
     from ddlkit.fleet.replicas import ReplicaTimeout  # noqa: PLC0415
 
     events = render.TextEvents() if fmt == "text" else render.ProgressEvents()
@@ -157,10 +151,9 @@ def wait_replicas_command(database_url, timeout, replica_url, ddl_dir, wait_for_
 @wait_for_db_option
 @format_option
 @handle_errors
-def status(ddl_dir, database_url, test_mode, target, all_targets, parallel, wait_for_db, fmt) -> int:
+@configured("ddl_dir", "wait_for_db")
+def status(ddl_dir, database_url, test_mode, target, all_targets, parallel, wait_for_db, fmt, cfg) -> int:
     """Show every file's state; exit 1 when anything is pending."""
-    cfg = config.load()
-    ddl_dir, wait_for_db = cfg.value("ddl_dir", ddl_dir), cfg.value("wait_for_db", wait_for_db)
     if target or all_targets:
         if database_url:
             raise InputError("--target/--all-targets take the URLs from the config: not with --database-url")
@@ -189,14 +182,12 @@ def status(ddl_dir, database_url, test_mode, target, all_targets, parallel, wait
               help="Take the lock over this connection, bypassing a transaction-pooling pooler.")
 @format_option
 @handle_errors
+@refuse_unless_one_of("applied", "pending", "say what to mark the files as: either --applied or --pending")
+@configured("ddl_dir", "lock_wait", "direct_url")
 def mark_command(files, applied, pending, ddl_dir, database_url, lock_wait, direct_url, fmt) -> int:
     """Record files as applied, or as pending again, without running them (under the migration lock)."""
-    if applied == pending:
-        raise InputError("say what to mark the files as: either --applied or --pending")
-    cfg = config.load()
-    result = api.mark(list(files), applied=applied, ddl_dir=cfg.value("ddl_dir", ddl_dir),
-                      database_url=database_url, lock_wait=cfg.value("lock_wait", lock_wait),
-                      direct_url=cfg.value("direct_url", direct_url),
+    result = api.mark(list(files), applied=applied, ddl_dir=ddl_dir, database_url=database_url,
+                      lock_wait=lock_wait, direct_url=direct_url,
                       on_event=render.TextEvents() if fmt == "text" else None)
     render.out(render.mark(result, fmt))
     return EXIT_OK
@@ -216,11 +207,9 @@ def mark_command(files, applied, pending, ddl_dir, database_url, lock_wait, dire
 @progress_option
 @format_option
 @handle_errors
+@configured("ddl_dir", "baselines", "wait_for_db")
 def test_command(ddl_dir, database_url, rerun, keep, baselines, from_dump, wait_for_db, progress, fmt) -> int:
     """Migrate a scratch database twice in test mode, then run ddl/tests/*.sql."""
-    cfg = config.load()
-    ddl_dir, baselines = cfg.value("ddl_dir", ddl_dir), cfg.baselines(baselines)
-    wait_for_db = cfg.value("wait_for_db", wait_for_db)
     with render.live(progress, then=render.TestEvents() if fmt == "text" else None) as events:
         run = api.test(ddl_dir=ddl_dir, database_url=database_url, rerun=rerun, keep=keep,
                        baselines=list(baselines), from_dump=from_dump, wait_for_db=wait_for_db, on_event=events)
@@ -239,11 +228,9 @@ def test_command(ddl_dir, database_url, rerun, keep, baselines, from_dump, wait_
 @wait_for_db_option
 @format_option
 @handle_errors
+@configured("ddl_dir", "baselines", "wait_for_db")
 def trace_command(files, ddl_dir, database_url, baselines, from_dump, wait_for_db, fmt) -> int:
     """Apply pending (or the named) files on a scratch database and measure each statement's locks."""
-    cfg = config.load()
-    ddl_dir, baselines = cfg.value("ddl_dir", ddl_dir), cfg.baselines(baselines)
-    wait_for_db = cfg.value("wait_for_db", wait_for_db)
     report = api.trace(list(files), ddl_dir=ddl_dir, database_url=database_url, baselines=list(baselines),
                        from_dump=from_dump, on_event=render.ProgressEvents(), wait_for_db=wait_for_db)
     render.out(render.trace(report, fmt))
@@ -270,13 +257,12 @@ def dump_dir_option(fn):
 @baseline_option
 @progress_option
 @handle_errors
+@configured("ddl_dir", out="dump_dir", baselines="baselines")
 def dump_command(ddl_dir, out, tracker_only, baselines, progress) -> int:
     """Write a reproducible schema dump and tracker file of the tree."""
-    cfg = config.load()
-    ddl_dir, out = cfg.value("ddl_dir", ddl_dir), cfg.setting("dump_dir", out, "--out").value
     with render.live(progress) as events:  # a failing file: handle_errors prints file:line:col, exit 1
-        report = api.dump(ddl_dir=ddl_dir, out=out, tracker_only=tracker_only,
-                          baselines=cfg.baselines(baselines), on_event=events)
+        report = api.dump(ddl_dir=ddl_dir, out=out, tracker_only=tracker_only, baselines=baselines,
+                          on_event=events)
     render.out(render.dump(report))
     return EXIT_OK
 
@@ -287,13 +273,11 @@ def dump_command(ddl_dir, out, tracker_only, baselines, progress) -> int:
 @baseline_option
 @wait_for_db_option
 @handle_errors
+@configured("ddl_dir", "dump_dir", "baselines", "wait_for_db")
 def template_command(ddl_dir, database_url, dump_dir, baselines, wait_for_db) -> int:
     """Load 01_schema.sql, 02_data.sql (seed data) and 03_migration_tracker.sql into an empty database."""
-    cfg = config.load()
-    ddl_dir, dump_dir = cfg.value("ddl_dir", ddl_dir), cfg.value("dump_dir", dump_dir)
     report = api.template(ddl_dir=ddl_dir, database_url=database_url, dump_dir=dump_dir,  # failures: handle_errors
-                          baselines=cfg.baselines(baselines), wait_for_db=cfg.value("wait_for_db", wait_for_db),
-                          on_event=render.ProgressEvents())
+                          baselines=baselines, wait_for_db=wait_for_db, on_event=render.ProgressEvents())
     render.out(render.template(report))
     return EXIT_OK
 
@@ -315,12 +299,11 @@ def template_command(ddl_dir, database_url, dump_dir, baselines, wait_for_db) ->
 @progress_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True)
 @handle_errors
+@configured("ddl_dir", "dump_dir")
 def verify_command(ddl_dir, database_url, dump_dir, offline, online, baselines, lint_all, lint_base, target,
-                   all_targets, parallel, progress, fmt) -> int:
+                   all_targets, parallel, progress, fmt, cfg) -> int:
     """CI gate: tracker file, parse, lint and (online) schema dump checks; with
     targets, also that each target has applied the tree."""
-    cfg = config.load()
-    ddl_dir, dump_dir = cfg.value("ddl_dir", ddl_dir), cfg.value("dump_dir", dump_dir)
     if offline and (online or target or all_targets or database_url):
         raise InputError("--offline cannot be combined with --online, --database-url, --target or --all-targets")
     if target or all_targets:
@@ -381,11 +364,10 @@ def verify_command(ddl_dir, database_url, dump_dir, offline, online, baselines, 
 @target_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True)
 @handle_errors
+@configured("ddl_dir", "dump_dir")
 def drift_command(ddl_dir, database_url, dump_dir, from_tree, scratch_url, baselines, include_acl,
-                  include_extension_objects, ignore, tracker, target, all_targets, parallel, fmt) -> int:
+                  include_extension_objects, ignore, tracker, target, all_targets, parallel, fmt, cfg) -> int:
     """Compare the database (or each target) with the expected schema, object by object; exit 1 on drift."""
-    cfg = config.load()
-    ddl_dir, dump_dir = cfg.value("ddl_dir", ddl_dir), cfg.value("dump_dir", dump_dir)
     if baselines and not from_tree:
         raise InputError("--baseline needs --from-tree (schema_dump/ already holds the base schema)")
     if (target or all_targets) and database_url:
@@ -420,9 +402,9 @@ def drift_command(ddl_dir, database_url, dump_dir, from_tree, scratch_url, basel
               help="Use this number (like 0042) instead of the next one after the last file.")
 @format_option
 @handle_errors
+@configured("ddl_dir")
 def new_command(name, directory, ddl_dir, database_url, offline, number, fmt) -> int:
     """Create the next file of a tree directory and print its path."""
-    ddl_dir = config.load().value("ddl_dir", ddl_dir)
     stdout, stderr = render.new_file(api.new(name, directory=directory, ddl_dir=ddl_dir,
                                              database_url=database_url, offline=offline, number=number), fmt)
     render.out(stdout)
@@ -446,13 +428,12 @@ def new_command(name, directory, ddl_dir, database_url, offline, number, fmt) ->
 @click.option("--list-rules", is_flag=True, help="List every rule (id, severity, summary, old ids) and exit.")
 @click.option("--explain", metavar="RULE", default=None, help="Print a rule's documentation and examples, and exit.")
 @handle_errors
-def lint_command(paths, ddl_dir, fmt, select, ignore, assume_lock_timeout, list_rules, explain) -> int:
+@configured("ddl_dir")
+def lint_command(paths, ddl_dir, fmt, select, ignore, assume_lock_timeout, list_rules, explain, cfg) -> int:
     """PostgreSQL-aware lint of SQL files on the real parser; exit 1 on any error finding."""
     from ddlkit import lint
     from ddlkit.lint import formats
 
-    cfg = config.load()
-    ddl_dir = cfg.value("ddl_dir", ddl_dir)
     if fmt == "markdown" and not (list_rules and not explain):
         raise InputError("--format markdown is only for --list-rules (the rule reference, docs/rules.md)")
     if list_rules or explain:

@@ -11,7 +11,7 @@ import click
 
 from ddlkit import api
 from ddlkit.cli import render
-from ddlkit.cli.options import DURATION, common_options, format_option, handle_errors
+from ddlkit.cli.options import DURATION, common_options, configured, format_option, handle_errors
 from ddlkit.tree import config
 from ddlkit.util.errors import EXIT_FAILED, EXIT_OK, InputError
 
@@ -39,6 +39,7 @@ def init_command(directory, fmt) -> int:
                    "DDLKIT_WAIT_FOR_DB or the config, else 60s).")
 @format_option
 @handle_errors
+@configured("ddl_dir", timeout="wait_for_db")
 def wait_for_db_command(ddl_dir, database_url, timeout, fmt) -> int:
     """Wait until the database accepts connections (exit 0), or exit 3.
 
@@ -46,9 +47,6 @@ def wait_for_db_command(ddl_dir, database_url, timeout, fmt) -> int:
     and DNS failures, with backoff and a line every few seconds on stderr; a bad
     password or a missing database exits 3 at once.
     """
-    cfg = config.load()
-    ddl_dir = cfg.value("ddl_dir", ddl_dir)
-    timeout = timeout if timeout is not None else cfg.value("wait_for_db")
     report = api.wait_for_db(database_url=database_url, ddl_dir=ddl_dir,
                              timeout=60.0 if timeout is None else timeout, on_event=render.ProgressEvents())
     render.out(render.db_ready(report, fmt))
