@@ -98,6 +98,17 @@ def test_md5_equals_tr_md5sum(tmp_path, name):
     assert whitespace_free_md5(path.read_bytes()) == shell.stdout.split()[0].decode()
 
 
+@pytest.mark.parametrize("size", [0, 1, 7, 8, 9, 16, 17, 40])
+def test_files_around_the_read_chunk_are_read_whole(make_tree, monkeypatch, size):
+    from ddlkit.tree import tree as tree_module
+
+    monkeypatch.setattr(tree_module, "_CHUNK", 8)  # one read, a full chunk, chunks and a tail
+    content = bytes(range(65, 65 + 26)) * 2
+    root = make_tree({"migrations/a.sql": content[:size], "migrations/b.sql": b"x"})
+    files = load_tree(root).files
+    assert [f.data for f in files] == [content[:size], b"x"]
+
+
 def test_whitespace_only_edit_keeps_checksum():
     assert whitespace_free_md5(b"select 1;\n") == whitespace_free_md5(b"select   1 ;\r\n\n")
     assert whitespace_free_md5(b"select 1;") != whitespace_free_md5(b"select 2;")

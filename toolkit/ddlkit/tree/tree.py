@@ -197,17 +197,27 @@ def project_root(root: Path) -> Path:
     return Path(os.path.abspath(root)).parent
 
 
+_CHUNK = 1 << 20
+
+
 def _read(name: str, dir_fd: int | None = None) -> bytes:
     """The file's bytes: os.read on a descriptor, half the time of Path.read_bytes;
-    ``name`` relative to the open directory ``dir_fd`` (no path walk per file)."""
+    ``name`` relative to the open directory ``dir_fd`` (no path walk per file).
+    A read of a regular file returns fewer bytes than asked only at its end
+    (Linux lets only a fatal signal interrupt it part-way; before any byte, Python
+    retries), so a file smaller than a chunk takes one read, not a second one to
+    see the end: three system calls per file instead of four, 3,000 fewer in a no-op."""
     fd = os.open(name, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0), dir_fd=dir_fd)
     try:
-        chunks = []
-        while chunk := os.read(fd, 1 << 20):  # until read() says end of file: never trust a short read
+        chunk = os.read(fd, _CHUNK)
+        if len(chunk) < _CHUNK:
+            return chunk
+        chunks = [chunk]
+        while chunk := os.read(fd, _CHUNK):
             chunks.append(chunk)
     finally:
         os.close(fd)
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    return b"".join(chunks)
 
 
 def _open_dir(folder: Path) -> int | None:
