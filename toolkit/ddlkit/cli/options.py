@@ -175,6 +175,15 @@ def replica_url_option(fn):
                         help="A replica to check with pg_last_wal_replay_lsn() (repeatable).")(fn)
 
 
+def _with_drift_events(events):
+    """``events`` for everything but drift's own events (``drift_*``), which
+    render.DriftEvents prints; drift's alone when there is no other progress."""
+    drift_events = render.DriftEvents()
+    if events is None:
+        return drift_events
+    return lambda event, **kw: (drift_events if event.startswith("drift_") else events)(event, **kw)
+
+
 def _run_targets(fmt: str, fn, *args, **kwargs):
     """``fn`` (a targets entry point); on Ctrl-C or SIGTERM, exit 130 at once
     without joining the running targets: their sessions end with this process,
