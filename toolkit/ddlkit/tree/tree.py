@@ -197,7 +197,10 @@ def project_root(root: Path) -> Path:
     return Path(os.path.abspath(root)).parent
 
 
-_CHUNK = 1 << 20
+# Below malloc's mmap threshold (128 KiB): os.read allocates the chunk before it
+# shrinks it to what was read, and a 1 MiB chunk is an mmap of its own each time,
+# which cost a 3,000-file no-op 35 ms more CPU than this size.
+_CHUNK = 1 << 16
 
 
 def _read(name: str, dir_fd: int | None = None) -> bytes:
