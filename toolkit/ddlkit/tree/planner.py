@@ -34,6 +34,10 @@ class FileState(str, Enum):
         return self in (FileState.PENDING_NEW, FileState.PENDING_CHANGED, FileState.FAILABLE)
 
 
+_PENDING = frozenset(s for s in FileState if s.pending)
+_WORK = _PENDING | {FileState.COMMENTS_ONLY}  # a run with one of these takes the lock
+
+
 class EditKind(str, Enum):
     """What changed in a file whose name the tracker holds with another md5."""
 
@@ -119,7 +123,7 @@ class Plan:
 
     @property
     def pending(self) -> list[PlannedFile]:
-        return [p for p in self.files if p.pending]
+        return [p for p in self.files if p.state in _PENDING]
 
     @property
     def comment_edits(self) -> list[PlannedFile]:
@@ -128,7 +132,7 @@ class Plan:
 
     @property
     def has_work(self) -> bool:
-        return bool(self.pending or self.comment_edits)
+        return any(p.state in _WORK for p in self.files)
 
     @property
     def changed(self) -> list[PlannedFile]:
