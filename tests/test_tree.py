@@ -172,6 +172,16 @@ def test_renamed_only_from_a_name_gone_from_the_tree(make_tree):
         (FileState.APPLIED, None), (FileState.RENAMED, "migrations/old_b.sql")]
 
 
+def test_a_tree_file_equals_one_built_by_the_constructor(make_tree):
+    from ddlkit.tree.tree import DdlFile
+
+    root = make_tree({"migrations/a.sql": "select 1;"})
+    f = load_tree(root).files[0]
+    built = DdlFile("migrations", "a.sql", str(root / "migrations" / "a.sql"), b"select 1;")
+    assert f == built and hash(f) == hash(built) and repr(f) == repr(built)
+    assert (f.file_name, f.md5, f.path, f.include_root) == (built.file_name, built.md5, built.path, None)
+
+
 def test_applied_file_of_a_plan_equals_one_built_by_the_constructor(make_tree):
     import datetime as dt
 
