@@ -162,6 +162,24 @@ def test_up_to_date_run_imports_no_lint_lock_model_or_other_commands(migrated, d
                                                    "ddlkit.cli.schema_commands", "ddlkit.cli.project_commands"))}
     assert heavy == set()
     assert "hashlib" not in imported  # OpenSSL's start-up: checksums use CPython's own MD5
+    assert "ddlkit.server.server" not in imported  # a database URL never needs the embedded server
+
+
+def test_the_tree_told_before_the_server_module_loads_is_its_home(tmp_path):
+    """A command with a URL names its tree without loading the embedded server;
+    if the server is needed later in the process (a scratch database), its data
+    still lives next to that tree, not in the current directory."""
+    (tmp_path / "app" / "ddl" / "migrations").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    code = ("import sys\nfrom ddlkit.server import tell_tree\n"
+            f"tell_tree({str(tmp_path / 'app' / 'ddl')!r})\n"
+            "assert 'ddlkit.server.server' not in sys.modules\n"
+            "from ddlkit.server import server\nprint(server.home())\n")
+    env = {k: v for k, v in __import__("os").environ.items() if k != "DDLKIT_HOME"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         cwd=tmp_path / "elsewhere", env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == str(tmp_path / "app" / ".ddlkit")
 
 
 NAMES = ["migrations/0001_a.sql", "migrations/tab\there.sql", "migrations/new\nline.sql", 'migrations/q"uo\'te,{x}.sql',
