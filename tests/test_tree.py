@@ -79,6 +79,22 @@ def test_order_matches_gnu_sort_v_on_long_digit_runs_and_suffixes():
     assert version_sorted(names) == gnu_sort_v(names)
 
 
+@pytest.mark.skipif(shutil.which("sort") is None, reason="GNU sort is the oracle")
+@pytest.mark.parametrize("width", [1, 4, 14])
+def test_order_of_names_numbered_alike_matches_gnu_sort_v(width):
+    # Distinct numbers of one width (the fast path), with tails where sort -V and
+    # byte order disagree ('_' after letters, '~', digits, suffixes, non-ASCII).
+    rng = random.Random(width)
+    numbers = rng.sample(range(10 ** width), min(10 ** width, 500))
+    tails = ["_a.sql", "a.sql", "_a_b.sql", "_ab.sql", "~x.sql", "_10.sql", "_9.sql", ".sql", "_é.sql", "-Z.sql"]
+    names = [f"{n:0{width}d}{rng.choice(tails)}" for n in numbers]
+    assert version_sorted(names) == gnu_sort_v(names)
+    # A repeated number, or another width: byte order would be wrong; sort -V's order it is.
+    for odd in (["0209_zz.sql", "0209a.sql"], ["9_b.sql", "10_a.sql"]):
+        assert version_sorted(odd) == gnu_sort_v(odd) == sorted(odd, reverse=True)
+        assert version_sorted(names + odd) == gnu_sort_v(names + odd)
+
+
 CHECKSUM_CASES = {
     "crlf": b"create table t (\r\n  a int\r\n);\r\n",
     "tabs_ff_vt": b"select\t1;\f\vselect 2;\n",

@@ -183,8 +183,32 @@ def _sort_v_cmp(a: bytes, b: bytes) -> int:
     return (a > b) - (a < b)
 
 
+_LEADING_NUMBER = re.compile(r"[0-9]+")
+
+
+def _numbered_alike(names: list[str]) -> bool:
+    """Every name starts with a run of ASCII digits of one same width, and no
+    two runs are equal (``0001_a.sql``, ``0002_b.sql``...). ``sort -V`` then
+    orders them as their bytes do: the digit runs decide (equal widths compare
+    as their values), before any suffix or later character is looked at."""
+    width, seen = None, set()
+    for n in names:
+        m = _LEADING_NUMBER.match(n)
+        if m is None:
+            return False
+        digits = m.group()
+        if width is None:
+            width = len(digits)
+        elif len(digits) != width:
+            return False
+        seen.add(digits)
+    return len(seen) == len(names)
+
+
 def version_sorted(names: list[str]) -> list[str]:
     """``names`` ordered like ``printf '%s\\n' names | LC_ALL=C sort -V``."""
+    if _numbered_alike(names):
+        return sorted(names)  # a third of the time of the version keys on 3,000 such names
     if all(n and not n.startswith(".") and len(n) < 0x4000 for n in names):
         return sorted(names, key=version_key)
     key = functools.cmp_to_key(_sort_v_cmp)
