@@ -9,7 +9,10 @@ interpreter. Bytecode is compiled first, as a pip-installed wheel ships it (this
 machine sets PYTHONDONTWRITEBYTECODE=1, and an editable install has no .pyc).
 Prints medians, the ratio to the floor, client CPU and the load average; asserts nothing.
 
-    python bench/bench_noop.py [--runs 15] [--files 297,3000] [database_url]
+    python bench/bench_noop.py [--runs 15] [--files 297,3000] [--before DIR] [database_url]
+
+``--before DIR``: also time an older checkout (``git archive REV | tar -x -C DIR``),
+the same console script with ``DIR/toolkit`` first on PYTHONPATH, in the same runs.
 """
 
 from __future__ import annotations
@@ -29,10 +32,13 @@ from bench_cold_apply import commands, timed, url_of, write_trees  # noqa: E402
 from bench_migrate import generate  # noqa: E402
 
 
-def precompile() -> list[str]:
+def precompile(before: Path | None = None) -> list[str]:
     """Write the bytecode of every package a no-op imports (ddlkit, and its
     dependencies when pip left them without); returns what it says about it."""
     said = []
+    if before is not None:
+        compileall.compile_dir(before / "toolkit" / "ddlkit", quiet=2, force=False)
+        said.append(f"the checkout in {before}")
     for package in ("ddlkit", "psycopg", "psycopg_binary", "click"):
         spec = importlib.util.find_spec(package)
         if spec is None or not spec.submodule_search_locations:
@@ -62,10 +68,15 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=15)
     ap.add_argument("--files", default="297,3000")
+    ap.add_argument("--before", type=Path, default=None, metavar="DIR",
+                    help="an older checkout to time in the same runs (its toolkit/ first on PYTHONPATH)")
     add_server_argument(ap)
     args = ap.parse_args()
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    print(f"bytecode written first: {', '.join(precompile())}")
+    before_env = ({**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(args.before.resolve() / "toolkit"),
+                                                                    env.get("PYTHONPATH")]))}
+                  if args.before else None)
+    print(f"bytecode written first: {', '.join(precompile(args.before))}")
     script = console_script()
     print(f"ddlkit: the console script {script}; floor and ddlkit on {sys.executable} "
           f"(Python {sys.version.split()[0]})")
@@ -88,11 +99,13 @@ def main() -> None:
                 if dbmate:
                     timed(dbmate, env)
                 load_start = os.getloadavg()[0]
-                got: dict[str, list[tuple[float, float]]] = {"floor": [], "ddlkit": [], "dbmate": []}
+                got: dict[str, list[tuple[float, float]]] = {"floor": [], "ddlkit": [], "before": [], "dbmate": []}
                 for i in range(args.runs):
-                    pairs = [("floor", floor), ("ddlkit", ddlkit)] + ([("dbmate", dbmate)] if dbmate else [])
-                    for name, cmd in (pairs if i % 2 == 0 else pairs[::-1]):
-                        got[name].append(timed(cmd, env))
+                    pairs = [("floor", floor, env), ("ddlkit", ddlkit, env)] + \
+                        ([("before", ddlkit, before_env)] if before_env else []) + \
+                        ([("dbmate", dbmate, env)] if dbmate else [])
+                    for name, cmd, cmd_env in (pairs if i % 2 == 0 else pairs[::-1]):
+                        got[name].append(timed(cmd, cmd_env))
             f_wall = statistics.median(w for w, _ in got["floor"])
             f_cpu = statistics.median(c for _, c in got["floor"])
             print(f"no-op on {what}, {args.runs} paired runs (alternating order), machine {os.cpu_count()} cores "
