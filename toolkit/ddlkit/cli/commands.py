@@ -12,6 +12,7 @@ up in time (--wait-replicas, wait-replicas).
 
 from __future__ import annotations
 
+import gc
 import importlib
 import sys
 from collections.abc import MutableMapping
@@ -131,6 +132,10 @@ def cli() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     install_sigterm()
+    # What is imported by now lives until the process exits: out of the cyclic
+    # collector's reach, neither the run's collections nor the one at interpreter
+    # exit walk it again (about 30 ms of CPU in a 3,000-file no-op; bench_noop.py).
+    gc.freeze()
     sys.exit(run(list(sys.argv[1:] if argv is None else argv)))
 
 
