@@ -158,5 +158,62 @@ def test_up_to_date_run_imports_no_lint_lock_model_or_other_commands(migrated, d
     imported = {line.split("|")[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
     assert "psycopg" in imported
     heavy = {m for m in imported if m.startswith(("pglast", "ddlkit.lint", "ddlkit.locks", "ddlkit.fleet",
-                                                   "ddlkit.schema", "ddlkit.apply.progress"))}
+                                                   "ddlkit.schema", "ddlkit.apply.progress",
+                                                   "ddlkit.cli.schema_commands", "ddlkit.cli.project_commands"))}
     assert heavy == set()
+    assert "hashlib" not in imported  # OpenSSL's start-up: checksums use CPython's own MD5
+    assert "ddlkit.server.server" not in imported  # a database URL never needs the embedded server
+
+
+def test_the_tree_told_before_the_server_module_loads_is_its_home(tmp_path):
+    """A command with a URL names its tree without loading the embedded server;
+    if the server is needed later in the process (a scratch database), its data
+    still lives next to that tree, not in the current directory."""
+    (tmp_path / "app" / "ddl" / "migrations").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    code = ("import sys\nfrom ddlkit.server import tell_tree\n"
+            f"tell_tree({str(tmp_path / 'app' / 'ddl')!r})\n"
+            "assert 'ddlkit.server.server' not in sys.modules\n"
+            "from ddlkit.server import server\nprint(server.home())\n")
+    env = {k: v for k, v in __import__("os").environ.items() if k != "DDLKIT_HOME"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         cwd=tmp_path / "elsewhere", env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == str(tmp_path / "app" / ".ddlkit")
+
+
+NAMES = ["migrations/0001_a.sql", "migrations/tab\there.sql", "migrations/new\nline.sql", 'migrations/q"uo\'te,{x}.sql',
+         "migrations/back\\slash NULL.sql", "functions/é ✓.sql", "utils/z.sql"]
+
+
+def test_tracker_read_in_one_statement_equals_the_step_by_step_read(empty_db):
+    """The no-op's one-statement read (arrays, binary) gives the rows, their order
+    and their values exactly as the row-by-row text read, whatever the names hold."""
+    from ddlkit.db.tracker import _read_at_once, read_tracker, tracker_table
+
+    empty_db.execute("create table schema_version (file_name text primary key, md5 text, "
+                     "applied_at timestamptz not null default now())")
+    with empty_db.transaction():  # the same applied_at for all but one: the order falls back to the names
+        for i, name in enumerate(NAMES):
+            empty_db.execute("insert into schema_version (file_name, md5) values (%s, %s)",
+                             (name, None if i == 3 else f"{i:032x}"))
+    empty_db.execute("update schema_version set applied_at = '2001-02-03 04:05:06.789012+05:30' "
+                     "where file_name = 'utils/z.sql'")
+    at_once = _read_at_once(empty_db)
+    step_by_step = read_tracker(empty_db, tracker_table(empty_db))
+    assert at_once is not None and at_once == step_by_step == read_tracker(empty_db)
+    assert at_once[0].file_name == "utils/z.sql" and sorted(r.file_name for r in at_once) == sorted(NAMES)
+    assert next(r for r in at_once if r.file_name == NAMES[3]).md5 is None
+
+
+def test_tracker_of_another_applied_at_type_is_read_step_by_step(empty_db):
+    from ddlkit.db.tracker import _read_at_once, read_tracker
+
+    empty_db.execute("create table schema_version (file_name text primary key, md5 text, "
+                     "applied_at timestamp not null default now())")
+    empty_db.execute("insert into schema_version (file_name, md5) values ('migrations/a.sql', 'x')")
+    assert _read_at_once(empty_db) is None
+    rows = read_tracker(empty_db)
+    assert [(r.file_name, r.md5, r.applied_at.tzinfo) for r in rows] == [("migrations/a.sql", "x", None)]
+    empty_db.execute("delete from schema_version")
+    assert read_tracker(empty_db) == []

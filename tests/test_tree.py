@@ -55,6 +55,46 @@ def test_order_matches_gnu_sort_v_on_random_names():
     assert version_sorted(names) == gnu_sort_v(names)
 
 
+@pytest.mark.skipif(shutil.which("sort") is None, reason="GNU sort is the oracle")
+def test_order_matches_gnu_sort_v_on_long_digit_runs_and_suffixes():
+    # Digit runs longer than 255 digits, leading zeros, trailing zero runs, '~',
+    # bytes above 0x7f and several suffixes: the byte-string sort key agrees with sort -V.
+    rng = random.Random(20261203)
+    names = set()
+    for _ in range(2000):
+        parts = []
+        for _ in range(rng.randint(1, 4)):
+            kind = rng.random()
+            if kind < 0.4:
+                parts.append("0" * rng.randint(0, 3) + str(rng.randint(0, 10 ** rng.randint(1, 300))))
+            elif kind < 0.8:
+                parts.append("".join(rng.choice("aZ_-~é") for _ in range(rng.randint(1, 3))))
+            else:
+                parts.append(rng.choice([".a", ".sql", ".0", ".b2", "~", ".tar.gz"]))
+        name = "".join(parts) + rng.choice([".sql", "", ".0", "~"])
+        if name and not name.startswith("."):
+            names.add(name)
+    names = sorted(names)
+    rng.shuffle(names)
+    assert version_sorted(names) == gnu_sort_v(names)
+
+
+@pytest.mark.skipif(shutil.which("sort") is None, reason="GNU sort is the oracle")
+@pytest.mark.parametrize("width", [1, 4, 14])
+def test_order_of_names_numbered_alike_matches_gnu_sort_v(width):
+    # Distinct numbers of one width (the fast path), with tails where sort -V and
+    # byte order disagree ('_' after letters, '~', digits, suffixes, non-ASCII).
+    rng = random.Random(width)
+    numbers = rng.sample(range(10 ** width), min(10 ** width, 500))
+    tails = ["_a.sql", "a.sql", "_a_b.sql", "_ab.sql", "~x.sql", "_10.sql", "_9.sql", ".sql", "_é.sql", "-Z.sql"]
+    names = [f"{n:0{width}d}{rng.choice(tails)}" for n in numbers]
+    assert version_sorted(names) == gnu_sort_v(names)
+    # A repeated number, or another width: byte order would be wrong; sort -V's order it is.
+    for odd in (["0209_zz.sql", "0209a.sql"], ["9_b.sql", "10_a.sql"]):
+        assert version_sorted(odd) == gnu_sort_v(odd) == sorted(odd, reverse=True)
+        assert version_sorted(names + odd) == gnu_sort_v(names + odd)
+
+
 CHECKSUM_CASES = {
     "crlf": b"create table t (\r\n  a int\r\n);\r\n",
     "tabs_ff_vt": b"select\t1;\f\vselect 2;\n",
@@ -72,6 +112,17 @@ def test_md5_equals_tr_md5sum(tmp_path, name):
     shell = subprocess.run(f'tr -d "[:space:]" < "{path}" | md5sum', shell=True, capture_output=True,
                            check=True, env={"LC_ALL": "C.UTF-8"})
     assert whitespace_free_md5(path.read_bytes()) == shell.stdout.split()[0].decode()
+
+
+@pytest.mark.parametrize("size", [0, 1, 7, 8, 9, 16, 17, 40])
+def test_files_around_the_read_chunk_are_read_whole(make_tree, monkeypatch, size):
+    from ddlkit.tree import tree as tree_module
+
+    monkeypatch.setattr(tree_module, "_CHUNK", 8)  # one read, a full chunk, chunks and a tail
+    content = bytes(range(65, 65 + 26)) * 2
+    root = make_tree({"migrations/a.sql": content[:size], "migrations/b.sql": b"x"})
+    files = load_tree(root).files
+    assert [f.data for f in files] == [content[:size], b"x"]
 
 
 def test_whitespace_only_edit_keeps_checksum():
@@ -135,6 +186,31 @@ def test_renamed_only_from_a_name_gone_from_the_tree(make_tree):
     plan = build_plan(tree, [TrackerRow("migrations/a.sql", md5), TrackerRow("migrations/old_b.sql", md5)])
     assert [(p.state, p.recorded_as) for p in plan.files] == [
         (FileState.APPLIED, None), (FileState.RENAMED, "migrations/old_b.sql")]
+
+
+def test_a_tree_file_equals_one_built_by_the_constructor(make_tree):
+    from ddlkit.tree.tree import DdlFile
+
+    root = make_tree({"migrations/a.sql": "select 1;"})
+    f = load_tree(root).files[0]
+    built = DdlFile("migrations", "a.sql", str(root / "migrations" / "a.sql"), b"select 1;")
+    assert f == built and hash(f) == hash(built) and repr(f) == repr(built)
+    assert (f.file_name, f.md5, f.path, f.include_root) == (built.file_name, built.md5, built.path, None)
+
+
+def test_applied_file_of_a_plan_equals_one_built_by_the_constructor(make_tree):
+    import datetime as dt
+
+    from ddlkit.tree.planner import PlannedFile, _applied
+
+    tree = load_tree(make_tree({"migrations/a.sql": "select 1;"}))
+    f = tree.files[0]
+    stamp = dt.datetime(2026, 1, 2, tzinfo=dt.timezone.utc)
+    fast, built = _applied(f, stamp), PlannedFile(f, FileState.APPLIED, None, None, applied_at=stamp)
+    assert fast == built and hash(fast) == hash(built) and repr(fast) == repr(built)
+    assert fast.to_dict() == built.to_dict() and not fast.pending
+    plan = build_plan(tree, [TrackerRow("migrations/a.sql", f.md5, stamp)])
+    assert plan.files == (built,)
 
 
 def test_version_key_agrees_with_filevercmp():

@@ -43,12 +43,14 @@ def _target(database_url: str | None, root: Path, url_option: str = "--database-
             wait_for_db: float | None = None, on_event: Emit | None = None) -> "Target":
     """The database to work on: the explicit one (after waiting up to
     ``wait_for_db`` seconds for it to accept connections), else the embedded server."""
-    from ddlkit.server import server  # noqa: PLC0415
+    from ddlkit.server import tell_tree  # noqa: PLC0415
     from ddlkit.db.connection import resolve_target, wait_for_database  # noqa: PLC0415
 
-    server.use_tree(root)  # the embedded server's data lives next to the tree, not in the cwd
+    tell_tree(root)  # the embedded server's data lives next to the tree, not in the cwd
     target = resolve_target(database_url, ddl_root=root, url_option=url_option)
     if target is None:
+        from ddlkit.server import server  # noqa: PLC0415 - only now: a URL never needs it
+
         return server.embedded_target()
     if wait_for_db:
         wait_for_database(target, wait_for_db, _waiting(on_event))

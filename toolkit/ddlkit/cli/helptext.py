@@ -1,6 +1,6 @@
 """What every command's ``--help`` ends with: two or three examples, and the
 environment variable (or config key) behind each option, as dbmate does.
-Applied once to the click group by :func:`decorate`."""
+Applied to each command as the group loads it (:func:`decorate_command`)."""
 
 from __future__ import annotations
 
@@ -64,14 +64,19 @@ def _epilog(examples: list[str]) -> str:
 def decorate(group: click.Group, parent: str = "") -> None:
     """Add the examples and the environment variables to every command's help."""
     for name, cmd in group.commands.items():
-        key = f"{name}@{parent}" if parent and f"{name}@{parent}" in EXAMPLES else name
-        if key in EXAMPLES and not cmd.epilog:
-            cmd.epilog = _epilog(EXAMPLES[key])
-        for param in cmd.params:
-            if not isinstance(param, click.Option):
-                continue
-            env = PER_COMMAND.get((name, param.name)) or ENVIRONMENT.get(param.name)
-            if env and "Env:" not in (param.help or ""):
-                param.help = f"{(param.help or '').rstrip()} Env: {env}."
-        if isinstance(cmd, click.Group):
-            decorate(cmd, name)
+        decorate_command(name, cmd, parent)
+
+
+def decorate_command(name: str, cmd: click.Command, parent: str = "") -> None:
+    """One command's examples and environment variables (and its subcommands')."""
+    key = f"{name}@{parent}" if parent and f"{name}@{parent}" in EXAMPLES else name
+    if key in EXAMPLES and not cmd.epilog:
+        cmd.epilog = _epilog(EXAMPLES[key])
+    for param in cmd.params:
+        if not isinstance(param, click.Option):
+            continue
+        env = PER_COMMAND.get((name, param.name)) or ENVIRONMENT.get(param.name)
+        if env and "Env:" not in (param.help or ""):
+            param.help = f"{(param.help or '').rstrip()} Env: {env}."
+    if isinstance(cmd, click.Group):
+        decorate(cmd, name)

@@ -15,7 +15,7 @@ import click
 from ddlkit.cli import render
 
 from ddlkit.tree.config import DEFAULT_PARALLEL
-from ddlkit.util.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, DdlkitError, database_error
+from ddlkit.util.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, DdlkitError, InputError, database_error
 
 FORMATS = click.Choice(["text", "json"])
 
@@ -82,6 +82,49 @@ def handle_errors(fn):
     return wrapper
 
 
+def configured(*names: str, **renamed: str):
+    """Read the project's config (``ddlkit.toml`` or ``[tool.ddlkit]``) once per
+    command, and replace the named parameters by their effective values: the
+    flag, else the environment, else the file, else the default (each key's
+    precedence, :meth:`ddlkit.tree.config.Config.value`; ``baselines``:
+    :meth:`~ddlkit.tree.config.Config.baselines`), in the order given.
+    ``renamed`` maps a parameter to its config key (``out="dump_dir"``). The command receives the
+    config as ``cfg`` when it has such a parameter, for the settings it resolves
+    later or only on some paths. Goes under :func:`handle_errors`: a bad config
+    is one line and exit 2."""
+    keys = [(n, n) for n in names] + list(renamed.items())
+
+    def decorate(fn):
+        import inspect  # noqa: PLC0415
+
+        wants_cfg = "cfg" in inspect.signature(fn).parameters
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            from ddlkit.tree import config  # noqa: PLC0415
+
+            cfg = config.load()
+            for param, key in keys:
+                kwargs[param] = cfg.baselines(kwargs[param]) if key == "baselines" else cfg.value(key, kwargs[param])
+            return fn(*args, cfg=cfg, **kwargs) if wants_cfg else fn(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def refuse_unless_one_of(first: str, second: str, message: str):
+    """Exactly one of two flags, checked before anything else (the config too)."""
+    def decorate(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            if bool(kwargs[first]) == bool(kwargs[second]):
+                raise InputError(message)
+            return fn(*args, **kwargs)
+        return wrapper
+    return decorate
+
+
 def ddl_dir_option(fn):
     return click.option("--ddl-dir", default=None, metavar="DIR", type=click.Path(file_okay=False),
                         help="The ddl tree (default ./ddl or $DDLKIT_DDL_DIR).")(fn)
@@ -130,6 +173,15 @@ def wait_replicas_option(fn):
 def replica_url_option(fn):
     return click.option("--replica-url", multiple=True, metavar="URL",
                         help="A replica to check with pg_last_wal_replay_lsn() (repeatable).")(fn)
+
+
+def _with_drift_events(events):
+    """``events`` for everything but drift's own events (``drift_*``), which
+    render.DriftEvents prints; drift's alone when there is no other progress."""
+    drift_events = render.DriftEvents()
+    if events is None:
+        return drift_events
+    return lambda event, **kw: (drift_events if event.startswith("drift_") else events)(event, **kw)
 
 
 def _run_targets(fmt: str, fn, *args, **kwargs):

@@ -1,6 +1,6 @@
 """The commands that set a project up and reach its databases: ``init``,
-``wait-for-db`` and the embedded server's ``server`` group. Registered on the
-``ddlkit`` group by :mod:`ddlkit.cli.commands`."""
+``new``, ``config``, ``lint``, ``wait-for-db`` and the embedded server's
+``server`` group."""
 
 from __future__ import annotations
 
@@ -11,17 +11,12 @@ import click
 
 from ddlkit import api
 from ddlkit.cli import render
-from ddlkit.cli.options import DURATION, common_options, format_option, handle_errors
+from ddlkit.cli.options import DURATION, common_options, configured, format_option, handle_errors
 from ddlkit.tree import config
 from ddlkit.util.errors import EXIT_FAILED, EXIT_OK, InputError
 
 
-@click.group()
-def project() -> None:
-    """A holder for the commands below; :func:`register` moves them onto the real group."""
-
-
-@project.command("init")
+@click.command("init")
 @click.argument("directory", default=".", type=click.Path(file_okay=False))
 @format_option
 @handle_errors
@@ -32,13 +27,14 @@ def init_command(directory, fmt) -> int:
     return EXIT_OK
 
 
-@project.command("wait-for-db")
+@click.command("wait-for-db")
 @common_options
 @click.option("--timeout", type=DURATION, default=None, metavar="DURATION",
               help="How long to wait before exiting 3 (default: wait_for_db from the environment "
                    "DDLKIT_WAIT_FOR_DB or the config, else 60s).")
 @format_option
 @handle_errors
+@configured("ddl_dir", timeout="wait_for_db")
 def wait_for_db_command(ddl_dir, database_url, timeout, fmt) -> int:
     """Wait until the database accepts connections (exit 0), or exit 3.
 
@@ -46,9 +42,6 @@ def wait_for_db_command(ddl_dir, database_url, timeout, fmt) -> int:
     and DNS failures, with backoff and a line every few seconds on stderr; a bad
     password or a missing database exits 3 at once.
     """
-    cfg = config.load()
-    ddl_dir = cfg.value("ddl_dir", ddl_dir)
-    timeout = timeout if timeout is not None else cfg.value("wait_for_db")
     report = api.wait_for_db(database_url=database_url, ddl_dir=ddl_dir,
                              timeout=60.0 if timeout is None else timeout, on_event=render.ProgressEvents())
     render.out(render.db_ready(report, fmt))
@@ -57,7 +50,7 @@ def wait_for_db_command(ddl_dir, database_url, timeout, fmt) -> int:
 
 # --------------------------------------------------------------------------- server
 
-@project.group("server")
+@click.group("server")
 @click.option("--ddl-dir", default=None, metavar="DIR", type=click.Path(file_okay=False),
               help="The project's ddl tree: the data lives in .ddlkit/ next to it (default ./ddl, "
                    "$DDLKIT_DDL_DIR or the config's ddl_dir).")
@@ -140,6 +133,79 @@ def server_destroy(yes) -> int:
     return EXIT_OK
 
 
-def register(group: click.Group) -> None:
-    for name, cmd in project.commands.items():
-        group.add_command(cmd, name)
+# --------------------------------------------------------------------------- new
+
+@click.command("new")
+@click.argument("name")
+@click.option("--dir", "directory", default="migrations", show_default=True, metavar="DIR",
+              help="migrations, functions, utils, preflight or tests.")
+@common_options
+@click.option("--offline", is_flag=True, help="Do not check the name against the target's applied files.")
+@click.option("--number", default=None, metavar="DIGITS",
+              help="Use this number (like 0042) instead of the next one after the last file.")
+@format_option
+@handle_errors
+@configured("ddl_dir")
+def new_command(name, directory, ddl_dir, database_url, offline, number, fmt) -> int:
+    """Create the next file of a tree directory and print its path."""
+    stdout, stderr = render.new_file(api.new(name, directory=directory, ddl_dir=ddl_dir,
+                                             database_url=database_url, offline=offline, number=number), fmt)
+    render.out(stdout)
+    for line in stderr:
+        render.err(line)
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- lint
+
+@click.command("lint")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--ddl-dir", default=None, metavar="DIR", type=click.Path(file_okay=False),
+              help="The ddl tree, linted when no PATHS are given (default ./ddl or $DDLKIT_DDL_DIR).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github", "markdown"]), default="text",
+              show_default=True, help="Output format (markdown: only with --list-rules, docs/rules.md).")
+@click.option("--select", multiple=True, metavar="RULE", help="Run only these rules (repeat, or a,b; old ids work).")
+@click.option("--ignore", multiple=True, metavar="RULE", help="Skip these rules (repeat, or a,b; old ids work).")
+@click.option("--assume-lock-timeout", is_flag=True,
+              help="require-lock-timeout: do not ask each file to set lock_timeout (ddlkit migrate sets one).")
+@click.option("--list-rules", is_flag=True, help="List every rule (id, severity, summary, old ids) and exit.")
+@click.option("--explain", metavar="RULE", default=None, help="Print a rule's documentation and examples, and exit.")
+@handle_errors
+@configured("ddl_dir")
+def lint_command(paths, ddl_dir, fmt, select, ignore, assume_lock_timeout, list_rules, explain, cfg) -> int:
+    """PostgreSQL-aware lint of SQL files on the real parser; exit 1 on any error finding."""
+    from ddlkit import lint
+    from ddlkit.lint import formats
+
+    if fmt == "markdown" and not (list_rules and not explain):
+        raise InputError("--format markdown is only for --list-rules (the rule reference, docs/rules.md)")
+    if list_rules or explain:
+        from ddlkit.lint import registry
+
+        doc_fmt = "json" if fmt == "json" else "text"
+        if fmt == "markdown":
+            render.out(formats.format_rule_markdown(registry.all_rules().values()))
+        elif explain:
+            render.out(formats.format_explain(registry.explainable(explain), doc_fmt))
+        else:
+            render.out(formats.format_rule_list(registry.all_rules().values(), doc_fmt))
+        return EXIT_OK
+    findings = api.lint(list(paths) or None, ddl_dir=ddl_dir, select=set(select) or None,
+                        ignore=set(ignore) or None, assume_lock_timeout=assume_lock_timeout,
+                        per_file_ignores=cfg.value("per_file_ignores"))
+    render.out(lint.format_findings(findings, fmt))
+    if fmt == "text":
+        render.err(formats.summary_line(findings))
+    return EXIT_FAILED if lint.has_errors(findings) else EXIT_OK
+
+
+# --------------------------------------------------------------------------- config
+
+@click.command("config")
+@common_options
+@format_option
+@handle_errors
+def config_command(ddl_dir, database_url, fmt) -> int:
+    """Print every effective setting and where it came from (passwords redacted)."""
+    render.out(render.config_report(api.effective_config(ddl_dir=ddl_dir, database_url=database_url), fmt))
+    return EXIT_OK

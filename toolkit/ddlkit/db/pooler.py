@@ -33,7 +33,6 @@ changes.
 from __future__ import annotations
 
 import contextlib
-import secrets
 from dataclasses import dataclass
 
 import psycopg
@@ -67,6 +66,8 @@ class SessionProbe:
 
 def probe(first: psycopg.Connection, second: psycopg.Connection, rounds: int = ROUNDS) -> SessionProbe:
     """Two autocommit connections to the same URL: does each keep its own server session?"""
+    import secrets  # noqa: PLC0415 - hmac and OpenSSL's start-up: only when a probe runs, not in a no-op
+
     for _ in range(rounds):
         token = secrets.token_hex(8)
         pid1 = first.execute("select pg_backend_pid(), set_config(%s, %s, false)",

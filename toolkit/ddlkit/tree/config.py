@@ -20,11 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
-
 from ddlkit.util.errors import InputError
 
 CONFIG_NAMES = ("ddlkit.toml", "pyproject.toml")
@@ -221,7 +216,9 @@ def _reason(exc: ValueError) -> str:
 
 # --------------------------------------------------------------------------- ${VAR}
 
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# Patterns compiled at their first use (re's cache), not at import: every command
+# imports this module, and most read no config file and expand no ${VAR}.
+_VAR = r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}"
 
 
 def expand(template: str, environ: Mapping[str, str], what: str) -> str:
@@ -231,7 +228,7 @@ def expand(template: str, environ: Mapping[str, str], what: str) -> str:
         if not value:
             raise InputError(f"{what} references ${{{m.group(1)}}}, which is not set")
         return value
-    return _VAR.sub(sub, template)
+    return re.sub(_VAR, sub, template)
 
 
 # --------------------------------------------------------------------------- finding and reading the file
@@ -263,6 +260,10 @@ def _parse(path: Path) -> dict:
         raise InputError(f"{path}: not UTF-8 (byte {exc.start})") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    try:  # imported here: a project without a config file never needs the parser
+        import tomllib  # noqa: PLC0415
+    except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]  # noqa: PLC0415
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -271,8 +272,8 @@ def _parse(path: Path) -> dict:
         raise InputError(f"{path}:{m.group(1) if m else 1}: invalid TOML: {exc}") from None
 
 
-_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
-_KEYLINE = re.compile(r"^\s*(\"[^\"]*\"|'[^']*'|[A-Za-z0-9_.-]+)\s*=")
+_HEADER = r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$"
+_KEYLINE = r"^\s*(\"[^\"]*\"|'[^']*'|[A-Za-z0-9_.-]+)\s*="
 
 
 def _split_dotted(name: str) -> list[str]:
@@ -285,13 +286,13 @@ def _line_of(path: Path, table: list[str], key: str | None) -> int | None:
     ``key`` is None) in the file's text."""
     current: list[str] = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        header = _HEADER.match(line)
+        header = re.match(_HEADER, line)
         if header:
             current = _split_dotted(header.group(1))
             if (key is None and current == table) or (key is not None and current[: len(table) + 1] == [*table, key]):
                 return number  # the table itself, or a key that is a table ([targets.eu])
             continue
-        m = _KEYLINE.match(line)
+        m = re.match(_KEYLINE, line)
         if m and key is not None:
             full = current + _split_dotted(m.group(1))
             if full[: len(table) + 1] == [*table, key]:

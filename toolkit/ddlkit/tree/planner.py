@@ -34,6 +34,10 @@ class FileState(str, Enum):
         return self in (FileState.PENDING_NEW, FileState.PENDING_CHANGED, FileState.FAILABLE)
 
 
+_PENDING = frozenset(s for s in FileState if s.pending)
+_WORK = _PENDING | {FileState.COMMENTS_ONLY}  # a run with one of these takes the lock
+
+
 class EditKind(str, Enum):
     """What changed in a file whose name the tracker holds with another md5."""
 
@@ -103,6 +107,15 @@ class PlannedFile:
         return out
 
 
+def _applied(f: DdlFile, applied_at: dt.datetime | None, _new=object.__new__, _state=FileState.APPLIED) -> PlannedFile:
+    """``PlannedFile(f, FileState.APPLIED, None, None, applied_at=applied_at)``, built
+    without the frozen dataclass's ``__init__`` (six ``object.__setattr__`` calls):
+    a third of a no-op plan's time on 3,000 files. Equal to the one built by it."""
+    p = _new(PlannedFile)
+    p.__dict__.update(file=f, state=_state, change=None, recorded_as=None, edit=None, applied_at=applied_at)
+    return p
+
+
 @dataclass(frozen=True)
 class Plan:
     files: tuple[PlannedFile, ...]
@@ -110,7 +123,7 @@ class Plan:
 
     @property
     def pending(self) -> list[PlannedFile]:
-        return [p for p in self.files if p.pending]
+        return [p for p in self.files if p.state in _PENDING]
 
     @property
     def comment_edits(self) -> list[PlannedFile]:
@@ -119,7 +132,7 @@ class Plan:
 
     @property
     def has_work(self) -> bool:
-        return bool(self.pending or self.comment_edits)
+        return any(p.state in _WORK for p in self.files)
 
     @property
     def changed(self) -> list[PlannedFile]:
@@ -149,16 +162,19 @@ def build_plan(tree: Tree, rows: list[TrackerRow], edits: Mapping[str, Edit] | N
     rule: any md5 change re-runs)."""
     edits = edits or {}
     by_name = {r.file_name: r for r in rows}
-    names_by_md5: dict[str, list[str]] = {}
-    for r in rows:
-        if r.md5 is not None:
-            names_by_md5.setdefault(r.md5, []).append(r.file_name)
+    names_by_md5: dict[str, list[str]] | None = None  # built at the first file not applied as it is
     planned = []
+    append = planned.append
     for f in tree.files:
         row = by_name.get(f.file_name)
         if row is not None and row.md5 == f.md5:
-            planned.append(PlannedFile(f, FileState.APPLIED, None, None, applied_at=row.applied_at))
+            append(_applied(f, row.applied_at))  # 3,000 of these in a no-op run
             continue
+        if names_by_md5 is None:
+            names_by_md5 = {}
+            for r in rows:
+                if r.md5 is not None:
+                    names_by_md5.setdefault(r.md5, []).append(r.file_name)
         # Renamed only from a name that is gone: a recorded twin still in the tree is another file.
         gone = sorted(n for n in names_by_md5.get(f.md5, ()) if n not in tree.present)
         if gone:

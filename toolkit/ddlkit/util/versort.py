@@ -104,60 +104,76 @@ def filevercmp(a: bytes, b: bytes) -> int:
     return _verrevcmp(a, b)
 
 
-# How the end of a name compares in _verrevcmp: like the digit run "0" against
-# a digit run, like -1 against a character (and a trailing zero run is the end).
-_END = (0, 0, -1)
+# The sort key: one bytes string per name whose byte order is filevercmp's token
+# order, so the comparison runs in C. Tokens of gnulib's _verrevcmp: a non-digit
+# byte is its _order value, a digit run is its value, the end of the name is
+# lower than anything but '~'. Encoded, each token starts with a byte in that
+# order: '~' 0x00 < end 0x01 < digit run 0x02 < letters 0x03..0x36 (by code) <
+# every other non-digit byte 0x37..0xF7 (by code). A digit run is 0x02, the
+# length of its value's digits (leading zeros dropped) in two bytes, then the
+# digits themselves: a longer value is larger, equal lengths compare digit by
+# digit. The end is the digit run "0" then 0x01, as in _verrevcmp where a
+# trailing run of zeros compares like the end itself.
+
+_DIGIT_CODES = (0x01, 0x02, *range(0xF8, 0x100))  # the digits 0-9 after translate, in order; free codes
 
 
-_ORDER = tuple(0 if 0x30 <= c <= 0x39 else c if (0x41 <= c <= 0x5A or 0x61 <= c <= 0x7A) else -2 if c == 0x7E
-               else c + 256 for c in range(256))  # _order of each byte, looked up in C
-_RUNS = re.compile(rb"(\D*)(\d*)")  # over a file name: a non-digit run, then a digit run
+def _byte_codes() -> bytes:
+    letters = [*range(0x41, 0x5B), *range(0x61, 0x7B)]
+    others = [c for c in range(256) if not (0x30 <= c <= 0x39 or c in letters or c == 0x7E)]
+    table = bytearray(256)
+    for code, c in enumerate([*letters, *others], start=0x03):
+        table[c] = code
+    table[0x7E] = 0x00
+    for digit, code in enumerate(_DIGIT_CODES):
+        table[0x30 + digit] = code
+    return bytes(table)
 
 
-def _body(s: bytes) -> tuple[list[int], bool]:
-    """The tokens of :func:`_segments` without the end marker: the order values
-    of each non-digit run, then ``0, <value>`` for each digit run (skipping
-    leading zeros and comparing digit by digit is comparing values); and
-    whether ``s`` ends with a digit run of value 0, which compares as the end."""
-    out: list[int] = []
-    extend = out.extend
-    runs = _RUNS.findall(s)  # all runs in one call; the last is the empty match at the end
-    for chars, digits in runs:
-        if chars:
-            extend(map(_ORDER.__getitem__, chars))
-        if digits:
-            extend((0, int(digits)))
-    return out, len(runs) > 1 and s[-1:].isdigit() and not int(runs[-2][1])
+_CODES = _byte_codes()
+_DIGIT_RUN = re.compile(rb"[\x01\x02\xf8-\xff]+")  # _DIGIT_CODES
+_END = b"\x02\x00\x00\x01"
+_ZERO_END = b"\x01"  # after a trailing digit run of value 0, already encoded as 0x02 0x00 0x00
+# The suffix filevercmp compares last, `(\.[A-Za-z~][A-Za-z0-9~]*)*$`, matched on the
+# reversed name: segments are delimited by their '.', so the match is the longest suffix.
+_REVERSED_SUFFIX = re.compile(rb"(?:[A-Za-z0-9~]*[A-Za-z~]\.)*")
 
 
-def _segments(s: bytes) -> tuple[int, ...]:
-    """A key whose tuple order has the sign of :func:`_verrevcmp`."""
-    out, zero_end = _body(s)
-    return tuple(out[:-2] if zero_end else out) + _END
+def _digit_run(m: re.Match) -> bytes:
+    value = m.group().lstrip(b"\x01")  # a translated '0'
+    n = len(value)
+    return bytes((0x02, n >> 8, n & 0xFF)) + value
+
+
+def _encode(s: bytes) -> bytes:
+    """The tokens of ``s`` (without the end)."""
+    return _DIGIT_RUN.sub(_digit_run, s.translate(_CODES))
+
+
+def _end(s: bytes) -> bytes:
+    return _ZERO_END if s[-1:] == b"0" and not s.rstrip(b"0")[-1:].isdigit() else _END
 
 
 @functools.lru_cache(maxsize=64)
-def _suffix_body(suffix: bytes) -> tuple[tuple[int, ...], bool]:
-    out, zero_end = _body(suffix)
-    return tuple(out), zero_end
+def _encoded_suffix(suffix: bytes) -> bytes:
+    return _encode(suffix)  # the same few suffixes each time: ".sql"
 
 
-def version_key(name: str) -> tuple:
+def version_key(name: str) -> tuple[bytes, bytes, bytes]:
     """Sort key equal to ``sort -V`` (filevercmp, then bytes) for names that are
     non-empty and do not start with ``.``: compare the names without their
     suffix first, then whole, then byte-wise."""
     b = os.fsencode(name)
-    cut = _prefix_len(b)
+    if len(b) > 0xFFFF:  # a digit run's length takes two bytes
+        raise ValueError("name too long for a version key")
+    cut = max(len(b) - _REVERSED_SUFFIX.match(b[::-1]).end(), 1)
     if cut == len(b):
-        full = _segments(b)
+        full = _encode(b) + _end(b)
         return (full, full, b)
-    # The suffix starts with "." (not a digit): the name's tokens are the prefix's,
-    # then the suffix's (the same few suffixes each time: ".sql").
-    head, zero_end = _body(b[:cut])
-    tail, tail_zero_end = _suffix_body(b[cut:])
-    prefix = tuple(head[:-2] if zero_end else head) + _END
-    full = tuple(head) + (tail[:-2] if tail_zero_end else tail) + _END
-    return (prefix, full, b)
+    head = b[:cut]
+    tokens = _encode(head)
+    # A digit run never spans the cut: the suffix starts with '.'.
+    return (tokens + _end(head), tokens + _encoded_suffix(b[cut:]) + _end(b), b)
 
 
 def _sort_v_cmp(a: bytes, b: bytes) -> int:
@@ -167,9 +183,33 @@ def _sort_v_cmp(a: bytes, b: bytes) -> int:
     return (a > b) - (a < b)
 
 
+_LEADING_NUMBER = re.compile(r"[0-9]+")
+
+
+def _numbered_alike(names: list[str]) -> bool:
+    """Every name starts with a run of ASCII digits of one same width, and no
+    two runs are equal (``0001_a.sql``, ``0002_b.sql``...). ``sort -V`` then
+    orders them as their bytes do: the digit runs decide (equal widths compare
+    as their values), before any suffix or later character is looked at."""
+    width, seen = None, set()
+    for n in names:
+        m = _LEADING_NUMBER.match(n)
+        if m is None:
+            return False
+        digits = m.group()
+        if width is None:
+            width = len(digits)
+        elif len(digits) != width:
+            return False
+        seen.add(digits)
+    return len(seen) == len(names)
+
+
 def version_sorted(names: list[str]) -> list[str]:
     """``names`` ordered like ``printf '%s\\n' names | LC_ALL=C sort -V``."""
-    if all(n and not n.startswith(".") for n in names):
+    if _numbered_alike(names):
+        return sorted(names)  # a third of the time of the version keys on 3,000 such names
+    if all(n and not n.startswith(".") and len(n) < 0x4000 for n in names):
         return sorted(names, key=version_key)
     key = functools.cmp_to_key(_sort_v_cmp)
     return sorted(names, key=lambda n: key(os.fsencode(n)))
