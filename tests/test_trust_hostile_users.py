@@ -1,0 +1,64 @@
+"""A hostile but realistic user of every command (trust pass, session 3): each
+test is a case that broke a rule (a skipped file with exit 0, a password in
+output, a traceback for bad input), on a real PostgreSQL via the fixtures."""
+
+from __future__ import annotations
+
+import json
+import os
+from urllib.parse import quote
+
+import pytest
+
+from conftest import run_cli
+from test_bad_input import assert_error, untouched
+
+
+def _everything(proc) -> str:
+    return proc.stdout + proc.stderr
+
+
+def _all_forms(secret: str) -> set[str]:
+    return {secret, quote(secret, safe=""), json.dumps(secret)[1:-1]}
+
+
+# --------------------------------------------------------------------------- passwords in failing SQL
+
+@pytest.mark.parametrize("statement, secret", [
+    # dblink / postgres_fdw style conninfo: the excerpt line holds the password.
+    ("select dblink_connect_qa('c1', 'host=db.internal user=app password=DbLink-Secret-77 dbname=x');",
+     "DbLink-Secret-77"),
+    # a URL in a string literal: the server's message quotes it too.
+    ("select 'postgresql://app:Url-Secret-42@db.internal/app'::int;", "Url-Secret-42"),
+])
+def test_failing_statement_with_a_connection_password_in_a_string_never_prints_it(
+        make_tree, db_url, empty_db, statement, secret):
+    root = make_tree({"migrations/0001_link.sql": f"create table link_a (id int);\n{statement}\n"})
+    for fmt in ("text", "json"):
+        out = run_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url, "--format", fmt)
+        assert out.returncode == 1, _everything(out)
+        assert "migrations/0001_link.sql:2:" in out.stderr
+        for form in _all_forms(secret):
+            assert form not in _everything(out), _everything(out)
+    shown = run_cli("status", "--ddl-dir", str(root), "--database-url", db_url, "--format", "json")
+    assert secret not in _everything(shown)
+    history = empty_db.execute("select coalesce(string_agg(summary::text, ' '), '') from ddlkit_runs").fetchone()[0]
+    assert "migrations/0001_link.sql" in history and secret not in history
+
+
+def test_error_message_quoting_a_role_password_is_redacted_in_output_status_and_history(
+        make_tree, db_url, empty_db):
+    secret = "Valid-Until-Secret-55"
+    root = make_tree({"migrations/0001_role.sql":
+                      f"create role ddlkit_qa_valid login password '{secret}' valid until '{secret}';\n"})
+    for fmt in ("text", "json"):
+        out = run_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url, "--format", fmt)
+        assert out.returncode == 1, _everything(out)
+        assert "migrations/0001_role.sql:1:1: SQLSTATE 22007" in out.stderr
+        assert secret not in _everything(out), _everything(out)
+    for fmt in ("text", "json"):
+        shown = run_cli("status", "--ddl-dir", str(root), "--database-url", db_url, "--format", fmt)
+        assert "22007" in shown.stdout and secret not in _everything(shown), _everything(shown)
+    history = empty_db.execute("select string_agg(summary::text, ' ') from ddlkit_runs").fetchone()[0]
+    assert "22007" in history and secret not in history
+    assert empty_db.execute("select 1 from pg_roles where rolname = 'ddlkit_qa_valid'").fetchone() is None
