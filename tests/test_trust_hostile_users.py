@@ -62,3 +62,34 @@ def test_error_message_quoting_a_role_password_is_redacted_in_output_status_and_
     history = empty_db.execute("select string_agg(summary::text, ' ') from ddlkit_runs").fetchone()[0]
     assert "22007" in history and secret not in history
     assert empty_db.execute("select 1 from pg_roles where rolname = 'ddlkit_qa_valid'").fetchone() is None
+
+
+# --------------------------------------------------------------------------- entries that are not files
+
+@pytest.mark.parametrize("kind", ["directory", "fifo"])
+def test_sql_entry_that_is_not_a_regular_file_is_refused_not_skipped(make_tree, db_url, empty_db, kind):
+    """pg_migrate.sh fed every ``*.sql`` to psql: a directory failed the run, a FIFO
+    hung it. Skipping it silently would be exit 0 with a file never applied."""
+    root = make_tree({"migrations/0001_a.sql": "create table nonreg_a (id int);\n",
+                      "migrations/0003_c.sql": "create table nonreg_c (id int);\n"})
+    entry = root / "migrations" / "0002_b.sql"
+    entry.mkdir() if kind == "directory" else os.mkfifo(entry)
+    for fmt in ("text", "json"):
+        out = run_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url, "--format", fmt)
+        line = assert_error(out, 2)
+        assert line == (f"ddlkit: error: migrations/0002_b.sql: not a regular file (a {kind}); "
+                        f"every *.sql in the tree is a migration: remove it or rename it")
+        if fmt == "json":
+            assert json.loads(out.stdout)["error"]["message"] == line.removeprefix("ddlkit: error: ")
+    assert untouched(empty_db)
+    assert_error(run_cli("status", "--ddl-dir", str(root), "--database-url", db_url), 2)
+
+
+def test_csv_entry_that_is_not_a_regular_file_is_refused_not_skipped(make_tree, db_url, empty_db):
+    root = make_tree({"migrations/0001_load.sql": "create table csv_fifo as select * from temp_rows;\n",
+                      "data/0001_load/other.csv": "id\n1\n"})
+    os.mkfifo(root / "data" / "0001_load" / "rows.csv")
+    out = run_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url)
+    line = assert_error(out, 2)
+    assert "data/0001_load/rows.csv: not a regular file (a fifo)" in line
+    assert untouched(empty_db)

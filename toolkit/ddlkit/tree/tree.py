@@ -9,6 +9,7 @@ The contract is pg_migrate.sh's, to the byte: directories ``utils``,
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -141,7 +142,9 @@ class DdlFile:
             return []
         folder = Path(folder)
         names = [p.name for p in folder.iterdir() if p.name.endswith(".csv") and not p.name.startswith(".")]
-        return [folder / n for n in version_sorted(names) if (folder / n).is_file()]
+        for n in names:
+            refuse_non_regular(folder / n, f"data/{self.stem}/{n}", "every *.csv there is staged")
+        return [folder / n for n in version_sorted(names)]
 
 
 @dataclass(frozen=True)
@@ -163,6 +166,23 @@ class Tree:
         """The same tree without the directories test mode skips (no re-reading)."""
         files = tuple(f for f in self.files if f.directory not in TEST_MODE_SKIPPED)
         return Tree(self.root, files, True, self.present)
+
+
+_KINDS = ((stat.S_ISDIR, "directory"), (stat.S_ISFIFO, "fifo"), (stat.S_ISSOCK, "socket"),
+          (stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"))
+
+
+def refuse_non_regular(path: str | os.PathLike, shown: str, what: str) -> None:
+    """A ``*.sql`` (or staged ``*.csv``) that is not a regular file (a directory, a
+    FIFO: psql failed on one and hung on the other) is an InputError, never skipped:
+    skipping it would be exit 0 with a file never applied. Symlinks are followed."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return  # a broken link or a vanished entry: reading it says why
+    kind = next((kind for test, kind in _KINDS if test(mode)), None)
+    if kind:
+        raise InputError(f"{shown}: not a regular file (a {kind}); {what}: remove it or rename it")
 
 
 def resolve_root(ddl_dir: str | os.PathLike | None, environ=os.environ) -> Path:
@@ -222,6 +242,8 @@ def load_tree(root: Path, *, test_mode: bool = False) -> Tree:
                                  f"the tracker stores names as text: rename the file") from None
             if e.is_symlink() and not os.path.exists(e.path):
                 raise InputError(f"{directory}/{n}: broken symbolic link (to {os.readlink(e.path)})")
+            if not e.is_file():
+                refuse_non_regular(e.path, f"{directory}/{n}", "every *.sql in the tree is a migration")
         names = [e.name for e in entries if e.is_file()]
         present.update(f"{directory}/{n}" for n in names)
         if test_mode and directory in TEST_MODE_SKIPPED:
