@@ -93,3 +93,21 @@ def test_csv_entry_that_is_not_a_regular_file_is_refused_not_skipped(make_tree, 
     line = assert_error(out, 2)
     assert "data/0001_load/rows.csv: not a regular file (a fifo)" in line
     assert untouched(empty_db)
+
+
+# --------------------------------------------------------------------------- connection settings
+
+@pytest.mark.parametrize("where", ["password", "user", "dbname"])
+def test_url_with_a_percent_encoded_byte_that_is_not_utf8_is_a_usage_error_without_the_password(make_tree, where):
+    root = make_tree({"migrations/0001_a.sql": "create table a (id int);\n"})
+    parts = {"password": "Pct-Secret-31", "user": "app", "dbname": "app"}
+    parts[where] = "%E9%FF" + parts[where]
+    bad = f"postgresql://{parts['user']}:{parts['password']}@127.0.0.1:1/{parts['dbname']}"
+    for args, env in (((f"--database-url={bad}",), None), ((), {"DB_URL": bad})):
+        for fmt in ("text", "json"):
+            out = run_cli("status", "--ddl-dir", str(root), *args, "--format", fmt, env=env)
+            line = assert_error(out, 2)
+            assert "not UTF-8" in line and "internal error" not in line, line
+            assert "Pct-Secret-31" not in _everything(out) and "0xe9" not in _everything(out).lower()
+            if fmt == "json":
+                assert json.loads(out.stdout)["exit_code"] == 2

@@ -161,6 +161,9 @@ def resolve_target(
         except psycopg.ProgrammingError as exc:
             why = redact_conninfo_error(redact(str(exc), secrets + raw_secrets), url)
             raise InputError(f"{source}: not a valid connection URL: {one_line(why)}") from None
+        except UnicodeDecodeError:  # psycopg's own message quotes the bytes: a piece of the password
+            raise InputError(f"{source}: not a valid connection URL: a percent-encoded value is not UTF-8 "
+                             f"(encode the text as UTF-8, then percent-encode its bytes)") from None
         if meant_pw and unquote(meant_pw) != params.get("password"):
             raise InputError(f"{source}: ambiguous connection URL: percent-encode '@' and '/' "
                              f"in the user name and password ('@' as %40, '/' as %2F)")
