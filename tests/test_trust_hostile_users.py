@@ -111,3 +111,17 @@ def test_url_with_a_percent_encoded_byte_that_is_not_utf8_is_a_usage_error_witho
             assert "Pct-Secret-31" not in _everything(out) and "0xe9" not in _everything(out).lower()
             if fmt == "json":
                 assert json.loads(out.stdout)["exit_code"] == 2
+
+
+# --------------------------------------------------------------------------- the config file
+
+@pytest.mark.parametrize("setting", ['ddl_dir = "ddl\\u0000x"', 'dump_dir = "out\\u0000"', 'baseline = ["b\\u0000.sql"]'])
+def test_config_path_with_a_nul_character_is_a_usage_error_naming_the_key(make_tree, tmp_path, db_url, setting):
+    make_tree({"migrations/0001_a.sql": "create table a (id int);\n"})
+    (tmp_path / "ddlkit.toml").write_text(setting + "\n")
+    key = setting.split(" ")[0]
+    for command in (("config",), ("migrate", "--database-url", db_url), ("status", "--database-url", db_url)):
+        out = run_cli(*command, cwd=tmp_path)
+        line = assert_error(out, 2)
+        assert line.startswith(f"ddlkit: error: {tmp_path / 'ddlkit.toml'}:1: bad value for {key}: "), line
+        assert "NUL" in line

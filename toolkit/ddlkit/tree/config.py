@@ -53,6 +53,8 @@ def _count(value: Any) -> int:
 def _text(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError("expected a non-empty string")
+    if "\0" in value:  # no path, URL or name holds one: os.stat would raise ValueError
+        raise ValueError("expected a string without a NUL character")
     return value
 
 
@@ -65,6 +67,8 @@ def _duration(value: Any) -> float:
 def _paths(value: Any) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise ValueError("expected a list of file paths")
+    if any("\0" in v for v in value):
+        raise ValueError("expected file paths without a NUL character")
     return value
 
 
