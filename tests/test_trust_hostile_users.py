@@ -125,3 +125,21 @@ def test_config_path_with_a_nul_character_is_a_usage_error_naming_the_key(make_t
         line = assert_error(out, 2)
         assert line.startswith(f"ddlkit: error: {tmp_path / 'ddlkit.toml'}:1: bad value for {key}: "), line
         assert "NUL" in line
+
+
+# --------------------------------------------------------------------------- ddlkit test's tests/*.sql
+
+@pytest.mark.parametrize("kind", ["directory", "fifo", "broken symbolic link"])
+def test_test_file_that_cannot_be_read_as_a_file_is_refused_not_skipped(make_tree, db_url, kind):
+    """``pg_migrate.sh test`` fed every tests/*.sql to psql: one that is not a
+    file failed (or hung) the run; ``ddlkit test`` passing without it is a lie."""
+    root = make_tree({"migrations/0001_a.sql": "create table if not exists sqltests_a (id int);\n",
+                      "tests/0001_ok.sql": "select 1;\n"})
+    entry = root / "tests" / "0002_b.sql"
+    {"directory": entry.mkdir, "fifo": lambda: os.mkfifo(entry),
+     "broken symbolic link": lambda: entry.symlink_to(root / "nowhere.sql")}[kind]()
+    for fmt in ("text", "json"):
+        out = run_cli("test", "--ddl-dir", str(root), "--database-url", db_url, "--format", fmt)
+        line = assert_error(out, 2)
+        assert line.startswith("ddlkit: error: tests/0002_b.sql: "), line
+        assert ("broken symbolic link" if kind.startswith("broken") else f"not a regular file (a {kind})") in line
