@@ -143,3 +143,50 @@ def test_test_file_that_cannot_be_read_as_a_file_is_refused_not_skipped(make_tre
         line = assert_error(out, 2)
         assert line.startswith("ddlkit: error: tests/0002_b.sql: "), line
         assert ("broken symbolic link" if kind.startswith("broken") else f"not a regular file (a {kind})") in line
+
+
+# --------------------------------------------------------------------------- the script's sessions
+
+def test_waiting_for_a_script_session_never_quotes_a_password_from_its_query(make_tree, db_url, empty_db):
+    """A pg_migrate.sh psql session is named with its query while ddlkit waits
+    for it; a file that sets a password must not reach ddlkit's output that way."""
+    import threading
+
+    import psycopg
+
+    from conftest import conninfo_for
+
+    secret = "Script-Secret-8"
+    empty_db.execute("drop role if exists ddlkit_qa_script_role")
+    empty_db.execute("create role ddlkit_qa_script_role")
+    dbname = empty_db.info.dbname
+    root = make_tree({"migrations/0001_a.sql": "create table waited_a (id int);\n"})
+    script = psycopg.connect(conninfo_for(dbname), application_name="psql", autocommit=True)
+    pid = script.info.backend_pid
+    sleeper = threading.Thread(target=lambda: _quietly(
+        script.execute, f"alter role ddlkit_qa_script_role password '{secret}'; select pg_sleep(60)"))
+    try:
+        sleeper.start()
+        for _ in range(200):
+            row = empty_db.execute("select state from pg_stat_activity where pid = %s", (pid,)).fetchone()
+            if row and row[0] == "active":
+                break
+            threading.Event().wait(0.05)
+        for fmt in ("text", "json"):
+            out = run_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url, "--lock-wait", "1",
+                          "--format", fmt)
+            assert out.returncode == 3, _everything(out)
+            assert f"psql pid {pid}" in out.stderr
+            assert secret not in _everything(out), _everything(out)
+    finally:
+        empty_db.execute("select pg_cancel_backend(%s)", (pid,))
+        sleeper.join(timeout=30)
+        script.close()
+        empty_db.execute("drop role if exists ddlkit_qa_script_role")
+
+
+def _quietly(fn, *args) -> None:
+    try:
+        fn(*args)
+    except Exception:  # noqa: BLE001 - the test cancels it
+        pass
