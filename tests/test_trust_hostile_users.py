@@ -46,6 +46,20 @@ def test_failing_statement_with_a_connection_password_in_a_string_never_prints_i
     assert "migrations/0001_link.sql" in history and secret not in history
 
 
+def test_excerpt_line_shared_with_a_statement_that_sets_a_password_is_withheld(make_tree, db_url, empty_db):
+    """The excerpt is the failing line: another statement on it may set a password."""
+    secret = "Same-Line-Secret-19"
+    root = make_tree({"migrations/0001_role.sql":
+                      f"create role ddlkit_qa_line login password '{secret}'; alter table no_such_t add c int;\n"})
+    for fmt in ("text", "json"):
+        for command in ("migrate", "trace"):
+            out = run_cli(command, "--ddl-dir", str(root), "--database-url", db_url, "--format", fmt)
+            assert out.returncode == 1, _everything(out)
+            assert "42P01" in _everything(out)
+            assert secret not in _everything(out), _everything(out)
+    assert empty_db.execute("select 1 from pg_roles where rolname = 'ddlkit_qa_line'").fetchone() is None
+
+
 def test_error_message_quoting_a_role_password_is_redacted_in_output_status_and_history(
         make_tree, db_url, empty_db):
     secret = "Valid-Until-Secret-55"

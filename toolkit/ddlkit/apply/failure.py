@@ -159,6 +159,19 @@ def password_literals(node: Any) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _line_sets_password(f: DdlFile, st: sqltext.Statement, index: Any, line: int) -> bool:
+    """Another statement on the excerpt's line (of the same file) sets a password."""
+    start, end = index.line_start(line), index.line_start(line + 1)
+    if end <= start:  # the last line
+        end = len(st.source.text if st.source is not None else f.text)
+    for other in f.statements:
+        if other is st or other.source is not st.source or other.end < start or other.start >= end:
+            continue
+        if other.words(1)[:1] in (["create"], ["alter"]) and sets_password(other.node):
+            return True
+    return False
+
+
 def statement_failure(f: DdlFile, err: StatementError) -> MigrationFailed:
     diag = err.diag
     st = err.statement
@@ -176,6 +189,8 @@ def statement_failure(f: DdlFile, err: StatementError) -> MigrationFailed:
     secrets = password_literals(st.node)
     if sets_password(st.node):
         excerpt = "(excerpt withheld: the statement sets a password)"
+    elif _line_sets_password(f, st, index, line):
+        excerpt = "(excerpt withheld: a statement on the line sets a password)"
     # A password in a conninfo (dblink_connect('… password=…')) or a URL in a string:
     # never in the excerpt, and never in the server's message that quotes it.
     excerpt = redact(excerpt, secrets)
