@@ -223,3 +223,21 @@ def test_tracker_that_silently_drops_the_upsert_is_never_exit_0_without_a_row(ma
     out = run_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url)
     rows = empty_db.execute("select count(*) from schema_version").fetchone()[0]
     assert out.returncode != 0 or rows == 1, (out.returncode, rows, _everything(out))
+
+
+def test_status_shows_a_tracker_name_with_control_characters_escaped_on_one_line(make_tree, db_url, empty_db):
+    """Tracker rows are data anyone with write access wrote: a newline or a
+    terminal escape in a name must not forge lines or recolour the terminal."""
+    root = make_tree({"migrations/0001_a.sql": "create table esc_a (id int);\n"})
+    assert run_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url).returncode == 0
+    empty_db.execute("insert into schema_version (file_name, md5) values (%s, 'x')",
+                     ("migrations/evil\n  applied          migrations/fake.sql\x1b[2K.sql",))
+    out = run_cli("status", "--ddl-dir", str(root), "--database-url", db_url)
+    assert out.returncode == 0, _everything(out)
+    assert "\x1b" not in out.stdout
+    orphans = [line for line in out.stdout.splitlines() if "no-file" in line]
+    assert orphans == ["  no-file          migrations/evil\\n  applied          migrations/fake.sql\\x1b[2K.sql"
+                       "  (tracker row whose file no longer exists)"]
+    assert not any(line.strip().startswith("applied") and "fake" in line for line in out.stdout.splitlines())
+    doc = run_cli("status", "--ddl-dir", str(root), "--database-url", db_url, "--format", "json").stdout
+    assert "\x1b" not in doc and "fake.sql" in json.dumps(json.loads(doc))  # JSON escapes it, and keeps it
