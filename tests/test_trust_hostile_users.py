@@ -241,3 +241,16 @@ def test_status_shows_a_tracker_name_with_control_characters_escaped_on_one_line
     assert not any(line.strip().startswith("applied") and "fake" in line for line in out.stdout.splitlines())
     doc = run_cli("status", "--ddl-dir", str(root), "--database-url", db_url, "--format", "json").stdout
     assert "\x1b" not in doc and "fake.sql" in json.dumps(json.loads(doc))  # JSON escapes it, and keeps it
+
+
+@pytest.mark.parametrize("option", ["sslmode=bogus", "target_session_attrs=primaryish", "channel_binding=maybe"])
+def test_connection_option_libpq_rejects_is_a_usage_error_not_unreachable(make_tree, db_url, empty_db, option):
+    """libpq refuses the value before it connects: retrying (exit 3) can never help."""
+    root = make_tree({"migrations/0001_a.sql": "create table opt_a (id int);\n"})
+    url = f"{db_url}{'&' if '?' in db_url else '?'}{option}"
+    for command in ("migrate", "status", "wait-for-db"):
+        out = run_cli(command, "--ddl-dir", str(root), "--database-url", url, "--format", "json")
+        line = assert_error(out, 2)
+        assert f'invalid {option.split("=")[0]} value' in line, line
+        assert json.loads(out.stdout)["exit_code"] == 2
+    assert untouched(empty_db)

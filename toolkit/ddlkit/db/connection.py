@@ -250,6 +250,17 @@ def transient_reason(exc: BaseException) -> str | None:
     return None
 
 
+_BAD_VALUE = re.compile(r'^connection is bad: (invalid [a-z_]+ value: ".*")$')
+
+
+def bad_setting(target: Target, exc: psycopg.OperationalError) -> None:
+    """libpq refused an option's value before connecting (``sslmode=bogus``): a
+    usage error (exit 2), not an unreachable database a retry could reach."""
+    match = _BAD_VALUE.match(one_line(target.redact(str(exc))))
+    if match:
+        raise InputError(f"bad connection settings ({target.source}): {match.group(1)}") from None
+
+
 def wait_for_database(target: Target, timeout: float, on_wait: Callable[..., None] | None = None, *,
                       clock: Callable[[], float] = time.monotonic,
                       sleep: Callable[[float], None] = time.sleep) -> float:
@@ -270,6 +281,7 @@ def wait_for_database(target: Target, timeout: float, on_wait: Callable[..., Non
             conn = psycopg.connect(target.conninfo, autocommit=True, application_name=APPLICATION_NAME,
                                    connect_timeout=max(2, min(10, int(left) + 1)), prepare_threshold=None)
         except psycopg.OperationalError as exc:
+            bad_setting(target, exc)
             reason = transient_reason(exc)
             if reason is None:
                 raise ConnectError(f"cannot connect to {target.display}: "
@@ -303,6 +315,7 @@ def connect(target: Target, *, autocommit: bool = True, application_name: str = 
             prepare_threshold=None,  # DISCARD ALL between files must not break prepared statements
         )
     except psycopg.OperationalError as exc:
+        bad_setting(target, exc)
         raise ConnectError(f"cannot connect to {target.display}: {one_line(target.redact(str(exc)))}") from None
     except psycopg.ProgrammingError as exc:
         why = redact_conninfo_error(target.redact(str(exc)), target.conninfo)
