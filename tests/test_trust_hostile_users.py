@@ -280,3 +280,34 @@ def test_role_that_may_not_write_the_tracker_is_told_so_not_pointed_at_the_files
         assert "migrations/0001_a.sql:1:1" not in out.stderr, out.stderr
     finally:
         empty_db.execute(sql.SQL("drop owned by {0}; drop role {0}").format(sql.Identifier(role)))
+
+
+# --------------------------------------------------------------------------- reads that would block
+
+def test_include_of_a_fifo_is_refused_instead_of_hanging(make_tree, db_url, empty_db, tmp_path):
+    os.mkfifo(tmp_path / "pipe.sql")
+    root = make_tree({"migrations/0001_a.sql": f"\\i {tmp_path / 'pipe.sql'}\n"})
+    for command in ("migrate", "status"):
+        out = run_cli(command, "--ddl-dir", str(root), "--database-url", db_url, real=True, timeout=60)
+        line = assert_error(out, 2)
+        assert line == (f"ddlkit: error: migrations/0001_a.sql:1: cannot read the included file "
+                        f"{tmp_path / 'pipe.sql'}: not a regular file (a fifo)"), line
+    assert untouched(empty_db)
+
+
+@pytest.mark.parametrize("command", ["test", "trace", "verify"])
+def test_baseline_that_is_a_fifo_is_refused_instead_of_hanging(make_tree, db_url, tmp_path, command):
+    os.mkfifo(tmp_path / "base.sql")
+    root = make_tree({"migrations/0001_a.sql": "create table if not exists base_a (id int);\n"})
+    url = () if command == "verify" else ("--database-url", db_url)
+    out = run_cli(command, "--ddl-dir", str(root), *url, "--baseline", str(tmp_path / "base.sql"), real=True, timeout=60)
+    line = assert_error(out, 2)
+    assert line == f"ddlkit: error: cannot read baseline {tmp_path / 'base.sql'}: not a regular file (a fifo)", line
+
+
+def test_dot_env_that_is_a_fifo_is_refused_instead_of_hanging(make_tree, db_url):
+    root = make_tree({"migrations/0001_a.sql": "create table env_a (id int);\n"})
+    os.mkfifo(root / ".env")
+    out = run_cli("status", "--ddl-dir", str(root), "--database-url", db_url, real=True, timeout=60)
+    line = assert_error(out, 2)
+    assert line == f"ddlkit: error: {root / '.env'}: cannot read the .env file: not a regular file (a fifo)", line

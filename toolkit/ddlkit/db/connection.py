@@ -20,6 +20,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from ddlkit.util.errors import ConnectError, InputError
+from ddlkit.util.files import read_regular
 from ddlkit.util.redaction import escaped, one_line, redact, redact_conninfo_error  # noqa: F401 - one_line is re-exported
 
 APPLICATION_NAME = "ddlkit"
@@ -82,7 +83,7 @@ def read_dotenv(path: Path) -> dict[str, str]:
     allowed). Nothing is executed, unlike ``source``."""
     out: dict[str, str] = {}
     try:
-        data = path.read_bytes()
+        data = read_regular(path)  # a FIFO would block path.read_bytes() for ever
     except FileNotFoundError:
         return out
     except OSError as exc:

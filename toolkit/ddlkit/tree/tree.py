@@ -9,13 +9,13 @@ The contract is pg_migrate.sh's, to the byte: directories ``utils``,
 from __future__ import annotations
 
 import os
-import stat
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
 from ddlkit.util.errors import InputError
+from ddlkit.util.files import not_regular
 from ddlkit.util.versort import version_sorted
 
 if TYPE_CHECKING:  # the parser loads on the first parse: a run with nothing pending never needs it
@@ -168,19 +168,11 @@ class Tree:
         return Tree(self.root, files, True, self.present)
 
 
-_KINDS = ((stat.S_ISDIR, "directory"), (stat.S_ISFIFO, "fifo"), (stat.S_ISSOCK, "socket"),
-          (stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"))
-
-
 def refuse_non_regular(path: str | os.PathLike, shown: str, what: str) -> None:
     """A ``*.sql`` (or staged ``*.csv``) that is not a regular file (a directory, a
     FIFO: psql failed on one and hung on the other) is an InputError, never skipped:
     skipping it would be exit 0 with a file never applied. Symlinks are followed."""
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        return  # a broken link or a vanished entry: reading it says why
-    kind = next((kind for test, kind in _KINDS if test(mode)), None)
+    kind = not_regular(path)
     if kind:
         raise InputError(f"{shown}: not a regular file (a {kind}); {what}: remove it or rename it")
 
