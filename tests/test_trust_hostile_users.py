@@ -311,3 +311,17 @@ def test_dot_env_that_is_a_fifo_is_refused_instead_of_hanging(make_tree, db_url)
     out = run_cli("status", "--ddl-dir", str(root), "--database-url", db_url, real=True, timeout=60)
     line = assert_error(out, 2)
     assert line == f"ddlkit: error: {root / '.env'}: cannot read the .env file: not a regular file (a fifo)", line
+
+
+# --------------------------------------------------------------------------- dump's output directory
+
+@pytest.mark.parametrize("tracker_only", [False, True])
+def test_dump_to_a_directory_that_cannot_be_created_is_one_line_before_the_dump(make_tree, tmp_path, tracker_only):
+    root = make_tree({"migrations/0001_a.sql": "create table dump_a (id int);\n"})
+    (tmp_path / "afile").write_text("x")
+    out_dir = tmp_path / "afile" / "schema_dump"
+    extra = ("--tracker-only",) if tracker_only else ()
+    out = run_cli("dump", "--ddl-dir", str(root), "--out", str(out_dir), *extra)
+    line = assert_error(out, 2)
+    assert line == f"ddlkit: error: cannot write the schema dump to {out_dir}: Not a directory", line
+    assert "pg_dump" not in out.stderr  # refused before the scratch database was made
