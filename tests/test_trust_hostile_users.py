@@ -239,6 +239,9 @@ def test_status_shows_a_tracker_name_with_control_characters_escaped_on_one_line
     assert orphans == ["  no-file          migrations/evil\\n  applied          migrations/fake.sql\\x1b[2K.sql"
                        "  (tracker row whose file no longer exists)"]
     assert not any(line.strip().startswith("applied") and "fake" in line for line in out.stdout.splitlines())
+    (root / "migrations" / "0002_a\nb.sql").write_text("create table esc_b (id int);\n")
+    lines = run_cli("status", "--ddl-dir", str(root), "--database-url", db_url).stdout.splitlines()
+    assert "  pending-new      migrations/0002_a\\nb.sql" in lines, lines
     doc = run_cli("status", "--ddl-dir", str(root), "--database-url", db_url, "--format", "json").stdout
     assert "\x1b" not in doc and "fake.sql" in json.dumps(json.loads(doc))  # JSON escapes it, and keeps it
 

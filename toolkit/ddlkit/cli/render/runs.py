@@ -225,15 +225,16 @@ def status(report: "PlanReport", fmt: str) -> str:
             doc["last_run_unknown"] = report.last_run_unknown
         return to_json(doc)
     lines = [f"status of {report.target}"]
-    width = max((len(p.file.file_name) for p in plan.files), default=0)
+    width = max((len(escaped(p.file.file_name)) for p in plan.files), default=0)
     for p in plan.files:
+        name = escaped(p.file.file_name)  # a newline in a name must not forge a line
         extra = f"  (recorded as {escaped(p.recorded_as)})" if p.recorded_as else edit_note(p)
         stamp = _stamp(p.applied_at) if p.applied_at else ""
         if p.state.value == "applied" and stamp:  # applied files line up their stamps
-            lines.append(f"  {p.state.value:<16} {p.file.file_name.ljust(width)}  {stamp}{extra}")
+            lines.append(f"  {p.state.value:<16} {name.ljust(width)}  {stamp}{extra}")
         else:  # what will happen to the file first, then when it last ran
             when = f"  (last applied {stamp})" if stamp else ""
-            lines.append(f"  {p.state.value:<16} {p.file.file_name}{extra}{when}")
+            lines.append(f"  {p.state.value:<16} {name}{extra}{when}")
     for row in plan.orphans:
         lines.append(f"  {'no-file':<16} {escaped(row.file_name)}  (tracker row whose file no longer exists)")
     counts = ", ".join(f"{n} {s}" for s, n in plan.counts().items() if n)
