@@ -328,3 +328,16 @@ def test_dump_to_a_directory_that_cannot_be_created_is_one_line_before_the_dump(
     line = assert_error(out, 2)
     assert line == f"ddlkit: error: cannot write the schema dump to {out_dir}: Not a directory", line
     assert "pg_dump" not in out.stderr  # refused before the scratch database was made
+
+
+@pytest.mark.parametrize("kind", ["fifo", "directory", "broken symbolic link"])
+def test_config_file_that_is_not_a_readable_file_is_refused_not_ignored(make_tree, tmp_path, db_url, kind):
+    """An ignored ddlkit.toml would run with the defaults: another tree, other timeouts."""
+    make_tree({"migrations/0001_a.sql": "create table cfg_a (id int);\n"})
+    path = tmp_path / "ddlkit.toml"
+    {"fifo": lambda: os.mkfifo(path), "directory": path.mkdir,
+     "broken symbolic link": lambda: path.symlink_to(tmp_path / "gone.toml")}[kind]()
+    for command in (("config",), ("status", "--database-url", db_url)):
+        out = run_cli(*command, cwd=tmp_path, real=True, timeout=60)
+        line = assert_error(out, 2)
+        assert line.startswith(f"ddlkit: error: {path}: cannot read: "), line

@@ -26,6 +26,7 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
 from ddlkit.util.errors import InputError
+from ddlkit.util.files import read_regular
 
 CONFIG_NAMES = ("ddlkit.toml", "pyproject.toml")
 DEFAULT_PARALLEL = 4  # targets run at once (ddlkit.fleet.targets)
@@ -247,7 +248,7 @@ def find_file(start: Path | None = None) -> tuple[Path, dict] | None:
     for directory in (here, *here.parents):
         for name in CONFIG_NAMES:
             path = directory / name
-            if not path.is_file():
+            if not os.path.lexists(path):  # a FIFO, a directory or a broken link is refused, never skipped
                 continue
             data = _parse(path)
             if name == "ddlkit.toml":
@@ -262,7 +263,7 @@ def find_file(start: Path | None = None) -> tuple[Path, dict] | None:
 
 def _parse(path: Path) -> dict:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular(path).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 (byte {exc.start})") from None
     except OSError as exc:
