@@ -341,3 +341,20 @@ def test_config_file_that_is_not_a_readable_file_is_refused_not_ignored(make_tre
         out = run_cli(*command, cwd=tmp_path, real=True, timeout=60)
         line = assert_error(out, 2)
         assert line.startswith(f"ddlkit: error: {path}: cannot read: "), line
+
+
+# --------------------------------------------------------------------------- the embedded server's home
+
+@pytest.mark.parametrize("kind", ["regular file", "control character"])
+def test_ddlkit_home_that_cannot_be_a_directory_is_a_usage_error(tmp_path, kind):
+    """As root, an unusable home used to relocate the server's data to /var/lib/ddlkit
+    (a regular file), or fail initdb with a two-line message (a newline)."""
+    home = tmp_path / "home-file"
+    if kind == "regular file":
+        home.write_text("x")
+    else:
+        home = tmp_path / "home\nx"
+    out = run_cli("server", "start", env={"DDLKIT_HOME": str(home)}, real=True, timeout=120)
+    line = assert_error(out, 2)
+    assert line.startswith("ddlkit: error: DDLKIT_HOME ") and "\n" not in line, line
+    assert not (tmp_path / "home\nx").exists()
