@@ -30,6 +30,9 @@ def _all_forms(secret: str) -> set[str]:
      "DbLink-Secret-77"),
     # a URL in a string literal: the server's message quotes it too.
     ("select 'postgresql://app:Url-Secret-42@db.internal/app'::int;", "Url-Secret-42"),
+    # a password put in a foreign server's options (it belongs in the user mapping).
+    ("create server qa_srv foreign data wrapper qa_no_such_fdw options (host 'h', password 'Srv-Secret-64');",
+     "Srv-Secret-64"),
 ])
 def test_failing_statement_with_a_connection_password_in_a_string_never_prints_it(
         make_tree, db_url, empty_db, statement, secret):

@@ -134,11 +134,12 @@ def locate_error(f: DdlFile, st: sqltext.Statement, diag: Any) -> int:
 
 
 def _password_options(node: Any) -> list:
-    """The ``password`` options of CREATE/ALTER ROLE|USER or of a user mapping."""
+    """The ``password`` options of CREATE/ALTER ROLE|USER, of a user mapping or of a
+    foreign server (where it does not belong, and the error quotes the line)."""
     from pglast import ast  # noqa: PLC0415
 
     if isinstance(node, (ast.CreateRoleStmt, ast.AlterRoleStmt, ast.CreateUserMappingStmt,
-                         ast.AlterUserMappingStmt)):
+                         ast.AlterUserMappingStmt, ast.CreateForeignServerStmt, ast.AlterForeignServerStmt)):
         return [o for o in node.options or () if getattr(o, "defname", None) == "password"]
     return []
 
