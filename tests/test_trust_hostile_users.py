@@ -361,3 +361,19 @@ def test_ddlkit_home_that_cannot_be_a_directory_is_a_usage_error(tmp_path, kind)
     line = assert_error(out, 2)
     assert line.startswith("ddlkit: error: DDLKIT_HOME ") and "\n" not in line, line
     assert not (tmp_path / "home\nx").exists()
+
+
+# --------------------------------------------------------------------------- ddlkit init
+
+def test_init_beside_a_gitignore_that_is_a_fifo_or_not_utf8_never_hangs_or_crashes(tmp_path):
+    fifo, latin = tmp_path / "fifo", tmp_path / "latin"
+    fifo.mkdir()
+    os.mkfifo(fifo / ".gitignore")
+    out = run_cli("init", str(fifo), real=True, timeout=60)
+    line = assert_error(out, 2)
+    assert line == f"ddlkit: error: {fifo / '.gitignore'}: cannot read: not a regular file (a fifo)", line
+    latin.mkdir()
+    (latin / ".gitignore").write_bytes(b"# caf\xe9\nnode_modules/")
+    out = run_cli("init", str(latin))
+    assert out.returncode == 0, _everything(out)
+    assert (latin / ".gitignore").read_bytes().startswith(b"# caf\xe9\nnode_modules/\n# the embedded")
