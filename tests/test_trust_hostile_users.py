@@ -377,3 +377,19 @@ def test_init_beside_a_gitignore_that_is_a_fifo_or_not_utf8_never_hangs_or_crash
     out = run_cli("init", str(latin))
     assert out.returncode == 0, _everything(out)
     assert (latin / ".gitignore").read_bytes().startswith(b"# caf\xe9\nnode_modules/\n# the embedded")
+
+
+# --------------------------------------------------------------------------- verify's committed dump
+
+def test_verify_reports_a_schema_dump_that_is_not_utf8_as_a_finding(make_tree, tmp_path):
+    root = make_tree({"migrations/0001_a.sql": "create table if not exists v8_a (id int);\n"})
+    assert run_cli("dump", "--ddl-dir", str(root)).returncode == 0
+    schema = tmp_path / "schema_dump" / "01_schema.sql"
+    lines = schema.read_bytes().count(b"\n")
+    schema.write_bytes(schema.read_bytes() + b"-- caf\xe9\n")
+    out = run_cli("verify", "--ddl-dir", str(root), "--format", "json", timeout=300)
+    assert out.returncode == 1 and "Traceback" not in out.stderr and "internal error" not in out.stderr, \
+        _everything(out)
+    findings = [f for f in json.loads(out.stdout)["findings"] if f["check"] == "schema"]
+    assert [(f["line"], f["message"]) for f in findings] == [
+        (lines + 1, "the schema dump is not UTF-8 (byte 0xe9)")], findings
