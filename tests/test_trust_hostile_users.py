@@ -393,3 +393,17 @@ def test_verify_reports_a_schema_dump_that_is_not_utf8_as_a_finding(make_tree, t
     findings = [f for f in json.loads(out.stdout)["findings"] if f["check"] == "schema"]
     assert [(f["line"], f["message"]) for f in findings] == [
         (lines + 1, "the schema dump is not UTF-8 (byte 0xe9)")], findings
+
+
+@pytest.mark.parametrize("value", ["Plain-Secret-Pw", "Plain Secret Pw", "it's=Secret"])
+def test_a_password_given_where_the_url_belongs_is_never_echoed(make_tree, value):
+    """A swapped secret (the password's key mounted as DB_URL) is a realistic mistake:
+    the unparseable value may be the password itself, so no piece of it is quoted."""
+    root = make_tree({"migrations/0001_a.sql": "create table a (id int);\n"})
+    for args, env in (((f"--database-url={value}",), None), ((), {"DB_URL": value})):
+        for fmt in ("text", "json"):
+            out = run_cli("status", "--ddl-dir", str(root), *args, "--format", fmt, env=env)
+            line = assert_error(out, 2)
+            assert "not a valid connection URL" in line, line
+            for piece in value.replace("=", " ").replace("'", " ").split():
+                assert len(piece) < 4 or piece not in _everything(out), _everything(out)

@@ -34,9 +34,10 @@ _HAS_PASSWORD = re.compile(r"password\s*=", re.IGNORECASE)
 def redact_conninfo_error(message: str, conninfo: str) -> str:
     """libpq's error about a connection string it cannot parse quotes a piece of
     it (``missing "=" after "Bravo77"``): with a password in the string that
-    piece may be part of the password (``password=Alpha Bravo77``). Every
-    quoted piece that is not a libpq keyword or punctuation is then withheld."""
-    if not _HAS_PASSWORD.search(conninfo):
+    piece may be part of the password (``password=Alpha Bravo77``); a string that
+    is not a URL may be a password itself (a secret mounted under the wrong key).
+    Every quoted piece that is not a libpq keyword or punctuation is then withheld."""
+    if not _HAS_PASSWORD.search(conninfo) and "://" in conninfo:
         return message
 
     def keep(m: re.Match) -> str:
