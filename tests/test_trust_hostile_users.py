@@ -407,3 +407,30 @@ def test_a_password_given_where_the_url_belongs_is_never_echoed(make_tree, value
             assert "not a valid connection URL" in line, line
             for piece in value.replace("=", " ").replace("'", " ").split():
                 assert len(piece) < 4 or piece not in _everything(out), _everything(out)
+
+
+@pytest.mark.parametrize("kind", ["broken symbolic link", "regular file"])
+def test_tree_directory_that_is_not_a_directory_is_refused_not_skipped(make_tree, db_url, empty_db, kind):
+    """A `migrations` symlink whose target the deploy image lacks: skipping it
+    applied utils/ alone and exited 0."""
+    root = make_tree({"utils/0001_u.sql": "create table notdir_u (id int);\n"})
+    if kind == "regular file":
+        (root / "migrations").write_text("x")
+    else:
+        (root / "migrations").symlink_to(root.parent / "missing-migrations")
+    for command in ("migrate", "status"):
+        out = run_cli(command, "--ddl-dir", str(root), "--database-url", db_url)
+        line = assert_error(out, 2)
+        assert line.startswith("ddlkit: error: migrations: "), line
+        assert ("broken symbolic link" if kind.startswith("broken") else "not a directory") in line, line
+    assert untouched(empty_db)
+
+
+@pytest.mark.parametrize("where, command", [("data/0001_load", "migrate"), ("tests", "test")])
+def test_data_or_tests_directory_that_is_a_broken_link_is_refused_not_skipped(make_tree, db_url, where, command):
+    root = make_tree({"migrations/0001_load.sql": "create table if not exists link_load (id int);\n"})
+    (root / where).parent.mkdir(parents=True, exist_ok=True)
+    (root / where).symlink_to(root.parent / "gone")
+    out = run_cli(command, "--ddl-dir", str(root), "--database-url", db_url)
+    line = assert_error(out, 2)
+    assert line == f"ddlkit: error: {where}: broken symbolic link (to {root.parent / 'gone'})", line

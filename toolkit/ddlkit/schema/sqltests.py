@@ -34,7 +34,7 @@ from ddlkit.apply.failure import MigrationFailed, StatementError, statement_fail
 from ddlkit.apply.runner import RunResult, Runner
 from ddlkit.db.tracker import tracker_table
 from ddlkit.db.scratch import scratch_database
-from ddlkit.tree.tree import DdlFile, load_tree, refuse_non_regular
+from ddlkit.tree.tree import DdlFile, load_tree, refuse_non_directory, refuse_non_regular
 from ddlkit.util.versort import version_sorted
 
 TESTS_DIR = "tests"
@@ -84,6 +84,7 @@ def listing(root: Path) -> list[DdlFile]:
     """``ddl/tests/*.sql`` in ``sort -V`` order, read but not parsed."""
     folder = root / TESTS_DIR
     if not folder.is_dir():
+        refuse_non_directory(folder, TESTS_DIR)
         return []
     names = [n for n in os.listdir(folder) if n.endswith(".sql") and not n.startswith(".")]
     files = []

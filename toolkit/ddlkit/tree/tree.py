@@ -139,6 +139,7 @@ class DdlFile:
         """``<root>/data/<stem>/*.csv``, staged into ``temp_<csv stem>`` tables."""
         folder = os.path.join(root, "data", self.stem)  # asked 3 times per pending file: no Path unless needed
         if not os.path.isdir(folder):
+            refuse_non_directory(folder, f"data/{self.stem}")
             return []
         folder = Path(folder)
         names = [p.name for p in folder.iterdir() if p.name.endswith(".csv") and not p.name.startswith(".")]
@@ -175,6 +176,16 @@ def refuse_non_regular(path: str | os.PathLike, shown: str, what: str) -> None:
     kind = not_regular(path)
     if kind:
         raise InputError(f"{shown}: not a regular file (a {kind}); {what}: remove it or rename it")
+
+
+def refuse_non_directory(folder: str | os.PathLike, shown: str) -> None:
+    """Called when ``folder`` is not a directory: it is fine when nothing is there,
+    an InputError when something is (a broken link, a file). Never skipped: the
+    script failed on it, and skipping it would be exit 0 with its files not applied."""
+    if os.path.islink(folder) and not os.path.exists(folder):
+        raise InputError(f"{shown}: broken symbolic link (to {os.readlink(folder)})")
+    if os.path.lexists(folder):
+        raise InputError(f"{shown}: not a directory (a {not_regular(folder) or 'file'})")
 
 
 def resolve_root(ddl_dir: str | os.PathLike | None, environ=os.environ) -> Path:
@@ -218,6 +229,7 @@ def load_tree(root: Path, *, test_mode: bool = False) -> Tree:
     for directory in DIRECTORIES:
         folder = root / directory
         if not folder.is_dir():
+            refuse_non_directory(folder, directory)
             continue
         try:  # scandir: the file type comes with the entry, one stat per file saved (a no-op reads 3,000)
             with os.scandir(folder) as it:
