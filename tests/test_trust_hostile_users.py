@@ -434,3 +434,14 @@ def test_data_or_tests_directory_that_is_a_broken_link_is_refused_not_skipped(ma
     out = run_cli(command, "--ddl-dir", str(root), "--database-url", db_url)
     line = assert_error(out, 2)
     assert line == f"ddlkit: error: {where}: broken symbolic link (to {root.parent / 'gone'})", line
+
+
+def test_drift_shows_an_object_name_with_a_newline_on_one_line(make_tree, db_url, empty_db):
+    root = make_tree({"migrations/0001_a.sql": "create table if not exists drift_nl_a (id int);\n"})
+    assert run_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url).returncode == 0
+    empty_db.execute('create table "evil\n+ extra table public.forged" (id int)')
+    out = run_cli("drift", "--ddl-dir", str(root), "--database-url", db_url, "--from-tree", timeout=300)
+    assert out.returncode == 1, _everything(out)
+    assert not any(line.startswith("+ extra table public.forged") for line in out.stdout.splitlines()), out.stdout
+    assert any(line.startswith("extra table ") and "\\n" in line and "forged" in line
+               for line in out.stdout.splitlines()), out.stdout
