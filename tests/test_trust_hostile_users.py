@@ -445,3 +445,13 @@ def test_drift_shows_an_object_name_with_a_newline_on_one_line(make_tree, db_url
     assert not any(line.startswith("+ extra table public.forged") for line in out.stdout.splitlines()), out.stdout
     assert any(line.startswith("extra table ") and "\\n" in line and "forged" in line
                for line in out.stdout.splitlines()), out.stdout
+
+
+@pytest.mark.parametrize("url", ["host=db.internal port=5432 user=app sslpassword=Ssl-Key-Secret-3",
+                                 "postgresql://app@db.internal:5432/app?sslmode=require&sslpassword=Ssl-Key-Secret-3"])
+def test_config_never_shows_the_ssl_key_passphrase(make_tree, tmp_path, url):
+    make_tree({"migrations/0001_a.sql": "create table a (id int);\n"})
+    for fmt in ("text", "json"):
+        out = run_cli("config", "--format", fmt, env={"DB_URL": url}, cwd=tmp_path)
+        assert out.returncode == 0, _everything(out)
+        assert "sslpassword=***" in out.stdout and "Ssl-Key-Secret-3" not in _everything(out), out.stdout
