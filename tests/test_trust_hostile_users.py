@@ -448,10 +448,23 @@ def test_drift_shows_an_object_name_with_a_newline_on_one_line(make_tree, db_url
 
 
 @pytest.mark.parametrize("url", ["host=db.internal port=5432 user=app sslpassword=Ssl-Key-Secret-3",
-                                 "postgresql://app@db.internal:5432/app?sslmode=require&sslpassword=Ssl-Key-Secret-3"])
+                                 "postgresql://app@db.internal:5432/app?sslmode=require&sslpassword=Ssl-Key-Secret-3",
+                                 "host=db.internal user=app sslpassword=Ssl-Key\\ Secret-3\\ x"])
 def test_config_never_shows_the_ssl_key_passphrase(make_tree, tmp_path, url):
     make_tree({"migrations/0001_a.sql": "create table a (id int);\n"})
     for fmt in ("text", "json"):
         out = run_cli("config", "--format", fmt, env={"DB_URL": url}, cwd=tmp_path)
         assert out.returncode == 0, _everything(out)
-        assert "sslpassword=***" in out.stdout and "Ssl-Key-Secret-3" not in _everything(out), out.stdout
+        assert "sslpassword=***" in out.stdout, out.stdout
+        assert "Ssl-Key-Secret-3" not in _everything(out) and "Secret-3" not in _everything(out), out.stdout
+
+
+def test_config_never_shows_a_fragment_of_a_password_with_escaped_spaces(make_tree, tmp_path):
+    """libpq reads ``password=Esc\\ aped`` (no quotes) as one value with a space."""
+    make_tree({"migrations/0001_a.sql": "create table a (id int);\n"})
+    url = "host=db.internal port=5432 user=app password=Esc\\ aped\\ Pw-Secret-5 dbname=app"
+    for fmt in ("text", "json"):
+        out = run_cli("config", "--format", fmt, env={"DB_URL": url}, cwd=tmp_path)
+        assert out.returncode == 0, _everything(out)
+        assert "password=*** dbname=app" in out.stdout, out.stdout
+        assert "aped" not in _everything(out) and "Pw-Secret-5" not in _everything(out), out.stdout

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import re
 
-# Redaction works on messages and URLs, never on SQL.
+# Redaction works on text shown to people (messages, URLs, a failing line quoted), never on SQL that runs.
 _URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*:/{1,2}[^:/?#@\s]*:)(?P<pw>[^@\s]*)@")
-_KV_PASSWORD = re.compile(r"(?P<head>\b(?:ssl)?password\s*=\s*)(?P<pw>'(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+# An unquoted value runs to the first space that no backslash escapes (libpq's rule: ``a\ b`` is one value).
+_KV_PASSWORD = re.compile(r"(?P<head>\b(?:ssl)?password\s*=\s*)(?P<pw>'(?:[^'\\]|\\.)*'|(?:\\.|\\|[^\s\\])+)",
+                          re.IGNORECASE)
 
 
 def redact(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
