@@ -11,6 +11,7 @@ import psycopg
 
 from ddlkit.db.connection import one_line
 from ddlkit.util.errors import EXIT_FAILED, DdlkitError
+from ddlkit.util.redaction import redact
 
 if TYPE_CHECKING:  # the parser loads only when a statement failed (a no-op run never needs it)
     from ddlkit.sql import sqltext
@@ -132,14 +133,43 @@ def locate_error(f: DdlFile, st: sqltext.Statement, diag: Any) -> int:
     return st.start
 
 
-def sets_password(node: Any) -> bool:
-    """CREATE/ALTER ROLE|USER … PASSWORD, or a user mapping with a password option."""
+def _password_options(node: Any) -> list:
+    """The ``password`` options of CREATE/ALTER ROLE|USER, of a user mapping or of a
+    foreign server (where it does not belong, and the error quotes the line)."""
     from pglast import ast  # noqa: PLC0415
 
-    if isinstance(node, (ast.CreateRoleStmt, ast.AlterRoleStmt)):
-        return any(getattr(o, "defname", None) == "password" for o in node.options or ())
-    if isinstance(node, (ast.CreateUserMappingStmt, ast.AlterUserMappingStmt)):
-        return any(getattr(o, "defname", None) == "password" for o in node.options or ())
+    if isinstance(node, (ast.CreateRoleStmt, ast.AlterRoleStmt, ast.CreateUserMappingStmt,
+                         ast.AlterUserMappingStmt, ast.CreateForeignServerStmt, ast.AlterForeignServerStmt)):
+        return [o for o in node.options or () if getattr(o, "defname", None) == "password"]
+    return []
+
+
+def sets_password(node: Any) -> bool:
+    """CREATE/ALTER ROLE|USER … PASSWORD, or a user mapping with a password option."""
+    return bool(_password_options(node))
+
+
+def password_literals(node: Any) -> tuple[str, ...]:
+    """The passwords the statement sets, as text: the server's message may quote
+    one (``valid until '<the password>'`` fails quoting its value)."""
+    out = []
+    for opt in _password_options(node):
+        value = getattr(opt.arg, "sval", None) if opt.arg is not None else None
+        if value:
+            out.append(value)
+    return tuple(out)
+
+
+def _line_sets_password(f: DdlFile, st: sqltext.Statement, index: Any, line: int) -> bool:
+    """Another statement on the excerpt's line (of the same file) sets a password."""
+    start, end = index.line_start(line), index.line_start(line + 1)
+    if end <= start:  # the last line
+        end = len(st.source.text if st.source is not None else f.text)
+    for other in f.statements:
+        if other is st or other.source is not st.source or other.end < start or other.start >= end:
+            continue
+        if other.words(1)[:1] in (["create"], ["alter"]) and sets_password(other.node):
+            return True
     return False
 
 
@@ -157,9 +187,16 @@ def statement_failure(f: DdlFile, err: StatementError) -> MigrationFailed:
         excerpt = excerpt[:157] + "..."
     if err.excerpt:
         excerpt = err.excerpt
-    if sets_password(err.statement.node):
+    secrets = password_literals(st.node)
+    if sets_password(st.node):
         excerpt = "(excerpt withheld: the statement sets a password)"
-    message = err.message or diag.message_primary or one_line(str(err.exc))
+    elif _line_sets_password(f, st, index, line):
+        excerpt = "(excerpt withheld: a statement on the line sets a password)"
+    # A password in a conninfo (dblink_connect('… password=…')) or a URL in a string:
+    # never in the excerpt, and never in the server's message that quotes it.
+    excerpt = redact(excerpt, secrets)
+    message = redact(err.message or diag.message_primary or one_line(str(err.exc)), secrets)
+    detail = redact(diag.message_detail, secrets) if diag.message_detail else diag.message_detail
     if label != f.file_name:
         message = f"{message} (in {label}, included by {f.file_name})"
-    return MigrationFailed(label, line, col, err.sqlstate, message, excerpt, diag.message_detail)
+    return MigrationFailed(label, line, col, err.sqlstate, message, excerpt, detail)

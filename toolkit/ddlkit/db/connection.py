@@ -20,6 +20,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from ddlkit.util.errors import ConnectError, InputError
+from ddlkit.util.files import read_regular
 from ddlkit.util.redaction import escaped, one_line, redact, redact_conninfo_error  # noqa: F401 - one_line is re-exported
 
 APPLICATION_NAME = "ddlkit"
@@ -82,7 +83,7 @@ def read_dotenv(path: Path) -> dict[str, str]:
     allowed). Nothing is executed, unlike ``source``."""
     out: dict[str, str] = {}
     try:
-        data = path.read_bytes()
+        data = read_regular(path)  # a FIFO would block path.read_bytes() for ever
     except FileNotFoundError:
         return out
     except OSError as exc:
@@ -161,6 +162,9 @@ def resolve_target(
         except psycopg.ProgrammingError as exc:
             why = redact_conninfo_error(redact(str(exc), secrets + raw_secrets), url)
             raise InputError(f"{source}: not a valid connection URL: {one_line(why)}") from None
+        except UnicodeDecodeError:  # psycopg's own message quotes the bytes: a piece of the password
+            raise InputError(f"{source}: not a valid connection URL: a percent-encoded value is not UTF-8 "
+                             f"(encode the text as UTF-8, then percent-encode its bytes)") from None
         if meant_pw and unquote(meant_pw) != params.get("password"):
             raise InputError(f"{source}: ambiguous connection URL: percent-encode '@' and '/' "
                              f"in the user name and password ('@' as %40, '/' as %2F)")
@@ -247,6 +251,17 @@ def transient_reason(exc: BaseException) -> str | None:
     return None
 
 
+_BAD_VALUE = re.compile(r'^connection is bad: (invalid [a-z_]+ value: ".*")$')
+
+
+def bad_setting(target: Target, exc: psycopg.OperationalError) -> None:
+    """libpq refused an option's value before connecting (``sslmode=bogus``): a
+    usage error (exit 2), not an unreachable database a retry could reach."""
+    match = _BAD_VALUE.match(one_line(target.redact(str(exc))))
+    if match:
+        raise InputError(f"bad connection settings ({target.source}): {match.group(1)}") from None
+
+
 def wait_for_database(target: Target, timeout: float, on_wait: Callable[..., None] | None = None, *,
                       clock: Callable[[], float] = time.monotonic,
                       sleep: Callable[[float], None] = time.sleep) -> float:
@@ -267,6 +282,7 @@ def wait_for_database(target: Target, timeout: float, on_wait: Callable[..., Non
             conn = psycopg.connect(target.conninfo, autocommit=True, application_name=APPLICATION_NAME,
                                    connect_timeout=max(2, min(10, int(left) + 1)), prepare_threshold=None)
         except psycopg.OperationalError as exc:
+            bad_setting(target, exc)
             reason = transient_reason(exc)
             if reason is None:
                 raise ConnectError(f"cannot connect to {target.display}: "
@@ -300,6 +316,7 @@ def connect(target: Target, *, autocommit: bool = True, application_name: str = 
             prepare_threshold=None,  # DISCARD ALL between files must not break prepared statements
         )
     except psycopg.OperationalError as exc:
+        bad_setting(target, exc)
         raise ConnectError(f"cannot connect to {target.display}: {one_line(target.redact(str(exc)))}") from None
     except psycopg.ProgrammingError as exc:
         why = redact_conninfo_error(target.redact(str(exc)), target.conninfo)

@@ -44,7 +44,7 @@ from psycopg import sql
 from ddlkit.db.lock import _CLASSID, _OBJID
 from ddlkit.db.tracker import tracker_table
 from ddlkit.util.errors import LockTimeout
-from ddlkit.util.redaction import one_line
+from ddlkit.util.redaction import one_line, redact
 
 POLL = 0.1  # seconds between looks while waiting: the script's psql processes live milliseconds
 QUIET = 1.5  # no sign of the script for this long: it has finished
@@ -111,7 +111,9 @@ class ScriptSession:
     query: str
 
     def describe(self) -> str:
-        text = one_line(self.query)
+        text = redact(one_line(self.query))  # a URL's password, before the text is cut
+        if "password" in text.lower():  # ALTER ROLE … PASSWORD '…', a conninfo: not even a fragment
+            text = "(query withheld: it mentions a password)"
         text = text if len(text) <= 60 else text[:57] + "..."
         since = f" since {self.backend_start.split('.')[0]}" if self.backend_start else ""
         return f"psql pid {self.pid} ({self.state or 'starting'}{since}: {text!r})"

@@ -25,6 +25,7 @@ from ddlkit.schema.loading import LoadedFile, run_file
 from ddlkit.schema.template import dump_dir_for, load_template
 from ddlkit.tree.tree import DdlFile
 from ddlkit.util.errors import InputError
+from ddlkit.util.files import read_regular
 
 
 @dataclass
@@ -46,7 +47,7 @@ def read_baseline(path: Path) -> DdlFile:
     """Read and parse a baseline file; InputError (exit 2) before anything runs."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        data = read_regular(path)  # a FIFO would block path.read_bytes() for ever
     except OSError as exc:
         raise InputError(f"cannot read baseline {path}: {exc.strerror}") from None
     f = DdlFile(str(path.parent), path.name, path, data, include_root=Path.cwd())

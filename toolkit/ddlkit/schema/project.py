@@ -4,11 +4,13 @@ exists is kept."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ddlkit.schema.scaffold import DIRECTORIES
 from ddlkit.util.errors import InputError
+from ddlkit.util.files import read_regular
 
 GITIGNORE_ENTRY = ".ddlkit/"
 NEXT_STEPS = (
@@ -85,12 +87,16 @@ def init_project(project: Path) -> InitReport:
             config.write_text(CONFIG_TEXT, encoding="utf-8")
             report.created.append(config)
         ignore = project / ".gitignore"
-        lines = ignore.read_text(encoding="utf-8").splitlines() if ignore.exists() else []
+        try:  # a FIFO would block the read for ever; a Latin-1 comment is no reason to fail
+            data = read_regular(ignore) if os.path.lexists(ignore) else b""
+        except OSError as exc:
+            raise InputError(f"{ignore}: cannot read: {exc.strerror or exc}") from None
+        lines = data.decode("utf-8", "replace").splitlines()
         if any(line.strip() in (".ddlkit", ".ddlkit/", "/.ddlkit", "/.ddlkit/") for line in lines):
             report.kept.append(ignore)
         else:
             with ignore.open("a", encoding="utf-8") as fh:
-                if lines and ignore.read_bytes()[-1:] != b"\n":
+                if lines and data[-1:] != b"\n":
                     fh.write("\n")
                 fh.write(f"# the embedded PostgreSQL's data (ddlkit server)\n{GITIGNORE_ENTRY}\n")
             report.created.append(ignore)

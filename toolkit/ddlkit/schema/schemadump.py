@@ -19,6 +19,7 @@ Loading a dump is :mod:`ddlkit.schema.template`.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -44,7 +45,7 @@ from ddlkit.server import server
 from ddlkit.sql import literals, sqltext
 from ddlkit.sql.positions import ByteMap, LineIndex
 from ddlkit.tree.tree import Tree
-from ddlkit.util.errors import DdlkitError
+from ddlkit.util.errors import DdlkitError, InputError
 
 TRACKER_HEADER = (
     "-- ddlkit migration tracker: one row per file, in apply order (test mode).\n"
@@ -221,6 +222,17 @@ def parse_tracker_sql(text: str, label: str = TRACKER_FILE) -> list[tuple[str, s
     return rows
 
 
+def prepare_out(out: Path) -> None:
+    """Create ``out`` now, before any dump work: a path that cannot be written is
+    an InputError (exit 2) naming it, not an internal error after the dump."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        if not os.access(out, os.W_OK | os.X_OK):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+    except OSError as exc:
+        raise InputError(f"cannot write the schema dump to {out}: {exc.strerror or exc}") from None
+
+
 def write_tracker(tree: Tree, out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     path = out / TRACKER_FILE
@@ -251,12 +263,15 @@ def _write_if_changed(path: Path, text: str) -> None:
     if path.exists() and path.read_bytes() == data:
         return
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 __all__ = [
     "SCHEMA_FILE", "DATA_FILE", "TRACKER_FILE", "DEFAULT_OUT", "normalize", "dump_major", "fresh_dump",
-    "fresh_schema_dump", "tracker_sql", "parse_tracker_sql", "write_tracker", "write_schema", "write_data",
+    "fresh_schema_dump", "prepare_out", "tracker_sql", "parse_tracker_sql", "write_tracker", "write_schema", "write_data",
     "load_template", "dump_dir_for", "MigrationFailed",
 ]

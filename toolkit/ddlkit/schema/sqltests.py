@@ -29,12 +29,12 @@ from psycopg.pq import TransactionStatus
 from ddlkit.db.connection import Target, connect
 from ddlkit.sql import psqlscript
 from ddlkit.schema.baseline import prepare_scratch, read_baseline
-from ddlkit.util.errors import ConnectError
+from ddlkit.util.errors import ConnectError, InputError
 from ddlkit.apply.failure import MigrationFailed, StatementError, statement_failure
 from ddlkit.apply.runner import RunResult, Runner
 from ddlkit.db.tracker import tracker_table
 from ddlkit.db.scratch import scratch_database
-from ddlkit.tree.tree import DdlFile, load_tree
+from ddlkit.tree.tree import DdlFile, load_tree, refuse_non_directory, refuse_non_regular
 from ddlkit.util.versort import version_sorted
 
 TESTS_DIR = "tests"
@@ -84,10 +84,20 @@ def listing(root: Path) -> list[DdlFile]:
     """``ddl/tests/*.sql`` in ``sort -V`` order, read but not parsed."""
     folder = root / TESTS_DIR
     if not folder.is_dir():
+        refuse_non_directory(folder, TESTS_DIR)
         return []
     names = [n for n in os.listdir(folder) if n.endswith(".sql") and not n.startswith(".")]
-    paths = [folder / n for n in version_sorted(names) if (folder / n).is_file()]
-    return [DdlFile(TESTS_DIR, p.name, p, p.read_bytes()) for p in paths]
+    files = []
+    for name in version_sorted(names):  # never skipped: the script fed each one to psql
+        path, shown = folder / name, f"{TESTS_DIR}/{os.fsencode(name).decode('utf-8', 'backslashreplace')}"
+        if path.is_symlink() and not path.exists():
+            raise InputError(f"{shown}: broken symbolic link (to {os.readlink(path)})")
+        refuse_non_regular(path, shown, f"every *.sql in {TESTS_DIR}/ is a test")
+        try:
+            files.append(DdlFile(TESTS_DIR, name, path, path.read_bytes()))
+        except OSError as exc:
+            raise InputError(f"{shown}: cannot read the file: {exc.strerror or exc}") from None
+    return files
 
 
 def discover(root: Path) -> list[DdlFile]:

@@ -27,6 +27,7 @@ from ddlkit.schema.loading import LoadedFile, run_file
 from ddlkit.schema.seeddata import DATA_FILE
 from ddlkit.tree.tree import DdlFile, project_root, whitespace_free_md5
 from ddlkit.util.errors import InputError
+from ddlkit.util.files import read_regular
 
 SCHEMA_FILE = "01_schema.sql"
 TRACKER_FILE = "03_migration_tracker.sql"
@@ -78,7 +79,7 @@ def baseline_record(path: Path, root: Path) -> BaselineRecord:
     except ValueError:
         shown = str(path)
     try:
-        data = absolute.read_bytes()
+        data = read_regular(absolute)
     except OSError as exc:
         raise InputError(f"cannot read baseline {path}: {exc.strerror}") from None
     return BaselineRecord(shown, whitespace_free_md5(data))

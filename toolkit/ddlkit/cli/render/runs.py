@@ -8,6 +8,7 @@ from ddlkit.cli.live import ProgressEvents, script_waiting_line
 from ddlkit.cli.render.core import _stamp, last_run_line, out, sql_failure, to_json
 from ddlkit.cli.render.fleet import replicas_caught_up, replicas_waiting
 from ddlkit.cli.render.schema import drift
+from ddlkit.util.redaction import escaped
 
 if TYPE_CHECKING:  # pragma: no cover
     from ddlkit.api import MigrateReport, PlanReport
@@ -224,17 +225,18 @@ def status(report: "PlanReport", fmt: str) -> str:
             doc["last_run_unknown"] = report.last_run_unknown
         return to_json(doc)
     lines = [f"status of {report.target}"]
-    width = max((len(p.file.file_name) for p in plan.files), default=0)
+    width = max((len(escaped(p.file.file_name)) for p in plan.files), default=0)
     for p in plan.files:
-        extra = f"  (recorded as {p.recorded_as})" if p.recorded_as else edit_note(p)
+        name = escaped(p.file.file_name)  # a newline in a name must not forge a line
+        extra = f"  (recorded as {escaped(p.recorded_as)})" if p.recorded_as else edit_note(p)
         stamp = _stamp(p.applied_at) if p.applied_at else ""
         if p.state.value == "applied" and stamp:  # applied files line up their stamps
-            lines.append(f"  {p.state.value:<16} {p.file.file_name.ljust(width)}  {stamp}{extra}")
+            lines.append(f"  {p.state.value:<16} {name.ljust(width)}  {stamp}{extra}")
         else:  # what will happen to the file first, then when it last ran
             when = f"  (last applied {stamp})" if stamp else ""
-            lines.append(f"  {p.state.value:<16} {p.file.file_name}{extra}{when}")
+            lines.append(f"  {p.state.value:<16} {name}{extra}{when}")
     for row in plan.orphans:
-        lines.append(f"  {'no-file':<16} {row.file_name}  (tracker row whose file no longer exists)")
+        lines.append(f"  {'no-file':<16} {escaped(row.file_name)}  (tracker row whose file no longer exists)")
     counts = ", ".join(f"{n} {s}" for s, n in plan.counts().items() if n)
     lines.append(f"{counts or 'no files'}; {len(plan.orphans)} orphan tracker row(s)")
     lines.append(last_run_line(report.last_run, report.last_run_unknown))

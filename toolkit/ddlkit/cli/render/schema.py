@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ddlkit.util.github import gh_data, gh_prop
+from ddlkit.util.redaction import escaped
 from ddlkit.cli.render.core import err, out, sql_failure, to_json
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -135,7 +136,7 @@ def drift(report: "DriftReport", fmt: str) -> str:
             lines.append(f"::error title={gh_prop('ddlkit drift: ' + d.change.value + ' ' + d.kind)}::"
                          f"{gh_data(d.line + (chr(10) + extra if extra else ''))}")
             continue
-        lines.append(d.line)
+        lines.append(escaped(d.line))  # an object name holding a newline must not forge a line
         lines += _indented(d.diff) if d.diff else _indented(d.statement)
     lines.append(drift_summary(report))
     return "\n".join(lines)
