@@ -211,8 +211,6 @@ def _quietly(fn, *args) -> None:
 
 # --------------------------------------------------------------------------- the tracker table
 
-@pytest.mark.xfail(strict=True, reason="db/tracker.py (speed work owns it): check_shape does not look at rules "
-                                       "or triggers that rewrite or drop the tracker upsert")
 @pytest.mark.parametrize("trap", [
     "create rule drop_rows as on insert to schema_version do instead nothing",
     "create function qa_drop_row() returns trigger language plpgsql as $$begin return null; end$$; "
@@ -226,6 +224,16 @@ def test_tracker_that_silently_drops_the_upsert_is_never_exit_0_without_a_row(ma
     out = run_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url)
     rows = empty_db.execute("select count(*) from schema_version").fetchone()[0]
     assert out.returncode != 0 or rows == 1, (out.returncode, rows, _everything(out))
+    line = assert_error(out, 2)  # refused before any file runs, naming what would drop the row
+    assert line.startswith("ddlkit: error: the tracker table public.schema_version cannot be written safely: "), line
+    assert ("rule drop_rows (DO INSTEAD on INSERT)" in line) or ("trigger qa_drop_row (BEFORE" in line), line
+    assert empty_db.execute("select to_regclass('dropped_row_a')").fetchone()[0] is None
+    # reading it is fine: status shows the file pending, and after the trap is gone the file runs and is recorded
+    assert run_cli("status", "--ddl-dir", str(root), "--database-url", db_url).returncode == 1
+    empty_db.execute("drop rule if exists drop_rows on schema_version; "
+                     "drop trigger if exists qa_drop_row on schema_version")
+    assert run_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url).returncode == 0
+    assert empty_db.execute("select file_name from schema_version").fetchall() == [("migrations/0001_a.sql",)]
 
 
 def test_status_shows_a_tracker_name_with_control_characters_escaped_on_one_line(make_tree, db_url, empty_db):
@@ -262,8 +270,6 @@ def test_connection_option_libpq_rejects_is_a_usage_error_not_unreachable(make_t
     assert untouched(empty_db)
 
 
-@pytest.mark.xfail(strict=True, reason="apply/send.py (speed work owns it): the one-query file's tracker upsert "
-                                       "failing is reported at the file's first statement")
 def test_role_that_may_not_write_the_tracker_is_told_so_not_pointed_at_the_files_first_line(
         make_tree, db_url, empty_db):
     from psycopg import sql

@@ -102,15 +102,18 @@ def place(f: DdlFile, exc: psycopg.Error, base: int) -> StatementError:
             st = sts[i]
             return StatementError(st, exc, _Diag(diag, offset - st.start + 1))
         raise Unplaced(exc)  # in ddlkit's own prefix or suffix: the statement-by-statement run reports it as today
-    candidates = _candidates(sts, diag)
+    candidates = _candidates(sts, diag, alone=base >= 0)
     if len(candidates) == 1:
         return StatementError(candidates[0], exc)
     raise Unplaced(exc)
 
 
-def _candidates(sts: list[sqltext.Statement], diag: Any) -> list[sqltext.Statement]:
-    """The statements that can have raised an error without a position."""
-    if len(sts) == 1:
+def _candidates(sts: list[sqltext.Statement], diag: Any, alone: bool) -> list[sqltext.Statement]:
+    """The statements that can have raised an error without a position;
+    ``alone``: the sent text holds nothing but the file's statements (no
+    tracker upsert before them, which may have raised it: a role that may not
+    write the tracker, say)."""
+    if len(sts) == 1 and alone:
         return sts
     iq = diag.internal_query
     if iq:
@@ -121,7 +124,7 @@ def _candidates(sts: list[sqltext.Statement], diag: Any) -> list[sqltext.Stateme
         from pglast import ast  # noqa: PLC0415
 
         return [st for st in sts if isinstance(st.node, ast.DoStmt)]
-    return sts
+    return sts if alone else []  # the tracker upsert may have raised it too: run statement by statement
 
 
 def settings_sql(conn: psycopg.Connection, lock_timeout: str, statement_timeout: str | None) -> str:

@@ -134,7 +134,36 @@ def ensure_tracker(conn: psycopg.Connection) -> sql.Identifier:
             conn.rollback()
     table = tracker_table(conn)
     assert table is not None
+    check_writes_stick(conn, table)
     return table
+
+
+# A rule or trigger that can rewrite or drop the tracker upsert: an INSTEAD rule
+# on INSERT or UPDATE, or an enabled BEFORE ... FOR EACH ROW trigger on INSERT or
+# UPDATE (pg_trigger.tgtype: 1 row, 2 before, 4 insert, 16 update).
+_TRAPS = """
+    select format('rule %%I (DO INSTEAD on %%s)', r.rulename, case r.ev_type when '3' then 'INSERT' else 'UPDATE' end)
+      from pg_rewrite r where r.ev_class = %(t)s::regclass and r.ev_type in ('2', '3') and r.is_instead
+    union all
+    select format('trigger %%I (BEFORE INSERT or UPDATE, FOR EACH ROW)', t.tgname)
+      from pg_trigger t where t.tgrelid = %(t)s::regclass and not t.tgisinternal and t.tgenabled <> 'D'
+       and (t.tgtype & 3) = 3 and (t.tgtype & 20) <> 0
+"""
+
+
+def check_writes_stick(conn: psycopg.Connection, table: sql.Identifier) -> None:
+    """Refuse (exit 2, before any file runs) a tracker whose rows ddlkit's
+    upsert might not write as given: a rule or trigger could drop or change
+    the row, and a run would exit 0 with a file applied but not recorded (it
+    would run again, as new, next time). Reading such a tracker (status, a
+    no-op run) is fine."""
+    traps = [r[0] for r in conn.execute(_TRAPS, {"t": table.as_string(conn)}).fetchall()]
+    if traps:
+        name = conn.execute("select relnamespace::regnamespace::text || '.' || relname from pg_class "
+                            "where oid = %s::regclass", (table.as_string(conn),)).fetchone()[0]
+        raise InputError(f"the tracker table {name} cannot be written safely: "
+                         f"{', '.join(traps)} can drop or change the row ddlkit records for each file; "
+                         f"drop it, or disable it (ALTER TABLE ... DISABLE TRIGGER / DROP RULE)")
 
 
 def record(conn: psycopg.Connection, table: sql.Identifier, f: DdlFile,
