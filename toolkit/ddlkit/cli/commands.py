@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import signal
 import sys
 from collections.abc import MutableMapping
 from typing import Iterator
@@ -142,6 +143,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = run(list(sys.argv[1:] if argv is None else argv))
     finally:
+        # The command is over and has said so: a SIGTERM from now on changes
+        # nothing, and must not turn the exit into a KeyboardInterrupt at shutdown.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         gc.freeze()
     sys.exit(code)
 
