@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from urllib.parse import quote
 
 import pytest
@@ -278,14 +279,16 @@ def test_role_that_may_not_write_the_tracker_is_told_so_not_pointed_at_the_files
     from conftest import conninfo_for
 
     role = f"ddlkit_qa_ro_{empty_db.info.backend_pid}"
-    empty_db.execute(sql.SQL("create role {} login").format(sql.Identifier(role)))
+    password = secrets.token_hex(12)  # the server may ask for one (CI's PostgreSQL 15 does)
+    empty_db.execute(sql.SQL("create role {} login password {}").format(sql.Identifier(role),
+                                                                         sql.Literal(password)))
     try:
         empty_db.execute("create table schema_version (file_name text primary key, md5 text, "
                          "applied_at timestamptz not null default now())")
         empty_db.execute(sql.SQL("grant select on schema_version to {0}; grant create on schema public to {0}")
                          .format(sql.Identifier(role)))
         root = make_tree({"migrations/0001_a.sql": "create table ro_a (id int);\n"})
-        url = make_conninfo(conninfo_for(empty_db.info.dbname), user=role)
+        url = make_conninfo(conninfo_for(empty_db.info.dbname), user=role, password=password)
         out = run_cli("migrate", "--ddl-dir", str(root), "--database-url", url)
         assert out.returncode == 1, _everything(out)
         assert "42501" in out.stderr and "schema_version" in out.stderr
