@@ -91,7 +91,7 @@ class Runner:
         self.deadline = None  # the last statement's ddlkit.apply.deadline.LockDeadline, if it had one
         self._begin_sql: str | None = None  # BEGIN and the settings sent with each one-query file
         self._commit_sql: str | None = None  # the lock check and COMMIT that end it (ddlkit.apply.send.commit_sql)
-        self._unflushed: str | None = None  # the last file committed without waiting for its WAL flush
+        self._unflushed = False  # a file committed without waiting for its WAL flush
 
     # ------------------------------------------------------------------ read-only
 
@@ -292,7 +292,7 @@ class Runner:
         try:
             if f.mode.transactional:
                 self._apply_transactional(f, fr)
-                self._unflushed = f.file_name
+                self._unflushed = True
                 fr.statements_committed = fr.statements_ran
             else:
                 from ddlkit.apply.autocommit import apply_autocommit  # noqa: PLC0415
@@ -329,9 +329,9 @@ class Runner:
         before the run reports: a crash of the server mid-run loses whole files
         with their tracker rows (they run again), never a file without its row."""
         from ddlkit.apply import send  # noqa: PLC0415
-        last, self._unflushed = self._unflushed, None
-        if last is None:
+        if not self._unflushed:
             return
+        self._unflushed = False
         conn = self.conn
         if conn.closed or conn.broken:
             raise self._lost()
