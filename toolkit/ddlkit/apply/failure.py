@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import psycopg
 
 from ddlkit.db.connection import one_line
+from ddlkit.sql import passwords
 from ddlkit.util.errors import EXIT_FAILED, DdlkitError
 from ddlkit.util.redaction import redact
 
@@ -187,15 +188,17 @@ def statement_failure(f: DdlFile, err: StatementError) -> MigrationFailed:
         excerpt = excerpt[:157] + "..."
     if err.excerpt:
         excerpt = err.excerpt
-    secrets = password_literals(st.node)
-    if sets_password(st.node):
+    message = err.message or diag.message_primary or one_line(str(err.exc))
+    message, written = passwords.withhold_in_server_error(message, st.text, diag)  # password x: a syntax error
+    secrets = password_literals(st.node) + written
+    if sets_password(st.node) or written:
         excerpt = "(excerpt withheld: the statement sets a password)"
     elif _line_sets_password(f, st, index, line):
         excerpt = "(excerpt withheld: a statement on the line sets a password)"
     # A password in a conninfo (dblink_connect('… password=…')) or a URL in a string:
     # never in the excerpt, and never in the server's message that quotes it.
     excerpt = redact(excerpt, secrets)
-    message = redact(err.message or diag.message_primary or one_line(str(err.exc)), secrets)
+    message = redact(message, secrets)
     detail = redact(diag.message_detail, secrets) if diag.message_detail else diag.message_detail
     if label != f.file_name:
         message = f"{message} (in {label}, included by {f.file_name})"

@@ -14,7 +14,7 @@ from typing import Any, Callable
 from pglast import ast, parser
 
 from ddlkit.sql.comments import blank_nested_comments
-from ddlkit.sql import tokens
+from ddlkit.sql import passwords, tokens
 from ddlkit.sql.positions import (LineIndex, ascii_view, gc_paused,  # noqa: F401 - the one line index, re-exported
                                   parse_error_offset)
 from ddlkit.sql.txnmode import (NONTRANSACTIONAL_HEADER, TxnMode, classify,  # noqa: F401 - re-exported
@@ -200,9 +200,9 @@ def check_syntax(text: str) -> None:
 
 
 def _syntax_error(exc: parser.ParseError, text: str) -> "SqlSyntaxError":
-    message = exc.args[0]
     # "syntax error at end of input" comes without an offset: point just past the last token.
-    return SqlSyntaxError(str(message), parse_error_offset(exc, len(text.rstrip())))
+    offset = parse_error_offset(exc, len(text.rstrip()))
+    return SqlSyntaxError(passwords.withhold_in_error(str(exc.args[0]), text, offset), offset)
 
 
 # Characters: bigger files (now every file) are split by the streamed path (see _split_streamed), which

@@ -12,11 +12,31 @@ _KV_PASSWORD = re.compile(r"(?P<head>\b(?:ssl)?password\s*=\s*)(?P<pw>'(?:[^'\\]
                           re.IGNORECASE)
 
 
+# A known secret this long is removed wherever it appears, even inside a longer word. A shorter
+# one only where it is a word of its own, and one shorter than _WORD_MIN (``x``, ``1``) only where
+# it is a whole quoted value (a server message quoting it: ``"x"``): replacing every ``x`` or
+# every ``1`` hides nothing and mangles the rest (``e***ist``, ``line ***``). A password's real
+# positions (a URL's userinfo, ``password=``) are matched by position whatever its length.
+_VERBATIM_MIN = 8
+_WORD_MIN = 4
+
+
+def _secret_pattern(secret: str) -> re.Pattern:
+    body = re.escape(secret)
+    if len(secret) >= _VERBATIM_MIN:
+        return re.compile(body)
+    if len(secret) < _WORD_MIN:
+        return re.compile(f"(?<=\")(?:{body})(?=\")|(?<=')(?:{body})(?=')")
+    head = r"(?<!\w)" if secret[0].isalnum() or secret[0] == "_" else ""
+    tail = r"(?!\w)" if secret[-1].isalnum() or secret[-1] == "_" else ""
+    return re.compile(head + body + tail)
+
+
 def redact(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
     """Remove passwords from ``text``: URL userinfo, ``password=`` pairs and
-    any known secret verbatim."""
+    any known secret (a short one only as a word of its own)."""
     for s in sorted((s for s in secrets if s), key=len, reverse=True):
-        text = text.replace(s, "***")
+        text = _secret_pattern(s).sub("***", text)
     text = _URL_PASSWORD.sub(lambda m: m.group("head") + ("***" if m.group("pw") else "") + "@", text)
     return _KV_PASSWORD.sub(lambda m: m.group("head") + "***", text)
 

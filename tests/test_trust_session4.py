@@ -1,0 +1,121 @@
+"""A hostile but realistic user, second pass (trust pass, session 4): each test
+is a case that broke a rule (a password or a fragment of it in output, text
+mangled by redaction, a wrong exit code, a traceback), on a real PostgreSQL via
+the fixtures."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from conftest import run_cli
+from test_bad_input import assert_error
+
+
+def _everything(proc) -> str:
+    return proc.stdout + proc.stderr
+
+
+def _fragments(secret: str) -> set[str]:
+    """The secret and each of its word pieces (``Bare-Word-88``: ``Bare``, ``Word``)."""
+    return {secret} | {piece for piece in re.split(r"[^A-Za-z0-9]+", secret) if len(piece) >= 3}
+
+
+# --------------------------------------------------------------------------- unquoted passwords in SQL
+
+UNQUOTED = [
+    ("create role ddlkit_qa_r4 password Unquoted-Secret-77;\n", "Unquoted-Secret-77", (1, 35)),
+    ("alter role ddlkit_qa_r4 with\n  password\n  Bare-Word-88;\n", "Bare-Word-88", (3, 3)),
+    ("create user mapping for public server s4 options (user 'u', password Fdw-Pw-11);\n", "Fdw-Pw-11",
+     (1, 70)),
+    ("create role ddlkit_qa_r4 encrypted password 'Unterminated-Pw-5;\nselect 1;\n", "Unterminated-Pw-5",
+     (1, 45)),
+]
+
+
+@pytest.mark.parametrize("sql, secret, where", UNQUOTED, ids=["create-role", "alter-role-lines", "mapping",
+                                                               "unterminated"])
+def test_unquoted_password_in_a_syntax_error_is_never_shown(make_tree, db_url, empty_db, sql, secret, where):
+    """The parser's message quotes the token where it stopped: for a password
+    written without quotes that is (the start of) the password."""
+    root = make_tree({"migrations/0001_a.sql": "create table r4_a (id int);\n",
+                      "migrations/0002_role.sql": sql, "tests/0001_role.sql": sql})
+    line, col = where
+    runs = [("migrate", "--database-url", db_url), ("migrate", "--dry-run", "--database-url", db_url),
+            ("status", "--database-url", db_url), ("test", "--database-url", db_url),
+            ("lint",), ("verify", "--offline")]
+    for command in runs:
+        formats = ("text", "json", "github") if command[0] in ("lint", "verify") else ("text", "json")
+        for fmt in formats:
+            out = run_cli(*command, "--ddl-dir", str(root), "--format", fmt)
+            assert out.returncode in (1, 2), _everything(out)
+            if fmt == "json":
+                assert "0002_role.sql" in out.stdout and json.loads(out.stdout) is not None
+            else:
+                assert f"0002_role.sql:{line}:{col}" in _everything(out) or \
+                    f"0002_role.sql,line={line},col={col}" in _everything(out), _everything(out)
+            assert "does not parse" in _everything(out)
+            for piece in _fragments(secret):
+                assert piece not in _everything(out), (command, fmt, _everything(out))
+    assert empty_db.execute("select count(*) from pg_tables where tablename = 'r4_a'").fetchone()[0] == 0
+
+
+def test_syntax_error_after_a_quoted_password_still_names_the_token(make_tree, db_url):
+    """Withholding is for the password's own position: an error elsewhere in the
+    statement keeps its token (the author needs it), the password stays hidden."""
+    root = make_tree({"migrations/0001_role.sql":
+                      "create role ddlkit_qa_r4 password 'Quoted-Secret-64' valid untl 'infinity';\n"})
+    out = run_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url)
+    line = assert_error(out, 2)
+    assert line == 'ddlkit: error: migrations/0001_role.sql:1:60: SQL does not parse: syntax error at or near "untl"'
+    assert "Quoted-Secret-64" not in _everything(out)
+
+
+def test_server_syntax_error_in_dynamic_sql_never_shows_its_password(make_tree, db_url, empty_db):
+    """The password is in a string the server parses (EXECUTE in a DO block):
+    its message and the excerpt quote it."""
+    secret = "Dyn-Secret-5"
+    root = make_tree({"migrations/0001_role.sql":
+                      f"do $$ begin execute 'create role ddlkit_qa_r4 password {secret}'; end $$;\n"})
+    for fmt in ("text", "json"):
+        out = run_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url, "--format", fmt)
+        assert out.returncode == 1, _everything(out)
+        assert "SQLSTATE 42601" in out.stderr and "migrations/0001_role.sql:1:" in out.stderr
+        for piece in _fragments(secret):
+            assert piece not in _everything(out), _everything(out)
+    for fmt in ("text", "json"):
+        shown = run_cli("status", "--ddl-dir", str(root), "--database-url", db_url, "--format", fmt)
+        assert "42601" in shown.stdout, _everything(shown)
+        for piece in _fragments(secret):
+            assert piece not in _everything(shown), _everything(shown)
+    history = empty_db.execute("select string_agg(summary::text, ' ') from ddlkit_runs").fetchone()[0]
+    assert "42601" in history and "Dyn" not in history
+
+
+# --------------------------------------------------------------------------- short connection passwords
+
+def _with_password(db_url: str, password: str) -> str:
+    return db_url.replace("postgresql://postgres@", f"postgresql://postgres:{password}@")
+
+
+@pytest.mark.parametrize("password", ["x", "e", "1"])
+def test_short_connection_password_is_redacted_where_it_is_without_mangling_other_text(
+        make_tree, db_url, empty_db, password):
+    """The embedded server trusts its socket: the password is accepted and unused,
+    and every place it could be shown is the URL."""
+    root = make_tree({"migrations/0001_ext.sql": "select 1;\n",
+                      "migrations/0002_exists.sql": "alter table next_text_index_1 add column x1 int;\n"})
+    url = _with_password(db_url, password)
+    for fmt in ("text", "json"):
+        out = run_cli("migrate", "--ddl-dir", str(root), "--database-url", url, "--format", fmt)
+        assert out.returncode == 1, _everything(out)
+        assert 'relation "next_text_index_1" does not exist' in _everything(out).replace('\\"', '"')
+        assert "migrations/0002_exists.sql:1:1: SQLSTATE 42P01" in out.stderr
+        assert "alter table next_text_index_1 add column x1 int;" in _everything(out)
+        assert "***" not in _everything(out), _everything(out)
+    shown = run_cli("config", "--ddl-dir", str(root), "--database-url", url)
+    assert shown.returncode == 0, _everything(shown)
+    assert "postgres:***@" in shown.stdout and f"postgres:{password}@" not in shown.stdout
+    assert "ddl_dir" in shown.stdout and "embedded" not in shown.stdout.split("postgres:***@")[0][-3:]

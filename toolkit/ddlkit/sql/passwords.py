@@ -1,0 +1,125 @@
+"""Where SQL text holds a password, found by PostgreSQL's scanner (never a regex
+over SQL): the value after ``PASSWORD`` (``CREATE ROLE … PASSWORD 'x'``, a user
+mapping's ``OPTIONS (password 'x')``). A value written without quotes
+(``password Secret-77``) does not parse, and the parser's message quotes its
+first token (``syntax error at or near "Secret"``): :func:`withhold_in_error`
+removes it, and the whole value, from such a message."""
+
+from __future__ import annotations
+
+from pglast import parser
+
+from ddlkit.sql.positions import parse_error_offset
+from ddlkit.util.redaction import redact
+
+WITHHELD = '"***"'
+_NEAR = ' at or near "'
+# Tokens that end an unquoted value: a statement's or list's end, or what follows a value.
+_ENDS = frozenset({"ASCII_59", "ASCII_44", "ASCII_41", "ASCII_40"})
+
+
+def _tokens(text: str) -> list:
+    """The scanner's tokens of ``text``; of the part before an unterminated quote
+    or comment when the whole does not scan (the rest is one token to the parser)."""
+    try:
+        return list(parser.scan(text))
+    except parser.ParseError as exc:
+        cut = parse_error_offset(exc, 0)
+        try:
+            return list(parser.scan(text[:cut])) if cut > 0 else []
+        except parser.ParseError:
+            return []
+
+
+_ROLE_WORDS = frozenset({"ROLE", "USER", "GROUP"})
+_OPTION_LEAD = frozenset({"ASCII_40", "ASCII_44", "ADD_P", "SET"})
+
+
+def _password_words(toks: list, text: str) -> list[int]:
+    """Indexes of the tokens that introduce a password: ``PASSWORD`` in CREATE or
+    ALTER ROLE|USER|GROUP (not USER MAPPING), or an option ``password`` in an
+    OPTIONS list (a user mapping's, a server's). A column named ``password``
+    introduces nothing."""
+    out, first, options = [], 0, False
+    for i, tok in enumerate(toks):
+        if tok.name == "ASCII_59":
+            first, options = i + 1, False
+            continue
+        if tok.name == "OPTIONS":
+            options = True
+        word = tok.name == "PASSWORD" or (tok.name == "IDENT" and text[tok.start:tok.end + 1].lower() == "password")
+        if not word or i == first:
+            continue
+        head = [t.name for t in toks[first:first + 3]]
+        role = len(head) >= 2 and head[0] in ("CREATE", "ALTER") and head[1] in _ROLE_WORDS and \
+            not (head[1] == "USER" and head[2:] == ["MAPPING"])
+        if role or (options and toks[i - 1].name in _OPTION_LEAD):
+            out.append(i)
+    return out
+
+
+def password_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every value written after a word that introduces a
+    password (:func:`_password_words`): a quoted string, or the run of tokens
+    without a space between them (``Bare-Word-88``); an unterminated quote right
+    after the word runs to the end of the text."""
+    toks = _tokens(text)
+    spans = []
+    for i in _password_words(toks, text):
+        tok = toks[i]
+        if i + 1 >= len(toks):  # nothing scanned after the word: an unterminated quote may follow
+            rest = tok.end + 1 + (len(text[tok.end + 1:]) - len(text[tok.end + 1:].lstrip()))
+            if rest < len(text) and text[rest] in "'\"$eEuU":
+                spans.append((rest, len(text)))
+            continue
+        first = toks[i + 1]
+        if first.name in _ENDS or first.name in ("NULL_P", "ASCII_61"):
+            continue
+        end = first.end + 1
+        for nxt in toks[i + 2:]:
+            if first.name == "SCONST" or nxt.start != end or nxt.name in _ENDS:
+                break
+            end = nxt.end + 1
+        spans.append((first.start, end))
+    return spans
+
+
+def password_values(text: str) -> tuple[str, ...]:
+    """The text of every password value in ``text``, and a quoted one's content:
+    what a message may quote."""
+    out: list[str] = []
+    for start, end in password_spans(text):
+        value = text[start:end]
+        out.append(value)
+        if len(value) >= 2 and value[0] == "'" and value[-1] == "'":
+            out.append(value[1:-1].replace("''", "'"))
+    return tuple(v for v in out if v.strip())
+
+
+def at_password(text: str, offset: int) -> bool:
+    """Whether ``offset`` (a parse error's position) lies in a password value."""
+    return any(start <= offset < end for start, end in password_spans(text))
+
+
+def withhold_in_error(message: str, text: str, offset: int) -> str:
+    """A parse error's ``message`` about ``text`` at ``offset`` without the
+    passwords written in ``text``: the quoted token is withheld when the error
+    is at a password, and any password value is redacted wherever it appears."""
+    if at_password(text, offset) and _NEAR in message:
+        message = message[:message.index(_NEAR) + len(_NEAR) - 1] + WITHHELD
+    return redact(message, password_values(text))
+
+
+def withhold_in_server_error(message: str, statement: str, diag) -> tuple[str, tuple[str, ...]]:
+    """The server's ``message`` about ``statement`` (diagnostics ``diag``) without
+    the passwords written in it or in the query it ran inside it (``EXECUTE
+    '… password x'`` in a DO block: ``internal_query``); and those passwords, for
+    the excerpt."""
+    values = password_values(statement)
+    position, inner = getattr(diag, "statement_position", None), getattr(diag, "internal_query", None)
+    if position:
+        message = withhold_in_error(message, statement, int(position) - 1)
+    if inner:
+        values += password_values(inner)
+        message = withhold_in_error(message, inner, int(getattr(diag, "internal_position", None) or 1) - 1)
+    return redact(message, values), values
