@@ -119,3 +119,41 @@ def test_short_connection_password_is_redacted_where_it_is_without_mangling_othe
     assert shown.returncode == 0, _everything(shown)
     assert "postgres:***@" in shown.stdout and f"postgres:{password}@" not in shown.stdout
     assert "ddl_dir" in shown.stdout and "embedded" not in shown.stdout.split("postgres:***@")[0][-3:]
+
+
+# --------------------------------------------------------------------------- ddlkit test, interrupted
+
+def test_sigterm_during_ddlkit_test_says_the_scratch_database_not_that_the_file_runs_again(make_tree, db_url):
+    """``ddlkit test`` applies the tree to a throwaway database: an interrupted file
+    does not "run again next time" anywhere, and the database named is untouched."""
+    import signal
+    import time
+
+    import psycopg
+
+    from conftest import popen_cli
+
+    root = make_tree({"migrations/0001_fast.sql": "create table if not exists sigt_fast (a int);\n",
+                      "migrations/0002_slow.sql": "create table if not exists sigt_slow (a int);\n"
+                                                  "select pg_sleep(30);\n",
+                      "tests/0001_t.sql": "select 1;\n"})
+    for fmt in ("text", "json"):
+        proc = popen_cli("test", "--database-url", db_url, "--ddl-dir", str(root), "--no-progress",
+                         "--format", fmt)
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            deadline = time.monotonic() + 60
+            while not conn.execute("select exists (select from pg_stat_activity where query like %s)",
+                                   ("%pg_sleep(30)%",)).fetchone()[0] and time.monotonic() < deadline:
+                time.sleep(0.1)
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=30)
+            assert proc.returncode == 130, err
+            last = err.strip().splitlines()[-1]
+            assert "runs again next time" not in out + err and "stay applied" not in out + err, err
+            assert last.startswith("ddlkit: interrupted while applying migrations/0002_slow.sql "
+                                   "in the scratch database of ddlkit test"), last
+            assert "not changed" in last
+            if fmt == "json":
+                doc = json.loads(out)
+                assert doc["exit_code"] == 130 and doc["file_in_progress"] == "migrations/0002_slow.sql"
+            assert conn.execute("select to_regclass('schema_version')").fetchone()[0] is None

@@ -12,6 +12,25 @@ from typing import Any
 IN_FLIGHT: dict = {"file": None, "done": 0}
 
 
+def track(event: str, **kw: Any) -> None:
+    """Keep :data:`IN_FLIGHT` from a run's events, whatever is shown of them."""
+    if event == "file_start":
+        IN_FLIGHT["file"] = kw["planned"].file.file_name
+    elif event == "file_done":
+        IN_FLIGHT["file"] = None
+        IN_FLIGHT["done"] += 1
+
+
+def _tracking(then):
+    """``then`` (or nothing) as an ``on_event`` that also keeps :data:`IN_FLIGHT`:
+    an interruption names the file in flight even without progress lines."""
+    def events(event: str, **kw: Any) -> None:
+        track(event, **kw)
+        if then is not None:
+            then(event, **kw)
+    return events
+
+
 class ProgressEvents:
     """``on_event`` that prints only the progress of long statements, on stderr
     (ddlkit.apply.progress). On a terminal, one line rewritten in place; otherwise (CI
@@ -27,11 +46,7 @@ class ProgressEvents:
         self._printed_at: float | None = None
 
     def __call__(self, event: str, **kw: Any) -> None:
-        if event == "file_start":
-            IN_FLIGHT["file"] = kw["planned"].file.file_name
-        elif event == "file_done":
-            IN_FLIGHT["file"] = None
-            IN_FLIGHT["done"] += 1
+        track(event, **kw)
         handler = getattr(self, f"on_{event}", None)
         if handler:
             handler(**kw)
@@ -178,7 +193,7 @@ def live(enabled: bool = True, then=None, prefix: str = ""):
     """A :class:`LiveProgress` context (or, disabled, a context giving ``then``)."""
     import contextlib  # noqa: PLC0415
 
-    return LiveProgress(prefix, then=then) if enabled else contextlib.nullcontext(then)
+    return LiveProgress(prefix, then=then) if enabled else contextlib.nullcontext(_tracking(then))
 
 
 def target_progress():

@@ -60,7 +60,8 @@ def handle_errors(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         fmt = kwargs.get("fmt", "text")
-        RUNNING.update(fmt=fmt, applying=applies and not kwargs.get("dry_run"))
+        RUNNING.update(fmt=fmt, applying=applies and not kwargs.get("dry_run"),
+                       scratch=fn.__name__ in SCRATCH_COMMANDS)
         try:
             code = fn(*args, **kwargs)
         except DdlkitError as exc:
@@ -219,7 +220,8 @@ def target_options(fn):
 
 
 APPLYING_COMMANDS = ("migrate", "test_command")  # the commands that run files (migrate: not with --dry-run)
-RUNNING: dict = {"fmt": "text", "applying": False, "told": False}  # the command running, for an interruption
+SCRATCH_COMMANDS = ("test_command",)  # the applying commands whose files run on a throwaway database
+RUNNING: dict = {"fmt": "text", "applying": False, "scratch": False, "told": False}  # the command running, for an interruption
 GRACE = 0.6  # seconds a SIGTERM leaves the Python handler before the watchdog exits
 
 
@@ -227,7 +229,7 @@ def interrupted() -> None:
     """Say "interrupted" once (the handler and the watchdog may both try)."""
     if not RUNNING["told"]:
         RUNNING["told"] = True
-        render.interrupted(RUNNING["fmt"], RUNNING["applying"])
+        render.interrupted(RUNNING["fmt"], RUNNING["applying"], scratch=RUNNING["scratch"])
 
 
 def _terminate(signum, frame) -> None:

@@ -64,9 +64,11 @@ def internal_error(exc: BaseException, fmt: str) -> None:
           fmt, 1)
 
 
-def interrupted(fmt: str, applying: bool = True) -> None:
+def interrupted(fmt: str, applying: bool = True, scratch: bool = False) -> None:
     """Ctrl-C or SIGTERM. ``applying``: the command applies files (``migrate``
-    without ``--dry-run``, ``test``); others ran none, and say nothing of one."""
+    without ``--dry-run``, ``test``); others ran none, and say nothing of one.
+    ``scratch``: it applies them to a throwaway database (``test``): nothing
+    runs again next time, and the target database is not changed."""
     from ddlkit.cli.live import IN_FLIGHT  # noqa: PLC0415
 
     if fmt == "json":
@@ -74,6 +76,10 @@ def interrupted(fmt: str, applying: bool = True) -> None:
                    **({"file_in_progress": IN_FLIGHT["file"]} if applying else {})})
     if not applying:
         err("ddlkit: interrupted")
+    elif scratch:
+        where = f" while applying {IN_FLIGHT['file']} in" if IN_FLIGHT["file"] is not None else "; in"
+        err(f"ddlkit: interrupted{where} the scratch database of ddlkit test: the test did not finish; "
+            "the target database is not changed (ddlkit test applies files only to its throwaway database)")
     elif IN_FLIGHT["file"] is not None:
         err(f"ddlkit: interrupted while applying {IN_FLIGHT['file']}: it was rolled back or left unrecorded, "
             "and runs again next time ('ddlkit status' shows what is applied)")
