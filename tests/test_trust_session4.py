@@ -157,3 +157,37 @@ def test_sigterm_during_ddlkit_test_says_the_scratch_database_not_that_the_file_
                 doc = json.loads(out)
                 assert doc["exit_code"] == 130 and doc["file_in_progress"] == "migrations/0002_slow.sql"
             assert conn.execute("select to_regclass('schema_version')").fetchone()[0] is None
+
+
+# --------------------------------------------------------------------------- a tracker of the wrong shape
+
+@pytest.mark.parametrize("applied_at", ["integer", "boolean", "jsonb", "interval", "text", "bytea"])
+def test_tracker_whose_applied_at_has_the_wrong_type_is_a_usage_error_naming_it(
+        make_tree, db_url, empty_db, applied_at):
+    """A tracker of the wrong shape is input the user must fix (exit 2, one line),
+    like the other shape checks; never exit 1 after a file ran, nor exit 0."""
+    empty_db.execute(f"create table schema_version (file_name text primary key, md5 text, "
+                     f"applied_at {applied_at})")
+    root = make_tree({"migrations/0001_a.sql": "create table shape_a (id int);\n"})
+    for command in (("migrate",), ("status",), ("migrate", "--dry-run")):
+        for fmt in ("text", "json"):
+            out = run_cli(*command, "--ddl-dir", str(root), "--database-url", db_url, "--format", fmt)
+            line = assert_error(out, 2)
+            assert "the tracker table public.schema_version cannot be used: applied_at is " in line, line
+            assert "not timestamptz" in line or "not timestamp" in line, line
+            if fmt == "json":
+                assert json.loads(out.stdout)["error"]["message"] == line.removeprefix("ddlkit: error: ")
+    assert empty_db.execute("select to_regclass('shape_a')").fetchone()[0] is None
+    assert empty_db.execute("select count(*) from schema_version").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("applied_at", ["timestamp", "timestamp(0) with time zone"])
+def test_tracker_with_a_timestamp_applied_at_still_works(make_tree, db_url, empty_db, applied_at):
+    empty_db.execute(f"create table schema_version (file_name text primary key, md5 text, "
+                     f"applied_at {applied_at} not null default now())")
+    root = make_tree({"migrations/0001_a.sql": "create table shape_ok (id int);\n"})
+    out = run_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url)
+    assert out.returncode == 0, _everything(out)
+    assert empty_db.execute("select file_name from schema_version").fetchall() == [("migrations/0001_a.sql",)]
+    shown = run_cli("status", "--ddl-dir", str(root), "--database-url", db_url)
+    assert shown.returncode == 0, _everything(shown)

@@ -3,6 +3,8 @@ create and upsert it exactly as pg_migrate.sh did."""
 
 from __future__ import annotations
 
+import re
+
 import psycopg
 from psycopg import sql
 from psycopg.pq import TransactionStatus
@@ -45,12 +47,14 @@ _SHAPE = """
       from pg_class c where c.oid = to_regclass(%s)
 """
 _TEXT = ("text", "character varying", "character", "name")
+_STAMP = re.compile(r"timestamp(\(\d+\))? with(out)? time zone")  # format_type's spelling
 
 
 def check_shape(conn: psycopg.Connection, table: sql.Identifier) -> None:
     """Refuse (exit 2, before anything runs) a tracker ddlkit cannot use as
     pg_migrate.sh did: not a table, no unique key on file_name (the upsert's
-    ON CONFLICT needs one), a non-text file_name or md5, no applied_at."""
+    ON CONFLICT needs one), a non-text file_name or md5, no applied_at or one
+    that is not a timestamp."""
     row = conn.execute(_SHAPE, (table.as_string(conn),)).fetchone()
     if row is None:
         return
@@ -65,6 +69,8 @@ def check_shape(conn: psycopg.Connection, table: sql.Identifier) -> None:
     elif not file_name.startswith(_TEXT) or not md5.startswith(_TEXT):
         bad = next(f"{c} is {t}" for c, t in (("file_name", file_name), ("md5", md5)) if not t.startswith(_TEXT))
         why = f"{bad}, not text"
+    elif not _STAMP.fullmatch(applied_at):  # now() is written to it, and its order is the history's
+        why = f"applied_at is {applied_at}, not timestamptz"
     elif not unique:
         why = "file_name has no primary key or unique index"
     else:
