@@ -191,3 +191,53 @@ def test_tracker_with_a_timestamp_applied_at_still_works(make_tree, db_url, empt
     assert empty_db.execute("select file_name from schema_version").fetchall() == [("migrations/0001_a.sql",)]
     shown = run_cli("status", "--ddl-dir", str(root), "--database-url", db_url)
     assert shown.returncode == 0, _everything(shown)
+
+
+# --------------------------------------------------------------------------- the Python API's arguments
+
+API_BAD_ARGUMENTS = [
+    ("migrate", {"database_url": 5}, "database_url must be a string or None, not int 5"),
+    ("migrate", {"lock_timeout": -1}, "lock_timeout must be seconds between 0 and 2147483, not int -1"),
+    ("migrate", {"lock_wait": float("nan")}, "lock_wait must be a number of seconds, not float nan"),
+    ("migrate", {"lock_retries": 1.5}, "lock_retries must be a whole number >= 0, not float 1.5"),
+    ("migrate", {"statement_timeout": "60"}, "statement_timeout must be a number of seconds or None, not str '60'"),
+    ("migrate", {"replica_urls": "postgresql://app:Api-Secret-9@replica/app"},
+     "replica_urls must be a list of strings, not str 'postgresql://app:***@replica/app'"),
+    ("migrate", {"on_event": "print"}, "on_event must be a callable or None, not str 'print'"),
+    ("migrate", {"test_mode": "no"}, "test_mode must be True or False, not str 'no'"),
+    ("status", {"ddl_dir": 5}, "ddl_dir must be a path (str or os.PathLike) or None, not int 5"),
+    ("mark", {"files": "migrations/0001_a.sql", "applied": True},
+     "files must be a list of file names (strings), not str 'migrations/0001_a.sql'"),
+    ("test", {"baselines": "base.sql"}, "baselines must be a list of paths, not str 'base.sql'"),
+    ("test", {"keep": "no"}, "keep must be True or False, not str 'no'"),
+    ("lint", {"per_file_ignores": {"*.sql": "rule"}},
+     "per_file_ignores must be a dict of glob -> list of rule ids, or None, not dict {'*.sql': 'rule'}"),
+    ("drift", {"ignore": 5}, "ignore must be a list of strings or None, not int 5"),
+    ("new", {"name": None}, "name must be a string, not NoneType None"),
+    ("wait_for_db", {"timeout": "10s"}, "timeout must be a number of seconds, not str '10s'"),
+    ("plan", {"no_such_option": 1}, "got an unexpected keyword argument 'no_such_option'"),
+]
+
+
+@pytest.mark.parametrize("function, kwargs, message", API_BAD_ARGUMENTS,
+                         ids=[f"{f}-{next(iter(k))}" for f, k, _ in API_BAD_ARGUMENTS])
+def test_python_api_refuses_a_wrong_argument_with_a_documented_error_before_anything_runs(
+        make_tree, db_url, empty_db, function, kwargs, message):
+    """Not an AttributeError from deep inside (``'int' object has no attribute
+    'strip'``), and not a run that goes on with a value the CLI refuses."""
+    import ddlkit
+    from ddlkit import api
+
+    root = make_tree({"migrations/0001_a.sql": "create table api_args_a (id int);\n"})
+    call = {"ddl_dir": str(root), "database_url": db_url, **kwargs}
+    if function in ("lint", "new"):
+        call.pop("database_url")
+    with pytest.raises(ddlkit.ArgumentError) as raised:
+        getattr(api, function)(**call)
+    assert isinstance(raised.value, ddlkit.InputError) and isinstance(raised.value, TypeError)
+    assert raised.value.exit_code == 2
+    assert str(raised.value).startswith(f"ddlkit.{function}(): "), str(raised.value)
+    assert message in str(raised.value), str(raised.value)
+    assert "Api-Secret-9" not in str(raised.value)
+    assert empty_db.execute("select to_regclass('schema_version')").fetchone()[0] is None
+    assert empty_db.execute("select to_regclass('api_args_a')").fetchone()[0] is None

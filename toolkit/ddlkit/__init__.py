@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 
 # No submodule may share these names: importing it would replace the function.
 _API = ("migrate", "plan", "status", "verify", "dump", "template", "test", "new", "trace", "drift", "mark")
-_ERRORS = ("DdlkitError", "InputError", "ConnectError", "LockTimeout", "ServerError")
+_ERRORS = ("DdlkitError", "InputError", "ArgumentError", "ConnectError", "LockTimeout", "ServerError")
 
 __all__ = [*_API, *_ERRORS, "MigrationFailed", "__version__"]
 

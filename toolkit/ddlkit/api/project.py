@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ddlkit.api.arguments import checked
 from ddlkit.api.reports import ConfigReport
 from ddlkit.api.resolve import _root
 
@@ -13,6 +14,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ddlkit.schema.scaffold import NewFile
 
 
+@checked
 def init(project: str | os.PathLike = ".") -> Any:
     """``ddlkit init``: ``ddl/`` with its directories, a commented ``ddlkit.toml``
     and ``.ddlkit/`` in ``.gitignore`` (a ``ddlkit.schema.project.InitReport``)."""
@@ -21,6 +23,7 @@ def init(project: str | os.PathLike = ".") -> Any:
     return init_project(Path(project))
 
 
+@checked
 def new(name: str, *, directory: str = "migrations", ddl_dir: str | os.PathLike | None = None,
         database_url: str | None = None, offline: bool = False, number: str | None = None) -> "NewFile":
     """Create the next file of ``directory`` (``ddlkit new``): numbered after the
@@ -34,6 +37,7 @@ def new(name: str, *, directory: str = "migrations", ddl_dir: str | os.PathLike 
                              number=number)
 
 
+@checked
 def lint(paths: list[str | os.PathLike] | None = None, *, ddl_dir: str | os.PathLike | None = None,
          select: set[str] | None = None, ignore: set[str] | None = None,
          assume_lock_timeout: bool = False, per_file_ignores: dict[str, list[str]] | None = None) -> list[Any]:
@@ -46,6 +50,7 @@ def lint(paths: list[str | os.PathLike] | None = None, *, ddl_dir: str | os.Path
                               per_file_ignores=per_file_ignores)
 
 
+@checked
 def effective_config(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,
                      start: Path | None = None) -> ConfigReport:
     from ddlkit.tree import config  # noqa: PLC0415

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ddlkit.api.arguments import checked
 from ddlkit.api.reports import MigrateReport, PlanReport, WaitReport
 from ddlkit.api.resolve import Emit, _dump_dir, _root, _target, _tree, _waiting, load_tree, lock_target
 from ddlkit.api.schemas import drift
@@ -16,6 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ddlkit.tree.tree import Tree
 
 
+@checked
 def plan(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,
          test_mode: bool = False, dry_run: bool = False, url_option: str = "--database-url",
          tree: "Tree | None" = None, rerun_comment_edits: bool = False, wait_for_db: float | None = None,
@@ -42,6 +44,7 @@ def plan(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None =
     return report
 
 
+@checked
 def status(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,
            test_mode: bool = False, rerun_comment_edits: bool = False, wait_for_db: float | None = None,
            on_event: Emit | None = None, url_option: str = "--database-url",
@@ -60,6 +63,7 @@ def status(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None
     return report
 
 
+@checked
 def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,
             test_mode: bool = False, lock_wait: float = 600.0, lock_timeout: float = 5.0,
             lock_retries: int = 5, statement_timeout: float | None = None, direct_url: str | None = None,
@@ -162,6 +166,7 @@ def _replica_watcher(primary: "Target", replica_urls, root: Path | None):
     return ReplicaWatcher(primary, targets).open()
 
 
+@checked
 def mark(files: list[str], *, applied: bool, ddl_dir: str | os.PathLike | None = None,
          database_url: str | None = None, lock_wait: float = 600.0, direct_url: str | None = None,
          on_event: Emit | None = None):
@@ -179,6 +184,7 @@ def mark(files: list[str], *, applied: bool, ddl_dir: str | os.PathLike | None =
     return marking(target, tree, list(files), applied=applied, lock_wait=lock_wait, on_wait=on_wait)
 
 
+@checked
 def wait_replicas(*, database_url: str | None = None, replica_urls: list[str] | tuple[str, ...] = (),
                   timeout: float = 300.0, ddl_dir: str | os.PathLike | None = None,
                   on_event: Emit | None = None, wait_for_db: float | None = None) -> "ReplicaWait":
@@ -190,6 +196,7 @@ def wait_replicas(*, database_url: str | None = None, replica_urls: list[str] | 
         return watcher.wait(timeout, on_event)
 
 
+@checked
 def wait_for_db(*, database_url: str | None = None, timeout: float = 60.0,
                 ddl_dir: str | os.PathLike | None = None, on_event: Emit | None = None) -> WaitReport:
     """Wait up to ``timeout`` seconds until the database accepts connections:

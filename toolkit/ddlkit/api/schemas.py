@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from ddlkit.api.arguments import checked
 from ddlkit.api.reports import DumpReport, TemplateReport
 from ddlkit.api.resolve import Emit, _dump_dir, _root, _target, _tree
 
@@ -15,6 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ddlkit.schema.drift.model import DriftReport
 
 
+@checked
 def test(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,
          rerun: bool = True, keep: bool = False, baselines: list[str | os.PathLike] = (),
          from_dump: bool = False, on_event: Emit | None = None, wait_for_db: float | None = None) -> "SqlTestRun":
@@ -29,6 +31,7 @@ def test(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None =
                         baselines=[Path(p) for p in baselines], from_dump=from_dump, emit=on_event)
 
 
+@checked
 def trace(files: list[str] | None = None, *, ddl_dir: str | os.PathLike | None = None,
           database_url: str | None = None, baselines: list[str | os.PathLike] = (), from_dump: bool = False,
           on_event: Emit | None = None, wait_for_db: float | None = None):
@@ -44,6 +47,7 @@ def trace(files: list[str] | None = None, *, ddl_dir: str | os.PathLike | None =
                          baselines=[Path(p) for p in baselines], from_dump=from_dump, emit=on_event)
 
 
+@checked
 def dump(*, ddl_dir: str | os.PathLike | None = None, out: str | os.PathLike | None = None,
          tracker_only: bool = False, baselines: list[str | os.PathLike] = (),
          on_event: Emit | None = None) -> DumpReport:
@@ -74,6 +78,7 @@ def dump(*, ddl_dir: str | os.PathLike | None = None, out: str | os.PathLike | N
                       [str(p) for p in baselines])
 
 
+@checked
 def template(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,
              dump_dir: str | os.PathLike | None = None, baselines: list[str | os.PathLike] = (),
              wait_for_db: float | None = None, on_event: Emit | None = None) -> TemplateReport:
@@ -92,6 +97,7 @@ def template(*, ddl_dir: str | os.PathLike | None = None, database_url: str | No
                           [s for f in loaded.files for s in f.skipped])
 
 
+@checked
 def verify(*, ddl_dir: str | os.PathLike | None = None, dump_dir: str | os.PathLike | None = None,
            offline: bool = False, baselines: list[str | os.PathLike] = (), database_url: str | None = None,
            drift_ignore: list[str] | tuple = (), on_event: Emit | None = None, lint_all: bool = False,
@@ -120,6 +126,7 @@ def verify(*, ddl_dir: str | os.PathLike | None = None, dump_dir: str | os.PathL
     return result
 
 
+@checked
 def drift(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None = None,
           dump_dir: str | os.PathLike | None = None, from_tree: bool = False, scratch_url: str | None = None,
           baselines: list[str | os.PathLike] | tuple = (), include_acl: bool = False,

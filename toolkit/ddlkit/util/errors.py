@@ -32,6 +32,11 @@ class InputError(DdlkitError):
     exit_code = EXIT_USAGE
 
 
+class ArgumentError(InputError, TypeError, ValueError):
+    """A Python API call with an argument of the wrong type or value (exit 2,
+    like the CLI's usage errors); also a TypeError and a ValueError."""
+
+
 class ConnectError(DdlkitError):
     """The database cannot be reached or refuses us (exit 3)."""
 
