@@ -33,8 +33,12 @@ def test_begin_atomic_body_then_meta_command():
 
 
 def test_echo_arguments_follow_psql_quoting():
-    script = parse_script("\\echo -n 'it''s' two\\twords 'a\\nb'\nselect 1;\n", "f.sql")
-    assert script.statements[0].output == ("it's two\\twords a\nb",)
+    script = parse_script("\\echo -n 'it''s' two 'a\\nb' 'c\\\\d'\nselect 1;\n", "f.sql")
+    assert script.statements[0].output == ("it's two a\nb c\\d",)
+    # checked with psql 15: an unquoted backslash ends the arguments and starts the next
+    # meta-command ("invalid command \twords", which stops an ON_ERROR_STOP run)
+    with pytest.raises(UnsupportedPsql, match=r"f.sql:1: psql meta-command \\twords is not supported"):
+        parse_script("\\echo two\\twords\nselect 1;\n", "f.sql")
 
 
 def test_echo_interpolates_set_variables_and_separator_ends_the_command():

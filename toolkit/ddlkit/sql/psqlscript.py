@@ -302,8 +302,8 @@ def _meta(text: str, at: int, src: Source, state: _State, depth: int) -> int:
     args = line_text[len(name_full):]
     resume = eol
     sep = separator(args)
-    if sep is not None:  # `\\` ends the meta-command; the rest of the line is SQL again
-        resume = at + len(name_full) + sep + 2
+    if sep is not None:  # `\\` ends the meta-command and the rest of the line is SQL; `\` starts the next one
+        resume = at + len(name_full) + sep + (2 if args.startswith("\\\\", sep) else 0)
         args = args[:sep]
     args = args.strip()
     line = src.lines.position(at)[0]
