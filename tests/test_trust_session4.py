@@ -277,3 +277,22 @@ def test_meta_commands_on_one_line_run_in_turn(make_tree, db_url, empty_db):
     assert "first" in lines and "sec'ond quit" in lines and "x" in lines, out.stdout
     assert empty_db.execute("select to_regclass('echo_one'), to_regclass('echo_two')").fetchone() == (
         "echo_one", "echo_two")
+
+
+# --------------------------------------------------------------------------- --format github on error paths
+
+@pytest.mark.parametrize("args, message", [
+    (("lint", "--select", "no-such-rule"), "unknown --select rule id(s): no-such-rule"),
+    (("verify", "--offline", "--ddl-dir", "/nonexistent/50%,a:b"), "ddl directory not found: /nonexistent/50%,a:b"),
+    (("lint", "--no-such-flag"), "No such option '--no-such-flag'"),
+])
+def test_error_with_format_github_is_one_escaped_error_annotation(args, message):
+    """A CI job that asks for GitHub annotations gets its usage error as one too
+    (``%``, CR and LF escaped), besides the one ``ddlkit: error:`` line."""
+    out = run_cli(*args, "--format", "github")
+    line = assert_error(out, 2)
+    assert message in line
+    (annotation,) = out.stdout.splitlines()
+    assert annotation.startswith("::error title=ddlkit::"), out.stdout
+    assert annotation.removeprefix("::error title=ddlkit::") == \
+        line.removeprefix("ddlkit: error: ").replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")

@@ -293,10 +293,13 @@ def install_sigterm() -> None:
     _thread.start_new_thread(watch, ())
 
 
-def _wants_json(argv: list[str]) -> bool:
-    """``--format json`` (or ``--format=json``) anywhere on the command line."""
-    return any(a == "--format=json" or (a == "--format" and nxt == "json")
-               for a, nxt in zip(argv, argv[1:] + [""]))
+def _wants_format(argv: list[str]) -> str:
+    """``--format json|github`` (or ``--format=…``) anywhere on the command line, else text."""
+    for a, nxt in zip(argv, argv[1:] + [""]):
+        value = a.removeprefix("--format=") if a.startswith("--format=") else (nxt if a == "--format" else None)
+        if value in ("json", "github"):
+            return value
+    return "text"
 
 
 def _usage_error(exc: click.ClickException, argv: list[str]) -> int:
@@ -307,5 +310,5 @@ def _usage_error(exc: click.ClickException, argv: list[str]) -> int:
     if isinstance(exc, click.UsageError) and ctx is not None:
         message += f" (see '{ctx.command_path} --help')"
     code = exc.exit_code if isinstance(exc, click.UsageError) else EXIT_USAGE
-    render.error(message, "json" if _wants_json(argv) else "text", code)
+    render.error(message, _wants_format(argv), code)
     return code

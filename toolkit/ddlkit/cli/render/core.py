@@ -32,13 +32,18 @@ def emit_json(obj: Any) -> None:
 # --------------------------------------------------------------------------- errors
 
 def error(exc: Exception | str, fmt: str, exit_code: int) -> None:
-    """An expected failure: one line on stderr, and the JSON error object on stdout.
+    """An expected failure: one line on stderr, and the JSON error object (or a
+    GitHub ``::error`` annotation) on stdout.
     Redacted and on one line whatever it holds (a URL typed where a path belongs, a newline)."""
     from ddlkit.util.redaction import escaped, redact  # noqa: PLC0415
 
     from ddlkit.apply.failure import MigrationFailed  # noqa: PLC0415
 
     message = escaped(" ".join(redact(str(exc)).split()))
+    if fmt == "github":  # a CI job asking for annotations gets its error as one too
+        from ddlkit.util.github import gh_data  # noqa: PLC0415
+
+        out(f"::error title=ddlkit::{gh_data(message)}")
     if fmt == "json":
         emit_json({"outcome": "error", "exit_code": exit_code,
                    "error": {**exc.to_dict(), "message": message} if isinstance(exc, MigrationFailed)
