@@ -296,3 +296,25 @@ def test_error_with_format_github_is_one_escaped_error_annotation(args, message)
     assert annotation.startswith("::error title=ddlkit::"), out.stdout
     assert annotation.removeprefix("::error title=ddlkit::") == \
         line.removeprefix("ddlkit: error: ").replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+# --------------------------------------------------------------------------- targets
+
+def test_unreachable_target_hides_no_other_result_and_is_named_in_json(make_tree, db_url, empty_db, tmp_path):
+    make_tree({"migrations/0001_a.sql": "create table fleet_a (id int);\n"})
+    (tmp_path / "ddlkit.toml").write_text(
+        f'[targets.down]\nurl = "postgresql://app:Fleet-Secret-3@127.0.0.1:1/appdb"\n'
+        f'[targets.good]\nurl = "{db_url}"\n')
+    for command, good_outcome in ((("status",), "pending"), (("migrate",), "ok"), (("status",), "up-to-date")):
+        out = run_cli(*command, "--all-targets", "--format", "json", cwd=tmp_path)
+        assert out.returncode == 3, _everything(out)
+        doc = json.loads(out.stdout)
+        assert doc["exit_code"] == 3
+        down, good = doc["targets"]
+        assert (down["name"], down["outcome"], down["exit_code"]) == ("down", "error", 3)
+        assert down["target"] == "app@127.0.0.1:1/appdb", down
+        assert "cannot connect to app@127.0.0.1:1/appdb" in down["error"]
+        assert (good["name"], good["outcome"]) == ("good", good_outcome)
+        assert good["target"].endswith(empty_db.info.dbname)
+        assert "Fleet-Secret-3" not in _everything(out)
+    assert empty_db.execute("select file_name from schema_version").fetchall() == [("migrations/0001_a.sql",)]

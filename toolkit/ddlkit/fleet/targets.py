@@ -121,7 +121,8 @@ def _guarded(job: Callable[[TargetSpec], TargetOutcome], spec: TargetSpec) -> Ta
     try:
         outcome = job(spec)
     except DdlkitError as exc:
-        outcome = TargetOutcome(spec.name, "error", exc.exit_code, error=str(exc))
+        outcome = TargetOutcome(spec.name, "error", exc.exit_code, getattr(exc, "target_display", ""),
+                                error=str(exc))
     outcome.duration = outcome.duration or (time.monotonic() - started)
     return outcome
 
@@ -131,6 +132,20 @@ def worst(outcomes: list[TargetOutcome]) -> int:
 
 
 # --------------------------------------------------------------------------- jobs
+
+@contextlib.contextmanager
+def _naming(url: str, root: Path):
+    """A target's error (unreachable, a bad password) keeps the redacted display
+    of its URL for the outcome's ``target``: known without connecting."""
+    try:
+        yield
+    except DdlkitError as exc:
+        from ddlkit.db.connection import resolve_target  # noqa: PLC0415
+
+        with contextlib.suppress(DdlkitError):
+            exc.target_display = resolve_target(url, ddl_root=root).display
+        raise
+
 
 # The API functions a job runs (ddlkit.api.migrate, .plan, .load_tree) are passed
 # in by the caller (ddlkit.api.migrate_targets, …): this layer sits below the API.
@@ -166,7 +181,7 @@ def migrate_job(root: Path, tree, env: Mapping[str, str], migrate: Callable, eve
     def job(spec: TargetSpec) -> TargetOutcome:
         url, direct = spec.expand(env)
         on_event = events(spec.name) if events is not None else None
-        with on_event if hasattr(on_event, "__enter__") else contextlib.nullcontext():  # its heartbeat
+        with _naming(url, root), on_event if hasattr(on_event, "__enter__") else contextlib.nullcontext():
             report = migrate(ddl_dir=root, database_url=url, url_option=f"target {spec.name!r}", tree=tree,
                              direct_url=direct, check=False, on_event=on_event, **options)
         result = report.result
@@ -190,8 +205,9 @@ def status_job(root: Path, tree, env: Mapping[str, str], plan: Callable,
     def job(spec: TargetSpec) -> TargetOutcome:
         url, _ = spec.expand(env)
         started = time.monotonic()
-        report = plan(ddl_dir=root, database_url=url, url_option=f"target {spec.name!r}", tree=tree,
-                      wait_for_db=wait_for_db)
+        with _naming(url, root):
+            report = plan(ddl_dir=root, database_url=url, url_option=f"target {spec.name!r}", tree=tree,
+                          wait_for_db=wait_for_db)
         planned = report.plan
         n = len(planned.pending)
         detail = {"counts": planned.counts(), "pending_files": [p.file.file_name for p in planned.pending],
