@@ -318,3 +318,26 @@ def test_unreachable_target_hides_no_other_result_and_is_named_in_json(make_tree
         assert good["target"].endswith(empty_db.info.dbname)
         assert "Fleet-Secret-3" not in _everything(out)
     assert empty_db.execute("select file_name from schema_version").fetchall() == [("migrations/0001_a.sql",)]
+
+
+# --------------------------------------------------------------------------- ddlkit dump
+
+@pytest.mark.parametrize("where", ["migrations", "functions", "utils", "tests"])
+def test_dump_into_a_directory_whose_files_run_is_refused(make_tree, db_url, empty_db, tmp_path, where):
+    """``--out ddl/migrations`` wrote 01_schema.sql and 03_migration_tracker.sql
+    there, exit 0: the next migrate ran the whole schema dump, then the tracker's
+    rows, as migrations (``tests/``: as tests)."""
+    root = make_tree({"migrations/0001_a.sql": "create table dump_into_a (id int);\n",
+                      "functions/f.sql": "select 1;\n", "utils/u.sql": "select 1;\n", "tests/t.sql": "select 1;\n"})
+    before = sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+    for source in ("flag", "config"):
+        args = ("--out", str(root / where)) if source == "flag" else ()
+        if source == "config":
+            (tmp_path / "ddlkit.toml").write_text(f'dump_dir = "ddl/{where}"\n')
+        out = run_cli("dump", "--ddl-dir", str(root), *args, cwd=tmp_path)
+        line = assert_error(out, 2)
+        assert line.startswith("ddlkit: error: cannot write the schema dump to "), line
+        assert f"ddl/{where}: its files would run from ddl/{where}/" in line, line
+        assert sorted(str(p.relative_to(root)) for p in root.rglob("*")) == before
+    status = run_cli("status", "--ddl-dir", str(root), "--database-url", db_url, "--format", "json")
+    assert json.loads(status.stdout)["counts"]["pending-new"] == 3

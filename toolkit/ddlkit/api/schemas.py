@@ -62,7 +62,7 @@ def dump(*, ddl_dir: str | os.PathLike | None = None, out: str | os.PathLike | N
 
     root = _root(ddl_dir)
     out_dir = _dump_dir(out, root)
-    dumping.prepare_out(out_dir)
+    dumping.prepare_out(out_dir, root)
     if tracker_only:
         tree = load_tree(root, test_mode=True)  # checksums need no parse
         return DumpReport(dumping.write_tracker(tree, out_dir), len(tree.files))

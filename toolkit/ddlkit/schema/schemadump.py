@@ -38,13 +38,14 @@ from ddlkit.db.scratch import scratch_database
 from ddlkit.schema import seeddata
 from ddlkit.schema.baseline import Prepared, prepare_scratch
 from ddlkit.schema.seeddata import DATA_FILE
+from ddlkit.schema.sqltests import TESTS_DIR
 from ddlkit.schema.template import (DEFAULT_OUT, FINGERPRINT_PREFIX, HEADER, HEADER_PREFIX, BaselineRecord,
                                     REGENERATE, SCHEMA_FILE, TRACKER_FILE, TRACKER_QUALIFIED, baseline_record,
                                     dump_dir_for, header_lines, load_template)
 from ddlkit.server import server
 from ddlkit.sql import literals, sqltext
 from ddlkit.sql.positions import ByteMap, LineIndex
-from ddlkit.tree.tree import Tree
+from ddlkit.tree.tree import DIRECTORIES, Tree
 from ddlkit.util.errors import DdlkitError, InputError
 
 TRACKER_HEADER = (
@@ -222,9 +223,18 @@ def parse_tracker_sql(text: str, label: str = TRACKER_FILE) -> list[tuple[str, s
     return rows
 
 
-def prepare_out(out: Path) -> None:
+def prepare_out(out: Path, root: Path | None = None) -> None:
     """Create ``out`` now, before any dump work: a path that cannot be written is
-    an InputError (exit 2) naming it, not an internal error after the dump."""
+    an InputError (exit 2) naming it, not an internal error after the dump. So is
+    a directory of the tree ``root`` whose ``*.sql`` files run (``migrations/``:
+    the next migrate would run the dump and the tracker rows as migrations;
+    ``tests/``: ``ddlkit test`` would run them as tests)."""
+    if root is not None:
+        for name in (*DIRECTORIES, TESTS_DIR):
+            if out.resolve() == (root / name).resolve():
+                raise InputError(f"cannot write the schema dump to {out}: its files would run from "
+                                 f"{root.name}/{name}/ (write it next to the ddl directory, the default "
+                                 f"{DEFAULT_OUT}/)")
     try:
         out.mkdir(parents=True, exist_ok=True)
         if not os.access(out, os.W_OK | os.X_OK):
