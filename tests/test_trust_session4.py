@@ -341,3 +341,19 @@ def test_dump_into_a_directory_whose_files_run_is_refused(make_tree, db_url, emp
         assert sorted(str(p.relative_to(root)) for p in root.rglob("*")) == before
     status = run_cli("status", "--ddl-dir", str(root), "--database-url", db_url, "--format", "json")
     assert json.loads(status.stdout)["counts"]["pending-new"] == 3
+
+
+# --------------------------------------------------------------------------- ddlkit drift
+
+@pytest.mark.parametrize("content", [None, "create table (;\n"])
+def test_drift_from_tree_with_a_bad_baseline_is_refused_before_a_scratch_database_is_built(
+        make_tree, db_url, tmp_path, content):
+    root = make_tree({"migrations/0001_a.sql": "create table drift_base_a (id int);\n"})
+    base = tmp_path / "base.sql"
+    if content is not None:
+        base.write_text(content)
+    for fmt in ("text", "json", "github"):
+        out = run_cli("drift", "--from-tree", "--baseline", str(base), "--ddl-dir", str(root),
+                      "--database-url", db_url, "--format", fmt)
+        line = assert_error(out, 2)  # one line: no "applying … to a scratch database" first
+        assert ("cannot read baseline" if content is None else "base.sql:1:") in line, line

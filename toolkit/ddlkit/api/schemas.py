@@ -148,7 +148,8 @@ def drift(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None 
 
     root = _root(ddl_dir)
     ddir = _dump_dir(dump_dir, root)
-    rules = drifting.check_inputs(dump_dir=ddir, from_tree=from_tree, include_acl=include_acl, ignore=ignore)
+    rules = drifting.check_inputs(dump_dir=ddir, from_tree=from_tree, include_acl=include_acl, ignore=ignore,
+                                  baselines=baselines)
     tree = _tree(root, test_mode=False) if tracker else None
     target = _target(database_url, root, url_option)
     scratch = (resolve_target(scratch_url, environ={}, url_option="--scratch-url") if scratch_url
@@ -180,7 +181,8 @@ def drift_targets(cfg, names, all_targets: bool, *, ddl_dir: str | os.PathLike |
     specs = targets.select(cfg, names, all_targets)
     root = _root(ddl_dir)
     ddir = _dump_dir(dump_dir, root)
-    rules = drifting.check_inputs(dump_dir=ddir, from_tree=from_tree, include_acl=include_acl, ignore=ignore)
+    rules = drifting.check_inputs(dump_dir=ddir, from_tree=from_tree, include_acl=include_acl, ignore=ignore,
+                                  baselines=baselines)
     tree = _tree(root, test_mode=False) if tracker else None
     env = targets.environment(root, cfg.environ)
     scratch = resolve_target(scratch_url, environ={}, url_option="--scratch-url") if scratch_url else None

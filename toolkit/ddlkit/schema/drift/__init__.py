@@ -39,9 +39,14 @@ def _quiet(*_a, **_k) -> None:
     return None
 
 
-def check_inputs(*, dump_dir: Path, from_tree: bool, include_acl: bool, ignore: Sequence[str]) -> list[IgnoreRule]:
-    """Everything refused before a database is touched (exit 2)."""
+def check_inputs(*, dump_dir: Path, from_tree: bool, include_acl: bool, ignore: Sequence[str],
+                 baselines: Sequence[Path] = ()) -> list[IgnoreRule]:
+    """Everything refused before a database is touched (exit 2): a baseline that
+    cannot be read or parsed too, not after a scratch database was built."""
     rules = parse_rules(ignore)
+    if from_tree:
+        for path in baselines:
+            baseline.read_baseline(Path(path))
     if include_acl and not from_tree:
         raise InputError("--include-acl needs --from-tree: schema_dump/ is made with --no-owner --no-acl, "
                          "so it holds no grants or owners to compare with")
