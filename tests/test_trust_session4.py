@@ -357,3 +357,24 @@ def test_drift_from_tree_with_a_bad_baseline_is_refused_before_a_scratch_databas
                       "--database-url", db_url, "--format", fmt)
         line = assert_error(out, 2)  # one line: no "applying … to a scratch database" first
         assert ("cannot read baseline" if content is None else "base.sql:1:") in line, line
+
+
+# --------------------------------------------------------------------------- ddlkit test
+
+def test_a_test_that_ends_its_own_session_fails_alone_and_the_others_still_run(make_tree, db_url):
+    """Not exit 3 ("unreachable": a retry may help) with every result lost: the
+    server is up, the test failed; the next test gets a new session."""
+    root = make_tree({"migrations/0001_a.sql": "create table if not exists sqlt_kill (id int);\n",
+                      "tests/01_ok.sql": "insert into sqlt_kill values (1);\n",
+                      "tests/02_kill.sql": "select pg_terminate_backend(pg_backend_pid());\n",
+                      "tests/03_after.sql": "select count(*) from sqlt_kill;\n"})
+    out = run_cli("test", "--ddl-dir", str(root), "--database-url", db_url, "--format", "json")
+    assert out.returncode == 1, _everything(out)
+    doc = json.loads(out.stdout)
+    results = {t["file"]: t for t in doc["tests"]}
+    assert [results[f]["passed"] for f in ("tests/01_ok.sql", "tests/02_kill.sql", "tests/03_after.sql")] == \
+        [True, False, True], doc["tests"]
+    assert results["tests/02_kill.sql"]["error"]["sqlstate"] == "57P01"
+    text = run_cli("test", "--ddl-dir", str(root), "--database-url", db_url)
+    assert text.returncode == 1 and "FAIL tests/02_kill.sql:1:1: SQLSTATE 57P01" in text.stdout, _everything(text)
+    assert "PASS tests/03_after.sql" in text.stdout
