@@ -378,3 +378,22 @@ def test_a_test_that_ends_its_own_session_fails_alone_and_the_others_still_run(m
     text = run_cli("test", "--ddl-dir", str(root), "--database-url", db_url)
     assert text.returncode == 1 and "FAIL tests/02_kill.sql:1:1: SQLSTATE 57P01" in text.stdout, _everything(text)
     assert "PASS tests/03_after.sql" in text.stdout
+
+
+def test_tracker_with_another_not_null_column_without_a_default_is_a_usage_error(make_tree, db_url, empty_db):
+    """No tracker row could ever be written: every file would fail after running."""
+    empty_db.execute("create table schema_version (file_name text primary key, md5 text, "
+                     "applied_at timestamptz not null default now(), applied_by text not null)")
+    root = make_tree({"migrations/0001_a.sql": "create table shape_req_a (id int);\n"})
+    for command in (("migrate",), ("status",)):
+        for fmt in ("text", "json"):
+            out = run_cli(*command, "--ddl-dir", str(root), "--database-url", db_url, "--format", fmt)
+            line = assert_error(out, 2)
+            assert "the tracker table public.schema_version cannot be used: its column applied_by is NOT NULL " \
+                   "without a default" in line, line
+    assert empty_db.execute("select to_regclass('shape_req_a')").fetchone()[0] is None
+    empty_db.execute("alter table schema_version alter column applied_by set default current_user")
+    out = run_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url)
+    assert out.returncode == 0, _everything(out)
+    assert empty_db.execute("select file_name, applied_by is not null from schema_version").fetchall() == [
+        ("migrations/0001_a.sql", True)]

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 import psycopg
 
 from ddlkit.db.connection import one_line
-from ddlkit.sql import passwords
 from ddlkit.util.errors import EXIT_FAILED, DdlkitError
 from ddlkit.util.redaction import redact
 
@@ -188,6 +187,8 @@ def statement_failure(f: DdlFile, err: StatementError) -> MigrationFailed:
         excerpt = excerpt[:157] + "..."
     if err.excerpt:
         excerpt = err.excerpt
+    from ddlkit.sql import passwords  # noqa: PLC0415 - the scanner loads only when a statement failed
+
     message = err.message or diag.message_primary or one_line(str(err.exc))
     message, written = passwords.withhold_in_server_error(message, st.text, diag)  # password x: a syntax error
     secrets = password_literals(st.node) + written

@@ -43,7 +43,12 @@ _SHAPE = """
              where a.attrelid = c.oid and a.attname = 'applied_at' and a.attnum > 0 and not a.attisdropped),
            exists (select 1 from pg_index i join pg_attribute a on a.attrelid = c.oid and a.attnum = i.indkey[0]
                     where i.indrelid = c.oid and i.indisunique and i.indisvalid and i.indnkeyatts = 1
-                      and i.indpred is null and i.indexprs is null and a.attname = 'file_name')
+                      and i.indpred is null and i.indexprs is null and a.attname = 'file_name'),
+           (select a.attname from pg_attribute a
+             where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped and a.attnotnull
+               and not a.atthasdef and a.attidentity = '' and a.attgenerated = ''
+               and a.attname not in ('file_name', 'md5', 'applied_at')
+             order by a.attnum limit 1)
       from pg_class c where c.oid = to_regclass(%s)
 """
 _TEXT = ("text", "character varying", "character", "name")
@@ -54,11 +59,12 @@ def check_shape(conn: psycopg.Connection, table: sql.Identifier) -> None:
     """Refuse (exit 2, before anything runs) a tracker ddlkit cannot use as
     pg_migrate.sh did: not a table, no unique key on file_name (the upsert's
     ON CONFLICT needs one), a non-text file_name or md5, no applied_at or one
-    that is not a timestamp."""
+    that is not a timestamp, another NOT NULL column without a default (no row
+    could be written)."""
     row = conn.execute(_SHAPE, (table.as_string(conn),)).fetchone()
     if row is None:
         return
-    name, relkind, file_name, md5, applied_at, unique = row
+    name, relkind, file_name, md5, applied_at, unique, required = row
     kinds = {"v": "a view", "m": "a materialized view", "f": "a foreign table", "S": "a sequence",
              "i": "an index", "c": "a composite type", "I": "an index"}
     if relkind not in ("r", "p"):
@@ -73,6 +79,8 @@ def check_shape(conn: psycopg.Connection, table: sql.Identifier) -> None:
         why = f"applied_at is {applied_at}, not timestamptz"
     elif not unique:
         why = "file_name has no primary key or unique index"
+    elif required is not None:  # the upsert writes three columns: every row would fail
+        why = f"its column {required} is NOT NULL without a default (ddlkit writes file_name, md5, applied_at)"
     else:
         return
     raise InputError(f"the tracker table {name} cannot be used: {why}; pg_migrate.sh's is "
@@ -117,9 +125,9 @@ def _read_at_once(conn: psycopg.Connection) -> list[TrackerRow] | None:
         return None
     if row is None:
         return None
-    _name, relkind, file_name, md5, applied_at, unique, names, md5s, stamps = row
+    _name, relkind, file_name, md5, applied_at, unique, required, names, md5s, stamps = row
     if relkind not in ("r", "p") or not unique or not file_name.startswith(_TEXT) or not md5.startswith(_TEXT) \
-            or applied_at != _FAST_STAMP:
+            or applied_at != _FAST_STAMP or required is not None:
         return None
     if names is None:  # no rows
         return []
