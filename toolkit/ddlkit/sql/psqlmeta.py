@@ -64,12 +64,13 @@ def meta_name(text: str, at: int) -> str:
     return text[at:end]
 
 
-def separator(args: str) -> int | None:
+def separator(args: str, inline: bool = True) -> int | None:
     """Offset of the first backslash outside quotes in a meta-command's
     arguments, or None: psql's arguments end there. ``\\\\`` (two) ends the
     meta-command and SQL follows; one starts the next meta-command on the same
     line (``\\echo Use "CREATE EXTENSION x" to load this file. \\quit``, the
-    guard of every PostgreSQL extension script, echoes and quits)."""
+    guard of every PostgreSQL extension script, echoes and quits). ``inline=False``
+    (lint's reading): only ``\\\\`` counts."""
     quote, i = "", 0
     while i < len(args):
         ch = args[i]
@@ -80,7 +81,7 @@ def separator(args: str) -> int | None:
                 quote = ""
         elif ch in "'\"`":
             quote = ch
-        elif ch == "\\":
+        elif ch == "\\" and (inline or args.startswith("\\\\", i)):
             return i
         i += 1
     return None

@@ -78,37 +78,44 @@ class _State:
     quit: bool = False
     follow_includes: bool = True
     values: dict[str, str] = field(default_factory=dict)  # \\set variables, for \\echo
+    inline_meta: bool = True  # an unquoted backslash in a meta-command's arguments starts the next one
 
 
 
 
 
 def parse_script(text: str, label: str, *, root: Path | None = None, path: Path | None = None,
-                 follow_includes: bool = True) -> Script:
+                 follow_includes: bool = True, inline_meta: bool = True) -> Script:
     """Statements psql would send for ``text``. Raises :class:`sqltext.SqlSyntaxError`
     (offset in ``text``) for SQL that does not parse, :class:`UnsupportedPsql` for
     meta-commands ddlkit cannot honour, InputError for a missing include.
+
+    ``inline_meta=False`` is lint's reading: a meta-command's arguments run to the
+    end of its line (only ``\\\\`` ends them), so the body of an extension script
+    after its ``\\echo … \\quit`` guard is linted, though psql never runs it.
 
     A file that sets ``standard_conforming_strings = off`` is split as psql
     splits it (:mod:`ddlkit.sql.nonstandard`); its statements keep their text."""
     scanned = nonstandard.scanner_text(text)
     if scanned is not text:
-        script = _parse_script(scanned, label, root=root, path=path, follow_includes=follow_includes)
+        script = _parse_script(scanned, label, root=root, path=path, follow_includes=follow_includes,
+                               inline_meta=inline_meta)
         script.statements = [st if st.source is not None else
                              st.replace(_text=text[st.start:st.end], _node=st.node) for st in script.statements]
         return script
-    return _parse_script(text, label, root=root, path=path, follow_includes=follow_includes)
+    return _parse_script(text, label, root=root, path=path, follow_includes=follow_includes,
+                         inline_meta=inline_meta)
 
 
 def _parse_script(text: str, label: str, *, root: Path | None, path: Path | None,
-                  follow_includes: bool) -> Script:
+                  follow_includes: bool, inline_meta: bool = True) -> Script:
     try:  # plain SQL (most files): psql would send exactly what the server parses
         plain = sqltext.split_sql(text)
         if not any(st.could_be("copy") and isinstance(st.node, ast.CopyStmt) for st in plain):
             return Script(plain, [], [])
     except sqltext.SqlSyntaxError:
         pass
-    state = _State(root, set(), [], [], [], follow_includes=follow_includes)
+    state = _State(root, set(), [], [], [], follow_includes=follow_includes, inline_meta=inline_meta)
     text = blank_nested_comments(text)  # offsets kept; the scanner is quadratic on nested comments
     _parse(text, Source(label, text, path), state, depth=0)
     return Script(state.statements, state.pending_output, state.meta)
@@ -301,7 +308,7 @@ def _meta(text: str, at: int, src: Source, state: _State, depth: int) -> int:
     name = name_full[1:]
     args = line_text[len(name_full):]
     resume = eol
-    sep = separator(args)
+    sep = separator(args, inline=state.inline_meta)
     if sep is not None:  # `\\` ends the meta-command and the rest of the line is SQL; `\` starts the next one
         resume = at + len(name_full) + sep + (2 if args.startswith("\\\\", sep) else 0)
         args = args[:sep]
@@ -378,7 +385,7 @@ def split(text: str) -> list[sqltext.Statement]:
     except sqltext.SqlSyntaxError:
         pass
     try:
-        return parse_script(text, "<text>", follow_includes=False).statements
+        return parse_script(text, "<text>", follow_includes=False, inline_meta=False).statements  # lint's reading
     except UnsupportedPsql as exc:
         raise sqltext.UnsupportedPsqlSyntax(f"{exc.what} is not supported; {exc.advice}",
                                             sqltext.LineIndex(text).line_start(exc.line)) from None
