@@ -397,3 +397,24 @@ def test_tracker_with_another_not_null_column_without_a_default_is_a_usage_error
     assert out.returncode == 0, _everything(out)
     assert empty_db.execute("select file_name, applied_by is not null from schema_version").fetchall() == [
         ("migrations/0001_a.sql", True)]
+
+
+@pytest.mark.parametrize("body", [
+    "create function f_pw() returns void language plpgsql as $$\nbegin\n  alter role app password Body-Secret-31;\nend $$;\n",
+    "do $$\nbegin\n  if true then\n    alter role app password Body-Secret-31;\n  end if;\nend $$;\n",
+])
+def test_unquoted_password_in_a_plpgsql_body_is_never_shown(make_tree, db_url, empty_db, body):
+    """PL/pgSQL checks the body's SQL when the function is created: the server's
+    syntax error (and lint's, which parses the body) quotes the password."""
+    root = make_tree({"migrations/0001_f.sql": body})
+    runs = [("migrate", "--database-url", db_url), ("status", "--database-url", db_url), ("lint",),
+            ("verify", "--offline"), ("trace", "--database-url", db_url)]
+    for command in runs:
+        for fmt in ("text", "json"):
+            out = run_cli(*command, "--ddl-dir", str(root), "--format", fmt)
+            assert out.returncode == 1, (command, _everything(out))
+            assert "syntax error at or near" in _everything(out), (command, _everything(out))
+            for piece in _fragments("Body-Secret-31"):
+                assert piece not in _everything(out), (command, fmt, _everything(out))
+    history = empty_db.execute("select string_agg(summary::text, ' ') from ddlkit_runs").fetchone()[0]
+    assert "42601" in history and "Body" not in history

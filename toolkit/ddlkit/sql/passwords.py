@@ -50,21 +50,38 @@ def _password_words(toks: list, text: str) -> list[int]:
         word = tok.name == "PASSWORD" or (tok.name == "IDENT" and text[tok.start:tok.end + 1].lower() == "password")
         if not word or i == first:
             continue
-        head = [t.name for t in toks[first:first + 3]]
-        role = len(head) >= 2 and head[0] in ("CREATE", "ALTER") and head[1] in _ROLE_WORDS and \
-            not (head[1] == "USER" and head[2:] == ["MAPPING"])
+        names = [t.name for t in toks[first:i]] + ["", ""]  # in a body the statement follows BEGIN, THEN, …
+        role = any(a in ("CREATE", "ALTER") and b in _ROLE_WORDS and not (b == "USER" and c == "MAPPING")
+                   for a, b, c in zip(names, names[1:], names[2:]))
         if role or (options and toks[i - 1].name in _OPTION_LEAD):
             out.append(i)
     return out
 
 
-def password_spans(text: str) -> list[tuple[int, int]]:
+def _string_content(text: str, tok) -> int | None:
+    """Where the content of the string token ``tok`` starts (after ``'``, ``E'``
+    or ``$tag$``): SQL in a function body, a DO block or an EXECUTE string."""
+    raw = text[tok.start:tok.end + 1]
+    if raw.startswith("$"):
+        return tok.start + raw.index("$", 1) + 1
+    quote = raw.find("'")
+    return tok.start + quote + 1 if quote >= 0 else None
+
+
+def password_spans(text: str, depth: int = 0) -> list[tuple[int, int]]:
     """(start, end) of every value written after a word that introduces a
     password (:func:`_password_words`): a quoted string, or the run of tokens
     without a space between them (``Bare-Word-88``); an unterminated quote right
-    after the word runs to the end of the text."""
+    after the word runs to the end of the text. SQL inside a string (a function
+    body, a DO block, an EXECUTE string) is searched too."""
     toks = _tokens(text)
     spans = []
+    if depth < 2:
+        for tok in toks:
+            if tok.name == "SCONST" and "password" in text[tok.start:tok.end + 1].lower():
+                start = _string_content(text, tok)
+                if start is not None:
+                    spans += [(start + a, start + b) for a, b in password_spans(text[start:tok.end + 1], depth + 1)]
     for i in _password_words(toks, text):
         tok = toks[i]
         if i + 1 >= len(toks):  # nothing scanned after the word: an unterminated quote may follow
@@ -105,9 +122,14 @@ def withhold_in_error(message: str, text: str, offset: int) -> str:
     """A parse error's ``message`` about ``text`` at ``offset`` without the
     passwords written in ``text``: the quoted token is withheld when the error
     is at a password, and any password value is redacted wherever it appears."""
-    if at_password(text, offset) and _NEAR in message:
-        message = message[:message.index(_NEAR) + len(_NEAR) - 1] + WITHHELD
-    return redact(message, password_values(text))
+    values = password_values(text)
+    if _NEAR in message:
+        head = message.index(_NEAR) + len(_NEAR) - 1
+        near = message[head + 1:].rstrip('"')
+        # the offset, or the token itself (a PL/pgSQL body's error counts from the body)
+        if at_password(text, offset) or (near and any(v.startswith(near) for v in values)):
+            message = message[:head] + WITHHELD
+    return redact(message, values)
 
 
 def withhold_in_server_error(message: str, statement: str, diag) -> tuple[str, tuple[str, ...]]:

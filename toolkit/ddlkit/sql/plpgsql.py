@@ -19,6 +19,7 @@ from typing import Any
 
 from pglast import parser
 
+from ddlkit.sql import passwords
 from ddlkit.sql.tokens import without_comments
 
 
@@ -80,8 +81,8 @@ def parse_plpgsql(source_stmt: str, value: str, exact: bool, neutral_header: str
                 message = f"{type(exc).__name__}: {exc}"
                 first_error = first_error or message
                 break
-            if is_syntax_error(message):
-                return None, message, None
+            if is_syntax_error(message):  # `password x` in the body: the message quotes the password
+                return None, passwords.withhold_in_error(message, build(current), -1), None
             retyped = _retype_variable(current, message)
             if retyped is None:
                 first_error = first_error or message
