@@ -418,3 +418,29 @@ def test_unquoted_password_in_a_plpgsql_body_is_never_shown(make_tree, db_url, e
                 assert piece not in _everything(out), (command, fmt, _everything(out))
     history = empty_db.execute("select string_agg(summary::text, ' ') from ddlkit_runs").fetchone()[0]
     assert "42601" in history and "Body" not in history
+
+
+def test_target_name_with_a_control_character_cannot_forge_output_lines(make_tree, tmp_path):
+    make_tree({"migrations/0001_a.sql": "select 1;\n"})
+    (tmp_path / "ddlkit.toml").write_text('[targets."evil\\nname: ok: 9 applied"]\n'
+                                          'url = "postgresql://u@127.0.0.1:1/d"\n')
+    for command in (("status", "--all-targets"), ("migrate", "--all-targets"), ("verify", "--online", "--all-targets"),
+                    ("drift", "--all-targets", "--from-tree")):
+        for fmt in ("text", "json"):
+            out = run_cli(*command, "--format", fmt, cwd=tmp_path)
+            line = assert_error(out, 2)
+            assert line.startswith("ddlkit: error: ") and line.endswith(
+                "ddlkit.toml:1: target name 'evil\\\\nname: ok: 9 applied' holds a control character"), line
+    shown = run_cli("config", cwd=tmp_path)
+    assert shown.returncode == 0, _everything(shown)
+    assert "target evil\\nname: ok: 9 applied" in shown.stdout
+    assert not any(line.startswith("name: ok") for line in shown.stdout.splitlines())
+
+
+def test_config_never_shows_a_target_password_beside_an_unset_variable(make_tree, tmp_path):
+    make_tree({"migrations/0001_a.sql": "select 1;\n"})
+    (tmp_path / "ddlkit.toml").write_text('[targets.eu]\nurl = "postgresql://app:Cfg-Secret-8@${EU_HOST}/app"\n')
+    for fmt in ("text", "json"):
+        out = run_cli("config", "--format", fmt, cwd=tmp_path, env={"EU_HOST": ""})
+        assert out.returncode == 0, _everything(out)
+        assert "EU_HOST" in out.stdout and "Cfg-Secret-8" not in _everything(out), _everything(out)

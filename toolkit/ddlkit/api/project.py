@@ -78,6 +78,7 @@ def effective_config(*, ddl_dir: str | os.PathLike | None = None, database_url: 
             shown.append({"name": spec.name, "url": redact(url), "direct_url": redact(direct) if direct else None,
                           "source": spec.where, "error": None})
         except InputError as exc:
-            shown.append({"name": spec.name, "url": spec.url, "direct_url": spec.direct_url,
+            shown.append({"name": spec.name, "url": redact(spec.url),  # a literal password beside an unset ${VAR}
+                          "direct_url": redact(spec.direct_url) if spec.direct_url else None,
                           "source": spec.where, "error": str(exc)})
     return ConfigReport(cfg.file, settings, database, shown)

@@ -19,6 +19,7 @@ from typing import Any, Callable, Mapping
 from ddlkit.tree.config import DEFAULT_PARALLEL, Config, TargetSpec
 from ddlkit.tree.tree import resolve_root
 from ddlkit.util.errors import EXIT_FAILED, EXIT_OK, DdlkitError, InputError
+from ddlkit.util.redaction import escaped
 
 
 
@@ -52,6 +53,9 @@ def select(cfg: Config, names: tuple[str, ...] | list[str], all_targets: bool) -
     if not cfg.targets:
         where = f" in {cfg.file}" if cfg.file else " (no ddlkit.toml or [tool.ddlkit] found)"
         raise InputError(f"no targets are configured{where}: add [targets.NAME] tables with a url")
+    for spec in cfg.targets.values():  # a name is printed at the start of output lines: one cannot forge them
+        if any(not ch.isprintable() for ch in spec.name):
+            raise InputError(f"{spec.where}: target name {escaped(spec.name)!r} holds a control character")
     if all_targets:
         if names:
             raise InputError("--all-targets and --target are mutually exclusive")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ddlkit.cli.render.core import to_json
+from ddlkit.util.redaction import escaped
 
 if TYPE_CHECKING:  # pragma: no cover
     from ddlkit.schema.scaffold import NewFile
@@ -25,7 +26,8 @@ def config_report(report, fmt: str) -> str:
     rows.append(("database_url", *report.database))
     for t in report.targets:
         value = t["url"] + (f" (direct_url {t['direct_url']})" if t["direct_url"] else "")
-        rows.append((f"target {t['name']}", value + (f"  [{t['error']}]" if t["error"] else ""), t["source"]))
+        rows.append((f"target {escaped(t['name'])}", escaped(value) + (f"  [{t['error']}]" if t["error"] else ""),
+                     t["source"]))
     w0 = max(len(r[0]) for r in rows)
     w1 = max(len(r[1]) for r in rows)
     lines = [f"config file: {report.file or '(none found: defaults)'}"]
