@@ -400,7 +400,8 @@ def test_tracker_with_another_not_null_column_without_a_default_is_a_usage_error
 
 
 @pytest.mark.parametrize("body", [
-    "create function f_pw() returns void language plpgsql as $$\nbegin\n  alter role app password Body-Secret-31;\nend $$;\n",
+    "create function f_pw() returns void language plpgsql as $$\n"
+    "begin\n  alter role app password Body-Secret-31;\nend $$;\n",
     "do $$\nbegin\n  if true then\n    alter role app password Body-Secret-31;\n  end if;\nend $$;\n",
 ])
 def test_unquoted_password_in_a_plpgsql_body_is_never_shown(make_tree, db_url, empty_db, body):

@@ -221,7 +221,8 @@ def target_options(fn):
 
 APPLYING_COMMANDS = ("migrate", "test_command")  # the commands that run files (migrate: not with --dry-run)
 SCRATCH_COMMANDS = ("test_command",)  # the applying commands whose files run on a throwaway database
-RUNNING: dict = {"fmt": "text", "applying": False, "scratch": False, "told": False}  # the command running, for an interruption
+# The command running, for an interruption.
+RUNNING: dict = {"fmt": "text", "applying": False, "scratch": False, "told": False}
 GRACE = 0.6  # seconds a SIGTERM leaves the Python handler before the watchdog exits
 
 
