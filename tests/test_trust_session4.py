@@ -445,3 +445,22 @@ def test_config_never_shows_a_target_password_beside_an_unset_variable(make_tree
         out = run_cli("config", "--format", fmt, cwd=tmp_path, env={"EU_HOST": ""})
         assert out.returncode == 0, _everything(out)
         assert "EU_HOST" in out.stdout and "Cfg-Secret-8" not in _everything(out), _everything(out)
+
+
+# --------------------------------------------------------------------------- one line per error
+
+def test_an_error_message_holding_a_newline_cannot_forge_output_lines(make_tree, db_url):
+    """RAISE EXCEPTION E'…\\n…' (or a DETAIL with one): the error is still one line,
+    the newline shown escaped; JSON keeps the text as it is."""
+    root = make_tree({"migrations/0001_a.sql":
+                      "do $$ begin raise exception E'evil\\nmigrations/0009_x.sql applied' "
+                      "using detail = E'd1\\nd2'; end $$;\n"})
+    out = run_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url)
+    line = assert_error(out, 1, sql=True)
+    assert line == "ddlkit: error: migrations/0001_a.sql:1:1: SQLSTATE P0001: evil\\nmigrations/0009_x.sql applied"
+    assert out.stderr.splitlines()[-1] == "    DETAIL: d1\\nd2"
+    doc = json.loads(run_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url, "--format", "json").stdout)
+    assert doc["error"]["message"] == "evil\nmigrations/0009_x.sql applied" and doc["error"]["detail"] == "d1\nd2"
+    test = run_cli("test", "--ddl-dir", str(root), "--database-url", db_url)
+    assert test.returncode == 1
+    assert not any(line.startswith("migrations/0009") for line in test.stdout.splitlines()), test.stdout

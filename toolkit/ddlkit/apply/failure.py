@@ -11,7 +11,7 @@ import psycopg
 
 from ddlkit.db.connection import one_line
 from ddlkit.util.errors import EXIT_FAILED, DdlkitError
-from ddlkit.util.redaction import redact
+from ddlkit.util.redaction import escaped, redact
 
 if TYPE_CHECKING:  # the parser loads only when a statement failed (a no-op run never needs it)
     from ddlkit.sql import sqltext
@@ -28,7 +28,7 @@ class MigrationFailed(DdlkitError):
                  excerpt: str = "", detail: str | None = None):
         self.file_name, self.line, self.col = file_name, line, col
         self.sqlstate, self.error_message, self.excerpt, self.detail = sqlstate, message, excerpt, detail
-        super().__init__(f"{file_name}:{line}:{col}: SQLSTATE {sqlstate or '-----'}: {message}")
+        super().__init__(f"{file_name}:{line}:{col}: SQLSTATE {sqlstate or '-----'}: {escaped(message)}")  # one line
 
     def to_dict(self) -> dict:
         return {

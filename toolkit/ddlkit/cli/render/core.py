@@ -96,11 +96,13 @@ def interrupted(fmt: str, applying: bool = True, scratch: bool = False) -> None:
 
 def sql_failure(failure: "MigrationFailed", prefix: str = "ddlkit: error: ") -> list[str]:
     """file:line:col, SQLSTATE and message; then the offending line and DETAIL, indented."""
-    lines = [f"{prefix}{failure}"]
+    from ddlkit.util.redaction import escaped  # noqa: PLC0415
+
+    lines = [f"{prefix}{failure}"]  # each on one line: a message or DETAIL may hold a newline (RAISE)
     if failure.excerpt:
-        lines.append(f"    {failure.excerpt}")
+        lines.append(f"    {escaped(failure.excerpt)}")
     if failure.detail:
-        lines.append(f"    DETAIL: {failure.detail}")
+        lines.append(f"    DETAIL: {escaped(failure.detail)}")
     return lines
 
 
