@@ -78,7 +78,7 @@ class FileContext:
     statement."""
 
     def __init__(self, *, file: str, text: str, in_migrations: bool, is_dump: bool, sql_test: bool,
-                 assume_lock_timeout: bool, statements: list[Statement], transactional: Callable[[], bool],
+                 assume_lock_timeout: bool, statements: list[Statement], transactional: Callable[["FileContext"], bool],
                  line_of: Callable[[int], int], emit: Callable[..., None]):
         self.file = file  # the label findings carry (relative path)
         self.text = text
@@ -107,7 +107,7 @@ class FileContext:
     def transactional(self) -> bool:
         """True when the runner runs the file in one transaction (ddlkit.sql.sqltext.classify)."""
         if self._transactional_value is None:
-            self._transactional_value = self._transactional()
+            self._transactional_value = self._transactional(self)
         return self._transactional_value
 
     def report(self, offset: int, rule_id: str, message: str, hint: str | None = None) -> None:
