@@ -118,6 +118,8 @@ def lint_paths(paths: list[pathlib.Path] | None, *, ddl_root: pathlib.Path, sele
         from ddlkit.lint.pool import map_ordered  # noqa: PLC0415
 
         registry.all_rules()  # import the rules once, before forking
+        if "lock-held-across-statements" in rules:  # and the lock model, which that rule imports when first needed
+            import ddlkit.locks.blocking  # noqa: F401, PLC0415
         chunks = map_ordered(run, jobs, workers=min(os.cpu_count() or 1, MAX_WORKERS), weight=lambda j: j[5])
     found = [f for chunk in chunks for f in chunk]
     chosen = registry.parse_ids(select, "--select rule")  # a tree-wide rule: runs when selected, or by default

@@ -1,11 +1,19 @@
-"""lock-held-across-statements: a lock that blocks traffic, held until commit across later slow statements."""
+"""lock-held-across-statements: a lock that blocks traffic, held until commit across later slow statements.
 
-from ddlkit.locks import blocking, lockmodel
-from ddlkit.locks.routines import function_name
+The lock model (:mod:`ddlkit.locks.blocking`, :mod:`ddlkit.locks.lockmodel`) is
+imported when a file needs it: ``ddlkit lint`` of files it decides without the
+model does not pay for importing it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from ddlkit.sql import plpgsql, sqltext
 from ddlkit.lint.pgast import Unbuildable, runner_statements
 from ddlkit.lint.rule import ERROR, Rule
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ddlkit.locks import blocking
 
 
 def finish(file_ctx):
@@ -32,6 +40,8 @@ def _analyze(file: str, text: str, statements: list, lines, bodies: dict | None 
     mode = sqltext.classify(text, statements, lines)
     if not _may_hold(statements, mode.transactional, bodies):
         return None
+    from ddlkit.locks import blocking  # noqa: PLC0415 - only for files the model must read
+
     return blocking.analyze(file, statements, mode, lines)
 
 
@@ -48,10 +58,12 @@ def _may_hold(statements: list, transactional: bool, bodies: dict | None = None)
     names and the DO blocks' PL/pgSQL parse (``bodies``: the engine's, by
     statement start; without it every DO block goes to the model); no pglast
     node is built for a file it skips."""
+    if transactional:
+        from ddlkit.locks.lockmodel import LOCKING_KINDS  # noqa: PLC0415
     created: set[str] = set()
     for st in statements:
         kind = st.kind
-        if kind == "TransactionStmt" or (transactional and (kind == "DoStmt" or kind in lockmodel.LOCKING_KINDS)):
+        if kind == "TransactionStmt" or (transactional and (kind == "DoStmt" or kind in LOCKING_KINDS)):
             return True
         if kind == "DoStmt" and not _single_statement_block(bodies.get(st.start) if bodies else None, created):
             return True
@@ -90,6 +102,8 @@ def _function_name(st) -> str | None:
     """:func:`function_name` of a ``CREATE FUNCTION``, read from its JSON when it is at hand."""
     data = getattr(st, "json", None)
     if data is None:
+        from ddlkit.locks.routines import function_name  # noqa: PLC0415
+
         return function_name(st.node)
     parts = [p.get("String", {}).get("sval", "") if type(p) is dict else "" for p in data.get("funcname", ())]
     return parts[-1] if parts and parts[-1] else None
