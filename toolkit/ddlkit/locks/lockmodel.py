@@ -63,7 +63,9 @@ def _drop(node: ast.DropStmt, index_tables: Mapping[str, str]) -> Effect:
     rt = node.removeType
     kind = f"DROP {rt.name[7:].replace('_', ' ')}{' CONCURRENTLY' if node.concurrent else ''}"
     acc = Acc(kind)
-    objects = [tuple(x.sval for x in obj) if isinstance(obj, (tuple, list)) else () for obj in node.objects or ()]
+    # names, for the object types below (a DROP CAST's objects are type names, a function's an ObjectWithArgs)
+    objects = [tuple(getattr(x, "sval", None) for x in obj) if isinstance(obj, (tuple, list)) else ()
+               for obj in node.objects or ()]
     if rt in (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_MATVIEW, ObjectType.OBJECT_VIEW):
         for names in objects:
             acc.lock(".".join(names), LockMode.ACCESS_EXCLUSIVE)
@@ -341,7 +343,6 @@ KNOWN_KINDS = frozenset(_HANDLERS) | _LOCK_FREE
 # Names of the statement classes the model can give a table lock (its handlers'); any other
 # statement locks nothing in the model (but a call in it may run a known function's body).
 LOCKING_KINDS = frozenset(cls.__name__ for cls in _HANDLERS)
-
 
 def index_tables_of(nodes: Iterator[Any] | list) -> dict[str, str]:
     """index name -> table, from ``CREATE INDEX name ON table`` statements."""
