@@ -343,6 +343,14 @@ KNOWN_KINDS = frozenset(_HANDLERS) | _LOCK_FREE
 # Names of the statement classes the model can give a table lock (its handlers'); any other
 # statement locks nothing in the model (but a call in it may run a known function's body).
 LOCKING_KINDS = frozenset(cls.__name__ for cls in _HANDLERS)
+# Names of the statement classes whose handler can call a statement slow (Acc.slowly, scan or
+# rewrite: an index build, a scan, a rewrite, a data change, VACUUM, a refresh); the model finds
+# no other statement slow (CREATE TABLE, DROP, CREATE TRIGGER, RENAME, TRUNCATE, CREATE POLICY,
+# CREATE STATISTICS, COMMENT ON, LOCK, SELECT lock but are quick).
+SLOW_KINDS = frozenset(cls.__name__ for cls in (ast.AlterTableStmt, ast.IndexStmt, ast.ReindexStmt, ast.VacuumStmt,
+                                                ast.ClusterStmt, ast.RefreshMatViewStmt, ast.CreateTableAsStmt,
+                                                ast.CopyStmt, *_DML))
+
 
 def index_tables_of(nodes: Iterator[Any] | list) -> dict[str, str]:
     """index name -> table, from ``CREATE INDEX name ON table`` statements."""

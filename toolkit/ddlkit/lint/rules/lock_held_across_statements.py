@@ -40,6 +40,8 @@ def _analyze(file: str, text: str, statements: list, lines, bodies: dict | None 
     mode = sqltext.classify(text, statements, lines)
     if not _may_hold(statements, mode.transactional, bodies):
         return None
+    if mode.transactional and not _slow_after_lock(statements):
+        return None
     from ddlkit.locks import blocking  # noqa: PLC0415 - only for files the model must read
 
     return blocking.analyze(file, statements, mode, lines)
@@ -70,6 +72,34 @@ def _may_hold(statements: list, transactional: bool, bodies: dict | None = None)
         if created and _may_call(st, created):
             return True
         if kind == "CreateFunctionStmt":
+            name = _function_name(st)
+            if name:
+                created.add(name)
+    return False
+
+
+def _slow_after_lock(statements: list) -> bool:
+    """For a file that runs in one transaction: False when :func:`blocking.analyze`
+    surely finds no lock held across a slow statement, because no statement the
+    model can find slow (:data:`lockmodel.SLOW_KINDS`) comes after one it can give
+    a table lock (:data:`lockmodel.LOCKING_KINDS`; the slow statement's own locks
+    are taken after its slowness is counted), and there is no DO block, no
+    BEGIN/COMMIT and no call of a function the file creates earlier (whose body
+    would run there). Reads the statements' kinds and, as :func:`_may_hold` does,
+    the JSON of those whose text names a created function."""
+    from ddlkit.locks.lockmodel import LOCKING_KINDS, SLOW_KINDS  # noqa: PLC0415
+
+    created: set[str] = set()
+    locked = False  # an earlier statement may have taken a table lock
+    for st in statements:
+        kind = st.kind
+        if kind in ("DoStmt", "TransactionStmt") or (created and _may_call(st, created)):
+            return True
+        if kind in LOCKING_KINDS:
+            if locked and kind in SLOW_KINDS:
+                return True
+            locked = True
+        elif kind == "CreateFunctionStmt":
             name = _function_name(st)
             if name:
                 created.add(name)
