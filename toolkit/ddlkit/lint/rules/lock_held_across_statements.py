@@ -23,7 +23,7 @@ def finish(file_ctx):
     if len(statements) < 2 and not any(st.kind == "DoStmt" for st in statements):
         return  # nothing comes after the only statement (a DO block holds across its own statements)
     text = file_ctx.text
-    lines = sqltext.LineIndex(text)
+    lines = file_ctx.lines
     try:  # the runner's statements, from the engine's parse (nodes built when the lock model asks)
         result = _analyze(file_ctx.file, text, runner_statements(file_ctx), lines, file_ctx.bodies)
     except Unbuildable:  # a tree nested deeper than Python's stack: the runner's own parse copes
