@@ -30,7 +30,8 @@ Both use the cores they get, so the wall ratio compares like with like.
 squawk is optional (``pip install squawk-cli``, or the ``bench`` extra); without
 it only ddlkit's times are printed. ``--ddlkit-path DIR`` puts DIR first on
 ``PYTHONPATH`` of the ddlkit runs (a checkout of an older ddlkit, to measure
-before/after on one machine).
+before/after on one machine); ``--before DIR`` runs such a checkout too, in the
+same rounds (the order rotating), and prints the paired before/now ratios.
 
 ddlkit's modules are compiled to bytecode first (``compileall``), as ``pip
 install`` does: an editable checkout run with ``PYTHONDONTWRITEBYTECODE=1``
@@ -117,7 +118,8 @@ def squawk_exe() -> str | None:
     return shutil.which("squawk", path=os.path.dirname(sys.executable)) or shutil.which("squawk")
 
 
-def bench(name: str, tree: pathlib.Path, files: list[pathlib.Path], runs: int, env: dict | None) -> dict:
+def bench(name: str, tree: pathlib.Path, files: list[pathlib.Path], runs: int, env: dict | None,
+          before_env: dict | None = None) -> dict:
     ours = [*ddlkit_cmd(), "lint", "--format", "json", str(tree)]
     sq = squawk_exe()
     theirs = [sq, "--reporter", "json", *map(str, files)] if sq else None
@@ -126,7 +128,10 @@ def bench(name: str, tree: pathlib.Path, files: list[pathlib.Path], runs: int, e
     load_before = os.getloadavg()[0]
     for i in range(max(1, runs)):
         order = [("ddlkit", ours, env), ("squawk", theirs, None)]
-        if i % 2:
+        if before_env is not None:  # the older checkout in the same rounds, the order rotating
+            order.insert(1, ("before", ours, before_env))
+            order = order[i % 3:] + order[:i % 3]
+        elif i % 2:
             order.reverse()
         r = {}
         for who, cmd, cmd_env in order:
@@ -138,6 +143,8 @@ def bench(name: str, tree: pathlib.Path, files: list[pathlib.Path], runs: int, e
             r[who] = (wall, cpu)
             if who == "ddlkit":
                 found.add(len(json.loads(proc.stdout or "[]")))
+            elif who == "before":
+                r["before_findings"] = len(json.loads(proc.stdout or "[]"))
             else:
                 r["squawk_findings"] = len(json.loads(proc.stdout or "[]"))
         rounds.append(r)
@@ -145,6 +152,14 @@ def bench(name: str, tree: pathlib.Path, files: list[pathlib.Path], runs: int, e
     out = {"corpus": name, "files": len(files), "lines": sum(p.read_text(errors="replace").count("\n") for p in files),
            "ddlkit_wall": med(r["ddlkit"][0] for r in rounds), "ddlkit_cpu": med(r["ddlkit"][1] for r in rounds),
            "ddlkit_findings": sorted(found), "load": (load_before, os.getloadavg()[0])}
+    if before_env is not None:
+        out.update(before_wall=med(r["before"][0] for r in rounds), before_cpu=med(r["before"][1] for r in rounds),
+                   before_findings=rounds[-1]["before_findings"],
+                   before_ratio=med(r["before"][0] / r["ddlkit"][0] for r in rounds),
+                   before_cpu_ratio=med(r["before"][1] / r["ddlkit"][1] for r in rounds))
+        if theirs:
+            out.update(before_squawk_ratio=med(r["before"][0] / r["squawk"][0] for r in rounds),
+                       before_squawk_cpu_ratio=med(r["before"][1] / r["squawk"][1] for r in rounds))
     if theirs:
         out.update(squawk_wall=med(r["squawk"][0] for r in rounds), squawk_cpu=med(r["squawk"][1] for r in rounds),
                    squawk_cores=med(r["squawk"][1] / r["squawk"][0] for r in rounds),
@@ -165,6 +180,12 @@ def report(res: dict, runs: int) -> None:
                  f"  ratio ddlkit/squawk: wall {res['wall_ratio']:.2f}x (goal: 3x or less), CPU {res['cpu_ratio']:.2f}x")
     else:
         line += "\n  squawk: not installed (pip install squawk-cli): no ratio"
+    if "before_wall" in res:
+        line += (f"\n  before (--before): {res['before_wall']:.3f} s wall, {res['before_cpu']:.3f} s CPU, findings "
+                 f"{res['before_findings']}; before/now: wall {res['before_ratio']:.2f}x, CPU {res['before_cpu_ratio']:.2f}x")
+        if "before_squawk_ratio" in res:
+            line += (f"; before/squawk: wall {res['before_squawk_ratio']:.2f}x, "
+                     f"CPU {res['before_squawk_cpu_ratio']:.2f}x")
     print(line, flush=True)
 
 
@@ -186,6 +207,8 @@ def main() -> int:
     ap.add_argument("--no-extensions", action="store_true", help="leave out PostgreSQL's extension scripts")
     ap.add_argument("--ddlkit-path", type=pathlib.Path, help="put this directory first on the ddlkit runs' PYTHONPATH")
     ap.add_argument("--no-compile", action="store_true", help="do not compile ddlkit's modules to bytecode first")
+    ap.add_argument("--before", type=pathlib.Path, help="also run this older checkout's toolkit/ (PYTHONPATH) "
+                                                        "in the same rounds: paired before/now ratios")
     args = ap.parse_args()
     if args.runs < 3:
         ap.error("--runs: at least 3 paired runs (a median of fewer is one run under this machine's load)")
@@ -206,6 +229,12 @@ def main() -> int:
         if name in {n for n, _ in sources}:  # two directories named alike (bench/corpus/real, /work/corpus/real)
             name = "_".join(d.resolve().parts[-2:])
         sources.append((name, d))
+    before_env = None
+    if args.before:
+        before_env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(args.before.resolve()),
+                                                                               os.environ.get("PYTHONPATH")])))
+        if not args.no_compile:
+            compile_package(args.before, before_env)
     compiled = "not compiled (--no-compile)" if args.no_compile else f"compiled in {compile_package(args.ddlkit_path, env)}"
     print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; squawk: {squawk_exe() or 'not installed'}; "
           f"ddlkit bytecode: {compiled}")
@@ -219,13 +248,13 @@ def main() -> int:
                 continue
             tree = pathlib.Path(tmp) / name
             files = assemble(tree, parts)
-            results.append(bench(name, tree, files, args.runs, env))
+            results.append(bench(name, tree, files, args.runs, env, before_env))
             report(results[-1], args.runs)
         if args.files and (not args.only or "generated" in args.only):
             tree = pathlib.Path(tmp) / "generated"
             bench_lint.write_migrations(tree, args.files)
             files = sql_files(tree / "migrations")
-            results.append(bench("generated", tree, files, args.runs, env))
+            results.append(bench("generated", tree, files, args.runs, env, before_env))
             report(results[-1], args.runs)
     print(f"load at the end: {os.getloadavg()[0]:.1f}")
     return 0

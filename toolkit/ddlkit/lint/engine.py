@@ -100,8 +100,9 @@ class FileLinter:
             if statements is None:
                 return self.finish()
         fctx = FileContext(file=self.file, text=self.text, statements=statements,
-                           transactional=lambda: transactional(self.text, statements, fctx, self),
-                           line_of=lambda off: self.lines.position(off)[0], emit=self.emit, **self.flags)
+                           transactional=functools.partial(transactional, self.text, statements, lines=self),
+                           line_of=lambda off: self.lines.position(off)[0], emit=self.emit,
+                           lines=lambda: self.lines, **self.flags)
         fctx.runner_split = runner_split  # (self.bmap would not be the parsed text's: the rule splits again)
         by_kind, every = _dispatch(self.rules)
         contexts: dict[str, Context] = {}  # one per rule that meets a statement of its kinds

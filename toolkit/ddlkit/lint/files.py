@@ -89,25 +89,35 @@ def lint_paths(paths: list[pathlib.Path] | None, *, ddl_root: pathlib.Path, sele
             if not p.exists():
                 raise InputError(f"{p}: no such file or directory")
     jobs: list[tuple[str, str, bool, bool, bool, int, frozenset[str]]] = []
-    seen: set[pathlib.Path] = set()
+    seen: set[str | tuple[str]] = set()  # resolved paths, as strings (pathlib cost a third of the walk)
     resolved_root = _resolve(ddl_root)
+    # a resolved path below the resolved root starts with this (str(Path.relative_to) by hand)
+    root_prefix = None if resolved_root is None else os.path.join(str(resolved_root), "")
     whole_tree = paths is None  # one walk from the root: no duplicates, parts relative to it
     for root in roots:
         root_label = _label(root)
         real_root = None if whole_tree or not root.is_dir() else _resolve(root)
+        real_root_s = None if real_root is None else str(real_root)
         for path, rel, size, linked in _sql_files(root):
             label = _printable("/".join((root_label, *rel)) if rel else root_label)
             if whole_tree:
                 parts = rel
-            else:
-                if real_root is not None and not linked:  # no symbolic link below the root: resolved as the root is
-                    key = real_root.joinpath(*rel)
-                else:
-                    key = _resolve(pathlib.Path(path)) or path
+            elif real_root_s is not None and not linked and rel:  # no symbolic link below the root: resolved
+                key = os.path.join(real_root_s, *rel)  # as the root is
                 if key in seen:
                     continue
                 seen.add(key)
-                parts = _tree_parts(pathlib.Path(path), key, resolved_root)
+                if root_prefix is not None and key.startswith(root_prefix):
+                    parts = tuple(key[len(root_prefix):].split(os.sep))
+                else:
+                    parts = _tree_parts(pathlib.Path(path), pathlib.Path(key), resolved_root)
+            else:
+                resolved = _resolve(pathlib.Path(path))
+                key = str(resolved) if resolved is not None else (path,)
+                if key in seen:
+                    continue
+                seen.add(key)
+                parts = _tree_parts(pathlib.Path(path), resolved or path, resolved_root)
             skip = ignored_for(("/".join(parts), label), per_file) if per_file else frozenset()
             jobs.append((path, label, "migrations" in parts[:-1], is_dump_path(parts),
                          bool(parts) and parts[0] == SQL_TESTS_DIR and len(parts) > 1, size, skip))
@@ -118,6 +128,8 @@ def lint_paths(paths: list[pathlib.Path] | None, *, ddl_root: pathlib.Path, sele
         from ddlkit.lint.pool import map_ordered  # noqa: PLC0415
 
         registry.all_rules()  # import the rules once, before forking
+        if "lock-held-across-statements" in rules:  # and the lock model, which that rule imports when first needed
+            import ddlkit.locks.blocking  # noqa: F401, PLC0415
         chunks = map_ordered(run, jobs, workers=min(os.cpu_count() or 1, MAX_WORKERS), weight=lambda j: j[5])
     found = [f for chunk in chunks for f in chunk]
     chosen = registry.parse_ids(select, "--select rule")  # a tree-wide rule: runs when selected, or by default

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -17,7 +17,9 @@ class Finding:
     hint: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The fields in order (what ``dataclasses.asdict`` gives, without its deep copies)."""
+        return {"file": self.file, "line": self.line, "col": self.col, "severity": self.severity,
+                "rule": self.rule, "message": self.message, "hint": self.hint}
 
     def to_text(self) -> str:
         hint = f" ({self.hint})" if self.hint else ""

@@ -282,10 +282,10 @@ def runner_statements(file_ctx: Any, *, split_again: bool = False) -> list:
     when it can be (``file_ctx.runner_split``; their nodes, built when asked for,
     raise :class:`Unbuildable` for a tree too deep to build), else (or with
     ``split_again``) split again by the runner's own parse."""
-    from ddlkit.sql import psqlscript  # noqa: PLC0415
-
     if file_ctx.runner_split is not None and not split_again:
         statements = file_ctx.runner_split()
         if statements is not None:
             return statements
+    from ddlkit.sql import psqlscript  # noqa: PLC0415 - only when the engine's parse cannot serve
+
     return psqlscript.split(file_ctx.text)

@@ -78,8 +78,8 @@ class FileContext:
     statement."""
 
     def __init__(self, *, file: str, text: str, in_migrations: bool, is_dump: bool, sql_test: bool,
-                 assume_lock_timeout: bool, statements: list[Statement], transactional: Callable[[], bool],
-                 line_of: Callable[[int], int], emit: Callable[..., None]):
+                 assume_lock_timeout: bool, statements: list[Statement], transactional: Callable[["FileContext"], bool],
+                 line_of: Callable[[int], int], emit: Callable[..., None], lines: Callable[[], Any] | None = None):
         self.file = file  # the label findings carry (relative path)
         self.text = text
         self.in_migrations = in_migrations  # the file is under a migrations/ directory
@@ -90,6 +90,7 @@ class FileContext:
         self._transactional = transactional
         self._transactional_value: bool | None = None
         self.line_of = line_of  # file offset -> 1-based line
+        self._lines = lines  # the engine's line index of ``text`` (built when first asked for)
         self._emit = emit
         # -- running state, as of the statement being checked ---------------
         self.previous: list[Statement] = []  # statements already seen (top level and in DO blocks)
@@ -107,8 +108,18 @@ class FileContext:
     def transactional(self) -> bool:
         """True when the runner runs the file in one transaction (ddlkit.sql.sqltext.classify)."""
         if self._transactional_value is None:
-            self._transactional_value = self._transactional()
+            self._transactional_value = self._transactional(self)
         return self._transactional_value
+
+    @property
+    def lines(self) -> Any:
+        """The file's :class:`ddlkit.sql.positions.LineIndex` (the engine's, shared by the rules)."""
+        if self._lines is None:
+            from ddlkit.sql.positions import LineIndex  # noqa: PLC0415
+
+            index = LineIndex(self.text)
+            self._lines = lambda: index
+        return self._lines()
 
     def report(self, offset: int, rule_id: str, message: str, hint: str | None = None) -> None:
         """A finding at a file offset, for ``finish`` hooks (checks use ``ctx.report``)."""

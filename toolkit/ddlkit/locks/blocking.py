@@ -384,6 +384,7 @@ def analyze(file_name: str, statements: list[sqltext.Statement], mode: sqltext.T
             close(UNTIL_STATEMENT, None)  # the called functions' locks end with the statement
     if in_block:
         close(UNTIL_COMMIT, None)
+    step = None  # noqa: F841 - it calls itself: a cycle that would keep the file's nodes for the collector
     return FileBlocking(file_name, mode.transactional, tuple(holds), tuple(findings), tuple(rewrites),
                         tuple(unknown), tuple(handlers))
 

@@ -63,7 +63,9 @@ def _drop(node: ast.DropStmt, index_tables: Mapping[str, str]) -> Effect:
     rt = node.removeType
     kind = f"DROP {rt.name[7:].replace('_', ' ')}{' CONCURRENTLY' if node.concurrent else ''}"
     acc = Acc(kind)
-    objects = [tuple(x.sval for x in obj) if isinstance(obj, (tuple, list)) else () for obj in node.objects or ()]
+    # names, for the object types below (a DROP CAST's objects are type names, a function's an ObjectWithArgs)
+    objects = [tuple(getattr(x, "sval", None) for x in obj) if isinstance(obj, (tuple, list)) else ()
+               for obj in node.objects or ()]
     if rt in (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_MATVIEW, ObjectType.OBJECT_VIEW):
         for names in objects:
             acc.lock(".".join(names), LockMode.ACCESS_EXCLUSIVE)
@@ -341,6 +343,13 @@ KNOWN_KINDS = frozenset(_HANDLERS) | _LOCK_FREE
 # Names of the statement classes the model can give a table lock (its handlers'); any other
 # statement locks nothing in the model (but a call in it may run a known function's body).
 LOCKING_KINDS = frozenset(cls.__name__ for cls in _HANDLERS)
+# Names of the statement classes whose handler can call a statement slow (Acc.slowly, scan or
+# rewrite: an index build, a scan, a rewrite, a data change, VACUUM, a refresh); the model finds
+# no other statement slow (CREATE TABLE, DROP, CREATE TRIGGER, RENAME, TRUNCATE, CREATE POLICY,
+# CREATE STATISTICS, COMMENT ON, LOCK, SELECT lock but are quick).
+SLOW_KINDS = frozenset(cls.__name__ for cls in (ast.AlterTableStmt, ast.IndexStmt, ast.ReindexStmt, ast.VacuumStmt,
+                                                ast.ClusterStmt, ast.RefreshMatViewStmt, ast.CreateTableAsStmt,
+                                                ast.CopyStmt, *_DML))
 
 
 def index_tables_of(nodes: Iterator[Any] | list) -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -37,8 +38,10 @@ def error(exc: Exception | str, fmt: str, exit_code: int) -> None:
     Redacted and on one line whatever it holds (a URL typed where a path belongs, a newline)."""
     from ddlkit.util.redaction import escaped, redact  # noqa: PLC0415
 
-    from ddlkit.apply.failure import MigrationFailed  # noqa: PLC0415
-
+    # a MigrationFailed exists only once its module is imported: a usage error (or lint's) does not
+    # import it, nor psycopg with it (about 0.1 s)
+    failure = sys.modules.get("ddlkit.apply.failure")
+    migration_failed = failure is not None and isinstance(exc, failure.MigrationFailed)
     message = escaped(" ".join(redact(str(exc)).split()))
     if fmt == "github":  # a CI job asking for annotations gets its error as one too
         from ddlkit.util.github import gh_data  # noqa: PLC0415
@@ -46,9 +49,9 @@ def error(exc: Exception | str, fmt: str, exit_code: int) -> None:
         out(f"::error title=ddlkit::{gh_data(message)}")
     if fmt == "json":
         emit_json({"outcome": "error", "exit_code": exit_code,
-                   "error": {**exc.to_dict(), "message": message} if isinstance(exc, MigrationFailed)
+                   "error": {**exc.to_dict(), "message": message} if migration_failed
                    else {"message": message}})
-    if isinstance(exc, MigrationFailed) and fmt == "text":
+    if migration_failed and fmt == "text":
         for line in sql_failure(exc):  # file:line:col, then the offending line and DETAIL, indented
             err(line)
         return

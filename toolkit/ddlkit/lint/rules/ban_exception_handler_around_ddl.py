@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from ddlkit.sql.positions import LineIndex
 from ddlkit.lint.rule import WARNING, Rule
-from ddlkit.sql.plhandlers import DYNAMIC, swallowing_handlers
 
 
 def _kind(node) -> str:
     if node is None:
+        from ddlkit.sql.plhandlers import DYNAMIC  # noqa: PLC0415
+
         return DYNAMIC
     from ddlkit.locks.lockmodel import effect  # noqa: PLC0415 - the lock model's names for statements
 
@@ -21,6 +22,8 @@ def check(node, ctx):
         return
     if "PLpgSQL_exception_block" not in fb.plpgsql_raw:
         return  # no EXCEPTION clause in the body (a look at pglast's JSON, not at the SQL)
+    from ddlkit.sql.plhandlers import swallowing_handlers  # noqa: PLC0415 - only for bodies with a handler
+
     handlers = [h for h in swallowing_handlers(fb.plpgsql) if h.ddl]
     if not handlers:
         return

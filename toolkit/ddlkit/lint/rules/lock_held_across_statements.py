@@ -1,11 +1,19 @@
-"""lock-held-across-statements: a lock that blocks traffic, held until commit across later slow statements."""
+"""lock-held-across-statements: a lock that blocks traffic, held until commit across later slow statements.
 
-from ddlkit.locks import blocking, lockmodel
-from ddlkit.locks.routines import function_name
+The lock model (:mod:`ddlkit.locks.blocking`, :mod:`ddlkit.locks.lockmodel`) is
+imported when a file needs it: ``ddlkit lint`` of files it decides without the
+model does not pay for importing it."""
 
-from ddlkit.sql import sqltext
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ddlkit.sql import plpgsql, sqltext
 from ddlkit.lint.pgast import Unbuildable, runner_statements
 from ddlkit.lint.rule import ERROR, Rule
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ddlkit.locks import blocking
 
 
 def finish(file_ctx):
@@ -15,39 +23,51 @@ def finish(file_ctx):
     if len(statements) < 2 and not any(st.kind == "DoStmt" for st in statements):
         return  # nothing comes after the only statement (a DO block holds across its own statements)
     text = file_ctx.text
-    lines = sqltext.LineIndex(text)
+    lines = file_ctx.lines
     try:  # the runner's statements, from the engine's parse (nodes built when the lock model asks)
-        result = _analyze(file_ctx.file, text, runner_statements(file_ctx), lines)
+        result = _analyze(file_ctx.file, text, runner_statements(file_ctx), lines, file_ctx.bodies)
     except Unbuildable:  # a tree nested deeper than Python's stack: the runner's own parse copes
-        result = _analyze(file_ctx.file, text, runner_statements(file_ctx, split_again=True), lines)
+        result = _analyze(file_ctx.file, text, runner_statements(file_ctx, split_again=True), lines, file_ctx.bodies)
     for finding in result.findings if result is not None else ():
         if all(step.why == "data change" for step in finding.across):
             continue  # a backfill after DDL: ban-backfill-in-ddl-transaction reports it
         file_ctx._emit(finding.hold.start, RULE.id, finding.message, finding.remedy)
 
 
-def _analyze(file: str, text: str, statements: list, lines) -> blocking.FileBlocking | None:
+def _analyze(file: str, text: str, statements: list, lines, bodies: dict | None = None
+             ) -> blocking.FileBlocking | None:
     """:func:`blocking.analyze` of the file, or None where it cannot find anything (see :func:`_may_hold`)."""
     mode = sqltext.classify(text, statements, lines)
-    if not _may_hold(statements, mode.transactional):
+    if not _may_hold(statements, mode.transactional, bodies):
         return None
+    if mode.transactional and not _slow_after_lock(statements):
+        return None
+    from ddlkit.locks import blocking  # noqa: PLC0415 - only for files the model must read
+
     return blocking.analyze(file, statements, mode, lines)
 
 
-def _may_hold(statements: list, transactional: bool) -> bool:
+def _may_hold(statements: list, transactional: bool, bodies: dict | None = None) -> bool:
     """False when :func:`blocking.analyze` surely finds no lock held across
     statements. The model gives table locks only to the statements of
     :data:`lockmodel.LOCKING_KINDS`, to those of a DO block, and to the body of
     a function the file creates earlier, run by a call. In a file that runs
     outside a transaction each statement's locks end with it, except in the
-    author's BEGIN (a TransactionStmt), a DO block or such a call; in one that
-    runs in a transaction, a lock is held until the commit. Reads the
-    statements' kinds, the JSON of those whose text names such a function, and
-    ``CREATE FUNCTION`` names; no pglast node is built for a file it skips."""
+    author's BEGIN (a TransactionStmt), a DO block of more than one statement
+    (:func:`_single_statement_block`) or such a call; in one that runs in a
+    transaction, a lock is held until the commit. Reads the statements' kinds,
+    the JSON of those whose text names such a function, ``CREATE FUNCTION``
+    names and the DO blocks' PL/pgSQL parse (``bodies``: the engine's, by
+    statement start; without it every DO block goes to the model); no pglast
+    node is built for a file it skips."""
+    if transactional:
+        from ddlkit.locks.lockmodel import LOCKING_KINDS  # noqa: PLC0415
     created: set[str] = set()
     for st in statements:
         kind = st.kind
-        if kind in ("DoStmt", "TransactionStmt") or (transactional and kind in lockmodel.LOCKING_KINDS):
+        if kind == "TransactionStmt" or (transactional and (kind == "DoStmt" or kind in LOCKING_KINDS)):
+            return True
+        if kind == "DoStmt" and not _single_statement_block(bodies.get(st.start) if bodies else None, created):
             return True
         if created and _may_call(st, created):
             return True
@@ -58,10 +78,62 @@ def _may_hold(statements: list, transactional: bool) -> bool:
     return False
 
 
+def _slow_after_lock(statements: list) -> bool:
+    """For a file that runs in one transaction: False when :func:`blocking.analyze`
+    surely finds no lock held across a slow statement, because no statement the
+    model can find slow (:data:`lockmodel.SLOW_KINDS`) comes after one it can give
+    a table lock (:data:`lockmodel.LOCKING_KINDS`; the slow statement's own locks
+    are taken after its slowness is counted), and there is no DO block, no
+    BEGIN/COMMIT and no call of a function the file creates earlier (whose body
+    would run there). Reads the statements' kinds and, as :func:`_may_hold` does,
+    the JSON of those whose text names a created function."""
+    from ddlkit.locks.lockmodel import LOCKING_KINDS, SLOW_KINDS  # noqa: PLC0415
+
+    created: set[str] = set()
+    locked = False  # an earlier statement may have taken a table lock
+    for st in statements:
+        kind = st.kind
+        if kind in ("DoStmt", "TransactionStmt") or (created and _may_call(st, created)):
+            return True
+        if kind in LOCKING_KINDS:
+            if locked and kind in SLOW_KINDS:
+                return True
+            locked = True
+        elif kind == "CreateFunctionStmt":
+            name = _function_name(st)
+            if name:
+                created.add(name)
+    return False
+
+
+def _single_statement_block(body, created: set[str]) -> bool:
+    """True when a DO block (``body``: the engine's :class:`ddlkit.lint.bodies.FunctionBody`
+    of it, or None) outside a transaction surely holds no lock across statements: it
+    runs at most one statement (:func:`ddlkit.sql.plpgsql.statements_run` of the
+    engine's parse, the statements :func:`ddlkit.locks.routines.do_statements`
+    gives the model), which creates no function (its text has neither keyword)
+    and calls none the file created earlier (its text names none). The one
+    statement's locks end with the block, and nothing slow runs after it there."""
+    tree = body.plpgsql if body is not None and body.language == "plpgsql" else None
+    if tree is None:
+        return False
+    run = plpgsql.statements_run(tree)
+    if len(run) > 1:
+        return False
+    if not run:
+        return True
+    text = run[0].text.lower()
+    if "function" in text or "procedure" in text or "&" in text:
+        return False
+    return not any(not n.isascii() or '"' in n or n.lower() in text for n in created)
+
+
 def _function_name(st) -> str | None:
     """:func:`function_name` of a ``CREATE FUNCTION``, read from its JSON when it is at hand."""
     data = getattr(st, "json", None)
     if data is None:
+        from ddlkit.locks.routines import function_name  # noqa: PLC0415
+
         return function_name(st.node)
     parts = [p.get("String", {}).get("sval", "") if type(p) is dict else "" for p in data.get("funcname", ())]
     return parts[-1] if parts and parts[-1] else None
