@@ -91,6 +91,7 @@ class Runner:
         self.deadline = None  # the last statement's ddlkit.apply.deadline.LockDeadline, if it had one
         self._begin_sql: str | None = None  # BEGIN and the settings sent with each one-query file
         self._commit_sql: str | None = None  # the lock check and COMMIT that end it (ddlkit.apply.send.commit_sql)
+        self._recorder = None  # each one-query file's tracker row (ddlkit.apply.send.Recorder)
         self._unflushed = False  # a file committed without waiting for its WAL flush
 
     # ------------------------------------------------------------------ read-only
@@ -151,11 +152,12 @@ class Runner:
                 from ddlkit.db.pooler import check_session  # noqa: PLC0415
 
                 check_session(self.target, self.options.session_check, first=lock_conn)
-            self._check_pending(plan, lock_conn)  # before anything is written
             lock = MigrationLock(lock_conn, wait_seconds=self.options.lock_wait,
                                  on_wait=lambda holder: self.emit("waiting", holder=holder,
                                                                   wait=self.options.lock_wait),
                                  reconnect=lambda: connect(self.target))
+            if not lock.try_now():  # busy: bad input is refused before waiting for it
+                self._check_pending(plan, lock_conn)
             with lock:
                 lock_conn = lock.conn  # waiters reconnect between polls (ddlkit.db.lock)
                 self.lock = lock
@@ -163,10 +165,15 @@ class Runner:
                 if lock.waited > 0.2:
                     self.emit("lock_acquired", waited=lock.waited)
                 self.conn = connect(self.target)
+                watch = self._script_watch(lock_conn)
                 try:
                     self.conn.add_notice_handler(self._on_notice)
                     plan = self._read_plan(self.conn)
-                    self._check_pending(plan, self.conn)  # what another runner left pending: checked already
+                    if plan.has_work:  # the first look for pg_migrate.sh, in a thread, while the files are checked
+                        watch.look_ahead(lambda: connect(self.target),
+                                         ((p.file.file_name, p.file.md5) for p in plan.pending))
+                    # Before anything is written: every pending file (cached when checked before the lock).
+                    self._check_pending(plan, self.conn)
                     if plan.has_work:
                         self.tracker = self._guard(ensure_tracker, self.conn)
                         if self.options.fingerprints:
@@ -179,7 +186,7 @@ class Runner:
                         record_comment_edits(self, plan, result)
                         result.adopted = adopt(self, plan) if self.side is not None else 0
                     dirty = False
-                    for pf in self._beside_script(lock_conn, result):
+                    for pf in self._beside_script(watch, result):
                         if not pf.file.mode.transactional:  # its statements commit one by one
                             lock.ensure_held(f"applying {pf.file.file_name}")
                         if dirty:  # a fresh session for each file, as psql gave it
@@ -197,6 +204,7 @@ class Runner:
                         self._make_durable()  # what committed stays committed after a crash of the server too
                     raise
                 finally:
+                    watch.close()
                     if self.monitor:
                         self.monitor.close()
                     self.conn.close()
@@ -205,16 +213,24 @@ class Runner:
         result.duration = time.monotonic() - started
         return result
 
-    def _beside_script(self, lock_conn: psycopg.Connection, result: RunResult) -> Iterator[PlannedFile]:
-        """The pending files, each handed out only when no pg_migrate.sh is
-        running (ddlkit.db.script_watch); after waiting for one, what is still
-        pending is read again from the tracker, and ``result.plan`` shows the
-        files the script applied as up to date."""
+    def _script_watch(self, lock_conn: psycopg.Connection):
+        """The watch for a running pg_migrate.sh (ddlkit.db.script_watch), on the lock's connection."""
         from ddlkit.db.script_watch import ScriptWatch  # noqa: PLC0415
 
-        watch = ScriptWatch(lock_conn, wait_seconds=self.options.lock_wait, sleep=self.sleep,
-                            on_wait=lambda what, wait: self.emit("script_waiting", what=what, wait=wait))
+        return ScriptWatch(lock_conn, wait_seconds=self.options.lock_wait, sleep=self.sleep,
+                           on_wait=lambda what, wait: self.emit("script_waiting", what=what, wait=wait))
+
+    def _beside_script(self, watch, result: RunResult) -> Iterator[PlannedFile]:
+        """The pending files, each handed out only when no pg_migrate.sh is
+        running (``watch``: ddlkit.db.script_watch); after waiting for one, what is
+        still pending is read again from the tracker, and ``result.plan`` shows the
+        files the script applied as up to date."""
+        lock_conn = watch.conn
         queue = list(result.plan.pending)
+        if self.side is not None:  # while the first look lasts: the fingerprints the tracker rows carry
+            ahead = iter(queue)
+            while watch.looking_ahead() and (pf := next(ahead, None)) is not None:
+                pf.file.tokens_md5  # noqa: B018 - computed once, kept by the file
         while queue:
             pending = ((p.file.file_name, p.file.md5) for p in queue)  # read only by a full look
             if self._guard(lambda c: watch.settle(pending), lock_conn):
@@ -472,13 +488,14 @@ class Runner:
                 conn, _ms(self.options.lock_timeout) if self.options.lock_timeout else "0",
                 None if st_timeout is None else _ms(st_timeout))
             self._commit_sql = send.commit_sql(conn, self.lock.pid) if self.lock.pid is not None else None
+            self._recorder = send.Recorder(conn, self.tracker, self.side)
         fr.statements_ran = 0
         committed = False
         try:
             for first, start, end in send.pieces(f):
                 query, base = f.text[start:end], start
                 if first == 0:
-                    head = self._begin_sql + send.record_sql(conn, self.tracker, f, self.side)
+                    head = self._begin_sql + self._recorder.sql(f)
                     query, base = head + query, start - len(head)
                 if end == len(f.text) and self._commit_sql is not None:
                     query += self._commit_sql

@@ -29,11 +29,21 @@ or after ``wait_seconds`` it raises :class:`ScriptRunning` (exit 3) naming the
 sessions. The first look (once a run has something pending) lasts
 :data:`OBSERVE` seconds, polling every :data:`OBSERVE_POLL`: the script may be
 between two of its ``psql`` processes, which live milliseconds each.
+
+The runner starts the first look (:meth:`ScriptWatch.look_ahead`) in a thread
+of its own, on a connection of its own, as soon as it holds the migration lock,
+and checks its pending files meanwhile: the look goes on until the first file
+is about to run (at least :data:`OBSERVE` seconds), and that file's
+:meth:`ScriptWatch.settle` ends it and then looks once more, on the lock's
+connection. When the thread cannot connect or fails, that settle takes the
+whole first look itself, as without the thread.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import threading
 import time
 from dataclasses import dataclass
 from typing import Callable, Iterable
@@ -51,6 +61,7 @@ QUIET = 1.5  # no sign of the script for this long: it has finished
 YOUNG = 2.0  # an idle psql session this young may be the script's next call
 BEFORE = 60.0  # rows of pending files written this long before the first look count too
 OBSERVE, OBSERVE_POLL = 0.3, 0.025  # the first look lasts this long: the script may be between two psql calls
+CLOSE_WAIT = 0.5  # seconds close() waits for the first look's thread to end
 
 # A psql session in this database that is a sign of the script: busy, or idle and
 # young (the script's next call may be about to start). Both looks use it.
@@ -158,6 +169,11 @@ class ScriptWatch:
         # seconds before the first look on), as of the last full look plus ddlkit's own
         self.window: set[str] | None = None
         self._quick: str | None = None  # EXECUTE of the prepared quick look (its arguments are fixed)
+        self._ahead: threading.Thread | None = None  # the first look's thread (look_ahead)
+        self._ahead_stop = threading.Event()  # settle: end after OBSERVE seconds
+        self._ahead_abort = threading.Event()  # close: end now
+        self._ahead_done = threading.Event()  # it has looked for OBSERVE seconds (or saw a sign, or failed)
+        self._ahead_sign: ScriptSign | None = None  # what it saw; None when it failed
 
     def wrote(self, file_name: str) -> None:
         """ddlkit recorded this file: its row is not the script's (and is in the window now)."""
@@ -185,18 +201,20 @@ class ScriptWatch:
         sessions, rows = self.conn.execute(self._quick).fetchone()
         return sessions == 0 and rows == len(self.window)
 
-    def _look(self) -> ScriptSign:
+    def _look(self, conn: psycopg.Connection | None = None) -> ScriptSign:
+        """The full look, on ``conn`` (default: the watch's connection)."""
+        conn = conn or self.conn
         if self._table is None:
-            self._table = tracker_table(self.conn)  # until the tracker exists
+            self._table = tracker_table(conn)  # until the tracker exists
         rows_part = sql.SQL(_ROWS).format(self._table) if self._table is not None else sql.SQL("'[]'::json")
         params = (self.started,) + ((BEFORE,) if self._table is not None else ())
-        started, sessions, rows = self.conn.execute(sql.SQL(_LOOK).format(rows=rows_part, sign=_SIGN),
-                                                    params).fetchone()
+        started, sessions, rows = conn.execute(sql.SQL(_LOOK).format(rows=rows_part, sign=_SIGN),
+                                               params).fetchone()
         if self.started is None:
             self.started = started
         if sessions:
             pids = [s[0] for s in sessions]
-            waiting = {r[0] for r in self.conn.execute(_LOCK_WAITERS, (pids, _CLASSID, _OBJID))}
+            waiting = {r[0] for r in conn.execute(_LOCK_WAITERS, (pids, _CLASSID, _OBJID))}
             sessions = [s for s in sessions if s[0] not in waiting]
         if not isinstance(self.pending, set):  # built once per settle, and only for a full look
             self.pending = set(self.pending)
@@ -216,6 +234,13 @@ class ScriptWatch:
         only when a full look is taken):
         (file_name, md5) of the files the caller still means to apply. Raises
         :class:`ScriptRunning` after ``wait_seconds``."""
+        if self._ahead is not None:
+            sign = self._join_ahead()
+            if sign:
+                self._wait(sign)
+                return True
+            if sign is None:  # the thread failed: the whole first look here, as without it
+                self.started = self.window = None
         self.pending = pending
         first = self.started is None
         if not first and self._quiet():
@@ -235,6 +260,68 @@ class ScriptWatch:
             if sign := self._look():
                 return sign
         return ScriptSign((), ())
+
+    def look_ahead(self, connect: Callable[[], psycopg.Connection],
+                   pending: Iterable[tuple[str, str]]) -> None:
+        """Start the first look in a thread, on a connection ``connect()``
+        opens (psycopg connections are not shared between threads); it lasts
+        until the next :meth:`settle`, and :data:`OBSERVE` seconds at least.
+        ``pending`` as for :meth:`settle`. The caller calls :meth:`close` when
+        the run ends, whatever happened."""
+        self.pending = set(pending)
+        self._ahead = threading.Thread(target=self._look_ahead, args=(connect,), name="ddlkit-script-watch",
+                                       daemon=True)
+        self._ahead.start()
+
+    def _look_ahead(self, connect: Callable[[], psycopg.Connection]) -> None:
+        try:
+            conn = connect()
+        except Exception:  # noqa: BLE001 - settle takes the first look itself
+            self._ahead_done.set()
+            return
+        try:
+            end = time.monotonic() + OBSERVE
+            sign = self._look(conn)
+            while not sign:
+                if time.monotonic() < end:  # the first OBSERVE seconds, whether settle waits or not
+                    if self._ahead_abort.wait(OBSERVE_POLL):
+                        break
+                else:
+                    self._ahead_done.set()
+                    if self._ahead_stop.wait(POLL):
+                        break
+                sign = self._look(conn)
+            self._ahead_sign = sign
+        except Exception:  # noqa: BLE001 - a failed look (the connection lost): settle looks again itself
+            self._ahead_sign = None
+        finally:
+            self._ahead_done.set()
+            with contextlib.suppress(Exception):
+                conn.close()
+
+    def looking_ahead(self) -> bool:
+        """True while the first look's thread has yet to look for :data:`OBSERVE`
+        seconds: the next :meth:`settle` would wait for it, so the caller may
+        do now what it would do later."""
+        return self._ahead is not None and not self._ahead_done.is_set()
+
+    def _join_ahead(self) -> ScriptSign | None:
+        """End the first look's thread: what it saw (None when it failed)."""
+        thread, self._ahead = self._ahead, None
+        self._ahead_stop.set()
+        thread.join()
+        return self._ahead_sign
+
+    def close(self) -> None:
+        """Stop the first look's thread if it still runs (a run that ends
+        before its first file: bad input, an error): it ends after its current
+        look and closes its connection (waited for :data:`CLOSE_WAIT` seconds
+        at most, so a scratch database can be dropped right after)."""
+        thread, self._ahead = self._ahead, None
+        self._ahead_abort.set()
+        self._ahead_stop.set()
+        if thread is not None:
+            thread.join(CLOSE_WAIT)
 
     def _wait(self, sign: ScriptSign) -> None:
         start = time.monotonic()
