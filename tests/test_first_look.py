@@ -1,0 +1,122 @@
+"""The first look for a running pg_migrate.sh overlaps the check of the pending
+files (ddlkit.db.script_watch: ScriptWatch.look_ahead): what it sees still makes
+the run wait before its first file, bad input is still refused before anything
+runs, and nothing of the look outlives the run."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import psycopg
+
+from conftest import conninfo_for, run_cli
+
+LOCK_KEY = 5432109876  # pg_migrate.sh's key, the migration lock's
+
+
+class PsqlSession:
+    """A session that looks like pg_migrate.sh's psql running a file: application_name
+    'psql', busy in ``select pg_sleep(seconds)`` until the statement ends."""
+
+    def __init__(self, dbname: str, seconds: float):
+        self.conn = psycopg.connect(conninfo_for(dbname), autocommit=True, application_name="psql")
+        self.pid = self.conn.info.backend_pid
+        self.thread = threading.Thread(target=self.conn.execute, args=(f"select pg_sleep({seconds})",))
+
+    def __enter__(self) -> "PsqlSession":
+        self.thread.start()
+        return self
+
+    def wait_until_busy(self, db: psycopg.Connection) -> None:
+        for _ in range(500):
+            if db.execute("select 1 from pg_stat_activity where pid = %s and state = 'active' "
+                          "and query like 'select pg_sleep%%'", (self.pid,)).fetchone():
+                return
+            time.sleep(0.01)
+        raise AssertionError("the psql-like session never ran its statement")
+
+    def __exit__(self, *exc) -> None:
+        self.thread.join()
+        self.conn.close()
+
+
+def files(n: int) -> dict[str, str]:
+    return {f"migrations/{i:04d}_t.sql": f"create table t_{i} (id int primary key);\ninsert into t_{i} values ({i});\n"
+            for i in range(1, n + 1)}
+
+
+def watch_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "ddlkit-script-watch"]
+
+
+def test_psql_session_seen_while_the_files_are_checked_makes_the_run_wait_before_its_first_file(
+        empty_db, make_tree):
+    from ddlkit.apply.runner import RunOptions, Runner
+    from ddlkit.db.connection import resolve_target
+    from ddlkit.tree.tree import load_tree
+
+    root = make_tree(files(60))
+    events: list[tuple[str, dict]] = []
+    runner = Runner(resolve_target(conninfo_for(empty_db.info.dbname)), load_tree(root), RunOptions(lock_wait=60),
+                    emit=lambda event, **kw: events.append((event, kw)))
+    with PsqlSession(empty_db.info.dbname, 1.0) as script:
+        script.wait_until_busy(empty_db)
+        result = runner.migrate()
+    names = [e for e, _ in events]
+    assert "script_waiting" in names and "file_start" in names
+    assert names.index("script_waiting") < names.index("file_start")  # seen, and waited for, before any file ran
+    what = dict(events)["script_waiting"]["what"]
+    assert f"psql pid {script.pid}" in what
+    assert result.error is None and len(result.results) == 60
+    assert empty_db.execute("select count(*) from schema_version").fetchone()[0] == 60
+    assert watch_threads() == []
+
+
+def test_first_look_without_its_own_connection_is_taken_on_the_locks_connection(empty_db):
+    """When the look-ahead thread cannot connect (max_connections, say), the
+    first settle takes the whole first look itself, as before: it still sees
+    the script and waits for it."""
+    from ddlkit.db.script_watch import ScriptWatch
+    from ddlkit.util.errors import ConnectError
+
+    def refuse() -> psycopg.Connection:
+        raise ConnectError("cannot connect: too many clients already")
+
+    seen: list[str] = []
+    with psycopg.connect(conninfo_for(empty_db.info.dbname), autocommit=True) as conn:
+        watch = ScriptWatch(conn, wait_seconds=30, on_wait=lambda what, wait: seen.append(what))
+        with PsqlSession(empty_db.info.dbname, 0.5) as script:
+            script.wait_until_busy(empty_db)
+            watch.look_ahead(refuse, [("migrations/0001_a.sql", "aaa")])
+            assert watch.settle([("migrations/0001_a.sql", "aaa")]) is True
+        assert len(seen) == 1 and f"psql pid {script.pid}" in seen[0]
+        assert watch.settle([("migrations/0001_a.sql", "aaa")]) is False  # gone: the next file goes on
+        watch.close()
+    assert watch_threads() == []
+
+
+def test_syntax_error_in_the_last_file_is_refused_before_the_first_runs(empty_db, db_url, make_tree):
+    tree = files(3)
+    tree["migrations/0003_t.sql"] = "create table t_3 (id int primary key);\nselect from where;\n"
+    root = make_tree(tree)
+    res = run_cli("migrate", "--database-url", db_url, "--ddl-dir", str(root))
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert "migrations/0003_t.sql:2:13: SQL does not parse" in res.stderr and "Traceback" not in res.stderr
+    # nothing ran: no tracker, no table of the first file; the lock is free again; the look ended
+    assert empty_db.execute("select to_regclass('schema_version'), to_regclass('t_1')").fetchone() == (None, None)
+    assert empty_db.execute("select count(*) from pg_locks where locktype = 'advisory' and granted "
+                            "and objid = %s", (LOCK_KEY & 0xFFFFFFFF,)).fetchone()[0] == 0
+    assert watch_threads() == []
+
+
+def test_bad_input_is_refused_without_waiting_for_a_busy_lock(empty_db, db_url, make_tree):
+    tree = files(2)
+    tree["migrations/0002_t.sql"] = "select from where;\n"
+    root = make_tree(tree)
+    with psycopg.connect(conninfo_for(empty_db.info.dbname), autocommit=True) as holder:
+        holder.execute("select pg_advisory_lock(%s)", (LOCK_KEY,))
+        res = run_cli("migrate", "--database-url", db_url, "--ddl-dir", str(root), "--lock-wait", "5")
+    assert res.returncode == 2, res.stdout + res.stderr  # not 3: it did not wait the 5 s for the lock
+    assert "migrations/0002_t.sql:1:13: SQL does not parse" in res.stderr
+    assert empty_db.execute("select to_regclass('schema_version')").fetchone()[0] is None
