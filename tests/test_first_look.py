@@ -105,8 +105,9 @@ def test_syntax_error_in_the_last_file_is_refused_before_the_first_runs(empty_db
     assert "migrations/0003_t.sql:2:13: SQL does not parse" in res.stderr and "Traceback" not in res.stderr
     # nothing ran: no tracker, no table of the first file; the lock is free again; the look ended
     assert empty_db.execute("select to_regclass('schema_version'), to_regclass('t_1')").fetchone() == (None, None)
-    assert empty_db.execute("select count(*) from pg_locks where locktype = 'advisory' and granted "
-                            "and objid = %s", (LOCK_KEY & 0xFFFFFFFF,)).fetchone()[0] == 0
+    assert empty_db.execute("select count(*) from pg_locks where locktype = 'advisory' and granted and objid = %s "
+                            "and database = (select oid from pg_database where datname = current_database())",
+                            (LOCK_KEY & 0xFFFFFFFF,)).fetchone()[0] == 0
     assert watch_threads() == []
 
 
@@ -120,3 +121,27 @@ def test_bad_input_is_refused_without_waiting_for_a_busy_lock(empty_db, db_url, 
     assert res.returncode == 2, res.stdout + res.stderr  # not 3: it did not wait the 5 s for the lock
     assert "migrations/0002_t.sql:1:13: SQL does not parse" in res.stderr
     assert empty_db.execute("select to_regclass('schema_version')").fetchone()[0] is None
+
+
+def test_quick_look_sent_ahead_is_answered_at_the_next_settle_and_drained_by_close(empty_db):
+    """ScriptWatch.ask sends the quick look before the caller prepares the next
+    file; settle reads its answer (a row another session wrote is a sign, named),
+    and close reads an answer no settle read, so the lock's connection is idle."""
+    from ddlkit.db.script_watch import ScriptWatch
+
+    empty_db.execute("create table schema_version (file_name text primary key, md5 text, "
+                     "applied_at timestamptz not null default now())")
+    seen: list[str] = []
+    pending = [("migrations/0001_a.sql", "aaa")]
+    with psycopg.connect(conninfo_for(empty_db.info.dbname), autocommit=True) as conn:
+        watch = ScriptWatch(conn, wait_seconds=30, on_wait=lambda what, wait: seen.append(what))
+        assert watch.settle(pending) is False  # the first look
+        watch.ask()
+        assert watch.settle(pending) is False and seen == []  # answered: quiet
+        empty_db.execute("insert into schema_version (file_name, md5) values ('utils/0009_z.sql', 'zzz')")
+        watch.ask()
+        assert watch.settle(pending) is True
+        assert seen == ["tracker rows written by another session: utils/0009_z.sql"]
+        watch.ask()
+        watch.close()  # the answer is read: the connection takes the next query
+        assert conn.execute("select 1").fetchone() == (1,)

@@ -43,13 +43,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import select
 import threading
 import time
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
 import psycopg
-from psycopg import sql
+from psycopg import pq, sql
 
 from ddlkit.db.lock import _CLASSID, _OBJID
 from ddlkit.db.tracker import tracker_table
@@ -169,6 +170,7 @@ class ScriptWatch:
         # seconds before the first look on), as of the last full look plus ddlkit's own
         self.window: set[str] | None = None
         self._quick: str | None = None  # EXECUTE of the prepared quick look (its arguments are fixed)
+        self._asked = False  # a quick look sent (ask), its answer not read yet
         self._ahead: threading.Thread | None = None  # the first look's thread (look_ahead)
         self._ahead_stop = threading.Event()  # settle: end after OBSERVE seconds
         self._ahead_abort = threading.Event()  # close: end now
@@ -184,8 +186,15 @@ class ScriptWatch:
     def _quiet(self) -> bool:
         """The quick look: no psql session that is a sign, and exactly the
         tracker rows expected in the window. Anything else: take the full look."""
-        if self.window is None or self._table is None:
+        if self._asked:
+            sessions, rows = self._answer()
+        elif self.window is None or self._table is None:
             return False
+        else:
+            sessions, rows = self.conn.execute(self._prepared_quick()).fetchone()
+        return sessions == 0 and rows == len(self.window)
+
+    def _prepared_quick(self) -> str:
         if self._quick is None:
             # Prepared once, its values written in (fixed for the run): planned once, where
             # parameters would make the server plan it for each of the first executions.
@@ -198,8 +207,38 @@ class ScriptWatch:
                 self.conn.execute(sql.SQL("deallocate {}").format(name))
                 self.conn.execute(prepare)
             self._quick = sql.SQL("execute {}").format(name).as_string(self.conn)
-        sessions, rows = self.conn.execute(self._quick).fetchone()
-        return sessions == 0 and rows == len(self.window)
+        return self._quick
+
+    def ask(self) -> None:
+        """Send the quick look of the next :meth:`settle` now, and read its answer
+        there: what the caller does in between (preparing the next file) overlaps
+        the round trip, and the look still comes after the last file and before
+        the next. Nothing when the next settle takes no quick look (the first).
+        Through the connection's libpq handle (psycopg's ``Connection.pgconn``):
+        nothing else uses the lock's connection until that settle, or :meth:`close`."""
+        if self._asked or self._ahead is not None or self.window is None or self._table is None:
+            return
+        query = self._prepared_quick().encode()
+        pg = self.conn.pgconn
+        pg.send_query(query)
+        while pg.flush():  # psycopg's connections are non-blocking: the rest of the query
+            select.select([], [pg.socket], [], POLL)
+        self._asked = True
+
+    def _answer(self) -> tuple[int, int]:
+        """The answer to :meth:`ask`: (psql sessions that are signs, tracker rows in the window)."""
+        self._asked = False
+        pg = self.conn.pgconn
+        pg.consume_input()
+        while pg.is_busy():  # interruptible: a signal's handler runs between two selects
+            select.select([pg.socket], [], [], POLL)
+            pg.consume_input()
+        results = []
+        while (res := pg.get_result()) is not None:
+            results.append(res)
+        if len(results) == 1 and results[0].status == pq.ExecStatus.TUPLES_OK and results[0].ntuples == 1:
+            return int(results[0].get_value(0, 0)), int(results[0].get_value(0, 1))
+        return self.conn.execute(self._prepared_quick()).fetchone()  # an error: again, raised by psycopg
 
     def _look(self, conn: psycopg.Connection | None = None) -> ScriptSign:
         """The full look, on ``conn`` (default: the watch's connection)."""
@@ -316,12 +355,16 @@ class ScriptWatch:
         """Stop the first look's thread if it still runs (a run that ends
         before its first file: bad input, an error): it ends after its current
         look and closes its connection (waited for :data:`CLOSE_WAIT` seconds
-        at most, so a scratch database can be dropped right after)."""
+        at most, so a scratch database can be dropped right after); the answer
+        to an :meth:`ask` no settle read is read."""
         thread, self._ahead = self._ahead, None
         self._ahead_abort.set()
         self._ahead_stop.set()
         if thread is not None:
             thread.join(CLOSE_WAIT)
+        if self._asked:  # the lock's connection must be idle again (the lock is released on it)
+            with contextlib.suppress(psycopg.Error):
+                self._answer()
 
     def _wait(self, sign: ScriptSign) -> None:
         start = time.monotonic()
