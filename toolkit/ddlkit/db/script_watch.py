@@ -35,8 +35,9 @@ of its own, on a connection of its own, as soon as it holds the migration lock,
 and checks its pending files meanwhile: the look goes on until the first file
 is about to run (at least :data:`OBSERVE` seconds), and that file's
 :meth:`ScriptWatch.settle` ends it and then looks once more, on the lock's
-connection. When the thread cannot connect or fails, that settle takes the
-whole first look itself, as without the thread.
+connection. When the thread cannot connect, fails, or does not end within
+:data:`JOIN_WAIT` seconds (a connection queued behind a pooler's full pool),
+that settle takes the whole first look itself, as without the thread.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ YOUNG = 2.0  # an idle psql session this young may be the script's next call
 BEFORE = 60.0  # rows of pending files written this long before the first look count too
 OBSERVE, OBSERVE_POLL = 0.3, 0.025  # the first look lasts this long: the script may be between two psql calls
 CLOSE_WAIT = 0.5  # seconds close() waits for the first look's thread to end
+JOIN_WAIT = 2.0  # seconds the first settle waits for it (asked to end, it ends after its current look)
 
 # A psql session in this database that is a sign of the script: busy, or idle and
 # young (the script's next call may be about to start). Both looks use it.
@@ -175,7 +177,8 @@ class ScriptWatch:
         self._ahead_stop = threading.Event()  # settle: end after OBSERVE seconds
         self._ahead_abort = threading.Event()  # close: end now
         self._ahead_done = threading.Event()  # it has looked for OBSERVE seconds (or saw a sign, or failed)
-        self._ahead_sign: ScriptSign | None = None  # what it saw; None when it failed
+        self._ahead_watch: ScriptWatch | None = None  # the thread's own state, taken over at the join
+        self.ahead_sign: ScriptSign | None = None  # (of the thread's watch) what it saw; None: it failed
 
     def wrote(self, file_name: str) -> None:
         """ddlkit recorded this file: its row is not the script's (and is in the window now)."""
@@ -274,12 +277,10 @@ class ScriptWatch:
         (file_name, md5) of the files the caller still means to apply. Raises
         :class:`ScriptRunning` after ``wait_seconds``."""
         if self._ahead is not None:
-            sign = self._join_ahead()
+            sign = self._join_ahead()  # None: it failed, and the whole first look is taken here, as without it
             if sign:
                 self._wait(sign)
                 return True
-            if sign is None:  # the thread failed: the whole first look here, as without it
-                self.started = self.window = None
         self.pending = pending
         first = self.started is None
         if not first and self._quiet():
@@ -303,16 +304,20 @@ class ScriptWatch:
     def look_ahead(self, connect: Callable[[], psycopg.Connection],
                    pending: Iterable[tuple[str, str]]) -> None:
         """Start the first look in a thread, on a connection ``connect()``
-        opens (psycopg connections are not shared between threads); it lasts
-        until the next :meth:`settle`, and :data:`OBSERVE` seconds at least.
-        ``pending`` as for :meth:`settle`. The caller calls :meth:`close` when
-        the run ends, whatever happened."""
-        self.pending = set(pending)
-        self._ahead = threading.Thread(target=self._look_ahead, args=(connect,), name="ddlkit-script-watch",
+        opens (psycopg connections are not shared between threads) and with a
+        state of its own, which the next :meth:`settle` takes over; it lasts
+        until that settle, and :data:`OBSERVE` seconds at least. ``pending`` as
+        for :meth:`settle`. The caller calls :meth:`close` when the run ends,
+        whatever happened."""
+        ahead = ScriptWatch(self.conn, wait_seconds=self.wait_seconds)  # its conn is replaced: see _look_ahead
+        ahead.pending = set(pending)
+        self._ahead_watch = ahead
+        self._ahead = threading.Thread(target=self._look_ahead, args=(ahead, connect), name="ddlkit-script-watch",
                                        daemon=True)
         self._ahead.start()
 
-    def _look_ahead(self, connect: Callable[[], psycopg.Connection]) -> None:
+    def _look_ahead(self, ahead: ScriptWatch, connect: Callable[[], psycopg.Connection]) -> None:
+        """The thread: looks with ``ahead``'s state only (the caller's is not touched)."""
         try:
             conn = connect()
         except Exception:  # noqa: BLE001 - settle takes the first look itself
@@ -320,7 +325,7 @@ class ScriptWatch:
             return
         try:
             end = time.monotonic() + OBSERVE
-            sign = self._look(conn)
+            sign = ahead._look(conn)
             while not sign:
                 if time.monotonic() < end:  # the first OBSERVE seconds, whether settle waits or not
                     if self._ahead_abort.wait(OBSERVE_POLL):
@@ -329,10 +334,10 @@ class ScriptWatch:
                     self._ahead_done.set()
                     if self._ahead_stop.wait(POLL):
                         break
-                sign = self._look(conn)
-            self._ahead_sign = sign
+                sign = ahead._look(conn)
+            ahead.ahead_sign = sign
         except Exception:  # noqa: BLE001 - a failed look (the connection lost): settle looks again itself
-            self._ahead_sign = None
+            ahead.ahead_sign = None
         finally:
             self._ahead_done.set()
             with contextlib.suppress(Exception):
@@ -345,11 +350,18 @@ class ScriptWatch:
         return self._ahead is not None and not self._ahead_done.is_set()
 
     def _join_ahead(self) -> ScriptSign | None:
-        """End the first look's thread: what it saw (None when it failed)."""
-        thread, self._ahead = self._ahead, None
+        """End the first look's thread and take over its state: what it saw. None
+        when it failed, or did not end within :data:`JOIN_WAIT` seconds (a
+        connection stuck in a pooler's queue, say): it is left to end alone,
+        and its state is not taken."""
+        thread, ahead, self._ahead, self._ahead_watch = self._ahead, self._ahead_watch, None, None
         self._ahead_stop.set()
-        thread.join()
-        return self._ahead_sign
+        thread.join(JOIN_WAIT)
+        if thread.is_alive() or ahead.ahead_sign is None:
+            self._ahead_abort.set()
+            return None
+        self.started, self.known, self.window, self._table = ahead.started, ahead.known, ahead.window, ahead._table
+        return ahead.ahead_sign
 
     def close(self) -> None:
         """Stop the first look's thread if it still runs (a run that ends
@@ -357,7 +369,7 @@ class ScriptWatch:
         look and closes its connection (waited for :data:`CLOSE_WAIT` seconds
         at most, so a scratch database can be dropped right after); the answer
         to an :meth:`ask` no settle read is read."""
-        thread, self._ahead = self._ahead, None
+        thread, self._ahead, self._ahead_watch = self._ahead, None, None
         self._ahead_abort.set()
         self._ahead_stop.set()
         if thread is not None:
