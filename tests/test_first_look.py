@@ -73,23 +73,29 @@ def test_psql_session_seen_while_the_files_are_checked_makes_the_run_wait_before
     assert watch_threads() == []
 
 
-def test_first_look_without_its_own_connection_is_taken_on_the_locks_connection(empty_db):
-    """When the look-ahead thread cannot connect (max_connections, say), the
-    first settle takes the whole first look itself, as before: it still sees
-    the script and waits for it."""
+def test_first_look_that_fails_in_its_thread_is_taken_again_at_the_first_settle(empty_db, monkeypatch):
+    """When the look-ahead thread's look fails, the first settle takes the whole
+    first look itself, as before: it still sees the script and waits for it."""
+    from ddlkit.db import script_watch
     from ddlkit.db.script_watch import ScriptWatch
-    from ddlkit.util.errors import ConnectError
 
-    def refuse() -> psycopg.Connection:
-        raise ConnectError("cannot connect: too many clients already")
+    real, calls = script_watch.tracker_table, []
 
+    def fails_first(conn):
+        calls.append(threading.current_thread().name)
+        if len(calls) == 1:
+            raise psycopg.OperationalError("the look failed")
+        return real(conn)
+
+    monkeypatch.setattr(script_watch, "tracker_table", fails_first)
     seen: list[str] = []
     with psycopg.connect(conninfo_for(empty_db.info.dbname), autocommit=True) as conn:
         watch = ScriptWatch(conn, wait_seconds=30, on_wait=lambda what, wait: seen.append(what))
         with PsqlSession(empty_db.info.dbname, 0.5) as script:
             script.wait_until_busy(empty_db)
-            watch.look_ahead(refuse, [("migrations/0001_a.sql", "aaa")])
+            watch.look_ahead([("migrations/0001_a.sql", "aaa")])
             assert watch.settle([("migrations/0001_a.sql", "aaa")]) is True
+        assert calls[0] == "ddlkit-script-watch" and "MainThread" in calls[1:]
         assert len(seen) == 1 and f"psql pid {script.pid}" in seen[0]
         assert watch.settle([("migrations/0001_a.sql", "aaa")]) is False  # gone: the next file goes on
         watch.close()
@@ -145,34 +151,3 @@ def test_quick_look_sent_ahead_is_answered_at_the_next_settle_and_drained_by_clo
         watch.ask()
         watch.close()  # the answer is read: the connection takes the next query
         assert conn.execute("select 1").fetchone() == (1,)
-
-
-def test_first_look_whose_connection_hangs_does_not_hold_up_the_run(empty_db, monkeypatch):
-    """A connection that does not come (a session pooler with no free server
-    connection queues it): the first settle stops waiting for the thread and
-    takes the first look itself; the late thread's looks change nothing."""
-    from ddlkit.db import script_watch
-    from ddlkit.db.script_watch import ScriptWatch
-
-    monkeypatch.setattr(script_watch, "JOIN_WAIT", 0.2)
-    released = threading.Event()
-
-    def slow_connect() -> psycopg.Connection:
-        released.wait(30)
-        return psycopg.connect(conninfo_for(empty_db.info.dbname), autocommit=True)
-
-    seen: list[str] = []
-    with psycopg.connect(conninfo_for(empty_db.info.dbname), autocommit=True) as conn:
-        watch = ScriptWatch(conn, wait_seconds=30, on_wait=lambda what, wait: seen.append(what))
-        watch.look_ahead(slow_connect, [])
-        with PsqlSession(empty_db.info.dbname, 0.5) as script:
-            script.wait_until_busy(empty_db)
-            assert watch.settle([]) is True  # its own first look saw the session, and waited for it
-        assert len(seen) == 1 and f"psql pid {script.pid}" in seen[0]
-        started = watch.started
-        released.set()  # the late thread connects, looks once with its own state, and ends
-        for thread in watch_threads():
-            thread.join(10)
-        assert watch.started == started and watch.settle([]) is False
-        watch.close()
-    assert watch_threads() == []

@@ -172,9 +172,10 @@ class Runner:
                 try:
                     self.conn.add_notice_handler(self._on_notice)
                     plan = self._read_plan(self.conn)
-                    if plan.has_work:  # the first look for pg_migrate.sh, in a thread, while the files are checked
-                        watch.look_ahead(lambda: connect(self.target),
-                                         ((p.file.file_name, p.file.md5) for p in plan.pending))
+                    if plan.has_work and not plan.comment_edits:
+                        # The first look for pg_migrate.sh, in a thread on the lock's connection, while the
+                        # files are checked on this one (recording comment edits needs the lock's: no thread).
+                        watch.look_ahead((p.file.file_name, p.file.md5) for p in plan.pending)
                     # Before anything is written: every pending file (cached when checked before the lock).
                     self._check_pending(plan, self.conn)
                     if plan.has_work:
@@ -234,10 +235,9 @@ class Runner:
         files the script applied as up to date."""
         lock_conn = watch.conn
         queue = list(result.plan.pending)
-        if self.side is not None:  # while the first look lasts: the fingerprints the tracker rows carry
-            ahead = iter(queue)
-            while watch.looking_ahead() and (pf := next(ahead, None)) is not None:
-                pf.file.tokens_md5  # noqa: B018 - computed once, kept by the file
+        ahead = iter(queue)  # while the first look lasts, the files are prepared (_prepare) in its time
+        while watch.looking_ahead() and (pf := next(ahead, None)) is not None:
+            self._prepare(pf.file)
         while queue:
             pending = ((p.file.file_name, p.file.md5) for p in queue)  # read only by a full look
             self._guard(lambda c: watch.ask(), lock_conn)  # the quick look goes out now,

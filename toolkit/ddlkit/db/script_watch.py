@@ -31,13 +31,12 @@ sessions. The first look (once a run has something pending) lasts
 between two of its ``psql`` processes, which live milliseconds each.
 
 The runner starts the first look (:meth:`ScriptWatch.look_ahead`) in a thread
-of its own, on a connection of its own, as soon as it holds the migration lock,
-and checks its pending files meanwhile: the look goes on until the first file
-is about to run (at least :data:`OBSERVE` seconds), and that file's
-:meth:`ScriptWatch.settle` ends it and then looks once more, on the lock's
-connection. When the thread cannot connect, fails, or does not end within
-:data:`JOIN_WAIT` seconds (a connection queued behind a pooler's full pool),
-that settle takes the whole first look itself, as without the thread.
+as soon as it holds the migration lock, and checks its pending files
+meanwhile, on its other connection: the look goes on until the first file is
+about to run (at least :data:`OBSERVE` seconds), and that file's
+:meth:`ScriptWatch.settle` ends it (the thread hands the lock's connection
+back) and takes the quick look. When the thread fails, that settle takes the
+whole first look itself, as without the thread.
 """
 
 from __future__ import annotations
@@ -63,8 +62,6 @@ QUIET = 1.5  # no sign of the script for this long: it has finished
 YOUNG = 2.0  # an idle psql session this young may be the script's next call
 BEFORE = 60.0  # rows of pending files written this long before the first look count too
 OBSERVE, OBSERVE_POLL = 0.3, 0.025  # the first look lasts this long: the script may be between two psql calls
-CLOSE_WAIT = 0.5  # seconds close() waits for the first look's thread to end
-JOIN_WAIT = 2.0  # seconds the first settle waits for it (asked to end, it ends after its current look)
 
 # A psql session in this database that is a sign of the script: busy, or idle and
 # young (the script's next call may be about to start). Both looks use it.
@@ -243,9 +240,8 @@ class ScriptWatch:
             return int(results[0].get_value(0, 0)), int(results[0].get_value(0, 1))
         return self.conn.execute(self._prepared_quick()).fetchone()  # an error: again, raised by psycopg
 
-    def _look(self, conn: psycopg.Connection | None = None) -> ScriptSign:
-        """The full look, on ``conn`` (default: the watch's connection)."""
-        conn = conn or self.conn
+    def _look(self) -> ScriptSign:
+        conn = self.conn
         if self._table is None:
             self._table = tracker_table(conn)  # until the tracker exists
         rows_part = sql.SQL(_ROWS).format(self._table) if self._table is not None else sql.SQL("'[]'::json")
@@ -301,31 +297,25 @@ class ScriptWatch:
                 return sign
         return ScriptSign((), ())
 
-    def look_ahead(self, connect: Callable[[], psycopg.Connection],
-                   pending: Iterable[tuple[str, str]]) -> None:
-        """Start the first look in a thread, on a connection ``connect()``
-        opens (psycopg connections are not shared between threads) and with a
-        state of its own, which the next :meth:`settle` takes over; it lasts
-        until that settle, and :data:`OBSERVE` seconds at least. ``pending`` as
-        for :meth:`settle`. The caller calls :meth:`close` when the run ends,
-        whatever happened."""
-        ahead = ScriptWatch(self.conn, wait_seconds=self.wait_seconds)  # its conn is replaced: see _look_ahead
+    def look_ahead(self, pending: Iterable[tuple[str, str]]) -> None:
+        """Start the first look in a thread, with a state of its own, which the
+        next :meth:`settle` takes over; it lasts until that settle, and
+        :data:`OBSERVE` seconds at least. It uses the watch's connection: the
+        caller does not, until that settle or :meth:`close` (which the caller
+        calls when the run ends, whatever happened) has ended the thread.
+        ``pending`` as for :meth:`settle`."""
+        ahead = ScriptWatch(self.conn, wait_seconds=self.wait_seconds)
         ahead.pending = set(pending)
         self._ahead_watch = ahead
-        self._ahead = threading.Thread(target=self._look_ahead, args=(ahead, connect), name="ddlkit-script-watch",
+        self._ahead = threading.Thread(target=self._look_ahead, args=(ahead,), name="ddlkit-script-watch",
                                        daemon=True)
         self._ahead.start()
 
-    def _look_ahead(self, ahead: ScriptWatch, connect: Callable[[], psycopg.Connection]) -> None:
+    def _look_ahead(self, ahead: ScriptWatch) -> None:
         """The thread: looks with ``ahead``'s state only (the caller's is not touched)."""
         try:
-            conn = connect()
-        except Exception:  # noqa: BLE001 - settle takes the first look itself
-            self._ahead_done.set()
-            return
-        try:
             end = time.monotonic() + OBSERVE
-            sign = ahead._look(conn)
+            sign = ahead._look()
             while not sign:
                 if time.monotonic() < end:  # the first OBSERVE seconds, whether settle waits or not
                     if self._ahead_abort.wait(OBSERVE_POLL):
@@ -334,14 +324,12 @@ class ScriptWatch:
                     self._ahead_done.set()
                     if self._ahead_stop.wait(POLL):
                         break
-                sign = ahead._look(conn)
+                sign = ahead._look()
             ahead.ahead_sign = sign
         except Exception:  # noqa: BLE001 - a failed look (the connection lost): settle looks again itself
             ahead.ahead_sign = None
         finally:
             self._ahead_done.set()
-            with contextlib.suppress(Exception):
-                conn.close()
 
     def looking_ahead(self) -> bool:
         """True while the first look's thread has yet to look for :data:`OBSERVE`
@@ -350,30 +338,26 @@ class ScriptWatch:
         return self._ahead is not None and not self._ahead_done.is_set()
 
     def _join_ahead(self) -> ScriptSign | None:
-        """End the first look's thread and take over its state: what it saw. None
-        when it failed, or did not end within :data:`JOIN_WAIT` seconds (a
-        connection stuck in a pooler's queue, say): it is left to end alone,
-        and its state is not taken."""
+        """End the first look's thread and take over its state: what it saw
+        (None when it failed)."""
         thread, ahead, self._ahead, self._ahead_watch = self._ahead, self._ahead_watch, None, None
         self._ahead_stop.set()
-        thread.join(JOIN_WAIT)
-        if thread.is_alive() or ahead.ahead_sign is None:
-            self._ahead_abort.set()
+        thread.join()  # asked to end, it ends after its current look (interruptible: a signal's handler runs)
+        if ahead.ahead_sign is None:
             return None
         self.started, self.known, self.window, self._table = ahead.started, ahead.known, ahead.window, ahead._table
         return ahead.ahead_sign
 
     def close(self) -> None:
-        """Stop the first look's thread if it still runs (a run that ends
-        before its first file: bad input, an error): it ends after its current
-        look and closes its connection (waited for :data:`CLOSE_WAIT` seconds
-        at most, so a scratch database can be dropped right after); the answer
-        to an :meth:`ask` no settle read is read."""
+        """End the first look's thread if it still runs (a run that ends before
+        its first file: bad input, an error): it ends after its current look,
+        and the connection is the caller's again; and read the answer to an
+        :meth:`ask` no settle read."""
         thread, self._ahead, self._ahead_watch = self._ahead, None, None
         self._ahead_abort.set()
         self._ahead_stop.set()
         if thread is not None:
-            thread.join(CLOSE_WAIT)
+            thread.join()
         if self._asked:  # the lock's connection must be idle again (the lock is released on it)
             with contextlib.suppress(psycopg.Error):
                 self._answer()
