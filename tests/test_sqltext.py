@@ -14,6 +14,11 @@ def mode_of(text: str) -> sqltext.TxnMode:
 @pytest.mark.parametrize("text,reason", [
     ("create index concurrently if not exists i on t (a);", "CREATE INDEX CONCURRENTLY"),
     ("drop index concurrently if exists i;", "DROP INDEX CONCURRENTLY"),
+    # however CONCURRENTLY is spelled after INDEX (the split builds the node only when it may be there)
+    ("create table t (a int);\nCREATE UNIQUE INDEX\n  Concurrently i on t (a);", "CREATE INDEX CONCURRENTLY"),
+    ("create index /* soon */ concurrently i on t (a);", "CREATE INDEX CONCURRENTLY"),
+    ("create index\tconcurrently on t (a);", "CREATE INDEX CONCURRENTLY"),
+    ("drop index -- now\n concurrently i;", "DROP INDEX CONCURRENTLY"),
     ("reindex (verbose) index concurrently i;", "REINDEX CONCURRENTLY"),
     ("reindex database app;", "REINDEX DATABASE/SYSTEM"),
     ("vacuum (analyze) t;", "VACUUM"),
@@ -40,6 +45,11 @@ def test_autocommit_reasons(text, reason):
     "select E'it\\'s; begin; commit', 'C:\\dir\\';",
     "select 1; -- transactional: false",
     "savepoint s;",
+    # CREATE/DROP INDEX that are not CONCURRENTLY, whose first words already say so
+    "create index if not exists i on t (a);",
+    "create unique index on t (a);",
+    "create index concurrently_named on t (a);",
+    "drop index if exists i_concurrently;",
 ])
 def test_transactional(text):
     assert mode_of(text).transactional

@@ -91,6 +91,9 @@ class Runner:
         self.deadline = None  # the last statement's ddlkit.apply.deadline.LockDeadline, if it had one
         self._begin_sql: str | None = None  # BEGIN and the settings sent with each one-query file
         self._commit_sql: str | None = None  # the lock check and COMMIT that end it (ddlkit.apply.send.commit_sql)
+        self._recorder = None  # each one-query file's tracker row (ddlkit.apply.send.Recorder)
+        self._ready: dict[str, tuple[bool, str | None]] = {}  # prepared ahead (_prepare): one query?, its row
+        self._clean: dict[str, bool] = {}  # prepared ahead: leaves_session_clean
         self._unflushed = False  # a file committed without waiting for its WAL flush
 
     # ------------------------------------------------------------------ read-only
@@ -151,26 +154,37 @@ class Runner:
                 from ddlkit.db.pooler import check_session  # noqa: PLC0415
 
                 check_session(self.target, self.options.session_check, first=lock_conn)
-            self._check_pending(plan, lock_conn)  # before anything is written
             lock = MigrationLock(lock_conn, wait_seconds=self.options.lock_wait,
                                  on_wait=lambda holder: self.emit("waiting", holder=holder,
                                                                   wait=self.options.lock_wait),
                                  reconnect=lambda: connect(self.target))
+            if not lock.try_now():  # busy: bad input is refused before waiting for it
+                self._check_pending(plan, lock_conn)
             with lock:
                 lock_conn = lock.conn  # waiters reconnect between polls (ddlkit.db.lock)
                 self.lock = lock
                 self._begin_sql = self._commit_sql = None  # composed with this lock's session
+                self._ready, self._clean = {}, {}
                 if lock.waited > 0.2:
                     self.emit("lock_acquired", waited=lock.waited)
                 self.conn = connect(self.target)
+                watch = self._script_watch(lock_conn)
                 try:
                     self.conn.add_notice_handler(self._on_notice)
                     plan = self._read_plan(self.conn)
-                    self._check_pending(plan, self.conn)  # what another runner left pending: checked already
+                    if plan.has_work and not plan.comment_edits:
+                        # The first look for pg_migrate.sh, in a thread on the lock's connection, while the
+                        # files are checked on this one (recording comment edits needs the lock's: no thread).
+                        watch.look_ahead((p.file.file_name, p.file.md5) for p in plan.pending)
+                    # Before anything is written: every pending file (cached when checked before the lock).
+                    self._check_pending(plan, self.conn)
                     if plan.has_work:
+                        from ddlkit.apply.send import Recorder  # noqa: PLC0415
+
                         self.tracker = self._guard(ensure_tracker, self.conn)
                         if self.options.fingerprints:
                             self.side = self._guard(lambda c: ensure_side_table(c, self.tracker), self.conn)
+                        self._recorder = Recorder(self.conn, self.tracker, self.side)
                     result = RunResult(plan, [], waited=lock.waited)
                     self.emit("plan", plan=plan)
                     if plan.has_work:
@@ -179,13 +193,14 @@ class Runner:
                         record_comment_edits(self, plan, result)
                         result.adopted = adopt(self, plan) if self.side is not None else 0
                     dirty = False
-                    for pf in self._beside_script(lock_conn, result):
+                    for pf in self._beside_script(watch, result):
                         if not pf.file.mode.transactional:  # its statements commit one by one
                             lock.ensure_held(f"applying {pf.file.file_name}")
                         if dirty:  # a fresh session for each file, as psql gave it
                             self._guard(lambda c: c.execute("discard all"), self.conn)
                         fr = self._apply(pf)
-                        dirty = not leaves_session_clean(pf.file)
+                        clean = self._clean.pop(pf.file.file_name, None)
+                        dirty = not (leaves_session_clean(pf.file) if clean is None else clean)
                         result.results.append(fr)
                         self.emit("file_done", result=fr)
                         if fr.outcome == Outcome.FAILED:
@@ -197,6 +212,7 @@ class Runner:
                         self._make_durable()  # what committed stays committed after a crash of the server too
                     raise
                 finally:
+                    watch.close()
                     if self.monitor:
                         self.monitor.close()
                     self.conn.close()
@@ -205,18 +221,27 @@ class Runner:
         result.duration = time.monotonic() - started
         return result
 
-    def _beside_script(self, lock_conn: psycopg.Connection, result: RunResult) -> Iterator[PlannedFile]:
-        """The pending files, each handed out only when no pg_migrate.sh is
-        running (ddlkit.db.script_watch); after waiting for one, what is still
-        pending is read again from the tracker, and ``result.plan`` shows the
-        files the script applied as up to date."""
+    def _script_watch(self, lock_conn: psycopg.Connection):
+        """The watch for a running pg_migrate.sh (ddlkit.db.script_watch), on the lock's connection."""
         from ddlkit.db.script_watch import ScriptWatch  # noqa: PLC0415
 
-        watch = ScriptWatch(lock_conn, wait_seconds=self.options.lock_wait, sleep=self.sleep,
-                            on_wait=lambda what, wait: self.emit("script_waiting", what=what, wait=wait))
+        return ScriptWatch(lock_conn, wait_seconds=self.options.lock_wait, sleep=self.sleep,
+                           on_wait=lambda what, wait: self.emit("script_waiting", what=what, wait=wait))
+
+    def _beside_script(self, watch, result: RunResult) -> Iterator[PlannedFile]:
+        """The pending files, each handed out only when no pg_migrate.sh is
+        running (``watch``: ddlkit.db.script_watch); after waiting for one, what is
+        still pending is read again from the tracker, and ``result.plan`` shows the
+        files the script applied as up to date."""
+        lock_conn = watch.conn
         queue = list(result.plan.pending)
+        ahead = iter(queue)  # while the first look lasts, the files are prepared (_prepare) in its time
+        while watch.looking_ahead() and (pf := next(ahead, None)) is not None:
+            self._prepare(pf.file)
         while queue:
             pending = ((p.file.file_name, p.file.md5) for p in queue)  # read only by a full look
+            self._guard(lambda c: watch.ask(), lock_conn)  # the quick look goes out now,
+            self._prepare(queue[0].file)  # the next file is prepared while its answer comes back
             if self._guard(lambda c: watch.settle(pending), lock_conn):
                 plan = build_plan(self.tree, self._guard(read_tracker, self.conn))
                 self._check_pending(plan, self.conn)
@@ -230,6 +255,34 @@ class Runner:
             pf = queue.pop(0)
             yield pf
             watch.wrote(pf.file.file_name)
+
+    def _prepare(self, f: DdlFile) -> None:
+        """What applying ``f`` computes before it sends anything (whether it goes
+        as one query, its tracker row's SQL, and whether it leaves the session
+        clean), computed while the look for pg_migrate.sh is on its way
+        (ScriptWatch.ask) and kept until ``f`` runs. Never an error here: the
+        file's apply meets it again, in its place."""
+        from ddlkit.apply.send import leaves_session_clean  # noqa: PLC0415
+        name = f.file_name
+        if name in self._clean:
+            return
+        try:
+            if f.mode.transactional:
+                whole = self._sends_whole(f)
+                self._ready[name] = (whole, self._recorder.sql(f) if whole and self._recorder else None)
+            self._clean[name] = leaves_session_clean(f)
+        except Exception:  # noqa: BLE001, S110 - see the docstring
+            pass
+
+    def _sends_whole(self, f: DdlFile) -> bool:
+        """Does transactional ``f`` go as one query (ddlkit.apply.send)?"""
+        from ddlkit.apply import send  # noqa: PLC0415
+        whole = self.ONE_QUERY and send.whole_file(f, bool(f.csv_files(self.tree.root)))
+        if whole and self.options.lock_timeout:
+            from ddlkit.apply.deadline import file_needs_deadline  # noqa: PLC0415
+
+            whole = not file_needs_deadline(f.statements)  # a PL/pgSQL handler may swallow lock_timeout
+        return whole
 
     # ------------------------------------------------------------------ internals
 
@@ -407,16 +460,12 @@ class Runner:
         from ddlkit.apply import send  # noqa: PLC0415
         from ddlkit.apply.failure import StatementError  # noqa: PLC0415
         from ddlkit.apply.staging import drop_staged, stage  # noqa: PLC0415
-        whole = self.ONE_QUERY and send.whole_file(f, bool(f.csv_files(self.tree.root)))
-        if whole and self.options.lock_timeout:
-            from ddlkit.apply.deadline import file_needs_deadline  # noqa: PLC0415
-
-            whole = not file_needs_deadline(f.statements)  # a PL/pgSQL handler may swallow lock_timeout
+        whole, row_sql = self._ready.pop(f.file_name, None) or (self._sends_whole(f), None)
         while True:
             heard = len(fr.notices)
             try:
                 if whole:
-                    return self._apply_one_query(f, fr)
+                    return self._apply_one_query(f, fr, row_sql)
                 with self.conn.transaction():
                     self._prepare_session(transactional=True)
                     with self.muted():
@@ -461,9 +510,10 @@ class Runner:
                        f"{text})")
             raise StatementError(st, exc, message=message, excerpt=text) from None
 
-    def _apply_one_query(self, f: DdlFile, fr: FileResult) -> None:
+    def _apply_one_query(self, f: DdlFile, fr: FileResult, row_sql: str | None = None) -> None:
         """``f`` in one round trip with its settings, tracker row, lock check and
-        COMMIT (ddlkit.apply.send), in pieces of whole statements when it is big."""
+        COMMIT (ddlkit.apply.send), in pieces of whole statements when it is big;
+        ``row_sql``: the tracker row's SQL, when it was prepared (Runner._prepare)."""
         from ddlkit.apply import send  # noqa: PLC0415
         conn = self.conn
         if self._begin_sql is None:
@@ -478,7 +528,7 @@ class Runner:
             for first, start, end in send.pieces(f):
                 query, base = f.text[start:end], start
                 if first == 0:
-                    head = self._begin_sql + send.record_sql(conn, self.tracker, f, self.side)
+                    head = self._begin_sql + (row_sql or self._recorder.sql(f))
                     query, base = head + query, start - len(head)
                 if end == len(f.text) and self._commit_sql is not None:
                     query += self._commit_sql

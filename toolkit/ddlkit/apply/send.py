@@ -27,13 +27,12 @@ statement by statement, which names it.
 from __future__ import annotations
 
 import bisect
-import functools
 from typing import TYPE_CHECKING, Any, Iterator
 
 import psycopg
 from psycopg import sql
 
-from ddlkit.db.filetokens import fingerprint_sql
+from ddlkit.db.filetokens import fingerprint_frame, fingerprint_parts
 from ddlkit.apply.failure import StatementError
 
 if TYPE_CHECKING:
@@ -189,21 +188,28 @@ def record_sql(conn: psycopg.Connection, table: sql.Identifier, f: DdlFile,
     """The tracker upsert of ``f`` (pg_migrate.sh's) as SQL text, values quoted by
     psycopg; with ``side``, the file's token fingerprint too (ddlkit.db.filetokens),
     as :func:`ddlkit.db.tracker.record` writes them."""
-    head, tail = _upsert(table.as_string(conn))
-    upsert = sql.Composed([head, sql.Literal(f.file_name), _COMMA, sql.Literal(f.md5), tail])
-    parts = [upsert] if side is None else [fingerprint_sql(side, f), sql.SQL(";\n"), upsert]
-    return sql.Composed(parts).as_string(conn) + ";\n"
+    return Recorder(conn, table, side).sql(f)
 
 
-_COMMA = sql.SQL(", ")
+class Recorder:
+    """:func:`record_sql` for the files of one run: the statements' fixed parts
+    composed once (psycopg.sql), each file's values quoted by psycopg
+    (``sql.Literal``) and the whole rendered in one ``as_string``."""
+
+    def __init__(self, conn: psycopg.Connection, table: sql.Identifier, side: sql.Identifier | None = None):
+        self.conn, self.side = conn, side
+        self._head = sql.SQL("insert into {} (file_name, md5) values (").format(table)
+        self._frame = fingerprint_frame(side) if side is not None else None
+
+    def sql(self, f: DdlFile) -> str:
+        parts = [self._head, sql.Literal(f.file_name), _COMMA, sql.Literal(f.md5), _UPSERT_TAIL]
+        if self.side is not None:
+            parts[:0] = [*fingerprint_parts(self.side, f, self._frame), _END]
+        return sql.Composed(parts).as_string(self.conn)
 
 
-@functools.lru_cache(maxsize=8)
-def _upsert(table: str) -> tuple[sql.SQL, sql.SQL]:
-    """The tracker upsert around its two values, composed once per run (not per
-    file); ``table``: the tracker's quoted identifier, as psycopg rendered it."""
-    return (sql.SQL("insert into " + table + " (file_name, md5) values ("),
-            sql.SQL(") on conflict (file_name) do update set md5 = excluded.md5, applied_at = now()"))
+_COMMA, _END = sql.SQL(", "), sql.SQL(";\n")
+_UPSERT_TAIL = sql.SQL(") on conflict (file_name) do update set md5 = excluded.md5, applied_at = now();\n")
 
 
 # Statements that cannot leave session state behind them (a setting, a role, a

@@ -49,14 +49,27 @@ def fingerprint_sql(table: sql.Identifier, f: DdlFile) -> sql.Composed:
     """The statement that records ``f``'s fingerprint (an upsert), or removes its
     row when ``f`` cannot be fingerprinted; values as literals, so it can ride
     in the one query of a file (ddlkit.apply.send)."""
-    from ddlkit.sql.tokens import data_fingerprint  # noqa: PLC0415 - the parser loads only when a file is recorded
+    return sql.Composed(fingerprint_parts(table, f))
 
-    tokens = data_fingerprint(f.data)
+
+def fingerprint_parts(table: sql.Identifier, f: DdlFile, frame: tuple[sql.SQL, ...] | None = None) \
+        -> list[sql.Composable]:
+    """:func:`fingerprint_sql` as a list of parts; ``frame``: :func:`fingerprint_frame`
+    of ``table``, when the caller keeps it (composed once per run, not per file)."""
+    tokens = f.tokens_md5
+    head, sep, tail, forget = frame or fingerprint_frame(table)
     if tokens is None:
-        return sql.SQL("delete from {} where file_name = {}").format(table, f.file_name)
-    return sql.SQL("insert into {} (file_name, md5, tokens_md5) values ({}, {}, {}) "
-                   "on conflict (file_name) do update set md5 = excluded.md5, "
-                   "tokens_md5 = excluded.tokens_md5").format(table, f.file_name, f.md5, tokens)
+        return [forget, sql.Literal(f.file_name)]
+    return [head, sql.Literal(f.file_name), sep, sql.Literal(f.md5), sep, sql.Literal(tokens), tail]
+
+
+def fingerprint_frame(table: sql.Identifier) -> tuple[sql.SQL, ...]:
+    """The fixed parts of :func:`fingerprint_sql` for ``table``, around its values:
+    the upsert's head, separator and tail, and the delete's head."""
+    return (sql.SQL("insert into {} (file_name, md5, tokens_md5) values (").format(table),
+            sql.SQL(", "),
+            sql.SQL(") on conflict (file_name) do update set md5 = excluded.md5, tokens_md5 = excluded.tokens_md5"),
+            sql.SQL("delete from {} where file_name = ").format(table))
 
 
 def record_fingerprint(conn: psycopg.Connection, table: sql.Identifier | None, f: DdlFile) -> None:

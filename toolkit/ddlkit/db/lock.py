@@ -116,7 +116,19 @@ class MigrationLock:
         self.pid = pid
         return bool(got)
 
+    def try_now(self) -> bool:
+        """One poll, no waiting: True when the lock is held now (then
+        :meth:`acquire` returns at once). The runner asks before it checks its
+        files: a free lock is taken at once, a busy one only after the check."""
+        if not self.held and self._try():
+            self.held = True
+            if self.reconnect is not None:
+                self._immune()
+        return self.held
+
     def acquire(self) -> "MigrationLock":
+        if self.held:  # taken by try_now
+            return self
         start = time.monotonic()
         delay = 0.05
         announced = False

@@ -29,17 +29,28 @@ or after ``wait_seconds`` it raises :class:`ScriptRunning` (exit 3) naming the
 sessions. The first look (once a run has something pending) lasts
 :data:`OBSERVE` seconds, polling every :data:`OBSERVE_POLL`: the script may be
 between two of its ``psql`` processes, which live milliseconds each.
+
+The runner starts the first look (:meth:`ScriptWatch.look_ahead`) in a thread
+as soon as it holds the migration lock, and checks its pending files
+meanwhile, on its other connection: the look goes on until the first file is
+about to run (at least :data:`OBSERVE` seconds), and that file's
+:meth:`ScriptWatch.settle` ends it (the thread hands the lock's connection
+back) and takes the quick look. When the thread fails, that settle takes the
+whole first look itself, as without the thread.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import select
+import threading
 import time
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
 import psycopg
-from psycopg import sql
+from psycopg import pq, sql
 
 from ddlkit.db.lock import _CLASSID, _OBJID
 from ddlkit.db.tracker import tracker_table
@@ -158,6 +169,13 @@ class ScriptWatch:
         # seconds before the first look on), as of the last full look plus ddlkit's own
         self.window: set[str] | None = None
         self._quick: str | None = None  # EXECUTE of the prepared quick look (its arguments are fixed)
+        self._asked = False  # a quick look sent (ask), its answer not read yet
+        self._ahead: threading.Thread | None = None  # the first look's thread (look_ahead)
+        self._ahead_stop = threading.Event()  # settle: end after OBSERVE seconds
+        self._ahead_abort = threading.Event()  # close: end now
+        self._ahead_done = threading.Event()  # it has looked for OBSERVE seconds (or saw a sign, or failed)
+        self._ahead_watch: ScriptWatch | None = None  # the thread's own state, taken over at the join
+        self.ahead_sign: ScriptSign | None = None  # (of the thread's watch) what it saw; None: it failed
 
     def wrote(self, file_name: str) -> None:
         """ddlkit recorded this file: its row is not the script's (and is in the window now)."""
@@ -168,8 +186,15 @@ class ScriptWatch:
     def _quiet(self) -> bool:
         """The quick look: no psql session that is a sign, and exactly the
         tracker rows expected in the window. Anything else: take the full look."""
-        if self.window is None or self._table is None:
+        if self._asked:
+            sessions, rows = self._answer()
+        elif self.window is None or self._table is None:
             return False
+        else:
+            sessions, rows = self.conn.execute(self._prepared_quick()).fetchone()
+        return sessions == 0 and rows == len(self.window)
+
+    def _prepared_quick(self) -> str:
         if self._quick is None:
             # Prepared once, its values written in (fixed for the run): planned once, where
             # parameters would make the server plan it for each of the first executions.
@@ -182,21 +207,52 @@ class ScriptWatch:
                 self.conn.execute(sql.SQL("deallocate {}").format(name))
                 self.conn.execute(prepare)
             self._quick = sql.SQL("execute {}").format(name).as_string(self.conn)
-        sessions, rows = self.conn.execute(self._quick).fetchone()
-        return sessions == 0 and rows == len(self.window)
+        return self._quick
+
+    def ask(self) -> None:
+        """Send the quick look of the next :meth:`settle` now, and read its answer
+        there: what the caller does in between (preparing the next file) overlaps
+        the round trip, and the look still comes after the last file and before
+        the next. Nothing when the next settle takes no quick look (the first).
+        Through the connection's libpq handle (psycopg's ``Connection.pgconn``):
+        nothing else uses the lock's connection until that settle, or :meth:`close`."""
+        if self._asked or self._ahead is not None or self.window is None or self._table is None:
+            return
+        query = self._prepared_quick().encode()
+        pg = self.conn.pgconn
+        pg.send_query(query)
+        while pg.flush():  # psycopg's connections are non-blocking: the rest of the query
+            select.select([], [pg.socket], [], POLL)
+        self._asked = True
+
+    def _answer(self) -> tuple[int, int]:
+        """The answer to :meth:`ask`: (psql sessions that are signs, tracker rows in the window)."""
+        self._asked = False
+        pg = self.conn.pgconn
+        pg.consume_input()
+        while pg.is_busy():  # interruptible: a signal's handler runs between two selects
+            select.select([pg.socket], [], [], POLL)
+            pg.consume_input()
+        results = []
+        while (res := pg.get_result()) is not None:
+            results.append(res)
+        if len(results) == 1 and results[0].status == pq.ExecStatus.TUPLES_OK and results[0].ntuples == 1:
+            return int(results[0].get_value(0, 0)), int(results[0].get_value(0, 1))
+        return self.conn.execute(self._prepared_quick()).fetchone()  # an error: again, raised by psycopg
 
     def _look(self) -> ScriptSign:
+        conn = self.conn
         if self._table is None:
-            self._table = tracker_table(self.conn)  # until the tracker exists
+            self._table = tracker_table(conn)  # until the tracker exists
         rows_part = sql.SQL(_ROWS).format(self._table) if self._table is not None else sql.SQL("'[]'::json")
         params = (self.started,) + ((BEFORE,) if self._table is not None else ())
-        started, sessions, rows = self.conn.execute(sql.SQL(_LOOK).format(rows=rows_part, sign=_SIGN),
-                                                    params).fetchone()
+        started, sessions, rows = conn.execute(sql.SQL(_LOOK).format(rows=rows_part, sign=_SIGN),
+                                               params).fetchone()
         if self.started is None:
             self.started = started
         if sessions:
             pids = [s[0] for s in sessions]
-            waiting = {r[0] for r in self.conn.execute(_LOCK_WAITERS, (pids, _CLASSID, _OBJID))}
+            waiting = {r[0] for r in conn.execute(_LOCK_WAITERS, (pids, _CLASSID, _OBJID))}
             sessions = [s for s in sessions if s[0] not in waiting]
         if not isinstance(self.pending, set):  # built once per settle, and only for a full look
             self.pending = set(self.pending)
@@ -216,6 +272,11 @@ class ScriptWatch:
         only when a full look is taken):
         (file_name, md5) of the files the caller still means to apply. Raises
         :class:`ScriptRunning` after ``wait_seconds``."""
+        if self._ahead is not None:
+            sign = self._join_ahead()  # None: it failed, and the whole first look is taken here, as without it
+            if sign:
+                self._wait(sign)
+                return True
         self.pending = pending
         first = self.started is None
         if not first and self._quiet():
@@ -235,6 +296,71 @@ class ScriptWatch:
             if sign := self._look():
                 return sign
         return ScriptSign((), ())
+
+    def look_ahead(self, pending: Iterable[tuple[str, str]]) -> None:
+        """Start the first look in a thread, with a state of its own, which the
+        next :meth:`settle` takes over; it lasts until that settle, and
+        :data:`OBSERVE` seconds at least. It uses the watch's connection: the
+        caller does not, until that settle or :meth:`close` (which the caller
+        calls when the run ends, whatever happened) has ended the thread.
+        ``pending`` as for :meth:`settle`."""
+        ahead = ScriptWatch(self.conn, wait_seconds=self.wait_seconds)
+        ahead.pending = set(pending)
+        self._ahead_watch = ahead
+        self._ahead = threading.Thread(target=self._look_ahead, args=(ahead,), name="ddlkit-script-watch",
+                                       daemon=True)
+        self._ahead.start()
+
+    def _look_ahead(self, ahead: ScriptWatch) -> None:
+        """The thread: looks with ``ahead``'s state only (the caller's is not touched)."""
+        try:
+            end = time.monotonic() + OBSERVE
+            sign = ahead._look()
+            while not sign:
+                if time.monotonic() < end:  # the first OBSERVE seconds, whether settle waits or not
+                    if self._ahead_abort.wait(OBSERVE_POLL):
+                        break
+                else:
+                    self._ahead_done.set()
+                    if self._ahead_stop.wait(POLL):
+                        break
+                sign = ahead._look()
+            ahead.ahead_sign = sign
+        except Exception:  # noqa: BLE001 - a failed look (the connection lost): settle looks again itself
+            ahead.ahead_sign = None
+        finally:
+            self._ahead_done.set()
+
+    def looking_ahead(self) -> bool:
+        """True while the first look's thread has yet to look for :data:`OBSERVE`
+        seconds: the next :meth:`settle` would wait for it, so the caller may
+        do now what it would do later."""
+        return self._ahead is not None and not self._ahead_done.is_set()
+
+    def _join_ahead(self) -> ScriptSign | None:
+        """End the first look's thread and take over its state: what it saw
+        (None when it failed)."""
+        thread, ahead, self._ahead, self._ahead_watch = self._ahead, self._ahead_watch, None, None
+        self._ahead_stop.set()
+        thread.join()  # asked to end, it ends after its current look (interruptible: a signal's handler runs)
+        if ahead.ahead_sign is None:
+            return None
+        self.started, self.known, self.window, self._table = ahead.started, ahead.known, ahead.window, ahead._table
+        return ahead.ahead_sign
+
+    def close(self) -> None:
+        """End the first look's thread if it still runs (a run that ends before
+        its first file: bad input, an error): it ends after its current look,
+        and the connection is the caller's again; and read the answer to an
+        :meth:`ask` no settle read."""
+        thread, self._ahead, self._ahead_watch = self._ahead, None, None
+        self._ahead_abort.set()
+        self._ahead_stop.set()
+        if thread is not None:
+            thread.join()
+        if self._asked:  # the lock's connection must be idle again (the lock is released on it)
+            with contextlib.suppress(psycopg.Error):
+                self._answer()
 
     def _wait(self, sign: ScriptSign) -> None:
         start = time.monotonic()

@@ -286,6 +286,20 @@ def _first_word(text: str, start: int) -> str:
     return text[start:end].lower()
 
 
+def _index_may_be_concurrent(words: list[str]) -> bool:
+    """False when the first words of a ``CREATE [UNIQUE] INDEX`` or ``DROP INDEX``
+    show it is not CONCURRENTLY (the grammar puts that keyword right after INDEX):
+    its node classifies as transactional, and need not be built. True otherwise."""
+    first, second, third, fourth = words
+    if (first, second) in (("create", "index"), ("drop", "index")):
+        after = third
+    elif (first, second, third) == ("create", "unique", "index"):
+        after = fourth
+    else:
+        return True
+    return after in ("", "concurrently")  # '': not a plain word (a comment, a quote): the node decides
+
+
 def _split_streamed(text: str) -> tuple[Statement, ...] | None:
     """:func:`split_sql` of a big file: statements classified as they are parsed,
     their trees dropped (:attr:`Statement.node` parses again on demand).
@@ -349,8 +363,8 @@ def _split_streamed(text: str) -> tuple[Statement, ...] | None:
                 word = _first_word(text, start)
                 needs = word in _CLASSIFIED
                 if needs and word in _SECOND:
-                    probe = Statement(0, start, end, file_text=text)
-                    needs = probe.words(2)[1] in _SECOND[word]
+                    words = Statement(0, start, end, file_text=text).words(4)
+                    needs = words[1] in _SECOND[word] and _index_may_be_concurrent(words)
                 add(start, end, _node_at(text[start:end], start) if needs else None)
                 out[-1].first_word = word
         i = j + 1

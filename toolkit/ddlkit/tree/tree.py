@@ -113,6 +113,14 @@ class DdlFile:
     def md5(self) -> str:
         return whitespace_free_md5(self.data)
 
+    @_computed_once
+    def tokens_md5(self) -> str | None:
+        """The file's token fingerprint (:func:`ddlkit.sql.tokens.data_fingerprint`), computed
+        once: the runner may compute it ahead, while it waits for something else."""
+        from ddlkit.sql.tokens import data_fingerprint  # noqa: PLC0415 - the scanner loads only when asked
+
+        return data_fingerprint(self.data)
+
     @cached_property
     def text(self) -> str:
         try:
