@@ -35,6 +35,7 @@ UNQUOTED = [
 ]
 
 
+@pytest.mark.slow  # every command in every format, some in real processes
 @pytest.mark.parametrize("sql, secret, where", UNQUOTED, ids=["create-role", "alter-role-lines", "mapping",
                                                                "unterminated"])
 def test_unquoted_password_in_a_syntax_error_is_never_shown(make_tree, db_url, empty_db, sql, secret, where):
@@ -399,6 +400,7 @@ def test_tracker_with_another_not_null_column_without_a_default_is_a_usage_error
         ("migrations/0001_a.sql", True)]
 
 
+@pytest.mark.slow  # five commands in two formats
 @pytest.mark.parametrize("body", [
     "create function f_pw() returns void language plpgsql as $$\n"
     "begin\n  alter role app password Body-Secret-31;\nend $$;\n",
