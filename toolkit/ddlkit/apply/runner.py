@@ -1,10 +1,11 @@
 """The runner: all the I/O of applying a tree. Lock, execute, record.
 
 * Transactional files run in one transaction together with their tracker
-  upsert, so a crash leaves neither behind.
+  upsert, so a crash leaves neither behind (ddlkit.apply.transactional).
 * Files that cannot (CONCURRENTLY and friends, their own BEGIN/COMMIT, or the
   ``-- transactional: false`` header) run statement by statement in
-  autocommit; the tracker row is written only after the last one succeeds.
+  autocommit; the tracker row is written only after the last one succeeds
+  (ddlkit.apply.autocommit).
 * ``CREATE INDEX CONCURRENTLY IF NOT EXISTS`` first drops an INVALID index of
   that name, left by an interrupted build, so it is really rebuilt.
 * A statement that hits ``lock_timeout`` (55P03) is retried with backoff: the
@@ -30,7 +31,7 @@ from ddlkit.util.errors import ConnectError, DdlkitError, LockTimeout, database_
 from ddlkit.tree.planner import Plan, PlannedFile, build_plan, changed_files
 from ddlkit.tree.tree import DdlFile, Tree
 from ddlkit.db.filetokens import ensure_side_table, read_fingerprints, side_table
-from ddlkit.db.tracker import ensure_tracker, read_tracker, record, record_as_runner, tracker_table
+from ddlkit.db.tracker import ensure_tracker, read_tracker, record_as_runner, tracker_table
 from ddlkit.apply.results import Emit, FileResult, Outcome, RunOptions, RunResult
 from ddlkit.util.sqlstate import SqlState
 
@@ -61,10 +62,6 @@ def _guarded(method):
             raise err from None
 
     return wrapper
-
-
-def _ms(seconds: float) -> str:
-    return f"{max(int(seconds * 1000), 1 if seconds > 0 else 0)}ms"  # 0.0001s is not "no limit"
 
 
 class Runner:
@@ -263,26 +260,17 @@ class Runner:
         (ScriptWatch.ask) and kept until ``f`` runs. Never an error here: the
         file's apply meets it again, in its place."""
         from ddlkit.apply.send import leaves_session_clean  # noqa: PLC0415
+        from ddlkit.apply.transactional import sends_whole  # noqa: PLC0415
         name = f.file_name
         if name in self._clean:
             return
         try:
             if f.mode.transactional:
-                whole = self._sends_whole(f)
+                whole = sends_whole(self, f)
                 self._ready[name] = (whole, self._recorder.sql(f) if whole and self._recorder else None)
             self._clean[name] = leaves_session_clean(f)
         except Exception:  # noqa: BLE001, S110 - see the docstring
             pass
-
-    def _sends_whole(self, f: DdlFile) -> bool:
-        """Does transactional ``f`` go as one query (ddlkit.apply.send)?"""
-        from ddlkit.apply import send  # noqa: PLC0415
-        whole = self.ONE_QUERY and send.whole_file(f, bool(f.csv_files(self.tree.root)))
-        if whole and self.options.lock_timeout:
-            from ddlkit.apply.deadline import file_needs_deadline  # noqa: PLC0415
-
-            whole = not file_needs_deadline(f.statements)  # a PL/pgSQL handler may swallow lock_timeout
-        return whole
 
     # ------------------------------------------------------------------ internals
 
@@ -322,13 +310,14 @@ class Runner:
     def _prepare_session(self, transactional: bool) -> None:
         """Timeouts (SET LOCAL in a transaction, session-wide otherwise) and a
         quick abort of our backend if this process dies mid-statement."""
+        from ddlkit.apply.send import ms_setting  # noqa: PLC0415
         conn = self.conn
         local = transactional
-        lt = _ms(self.options.lock_timeout) if self.options.lock_timeout else "0"
+        lt = ms_setting(self.options.lock_timeout) if self.options.lock_timeout else "0"
         conn.execute("select set_config('lock_timeout', %s, %s)", (lt, local))
         if self.options.statement_timeout is not None:
             conn.execute("select set_config('statement_timeout', %s, %s)",
-                         (_ms(self.options.statement_timeout), local))
+                         (ms_setting(self.options.statement_timeout), local))
         if conn.info.server_version >= 140000:
             conn.execute("select set_config('client_connection_check_interval', '1000', %s)", (local,))
         if transactional:  # the run ends with one flushing commit (_make_durable)
@@ -344,7 +333,9 @@ class Runner:
         self.emit("file_start", planned=pf)
         try:
             if f.mode.transactional:
-                self._apply_transactional(f, fr)
+                from ddlkit.apply.transactional import apply_transactional  # noqa: PLC0415
+
+                apply_transactional(self, f, fr)
                 self._unflushed = True
                 fr.statements_committed = fr.statements_ran
             else:
@@ -456,41 +447,6 @@ class Runner:
                                      message=deadline.message()) from None
             raise StatementError(st, exc) from None
 
-    def _apply_transactional(self, f: DdlFile, fr: FileResult) -> None:
-        from ddlkit.apply import send  # noqa: PLC0415
-        from ddlkit.apply.failure import StatementError  # noqa: PLC0415
-        from ddlkit.apply.staging import drop_staged, stage  # noqa: PLC0415
-        whole, row_sql = self._ready.pop(f.file_name, None) or (self._sends_whole(f), None)
-        while True:
-            heard = len(fr.notices)
-            try:
-                if whole:
-                    return self._apply_one_query(f, fr, row_sql)
-                with self.conn.transaction():
-                    self._prepare_session(transactional=True)
-                    with self.muted():
-                        staged = stage(self.conn, f, self.tree.root)
-                    # First, so SET ROLE / SET TRANSACTION READ ONLY in the file cannot stop it; still atomic.
-                    record(self.conn, self.tracker, f, self.side)
-                    fr.statements_ran = 0
-                    for st in f.statements:
-                        self.execute(st)
-                        fr.statements_ran += 1
-                    with self.muted():
-                        drop_staged(self.conn, staged)
-                    self.lock.ensure_held(f"committing {f.file_name}; it was rolled back")
-                return
-            except send.Unplaced as err:
-                # Which statement failed? Statement by statement, the next run says.
-                whole = False
-                if not self.lock_retry(err, fr):  # run again at once: its notices are the ones the user sees
-                    del fr.notices[heard:]
-                continue
-            except StatementError as err:
-                if self.lock_retry(err, fr):
-                    continue
-                raise
-
     def repair_drop(self, query, st: "sqltext.Statement", fr: FileResult) -> None:
         """A repair's DROP INDEX CONCURRENTLY before ``st``: one attempt, watched like a
         statement (so a retry names its blocker). Its lock timeout is ``st``'s: the
@@ -509,56 +465,6 @@ class Runner:
             message = (f"{exc.diag.message_primary or one_line(str(exc))} (in the repair before this statement: "
                        f"{text})")
             raise StatementError(st, exc, message=message, excerpt=text) from None
-
-    def _apply_one_query(self, f: DdlFile, fr: FileResult, row_sql: str | None = None) -> None:
-        """``f`` in one round trip with its settings, tracker row, lock check and
-        COMMIT (ddlkit.apply.send), in pieces of whole statements when it is big;
-        ``row_sql``: the tracker row's SQL, when it was prepared (Runner._prepare)."""
-        from ddlkit.apply import send  # noqa: PLC0415
-        conn = self.conn
-        if self._begin_sql is None:
-            st_timeout = self.options.statement_timeout
-            self._begin_sql = send.settings_sql(
-                conn, _ms(self.options.lock_timeout) if self.options.lock_timeout else "0",
-                None if st_timeout is None else _ms(st_timeout))
-            self._commit_sql = send.commit_sql(conn, self.lock.pid) if self.lock.pid is not None else None
-        fr.statements_ran = 0
-        committed = False
-        try:
-            for first, start, end in send.pieces(f):
-                query, base = f.text[start:end], start
-                if first == 0:
-                    head = self._begin_sql + (row_sql or self._recorder.sql(f))
-                    query, base = head + query, start - len(head)
-                if end == len(f.text) and self._commit_sql is not None:
-                    query += self._commit_sql
-                    committed = True
-                try:
-                    with self._watch(None, pick=lambda first=first: send.watched_statement(
-                            f.statements[first:first + 64])):
-                        conn.execute(query)
-                except psycopg.Error as exc:
-                    if conn.closed or conn.broken:
-                        raise self._lost(exc) from None
-                    self._rollback_quietly()
-                    if exc.sqlstate == SqlState.MIGRATION_LOCK_LOST:  # the check before COMMIT
-                        before = f"committing {f.file_name}; it was rolled back"
-                        self.lock.ensure_held(before)  # its own words when it sees why
-                        from ddlkit.db.lock import LockLost  # noqa: PLC0415
-
-                        raise LockLost(f"lost the migration lock (its session ended); stopped before {before}") \
-                            from None
-                    err = send.place(f, exc, base)
-                    fr.statements_ran = err.statement.index
-                    raise err from None
-            if not committed:
-                self.lock.ensure_held(f"committing {f.file_name}; it was rolled back")
-                conn.execute("commit")
-        except BaseException:
-            if not (conn.closed or conn.broken) and conn.info.transaction_status != TransactionStatus.IDLE:
-                conn.rollback()
-            raise
-        fr.statements_ran = len(f.statements)
 
     def execute_watched(self, f: DdlFile, st: "sqltext.Statement") -> None:
         """A CONCURRENTLY statement, never waiting forever on an old runner blocked

@@ -126,6 +126,11 @@ def _candidates(sts: list[sqltext.Statement], diag: Any, alone: bool) -> list[sq
     return sts if alone else []  # the tracker upsert may have raised it too: run statement by statement
 
 
+def ms_setting(seconds: float) -> str:
+    """A timeout setting's value in milliseconds; 0.0001 s is not "no limit"."""
+    return f"{max(int(seconds * 1000), 1 if seconds > 0 else 0)}ms"
+
+
 def settings_sql(conn: psycopg.Connection, lock_timeout: str, statement_timeout: str | None) -> str:
     """``BEGIN`` and the transaction's settings, as SQL text sent with each file.
     The file's commit does not wait for its WAL flush (``synchronous_commit``
