@@ -146,3 +146,22 @@ class FileSession(Protocol):
     def repair_drop(self, query: Any, st: "sqltext.Statement", fr: FileResult) -> None: ...
 
     def lock_retry(self, err: Any, fr: FileResult, undo: Callable[[], None] | None = None) -> bool: ...
+
+
+class TransactionalSession(FileSession, Protocol):
+    """What applying a transactional file needs from its runner
+    (ddlkit.apply.transactional; :class:`ddlkit.apply.runner.Runner` is one)."""
+
+    ONE_QUERY: bool  # send a file as one query when it can go so (the tracer cannot)
+    tracker: Any  # the tracker's and the side table's sql.Identifier
+    side: Any
+    _ready: dict[str, tuple[bool, str | None]]  # file name -> (one query?, its tracker row's SQL)
+    _recorder: Any  # ddlkit.apply.send.Recorder, once the tracker is known
+    _begin_sql: str | None
+    _commit_sql: str | None
+
+    def _watch(self, st: Any, node: Any = None, pick: Callable[[], Any] | None = None) -> Any: ...
+
+    def _lost(self, exc: Exception | None = None) -> Exception: ...
+
+    def _rollback_quietly(self) -> None: ...

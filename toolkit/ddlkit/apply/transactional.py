@@ -24,12 +24,11 @@ from ddlkit.db.tracker import record
 from ddlkit.util.sqlstate import SqlState
 
 if TYPE_CHECKING:
-    from ddlkit.apply.results import FileResult
-    from ddlkit.apply.runner import Runner
+    from ddlkit.apply.results import FileResult, TransactionalSession
     from ddlkit.tree.tree import DdlFile
 
 
-def sends_whole(runner: "Runner", f: "DdlFile") -> bool:
+def sends_whole(runner: "TransactionalSession", f: "DdlFile") -> bool:
     """Does transactional ``f`` go as one query (ddlkit.apply.send)?"""
     whole = runner.ONE_QUERY and send.whole_file(f, bool(f.csv_files(runner.tree.root)))
     if whole and runner.options.lock_timeout:
@@ -39,7 +38,7 @@ def sends_whole(runner: "Runner", f: "DdlFile") -> bool:
     return whole
 
 
-def apply_transactional(runner: "Runner", f: "DdlFile", fr: "FileResult") -> None:
+def apply_transactional(runner: "TransactionalSession", f: "DdlFile", fr: "FileResult") -> None:
     whole, row_sql = runner._ready.pop(f.file_name, None) or (sends_whole(runner, f), None)
     while True:
         heard = len(fr.notices)
@@ -72,7 +71,7 @@ def apply_transactional(runner: "Runner", f: "DdlFile", fr: "FileResult") -> Non
             raise
 
 
-def _apply_one_query(runner: "Runner", f: "DdlFile", fr: "FileResult", row_sql: str | None = None) -> None:
+def _apply_one_query(runner: "TransactionalSession", f: "DdlFile", fr: "FileResult", row_sql: str | None = None) -> None:
     """``f`` in one round trip with its settings, tracker row, lock check and
     COMMIT (ddlkit.apply.send), in pieces of whole statements when it is big;
     ``row_sql``: the tracker row's SQL, when it was prepared (Runner._prepare)."""
