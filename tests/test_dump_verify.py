@@ -83,13 +83,17 @@ def test_changed_function_body_fails_until_dumped(project):
     assert verify(project).returncode == 1
     assert run_cli("dump", "--ddl-dir", str(project / "ddl"), "--out", str(project / "schema_dump")).returncode == 0
     assert verify(project).returncode == 0
+    ok = verify(project, "--offline", "--format", "json")
+    assert ok.returncode == 0 and (json.loads(ok.stdout)["outcome"], json.loads(ok.stdout)["exit_code"]) == ("ok", 0)
 
 
 def test_new_migration_missing_from_tracker(project):
     (project / "ddl/migrations/0212_new.sql").write_text("create table if not exists extra (a int);\n")
     out = verify(project, "--offline", "--format", "json")
     assert out.returncode == 1
-    findings = json.loads(out.stdout)["findings"]
+    doc = json.loads(out.stdout)
+    assert (doc["outcome"], doc["exit_code"]) == ("findings", 1)  # the code, as every command's JSON has it
+    findings = doc["findings"]
     assert findings[0] == {
         "check": "tracker", "file": f"{project}/ddl/migrations/0212_new.sql", "line": 1, "col": None,
         "message": "migrations/0212_new.sql is not in 03_migration_tracker.sql",

@@ -158,8 +158,9 @@ def verify_command(ddl_dir, database_url, dump_dir, offline, online, baselines, 
                     result.findings += drift_findings(report, root, api._dump_dir(dump_dir, root))
                 result.checks.append("drift")
                 worst = max(worst, targets.worst([o for o in drifts if o.name not in reports]))
-    render.out(render.verify(result, fmt))
-    return max(worst, EXIT_OK if result.ok else EXIT_FAILED)
+    code = max(worst, EXIT_OK if result.ok else EXIT_FAILED)
+    render.out(render.verify(result, fmt, code))
+    return code
 
 
 # --------------------------------------------------------------------------- drift

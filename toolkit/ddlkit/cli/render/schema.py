@@ -66,9 +66,11 @@ def template(report: "TemplateReport") -> str:
     lines += [f"  skipped {s}" for s in report.skipped]
     return "\n".join(lines)
 
-def verify(result: "VerifyResult", fmt: str) -> str:
+
+def verify(result: "VerifyResult", fmt: str, exit_code: int) -> str:
     if fmt == "json":
-        return to_json({"outcome": "ok" if result.ok else "findings", "checks": result.checks,
+        return to_json({"outcome": "ok" if result.ok else "findings", "exit_code": exit_code,
+                        "checks": result.checks,
                         "findings": [f.to_dict() for f in result.findings], "diff": result.diff or None,
                         "linted": "all" if result.linted is None else result.linted,
                         "lint_against": result.lint_against or None})
