@@ -1,6 +1,6 @@
 """Benchmark: input that is cheap to write and was quadratic to read. For each
 shape (nested comments, deep parentheses, long ``||`` and ``AND`` chains, a
-long dollar-quoted body) at two sizes, the wall and CPU time of ``ddlkit lint``,
+long dollar-quoted body, a syntax error after many ``password`` words) at two sizes, the wall and CPU time of ``ddlkit lint``,
 ``ddlkit verify --offline`` and ``ddlkit migrate --dry-run``, and the doubling
 ratio of the CPU time (the time at the bigger size over the smaller one, less
 the cost of starting a command, measured on an empty tree): about 2 is linear,
@@ -33,6 +33,8 @@ SHAPES = {
     "AND chain": lambda n: "select 1 where " + " and ".join("true" for _ in range(n)) + ";\n",
     "dollar body": lambda n: ("create function f() returns text language sql as $b$ select '"
                               + "x" * (n * 100) + "' $b$;\n"),
+    # a syntax error in a statement of many `password` words: the error's message is searched for passwords
+    "password words": lambda n: "select " + "password, " * n + "x from t where;\n",
 }
 
 

@@ -143,3 +143,18 @@ def test_a_statement_too_deep_to_parse_is_one_line_in_lint_verify_and_dry_run(ma
     assert dry.returncode == 2, dry.stderr
     assert dry.stderr.startswith("ddlkit: error: migrations/0001_deep.sql:2:") and where in dry.stderr
     assert dry.stderr.count("\n") == 1 and dry.stdout == ""
+
+
+def test_a_syntax_error_after_many_password_words_is_one_line_and_finishes(make_tree, db_url):
+    """The parser's message is searched for passwords before it is shown (sql/passwords.py):
+    in one pass over the statement's tokens, not one per ``password`` word (100,000 of them
+    took hours)."""
+    root = make_tree({"migrations/0001_pw.sql": "create table if not exists t (a text);\n"
+                                                "select " + "password, " * 100_000 + "x from t where;\n"})
+    lint = run_cli("lint", "--ddl-dir", str(root), "--format", "json", timeout=120)  # a hang fails here
+    assert lint.returncode == 1 and "Traceback" not in lint.stderr, lint.stderr
+    (finding,) = [f for f in json.loads(lint.stdout) if f["rule"] == "parse-error"]
+    assert finding["line"] == 2 and "syntax error" in finding["message"]
+    dry = run_cli("migrate", "--dry-run", "--ddl-dir", str(root), "--database-url", db_url, timeout=120)
+    assert dry.returncode == 2 and dry.stderr.count("\n") == 1, dry.stderr
+    assert dry.stderr.startswith("ddlkit: error: migrations/0001_pw.sql:2:") and "syntax error" in dry.stderr

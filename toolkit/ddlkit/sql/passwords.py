@@ -39,22 +39,23 @@ def _password_words(toks: list, text: str) -> list[int]:
     """Indexes of the tokens that introduce a password: ``PASSWORD`` in CREATE or
     ALTER ROLE|USER|GROUP (not USER MAPPING), or an option ``password`` in an
     OPTIONS list (a user mapping's, a server's). A column named ``password``
-    introduces nothing."""
-    out, first, options = [], 0, False
+    introduces nothing. One pass: what a statement has shown so far is kept as
+    it goes (a statement of many ``password`` words costs linear time)."""
+    out, first, options, role = [], 0, False, False
     for i, tok in enumerate(toks):
-        if tok.name == "ASCII_59":
-            first, options = i + 1, False
+        name = tok.name
+        if name == "ASCII_59":
+            first, options, role = i + 1, False, False
             continue
-        if tok.name == "OPTIONS":
+        if name == "OPTIONS":
             options = True
-        word = tok.name == "PASSWORD" or (tok.name == "IDENT" and text[tok.start:tok.end + 1].lower() == "password")
-        if not word or i == first:
-            continue
-        names = [t.name for t in toks[first:i]] + ["", ""]  # in a body the statement follows BEGIN, THEN, …
-        role = any(a in ("CREATE", "ALTER") and b in _ROLE_WORDS and not (b == "USER" and c == "MAPPING")
-                   for a, b, c in zip(names, names[1:], names[2:]))
-        if role or (options and toks[i - 1].name in _OPTION_LEAD):
+        word = name == "PASSWORD" or (name == "IDENT" and text[tok.start:tok.end + 1].lower() == "password")
+        # CREATE|ALTER ROLE|USER|GROUP before this token (in a body the statement follows BEGIN, THEN, …);
+        # USER MAPPING is not a role: the pair right before this token is judged with this token.
+        pair = i - 2 >= first and toks[i - 2].name in ("CREATE", "ALTER") and toks[i - 1].name in _ROLE_WORDS
+        if word and i != first and (role or pair or (options and toks[i - 1].name in _OPTION_LEAD)):
             out.append(i)
+        role = role or (pair and not (toks[i - 1].name == "USER" and name == "MAPPING"))
     return out
 
 
