@@ -94,10 +94,10 @@ def password_spans(text: str, depth: int = 0) -> list[tuple[int, int]]:
         if first.name in _ENDS or first.name in ("NULL_P", "ASCII_61"):
             continue
         end = first.end + 1
-        for nxt in toks[i + 2:]:
-            if first.name == "SCONST" or nxt.start != end or nxt.name in _ENDS:
-                break
-            end = nxt.end + 1
+        j = i + 2  # the run of tokens without a space between them (no copy of the rest: one pass in all)
+        while first.name != "SCONST" and j < len(toks) and toks[j].start == end and toks[j].name not in _ENDS:
+            end = toks[j].end + 1
+            j += 1
         spans.append((first.start, end))
     return spans
 
