@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import time
 
 import psycopg
 import pytest
 
-from conftest import popen_cli, run_cli
+from conftest import popen_cli, run_cli, wait_for_query
 from ddlkit.sql import sqltext
 from ddlkit.sql.comments import blank_nested_comments
 
@@ -111,10 +109,7 @@ def test_sigterm_while_a_file_runs_names_it(make_tree, db_url):
                                                   "select pg_sleep(30);"})
     proc = popen_cli("migrate", "--database-url", db_url, "--ddl-dir", str(root))
     with psycopg.connect(db_url, autocommit=True) as conn:
-        deadline = time.monotonic() + 60
-        while not conn.execute("select exists (select from pg_stat_activity where query like %s)",
-                               ("%pg_sleep(30)%",)).fetchone()[0] and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_for_query(conn, "%pg_sleep(30)%")
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=30)
         assert proc.returncode == 130, err

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 
+import psycopg
 import pytest
 
-from conftest import run_cli
+from conftest import popen_cli, run_cli, wait_for_query
 from test_bad_input import assert_error
 
 
@@ -127,13 +129,6 @@ def test_short_connection_password_is_redacted_where_it_is_without_mangling_othe
 def test_sigterm_during_ddlkit_test_says_the_scratch_database_not_that_the_file_runs_again(make_tree, db_url):
     """``ddlkit test`` applies the tree to a throwaway database: an interrupted file
     does not "run again next time" anywhere, and the database named is untouched."""
-    import signal
-    import time
-
-    import psycopg
-
-    from conftest import popen_cli
-
     root = make_tree({"migrations/0001_fast.sql": "create table if not exists sigt_fast (a int);\n",
                       "migrations/0002_slow.sql": "create table if not exists sigt_slow (a int);\n"
                                                   "select pg_sleep(30);\n",
@@ -142,10 +137,7 @@ def test_sigterm_during_ddlkit_test_says_the_scratch_database_not_that_the_file_
         proc = popen_cli("test", "--database-url", db_url, "--ddl-dir", str(root), "--no-progress",
                          "--format", fmt)
         with psycopg.connect(db_url, autocommit=True) as conn:
-            deadline = time.monotonic() + 60
-            while not conn.execute("select exists (select from pg_stat_activity where query like %s)",
-                                   ("%pg_sleep(30)%",)).fetchone()[0] and time.monotonic() < deadline:
-                time.sleep(0.1)
+            wait_for_query(conn, "%pg_sleep(30)%")
             proc.send_signal(signal.SIGTERM)
             out, err = proc.communicate(timeout=30)
             assert proc.returncode == 130, err
