@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 from ddlkit.apply.runner import Runner
 from ddlkit.db import script_watch
@@ -22,8 +23,8 @@ from ddlkit.tree.tree import load_tree
 
 
 def cold_apply(target: Target, admin: psycopg.Connection, root: Path, dbname: str) -> float:
-    admin.execute(f'drop database if exists "{dbname}"')
-    admin.execute(f'create database "{dbname}"')
+    admin.execute(sql.SQL("drop database if exists {}").format(sql.Identifier(dbname)))
+    admin.execute(sql.SQL("create database {}").format(sql.Identifier(dbname)))
     started = time.perf_counter()
     result = Runner(target.with_dbname(dbname), load_tree(root)).migrate()
     assert result.error is None, result.error

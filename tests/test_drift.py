@@ -7,6 +7,7 @@ import json
 import shutil
 
 import psycopg
+from psycopg import sql
 import pytest
 
 from conftest import SERVER, run_cli, url_for
@@ -227,7 +228,7 @@ def test_whitespace_only_body_change_is_not_drift(migrated):
 
 def test_revoked_grant_is_detected_with_include_acl(migrated):
     project, conn, url = migrated
-    conn.execute(f"revoke select on accounts from {ROLE}")
+    conn.execute(sql.SQL("revoke select on accounts from {}").format(sql.Identifier(ROLE)))
     assert drift(project, url, from_tree=True).ok  # grants are compared only when asked
     report = drift(project, url, from_tree=True, include_acl=True)
     assert only(report) == ("missing", "grant", f"public.accounts SELECT TO {ROLE}",
@@ -237,7 +238,7 @@ def test_revoked_grant_is_detected_with_include_acl(migrated):
 
 def test_changed_owner_is_detected_with_include_acl(migrated):
     project, conn, url = migrated
-    conn.execute(f"alter table events owner to {ROLE}")
+    conn.execute(sql.SQL("alter table events owner to {}").format(sql.Identifier(ROLE)))
     report = drift(project, url, from_tree=True, include_acl=True)
     changes = {(d.change.value, d.kind, d.name) for d in report.differences}
     assert ("changed", "owner", "table public.events") in changes
@@ -434,7 +435,9 @@ def test_the_databases_migration_role_stands_for_the_scratch_role(project, empty
 
     app = "ddlkit_drift_app"
     for role, extra in ((ROLE, ""), (app, " login password 'drift-app-pw'")):
-        empty_db.execute(f"do $$ begin create role {role}{extra}; exception when duplicate_object then null; end $$")
+        create = sql.SQL("create role {}{}").format(sql.Identifier(role), sql.SQL(extra))
+        empty_db.execute(sql.SQL("do {} ").format(sql.Literal(
+            "begin " + create.as_string(empty_db) + "; exception when duplicate_object then null; end")))
     empty_db.execute(psycopg.sql.SQL("alter database {} owner to {}").format(
         psycopg.sql.Identifier(empty_db.info.dbname), psycopg.sql.Identifier(app)))
     app_url = make_conninfo(conninfo_for(empty_db.info.dbname), user=app, password="drift-app-pw")
@@ -442,8 +445,8 @@ def test_the_databases_migration_role_stands_for_the_scratch_role(project, empty
     report = drift(project, app_url, from_tree=True, include_acl=True)
     assert report.ok, [d.line for d in report.differences]
     assert f"role {SERVER['user']} (expected side) stands for {app}" in report.normalised
-    empty_db.execute(f"revoke select on accounts from {ROLE}")
-    empty_db.execute(f"alter table events owner to {SERVER['user']}")
+    empty_db.execute(sql.SQL("revoke select on accounts from {}").format(sql.Identifier(ROLE)))
+    empty_db.execute(sql.SQL("alter table events owner to {}").format(sql.Identifier(SERVER["user"])))
     report = drift(project, app_url, from_tree=True, include_acl=True)
     found = {(d.change.value, d.kind, d.name): d for d in report.differences}
     assert found[("missing", "grant", f"public.accounts SELECT TO {ROLE}")].statement == \

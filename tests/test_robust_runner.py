@@ -9,6 +9,7 @@ import threading
 import time
 
 import psycopg
+from psycopg import sql
 import pytest
 
 from conftest import conninfo_for, popen_cli, run_cli
@@ -164,8 +165,9 @@ def test_repair_drop_is_retried_on_lock_timeout(empty_db, db_url, make_tree, rel
 
 
 def test_idle_session_timeout_does_not_end_the_lock_session(empty_db, db_url, make_tree):
-    empty_db.execute(f"alter database {empty_db.info.dbname} set idle_session_timeout = '500ms'")
-    empty_db.execute(f"alter database {empty_db.info.dbname} set idle_in_transaction_session_timeout = '500ms'")
+    db = sql.Identifier(empty_db.info.dbname)
+    empty_db.execute(sql.SQL("alter database {} set idle_session_timeout = '500ms'").format(db))
+    empty_db.execute(sql.SQL("alter database {} set idle_in_transaction_session_timeout = '500ms'").format(db))
     root = make_tree({"migrations/0001_slow.sql": "select pg_sleep(1.5);\ncreate table after_slow (a int);\n",
                       "migrations/0002_next.sql": "create table next_one (a int);\n"})
     proc = run_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url)
@@ -265,7 +267,7 @@ def test_lost_work_session_is_exit_3_and_nothing_runs_twice(empty_db, db_url, ma
     empty_db.execute("create table t (a int)")
     empty_db.execute("create constraint trigger kill_at_commit after insert on t deferrable initially deferred "
                      "for each row execute function kill_me()")
-    empty_db.execute(f"alter database {dbname} set ddlkit_test.kill = 'on'")
+    empty_db.execute(sql.SQL("alter database {} set ddlkit_test.kill = 'on'").format(sql.Identifier(dbname)))
     key = 77001
     if point == "commit":
         body = "insert into kill_log values ('0002');\ninsert into t values (1);\n"  # killed by the commit's trigger
@@ -299,7 +301,7 @@ def test_lost_work_session_is_exit_3_and_nothing_runs_twice(empty_db, db_url, ma
         killer.join(timeout=60)
     line = assert_error(proc, 3)
     assert "lost the connection" in line, line
-    empty_db.execute(f"alter database {dbname} reset ddlkit_test.kill")
+    empty_db.execute(sql.SQL("alter database {} reset ddlkit_test.kill").format(sql.Identifier(dbname)))
     again = run_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url)
     assert again.returncode == 0, again.stderr
     log = sorted(r[0] for r in empty_db.execute("select file from kill_log"))

@@ -10,6 +10,7 @@ import re
 import signal
 
 import psycopg
+from psycopg import sql
 import pytest
 
 from conftest import popen_cli, run_cli, wait_for_query
@@ -159,8 +160,8 @@ def test_tracker_whose_applied_at_has_the_wrong_type_is_a_usage_error_naming_it(
         make_tree, db_url, empty_db, applied_at):
     """A tracker of the wrong shape is input the user must fix (exit 2, one line),
     like the other shape checks; never exit 1 after a file ran, nor exit 0."""
-    empty_db.execute(f"create table schema_version (file_name text primary key, md5 text, "
-                     f"applied_at {applied_at})")
+    empty_db.execute(sql.SQL("create table schema_version (file_name text primary key, md5 text, applied_at {})")
+                     .format(sql.SQL(applied_at)))  # a type name from the parameter list above
     root = make_tree({"migrations/0001_a.sql": "create table shape_a (id int);\n"})
     for command in (("migrate",), ("status",), ("migrate", "--dry-run")):
         for fmt in ("text", "json"):
@@ -176,8 +177,8 @@ def test_tracker_whose_applied_at_has_the_wrong_type_is_a_usage_error_naming_it(
 
 @pytest.mark.parametrize("applied_at", ["timestamp", "timestamp(0) with time zone"])
 def test_tracker_with_a_timestamp_applied_at_still_works(make_tree, db_url, empty_db, applied_at):
-    empty_db.execute(f"create table schema_version (file_name text primary key, md5 text, "
-                     f"applied_at {applied_at} not null default now())")
+    empty_db.execute(sql.SQL("create table schema_version (file_name text primary key, md5 text, "
+                             "applied_at {} not null default now())").format(sql.SQL(applied_at)))
     root = make_tree({"migrations/0001_a.sql": "create table shape_ok (id int);\n"})
     out = run_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url)
     assert out.returncode == 0, _everything(out)
