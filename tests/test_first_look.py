@@ -22,7 +22,16 @@ class PsqlSession:
     def __init__(self, dbname: str, seconds: float):
         self.conn = psycopg.connect(conninfo_for(dbname), autocommit=True, application_name="psql")
         self.pid = self.conn.info.backend_pid
-        self.thread = threading.Thread(target=self.conn.execute, args=(f"select pg_sleep({seconds})",))
+        self.thread = threading.Thread(target=self._run, args=(seconds,))
+
+    def _run(self, seconds: float) -> None:
+        try:
+            self.conn.execute(f"select pg_sleep({float(seconds)})")
+        except psycopg.errors.QueryCanceled:  # cancel(): the session's statement ends early
+            pass
+
+    def cancel(self, db: psycopg.Connection) -> None:
+        db.execute("select pg_cancel_backend(%s)", (self.pid,))
 
     def __enter__(self) -> "PsqlSession":
         self.thread.start()
@@ -151,3 +160,49 @@ def test_quick_look_sent_ahead_is_answered_at_the_next_settle_and_drained_by_clo
         watch.ask()
         watch.close()  # the answer is read: the connection takes the next query
         assert conn.execute("select 1").fetchone() == (1,)
+
+
+def test_watch_for_pg_migrate_off_applies_beside_a_busy_psql_session_without_waiting(
+        empty_db, db_url, make_tree, tmp_path):
+    """``watch_for_pg_migrate = false`` (a database no replica runs the script on
+    any more): a busy ``psql`` session, which the default watch would wait for,
+    is not waited for, and the run applies everything."""
+    root = make_tree(files(3))
+    (tmp_path / "ddlkit.toml").write_text("watch_for_pg_migrate = false\n")
+    with PsqlSession(empty_db.info.dbname, 60.0) as dba:
+        dba.wait_until_busy(empty_db)
+        try:
+            out = run_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url, "--lock-wait", "2",
+                          cwd=tmp_path)
+            still_busy = empty_db.execute("select state from pg_stat_activity where pid = %s",
+                                          (dba.pid,)).fetchone()
+        finally:
+            dba.cancel(empty_db)
+    assert out.returncode == 0, out.stderr
+    assert "pg_migrate.sh" not in out.stdout + out.stderr
+    assert still_busy == ("active",)  # ddlkit finished while the session was still running
+    assert empty_db.execute("select count(*) from schema_version").fetchone()[0] == 3
+
+
+def test_watch_for_pg_migrate_is_on_by_default_and_waits_for_a_busy_psql_session(empty_db, db_url, make_tree):
+    root = make_tree(files(2))
+    with PsqlSession(empty_db.info.dbname, 60.0) as dba:
+        dba.wait_until_busy(empty_db)
+        try:
+            out = run_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url, "--lock-wait", "1")
+        finally:
+            dba.cancel(empty_db)
+    assert out.returncode == 3, out.stderr
+    assert f"pg_migrate.sh is running on this database (1 psql session(s): psql pid {dba.pid}" in out.stderr
+    assert empty_db.execute("select to_regclass('t_1')").fetchone()[0] is None  # no file ran beside it
+
+
+def test_watch_for_pg_migrate_from_the_environment_must_be_a_boolean(db_url, make_tree):
+    root = make_tree(files(1))
+    out = run_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url,
+                  env={"DDLKIT_WATCH_FOR_PG_MIGRATE": "maybe"})
+    assert out.returncode == 2
+    assert "DDLKIT_WATCH_FOR_PG_MIGRATE" in out.stderr and "expected true or false" in out.stderr, out.stderr
+    off = run_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url,
+                  env={"DDLKIT_WATCH_FOR_PG_MIGRATE": "false"})
+    assert off.returncode == 0, off.stderr

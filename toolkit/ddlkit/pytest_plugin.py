@@ -197,7 +197,7 @@ class Template:
     def build(self) -> None:
         from psycopg import sql  # noqa: PLC0415
 
-        from ddlkit.apply.runner import Runner  # noqa: PLC0415
+        from ddlkit.apply.runner import RunOptions, Runner  # noqa: PLC0415
         from ddlkit.schema.baseline import prepare_scratch, read_baseline  # noqa: PLC0415
         from ddlkit.tree.tree import load_tree  # noqa: PLC0415
 
@@ -213,7 +213,8 @@ class Template:
         if s.dump_dir is not None or baselines:
             prepare_scratch(target, s.ddl_dir, baselines=baselines, from_dump=s.dump_dir is not None,
                             dump_dir=s.dump_dir)
-        result = Runner(target, tree).migrate()
+        # a scratch database ddlkit created: no pg_migrate.sh to watch for
+        result = Runner(target, tree, RunOptions(watch_for_script=False)).migrate()
         if result.error:
             raise result.error
         self.stats.templates += 1

@@ -71,7 +71,8 @@ def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | Non
             on_event: Emit | None = None, check: bool = True, url_option: str = "--database-url",
             tree: "Tree | None" = None, progress: bool = True, check_drift: bool = False,
             drift_ignore: list[str] | tuple = (), dump_dir: str | os.PathLike | None = None,
-            rerun_comment_edits: bool = False, wait_for_db: float | None = None) -> MigrateReport:
+            rerun_comment_edits: bool = False, wait_for_db: float | None = None,
+            watch_for_pg_migrate: bool = True) -> MigrateReport:
     """Apply every pending file exactly once.
 
     The lock's session must be stable: behind a transaction-pooling connection
@@ -89,6 +90,10 @@ def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | Non
     A changed file whose change is comments-only (its token stream without
     comments is unchanged; ddlkit.tree.edits) is not run: its tracker md5 is
     updated under the lock. ``rerun_comment_edits=True`` re-runs it, as pg_migrate.sh did.
+
+    ``watch_for_pg_migrate=False`` skips the watch for a running pg_migrate.sh
+    (ddlkit.db.script_watch): for a database no replica runs the script on any
+    more. A script that is running then is not waited for.
 
     ``on_event(event, **details)`` is called as the run progresses (the CLI
     prints these). With ``check=True`` a failed file raises
@@ -123,7 +128,7 @@ def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | Non
     session_check = None if target.embedded else ("--direct-url" if direct_url is not None else "the database URL")
     options = RunOptions(lock_wait=lock_wait, lock_timeout=lock_timeout, lock_retries=lock_retries,
                          statement_timeout=statement_timeout, progress=progress, session_check=session_check,
-                         rerun_comment_edits=rerun_comment_edits)
+                         rerun_comment_edits=rerun_comment_edits, watch_for_script=watch_for_pg_migrate)
     watcher = _replica_watcher(target, replica_urls, root) if wait_replicas is not None else None
     try:
         if on_event:

@@ -43,6 +43,9 @@ class RunOptions:
     # Probe for a transaction-pooling pooler (ddlkit.db.pooler) before the lock, when
     # something is pending; names the URL in the refusal ("--direct-url"). None: no probe.
     session_check: str | None = None
+    # Watch for a running pg_migrate.sh (ddlkit.db.script_watch). False once no replica runs the
+    # script any more (the config's watch_for_pg_migrate): no first look, no look before each file.
+    watch_for_script: bool = True
 
 
 @dataclass

@@ -223,6 +223,7 @@ class Runner:
         from ddlkit.db.script_watch import ScriptWatch  # noqa: PLC0415
 
         return ScriptWatch(lock_conn, wait_seconds=self.options.lock_wait, sleep=self.sleep,
+                           enabled=self.options.watch_for_script,
                            on_wait=lambda what, wait: self.emit("script_waiting", what=what, wait=wait))
 
     def _beside_script(self, watch, result: RunResult) -> Iterator[PlannedFile]:

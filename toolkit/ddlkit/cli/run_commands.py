@@ -59,7 +59,8 @@ def migrate(ddl_dir, database_url, dry_run, test_mode, lock_wait, lock_timeout, 
                                 events=render.target_progress() if progress else None,
                                 lock_wait=lock_wait, lock_timeout=lock_timeout, lock_retries=lock_retries,
                                 statement_timeout=statement_timeout, wait_replicas=wait_replicas, progress=progress,
-                                rerun_comment_edits=cfg.value("rerun_comment_edits"), wait_for_db=wait_for_db)
+                                rerun_comment_edits=cfg.value("rerun_comment_edits"), wait_for_db=wait_for_db,
+                                watch_for_pg_migrate=cfg.value("watch_for_pg_migrate"))
     direct_url = cfg.value("direct_url", direct_url)
     rerun = cfg.value("rerun_comment_edits")
     if dry_run:
@@ -75,7 +76,8 @@ def migrate(ddl_dir, database_url, dry_run, test_mode, lock_wait, lock_timeout, 
                          wait_replicas=wait_replicas, replica_urls=replica_url, progress=progress,
                          rerun_comment_edits=rerun, wait_for_db=wait_for_db,
                          on_event=_migrate_events(fmt, check_drift), check=False, check_drift=check_drift,
-                         drift_ignore=cfg.value("drift_ignore"), dump_dir=cfg.value("dump_dir"))
+                         drift_ignore=cfg.value("drift_ignore"), dump_dir=cfg.value("dump_dir"),
+                         watch_for_pg_migrate=cfg.value("watch_for_pg_migrate"))
     stdout, stderr = render.migrate(report, fmt)
     render.out(stdout)
     for line in stderr:

@@ -150,12 +150,15 @@ class ScriptSign:
 
 class ScriptWatch:
     """Asked before each file (see the module doc). ``conn``: an autocommit
-    connection idle between polls (the lock's)."""
+    connection idle between polls (the lock's). ``enabled=False`` (the config's
+    ``watch_for_pg_migrate = false``, for a database no replica runs the script
+    on any more): it never looks, and every :meth:`settle` says "not seen"."""
 
     def __init__(self, conn: psycopg.Connection, *, wait_seconds: float,
                  on_wait: Callable[[str, float], None] | None = None,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep, enabled: bool = True):
         self.conn = conn
+        self.enabled = enabled
         self.wait_seconds = wait_seconds
         self.on_wait = on_wait
         self.sleep = sleep
@@ -216,7 +219,7 @@ class ScriptWatch:
         the next. Nothing when the next settle takes no quick look (the first).
         Through the connection's libpq handle (psycopg's ``Connection.pgconn``):
         nothing else uses the lock's connection until that settle, or :meth:`close`."""
-        if self._asked or self._ahead is not None or self.window is None or self._table is None:
+        if not self.enabled or self._asked or self._ahead is not None or self.window is None or self._table is None:
             return
         query = self._prepared_quick().encode()
         pg = self.conn.pgconn
@@ -272,6 +275,8 @@ class ScriptWatch:
         only when a full look is taken):
         (file_name, md5) of the files the caller still means to apply. Raises
         :class:`ScriptRunning` after ``wait_seconds``."""
+        if not self.enabled:
+            return False
         if self._ahead is not None:
             sign = self._join_ahead()  # None: it failed, and the whole first look is taken here, as without it
             if sign:
@@ -304,6 +309,8 @@ class ScriptWatch:
         caller does not, until that settle or :meth:`close` (which the caller
         calls when the run ends, whatever happened) has ended the thread.
         ``pending`` as for :meth:`settle`."""
+        if not self.enabled:
+            return
         ahead = ScriptWatch(self.conn, wait_seconds=self.wait_seconds)
         ahead.pending = set(pending)
         self._ahead_watch = ahead

@@ -171,7 +171,7 @@ def fresh_dump(tree: Tree, baselines: Sequence[Path] = (), major: int = server.P
         prepared = prepare_scratch(scratch, tree.root, baselines=baselines)
         emit("step", what=f"applying {len(tree.files)} file(s) to a scratch database")
         # No ddlkit_file_tokens in a database that is dumped: it is ddlkit's, not the schema's.
-        result = Runner(scratch, tree, RunOptions(fingerprints=False), emit=emit).migrate()
+        result = Runner(scratch, tree, RunOptions(fingerprints=False, watch_for_script=False), emit=emit).migrate()
         if result.error:
             raise result.error
         emit("step", what=f"pg_dump {major} of the scratch database")

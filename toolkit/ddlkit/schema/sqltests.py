@@ -31,7 +31,7 @@ from ddlkit.sql import psqlscript
 from ddlkit.schema.baseline import prepare_scratch, read_baseline
 from ddlkit.util.errors import InputError
 from ddlkit.apply.failure import MigrationFailed, StatementError, statement_failure
-from ddlkit.apply.runner import RunResult, Runner
+from ddlkit.apply.runner import RunOptions, RunResult, Runner
 from ddlkit.db.tracker import tracker_table
 from ddlkit.db.scratch import scratch_database
 from ddlkit.tree.tree import DdlFile, load_tree, refuse_non_directory, refuse_non_regular
@@ -170,7 +170,8 @@ def run(target: Target, root: Path, *, rerun: bool = True, keep: bool = False,
 
         def phase(name: str, check: Callable[[RunResult], tuple[bool, str]]) -> bool:
             emit("phase_start", name=name)
-            result = Runner(scratch, tree, emit=emit).migrate()
+            # a scratch database ddlkit created: no pg_migrate.sh to watch for
+            result = Runner(scratch, tree, RunOptions(watch_for_script=False), emit=emit).migrate()
             if result.error:
                 done = sum(x.outcome != "failed" for x in result.results)
                 ok, detail = False, f"{result.error} ({done} file(s) applied before it)"

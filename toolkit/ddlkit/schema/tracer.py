@@ -262,7 +262,8 @@ def trace(target: Target, root: Path, *, files: Sequence[str] = (), baselines: S
             report.baseline = prepare_scratch(scratch, root, baselines=baselines, from_dump=from_dump,
                                               emit=emit).to_dict()
         # No ddlkit_file_tokens in the scratch database: only the files' own locks are traced.
-        runner = TracingRunner(scratch, tree, RunOptions(lock_wait=5, fingerprints=False), emit=emit, traced=wanted)
+        runner = TracingRunner(scratch, tree, RunOptions(lock_wait=5, fingerprints=False, watch_for_script=False),
+                               emit=emit, traced=wanted)
         result = runner.migrate()
         report.files = runner.traces
         report.error = result.error

@@ -127,6 +127,7 @@ KEYS: dict[str, Key] = {k.name: k for k in (
     Key("test_baselines", [], _paths, "DDLKIT_TEST_BASELINES", path=True),  # the older name of baseline
     Key("drift_ignore", [], _globs, "DDLKIT_DRIFT_IGNORE"),
     Key("rerun_comment_edits", False, _bool, "DDLKIT_RERUN_COMMENT_EDITS"),
+    Key("watch_for_pg_migrate", True, _bool, "DDLKIT_WATCH_FOR_PG_MIGRATE"),
     Key("per_file_ignores", {}, _ignores),
     Key("wait_for_db", None, _duration, "DDLKIT_WAIT_FOR_DB"),
 )}

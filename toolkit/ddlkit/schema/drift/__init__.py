@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
-from ddlkit.apply.runner import Runner
+from ddlkit.apply.runner import RunOptions, Runner
 from ddlkit.db.connection import Target, connect
 from ddlkit.db.scratch import scratch_database
 from ddlkit.db.tracker import read_tracker
@@ -65,7 +65,8 @@ def _expected_database(root: Path, scratch: Target, *, dump_dir: Path, from_tree
             tree = load_tree(root, test_mode=True)
             emit("drift_stage", message=f"applying {root} to a scratch database on {scratch.display}")
             baseline.prepare_scratch(target, root, baselines=baselines)
-            result = Runner(target, tree).migrate()
+            # a scratch database ddlkit created: no pg_migrate.sh to watch for
+            result = Runner(target, tree, RunOptions(watch_for_script=False)).migrate()
             if result.error:
                 raise result.error
             yield target, f"the tree {root} (test mode), applied to a scratch database"
