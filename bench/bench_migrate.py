@@ -7,14 +7,17 @@ script does (when psql is on PATH), else the figures in the contract notes
 
     python bench/bench_migrate.py [--files 297] [--runs 5] [--cold-rounds 3] [--database-url URL] [--no-shell]
 
-Cold applies are paired: each round applies the tree with ddlkit, with the
-shell loop and with the server-side floor (``bench/_floor.py``: one
+Cold applies are paired: each round applies the tree with ddlkit, with
+ddlkit configured for a retired script (``DDLKIT_WATCH_FOR_PG_MIGRATE=false``:
+no first look for a running pg_migrate.sh, 0.3 s, and no look before each
+file), with the shell loop and with the server-side floor (``bench/_floor.py``: one
 connection, one simple query per file holding ``begin``, the file, its tracker
 upsert and ``commit``), each on a fresh database, in an order that alternates
 round by round, each after a ``CHECKPOINT`` and a short settle. Printed: each
 round, the medians, the median of the per-round ratios loop/ddlkit,
 ddlkit/floor and loop/floor (the floor/loop ratio bounds what any runner that
-sends the same SQL file by file can reach).
+sends the same SQL file by file can reach), and the same for the unwatched run.
+ddlkit's modules are compiled to bytecode first, as an install does.
 """
 
 from __future__ import annotations
@@ -139,6 +142,9 @@ def main() -> None:
     ap.add_argument("--no-shell", action="store_true", help="Use the contract figures, not a psql loop.")
     args = ap.parse_args()
     use_shell = not args.no_shell and shutil.which("psql") is not None
+    import compileall  # noqa: PLC0415 - as pip install does: no bytecode compiled at each start
+
+    compileall.compile_dir(ROOT / "toolkit" / "ddlkit", quiet=2)
     load_start = os.getloadavg()[0]
     tmp = Path(tempfile.mkdtemp(prefix="ddlkit-bench-"))
     try:
@@ -147,20 +153,21 @@ def main() -> None:
         n = sum(1 for _ in tree.rglob("*.sql"))
         base = resolve_target(args.database_url) if args.database_url else server.embedded_target()
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-        runs = {"ddlkit": [], "loop": [], "floor": []}
+        runs = {"ddlkit": [], "unwatched": [], "loop": [], "floor": []}
         rounds: list[str] = []
 
         def cold_run(who: str, conninfo: str) -> None:
             quiesce(base, args.settle)
-            if who == "ddlkit":
-                cmd, run_env = ddlkit_cmd("migrate", "--database-url", conninfo, "--ddl-dir", str(tree)), None
+            if who in ("ddlkit", "unwatched"):
+                cmd = ddlkit_cmd("migrate", "--database-url", conninfo, "--ddl-dir", str(tree))
+                run_env = dict(os.environ, DDLKIT_WATCH_FOR_PG_MIGRATE="false") if who == "unwatched" else None
             elif who == "loop":
                 cmd, run_env = shell_cmd(conninfo, tree), env
             else:
                 cmd, run_env = [sys.executable, str(FLOOR), conninfo, str(tree)], None
             runs[who].append(timed(cmd, run_env)[0])
 
-        who_all = ["ddlkit", "loop", "floor"] if use_shell else ["ddlkit", "floor"]
+        who_all = ["ddlkit", "unwatched", "loop", "floor"] if use_shell else ["ddlkit", "unwatched", "floor"]
         for rnd in range(args.cold_rounds - 1):  # the last round is the one below, whose databases stay for the no-op runs
             for who in (who_all if rnd % 2 == 0 else who_all[::-1]):
                 with scratch_database(base, f"benchc{who}") as d:
@@ -171,7 +178,11 @@ def main() -> None:
             url = db.conninfo
             last = {"ddlkit": url, "loop": shdb.conninfo, "floor": fldb.conninfo}
             for who in (who_all if (args.cold_rounds - 1) % 2 == 0 else who_all[::-1]):
-                cold_run(who, last[who])
+                if who == "unwatched":
+                    with scratch_database(base, "benchu") as d:
+                        cold_run(who, d.conninfo)
+                else:
+                    cold_run(who, last[who])
             rounds.append(f"load {os.getloadavg()[0]:.1f}: " + ", ".join(f"{w} {runs[w][-1]:.2f} s" for w in who_all))
             colds, sh_colds, fl_colds = runs["ddlkit"], runs["loop"], runs["floor"]
             cold = statistics.median(colds)
@@ -198,8 +209,12 @@ def main() -> None:
         print(f"server-side floor (one query per file, one connection): median {statistics.median(fl_colds):.2f} s "
               f"({', '.join(f'{c:.2f}' for c in fl_colds)}); ddlkit/floor: median of round ratios "
               f"{ratio(colds, fl_colds)}")
+        un_colds = runs["unwatched"]
+        print(f"ddlkit with watch_for_pg_migrate = false (the script retired): median {statistics.median(un_colds):.2f} s "
+              f"({', '.join(f'{c:.2f}' for c in un_colds)}); unwatched/floor {ratio(un_colds, fl_colds)}")
         if use_shell:
-            print(f"median of round ratios: loop/ddlkit {ratio(sh_colds, colds)}, loop/floor {ratio(sh_colds, fl_colds)}")
+            print(f"median of round ratios: loop/ddlkit {ratio(sh_colds, colds)}, loop/unwatched "
+                  f"{ratio(sh_colds, un_colds)}, loop/floor {ratio(sh_colds, fl_colds)}")
         print(f"ddlkit no-op migrate: {summary(noop)}")
         print(f"ddlkit status:        {summary(status)}")
         print(f"bare interpreter (python -c pass): {summary(bare)}")
