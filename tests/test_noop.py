@@ -217,3 +217,41 @@ def test_tracker_of_another_applied_at_type_is_read_step_by_step(empty_db):
     assert [(r.file_name, r.md5, r.applied_at.tzinfo) for r in rows] == [("migrations/a.sql", "x", None)]
     empty_db.execute("delete from schema_version")
     assert read_tracker(empty_db) == []
+
+
+def _sessions_opened_by(conn: psycopg.Connection, run) -> int:
+    """How many sessions ``run()`` opened on ``conn``'s database (pg_stat_database.sessions: each
+    session's stats arrive as its backend exits; counted once they stop changing for 0.5 s)."""
+    import time
+
+    before = _sessions(conn)
+    run()
+    deadline, last, steady_since = time.monotonic() + 10, before, time.monotonic()
+    while time.monotonic() < deadline:
+        now = _sessions(conn)
+        if now != last:
+            last, steady_since = now, time.monotonic()
+        elif now != before and time.monotonic() - steady_since > 0.5:
+            break
+        time.sleep(0.05)
+    return last - before
+
+
+def test_status_and_dry_run_read_the_plan_the_risks_and_the_last_run_over_one_connection(
+        make_tree, db_url, empty_db):
+    if empty_db.info.server_version < 140000:
+        pytest.skip("pg_stat_database.sessions is PostgreSQL 14+")
+    root = make_tree({"migrations/0001_r.sql": "create table risky (a int);\ninsert into risky values (1), (2);\n"})
+    assert migrate(root, db_url).returncode == 0
+    (root / "migrations/0001_r.sql").write_text("drop table if exists risky;\ncreate table risky (a int);\n")
+    outs = []
+    opened = _sessions_opened_by(empty_db, lambda: outs.append(
+        run_cli("status", "--ddl-dir", str(root), "--database-url", db_url, "--format", "json")))
+    doc = json.loads(outs[0].stdout)
+    assert outs[0].returncode == 1, outs[0].stderr  # a file is pending
+    assert doc["last_run"]["outcome"] == "ok"  # read, over the same connection
+    assert "2 row" in outs[0].stderr or "2 row" in outs[0].stdout, outs[0]  # the re-run's risk was counted
+    assert opened == 1
+    opened = _sessions_opened_by(empty_db, lambda: outs.append(migrate(root, db_url, "--dry-run")))
+    assert outs[1].returncode == 0, outs[1].stderr
+    assert opened == 1

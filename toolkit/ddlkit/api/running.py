@@ -26,20 +26,29 @@ def plan(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None =
     ``tree``: an already loaded tree (many targets share one). Each changed
     file says whether its change is comments-only (``PlannedFile.edit``);
     ``report.risks`` warns when a re-run would drop, truncate or delete rows."""
-    from ddlkit.apply.runner import RunOptions, Runner  # noqa: PLC0415
-    from ddlkit.db.rerunrisk import rerun_risks  # noqa: PLC0415
+    from ddlkit.db.connection import connect  # noqa: PLC0415
 
     root = _root(ddl_dir)
     tree = tree or _tree(root, test_mode)
     target = _target(database_url, root, url_option, wait_for_db, on_event)
-    planned = Runner(target, tree, RunOptions(rerun_comment_edits=rerun_comment_edits)).plan()
+    with connect(target) as conn:
+        return _plan_report(target, tree, conn, dry_run=dry_run, rerun_comment_edits=rerun_comment_edits)
+
+
+def _plan_report(target: "Target", tree: "Tree", conn, *, dry_run: bool, rerun_comment_edits: bool) -> PlanReport:
+    """:func:`plan` over ``conn``: the tracker, the rows a re-run would drop and,
+    for a dry run, which relations exist, all on one connection."""
+    from ddlkit.apply.runner import RunOptions, Runner  # noqa: PLC0415
+    from ddlkit.db.rerunrisk import rerun_risks  # noqa: PLC0415
+
+    planned = Runner(target, tree, RunOptions(rerun_comment_edits=rerun_comment_edits)).plan(conn)
     report = PlanReport(target.display, planned, dry_run=dry_run)
-    report.risks = rerun_risks(target, planned)
+    report.risks = rerun_risks(conn, planned)
     if dry_run:
         from ddlkit.db.relations import existing_relations  # noqa: PLC0415
         from ddlkit.locks.blocking import analyze_plan, relations_of_plan  # noqa: PLC0415
 
-        present = existing_relations(target, relations_of_plan(tree, planned))
+        present = existing_relations(conn, relations_of_plan(tree, planned))
         report.blocking = analyze_plan(tree, planned, exists=present.__contains__)
     return report
 
@@ -56,9 +65,10 @@ def status(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None
     from ddlkit.db.connection import connect  # noqa: PLC0415
 
     root = _root(ddl_dir)
-    report = plan(ddl_dir=root, database_url=database_url, test_mode=test_mode, url_option=url_option, tree=tree,
-                  rerun_comment_edits=rerun_comment_edits, wait_for_db=wait_for_db, on_event=on_event)
-    with connect(_target(database_url, root, url_option)) as conn:
+    tree = tree or _tree(root, test_mode)
+    target = _target(database_url, root, url_option, wait_for_db, on_event)
+    with connect(target) as conn:  # the plan and the last run over one connection
+        report = _plan_report(target, tree, conn, dry_run=False, rerun_comment_edits=rerun_comment_edits)
         report.last_run, report.last_run_unknown = runlog.last_run(conn)
     return report
 

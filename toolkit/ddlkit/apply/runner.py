@@ -96,11 +96,15 @@ class Runner:
     # ------------------------------------------------------------------ read-only
 
     @_guarded
-    def plan(self) -> Plan:
+    def plan(self, conn: psycopg.Connection | None = None) -> Plan:
         """The plan against the database now, without the lock and without
-        writing. Only the pending files are parsed (and must parse)."""
-        with connect(self.target) as conn:
+        writing. Only the pending files are parsed (and must parse). Over
+        ``conn`` when given (the caller's, left open), else a connection of its own."""
+        if conn is not None:
             plan = self._read_plan(conn)
+        else:
+            with connect(self.target) as own:
+                plan = self._read_plan(own)
         self.tree.validate(p.file for p in plan.pending)
         return plan
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ddlkit.db.connection import Target, connect
+import psycopg
+
 from ddlkit.locks.lockmodel import TABLE_OF_INDEX
 
 
@@ -15,16 +16,15 @@ def _regclass_text(name: str) -> str:
     return ".".join('"' + part.replace('"', '""') + '"' for part in name.split("."))
 
 
-def existing_relations(target: Target, names: Iterable[str]) -> set[str]:
+def existing_relations(conn: psycopg.Connection, names: Iterable[str]) -> set[str]:
     """The subset of ``names`` (as the lock model writes them; "the table of
-    index x" is looked up as the index x) that exist in ``target`` now."""
+    index x" is looked up as the index x) that exist in ``conn``'s database now."""
     names = sorted(set(names))
     if not names:
         return set()
     lookup = [n.removeprefix(TABLE_OF_INDEX) for n in names]
-    with connect(target) as conn:
-        rows = conn.execute(
-            "select i from unnest(%s::text[]) with ordinality as u(n, i) where to_regclass(n) is not null",
-            ([_regclass_text(n) for n in lookup],),
-        ).fetchall()
+    rows = conn.execute(
+        "select i from unnest(%s::text[]) with ordinality as u(n, i) where to_regclass(n) is not null",
+        ([_regclass_text(n) for n in lookup],),
+    ).fetchall()
     return {names[i - 1] for (i,) in rows}

@@ -16,7 +16,6 @@ import psycopg
 from psycopg import sql
 from psycopg.pq import TransactionStatus
 
-from ddlkit.db.connection import Target, connect
 from ddlkit.tree.planner import Plan
 
 ONE_SHOT_DIRS = ("migrations",)
@@ -83,19 +82,16 @@ def candidates(plan: Plan):
                 yield pf.file, st, action, parts
 
 
-def rerun_risks(target: Target, plan: Plan) -> list[RerunRisk]:
-    found = list(candidates(plan))
-    if not found:
-        return []
+def rerun_risks(conn: psycopg.Connection, plan: Plan) -> list[RerunRisk]:
+    """The rows a re-run of each changed file would drop, truncate or delete, counted over ``conn``."""
     out: list[RerunRisk] = []
-    with connect(target) as conn:
-        for f, st, action, parts in found:
-            try:
-                rows = _rows(conn, parts)
-            except psycopg.Error:  # no privilege to count: no warning rather than no status
-                if conn.info.transaction_status != TransactionStatus.IDLE:
-                    conn.rollback()
-                continue
-            if rows is not None and rows[1] > 0:
-                out.append(RerunRisk(f.file_name, st.position(f.lines)[1], action, rows[0], rows[1], rows[2]))
+    for f, st, action, parts in candidates(plan):
+        try:
+            rows = _rows(conn, parts)
+        except psycopg.Error:  # no privilege to count: no warning rather than no status
+            if conn.info.transaction_status != TransactionStatus.IDLE:
+                conn.rollback()
+            continue
+        if rows is not None and rows[1] > 0:
+            out.append(RerunRisk(f.file_name, st.position(f.lines)[1], action, rows[0], rows[1], rows[2]))
     return out
