@@ -15,7 +15,7 @@ applies N files once more to a database with ``log_statement = 'all'``, and
 the queries the server logged (simple queries and executions of prepared
 ones, on every connection) are divided by N.
 
-    python bench/bench_cold_apply.py [--files 1000] [--rounds 4] [--settle 1] [--count-files 100] [database_url]
+    python bench/bench_cold_apply.py [--files 1000] [--rounds 4] [--settle 1] [--count-files 100] [--runners ddlkit,unwatched,dbmate,floor] [database_url]
 
 (``pip install -e '.[bench]'`` installs the peers.)
 """
@@ -79,6 +79,8 @@ def env_of(runner: str) -> dict[str, str]:
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     if runner == "before" and BEFORE:
         env["PYTHONPATH"] = BEFORE
+    if runner == "unwatched":  # ddlkit once pg_migrate.sh is retired: no watch for it
+        env["DDLKIT_WATCH_FOR_PG_MIGRATE"] = "false"
     return env
 
 
@@ -99,7 +101,7 @@ DDLKIT_ARGS: list[str] = []  # --no-progress
 
 
 def commands(runner: str, conninfo: str, trees: dict[str, Path]) -> list[str] | None:
-    if runner == "ddlkit" or (runner == "before" and BEFORE):
+    if runner in ("ddlkit", "unwatched") or (runner == "before" and BEFORE):
         return [sys.executable, "-m", "ddlkit", "migrate", "--database-url", url_of(conninfo),
                 "--ddl-dir", str(trees["ddlkit"]), *DDLKIT_ARGS]
     if runner == "dbmate" and shutil.which("dbmate"):
@@ -170,7 +172,8 @@ def main() -> None:
     ap.add_argument("--settle", type=float, default=1.0, help="seconds of rest after each CHECKPOINT")
     ap.add_argument("--count-files", type=int, default=0,
                     help="count the server's queries per file on this many files (0: do not)")
-    ap.add_argument("--runners", default="ddlkit,dbmate,floor,yoyo,psql")
+    ap.add_argument("--runners", default="ddlkit,dbmate,floor,yoyo,psql",
+                    help="comma-separated; 'unwatched' is ddlkit with watch_for_pg_migrate = false")
     ap.add_argument("--before", metavar="DIR", help="also run the toolkit/ directory of an older checkout "
                                                    "(runner 'before', e.g. from `git archive`)")
     ap.add_argument("--no-progress", action="store_true", help="run ddlkit with --no-progress (default: "
@@ -182,7 +185,7 @@ def main() -> None:
     DDLKIT_ARGS[:] = ["--no-progress"] if args.no_progress else []
     if BEFORE and "before" not in args.runners:
         args.runners = args.runners.replace("ddlkit", "ddlkit,before", 1)
-    runners = [r for r in args.runners.split(",") if r == "floor" or r == "ddlkit"
+    runners = [r for r in args.runners.split(",") if r in ("floor", "ddlkit", "unwatched")
                or commands(r, "dbname=x", {"ddlkit": Path("."), "dbmate": Path("."), "yoyo": Path("."),
                                            "psql": Path(".")}) is not None]
     precompile()
