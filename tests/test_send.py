@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from conftest import conninfo_for
 from ddlkit.apply import send
@@ -36,9 +37,11 @@ def test_plain_transactional_file_reaches_the_server_as_one_query_with_its_track
     query = seen(empty_db)
     assert query.startswith("begin;")
     assert "insert into \"public\".\"schema_version\" (file_name, md5) values ('migrations/0001_seen.sql'" in query
-    # the file's text as it is, after ddlkit's prefix, then (same query) the lock check and COMMIT
-    # (pg_stat_activity keeps the first 1,024 bytes)
-    assert query.split(SEEN, 1)[1].startswith("\n;\ndo '")
+    # the file's text as it is, after ddlkit's prefix, then (same query) back to ddlkit's user, the lock
+    # check (and the row's) and COMMIT (pg_stat_activity keeps the first 1,024 bytes)
+    assert query.split(SEEN, 1)[1].startswith("\n;\nset local session authorization default;\n"
+                                              "set local role to default;\ndo 'begin\n  if not exists (select "
+                                              "from pg_catalog.pg_locks")
     assert res.results[0].statements_ran == res.results[0].statements_committed == 3
     assert empty_db.execute("select count(*) from seen").fetchone()[0] == 2
     assert empty_db.execute("select count(*) from schema_version").fetchone()[0] == 1
@@ -182,8 +185,8 @@ def test_a_run_that_fails_returns_flushed_too(empty_db, make_tree):
     assert empty_db.execute("select count(*) from schema_version").fetchone()[0] == 2
 
 
-def test_the_check_that_ends_a_one_query_file_commits_only_while_the_lock_session_holds_the_lock(empty_db):
-    """``send.commit_sql``: the lock's session (another backend) holds the migration
+def test_the_check_that_ends_a_one_query_file_commits_only_while_the_lock_session_holds_the_lock(empty_db, make_tree):
+    """``send.Ending``: the lock's session (another backend) holds the migration
     lock: the file commits in the same query; it does not (released, or a pid
     that never held it): SQLSTATE MIGRATION_LOCK_LOST and nothing stays."""
     from ddlkit.db.lock import LOCK_KEY
@@ -193,16 +196,22 @@ def test_the_check_that_ends_a_one_query_file_commits_only_while_the_lock_sessio
     with psycopg.connect(conninfo_for(dbname), autocommit=True) as lock_conn, \
             psycopg.connect(conninfo_for(dbname), autocommit=True) as conn:
         lock_conn.execute("select pg_advisory_lock(%s)", (LOCK_KEY,))
+        conn.execute("create table schema_version (file_name text primary key, md5 text, "
+                     "applied_at timestamptz not null default now())")
+        f = load_tree(make_tree({"migrations/0001_k.sql": "select 1;\n"})).files[0]
+        table = sql.Identifier("public", "schema_version")
         conn.execute("begin;\ncreate table kept (a int);\n-- a last comment, no newline"
-                     + send.commit_sql(conn, lock_conn.info.backend_pid))
+                     + send.Ending(conn, lock_conn.info.backend_pid, table).sql(f))
         assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE  # committed
         for pid, release in ((conn.info.backend_pid, False), (lock_conn.info.backend_pid, True)):
             if release:
                 lock_conn.execute("select pg_advisory_unlock(%s)", (LOCK_KEY,))
             with pytest.raises(psycopg.Error) as caught:
-                conn.execute("begin;\ncreate table dropped (a int);" + send.commit_sql(conn, pid))
+                conn.execute("begin;\ncreate table dropped (a int);" + send.Ending(conn, pid, table).sql(f))
             assert caught.value.sqlstate == SqlState.MIGRATION_LOCK_LOST
             assert caught.value.diag.message_primary == ("ddlkit: the migration lock's session ended; "
                                                          "the file is rolled back")
             conn.rollback()
     assert empty_db.execute("select to_regclass('kept') is not null, to_regclass('dropped')").fetchone() == (True, None)
+    # the row the ending wrote (the query above wrote none at its start): only the committed file's
+    assert empty_db.execute("select file_name from schema_version").fetchall() == [("migrations/0001_k.sql",)]

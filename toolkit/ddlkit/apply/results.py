@@ -158,10 +158,10 @@ class TransactionalSession(FileSession, Protocol):
     ONE_QUERY: bool  # send a file as one query when it can go so (the tracer cannot)
     tracker: Any  # the tracker's and the side table's sql.Identifier
     side: Any
-    _ready: dict[str, tuple[bool, str | None]]  # file name -> (one query?, its tracker row's SQL)
+    _ready: dict[str, tuple[bool, str | None, str | None]]  # file name -> (one query?, its row's SQL, its ending)
     _recorder: Any  # ddlkit.apply.send.Recorder, once the tracker is known
     _begin_sql: str | None
-    _commit_sql: str | None
+    _ending: Any  # ddlkit.apply.send.Ending, composed with the run's first one-query file
 
     def _watch(self, st: Any, node: Any = None, pick: Callable[[], Any] | None = None) -> Any: ...
 

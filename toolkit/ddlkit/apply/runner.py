@@ -87,9 +87,10 @@ class Runner:
         self._output: list[str] | None = None
         self.deadline = None  # the last statement's ddlkit.apply.deadline.LockDeadline, if it had one
         self._begin_sql: str | None = None  # BEGIN and the settings sent with each one-query file
-        self._commit_sql: str | None = None  # the lock check and COMMIT that end it (ddlkit.apply.send.commit_sql)
+        self._ending = None  # the lock check, row check and COMMIT that end it (ddlkit.apply.send.Ending)
         self._recorder = None  # each one-query file's tracker row (ddlkit.apply.send.Recorder)
-        self._ready: dict[str, tuple[bool, str | None]] = {}  # prepared ahead (_prepare): one query?, its row
+        self._ready: dict[str, tuple[bool, str | None, str | None]] = {}  # prepared ahead (_prepare): one query?,
+        # its row, its ending
         self._clean: dict[str, bool] = {}  # prepared ahead: leaves_session_clean
         self._unflushed = False  # a file committed without waiting for its WAL flush
 
@@ -164,7 +165,7 @@ class Runner:
             with lock:
                 lock_conn = lock.conn  # waiters reconnect between polls (ddlkit.db.lock)
                 self.lock = lock
-                self._begin_sql = self._commit_sql = None  # composed with this lock's session
+                self._begin_sql = self._ending = None  # composed with this lock's session
                 self._ready, self._clean = {}, {}
                 if lock.waited > 0.2:
                     self.emit("lock_acquired", waited=lock.waited)
@@ -180,12 +181,13 @@ class Runner:
                     # Before anything is written: every pending file (cached when checked before the lock).
                     self._check_pending(plan, self.conn)
                     if plan.has_work:
-                        from ddlkit.apply.send import Recorder  # noqa: PLC0415
+                        from ddlkit.apply.send import Ending, Recorder  # noqa: PLC0415
 
                         self.tracker = self._guard(ensure_tracker, self.conn)
                         if self.options.fingerprints:
                             self.side = self._guard(lambda c: ensure_side_table(c, self.tracker), self.conn)
                         self._recorder = Recorder(self.conn, self.tracker, self.side)
+                        self._ending = Ending(self.conn, lock.pid, self.tracker)
                     result = RunResult(plan, [], waited=lock.waited)
                     self.emit("plan", plan=plan)
                     if plan.has_work:
@@ -272,7 +274,9 @@ class Runner:
         try:
             if f.mode.transactional:
                 whole = sends_whole(self, f)
-                self._ready[name] = (whole, self._recorder.sql(f) if whole and self._recorder else None)
+                ready = whole and self._recorder is not None and self._ending is not None
+                self._ready[name] = (whole, self._recorder.sql(f) if ready else None,
+                                     self._ending.sql(f) if ready else None)
             self._clean[name] = leaves_session_clean(f)
         except Exception:  # noqa: BLE001, S110 - see the docstring
             pass

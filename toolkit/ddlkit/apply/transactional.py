@@ -20,7 +20,7 @@ from ddlkit.apply import send
 from ddlkit.apply.failure import StatementError
 from ddlkit.apply.send import ms_setting
 from ddlkit.apply.staging import drop_staged, stage
-from ddlkit.db.tracker import record
+from ddlkit.db.tracker import keep_row, record
 from ddlkit.util.sqlstate import SqlState
 
 if TYPE_CHECKING:
@@ -39,12 +39,12 @@ def sends_whole(runner: "TransactionalSession", f: "DdlFile") -> bool:
 
 
 def apply_transactional(runner: "TransactionalSession", f: "DdlFile", fr: "FileResult") -> None:
-    whole, row_sql = runner._ready.pop(f.file_name, None) or (sends_whole(runner, f), None)
+    whole, row_sql, end_sql = runner._ready.pop(f.file_name, None) or (sends_whole(runner, f), None, None)
     while True:
         heard = len(fr.notices)
         try:
             if whole:
-                return _apply_one_query(runner, f, fr, row_sql)
+                return _apply_one_query(runner, f, fr, row_sql, end_sql)
             with runner.conn.transaction():
                 runner._prepare_session(transactional=True)
                 with runner.muted():
@@ -57,6 +57,7 @@ def apply_transactional(runner: "TransactionalSession", f: "DdlFile", fr: "FileR
                     fr.statements_ran += 1
                 with runner.muted():
                     drop_staged(runner.conn, staged)
+                keep_row(runner.conn, runner.tracker, f, runner.side)  # the file may have removed it
                 runner.lock.ensure_held(f"committing {f.file_name}; it was rolled back")
             return
         except send.Unplaced as err:
@@ -71,17 +72,20 @@ def apply_transactional(runner: "TransactionalSession", f: "DdlFile", fr: "FileR
             raise
 
 
-def _apply_one_query(runner: "TransactionalSession", f: "DdlFile", fr: "FileResult", row_sql: str | None = None) -> None:
+def _apply_one_query(runner: "TransactionalSession", f: "DdlFile", fr: "FileResult", row_sql: str | None = None,
+                     end_sql: str | None = None) -> None:
     """``f`` in one round trip with its settings, tracker row, lock check and
     COMMIT (ddlkit.apply.send), in pieces of whole statements when it is big;
-    ``row_sql``: the tracker row's SQL, when it was prepared (Runner._prepare)."""
+    ``row_sql`` and ``end_sql``: the tracker row's SQL and the query's ending
+    (send.Ending), when they were prepared (Runner._prepare)."""
     conn = runner.conn
     if runner._begin_sql is None:
         st_timeout = runner.options.statement_timeout
         runner._begin_sql = send.settings_sql(
             conn, ms_setting(runner.options.lock_timeout) if runner.options.lock_timeout else "0",
             None if st_timeout is None else ms_setting(st_timeout))
-        runner._commit_sql = send.commit_sql(conn, runner.lock.pid) if runner.lock.pid is not None else None
+    if runner._ending is None:
+        runner._ending = send.Ending(conn, runner.lock.pid, runner.tracker)
     fr.statements_ran = 0
     committed = False
     try:
@@ -90,8 +94,8 @@ def _apply_one_query(runner: "TransactionalSession", f: "DdlFile", fr: "FileResu
             if first == 0:
                 head = runner._begin_sql + (row_sql or runner._recorder.sql(f))
                 query, base = head + query, start - len(head)
-            if end == len(f.text) and runner._commit_sql is not None:
-                query += runner._commit_sql
+            if end == len(f.text):
+                query += end_sql or runner._ending.sql(f)
                 committed = True
             try:
                 with runner._watch(None, pick=lambda first=first: send.watched_statement(

@@ -195,6 +195,13 @@ def record(conn: psycopg.Connection, table: sql.Identifier, f: DdlFile,
     )
 
 
+# Back to the user (and the role) ddlkit connected as, for the rest of the transaction,
+# whatever SET ROLE or SET SESSION AUTHORIZATION a file did: pg_migrate.sh wrote the
+# tracker row from a psql of its own. "role to default" is the connection's own role
+# (a URL's options=-c role=...), "role none" would be the login user.
+AS_RUNNER = "set local session authorization default;\nset local role to default"
+
+
 def record_as_runner(conn: psycopg.Connection, table: sql.Identifier, f: DdlFile,
                      side: sql.Identifier | None = None) -> None:
     """The upsert after an autocommit file, in a transaction of its own, as the
@@ -202,8 +209,22 @@ def record_as_runner(conn: psycopg.Connection, table: sql.Identifier, f: DdlFile
     ``SET SESSION AUTHORIZATION`` or ``default_transaction_read_only`` the file left."""
     with conn.transaction():
         conn.execute("set transaction read write")
-        conn.execute("set local session authorization default")
-        conn.execute("set local role none")
+        conn.execute(AS_RUNNER)
+        record(conn, table, f, side)
+
+
+_KEPT = "select from {} where file_name = %s and md5 = %s"
+
+
+def keep_row(conn: psycopg.Connection, table: sql.Identifier, f: DdlFile,
+             side: sql.Identifier | None = None) -> None:
+    """At the end of a transactional file's transaction (its row was written at the
+    start): write the row again when the file itself removed or changed it (a
+    rebaselining migration: ``truncate schema_version; insert …``), as the user
+    ddlkit connected as. pg_migrate.sh wrote the row after the file; a file that
+    only read the tracker, or left it alone, writes nothing here."""
+    conn.execute(AS_RUNNER)
+    if conn.execute(sql.SQL(_KEPT).format(table), (f.file_name, f.md5)).fetchone() is None:
         record(conn, table, f, side)
 
 

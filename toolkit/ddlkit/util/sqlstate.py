@@ -20,7 +20,7 @@ class SqlState(StrEnum):
     IN_FAILED_SQL_TRANSACTION = "25P02"
     DEADLOCK_DETECTED = "40P01"
     # ddlkit's own (class DK is none of PostgreSQL's): raised by the check that ends a
-    # file sent as one query, just before its COMMIT (ddlkit.apply.send.commit_sql)
+    # file sent as one query, just before its COMMIT (ddlkit.apply.send.Ending)
     MIGRATION_LOCK_LOST = "DK001"
 
 
