@@ -138,17 +138,14 @@ def test_pending_run_still_probes_for_a_pooler_and_applies(make_tree, db_url, em
     if empty_db.info.server_version < 140000:
         pytest.skip("pg_stat_database.sessions is PostgreSQL 14+")
     root = make_tree({"migrations/0001_a.sql": "create table probe_a (a int);\n"})
-    before = _sessions(empty_db)
-    out = migrate(root, db_url, "--no-progress")
-    assert out.returncode == 0, out.stderr
-    import time
-
-    deadline = time.monotonic() + 10
-    while _sessions(empty_db) - before < 4 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    # the lock's connection (which also reads the plan and probes), the probe's second one, the work session,
-    # and after the run the one that records it in ddlkit_runs (ddlkit.db.runlog)
-    assert _sessions(empty_db) - before == 4
+    outs = []
+    opened = _sessions_opened_by(empty_db, lambda: outs.append(migrate(root, db_url, "--no-progress")))
+    assert outs[0].returncode == 0, outs[0].stderr
+    # the lock's connection (which also reads the plan and probes), the probe's second one, and the work
+    # session, which also records the run in ddlkit_runs (ddlkit.db.runlog) before it closes
+    assert opened == 3
+    last = empty_db.execute("select outcome, summary->'applied'->0->>'file' from ddlkit_runs").fetchall()
+    assert last == [("ok", "migrations/0001_a.sql")]
 
 
 def test_up_to_date_run_imports_no_lint_lock_model_or_other_commands(migrated, db_url):

@@ -143,13 +143,18 @@ def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | Non
     try:
         if on_event:
             on_event("start", target=target.display, root=tree.root, test_mode=tree.test_mode)
-        result = Runner(target, tree, options, emit=on_event).migrate()
-        report = MigrateReport(target.display, tree.root, tree.test_mode, result)
-        if result.results or result.comment_edits:  # a run with nothing to do writes nothing
-            from ddlkit.db import runlog  # noqa: PLC0415
+        from ddlkit.db import runlog  # noqa: PLC0415
 
-            report.run_log_error = runlog.record(target, result.outcome, result.duration,
-                                                 {"target": report.target, **result.to_dict()})
+        history: list[str | None] = []
+
+        def record(conn, done) -> None:  # the run history, over the run's own session before it closes
+            history.append(runlog.record(target, done.outcome, done.duration,
+                                         {"target": target.display, **done.to_dict()}, conn=conn))
+
+        result = Runner(target, tree, options, emit=on_event, on_finish=record).migrate()
+        report = MigrateReport(target.display, tree.root, tree.test_mode, result)
+        if history:  # a run with nothing to do writes nothing
+            report.run_log_error = history[0]
         if watcher is not None and result.error is None:
             from ddlkit.fleet.replicas import ReplicaTimeout  # noqa: PLC0415
 

@@ -70,8 +70,12 @@ class Runner:
     ONE_QUERY = True
 
     def __init__(self, target: Target, tree: Tree, options: RunOptions | None = None,
-                 emit: Emit | None = None, sleep: Callable[[float], None] = time.sleep):
+                 emit: Emit | None = None, sleep: Callable[[float], None] = time.sleep,
+                 on_finish: Callable[[psycopg.Connection, RunResult], None] | None = None):
         self.target = target
+        # Called with the work session and the result once a run that applied something has
+        # made it durable, before the session closes (the run history: no connection of its own).
+        self.on_finish = on_finish
         self.tree = tree
         self.options = options or RunOptions()
         self.emit = emit or (lambda event, **kw: None)
@@ -210,6 +214,9 @@ class Runner:
                             result.error = fr.error
                             break
                     self._make_durable()
+                    if self.on_finish is not None and (result.results or result.comment_edits):
+                        result.duration = time.monotonic() - started
+                        self.on_finish(self.conn, result)
                 except Exception:  # not on Ctrl-C or SIGTERM: those exit at once
                     with contextlib.suppress(psycopg.Error, DdlkitError):
                         self._make_durable()  # what committed stays committed after a crash of the server too

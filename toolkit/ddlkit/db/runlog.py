@@ -16,6 +16,7 @@ so a row stays small whatever the tree's size. Passwords are redacted.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from dataclasses import dataclass, field
@@ -53,14 +54,16 @@ def stored_summary(summary: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def record(target: Target, outcome: str, duration: float, summary: dict[str, Any]) -> str | None:
-    """Add a run's row (and keep the newest :data:`KEEP`); ``conn`` of its own.
+def record(target: Target, outcome: str, duration: float, summary: dict[str, Any],
+           conn: psycopg.Connection | None = None) -> str | None:
+    """Add a run's row (and keep the newest :data:`KEEP`), over ``conn`` (the
+    run's own session, idle in autocommit, left open) or a connection of its own.
     Returns None, or why the run could not be recorded: the run's own outcome
     does not depend on its history (a role without CREATE, a lost connection)."""
     text = target.redact(json.dumps(stored_summary(summary), default=str))
     try:
-        with connect(target) as conn:
-            conn.execute("set lock_timeout = '5s'")
+        with contextlib.nullcontext(conn) if conn is not None else connect(target) as conn:
+            conn.execute("select set_config('lock_timeout', '5s', false)")
             tracker = tracker_table(conn)
             if tracker is None:
                 return "there is no tracker table"
