@@ -210,3 +210,28 @@ def test_status_of_targets_shows_each_targets_own_last_run(tmp_path, make_tree, 
     finally:
         with psycopg.connect(conninfo_for("postgres"), autocommit=True) as admin:
             admin.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(fresh)))
+
+
+def test_run_history_is_written_as_the_connecting_user_after_a_file_that_sets_a_role(
+        make_tree, db_url, empty_db):
+    """The history row is written over the run's own session: a last file's session-level
+    ``SET ROLE`` (to a role that may not create tables) does not reach it."""
+    import secrets
+
+    from psycopg import sql
+
+    role = f"ddlkit_t_reader_{secrets.token_hex(4)}"
+    empty_db.execute(sql.SQL("create role {} nologin").format(sql.Identifier(role)))
+    try:
+        empty_db.execute(sql.SQL("grant {} to current_user").format(sql.Identifier(role)))
+        root = make_tree({"migrations/0001_a.sql": "create table hist_a (id int);\n",
+                          "migrations/0002_role.sql": f"set role {role};\nselect 1;\n"})
+        out = run_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url)
+        assert out.returncode == 0, out.stderr
+        assert "not recorded in ddlkit_runs" not in out.stderr, out.stderr
+        owner = empty_db.execute("select tableowner from pg_tables where tablename = 'ddlkit_runs'").fetchone()
+        assert owner == (empty_db.info.user,)
+        assert empty_db.execute("select count(*) from ddlkit_runs").fetchone()[0] == 1
+    finally:
+        empty_db.execute(sql.SQL("drop owned by {} cascade").format(sql.Identifier(role)))
+        empty_db.execute(sql.SQL("drop role {}").format(sql.Identifier(role)))

@@ -215,6 +215,8 @@ class Runner:
                             break
                     self._make_durable()
                     if self.on_finish is not None and (result.results or result.comment_edits):
+                        if dirty:  # as the user ddlkit connected as, whatever SET ROLE the last file left
+                            self._guard(lambda c: c.execute("discard all"), self.conn)
                         result.duration = time.monotonic() - started
                         self.on_finish(self.conn, result)
                 except Exception:  # not on Ctrl-C or SIGTERM: those exit at once
