@@ -34,7 +34,6 @@ import psycopg
 from psycopg import sql
 
 from ddlkit.db.filetokens import fingerprint_frame, fingerprint_parts
-from ddlkit.db.tracker import AS_RUNNER
 from ddlkit.apply.failure import StatementError
 
 if TYPE_CHECKING:
@@ -146,54 +145,63 @@ def settings_sql(conn: psycopg.Connection, lock_timeout: str, statement_timeout:
     return sql.SQL("begin;\nselect {};\n").format(sql.SQL(", ").join(calls)).as_string(conn)
 
 
-_LOCK_CHECK = """
-  if not exists (select from pg_catalog.pg_locks l
-                  where l.locktype = 'advisory' and l.granted and l.pid = {pid}
-                    and l.classid = {classid} and l.objid = {objid} and l.objsubid = 1) then
-    raise exception using errcode = {code},
-      message = 'ddlkit: the migration lock''s session ended; the file is rolled back';
-  end if;"""
-# The row was written at the start of the transaction; the file may have removed it
-# (a rebaselining migration: truncate schema_version; insert ...). tracker.keep_row
-# does the same on the statement-by-statement path.
-_ROW_CHECK = """
-  if not exists (select from {table} where file_name = {name} and md5 = {md5}) then
+# The end of a transactional file's query, one DO block: back to the user ddlkit
+# connected as when the file changed it (tracker.AS_RUNNER's two settings, only
+# then), then one look at pg_locks and at the file's tracker row. The row was
+# written at the start of the transaction; the file may have removed it (a
+# squashing migration: truncate schema_version; insert ...): it is written again.
+# tracker.keep_row does the same on the statement-by-statement path.
+_ENDING_BODY = """begin
+  if current_user <> {user} or session_user <> {session} then
+    set local session authorization default;
+    set local role to default;
+  end if;
+  if not ({held} and exists (select from {table} where file_name = {name} and md5 = {md5})) then
+    if not {held} then
+      raise exception using errcode = {code},
+        message = 'ddlkit: the migration lock''s session ended; the file is rolled back';
+    end if;
     insert into {table} (file_name, md5) values ({name}, {md5})
       on conflict (file_name) do update set md5 = excluded.md5, applied_at = now();
-  end if;"""
+  end if;
+end"""
+_HELD = """exists (select from pg_catalog.pg_locks l
+                  where l.locktype = 'advisory' and l.granted and l.pid = {pid}
+                    and l.classid = {classid} and l.objid = {objid} and l.objsubid = 1)"""
 
 
 class Ending:
-    """What ends the last query of a transactional file, in the same round trip:
-    back to the user ddlkit connected as (:data:`ddlkit.db.tracker.AS_RUNNER`:
-    whatever ``SET ROLE`` the file did), a check that backend ``lock_pid`` (the
-    migration lock's session) still holds the migration lock, the file's tracker
-    row written again when the file itself removed it, then ``COMMIT``. The lock
-    check fails with SQLSTATE ``MIGRATION_LOCK_LOST`` (the transaction is then
-    rolled back, and the runner stops with exit 3, as when its own check finds
-    the session gone); ``pg_locks`` is readable by every role. A file that left
-    its row alone writes nothing here, so a ``SET TRANSACTION READ ONLY`` in it
-    does not stop it. The line break first ends a trailing ``--`` comment of the
-    file. ``lock_pid`` None: no lock check (a run that holds none)."""
+    """What ends the last query of a transactional file, in the same round trip
+    (:data:`_ENDING_BODY`): back to the user ddlkit connected as, when the file
+    did a ``SET ROLE`` or ``SET SESSION AUTHORIZATION``
+    (:data:`ddlkit.db.tracker.AS_RUNNER`), a check that backend ``lock_pid``
+    (the migration lock's session) still holds the migration lock, the file's
+    tracker row written again when the file itself removed it, then ``COMMIT``.
+    The lock check fails with SQLSTATE ``MIGRATION_LOCK_LOST`` (the transaction
+    is then rolled back, and the runner stops with exit 3, as when its own check
+    finds the session gone); ``pg_locks`` is readable by every role. A file that
+    left its row alone writes nothing here, so a ``SET TRANSACTION READ ONLY``
+    in it does not stop it. The line break first ends a trailing ``--`` comment
+    of the file. ``lock_pid`` None: no lock check (a run that holds none)."""
 
     def __init__(self, conn: psycopg.Connection, lock_pid: int | None, table: sql.Identifier):
         from ddlkit.db.lock import _CLASSID, _OBJID  # noqa: PLC0415
         from ddlkit.util.sqlstate import SqlState  # noqa: PLC0415
 
-        self.conn, self._table = conn, table
-        check = [] if lock_pid is None else [sql.SQL(_LOCK_CHECK).format(
-            pid=lock_pid, classid=_CLASSID, objid=_OBJID, code=SqlState.MIGRATION_LOCK_LOST.value)]
-        self._head = sql.Composed([sql.SQL("begin"), *check])
-        self._row = sql.SQL(_ROW_CHECK)
+        user, session = conn.execute("select current_user::text, session_user::text").fetchone()
+        held = sql.SQL("true") if lock_pid is None else sql.SQL(_HELD).format(
+            pid=lock_pid, classid=_CLASSID, objid=_OBJID)
+        self.conn, self._fixed = conn, {"user": user, "session": session, "held": held, "table": table,
+                                        "code": SqlState.MIGRATION_LOCK_LOST.value}
+        self._body = sql.SQL(_ENDING_BODY)
 
     def sql(self, f: DdlFile) -> str:
-        body = sql.Composed([self._head, self._row.format(table=self._table, name=sql.Literal(f.file_name),
-                                                          md5=sql.Literal(f.md5)), _BODY_END]).as_string(self.conn)
+        body = self._body.format(name=sql.Literal(f.file_name), md5=sql.Literal(f.md5),
+                                 **self._fixed).as_string(self.conn)
         return _ENDING.format(body).as_string(self.conn)
 
 
-_BODY_END = sql.SQL("\nend")
-_ENDING = sql.SQL("\n;\n" + AS_RUNNER + ";\ndo {};\ncommit")
+_ENDING = sql.SQL("\n;\ndo {};\ncommit")
 
 
 def durable_sql(conn: psycopg.Connection) -> str:
