@@ -185,32 +185,39 @@ def test_a_run_that_fails_returns_flushed_too(empty_db, make_tree):
 
 
 def test_the_check_that_ends_a_one_query_file_commits_only_while_the_lock_session_holds_the_lock(empty_db, make_tree):
-    """``send.Ending``: the lock's session (another backend) holds the migration
-    lock: the file commits in the same query; it does not (released, or a pid
-    that never held it): SQLSTATE MIGRATION_LOCK_LOST and nothing stays."""
-    from ddlkit.db.lock import LOCK_KEY
+    """``send.Ending``: the lock's session (another backend, ``MigrationLock``) holds the
+    migration lock and its guard key: the file commits in the same query; the session
+    has ended, or the key is one nobody holds: SQLSTATE MIGRATION_LOCK_LOST and nothing stays."""
+    from ddlkit.db.lock import MigrationLock
     from ddlkit.util.sqlstate import SqlState
 
     dbname = empty_db.info.dbname
-    with psycopg.connect(conninfo_for(dbname), autocommit=True) as lock_conn, \
-            psycopg.connect(conninfo_for(dbname), autocommit=True) as conn:
-        lock_conn.execute("select pg_advisory_lock(%s)", (LOCK_KEY,))
+    lock_conn = psycopg.connect(conninfo_for(dbname), autocommit=True)
+    with psycopg.connect(conninfo_for(dbname), autocommit=True) as conn:
+        lock = MigrationLock(lock_conn, wait_seconds=5).acquire()
+        key = lock.guard_key
+        assert key is not None
+        held = empty_db.execute("select count(*) from pg_locks where locktype = 'advisory' and granted and pid = %s",
+                                (lock_conn.info.backend_pid,)).fetchone()[0]
+        assert held == 2  # the migration lock and the guard key
         conn.execute("create table schema_version (file_name text primary key, md5 text, "
                      "applied_at timestamptz not null default now())")
         f = load_tree(make_tree({"migrations/0001_k.sql": "select 1;\n"})).files[0]
         table = sql.Identifier("public", "schema_version")
         conn.execute("begin;\ncreate table kept (a int);\n-- a last comment, no newline"
-                     + send.Ending(conn, lock_conn.info.backend_pid, table).sql(f))
+                     + send.Ending(conn, key, table).sql(f))
         assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE  # committed
-        for pid, release in ((conn.info.backend_pid, False), (lock_conn.info.backend_pid, True)):
-            if release:
-                lock_conn.execute("select pg_advisory_unlock(%s)", (LOCK_KEY,))
+        for guard, end_session in ((key + 1, False), (key, True)):
+            if end_session:  # ended by the server (waiting until it has gone, PostgreSQL 14+): its locks go too
+                assert empty_db.execute("select pg_terminate_backend(%s, 10000)",
+                                        (lock_conn.info.backend_pid,)).fetchone()[0]
             with pytest.raises(psycopg.Error) as caught:
-                conn.execute("begin;\ncreate table dropped (a int);" + send.Ending(conn, pid, table).sql(f))
+                conn.execute("begin;\ncreate table dropped (a int);" + send.Ending(conn, guard, table).sql(f))
             assert caught.value.sqlstate == SqlState.MIGRATION_LOCK_LOST
             assert caught.value.diag.message_primary == ("ddlkit: the migration lock's session ended; "
                                                          "the file is rolled back")
             conn.rollback()
+    lock_conn.close()
     assert empty_db.execute("select to_regclass('kept') is not null, to_regclass('dropped')").fetchone() == (True, None)
     # the row the ending wrote (the query above wrote none at its start): only the committed file's
     assert empty_db.execute("select file_name from schema_version").fetchall() == [("migrations/0001_k.sql",)]

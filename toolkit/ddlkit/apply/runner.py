@@ -191,7 +191,7 @@ class Runner:
                         if self.options.fingerprints:
                             self.side = self._guard(lambda c: ensure_side_table(c, self.tracker), self.conn)
                         self._recorder = Recorder(self.conn, self.tracker, self.side)
-                        self._ending = Ending(self.conn, lock.pid, self.tracker)
+                        self._ending = Ending(self.conn, lock.guard_key, self.tracker)
                     result = RunResult(plan, [], waited=lock.waited)
                     self.emit("plan", plan=plan)
                     if plan.has_work:

@@ -147,7 +147,8 @@ def settings_sql(conn: psycopg.Connection, lock_timeout: str, statement_timeout:
 
 # The end of a transactional file's query, one DO block: back to the user ddlkit
 # connected as when the file changed it (tracker.AS_RUNNER's two settings, only
-# then), then one look at pg_locks and at the file's tracker row. The row was
+# then), then one look at the lock's guard key (ddlkit.db.lock) and at the file's
+# tracker row. The row was
 # written at the start of the transaction; the file may have removed it (a
 # squashing migration: truncate schema_version; insert ...): it is written again.
 # tracker.keep_row does the same on the statement-by-statement path.
@@ -165,32 +166,30 @@ _ENDING_BODY = """begin
       on conflict (file_name) do update set md5 = excluded.md5, applied_at = now();
   end if;
 end"""
-_HELD = """exists (select from pg_catalog.pg_locks l
-                  where l.locktype = 'advisory' and l.granted and l.pid = {pid}
-                    and l.classid = {classid} and l.objid = {objid} and l.objsubid = 1)"""
+# The lock's session still holds its guard key, so it is alive and holds the migration lock.
+_HELD = "not pg_catalog.pg_try_advisory_xact_lock_shared({key}::bigint)"
 
 
 class Ending:
     """What ends the last query of a transactional file, in the same round trip
     (:data:`_ENDING_BODY`): back to the user ddlkit connected as, when the file
     did a ``SET ROLE`` or ``SET SESSION AUTHORIZATION``
-    (:data:`ddlkit.db.tracker.AS_RUNNER`), a check that backend ``lock_pid``
-    (the migration lock's session) still holds the migration lock, the file's
-    tracker row written again when the file itself removed it, then ``COMMIT``.
-    The lock check fails with SQLSTATE ``MIGRATION_LOCK_LOST`` (the transaction
-    is then rolled back, and the runner stops with exit 3, as when its own check
-    finds the session gone); ``pg_locks`` is readable by every role. A file that
-    left its row alone writes nothing here, so a ``SET TRANSACTION READ ONLY``
-    in it does not stop it. The line break first ends a trailing ``--`` comment
-    of the file. ``lock_pid`` None: no lock check (a run that holds none)."""
+    (:data:`ddlkit.db.tracker.AS_RUNNER`), a check that the migration lock's
+    session still holds the lock (it still holds its ``guard_key``,
+    :class:`ddlkit.db.lock.MigrationLock`), the file's tracker row written again
+    when the file itself removed it, then ``COMMIT``. The lock check fails with
+    SQLSTATE ``MIGRATION_LOCK_LOST`` (the transaction is then rolled back, and
+    the runner stops with exit 3, as when its own check finds the session gone);
+    advisory lock functions need no privilege. A file that left its row alone
+    writes nothing here, so a ``SET TRANSACTION READ ONLY`` in it does not stop
+    it. The line break first ends a trailing ``--`` comment of the file.
+    ``guard_key`` None: no lock check (a run that holds none)."""
 
-    def __init__(self, conn: psycopg.Connection, lock_pid: int | None, table: sql.Identifier):
-        from ddlkit.db.lock import _CLASSID, _OBJID  # noqa: PLC0415
+    def __init__(self, conn: psycopg.Connection, guard_key: int | None, table: sql.Identifier):
         from ddlkit.util.sqlstate import SqlState  # noqa: PLC0415
 
         user, session = conn.execute("select current_user::text, session_user::text").fetchone()
-        held = sql.SQL("true") if lock_pid is None else sql.SQL(_HELD).format(
-            pid=lock_pid, classid=_CLASSID, objid=_OBJID)
+        held = sql.SQL("true") if guard_key is None else sql.SQL(_HELD).format(key=guard_key)
         self.conn, self._fixed = conn, {"user": user, "session": session, "held": held, "table": table,
                                         "code": SqlState.MIGRATION_LOCK_LOST.value}
         self._body = sql.SQL(_ENDING_BODY)

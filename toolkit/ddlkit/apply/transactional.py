@@ -85,7 +85,7 @@ def _apply_one_query(runner: "TransactionalSession", f: "DdlFile", fr: "FileResu
             conn, ms_setting(runner.options.lock_timeout) if runner.options.lock_timeout else "0",
             None if st_timeout is None else ms_setting(st_timeout))
     if runner._ending is None:
-        runner._ending = send.Ending(conn, runner.lock.pid, runner.tracker)
+        runner._ending = send.Ending(conn, runner.lock.guard_key, runner.tracker)
     fr.statements_ran = 0
     committed = False
     try:

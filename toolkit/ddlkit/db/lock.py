@@ -6,11 +6,20 @@ Waiters never block inside ``pg_advisory_lock``: a blocked backend holds a
 snapshot, and ``CREATE INDEX CONCURRENTLY`` in the holder waits for every older
 snapshot, which would deadlock. Waiters poll ``pg_try_advisory_lock`` with
 backoff from a connection that is idle between polls.
+
+Once held, the lock's session also takes a second advisory lock on a random
+key of its own, :attr:`MigrationLock.guard_key`: another session can tell
+that the lock's session is still alive (so still holds the migration lock)
+with ``pg_try_advisory_xact_lock_shared(guard_key)``, which fails while it is,
+in microseconds, where reading ``pg_locks`` collects every lock of the server
+(ddlkit.apply.send.Ending asks before each file's COMMIT). Nobody else uses
+the key, so nobody else can make that check fail.
 """
 
 from __future__ import annotations
 
 import random
+import secrets
 import select
 import time
 from dataclasses import dataclass
@@ -86,6 +95,7 @@ class MigrationLock:
         self.waited = 0.0
         self.held = False
         self.pid: int | None = None  # the lock session's backend pid
+        self.guard_key: int | None = None  # held by the lock's session with the lock (see the module doc)
         self.polls = 0
         self._checked: float | None = None  # when ensure_held last asked the server
         if reconnect is None:
@@ -124,6 +134,7 @@ class MigrationLock:
             self.held = True
             if self.reconnect is not None:
                 self._immune()
+            self._take_guard()
         return self.held
 
     def acquire(self) -> "MigrationLock":
@@ -157,7 +168,16 @@ class MigrationLock:
         self.held = True
         if self.reconnect is not None:
             self._immune()
+        self._take_guard()
         return self
+
+    def _take_guard(self) -> None:
+        """The guard key (see the module doc), on the session that holds the lock."""
+        while True:
+            key = secrets.randbits(63)
+            if key != LOCK_KEY and self.conn.execute("select pg_try_advisory_lock(%s)", (key,)).fetchone()[0]:
+                self.guard_key = key
+                return
 
     # A check less than this many seconds after the last one asks the server only
     # when the lock's socket has something to say (a terminated session's FATAL
@@ -194,10 +214,15 @@ class MigrationLock:
     def release(self) -> None:
         if self.held and not self.conn.closed:
             try:
-                self.conn.execute("select pg_advisory_unlock(%s)", (LOCK_KEY,))
+                if self.guard_key is not None:
+                    self.conn.execute("select pg_advisory_unlock(%s), pg_advisory_unlock(%s)",
+                                      (LOCK_KEY, self.guard_key))
+                else:
+                    self.conn.execute("select pg_advisory_unlock(%s)", (LOCK_KEY,))
             except psycopg.Error:
                 pass  # the session ending releases it anyway
         self.held = False
+        self.guard_key = None
 
     def __enter__(self) -> "MigrationLock":
         return self.acquire()
