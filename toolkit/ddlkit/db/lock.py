@@ -19,7 +19,6 @@ the key, so nobody else can make that check fail.
 from __future__ import annotations
 
 import random
-import secrets
 import select
 import time
 from dataclasses import dataclass
@@ -174,7 +173,7 @@ class MigrationLock:
     def _take_guard(self) -> None:
         """The guard key (see the module doc), on the session that holds the lock."""
         while True:
-            key = secrets.randbits(63)
+            key = random.getrandbits(63)  # unique, not secret: random is seeded from os.urandom
             if key != LOCK_KEY and self.conn.execute("select pg_try_advisory_lock(%s)", (key,)).fetchone()[0]:
                 self.guard_key = key
                 return
