@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from conftest import run_cli
 
 
@@ -35,3 +37,33 @@ def test_verify_names_a_broken_targets_config_line_not_line_1(make_tree, db_url,
     text = run_cli("verify", "--online", "--all-targets", cwd=tmp_path, env={"DB_URL": db_url})
     assert "ddlkit.toml:4: targets: target down: cannot connect" in text.stdout, text.stdout
     assert "ddlkit.toml:7: targets: target unset: " in text.stdout, text.stdout
+
+
+# --------------------------------------------------------------------------- psql's ON_ERROR_STOP
+
+@pytest.mark.parametrize("line", ["\\unset ON_ERROR_STOP", "\\set ON_ERROR_STOP f", "\\set ON_ERROR_STOP of",
+                                  "\\set ON_ERROR_STOP 'off'", "\\set ON_ERROR_STOP N", "\\set ON_ERROR_STOP FALS"])
+def test_every_spelling_that_turns_on_error_stop_off_is_refused_before_anything_runs(make_tree, db_url, empty_db,
+                                                                                      tmp_path, line):
+    """psql reads ``\\unset ON_ERROR_STOP`` as off, and any prefix of false/no (``f``,
+    ``N``), ``of`` and a quoted ``'off'`` too: after it, psql goes on past an error
+    and the script records the file. ddlkit refused only ``off``, ``0``, ``false`` and
+    ``no``; the others were accepted as no-ops and the file then stopped at its
+    first error (exit 1), a difference nowhere documented. All are refused (exit 2)."""
+    make_tree({"migrations/0001_a.sql": "create table onerr_kept (id int);\n",
+               "migrations/0002_b.sql": f"{line}\ncreate table onerr_b (id int);\nselect 1/0;\n"})
+    out = run_cli("migrate", "--database-url", db_url, cwd=tmp_path)
+    assert out.returncode == 2, _everything(out)
+    assert "migrations/0002_b.sql:1: \\set ON_ERROR_STOP off is not supported" in out.stderr, out.stderr
+    assert line.split()[0] in out.stderr  # the line as the file wrote it
+    assert empty_db.execute("select to_regclass('onerr_kept')").fetchone() == (None,)  # nothing ran
+
+
+@pytest.mark.parametrize("line", ["\\set ON_ERROR_STOP on", "\\set ON_ERROR_STOP 1", "\\set ON_ERROR_STOP t",
+                                  "\\set ON_ERROR_STOP", "\\set ON_ERROR_STOP o"])
+def test_on_error_stop_left_on_is_accepted(make_tree, db_url, empty_db, tmp_path, line):
+    """On, or a value psql rejects (empty, ``o``: ambiguous), leaves ON_ERROR_STOP on."""
+    make_tree({"migrations/0001_a.sql": f"{line}\ncreate table onerr_on (id int);\n"})
+    out = run_cli("migrate", "--database-url", db_url, cwd=tmp_path)
+    assert out.returncode == 0, _everything(out)
+    assert empty_db.execute("select to_regclass('onerr_on')::text").fetchone() == ("onerr_on",)

@@ -42,7 +42,7 @@ from ddlkit.sql.positions import parse_error_offset
 from ddlkit.util.errors import InputError
 from ddlkit.util.files import read_regular
 from ddlkit.sql.psqlmeta import (HONOURED, INCLUDE, OUTPUT, PSQL_VARIABLES, QUIT, UnsupportedPsql, advice, echo_text,
-                             meta_name, separator)
+                             meta_name, separator, turns_off_on_error_stop)
 
 _MAX_INCLUDE_DEPTH = 16
 
@@ -320,12 +320,13 @@ def _meta(text: str, at: int, src: Source, state: _State, depth: int) -> int:
         state.meta.append((line, name_full))
     if name in QUIT:
         state.quit = True
+    elif name in ("set", "unset") and turns_off_on_error_stop(name, args, src.label, line, state.values):
+        raise UnsupportedPsql(src.label, line, "\\set ON_ERROR_STOP off",
+                              f"ddlkit always stops at the first error ('{line_text.strip()}' turns psql's "
+                              "ON_ERROR_STOP off); split the file, or use a failable file")
     elif name == "set":
         words = args.split()
         if words:
-            if words[0] == "ON_ERROR_STOP" and len(words) > 1 and words[1].lower() in ("off", "0", "false", "no"):
-                raise UnsupportedPsql(src.label, line, "\\set ON_ERROR_STOP off",
-                                      "ddlkit always stops at the first error; split the file, or use a failable file")
             state.variables.add(words[0])
             state.values[words[0]] = "".join(words[1:])  # psql concatenates the values
     elif name == "unset":
