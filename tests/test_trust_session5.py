@@ -67,3 +67,29 @@ def test_on_error_stop_left_on_is_accepted(make_tree, db_url, empty_db, tmp_path
     out = run_cli("migrate", "--database-url", db_url, cwd=tmp_path)
     assert out.returncode == 0, _everything(out)
     assert empty_db.execute("select to_regclass('onerr_on')::text").fetchone() == ("onerr_on",)
+
+
+# --------------------------------------------------------------------------- passwords
+
+CONNINFO_FILES = {
+    "migrations/0001_sub.sql": "create subscription qa5_sub connection "
+                               "'host=127.0.0.1 port=1 user=rep password=Sub-Secret-41 dbname=x' publication qa5_p;\n",
+    "migrations/0002_sys.sql": "alter system set primary_conninfo = 'host=127.0.0.1 user=rep password=Sys-Secret-42';\n",
+    "migrations/0003_url.sql": "alter system set primary_conninfo = 'postgresql://rep:Url-Secret-43@127.0.0.1/x';\n",
+}
+
+
+def test_dry_run_never_shows_a_password_in_the_statement_that_needs_autocommit(make_tree, db_url, tmp_path):
+    """The dry run quotes the statement that makes a file run in autocommit
+    (``CREATE SUBSCRIPTION … CONNECTION '… password=…'``, ``ALTER SYSTEM SET
+    primary_conninfo = '…'``): it showed the password, in text and JSON, where the
+    same statement's error excerpt withheld it."""
+    make_tree(CONNINFO_FILES)
+    for fmt in ("text", "json"):
+        out = run_cli("migrate", "--dry-run", "--database-url", db_url, "--format", fmt, cwd=tmp_path)
+        assert out.returncode == 0, _everything(out)
+        for secret in ("Sub-Secret-41", "Sys-Secret-42", "Url-Secret-43"):
+            assert secret not in _everything(out), (fmt, _everything(out))
+        assert "password=***" in out.stdout and "rep:***@" in out.stdout  # the rest of the line is kept
+    status = run_cli("status", "--database-url", db_url, "--format", "json", cwd=tmp_path)
+    assert "Secret-4" not in _everything(status)
