@@ -6,9 +6,13 @@ real PostgreSQL via the fixtures."""
 from __future__ import annotations
 
 import json
+import uuid
 
+import psycopg
 import pytest
+from psycopg import sql
 
+import pgfixtures
 from conftest import run_cli
 
 
@@ -93,3 +97,35 @@ def test_dry_run_never_shows_a_password_in_the_statement_that_needs_autocommit(m
         assert "password=***" in out.stdout and "rep:***@" in out.stdout  # the rest of the line is kept
     status = run_cli("status", "--database-url", db_url, "--format", "json", cwd=tmp_path)
     assert "Secret-4" not in _everything(status)
+
+
+# --------------------------------------------------------------------------- template on an older server
+
+@pytest.mark.skipif(pgfixtures.pg15_missing() is not None, reason="needs the PostgreSQL 15 server")
+def test_template_on_an_older_server_names_the_file_of_each_skipped_setting(make_tree, tmp_path):
+    """pg_dump 18 writes ``SET transaction_timeout = 0;`` at the top of both the schema
+    and the tracker dump: loaded into PostgreSQL 15, ``template`` printed ``skipped line
+    13: …`` twice, naming neither file."""
+    make_tree({"migrations/0001_a.sql": "create table tpl_old_a (id int);\n"})
+    head = "SET statement_timeout = 0;\nSET transaction_timeout = 0;\n"
+    dump = tmp_path / "schema_dump"
+    dump.mkdir()
+    (dump / "01_schema.sql").write_text(head + "CREATE TABLE public.tpl_old_a (id integer);\n"
+                                        "CREATE TABLE public.schema_version (file_name text PRIMARY KEY, md5 text, "
+                                        "applied_at timestamp with time zone DEFAULT now() NOT NULL);\n")
+    (dump / "03_migration_tracker.sql").write_text(
+        "-- header\n" + head + "COPY public.schema_version (file_name, md5, applied_at) FROM stdin;\n"
+        "migrations/0001_a.sql\t27c0d2a1d9b6e0a4f5b1cbb2d0f6c0a1\t2026-01-01 00:00:00+00\n\\.\n")
+    server = pgfixtures.second_server()
+    name = f"ddlkit_tpl15_{uuid.uuid4().hex[:6]}"
+    with psycopg.connect(server.conninfo(), autocommit=True) as conn:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    try:
+        out = run_cli("template", "--database-url", server.url(name), cwd=tmp_path)
+        assert out.returncode == 0, _everything(out)
+        skipped = [ln.strip() for ln in out.stdout.splitlines() if ln.strip().startswith("skipped")]
+        assert skipped == ["skipped 01_schema.sql:2: SET transaction_timeout (not known to this server)",
+                           "skipped 03_migration_tracker.sql:3: SET transaction_timeout (not known to this server)"]
+    finally:
+        with psycopg.connect(server.conninfo(), autocommit=True) as conn:
+            conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
