@@ -13,7 +13,7 @@ import pytest
 from psycopg import sql
 
 import pgfixtures
-from conftest import run_cli
+from conftest import conninfo_for, run_cli
 
 
 def _everything(proc) -> str:
@@ -158,3 +158,57 @@ def test_a_file_that_rebaselines_the_tracker_keeps_its_own_row(make_tree, db_url
     rows = empty_db.execute("select file_name from schema_version order by 1").fetchall()
     assert rows == [("migrations/0001_a.sql",), ("migrations/0002_rebaseline.sql",)]
     assert run_cli("status", "--database-url", db_url, cwd=tmp_path).returncode == 0
+
+
+# --------------------------------------------------------------------------- failable files and ddlkit's lock_timeout
+
+def _holding_a_lock(dbname: str, table: str) -> psycopg.Connection:
+    """An application transaction that has read ``table`` and stays open."""
+    conn = psycopg.connect(conninfo_for(dbname), application_name="app-reader")
+    conn.execute(sql.SQL("select count(*) from {}").format(sql.Identifier(table)))
+    return conn
+
+
+def test_failable_file_whose_ddl_times_out_on_ddlkits_lock_timeout_fails_unrecorded(make_tree, db_url, empty_db,
+                                                                                   tmp_path):
+    """A failable file's error is ignored and the file recorded, as pg_migrate.sh did.
+    But psql set no lock_timeout: its ``ALTER TABLE`` waited for the reader and
+    ran. ddlkit's lock_timeout ran out, and the timeout was taken for the file's own
+    error: ``failed (failable, ignored and recorded)``, exit 0, and the column never
+    added. A lock timeout that is ddlkit's fails the run (exit 1), the file unrecorded."""
+    empty_db.execute("create table lt_failable (id int)")
+    empty_db.commit()
+    make_tree({"migrations/0001_add_failable.sql": "alter table lt_failable add column c int;\n"
+                                                   "insert into lt_failable (c) values (1);\n"})
+    holder = _holding_a_lock(empty_db.info.dbname, "lt_failable")
+    try:
+        out = run_cli("migrate", "--database-url", db_url, "--lock-timeout", "0.2", "--lock-retries", "1",
+                      cwd=tmp_path)
+    finally:
+        holder.close()
+    assert out.returncode == 1, _everything(out)
+    assert "SQLSTATE 55P03" in out.stderr and "lock_timeout" in out.stderr, out.stderr
+    assert "ignored and recorded" not in out.stdout
+    assert empty_db.execute("select count(*) from schema_version").fetchone() == (0,)
+    again = run_cli("migrate", "--database-url", db_url, cwd=tmp_path)  # the reader is gone: it applies
+    assert again.returncode == 0, _everything(again)
+    assert empty_db.execute("select c from lt_failable").fetchall() == [(1,)]
+
+
+def test_failable_file_that_sets_its_own_lock_timeout_keeps_psqls_semantics(make_tree, db_url, empty_db, tmp_path):
+    """A failable file that sets lock_timeout itself timed out under psql too, and the
+    script ignored it: ddlkit does the same (exit 0, recorded, what ran before stays)."""
+    empty_db.execute("create table lt_own (id int)")
+    empty_db.commit()
+    make_tree({"migrations/0001_own_failable.sql": "create table lt_own_before (id int);\n"
+                                                   "set lock_timeout = '100ms';\n"
+                                                   "alter table lt_own add column c int;\n"})
+    holder = _holding_a_lock(empty_db.info.dbname, "lt_own")
+    try:
+        out = run_cli("migrate", "--database-url", db_url, "--lock-retries", "0", cwd=tmp_path)
+    finally:
+        holder.close()
+    assert out.returncode == 0, _everything(out)
+    assert "ignored and recorded" in out.stdout and "55P03" in out.stdout
+    assert empty_db.execute("select file_name from schema_version").fetchall() == [("migrations/0001_own_failable.sql",)]
+    assert empty_db.execute("select to_regclass('lt_own_before')::text").fetchone() == ("lt_own_before",)

@@ -12,6 +12,7 @@ import psycopg
 from ddlkit.db.connection import one_line
 from ddlkit.util.errors import EXIT_FAILED, DdlkitError
 from ddlkit.util.redaction import escaped, redact
+from ddlkit.util.sqlstate import SqlState
 
 if TYPE_CHECKING:  # the parser loads only when a statement failed (a no-op run never needs it)
     from ddlkit.sql import sqltext
@@ -40,6 +41,33 @@ class MigrationFailed(DdlkitError):
             "excerpt": self.excerpt,
             "detail": self.detail,
         }
+
+
+def _sets_lock_timeout(f: Any) -> bool:
+    """The file sets lock_timeout itself (``SET [LOCAL] lock_timeout``, or
+    ``set_config('lock_timeout', …)``): a lock timeout is then the file's own."""
+    for st in f.statements:
+        node = st.node
+        if getattr(node, "name", None) == "lock_timeout" and type(node).__name__ == "VariableSetStmt":
+            return True
+        low = st.text.lower()
+        if "set_config" in low and "lock_timeout" in low:
+            return True
+    return False
+
+
+def failable_must_fail(f: Any, failure: "MigrationFailed") -> "MigrationFailed | None":
+    """pg_migrate.sh ignored a failable file's error and recorded the file. None
+    when ``failure`` may be ignored so; else the failure to report instead: a
+    lock timeout that is ddlkit's (its ``--lock-timeout``, or its deadline around a
+    PL/pgSQL handler), which psql, setting none, never had: its statement would
+    have waited and run, so ignoring it would record a file whose DDL never ran."""
+    if failure.sqlstate != SqlState.LOCK_NOT_AVAILABLE or _sets_lock_timeout(f):
+        return None
+    return MigrationFailed(failure.file_name, failure.line, failure.col, failure.sqlstate,
+                           f"{failure.error_message} (not ignored in a failable file: the lock timeout is "
+                           "ddlkit's --lock-timeout, where psql would have waited; the file is not recorded)",
+                           failure.excerpt, failure.detail)
 
 
 class StatementError(Exception):
