@@ -212,3 +212,18 @@ def test_failable_file_that_sets_its_own_lock_timeout_keeps_psqls_semantics(make
     assert "ignored and recorded" in out.stdout and "55P03" in out.stdout
     assert empty_db.execute("select file_name from schema_version").fetchall() == [("migrations/0001_own_failable.sql",)]
     assert empty_db.execute("select to_regclass('lt_own_before')::text").fetchone() == ("lt_own_before",)
+
+
+def test_failable_file_cancelled_by_ddlkits_statement_timeout_fails_unrecorded(make_tree, db_url, empty_db,
+                                                                             tmp_path):
+    """``--statement-timeout`` (or ``statement_timeout`` in the config) is ddlkit's:
+    psql ran the file without it. A failable file's statement cancelled by it was
+    ignored and the file recorded, exit 0, with what followed never run."""
+    make_tree({"migrations/0001_slow_failable.sql": "select pg_sleep(0.5);\ncreate table st_after (id int);\n"})
+    out = run_cli("migrate", "--database-url", db_url, "--statement-timeout", "0.1", cwd=tmp_path)
+    assert out.returncode == 1, _everything(out)
+    assert "SQLSTATE 57014" in out.stderr and "statement-timeout" in out.stderr, out.stderr
+    assert empty_db.execute("select count(*) from schema_version").fetchone() == (0,)
+    again = run_cli("migrate", "--database-url", db_url, cwd=tmp_path)
+    assert again.returncode == 0, _everything(again)
+    assert empty_db.execute("select to_regclass('st_after')::text").fetchone() == ("st_after",)

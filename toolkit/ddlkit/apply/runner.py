@@ -355,7 +355,8 @@ class Runner:
                 from ddlkit.apply.progress import with_blocker  # noqa: PLC0415
 
                 fr.error = with_blocker(fr.error, self._retry_facts(fr.retries + 1))
-            fatal = failable_must_fail(f, fr.error) if f.failable else None  # ddlkit's lock timeout
+            fatal = (failable_must_fail(f, fr.error, self.options.statement_timeout)  # ddlkit's timeouts
+                     if f.failable else None)
             if fatal is not None:
                 fr.error, fr.outcome = fatal, Outcome.FAILED
             elif f.failable:
