@@ -78,7 +78,8 @@ def test_on_error_stop_left_on_is_accepted(make_tree, db_url, empty_db, tmp_path
 CONNINFO_FILES = {
     "migrations/0001_sub.sql": "create subscription qa5_sub connection "
                                "'host=127.0.0.1 port=1 user=rep password=Sub-Secret-41 dbname=x' publication qa5_p;\n",
-    "migrations/0002_sys.sql": "alter system set primary_conninfo = 'host=127.0.0.1 user=rep password=Sys-Secret-42';\n",
+    "migrations/0002_sys.sql": "alter system set primary_conninfo = "
+                               "'host=127.0.0.1 user=rep password=Sys-Secret-42';\n",
     "migrations/0003_url.sql": "alter system set primary_conninfo = 'postgresql://rep:Url-Secret-43@127.0.0.1/x';\n",
 }
 
@@ -210,7 +211,8 @@ def test_failable_file_that_sets_its_own_lock_timeout_keeps_psqls_semantics(make
         holder.close()
     assert out.returncode == 0, _everything(out)
     assert "ignored and recorded" in out.stdout and "55P03" in out.stdout
-    assert empty_db.execute("select file_name from schema_version").fetchall() == [("migrations/0001_own_failable.sql",)]
+    assert empty_db.execute("select file_name from schema_version").fetchall() == \
+        [("migrations/0001_own_failable.sql",)]
     assert empty_db.execute("select to_regclass('lt_own_before')::text").fetchone() == ("lt_own_before",)
 
 
