@@ -229,3 +229,41 @@ def test_failable_file_cancelled_by_ddlkits_statement_timeout_fails_unrecorded(m
     again = run_cli("migrate", "--database-url", db_url, cwd=tmp_path)
     assert again.returncode == 0, _everything(again)
     assert empty_db.execute("select to_regclass('st_after')::text").fetchone() == ("st_after",)
+
+
+# --------------------------------------------------------------------------- verify and old files
+
+def test_verify_passes_a_tree_whose_old_file_psql_ran_is_recorded_by_its_baseline(make_tree, db_url, tmp_path):
+    """A base schema and its tracker rows (``pg_dump`` of production) as baselines: the
+    tree's old file, applied years ago by psql, holds what ddlkit cannot parse. ``dump``
+    never runs it (its row comes from the baseline), yet ``verify`` failed the gate on
+    it (``parse``), and so skipped the schema check: a legacy tree could never pass.
+    A file recorded in the committed tracker dump is history: its parse problem is a
+    warning, and the schema check runs."""
+    old = "\\copy legacy_t from 'rows.csv' csv\n"
+    root = make_tree({"migrations/0001_old.sql": old,
+                      "migrations/0002_new.sql": "create table if not exists verify_new (id int);\n"})
+    sql_dir = tmp_path / "sql"
+    sql_dir.mkdir()
+    (sql_dir / "01_schema.sql").write_text(
+        "CREATE TABLE public.legacy_t (id integer);\n"
+        "CREATE TABLE public.schema_version (file_name text PRIMARY KEY, md5 text, "
+        "applied_at timestamp with time zone DEFAULT now() NOT NULL);\n")
+    (sql_dir / "03_migration_tracker.sql").write_text(
+        "COPY public.schema_version (file_name, md5, applied_at) FROM stdin;\n"
+        f"migrations/0001_old.sql\t{_md5(old)}\t2019-01-01 00:00:00+00\n\\.\n")
+    (tmp_path / "ddlkit.toml").write_text('baseline = ["sql/01_schema.sql", "sql/03_migration_tracker.sql"]\n')
+    dumped = run_cli("dump", cwd=tmp_path, env={"DB_URL": db_url})
+    assert dumped.returncode == 0, _everything(dumped)
+    out = run_cli("verify", "--format", "json", cwd=tmp_path, env={"DB_URL": db_url})
+    doc = json.loads(out.stdout)
+    assert out.returncode == 0, out.stdout
+    parse = [f for f in doc["findings"] if f["check"] == "psql"]
+    assert [(f["file"], f["severity"]) for f in parse] == [("ddl/migrations/0001_old.sql", "warning")], parse
+    assert "schema" in doc["checks"] and not [f for f in doc["findings"] if f["check"] == "schema"]
+    # the same file, new (not in the tracker dump), is still an error
+    (root / "migrations/0003_copy.sql").write_text("\\copy legacy_t from 'more.csv' csv\n")
+    again = run_cli("verify", "--format", "json", cwd=tmp_path, env={"DB_URL": db_url})
+    assert again.returncode == 1
+    errors = [f for f in json.loads(again.stdout)["findings"] if f["check"] == "psql" and "severity" not in f]
+    assert [f["file"] for f in errors] == ["ddl/migrations/0003_copy.sql"]
