@@ -267,3 +267,30 @@ def test_verify_passes_a_tree_whose_old_file_psql_ran_is_recorded_by_its_baselin
     assert again.returncode == 1
     errors = [f for f in json.loads(again.stdout)["findings"] if f["check"] == "psql" and "severity" not in f]
     assert [f["file"] for f in errors] == ["ddl/migrations/0003_copy.sql"]
+
+
+def test_test_on_a_baseline_with_tracker_rows_never_reads_the_old_files_it_records(make_tree, db_url, tmp_path):
+    """``ddlkit test --no-rerun`` on a base schema and its tracker rows (the way the
+    team builds test databases: ``01_schema.sql``, then ``03_migration_tracker.sql``)
+    refused the run (exit 2) on an old file psql ran years ago, recorded by those rows,
+    which the run would never apply: every file was parsed before the baselines loaded."""
+    old = "\\copy legacy_t from 'rows.csv' csv\n"
+    make_tree({"migrations/0001_old.sql": old,
+               "migrations/0002_new.sql": "insert into legacy_t values (1);\n",
+               "tests/t.sql": "do $$ begin assert (select count(*) from legacy_t) = 1; end $$;\n"})
+    base = tmp_path / "base.sql"
+    base.write_text("CREATE TABLE public.legacy_t (id integer);\n"
+                    "CREATE TABLE public.schema_version (file_name text PRIMARY KEY, md5 text, "
+                    "applied_at timestamp with time zone DEFAULT now() NOT NULL);\n")
+    rows = tmp_path / "rows.sql"
+    rows.write_text("COPY public.schema_version (file_name, md5, applied_at) FROM stdin;\n"
+                    f"migrations/0001_old.sql\t{_md5(old)}\t2019-01-01 00:00:00+00\n\\.\n")
+    out = run_cli("test", "--no-rerun", "--baseline", str(base), "--baseline", str(rows),
+                  "--database-url", db_url, cwd=tmp_path)
+    assert out.returncode == 0, _everything(out)
+    assert "PASS tests/t.sql" in out.stdout
+    # a pending file that does not parse is still refused
+    (tmp_path / "ddl/migrations/0003_bad.sql").write_text("\\gexec\n")
+    bad = run_cli("test", "--no-rerun", "--baseline", str(base), "--baseline", str(rows),
+                  "--database-url", db_url, cwd=tmp_path)
+    assert bad.returncode == 2 and "migrations/0003_bad.sql:1" in bad.stderr, _everything(bad)
