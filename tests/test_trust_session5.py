@@ -294,3 +294,23 @@ def test_test_on_a_baseline_with_tracker_rows_never_reads_the_old_files_it_recor
     bad = run_cli("test", "--no-rerun", "--baseline", str(base), "--baseline", str(rows),
                   "--database-url", db_url, cwd=tmp_path)
     assert bad.returncode == 2 and "migrations/0003_bad.sql:1" in bad.stderr, _everything(bad)
+
+
+# --------------------------------------------------------------------------- files saved with a byte order mark
+
+def test_file_saved_with_a_utf8_byte_order_mark_runs_as_psql_runs_it(make_tree, db_url, empty_db, tmp_path):
+    """Editors on Windows save UTF-8 with a byte order mark. psql skips it at the start
+    of a file (and of an ``\\i`` include); ddlkit refused the file (exit 2, ``syntax
+    error at or near "\\ufeffcreate"``), and removing the mark changes the file's
+    checksum, so databases where the script had applied it would run it again."""
+    bom = "\ufeff"
+    make_tree({"migrations/0001_bom.sql": bom + "create table bom_a (id int);\n\\i lib/inc.sql\n",
+               "migrations/0002_bom_comment.sql": bom + "-- header\ncreate table bom_b (id int);\nselect 1/0;\n",
+               "lib/inc.sql": bom + "create table bom_inc (id int);\n"})
+    out = run_cli("migrate", "--database-url", db_url, cwd=tmp_path)
+    assert out.returncode == 1, _everything(out)
+    assert "migrations/0001_bom.sql" in out.stdout and "applied" in out.stdout
+    # positions are the file's: the error is on line 3
+    assert "migrations/0002_bom_comment.sql:3:1: SQLSTATE 22012" in out.stderr, out.stderr
+    assert empty_db.execute("select to_regclass('bom_a')::text, to_regclass('bom_inc')::text").fetchone() == \
+        ("bom_a", "bom_inc")

@@ -84,6 +84,16 @@ class _State:
 
 
 
+_BOM = "\ufeff"
+
+
+def without_bom(text: str) -> str:
+    """psql skips a UTF-8 byte order mark at the start of a file (an editor's, on
+    Windows): it is read as a space here, so every offset, line and column stays
+    the file's."""
+    return " " + text[1:] if text.startswith(_BOM) else text
+
+
 def parse_script(text: str, label: str, *, root: Path | None = None, path: Path | None = None,
                  follow_includes: bool = True, inline_meta: bool = True) -> Script:
     """Statements psql would send for ``text``. Raises :class:`sqltext.SqlSyntaxError`
@@ -96,6 +106,7 @@ def parse_script(text: str, label: str, *, root: Path | None = None, path: Path 
 
     A file that sets ``standard_conforming_strings = off`` is split as psql
     splits it (:mod:`ddlkit.sql.nonstandard`); its statements keep their text."""
+    text = without_bom(text)
     scanned = nonstandard.scanner_text(text)
     if scanned is not text:
         script = _parse_script(scanned, label, root=root, path=path, follow_includes=follow_includes,
@@ -355,7 +366,7 @@ def _include(args: str, relative: bool, src: Source, state: _State, depth: int, 
     except OSError as exc:
         raise InputError(f"{src.label}:{line}: cannot read the included file {path}: {exc.strerror}") from None
     try:
-        inc_text = data.decode("utf-8")
+        inc_text = without_bom(data.decode("utf-8"))
     except UnicodeDecodeError:
         raise InputError(f"{src.label}:{line}: the included file {path} is not UTF-8") from None
     label = str(path)
