@@ -314,3 +314,51 @@ def test_file_saved_with_a_utf8_byte_order_mark_runs_as_psql_runs_it(make_tree, 
     assert "migrations/0002_bom_comment.sql:3:1: SQLSTATE 22012" in out.stderr, out.stderr
     assert empty_db.execute("select to_regclass('bom_a')::text, to_regclass('bom_inc')::text").fetchone() == \
         ("bom_a", "bom_inc")
+
+
+# --------------------------------------------------------------------------- .env as bash read it
+
+DOTENV_LINES = [
+    "A=abc#def", "A=abc  # the comment", 'A="abc#def" # the password', "A='abc#def'   # c", "A=abc\\#def",
+    'A="a\\"b\\\\c\\$d\\e"', "A='a\\b'", 'A=a"b c"d', "export A='x y'", "A=", 'A=""', "A=$HOME/x",
+    "A='pa$$word' # c",
+]
+
+
+@pytest.mark.parametrize("line", DOTENV_LINES)
+def test_dotenv_values_are_what_bash_read_when_the_script_sourced_the_file(tmp_path, line):
+    """pg_migrate.sh sourced ddl/.env. ddlkit read ``A="abc#def" # the password`` as an
+    unterminated quote (exit 2), kept ``# comment`` after an unquoted value as part of
+    it (``POSTGRES_DB=app # prod``: a database named ``app # prod``), and a backslash
+    escape as written. Each value is now bash's (nothing expanded: ``$HOME`` stays)."""
+    import subprocess
+
+    from ddlkit.db.connection import read_dotenv
+
+    env_file = tmp_path / ".env"
+    env_file.write_text(line.replace("$HOME", "\\$HOME").replace("$$", "\\$\\$") + "\n"
+                        if line.startswith("A=$") else line + "\n")
+    bash = subprocess.run(["bash", "-c", 'set -a; . "$1"; printf %s "$A"', "-", str(env_file)],
+                          capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
+    assert bash.returncode == 0, bash.stderr
+    env_file.write_text(line + "\n")
+    assert read_dotenv(env_file).get("A") == bash.stdout.replace("\\$", "$")
+
+
+def test_dotenv_unquoted_space_is_refused_without_showing_the_value(tmp_path, make_tree):
+    """``POSTGRES_PASSWORD=two words``: bash ran ``words`` as a command and set no
+    password; ddlkit used ``two words``. Exit 2 naming the file, line and key."""
+    make_tree({"migrations/0001_a.sql": "select 1;\n",
+               ".env": "POSTGRES_USER=app\nPOSTGRES_PASSWORD=Secret-Two Words-9\n"})
+    out = run_cli("status", cwd=tmp_path)
+    assert out.returncode == 2, _everything(out)
+    assert ".env:2: a space in the unquoted value of POSTGRES_PASSWORD" in out.stderr
+    assert "Secret" not in _everything(out) and "Words" not in _everything(out)
+
+
+def test_dotenv_quoted_url_with_a_trailing_comment_migrates(make_tree, db_url, empty_db, tmp_path):
+    make_tree({"migrations/0001_a.sql": "create table dotenv_comment (id int);\n",
+               ".env": f'DB_URL="{db_url}"  # the primary\n'})
+    out = run_cli("migrate", cwd=tmp_path, env={"DB_URL": None, "DATABASE_URL": None})
+    assert out.returncode == 0, _everything(out)
+    assert empty_db.execute("select to_regclass('dotenv_comment')::text").fetchone() == ("dotenv_comment",)
