@@ -362,3 +362,20 @@ def test_dotenv_quoted_url_with_a_trailing_comment_migrates(make_tree, db_url, e
     out = run_cli("migrate", cwd=tmp_path, env={"DB_URL": None, "DATABASE_URL": None})
     assert out.returncode == 0, _everything(out)
     assert empty_db.execute("select to_regclass('dotenv_comment')::text").fetchone() == ("dotenv_comment",)
+
+
+def test_test_mode_set_in_dotenv_skips_preflight_as_the_script_did(make_tree, db_url, empty_db, tmp_path):
+    """pg_migrate.sh sourced ``ddl/.env`` before it looked at PG_MIGRATE_TEST_MODE: a
+    test environment that sets it there had preflight skipped. ddlkit read only the
+    connection settings from ``.env``, and ran the preflight checks."""
+    make_tree({"migrations/0001_a.sql": "create table dotenv_mode (id int);\n",
+               "preflight/check.sql": "create table preflight_ran (id int);\n",
+               ".env": "PG_MIGRATE_TEST_MODE=true  # CI and test databases\n"})
+    out = run_cli("migrate", "--database-url", db_url, cwd=tmp_path, env={"PG_MIGRATE_TEST_MODE": None})
+    assert out.returncode == 0, _everything(out)
+    assert "(test mode)" in out.stdout
+    assert empty_db.execute("select to_regclass('preflight_ran')").fetchone() == (None,)
+    # the real environment wins, as for every .env variable
+    out = run_cli("migrate", "--database-url", db_url, cwd=tmp_path, env={"PG_MIGRATE_TEST_MODE": "false"})
+    assert out.returncode == 0, _everything(out)
+    assert empty_db.execute("select to_regclass('preflight_ran')::text").fetchone() == ("preflight_ran",)
