@@ -379,3 +379,30 @@ def test_test_mode_set_in_dotenv_skips_preflight_as_the_script_did(make_tree, db
     out = run_cli("migrate", "--database-url", db_url, cwd=tmp_path, env={"PG_MIGRATE_TEST_MODE": "false"})
     assert out.returncode == 0, _everything(out)
     assert empty_db.execute("select to_regclass('preflight_ran')::text").fetchone() == ("preflight_ran",)
+
+
+def test_test_with_the_default_rerun_on_a_baseline_reruns_only_what_it_applied(make_tree, db_url, tmp_path):
+    """The re-run phase emptied the tracker and ran every file again: on a base schema
+    with tracker rows that meant the old files the baseline records (psql ran them
+    years ago; never run again unless edited), so the run was refused before it
+    began (exit 2) or failed on them. It re-runs what the run applied, each of which
+    must survive a second run; a file that does not is still a failure."""
+    old = "\\copy legacy_t from 'rows.csv' csv\n"
+    root = make_tree({"migrations/0001_old.sql": old,
+                      "migrations/0002_new.sql": "create table if not exists rerun_new (id int);\n",
+                      "tests/t.sql": "select 1 from rerun_new;\n"})
+    base = tmp_path / "base.sql"
+    base.write_text("CREATE TABLE public.legacy_t (id integer);\n"
+                    "CREATE TABLE public.schema_version (file_name text PRIMARY KEY, md5 text, "
+                    "applied_at timestamp with time zone DEFAULT now() NOT NULL);\n")
+    rows = tmp_path / "rows.sql"
+    rows.write_text("COPY public.schema_version (file_name, md5, applied_at) FROM stdin;\n"
+                    f"migrations/0001_old.sql\t{_md5(old)}\t2019-01-01 00:00:00+00\n\\.\n")
+    args = ("test", "--baseline", str(base), "--baseline", str(rows), "--database-url", db_url)
+    out = run_cli(*args, cwd=tmp_path)
+    assert out.returncode == 0, _everything(out)
+    assert "ok   re-run every file: 1 file(s) re-applied" in out.stdout, out.stdout
+    (root / "migrations/0003_not_idempotent.sql").write_text("create table rerun_twice (id int);\n")
+    again = run_cli(*args, cwd=tmp_path)
+    assert again.returncode == 1, _everything(again)
+    assert "FAIL re-run every file: migrations/0003_not_idempotent.sql" in again.stdout, again.stdout
