@@ -175,7 +175,7 @@ def test_tree_on_a_pg_dump_baseline_dumps_templates_and_verifies(tmp_path, make_
     assert "seed data" in template.stdout
     # pg_dump 18 wrote transaction_timeout (PostgreSQL 17+): an older server skips it, saying where.
     line = schema.splitlines().index("SET transaction_timeout = 0;") + 1
-    skipped = f"skipped line {line}: SET transaction_timeout (not known to this server)"
+    skipped = f"skipped 01_schema.sql:{line}: SET transaction_timeout (not known to this server)"
     assert (skipped in template.stdout) is (empty_db.info.server_version < 170000), template.stdout
     assert empty_db.execute("select code from countries order by code").fetchall() == [("de",), ("fr",), ("ie",)]
     assert empty_db.execute("select name from cities").fetchall() == [("Cork",)]

@@ -29,11 +29,14 @@ def _root(ddl_dir: str | os.PathLike | None) -> Path:
 
 
 def _tree(root: Path, test_mode: bool, validate: bool = False) -> "Tree":
+    from ddlkit.db.connection import read_dotenv  # noqa: PLC0415
     from ddlkit.tree.tree import env_test_mode, load_tree  # noqa: PLC0415
 
     # Not validated by default: the runner parses only the pending files (an
     # applied file may hold what psql ran years ago) and refuses them before anything runs.
-    tree = load_tree(root, test_mode=test_mode or env_test_mode())
+    # PG_MIGRATE_TEST_MODE may come from ddl/.env, which the script sourced first; the real environment wins.
+    environ = os.environ if "PG_MIGRATE_TEST_MODE" in os.environ else {**read_dotenv(root / ".env"), **os.environ}
+    tree = load_tree(root, test_mode=test_mode or env_test_mode(environ))
     if validate:
         tree.validate()
     return tree

@@ -94,7 +94,7 @@ def template(*, ddl_dir: str | os.PathLike | None = None, database_url: str | No
     target = _target(database_url, root, wait_for_db=wait_for_db, on_event=on_event)
     loaded = templating.load_template(target, ddir, root=root, baselines=[Path(p) for p in baselines])
     return TemplateReport(target.display, ddir, loaded.tracker_rows, loaded.data_rows,
-                          [s for f in loaded.files for s in f.skipped])
+                          [s for f in loaded.files for s in f.skipped_here()])
 
 
 @checked

@@ -12,6 +12,7 @@ import psycopg
 from ddlkit.db.connection import one_line
 from ddlkit.util.errors import EXIT_FAILED, DdlkitError
 from ddlkit.util.redaction import escaped, redact
+from ddlkit.util.sqlstate import SqlState
 
 if TYPE_CHECKING:  # the parser loads only when a statement failed (a no-op run never needs it)
     from ddlkit.sql import sqltext
@@ -40,6 +41,39 @@ class MigrationFailed(DdlkitError):
             "excerpt": self.excerpt,
             "detail": self.detail,
         }
+
+
+def _sets(f: Any, setting: str) -> bool:
+    """The file sets ``setting`` itself (``SET [LOCAL] setting``, or
+    ``set_config('setting', …)``): a timeout of it is then the file's own."""
+    for st in f.statements:
+        node = st.node
+        if getattr(node, "name", None) == setting and type(node).__name__ == "VariableSetStmt":
+            return True
+        low = st.text.lower()
+        if "set_config" in low and setting in low:
+            return True
+    return False
+
+
+def failable_must_fail(f: Any, failure: "MigrationFailed", statement_timeout: float | None) -> "MigrationFailed | None":
+    """pg_migrate.sh ignored a failable file's error and recorded the file. None
+    when ``failure`` may be ignored so; else the failure to report instead: a
+    timeout that is ddlkit's and that psql, which set none, never had (a lock
+    timeout of ``--lock-timeout`` or of its deadline around a PL/pgSQL handler; a
+    cancel by ``--statement-timeout``): the statement would have waited and run,
+    so ignoring it would record a file whose work never happened."""
+    if failure.sqlstate == SqlState.LOCK_NOT_AVAILABLE and not _sets(f, "lock_timeout"):
+        option = "--lock-timeout"
+    elif (failure.sqlstate == SqlState.QUERY_CANCELED and statement_timeout
+          and "statement timeout" in failure.error_message and not _sets(f, "statement_timeout")):
+        option = "--statement-timeout"
+    else:
+        return None
+    return MigrationFailed(failure.file_name, failure.line, failure.col, failure.sqlstate,
+                           f"{failure.error_message} (not ignored in a failable file: the timeout is "
+                           f"ddlkit's {option}, where psql would have waited; the file is not recorded)",
+                           failure.excerpt, failure.detail)
 
 
 class StatementError(Exception):

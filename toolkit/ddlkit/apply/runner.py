@@ -342,7 +342,8 @@ class Runner:
             conn.execute("select set_config('synchronous_commit', 'off', true)")
 
     def _apply(self, pf: PlannedFile) -> FileResult:
-        from ddlkit.apply.failure import MigrationFailed, StatementError, statement_failure  # noqa: PLC0415
+        from ddlkit.apply.failure import (MigrationFailed, StatementError,  # noqa: PLC0415
+                                          failable_must_fail, statement_failure)
         f = pf.file
         fr = FileResult(f.file_name, pf.state, f.mode, statements_total=len(f.statements))
         self._notices, self._output = fr.notices, fr.output
@@ -372,7 +373,11 @@ class Runner:
                 from ddlkit.apply.progress import with_blocker  # noqa: PLC0415
 
                 fr.error = with_blocker(fr.error, self._retry_facts(fr.retries + 1))
-            if f.failable:
+            fatal = (failable_must_fail(f, fr.error, self.options.statement_timeout)  # ddlkit's timeouts
+                     if f.failable else None)
+            if fatal is not None:
+                fr.error, fr.outcome = fatal, Outcome.FAILED
+            elif f.failable:
                 # pg_migrate.sh: a failable file's error is reported and ignored, and the file is recorded.
                 self._guard(lambda c: record_as_runner(c, self.tracker, f, self.side), self.conn)
                 fr.outcome = Outcome.FAILED_IGNORED

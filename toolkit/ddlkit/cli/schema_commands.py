@@ -144,7 +144,7 @@ def verify_command(ddl_dir, database_url, dump_dir, offline, online, baselines, 
             outcomes = _run_targets(fmt, api.status_targets, cfg, target, all_targets, ddl_dir=ddl_dir,
                                     parallel=parallel,
                                     on_done=(lambda o: events.line(render.target_line(o))) if events else None)
-            result.findings += targets.verify_findings(outcomes, api.resolve_root(ddl_dir))
+            result.findings += targets.verify_findings(outcomes, api.resolve_root(ddl_dir), cfg)
             result.checks.append("targets")
             worst = targets.worst([o for o in outcomes if o.outcome == "error"])
             if result.ok:  # drift needs a current dump: a stale or missing one is already a finding

@@ -105,14 +105,50 @@ def read_dotenv(path: Path) -> dict[str, str]:
         key = key.strip()
         if not sep or not key.replace("_", "").isalnum():
             continue
-        value = value.strip()
-        if value[:1] in ("'", '"'):
-            if len(value) < 2 or value[-1] != value[0]:
-                raise InputError(f"{path}:{lineno}: unterminated {value[0]} quote in the value of {key} "
-                                 f"(close it on the same line)")
-            value = value[1:-1]
-        out[key] = value
+        out[key] = _dotenv_value(value.strip(), f"{path}:{lineno}", key)
     return out
+
+
+def _dotenv_value(value: str, where: str, key: str) -> str:
+    """A value as bash reads it when the script sourced the file: quoted and
+    unquoted parts joined (``'…'`` literal, ``"…"`` with ``\\"``, ``\\\\``, ``\\$`` and
+    ``\\` `` escapes, a backslash outside quotes escaping the next character), and a
+    ``#`` after a space starting a comment (``PGDATABASE=app  # prod``). Nothing is
+    expanded: ``$NAME`` stays as written."""
+    out: list[str] = []
+    i, n = 0, len(value)
+    while i < n:
+        c = value[i]
+        if c in " \t":
+            rest = value[i:].lstrip()
+            if rest and not rest.startswith("#"):
+                raise InputError(f"{where}: a space in the unquoted value of {key}: bash reads what follows "
+                                 f"as a command, not as part of the value (quote the value)")
+            break
+        if c == "\\":
+            out.append(value[i + 1: i + 2])
+            i += 2
+        elif c == "'":
+            end = value.find("'", i + 1)
+            if end < 0:
+                raise InputError(f"{where}: unterminated ' quote in the value of {key} (close it on the same line)")
+            out.append(value[i + 1: end])
+            i = end + 1
+        elif c == '"':
+            j, part = i + 1, []
+            while j < n and value[j] != '"':
+                if value[j] == "\\" and j + 1 < n and value[j + 1] in '"\\$`':
+                    j += 1
+                part.append(value[j])
+                j += 1
+            if j >= n:
+                raise InputError(f"{where}: unterminated \" quote in the value of {key} (close it on the same line)")
+            out.append("".join(part))
+            i = j + 1
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
 
 
 def check_params(params: Mapping[str, str], source: str, shown: Callable[[], str] | None = None) -> None:

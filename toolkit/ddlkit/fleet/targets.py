@@ -227,17 +227,32 @@ def status_job(root: Path, tree, env: Mapping[str, str], plan: Callable,
     return job
 
 
-def verify_findings(outcomes: list[TargetOutcome], root: Path) -> list:
+def _config_line(cfg: Config | None, name: str) -> tuple[str, int]:
+    """Where target ``name`` is configured: the config file (as given, relative to
+    the current directory when under it) and the line of its table."""
+    spec = cfg.targets.get(name) if cfg is not None else None
+    if spec is None or cfg is None or cfg.file is None:
+        return name, 1
+    _, _, line = spec.where.rpartition(":")
+    try:
+        shown = str(cfg.file.relative_to(Path.cwd()))
+    except ValueError:
+        shown = str(cfg.file)
+    return shown, int(line) if line.isdigit() else 1
+
+
+def verify_findings(outcomes: list[TargetOutcome], root: Path, cfg: Config | None = None) -> list:
     """``verify --target``: what each target's database says about the tree, as
     verify findings (a file that would run, a tracker row without a file, an
-    unreachable target)."""
+    unreachable target: located at the target's table in the config)."""
     from ddlkit.schema.verifier import Finding  # noqa: PLC0415
 
     findings = []
     for o in outcomes:
         fix = f"ddlkit migrate --target {o.name}"
         if o.outcome == "error":
-            findings.append(Finding("targets", o.name, 1, f"target {o.name}: {o.error}", "check the target's url"))
+            file, line = _config_line(cfg, o.name)
+            findings.append(Finding("targets", file, line, f"target {o.name}: {o.error}", "check the target's url"))
             continue
         for name in (o.detail or {}).get("pending_files", []):
             findings.append(Finding("targets", str(root / name), 1,

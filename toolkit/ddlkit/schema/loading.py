@@ -29,6 +29,10 @@ class LoadedFile:
     def to_dict(self) -> dict:
         return {"file": str(self.path), "statements": self.statements, "skipped": self.skipped}
 
+    def skipped_here(self) -> list[str]:
+        """The skipped SETs as ``01_schema.sql:13: SET …``, for a list that spans files."""
+        return [f"{self.path.name}:{s.removeprefix('line ')}" for s in self.skipped]
+
 
 def known_settings(conn: psycopg.Connection) -> frozenset[str]:
     return frozenset(name for (name,) in conn.execute("select lower(name) from pg_settings"))

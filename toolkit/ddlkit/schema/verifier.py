@@ -144,17 +144,37 @@ def check_same_checksum(tree: Tree) -> list[Finding]:
             for f, twin in same_checksum(tree)]
 
 
-def check_parse(full: Tree) -> list[Finding]:
+def recorded_md5s(dump_dir: Path) -> set[str]:
+    """The checksums the committed tracker dump records (empty when there is none
+    or it cannot be read: the tracker check reports that)."""
+    try:
+        text = (dump_dir / dump.TRACKER_FILE).read_bytes().decode("utf-8")
+        return {md5 for _name, md5, _line in dump.parse_tracker_sql(text, str(dump_dir / dump.TRACKER_FILE))}
+    except (OSError, UnicodeDecodeError, InputError):
+        return set()
+
+
+def check_parse(full: Tree, recorded: set[str] = frozenset()) -> list[Finding]:
+    """Every file and test parses. A file whose checksum the committed tracker dump
+    records (``recorded``) is history that psql ran, which ddlkit never re-reads as
+    new: its problem is a warning, so a legacy tree can pass the gate."""
     from ddlkit.schema import sqltests  # noqa: PLC0415
 
     root = full.root
+    tree_files = {id(f) for f in full.files}
     files = list(full.files) + sqltests.listing(root)
     out = []
     for f in files:
         problem = parse_problem(f)
         if problem:
             check, line, col, message = problem
-            out.append(Finding(check, _display(root, f.file_name), line, message, FIX_SQL, col))
+            if id(f) in tree_files and f.md5 in recorded:
+                out.append(Finding(check, _display(root, f.file_name), line,
+                                   f"{message} (an applied file, recorded in {dump.TRACKER_FILE}: never re-run)",
+                                   "nothing: it never runs again",
+                                   col, severity="warning"))
+            else:
+                out.append(Finding(check, _display(root, f.file_name), line, message, FIX_SQL, col))
     return out
 
 
@@ -335,8 +355,9 @@ def verify(root: Path, dump_dir: Path, *, offline: bool = False, baselines: Sequ
     result.findings += check_tracker(tree, dump_dir)
     result.findings += check_same_checksum(full)  # part of the tracker check: how rows match files
     result.checks.append("parse")
-    parse_findings = check_parse(full)
-    result.findings += parse_findings
+    parsed = check_parse(full, recorded_md5s(dump_dir))
+    result.findings += parsed
+    parse_findings = [f for f in parsed if f.severity == "error"]  # warnings: applied history
     scope, result.lint_against = (None, "") if lint_all else lint_scope(full, dump_dir, lint_base)
     result.linted = None if scope is None else [f.file_name for f in scope]
     lint_findings = check_lint(root, scope, per_file_ignores)

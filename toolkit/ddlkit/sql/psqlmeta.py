@@ -129,6 +129,32 @@ def echo_text(args: str, label: str, line: int, values: dict[str, str] | None = 
     return " ".join(words)
 
 
+def psql_bool(value: str) -> bool | None:
+    """psql's ParseVariableBool: a non-empty prefix of true/false/yes/no, on, off
+    (or ``of``: ``o`` alone is ambiguous), 1 or 0, in any case; None for a value
+    psql rejects (it then keeps the variable's old value)."""
+    v, n = value.lower(), len(value)
+    if n and "true".startswith(v) or n and "yes".startswith(v) or v == "1" or n >= 2 and "on".startswith(v):
+        return True
+    if n and "false".startswith(v) or n and "no".startswith(v) or v == "0" or n >= 2 and "off".startswith(v):
+        return False
+    return None
+
+
+def turns_off_on_error_stop(name: str, args: str, label: str, line: int, values: dict[str, str]) -> bool:
+    """Whether ``\\set``/``\\unset`` with ``args`` makes psql go on past errors:
+    ``\\unset ON_ERROR_STOP`` (psql reads an unset boolean as off), or
+    ``\\set ON_ERROR_STOP`` to a value psql reads as false (its words de-quoted and
+    concatenated, as psql does)."""
+    words = args.split(None, 1)
+    if not words or words[0] != "ON_ERROR_STOP":
+        return False
+    if name == "unset":
+        return True
+    rest = echo_text(words[1], label, line, values).replace(" ", "") if len(words) > 1 else ""
+    return psql_bool(rest) is False
+
+
 def variable_ref(args: str, i: int, values: dict[str, str]) -> tuple[str, int] | None:
     """(interpolated text, end) for ``name`` or ``'name'`` at ``i`` when the file set it."""
     quote = args[i] if i < len(args) and args[i] in "'\"" else ""

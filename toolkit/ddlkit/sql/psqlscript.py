@@ -42,7 +42,7 @@ from ddlkit.sql.positions import parse_error_offset
 from ddlkit.util.errors import InputError
 from ddlkit.util.files import read_regular
 from ddlkit.sql.psqlmeta import (HONOURED, INCLUDE, OUTPUT, PSQL_VARIABLES, QUIT, UnsupportedPsql, advice, echo_text,
-                             meta_name, separator)
+                             meta_name, separator, turns_off_on_error_stop)
 
 _MAX_INCLUDE_DEPTH = 16
 
@@ -84,6 +84,16 @@ class _State:
 
 
 
+_BOM = "\ufeff"
+
+
+def without_bom(text: str) -> str:
+    """psql skips a UTF-8 byte order mark at the start of a file (an editor's, on
+    Windows): it is read as a space here, so every offset, line and column stays
+    the file's."""
+    return " " + text[1:] if text.startswith(_BOM) else text
+
+
 def parse_script(text: str, label: str, *, root: Path | None = None, path: Path | None = None,
                  follow_includes: bool = True, inline_meta: bool = True) -> Script:
     """Statements psql would send for ``text``. Raises :class:`sqltext.SqlSyntaxError`
@@ -96,6 +106,7 @@ def parse_script(text: str, label: str, *, root: Path | None = None, path: Path 
 
     A file that sets ``standard_conforming_strings = off`` is split as psql
     splits it (:mod:`ddlkit.sql.nonstandard`); its statements keep their text."""
+    text = without_bom(text)
     scanned = nonstandard.scanner_text(text)
     if scanned is not text:
         script = _parse_script(scanned, label, root=root, path=path, follow_includes=follow_includes,
@@ -320,12 +331,13 @@ def _meta(text: str, at: int, src: Source, state: _State, depth: int) -> int:
         state.meta.append((line, name_full))
     if name in QUIT:
         state.quit = True
+    elif name in ("set", "unset") and turns_off_on_error_stop(name, args, src.label, line, state.values):
+        raise UnsupportedPsql(src.label, line, "\\set ON_ERROR_STOP off",
+                              f"ddlkit always stops at the first error ('{line_text.strip()}' turns psql's "
+                              "ON_ERROR_STOP off); split the file, or use a failable file")
     elif name == "set":
         words = args.split()
         if words:
-            if words[0] == "ON_ERROR_STOP" and len(words) > 1 and words[1].lower() in ("off", "0", "false", "no"):
-                raise UnsupportedPsql(src.label, line, "\\set ON_ERROR_STOP off",
-                                      "ddlkit always stops at the first error; split the file, or use a failable file")
             state.variables.add(words[0])
             state.values[words[0]] = "".join(words[1:])  # psql concatenates the values
     elif name == "unset":
@@ -354,7 +366,7 @@ def _include(args: str, relative: bool, src: Source, state: _State, depth: int, 
     except OSError as exc:
         raise InputError(f"{src.label}:{line}: cannot read the included file {path}: {exc.strerror}") from None
     try:
-        inc_text = data.decode("utf-8")
+        inc_text = without_bom(data.decode("utf-8"))
     except UnicodeDecodeError:
         raise InputError(f"{src.label}:{line}: the included file {path} is not UTF-8") from None
     label = str(path)

@@ -18,6 +18,7 @@ from enum import Enum
 from typing import Mapping
 
 from ddlkit.tree.tree import DdlFile, Tree
+from ddlkit.util.redaction import redact
 
 
 class FileState(str, Enum):
@@ -102,7 +103,9 @@ class PlannedFile:
             if mode.line:
                 out["autocommit_line"] = mode.line
             if mode.statement is not None:
-                first = mode.statement.text.strip().splitlines()[0]
+                # quoted for people: a conninfo's password (CREATE SUBSCRIPTION … CONNECTION,
+                # ALTER SYSTEM SET primary_conninfo) is withheld, as in an error's excerpt
+                first = redact(mode.statement.text.strip().splitlines()[0])
                 out["autocommit_statement"] = first if len(first) <= 160 else first[:157] + "..."
         return out
 

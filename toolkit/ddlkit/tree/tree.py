@@ -133,7 +133,9 @@ class DdlFile:
             # The parser stops at a NUL (C strings): what follows would be silently dropped.
             line, col = self._line_col(nul)
             raise NulByte(self.file_name, line, col)
-        return text
+        from ddlkit.sql.psqlscript import without_bom  # noqa: PLC0415
+
+        return without_bom(text)  # psql skips an editor's byte order mark (the checksum keeps it)
 
     def _line_col(self, byte_offset: int) -> tuple[int, int]:
         """1-based line and column (in characters) of a byte offset whose prefix is valid UTF-8."""
