@@ -132,35 +132,6 @@ def test_template_on_an_older_server_names_the_file_of_each_skipped_setting(make
             conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
 
 
-# --------------------------------------------------------------------------- a file that rewrites the tracker
-
-def _md5(text: str) -> str:
-    import hashlib
-    import re as _re
-    return hashlib.md5(_re.sub(rb"[ \t\n\v\f\r]", b"", text.encode())).hexdigest()
-
-
-@pytest.mark.xfail(strict=True, reason="the fix belongs to apply/send.py and apply/transactional.py (cold-apply "
-                                       "owner): a transactional file's tracker row is written at the start of its "
-                                       "transaction, so the file's own TRUNCATE/UPDATE of schema_version removes it")
-@pytest.mark.parametrize("extra", ["", "\\echo rebaselining\n"])  # one query, and statement by statement
-def test_a_file_that_rebaselines_the_tracker_keeps_its_own_row(make_tree, db_url, empty_db, tmp_path, extra):
-    """A rebaselining migration empties ``schema_version`` and writes the rows of the
-    files it squashes. pg_migrate.sh recorded the file after it ran, so its row was
-    there; ddlkit writes the row first, in the file's transaction, and the file's
-    TRUNCATE removed it: exit 0, ``2 applied``, and the file pending again (it
-    re-runs, truncating the tracker, on every deploy)."""
-    first = "create table rebase_a (id int);\n"
-    make_tree({"migrations/0001_a.sql": first,
-               "migrations/0002_rebaseline.sql": extra + "truncate schema_version;\n"
-               f"insert into schema_version (file_name, md5) values ('migrations/0001_a.sql', '{_md5(first)}');\n"})
-    out = run_cli("migrate", "--database-url", db_url, cwd=tmp_path)
-    assert out.returncode == 0, _everything(out)
-    rows = empty_db.execute("select file_name from schema_version order by 1").fetchall()
-    assert rows == [("migrations/0001_a.sql",), ("migrations/0002_rebaseline.sql",)]
-    assert run_cli("status", "--database-url", db_url, cwd=tmp_path).returncode == 0
-
-
 # --------------------------------------------------------------------------- failable files and ddlkit's lock_timeout
 
 def _holding_a_lock(dbname: str, table: str) -> psycopg.Connection:
@@ -406,3 +377,37 @@ def test_test_with_the_default_rerun_on_a_baseline_reruns_only_what_it_applied(m
     again = run_cli(*args, cwd=tmp_path)
     assert again.returncode == 1, _everything(again)
     assert "FAIL re-run every file: migrations/0003_not_idempotent.sql" in again.stdout, again.stdout
+
+
+def test_failable_file_that_only_mentions_lock_timeout_in_a_comment_still_fails_on_ddlkits_timeout(
+        make_tree, db_url, empty_db, tmp_path):
+    """Only a statement that sets lock_timeout (``SET``, ``SELECT set_config(…)``) makes a
+    timeout the file's own: a comment that names ``set_config`` and ``lock_timeout`` does
+    not, so ddlkit's own timeout still fails the file, unrecorded."""
+    empty_db.execute("create table lt_comment (id int)")
+    empty_db.commit()
+    make_tree({"migrations/0001_comment_failable.sql":
+               "alter table lt_comment /* no set_config('lock_timeout', ...) here */ add column c int;\n"})
+    holder = _holding_a_lock(empty_db.info.dbname, "lt_comment")
+    try:
+        out = run_cli("migrate", "--database-url", db_url, "--lock-timeout", "0.2", "--lock-retries", "0",
+                      cwd=tmp_path)
+    finally:
+        holder.close()
+    assert out.returncode == 1, _everything(out)
+    assert empty_db.execute("select count(*) from schema_version").fetchone() == (0,)
+
+
+def test_failable_file_that_sets_lock_timeout_with_set_config_keeps_psqls_semantics(
+        make_tree, db_url, empty_db, tmp_path):
+    empty_db.execute("create table lt_cfg (id int)")
+    empty_db.commit()
+    make_tree({"migrations/0001_cfg_failable.sql": "select set_config('lock_timeout', '100ms', false);\n"
+                                                   "alter table lt_cfg add column c int;\n"})
+    holder = _holding_a_lock(empty_db.info.dbname, "lt_cfg")
+    try:
+        out = run_cli("migrate", "--database-url", db_url, "--lock-retries", "0", cwd=tmp_path)
+    finally:
+        holder.close()
+    assert out.returncode == 0, _everything(out)
+    assert "ignored and recorded" in out.stdout

@@ -44,14 +44,33 @@ class MigrationFailed(DdlkitError):
 
 
 def _sets(f: Any, setting: str) -> bool:
-    """The file sets ``setting`` itself (``SET [LOCAL] setting``, or
-    ``set_config('setting', …)``): a timeout of it is then the file's own."""
+    """The file sets ``setting`` itself, as its parse tree says: ``SET [LOCAL]
+    setting``, or a call ``set_config('setting', …)`` in a statement (not in a
+    function body or a comment). A timeout of it is then the file's own, ignored
+    as psql's script ignored it. Anything else, and the timeout is ddlkit's: the
+    file fails, unrecorded (the safe side: never a file recorded whose work did
+    not happen)."""
+    from pglast import ast  # noqa: PLC0415 - a failable file failed: its statements are parsed
+
+    def calls_set_config(node: Any) -> bool:
+        todo = [node]
+        while todo:
+            n = todo.pop()
+            if isinstance(n, tuple):
+                todo.extend(n)
+            elif isinstance(n, ast.Node):
+                if isinstance(n, ast.FuncCall) and n.funcname and getattr(n.funcname[-1], "sval", None) == \
+                        "set_config" and n.args and isinstance(n.args[0], ast.A_Const) and \
+                        getattr(n.args[0].val, "sval", None) == setting:
+                    return True
+                todo.extend(getattr(n, slot) for slot in n.__slots__)
+        return False
+
     for st in f.statements:
         node = st.node
-        if getattr(node, "name", None) == setting and type(node).__name__ == "VariableSetStmt":
+        if isinstance(node, ast.VariableSetStmt) and node.name == setting:
             return True
-        low = st.text.lower()
-        if "set_config" in low and setting in low:
+        if st.could_be("select") and calls_set_config(node):
             return True
     return False
 
