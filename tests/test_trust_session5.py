@@ -16,6 +16,12 @@ import pgfixtures
 from conftest import conninfo_for, run_cli
 
 
+def _md5(text: str) -> str:
+    """pg_migrate.sh's checksum: md5 of the text without its whitespace bytes."""
+    import hashlib
+    return hashlib.md5(text.encode().translate(None, b" \t\n\v\f\r")).hexdigest()
+
+
 def _everything(proc) -> str:
     return proc.stdout + proc.stderr
 
