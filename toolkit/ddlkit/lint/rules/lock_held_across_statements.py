@@ -44,7 +44,37 @@ def _analyze(file: str, text: str, statements: list, lines, bodies: dict | None 
         return None
     from ddlkit.locks import blocking  # noqa: PLC0415 - only for files the model must read
 
-    return blocking.analyze(file, statements, mode, lines)
+    return blocking.analyze(file, _modelled(statements), mode, lines)
+
+
+def _modelled(statements: list) -> list:
+    """The statements that can change what :func:`blocking.analyze` finds held
+    (its ``holds`` and ``findings``; only its ``unknown`` list, which lint does not
+    read, can differ). Left out, their nodes never built: a statement of a kind the
+    model gives no table lock (not in :data:`lockmodel.LOCKING_KINDS`: functions,
+    types, operators, views, grants…), that is not a DO block or BEGIN/COMMIT, and
+    calls no function the file creates (:func:`_may_call`), and a ``CREATE
+    FUNCTION`` no later statement may call. In the model such a statement creates
+    no table, locks, scans and rewrites nothing, and runs no known function's body:
+    its verdict is only "not modelled"; a function's definition counts only for a
+    later call of it."""
+    from ddlkit.locks.lockmodel import LOCKING_KINDS  # noqa: PLC0415
+
+    created = {name for st in statements if st.kind == "CreateFunctionStmt" and (name := _function_name(st))}
+    keep = []
+    called_later = False  # some later statement may call a function the file creates
+    for st in reversed(statements):
+        kind = st.kind
+        if kind == "CreateFunctionStmt":  # (lock-free in the model: it never runs a body itself)
+            if called_later:
+                keep.append(st)
+            continue
+        calls = bool(created) and (kind == "DoStmt" or _may_call(st, created))
+        called_later = called_later or calls
+        if calls or kind in LOCKING_KINDS or kind in ("DoStmt", "TransactionStmt"):
+            keep.append(st)
+    keep.reverse()
+    return keep
 
 
 def _may_hold(statements: list, transactional: bool, bodies: dict | None = None) -> bool:
