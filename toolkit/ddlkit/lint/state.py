@@ -88,7 +88,7 @@ def _set_config_lock_timeout(node: Node, st_text: str) -> bool | None:
 # The statement kinds that can make a file run outside a transaction: those
 # ddlkit.sql.txnmode.nontransactional_reason and is_transaction_control test for
 # (they look at no other node class); the classifier needs the pglast node of
-# these only. tests/test_lint_txn_kinds.py checks the list against them.
+# these only. tests/test_lint_lock_model_inputs.py checks the list against them.
 MAYBE_NONTXN = frozenset({
     "IndexStmt", "DropStmt", "ReindexStmt", "VacuumStmt", "AlterSystemStmt", "CreatedbStmt", "DropdbStmt",
     "AlterDatabaseStmt", "CreateTableSpaceStmt", "DropTableSpaceStmt", "CreateSubscriptionStmt",
