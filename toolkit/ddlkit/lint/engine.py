@@ -129,7 +129,8 @@ class FileLinter:
         from ddlkit.sql import psqlscript, sqltext  # noqa: PLC0415 - only for files that are not plain SQL
 
         try:
-            script = psqlscript.parse_script(self.text, self.file, follow_includes=False, inline_meta=False)
+            script = psqlscript.parse_script(self.text, self.file, follow_includes=False, inline_meta=False,
+                                             plain_first=False)  # (the whole text's parse just failed)
         except psqlscript.UnsupportedPsql as unsupported:
             self.emit(self.lines.line_start(unsupported.line), PARSE_ERROR,
                       f"{unsupported.what} is not supported; {unsupported.advice}")

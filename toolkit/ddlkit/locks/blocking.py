@@ -23,6 +23,7 @@ from ddlkit.locks import lockmodel
 
 from ddlkit.locks.routines import do_statements, function_name, tree_functions
 from ddlkit.sql import plhandlers, plpgsql, sqltext
+from ddlkit.sql.jsonast import parse_nodes
 from ddlkit.util.errors import InputError
 from ddlkit.locks.lockmodes import LockMode
 
@@ -344,7 +345,7 @@ def analyze(file_name: str, statements: list[sqltext.Statement], mode: sqltext.T
                     unknown.append((line, f"{callee}(): dynamic EXECUTE"))
                     continue
                 try:
-                    subs = [raw.stmt for raw in parser.parse_sql(inner.text)]
+                    subs = parse_nodes(inner.text)
                 except parser.ParseError:
                     unknown.append((line, f"{callee}(): statement"))
                     continue
@@ -427,7 +428,7 @@ def relations_of_plan(tree, plan) -> set[str]:
     for block in tree_functions(tree.files).values():  # what the pending files may call
         for inner in block.statements:
             try:
-                nodes = [] if inner.dynamic else [raw.stmt for raw in parser.parse_sql(inner.text)]
+                nodes = [] if inner.dynamic else parse_nodes(inner.text)
             except parser.ParseError:
                 continue
             for node in nodes:

@@ -9,6 +9,7 @@ from typing import Iterable
 from pglast import ast, parser
 
 from ddlkit.sql import plpgsql, sqltext
+from ddlkit.sql.jsonast import parse_nodes
 from ddlkit.util.errors import InputError
 
 
@@ -31,7 +32,7 @@ def do_statements(st: sqltext.Statement, line: int):
             out.append((at, None, "DO: dynamic EXECUTE", offset))
             continue
         try:
-            nodes = [raw.stmt for raw in parser.parse_sql(inner.text)]
+            nodes = parse_nodes(inner.text)
         except parser.ParseError:
             out.append((at, None, "DO: statement", offset))
             continue

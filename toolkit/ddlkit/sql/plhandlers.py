@@ -17,9 +17,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from pglast import ast, parser
+from pglast import ast
 
 from ddlkit.sql import plpgsql
+from ddlkit.sql.jsonast import parse_nodes
 
 # Conditions whose handler catches SQLSTATE 55P03 (lock_not_available): itself,
 # its class (55000, object_not_in_prerequisite_state), and OTHERS.
@@ -60,12 +61,12 @@ class SwallowingHandler:
 def _ddl_node(query: str) -> Any | None:
     """The statement node of an embedded SQL query when it is DDL, else None."""
     try:
-        stmts = parser.parse_sql(query)
+        stmts = parse_nodes(query)
     except Exception:  # noqa: BLE001 - what pglast cannot parse, PL/pgSQL's own check reports
         return None
     if len(stmts) != 1:
         return None
-    node = stmts[0].stmt
+    node = stmts[0]
     return None if isinstance(node, _NOT_DDL) else node
 
 

@@ -14,6 +14,7 @@ and the lock model's plan (:mod:`ddlkit.locks.blocking`) share them.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,9 +54,25 @@ def parse_plpgsql(source_stmt: str, value: str, exact: bool, neutral_header: str
     Tried in order: the statement as written; then the same body under the
     neutral header. A variable declared with an array of a type pglast cannot
     know (``mood[]``) is re-declared ``text[]`` and the parse retried. Only a
-    syntax error counts as one."""
+    syntax error counts as one.
+
+    A DO block's result depends on the body parsed only: the last few are kept
+    (lint's engine, the lock model's statements and its handler check each ask
+    for the same block)."""
     rewritten = _catalog_free(value)
     parse_value = value if rewritten is None or not exact else rewritten
+    if neutral_header is None:
+        return _parse_do_block(parse_value)
+    return _parse(source_stmt, value, parse_value, neutral_header, rel_quote)
+
+
+@functools.lru_cache(maxsize=32)
+def _parse_do_block(parse_value: str) -> tuple[Any, str | None, str | None]:
+    return _parse("", parse_value, parse_value, None, None)
+
+
+def _parse(source_stmt: str, value: str, parse_value: str, neutral_header: str | None,
+           rel_quote: tuple[int, int] | None) -> tuple[Any, str | None, str | None]:
     tag = "$ddlkit$"
     while tag in parse_value:
         tag = tag[:-1] + "x$"

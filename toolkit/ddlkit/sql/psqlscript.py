@@ -95,7 +95,7 @@ def without_bom(text: str) -> str:
 
 
 def parse_script(text: str, label: str, *, root: Path | None = None, path: Path | None = None,
-                 follow_includes: bool = True, inline_meta: bool = True) -> Script:
+                 follow_includes: bool = True, inline_meta: bool = True, plain_first: bool = True) -> Script:
     """Statements psql would send for ``text``. Raises :class:`sqltext.SqlSyntaxError`
     (offset in ``text``) for SQL that does not parse, :class:`UnsupportedPsql` for
     meta-commands ddlkit cannot honour, InputError for a missing include.
@@ -105,7 +105,11 @@ def parse_script(text: str, label: str, *, root: Path | None = None, path: Path 
     after its ``\\echo … \\quit`` guard is linted, though psql never runs it.
 
     A file that sets ``standard_conforming_strings = off`` is split as psql
-    splits it (:mod:`ddlkit.sql.nonstandard`); its statements keep their text."""
+    splits it (:mod:`ddlkit.sql.nonstandard`); its statements keep their text.
+
+    ``plain_first=False``: the caller's own parse of ``text`` as plain SQL failed
+    (lint's), so it is read as a script at once, without a second plain parse and
+    the syntax error (passwords withheld) it would build and drop."""
     text = without_bom(text)
     scanned = nonstandard.scanner_text(text)
     if scanned is not text:
@@ -115,14 +119,14 @@ def parse_script(text: str, label: str, *, root: Path | None = None, path: Path 
                              st.replace(_text=text[st.start:st.end], _node=st.node) for st in script.statements]
         return script
     return _parse_script(text, label, root=root, path=path, follow_includes=follow_includes,
-                         inline_meta=inline_meta)
+                         inline_meta=inline_meta, plain_first=plain_first)
 
 
 def _parse_script(text: str, label: str, *, root: Path | None, path: Path | None,
-                  follow_includes: bool, inline_meta: bool = True) -> Script:
+                  follow_includes: bool, inline_meta: bool = True, plain_first: bool = True) -> Script:
     try:  # plain SQL (most files): psql would send exactly what the server parses
-        plain = sqltext.split_sql(text)
-        if not any(st.could_be("copy") and isinstance(st.node, ast.CopyStmt) for st in plain):
+        plain = sqltext.split_sql(text) if plain_first else None
+        if plain is not None and not any(st.could_be("copy") and isinstance(st.node, ast.CopyStmt) for st in plain):
             return Script(plain, [], [])
     except sqltext.SqlSyntaxError:
         pass

@@ -13,13 +13,20 @@ MAX_BYTES = 63  # NAMEDATALEN - 1
 
 
 def _may_have_long_identifier(text: str) -> bool:
-    """Cheap pre-filter: an identifier lies inside one whitespace-separated
-    chunk, so without a chunk long enough to exceed 63 bytes (or a quoted
-    identifier, which may hold spaces) there is nothing to find."""
-    if '"' in text:
-        return True
+    """Cheap pre-filter (False: surely no identifier over 63 bytes, without
+    scanning). Such an identifier has at least 64 characters in an ASCII text,
+    at least 16 in any other (4 bytes a character at most). An unquoted one
+    lies inside one whitespace-separated chunk. A quoted one without ``""``
+    escapes is the whole text between two consecutive double quotes (the text
+    has no ``""`` anywhere, else the scanner decides), whatever it holds."""
     shortest = MAX_BYTES + 1 if text.isascii() else MAX_BYTES // 4 + 1
-    return max(map(len, text.split()), default=0) >= shortest
+    if max(map(len, text.split()), default=0) >= shortest:
+        return True
+    if '"' not in text:
+        return False
+    if '""' in text:
+        return True
+    return max(map(len, text.split('"')[1:-1]), default=0) >= shortest
 
 
 def _identifier(raw: str) -> str:

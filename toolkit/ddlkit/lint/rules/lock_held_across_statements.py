@@ -44,7 +44,37 @@ def _analyze(file: str, text: str, statements: list, lines, bodies: dict | None 
         return None
     from ddlkit.locks import blocking  # noqa: PLC0415 - only for files the model must read
 
-    return blocking.analyze(file, statements, mode, lines)
+    return blocking.analyze(file, _modelled(statements), mode, lines)
+
+
+def _modelled(statements: list) -> list:
+    """The statements that can change what :func:`blocking.analyze` finds held
+    (its ``holds`` and ``findings``; only its ``unknown`` list, which lint does not
+    read, can differ). Left out, their nodes never built: a statement of a kind the
+    model gives no table lock (not in :data:`lockmodel.LOCKING_KINDS`: functions,
+    types, operators, views, grants…), that is not a DO block or BEGIN/COMMIT, and
+    calls no function the file creates (:func:`_may_call`), and a ``CREATE
+    FUNCTION`` no later statement may call. In the model such a statement creates
+    no table, locks, scans and rewrites nothing, and runs no known function's body:
+    its verdict is only "not modelled"; a function's definition counts only for a
+    later call of it."""
+    from ddlkit.locks.lockmodel import LOCKING_KINDS  # noqa: PLC0415
+
+    created = {name for st in statements if st.kind == "CreateFunctionStmt" and (name := _function_name(st))}
+    keep = []
+    called_later = False  # some later statement may call a function the file creates
+    for st in reversed(statements):
+        kind = st.kind
+        if kind == "CreateFunctionStmt":  # (lock-free in the model: it never runs a body itself)
+            if called_later:
+                keep.append(st)
+            continue
+        calls = bool(created) and (kind == "DoStmt" or _may_call(st, created))
+        called_later = called_later or calls
+        if calls or kind in LOCKING_KINDS or kind in ("DoStmt", "TransactionStmt"):
+            keep.append(st)
+    keep.reverse()
+    return keep
 
 
 def _may_hold(statements: list, transactional: bool, bodies: dict | None = None) -> bool:
@@ -86,15 +116,31 @@ def _slow_after_lock(statements: list) -> bool:
     are taken after its slowness is counted), and there is no DO block, no
     BEGIN/COMMIT and no call of a function the file creates earlier (whose body
     would run there). Reads the statements' kinds and, as :func:`_may_hold` does,
-    the JSON of those whose text names a created function."""
+    the JSON of those whose text names a created function.
+
+    Two statements the model gives neither a lock on an existing table nor
+    slowness are passed over, read from their JSON: a ``CREATE TABLE`` with no
+    foreign key, ``LIKE``, parent or type (it locks no other table), and a
+    ``CREATE INDEX`` on a table an earlier ``CREATE TABLE`` (without ``IF NOT
+    EXISTS``) of the file created (the model leaves the new table's locks out,
+    and an index build on it is quick)."""
     from ddlkit.locks.lockmodel import LOCKING_KINDS, SLOW_KINDS  # noqa: PLC0415
 
     created: set[str] = set()
+    new_tables: set[str] = set()  # created by this file (CREATE TABLE without IF NOT EXISTS)
     locked = False  # an earlier statement may have taken a table lock
     for st in statements:
         kind = st.kind
         if kind in ("DoStmt", "TransactionStmt") or (created and _may_call(st, created)):
             return True
+        data = getattr(st, "json", None)
+        if data is not None and kind == "CreateStmt":
+            if not data.get("if_not_exists"):
+                new_tables.add(_rel_name(data.get("relation")))
+            if _locks_no_table(data):
+                continue
+        elif data is not None and kind == "IndexStmt" and _rel_name(data.get("relation")) in new_tables:
+            continue
         if kind in LOCKING_KINDS:
             if locked and kind in SLOW_KINDS:
                 return True
@@ -104,6 +150,38 @@ def _slow_after_lock(statements: list) -> bool:
             if name:
                 created.add(name)
     return False
+
+
+def _rel_name(rv) -> str | None:
+    """:func:`ddlkit.locks.lockeffect.rel_name` of a RangeVar's JSON (written with or without its tag)."""
+    if type(rv) is dict and type(rv.get("RangeVar")) is dict:
+        rv = rv["RangeVar"]
+    if type(rv) is not dict or not rv.get("relname"):
+        return None
+    return f"{rv['schemaname']}.{rv['relname']}" if rv.get("schemaname") else rv["relname"]
+
+
+def _locks_no_table(data: dict) -> bool:
+    """A ``CREATE TABLE`` (its JSON) to which the lock model gives no lock on another
+    table: no foreign key (in a column or the table's constraints), no ``LIKE``, no
+    parent (``INHERITS``, ``PARTITION OF``), no ``OF type``."""
+    if data.get("inhRelations") or data.get("partbound") or data.get("ofTypename"):
+        return False
+    for elt in data.get("tableElts") or ():
+        if type(elt) is not dict or len(elt) != 1:
+            return False
+        (tag, inner), = elt.items()
+        if tag == "ColumnDef":
+            constraints = inner.get("constraints") or ()
+        elif tag == "Constraint":
+            constraints = (elt,)
+        else:  # TableLikeClause, or anything else
+            return False
+        for con in constraints:
+            c = con.get("Constraint") if type(con) is dict else None
+            if type(c) is not dict or c.get("contype") == "CONSTR_FOREIGN":
+                return False
+    return True
 
 
 def _single_statement_block(body, created: set[str]) -> bool:
