@@ -174,6 +174,7 @@ class Runner:
                 if lock.waited > 0.2:
                     self.emit("lock_acquired", waited=lock.waited)
                 self.conn = connect(self.target)
+                self.conn.prepare_threshold = None  # each file's query is new: psycopg's prepare cache only costs
                 watch = self._script_watch(lock_conn)
                 try:
                     self.conn.add_notice_handler(self._on_notice)
