@@ -143,11 +143,11 @@ def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | Non
     try:
         if on_event:
             on_event("start", target=target.display, root=tree.root, test_mode=tree.test_mode)
-        from ddlkit.db import runlog  # noqa: PLC0415
-
         history: list[str | None] = []
 
         def record(conn, done) -> None:  # the run history, over the run's own session before it closes
+            from ddlkit.db import runlog  # noqa: PLC0415 - a run with nothing to do never loads it
+
             history.append(runlog.record(target, done.outcome, done.duration,
                                          {"target": target.display, **done.to_dict()}, conn=conn))
 
