@@ -50,6 +50,7 @@ def test_windowed_fingerprint_equals_the_whole_text_scan(monkeypatch, text, wind
     assert tokens.token_fingerprint(text) == whole_scan_fingerprint(text)
 
 
+@pytest.mark.slow  # a sweep over every corpus file, or a big input: the full suite runs it
 def test_fingerprint_of_a_big_non_ascii_file_is_the_whole_scan_and_sees_a_comment_edit():
     text = "".join(f"insert into t values ({i}, 'é {i}'); -- row {i}\n" for i in range(3_000))
     assert len(text) > 2 * tokens._SCAN_WINDOW

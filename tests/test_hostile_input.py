@@ -120,6 +120,7 @@ def test_sigterm_while_a_file_runs_names_it(make_tree, db_url):
         assert conn.execute("select to_regclass('sig_slow')").fetchone()[0] is None
 
 
+@pytest.mark.slow  # a big input: the full suite runs it
 @pytest.mark.parametrize("shape, where", [
     ("select " + "(" * 20_000 + "1" + ")" * 20_000 + ";\n", "memory exhausted"),  # deeper than the parser's stack
     ("select " + " || ".join("'a'" for _ in range(60_000)) + ";\n", "stack depth limit exceeded"),
@@ -140,6 +141,7 @@ def test_a_statement_too_deep_to_parse_is_one_line_in_lint_verify_and_dry_run(ma
     assert dry.stderr.count("\n") == 1 and dry.stdout == ""
 
 
+@pytest.mark.slow  # a big input: the full suite runs it
 def test_a_syntax_error_after_many_password_words_is_one_line_and_finishes(make_tree, db_url):
     """The parser's message is searched for passwords before it is shown (sql/passwords.py):
     in one pass over the statement's tokens, not one per ``password`` word (100,000 of them

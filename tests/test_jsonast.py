@@ -49,6 +49,7 @@ def test_the_sample_holds_dml_ddl_and_statements_of_function_bodies():
     assert len(TEXTS) > 1000
 
 
+@pytest.mark.slow  # a sweep over every corpus statement: the full suite runs it
 def test_nodes_built_from_the_json_equal_pglasts_own():
     for text in TEXTS:
         ours = parse_nodes(text)

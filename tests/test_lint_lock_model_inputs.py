@@ -49,6 +49,7 @@ def _statement_lists(text: str):
     yield runner_statements(_file_context(text))
 
 
+@pytest.mark.slow  # a sweep over every corpus file, or a big input: the full suite runs it
 @pytest.mark.parametrize("name,text", CASES, ids=[n for n, _ in CASES])
 def test_the_lock_model_finds_the_same_holds_without_the_statements_left_out(name, text):
     lines = sqltext.LineIndex(text)
@@ -105,6 +106,7 @@ def test_every_kind_that_can_leave_a_transaction_is_in_the_list_the_engine_reads
     assert kinds == MAYBE_NONTXN
 
 
+@pytest.mark.slow  # a sweep over every corpus file, or a big input: the full suite runs it
 @pytest.mark.parametrize("name,text", CASES, ids=[n for n, _ in CASES])
 def test_a_statement_of_any_other_kind_never_takes_a_file_out_of_its_transaction(name, text):
     try:

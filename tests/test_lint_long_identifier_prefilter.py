@@ -47,6 +47,7 @@ def test_the_prefilter_lets_through_every_text_holding_a_long_identifier():
                                                              'CREATE TABLE "a" (b int);')
 
 
+@pytest.mark.slow  # a sweep over every corpus file, or a big input: the full suite runs it
 @pytest.mark.parametrize("name,text", CASES, ids=[n for n, _ in CASES])
 def test_findings_equal_those_of_scanning_every_text(name, text, monkeypatch):
     ours = lint_text(text, file="migrations/m.sql", in_migrations=True, rules={LONG, "parse-error"})

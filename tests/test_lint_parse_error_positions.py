@@ -40,6 +40,7 @@ def test_a_statement_nested_too_deeply_is_reported_where_the_server_reports_it(m
     assert _positions(root, db_url) == {"lint": (2, column), "verify": (2, column), "dry-run": (2, column)}
 
 
+@pytest.mark.slow  # a sweep over every corpus file, or a big input: the full suite runs it
 def test_a_chain_too_deep_without_a_position_is_reported_at_its_statement(make_tree, db_url):
     root = make_tree({"migrations/0001_deep.sql": FIRST + "\n" + CHAIN + ";\n"})
     assert _positions(root, db_url) == {"lint": (3, 1), "verify": (3, 1), "dry-run": (3, 1)}

@@ -144,6 +144,7 @@ def test_what_cannot_be_analysed_is_said_not_failed():
     assert all(f.severity == "note" and f.rule == "analysis-skipped" for f in found)
 
 
+@pytest.mark.slow  # a sweep over every corpus file, or a big input: the full suite runs it
 def test_deep_union_and_concatenation_do_not_crash():
     union = " UNION ALL ".join(f"SELECT {i} AS company FROM t WHERE 1 = ANY(t.ids)" for i in range(1500))
     concat = "SELECT " + " || ".join(f"'any{i}'" for i in range(3000)) + " FROM t WHERE 2 = ANY(t.ids)"
@@ -153,6 +154,7 @@ def test_deep_union_and_concatenation_do_not_crash():
     assert {f.line for f in found} == {1, 2, 3}
 
 
+@pytest.mark.slow  # a sweep over every corpus file, or a big input: the full suite runs it
 def test_thousands_of_statements_on_one_line_of_a_body():
     n = 4000
     body = " ".join(f"PERFORM 1 FROM t WHERE {i} = ANY(t.ids);" for i in range(n))

@@ -38,6 +38,7 @@ def test_the_sample_holds_extension_scripts_and_syntax_errors():
     assert any("\\" not in text for _, text in SCRIPTS)  # plain SQL with a syntax error
 
 
+@pytest.mark.slow  # a sweep over every corpus file, or a big input: the full suite runs it
 @pytest.mark.parametrize("name,text", SCRIPTS, ids=[n for n, _ in SCRIPTS])
 def test_a_file_known_not_to_be_plain_sql_reads_as_the_same_script(name, text):
     assert _read(text, plain_first=False) == _read(text)

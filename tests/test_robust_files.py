@@ -88,6 +88,7 @@ def test_verify_offline_with_a_carriage_return_in_a_file_name(make_tree, tmp_pat
     assert changed.returncode == 1 and "differs from 03_migration_tracker.sql" in changed.stdout
 
 
+@pytest.mark.slow  # a sweep over every corpus file, or a big input: the full suite runs it
 def test_streamed_syntax_check_finds_what_the_whole_parse_finds():
     body = "".join(UNIT.format(i=i) for i in range(2800))
     sqltext.check_syntax(body)  # a valid big file passes, piece by piece

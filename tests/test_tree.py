@@ -213,6 +213,7 @@ def test_applied_file_of_a_plan_equals_one_built_by_the_constructor(make_tree):
     assert plan.files == (built,)
 
 
+@pytest.mark.slow  # a sweep of generated names against GNU's filevercmp: the full suite runs it
 def test_version_key_agrees_with_filevercmp():
     """The fast sort key and gnulib's comparison agree, '~' and zero runs included."""
     import os
