@@ -147,6 +147,18 @@ def _holding_a_lock(dbname: str, table: str) -> psycopg.Connection:
     return conn
 
 
+def _migrate_while_read(empty_db, db_url, cwd, table: str, *args: str):
+    """``table`` created, then ``ddlkit migrate *args`` while an application transaction
+    holds a lock on it (ACCESS SHARE: a file's ALTER TABLE queues behind it)."""
+    empty_db.execute(sql.SQL("create table {} (id int)").format(sql.Identifier(table)))
+    empty_db.commit()
+    holder = _holding_a_lock(empty_db.info.dbname, table)
+    try:
+        return run_cli("migrate", "--database-url", db_url, *args, cwd=cwd)
+    finally:
+        holder.close()
+
+
 def test_failable_file_whose_ddl_times_out_on_ddlkits_lock_timeout_fails_unrecorded(make_tree, db_url, empty_db,
                                                                                    tmp_path):
     """A failable file's error is ignored and the file recorded, as pg_migrate.sh did.
@@ -154,16 +166,9 @@ def test_failable_file_whose_ddl_times_out_on_ddlkits_lock_timeout_fails_unrecor
     ran. ddlkit's lock_timeout ran out, and the timeout was taken for the file's own
     error: ``failed (failable, ignored and recorded)``, exit 0, and the column never
     added. A lock timeout that is ddlkit's fails the run (exit 1), the file unrecorded."""
-    empty_db.execute("create table lt_failable (id int)")
-    empty_db.commit()
     make_tree({"migrations/0001_add_failable.sql": "alter table lt_failable add column c int;\n"
                                                    "insert into lt_failable (c) values (1);\n"})
-    holder = _holding_a_lock(empty_db.info.dbname, "lt_failable")
-    try:
-        out = run_cli("migrate", "--database-url", db_url, "--lock-timeout", "0.2", "--lock-retries", "1",
-                      cwd=tmp_path)
-    finally:
-        holder.close()
+    out = _migrate_while_read(empty_db, db_url, tmp_path, "lt_failable", "--lock-timeout", "0.2", "--lock-retries", "1")
     assert out.returncode == 1, _everything(out)
     assert "SQLSTATE 55P03" in out.stderr and "lock_timeout" in out.stderr, out.stderr
     assert "ignored and recorded" not in out.stdout
@@ -176,16 +181,10 @@ def test_failable_file_whose_ddl_times_out_on_ddlkits_lock_timeout_fails_unrecor
 def test_failable_file_that_sets_its_own_lock_timeout_keeps_psqls_semantics(make_tree, db_url, empty_db, tmp_path):
     """A failable file that sets lock_timeout itself timed out under psql too, and the
     script ignored it: ddlkit does the same (exit 0, recorded, what ran before stays)."""
-    empty_db.execute("create table lt_own (id int)")
-    empty_db.commit()
     make_tree({"migrations/0001_own_failable.sql": "create table lt_own_before (id int);\n"
                                                    "set lock_timeout = '100ms';\n"
                                                    "alter table lt_own add column c int;\n"})
-    holder = _holding_a_lock(empty_db.info.dbname, "lt_own")
-    try:
-        out = run_cli("migrate", "--database-url", db_url, "--lock-retries", "0", cwd=tmp_path)
-    finally:
-        holder.close()
+    out = _migrate_while_read(empty_db, db_url, tmp_path, "lt_own", "--lock-retries", "0")
     assert out.returncode == 0, _everything(out)
     assert "ignored and recorded" in out.stdout and "55P03" in out.stdout
     assert empty_db.execute("select file_name from schema_version").fetchall() == \
@@ -390,30 +389,17 @@ def test_failable_file_that_only_mentions_lock_timeout_in_a_comment_still_fails_
     """Only a statement that sets lock_timeout (``SET``, ``SELECT set_config(…)``) makes a
     timeout the file's own: a comment that names ``set_config`` and ``lock_timeout`` does
     not, so ddlkit's own timeout still fails the file, unrecorded."""
-    empty_db.execute("create table lt_comment (id int)")
-    empty_db.commit()
     make_tree({"migrations/0001_comment_failable.sql":
                "alter table lt_comment /* no set_config('lock_timeout', ...) here */ add column c int;\n"})
-    holder = _holding_a_lock(empty_db.info.dbname, "lt_comment")
-    try:
-        out = run_cli("migrate", "--database-url", db_url, "--lock-timeout", "0.2", "--lock-retries", "0",
-                      cwd=tmp_path)
-    finally:
-        holder.close()
+    out = _migrate_while_read(empty_db, db_url, tmp_path, "lt_comment", "--lock-timeout", "0.2", "--lock-retries", "0")
     assert out.returncode == 1, _everything(out)
     assert empty_db.execute("select count(*) from schema_version").fetchone() == (0,)
 
 
 def test_failable_file_that_sets_lock_timeout_with_set_config_keeps_psqls_semantics(
         make_tree, db_url, empty_db, tmp_path):
-    empty_db.execute("create table lt_cfg (id int)")
-    empty_db.commit()
     make_tree({"migrations/0001_cfg_failable.sql": "select set_config('lock_timeout', '100ms', false);\n"
                                                    "alter table lt_cfg add column c int;\n"})
-    holder = _holding_a_lock(empty_db.info.dbname, "lt_cfg")
-    try:
-        out = run_cli("migrate", "--database-url", db_url, "--lock-retries", "0", cwd=tmp_path)
-    finally:
-        holder.close()
+    out = _migrate_while_read(empty_db, db_url, tmp_path, "lt_cfg", "--lock-retries", "0")
     assert out.returncode == 0, _everything(out)
     assert "ignored and recorded" in out.stdout

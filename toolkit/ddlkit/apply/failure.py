@@ -52,19 +52,12 @@ def _sets(f: Any, setting: str) -> bool:
     not happen)."""
     from pglast import ast  # noqa: PLC0415 - a failable file failed: its statements are parsed
 
+    from ddlkit.sql.astwalk import iter_nodes  # noqa: PLC0415
+
     def calls_set_config(node: Any) -> bool:
-        todo = [node]
-        while todo:
-            n = todo.pop()
-            if isinstance(n, tuple):
-                todo.extend(n)
-            elif isinstance(n, ast.Node):
-                if isinstance(n, ast.FuncCall) and n.funcname and getattr(n.funcname[-1], "sval", None) == \
-                        "set_config" and n.args and isinstance(n.args[0], ast.A_Const) and \
-                        getattr(n.args[0].val, "sval", None) == setting:
-                    return True
-                todo.extend(getattr(n, slot) for slot in n.__slots__)
-        return False
+        return any(isinstance(n, ast.FuncCall) and n.funcname and getattr(n.funcname[-1], "sval", None) == "set_config"
+                   and n.args and isinstance(n.args[0], ast.A_Const) and getattr(n.args[0].val, "sval", None) == setting
+                   for n in iter_nodes(node))
 
     for st in f.statements:
         node = st.node

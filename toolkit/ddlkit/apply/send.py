@@ -193,9 +193,9 @@ class Ending:
         fixed = {"user": user, "session": session, "held": held, "table": table,
                  "code": SqlState.MIGRATION_LOCK_LOST.value}
         # rendered once (quoted by psycopg here); each file's query only adds its name and md5
-        self.conn, self._fixed = conn, {k: sql.SQL(sql.Composed([v] if isinstance(v, sql.Composable) else
-                                                               [sql.Literal(v)]).as_string(conn))
-                                        for k, v in fixed.items()}
+        self.conn, self._fixed = conn, {
+            k: sql.SQL((v if isinstance(v, sql.Composable) else sql.Literal(v)).as_string(conn))
+            for k, v in fixed.items()}
         self._body = sql.SQL(_ENDING_BODY)
 
     def sql(self, f: DdlFile) -> str:

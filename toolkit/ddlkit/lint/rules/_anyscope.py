@@ -8,11 +8,13 @@ chain of thousands of terms, cannot exhaust Python's recursion limit.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 from pglast import ast
 from pglast.enums import A_Expr_Kind, SetOperation
+
+from ddlkit.sql.astwalk import children, iter_nodes  # also the rules' S.iter_nodes
 
 _SYSTEM_SCHEMAS = ("pg_catalog", "information_schema")
 
@@ -135,24 +137,6 @@ def deparse(node: Any) -> str:
         return RawStream()(node)
     except Exception:  # noqa: BLE001 - display only (RecursionError on huge expressions too)
         return "…"
-
-
-def children(node: Any) -> Iterator[Any]:
-    for name in node.__slots__:
-        value = getattr(node, name)
-        if isinstance(value, (ast.Node, tuple)):
-            yield value
-
-
-def iter_nodes(node: Any) -> Iterator[ast.Node]:
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, tuple):
-            stack.extend(n)
-        elif isinstance(n, ast.Node):
-            yield n
-            stack.extend(children(n))
 
 
 def min_location(node: Any) -> int | None:
