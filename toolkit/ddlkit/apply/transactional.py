@@ -119,7 +119,11 @@ def _apply_one_query(runner: "TransactionalSession", f: "DdlFile", fr: "FileResu
             runner.lock.ensure_held(f"committing {f.file_name}; it was rolled back")
             conn.execute("commit")
     except BaseException:
-        if not (conn.closed or conn.broken) and conn.info.transaction_status != TransactionStatus.IDLE:
+        # An open transaction is rolled back here. A query still in progress (ACTIVE: an interrupt landed
+        # before psycopg could cancel it) cannot be: a ROLLBACK would fail with "another command is already
+        # in progress" and hide the interrupt (exit 3, not 130); closing the connection ends it on the server.
+        if not (conn.closed or conn.broken) and conn.info.transaction_status in (TransactionStatus.INTRANS,
+                                                                                 TransactionStatus.INERROR):
             conn.rollback()
         raise
     fr.statements_ran = len(f.statements)
