@@ -144,3 +144,34 @@ def test_replica_url_without_wait_replicas_is_a_usage_error(cluster, make_tree):
     assert r.stderr.strip() == "ddlkit: error: --replica-url needs --wait-replicas SECONDS"
     with primary.connect() as conn:
         assert conn.execute("select to_regclass('rep_usage')").fetchone()[0] is None
+
+
+def test_stopped_standby_with_a_replication_slot_times_out_naming_the_slot(cluster, make_tree):
+    """A standby that is down is not in pg_stat_replication, but its physical slot
+    says one is expected: the wait is exit 4 naming the slot, never exit 0."""
+    primary, _ = cluster
+    with primary.connect() as conn:
+        conn.execute("select pg_create_physical_replication_slot('ddlkit_gone_standby', true)")
+        try:
+            root = _tree(make_tree, "rep_slot_down")
+            r = run_cli("migrate", "--database-url", primary.url(), "--ddl-dir", str(root),
+                        "--wait-replicas", "1", "--format", "json")
+            assert r.returncode == 4, r.stderr
+            doc = json.loads(r.stdout)
+            assert doc["outcome"] == "replica-timeout" and doc["exit_code"] == 4
+            assert [a["file"] for a in doc["applied"]] == ["migrations/0001_rep_slot_down.sql"]
+            by_name = {rep["name"]: rep for rep in doc["replicas"]["replicas"]}
+            assert by_name["ddlkit_standby"]["caught_up"]  # the streaming standby did catch up
+            slot = by_name["slot ddlkit_gone_standby"]
+            assert slot["source"] == "pg_replication_slots" and not slot["caught_up"]
+            [line] = r.stderr.splitlines()
+            assert line.startswith("ddlkit: error: timed out after 1s waiting for replicas to replay ")
+            assert "slot ddlkit_gone_standby: no standby connected to this physical replication slot" in line
+            assert "ddlkit_standby:" not in line
+            standalone = run_cli("wait-replicas", "--database-url", primary.url(), "--timeout", "1")
+            assert standalone.returncode == 4, standalone.stderr
+            assert "slot ddlkit_gone_standby: no standby connected" in standalone.stderr
+        finally:
+            conn.execute("select pg_drop_replication_slot('ddlkit_gone_standby')")
+    ok = run_cli("wait-replicas", "--database-url", primary.url(), "--timeout", "60")
+    assert ok.returncode == 0, ok.stderr

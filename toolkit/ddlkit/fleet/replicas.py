@@ -7,7 +7,12 @@ PostgreSQL's own replication, nothing home-made:
 * standbys connected to the primary are read from ``pg_stat_replication``
   (``replay_lsn``, ``replay_lag``);
 * replicas given by URL (cascading or managed setups) are asked directly:
-  ``pg_last_wal_replay_lsn()``.
+  ``pg_last_wal_replay_lsn()``;
+* a physical replication slot that no standby is using (``pg_replication_slots``,
+  not ``active``) is a standby that is down or disconnected: it has not replayed
+  anything since, so it is waited for (and named) until it reconnects and catches
+  up. A standby that is gone for good should have its slot dropped (the slot also
+  keeps WAL on the primary).
 
 A role that may not read ``pg_stat_replication`` gets its rows with NULL
 columns; that, and a replica URL that cannot be reached or is not a standby,
@@ -34,11 +39,20 @@ _STANDBYS = """
       from pg_stat_replication
      order by 2, 1
 """
+_IDLE_SLOTS = """
+    select slot_name
+      from pg_replication_slots
+     where slot_type = 'physical' and not active
+     order by 1
+"""
 _REPLICA = """
     select pg_is_in_recovery(), pg_last_wal_replay_lsn(),
            pg_wal_lsn_diff(%(lsn)s::pg_lsn, pg_last_wal_replay_lsn())::float8,
            extract(epoch from clock_timestamp() - pg_last_xact_replay_timestamp())::float8
 """
+
+
+SLOT_SOURCE = "pg_replication_slots"
 
 
 class ReplicaTimeout(DdlkitError):
@@ -54,7 +68,7 @@ class ReplicaTimeout(DdlkitError):
 @dataclass
 class ReplicaState:
     name: str
-    source: str  # "pg_stat_replication" or "--replica-url"
+    source: str  # "pg_stat_replication", "pg_replication_slots" (no standby connected) or "--replica-url"
     replay_lsn: str | None = None
     lag_bytes: float | None = None  # bytes still to replay up to the target LSN (0 when caught up)
     lag_seconds: float | None = None
@@ -65,6 +79,9 @@ class ReplicaState:
         return self.lag_bytes is not None and self.lag_bytes <= 0
 
     def describe(self) -> str:
+        if self.source == SLOT_SOURCE:
+            return f"{self.name}: no standby connected to this physical replication slot (a standby that is down, " \
+                   f"or gone: then drop the slot)"
         if self.replay_lsn is None:
             return f"{self.name}: not replaying (no replay position)"
         secs = f", {self.lag_seconds:.1f}s" if self.lag_seconds is not None else ""
@@ -214,6 +231,12 @@ class ReplicaWatcher:
                 name = f"{name} (pid {pid})"
             st = ReplicaState(name, "pg_stat_replication", str(replay) if replay else None, lag, lag_s)
             states.append(_settle_seconds(st, waited))
+        try:
+            slots = self.primary_conn.execute(_IDLE_SLOTS).fetchall()
+        except psycopg.Error as exc:
+            raise _db_error(self.primary, "cannot read pg_replication_slots", exc) from None
+        for (slot_name,) in slots:  # a standby that is down: behind by definition, until it reconnects
+            states.append(_settle_seconds(ReplicaState(f"slot {slot_name}", SLOT_SOURCE, None), waited))
         for target, conn in zip(self.replica_targets, self.replica_conns):
             try:
                 _, replay, lag, lag_s = conn.execute(_REPLICA, {"lsn": lsn}).fetchone()
