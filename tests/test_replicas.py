@@ -175,3 +175,21 @@ def test_stopped_standby_with_a_replication_slot_times_out_naming_the_slot(clust
             conn.execute("select pg_drop_replication_slot('ddlkit_gone_standby')")
     ok = run_cli("wait-replicas", "--database-url", primary.url(), "--timeout", "60")
     assert ok.returncode == 0, ok.stderr
+
+
+def test_migrate_against_a_standby_with_pending_files_is_refused_naming_the_standby(cluster, make_tree):
+    """A URL that points at a read-only standby (a wrong secret, a failover the
+    DNS has not followed): one line saying so, exit 2, nothing run; with nothing
+    pending it only reads the tracker, which a standby allows."""
+    _, standby = cluster
+    root = _tree(make_tree, "rep_on_standby")
+    r = run_cli("migrate", "--database-url", standby.url(), "--ddl-dir", str(root))
+    assert r.returncode == 2, r.stderr
+    [line] = r.stderr.splitlines()
+    assert line == (f"ddlkit: error: postgres@{standby.sockdir}:{standby.port}/postgres is a standby in recovery "
+                    f"(read-only: pg_is_in_recovery() is true), so 1 pending file cannot be applied there and "
+                    f"nothing was run: give the primary's URL")
+    js = run_cli("migrate", "--database-url", standby.url(), "--ddl-dir", str(root), "--format", "json")
+    assert js.returncode == 2
+    doc = json.loads(js.stdout)
+    assert doc["exit_code"] == 2 and "is a standby in recovery" in doc["error"]["message"]

@@ -26,7 +26,7 @@ import psycopg
 from psycopg import sql
 from psycopg.pq import TransactionStatus
 
-from ddlkit.db.connection import Target, connect, one_line
+from ddlkit.db.connection import Target, connect, one_line, refuse_standby
 from ddlkit.util.errors import ConnectError, DdlkitError, LockTimeout, database_error, error_text
 from ddlkit.tree.planner import Plan, PlannedFile, build_plan, changed_files
 from ddlkit.tree.tree import DdlFile, Tree
@@ -155,6 +155,7 @@ class Runner:
             plan = self._read_plan(lock_conn)
             if not plan.has_work:
                 return RunResult(plan, [], duration=time.monotonic() - started)
+            refuse_standby(lock_conn, self.target, len(plan.pending))  # exit 2, not a read-only error
             immunize(lock_conn)  # idle while the pending files are checked: no idle_session_timeout
             if self.options.session_check is not None:  # only now that something will run
                 from ddlkit.db.pooler import check_session  # noqa: PLC0415
