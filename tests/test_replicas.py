@@ -8,7 +8,7 @@ import json
 import pytest
 
 import pgfixtures
-from conftest import run_cli
+from conftest import popen_cli, run_cli
 
 _missing = pgfixtures.pg15_missing()
 pytestmark = pytest.mark.skipif(_missing is not None, reason=_missing or "")
@@ -193,3 +193,40 @@ def test_migrate_against_a_standby_with_pending_files_is_refused_naming_the_stan
     assert js.returncode == 2
     doc = json.loads(js.stdout)
     assert doc["exit_code"] == 2 and "is a standby in recovery" in doc["error"]["message"]
+
+
+def _wait_until(conn, query: str, what: str, limit: float = 60, proc=None) -> None:
+    import time
+    deadline = time.monotonic() + limit
+    while not conn.execute(query).fetchone()[0]:
+        assert proc is None or proc.poll() is None, (what, proc.communicate())
+        assert time.monotonic() < deadline, f"{what} did not happen within {limit}s"
+        time.sleep(0.05)
+
+
+def test_standby_that_disconnects_while_behind_is_still_waited_for(cluster):
+    """A lagging standby that drops out of pg_stat_replication mid-wait (stopped,
+    crashed, promoted, its walsender restarting) has not caught up: exit 4 naming
+    it, never exit 0 because the list of standbys became empty."""
+    primary, standby = cluster
+    with standby.connect() as sconn, primary.connect() as pconn:
+        sconn.execute("select pg_wal_replay_pause()")
+        try:
+            pconn.execute("select pg_logical_emit_message(false, 'ddlkit-test', 'wal')")  # something to replay
+            proc = popen_cli("wait-replicas", "--database-url", primary.url(), "--timeout", "6", "--format", "json")
+            # ddlkit has polled pg_stat_replication and seen the standby behind ...
+            _wait_until(pconn, "select exists (select from pg_stat_activity where application_name = 'ddlkit' "
+                               "and (query like '%pg_wal_lsn_diff(%' or query like '%from pg_replication_slots%'))", "ddlkit's first poll", proc=proc)
+            # ... then the standby disconnects (it reconnects after wal_retrieve_retry_interval, still paused)
+            pconn.execute("select pg_terminate_backend(pid) from pg_stat_replication")
+            out, err = proc.communicate(timeout=60)
+            assert proc.returncode == 4, (out, err)
+            doc = json.loads(out)
+            [rep] = [r for r in doc["replicas"] if r["name"] == "ddlkit_standby"]
+            assert not rep["caught_up"] and rep["lag_bytes"] > 0
+            [line] = err.splitlines()
+            assert "ddlkit_standby: " in line
+        finally:
+            sconn.execute("select pg_wal_replay_resume()")
+        _wait_until(pconn, "select exists (select from pg_stat_replication where state = 'streaming')",
+                    "the standby streaming again")

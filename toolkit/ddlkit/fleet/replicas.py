@@ -53,6 +53,7 @@ _REPLICA = """
 
 
 SLOT_SOURCE = "pg_replication_slots"
+STANDBY_SOURCE = "pg_stat_replication"
 
 
 class ReplicaTimeout(DdlkitError):
@@ -73,6 +74,7 @@ class ReplicaState:
     lag_bytes: float | None = None  # bytes still to replay up to the target LSN (0 when caught up)
     lag_seconds: float | None = None
     waited: float = 0.0  # seconds this wait took until it caught up (or until the timeout)
+    disconnected: bool = False  # seen behind in pg_stat_replication, then no longer listed there
 
     @property
     def caught_up(self) -> bool:
@@ -82,6 +84,9 @@ class ReplicaState:
         if self.source == SLOT_SOURCE:
             return f"{self.name}: no standby connected to this physical replication slot (a standby that is down, " \
                    f"or gone: then drop the slot)"
+        if self.disconnected:
+            last = f" (last replayed {self.replay_lsn})" if self.replay_lsn else ""
+            return f"{self.name}: disconnected from the primary while behind{last}"
         if self.replay_lsn is None:
             return f"{self.name}: not replaying (no replay position)"
         secs = f", {self.lag_seconds:.1f}s" if self.lag_seconds is not None else ""
@@ -91,7 +96,8 @@ class ReplicaState:
         return {"name": self.name, "source": self.source, "replay_lsn": self.replay_lsn,
                 "lag_bytes": None if self.lag_bytes is None else max(int(self.lag_bytes), 0),
                 "lag_seconds": None if self.lag_seconds is None else round(self.lag_seconds, 3),
-                "caught_up": self.caught_up, "waited_ms": round(self.waited * 1000, 1)}
+                "caught_up": self.caught_up, "connected": self.source != SLOT_SOURCE and not self.disconnected,
+                "waited_ms": round(self.waited * 1000, 1)}
 
 
 @dataclass
@@ -193,9 +199,10 @@ class ReplicaWatcher:
         started = time.monotonic()
         last_report = 0.0  # the first progress line after report_every: a quick catch-up stays quiet
         caught_at: dict[str, float] = {}
+        behind: dict[str, ReplicaState] = {}  # standbys seen behind: one that drops out is still behind
         while True:
             waited = time.monotonic() - started
-            result.replicas = self.poll(lsn, waited)
+            result.replicas = _keep_disconnected(self.poll(lsn, waited), behind, waited)
             result.waited = waited
             for r in result.replicas:
                 if r.caught_up:
@@ -229,7 +236,7 @@ class ReplicaWatcher:
         for pid, name, state, replay, lag, lag_s in rows:
             if names.count(name) > 1:
                 name = f"{name} (pid {pid})"
-            st = ReplicaState(name, "pg_stat_replication", str(replay) if replay else None, lag, lag_s)
+            st = ReplicaState(name, STANDBY_SOURCE, str(replay) if replay else None, lag, lag_s)
             states.append(_settle_seconds(st, waited))
         try:
             slots = self.primary_conn.execute(_IDLE_SLOTS).fetchall()
@@ -245,6 +252,26 @@ class ReplicaWatcher:
             st = ReplicaState(target.display, "--replica-url", str(replay) if replay else None, lag, lag_s)
             states.append(_settle_seconds(st, waited))
         return states
+
+
+def _keep_disconnected(states: list[ReplicaState], behind: dict[str, ReplicaState],
+                       waited: float) -> list[ReplicaState]:
+    """A standby of ``pg_stat_replication`` that this wait saw behind and that is
+    no longer listed (stopped, crashed, promoted, its connection restarting) has
+    not replayed the LSN: it stays in the list, behind, until it is back and has
+    caught up. ``behind`` carries the last state seen of each, across polls."""
+    listed = {st.name for st in states}
+    for name, last in list(behind.items()):
+        if name not in listed:
+            states.append(_settle_seconds(ReplicaState(name, last.source, last.replay_lsn, last.lag_bytes,
+                                                       last.lag_seconds, disconnected=True), waited))
+    for st in states:
+        if st.source == STANDBY_SOURCE and not st.disconnected:
+            if st.caught_up:
+                behind.pop(st.name, None)
+            else:
+                behind[st.name] = st
+    return states
 
 
 def _settle_seconds(st: ReplicaState, waited: float) -> ReplicaState:
