@@ -43,6 +43,17 @@ class MigrationFailed(DdlkitError):
         }
 
 
+def redacted(failure: MigrationFailed, secrets: tuple[str, ...]) -> MigrationFailed:
+    """``failure`` without the connection's password (``Target.secrets``) in its
+    message, excerpt or detail: a statement may quote it, and the server's message with it."""
+    if not secrets:
+        return failure
+    fields = [redact(x, secrets) if x else x for x in (failure.error_message, failure.excerpt, failure.detail)]
+    if fields == [failure.error_message, failure.excerpt, failure.detail]:
+        return failure
+    return MigrationFailed(failure.file_name, failure.line, failure.col, failure.sqlstate, *fields)
+
+
 def _sets(f: Any, setting: str) -> bool:
     """The file sets ``setting`` itself, as its parse tree says: ``SET [LOCAL]
     setting``, or a call ``set_config('setting', …)`` in a statement (not in a

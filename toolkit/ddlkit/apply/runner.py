@@ -345,7 +345,7 @@ class Runner:
 
     def _apply(self, pf: PlannedFile) -> FileResult:
         from ddlkit.apply.failure import (MigrationFailed, StatementError,  # noqa: PLC0415
-                                          failable_must_fail, statement_failure)
+                                          failable_must_fail, redacted, statement_failure)
         f = pf.file
         fr = FileResult(f.file_name, pf.state, f.mode, statements_total=len(f.statements))
         self._notices, self._output = fr.notices, fr.output
@@ -375,6 +375,7 @@ class Runner:
                 from ddlkit.apply.progress import with_blocker  # noqa: PLC0415
 
                 fr.error = with_blocker(fr.error, self._retry_facts(fr.retries + 1))
+            fr.error = redacted(fr.error, self.target.secrets)  # a statement may quote the connection's password
             fatal = (failable_must_fail(f, fr.error, self.options.statement_timeout)  # ddlkit's timeouts
                      if f.failable else None)
             if fatal is not None:

@@ -1,0 +1,43 @@
+"""The connection's password never reaches the output of a failed statement:
+not its message, not its excerpt, in text and in JSON, whichever setting
+carried it (a URL, DB_URL with +psycopg2, PGPASSWORD). The test server trusts
+local connections, so a password in the URL is sent and ignored: the run works."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import SERVER, run_cli
+
+PASSWORD = "Horse-Battery-77"
+
+
+def _with_password(url: str) -> str:
+    user = SERVER["user"]
+    assert url.startswith(f"postgresql://{user}@"), url
+    return url.replace(f"postgresql://{user}@", f"postgresql://{user}:{PASSWORD}@", 1)
+
+
+@pytest.mark.skipif(SERVER["password"] is not None, reason="needs the trusting embedded test server")
+@pytest.mark.parametrize("carrier", ["--database-url", "DB_URL+psycopg2", "PGPASSWORD"])
+def test_failed_statement_quoting_the_connection_password_never_shows_it(carrier, db_url, make_tree, empty_db):
+    root = make_tree({"migrations/0001_quotes_it.sql": f"select '{PASSWORD}'::int;\n"})
+    if carrier == "--database-url":
+        args, env = ["--database-url", _with_password(db_url)], {}
+    elif carrier == "DB_URL+psycopg2":
+        args, env = [], {"DB_URL": _with_password(db_url).replace("postgresql://", "postgresql+psycopg2://", 1)}
+    else:
+        args, env = ["--database-url", db_url], {"PGPASSWORD": PASSWORD}
+    text = run_cli("migrate", "--ddl-dir", str(root), *args, env=env)
+    js = run_cli("migrate", "--ddl-dir", str(root), "--format", "json", *args, env=env)
+    for r in (text, js):
+        assert r.returncode == 1, r.stderr
+        assert PASSWORD not in r.stdout + r.stderr
+    assert text.stderr.splitlines()[0] == (
+        'ddlkit: error: migrations/0001_quotes_it.sql:1:8: SQLSTATE 22P02: invalid input syntax for type integer: "***"')
+    doc = json.loads(js.stdout)
+    assert doc["error"]["message"] == 'invalid input syntax for type integer: "***"'
+    assert doc["error"]["excerpt"] == "select '***'::int;"
+    assert empty_db.execute("select count(*) from schema_version").fetchone()[0] == 0
