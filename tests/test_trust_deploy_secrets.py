@@ -21,15 +21,21 @@ def _with_password(url: str) -> str:
 
 
 @pytest.mark.skipif(SERVER["password"] is not None, reason="needs the trusting embedded test server")
-@pytest.mark.parametrize("carrier", ["--database-url", "DB_URL+psycopg2", "PGPASSWORD"])
-def test_failed_statement_quoting_the_connection_password_never_shows_it(carrier, db_url, make_tree, empty_db):
+@pytest.mark.parametrize("carrier", ["--database-url", "DB_URL+psycopg2", "PGPASSWORD", ".pgpass"])
+def test_failed_statement_quoting_the_connection_password_never_shows_it(carrier, db_url, make_tree, empty_db,
+                                                                         tmp_path):
     root = make_tree({"migrations/0001_quotes_it.sql": f"select '{PASSWORD}'::int;\n"})
     if carrier == "--database-url":
         args, env = ["--database-url", _with_password(db_url)], {}
     elif carrier == "DB_URL+psycopg2":
         args, env = [], {"DB_URL": _with_password(db_url).replace("postgresql://", "postgresql+psycopg2://", 1)}
-    else:
+    elif carrier == "PGPASSWORD":
         args, env = ["--database-url", db_url], {"PGPASSWORD": PASSWORD}
+    else:  # libpq reads it: ddlkit learns the password from the connection
+        passfile = tmp_path / "pgpass"
+        passfile.write_text(f"*:*:*:*:{PASSWORD}\n")
+        passfile.chmod(0o600)
+        args, env = ["--database-url", db_url], {"PGPASSFILE": str(passfile)}
     text = run_cli("migrate", "--ddl-dir", str(root), *args, env=env)
     js = run_cli("migrate", "--ddl-dir", str(root), "--format", "json", *args, env=env)
     for r in (text, js):

@@ -26,7 +26,7 @@ import psycopg
 from psycopg import sql
 from psycopg.pq import TransactionStatus
 
-from ddlkit.db.connection import Target, connect, one_line, refuse_standby
+from ddlkit.db.connection import Target, connect, one_line, refuse_standby, session_secrets
 from ddlkit.util.errors import ConnectError, DdlkitError, LockTimeout, database_error, error_text
 from ddlkit.tree.planner import Plan, PlannedFile, build_plan, changed_files
 from ddlkit.tree.tree import DdlFile, Tree
@@ -375,7 +375,7 @@ class Runner:
                 from ddlkit.apply.progress import with_blocker  # noqa: PLC0415
 
                 fr.error = with_blocker(fr.error, self._retry_facts(fr.retries + 1))
-            fr.error = redacted(fr.error, self.target.secrets)  # a statement may quote the connection's password
+            fr.error = redacted(fr.error, session_secrets(self.target, self.conn))  # a statement may quote the password
             fatal = (failable_must_fail(f, fr.error, self.options.statement_timeout)  # ddlkit's timeouts
                      if f.failable else None)
             if fatal is not None:

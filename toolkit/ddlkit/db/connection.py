@@ -373,3 +373,13 @@ def refuse_standby(conn: psycopg.Connection, target: Target, pending: int) -> No
                 else "the tracker cannot be updated there")
         raise InputError(f"{target.display} is a standby in recovery (read-only: pg_is_in_recovery() is true), "
                          f"so {what} and nothing was run: give the primary's URL")
+
+
+def session_secrets(target: Target, conn: psycopg.Connection | None) -> tuple[str, ...]:
+    """``target``'s known passwords, and the one libpq used for ``conn`` (from a
+    ``.pgpass`` file or a service file, which ddlkit never reads itself)."""
+    try:
+        used = conn.info.password if conn is not None and not conn.closed else None
+    except psycopg.Error:
+        used = None
+    return target.secrets + ((used,) if used and used not in target.secrets else ())
