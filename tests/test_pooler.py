@@ -129,3 +129,22 @@ def test_lock_notices_its_session_moving_to_another_server_connection(transactio
         with pytest.raises(LockLost, match="its session's backend pid changed"):
             lock.ensure_held("applying migrations/0001_a.sql")
         other.execute("rollback")
+
+
+def test_sql_tests_through_transaction_pooling_are_refused_naming_the_pooler(transaction_pooler, empty_db, make_tree):
+    """`ddlkit test` migrates a scratch database under the migration lock: through a
+    transaction pooler that lock cannot hold. Exit 2 naming the pooler and the fix,
+    before a scratch database is created (it was exit 3, "lost the migration lock")."""
+    root = make_tree({"migrations/0001_a.sql": "create table pool_t (a int);",
+                      "tests/a.sql": "select 1 from pool_t;"})
+    url = transaction_pooler.url(empty_db.info.dbname, SERVER["user"])
+    before = empty_db.execute("select count(*) from pg_database").fetchone()[0]
+    for fmt in ("text", "json"):
+        r = run_cli("test", "--database-url", url, "--ddl-dir", str(root), "--format", fmt)
+        assert r.returncode == 2, r.stderr
+        [line] = r.stderr.splitlines()
+        assert line.startswith(f"ddlkit: error: the database URL ({SERVER['user']}@127.0.0.1:{transaction_pooler.port}/"
+                               f"postgres) goes through a connection pooler in transaction or statement pooling mode")
+        assert "point --database-url past the pooler" in line and "pool_mode = session" in line
+        assert "--direct-url" not in line  # `ddlkit test` has no such option
+    assert empty_db.execute("select count(*) from pg_database").fetchone()[0] == before

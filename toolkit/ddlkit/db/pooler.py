@@ -43,6 +43,8 @@ from ddlkit.util.errors import ConnectError, DdlkitError, InputError, error_text
 PROBE_SETTING = "ddlkit.session_probe"
 ROUNDS = 5
 
+SCRATCH_FIX = ("point --database-url past the pooler (at the PostgreSQL server itself), whose scratch database "
+               "needs a session of its own, or switch the pooler to session pooling (PgBouncer: pool_mode = session)")
 FIX = ("pass --direct-url URL (or set direct_url in the config) to a connection that bypasses the pooler, "
        "so the lock and the DDL run there, or switch the pooler to session pooling (PgBouncer: pool_mode = session)")
 
@@ -51,11 +53,11 @@ class PoolerError(InputError):
     """The lock's session is not stable: refused before anything runs (exit 2)."""
 
 
-def refusal(display: str, evidence: str, option: str = "the database URL") -> PoolerError:
+def refusal(display: str, evidence: str, option: str = "the database URL", fix: str = FIX) -> PoolerError:
     return PoolerError(
         f"{option} ({display}) goes through a connection pooler in transaction or statement pooling mode "
         f"(such as PgBouncer with pool_mode = transaction): {evidence}; a session advisory lock cannot hold "
-        f"there, so nothing was run. Fix: {FIX}")
+        f"there, so nothing was run. Fix: {fix}")
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,7 @@ def probe(first: psycopg.Connection, second: psycopg.Connection, rounds: int = R
 
 
 def check_session(target: Target, option: str = "the database URL",
-                  first: psycopg.Connection | None = None) -> None:
+                  first: psycopg.Connection | None = None, fix: str = FIX) -> None:
     """Refuse (exit 2, :class:`PoolerError`) when ``target``'s sessions are not
     stable; raises ConnectError (exit 3) when it cannot connect. ``first``: an
     open autocommit connection to ``target`` to probe with (the runner's), so
@@ -106,7 +108,7 @@ def check_session(target: Target, option: str = "the database URL",
             raise DdlkitError(f"cannot check the session of {target.display}: "
                               f"SQLSTATE {exc.sqlstate or '-----'}: {why}") from None
     if not result.stable:
-        raise refusal(target.display, result.evidence, option)
+        raise refusal(target.display, result.evidence, option, fix)
 
 
 def check_same_database(pooled: Target, direct: Target, option: str = "--direct-url") -> None:

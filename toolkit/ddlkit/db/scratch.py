@@ -12,6 +12,7 @@ import psycopg
 from psycopg import sql
 
 from ddlkit.db.connection import Target, connect
+from ddlkit.db.pooler import SCRATCH_FIX, check_session
 from ddlkit.util.errors import DdlkitError, error_text
 
 
@@ -25,6 +26,8 @@ def scratch_database(target: Target, purpose: str, *, keep: bool = False) -> Ite
     name = f"ddlkit_{purpose}_{os.getpid()}_{secrets.token_hex(3)}"
     admin = connect(_maintenance(target))
     try:
+        if not target.embedded:  # the scratch run takes the migration lock: not through a transaction pooler
+            check_session(_maintenance(target), first=admin, fix=SCRATCH_FIX)
         try:
             admin.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
         except psycopg.Error as exc:
