@@ -148,3 +148,43 @@ def test_sql_tests_through_transaction_pooling_are_refused_naming_the_pooler(tra
         assert "point --database-url past the pooler" in line and "pool_mode = session" in line
         assert "--direct-url" not in line  # `ddlkit test` has no such option
     assert empty_db.execute("select count(*) from pg_database").fetchone()[0] == before
+
+
+def _pooled_session_settings(url: str, names: tuple[str, ...], clients: int = 4) -> set:
+    """Settings a session set (pg_settings.source = 'session') on the pooler's
+    server connections, as the next clients of the pooler get them."""
+    seen = set()
+    for _ in range(clients):
+        with psycopg.connect(url, autocommit=True) as conn:
+            seen |= {tuple(r) for r in conn.execute(
+                "select name, setting from pg_settings where source = 'session' and name = any(%s)",
+                (list(names),)).fetchall()}
+    return seen
+
+
+def test_drift_through_transaction_pooling_is_right_and_leaves_no_setting_on_pooled_connections(
+        transaction_pooler, empty_db, db_url, make_tree):
+    """Through a transaction pooler each statement may run on another server
+    connection, and a session SET stays on the connection for the pooler's next
+    client (PgBouncer runs no reset query in transaction mode): drift's
+    search_path = pg_catalog made the application's next transactions fail, and
+    drift itself reported every tracker row missing."""
+    root = make_tree({"migrations/0001_a.sql": "create table drift_pool (a int primary key);"})
+    assert run_cli("migrate", "--database-url", db_url, "--ddl-dir", str(root)).returncode == 0
+    url = transaction_pooler.url(empty_db.info.dbname, SERVER["user"])
+    r = run_cli("drift", "--from-tree", "--database-url", url, "--ddl-dir", str(root))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "drift: none" in r.stdout
+    assert _pooled_session_settings(url, ("search_path",)) == set()
+    with psycopg.connect(url, autocommit=True) as app:  # the application's next query, unqualified
+        assert app.execute("select count(*) from drift_pool").fetchone()[0] == 0
+
+
+def test_refused_migrate_through_transaction_pooling_leaves_no_setting_on_pooled_connections(
+        transaction_pooler, empty_db, make_tree):
+    root = make_tree({"migrations/0001_a.sql": "create table pool_refused (a int);"})
+    url = transaction_pooler.url(empty_db.info.dbname, SERVER["user"])
+    r = run_cli("migrate", "--database-url", url, "--ddl-dir", str(root))
+    assert r.returncode == 2, r.stderr
+    assert _pooled_session_settings(
+        url, ("idle_session_timeout", "idle_in_transaction_session_timeout", "lock_timeout", "search_path")) == set()

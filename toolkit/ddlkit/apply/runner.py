@@ -156,11 +156,12 @@ class Runner:
             if not plan.has_work:
                 return RunResult(plan, [], duration=time.monotonic() - started)
             refuse_standby(lock_conn, self.target, len(plan.pending))  # exit 2, not a read-only error
-            immunize(lock_conn)  # idle while the pending files are checked: no idle_session_timeout
             if self.options.session_check is not None:  # only now that something will run
                 from ddlkit.db.pooler import check_session  # noqa: PLC0415
 
                 check_session(self.target, self.options.session_check, first=lock_conn)
+            # After the check: through a transaction pooler this SET would stay on a pooled connection.
+            immunize(lock_conn)  # idle while the pending files are checked: no idle_session_timeout
             lock = MigrationLock(lock_conn, wait_seconds=self.options.lock_wait,
                                  on_wait=lambda holder: self.emit("waiting", holder=holder,
                                                                   wait=self.options.lock_wait),

@@ -67,6 +67,13 @@ class Reader:
         return True
 
     def read(self) -> Snapshot:
+        # One transaction, and search_path only for it (SET LOCAL): through a transaction pooler
+        # every statement stays on one server connection, and the pooler's next client never
+        # inherits search_path = pg_catalog (PgBouncer resets nothing in transaction mode).
+        with self.conn.transaction():
+            return self._read()
+
+    def _read(self) -> Snapshot:
         conn, snap = self.conn, self.snap
         snap.server_version = conn.info.server_version
         tracker = tracker_table(conn)  # on the session's own search_path, where the runner finds it
@@ -79,7 +86,7 @@ class Reader:
         # ddlkit_runs and its identity sequence) is not part of the schema: a database migrated
         # by ddlkit has it, one made from the dump does not.
         self.own = sidetables.own_relations(conn, tracker)
-        conn.execute("set search_path = pg_catalog")
+        conn.execute("set local search_path = pg_catalog")
         self.members = {(c, o) for c, o in self._rows("extension members", EXTENSION_MEMBERS)}
         for read in (self._schemas, self._extensions, self._relations, self._columns, self._constraints,
                      self._indexes, self._triggers, self._functions, self._types, self._policies,
@@ -250,7 +257,7 @@ class Reader:
 
 def read_snapshot(conn: psycopg.Connection, *, side: str, include_acl: bool = False,
                   include_extension_objects: bool = False, emit: Callable[..., None] | None = None) -> Snapshot:
-    """The schema of the database on ``conn``; the session's search_path is
-    left at ``pg_catalog`` (use a connection of its own)."""
+    """The schema of the database on ``conn`` (autocommit), read in one transaction
+    that leaves no setting behind."""
     return Reader(conn, side=side, include_acl=include_acl, include_extension_objects=include_extension_objects,
                   emit=emit).read()
