@@ -230,3 +230,29 @@ def test_standby_that_disconnects_while_behind_is_still_waited_for(cluster):
             sconn.execute("select pg_wal_replay_resume()")
         _wait_until(pconn, "select exists (select from pg_stat_replication where state = 'streaming')",
                     "the standby streaming again")
+
+
+def test_replica_url_whose_connection_is_lost_mid_wait_is_behind_not_a_failed_migration(cluster):
+    """A --replica-url standby restarting during the wait (its connection ended) is
+    a replica that has not caught up: exit 4 naming it (it was exit 1, as if the
+    migration had failed). ddlkit reconnects at the next poll."""
+    primary, standby = cluster
+    with standby.connect() as sconn, primary.connect() as pconn:
+        sconn.execute("select pg_wal_replay_pause()")
+        try:
+            pconn.execute("select pg_logical_emit_message(false, 'ddlkit-test', 'wal')")  # something to replay
+            proc = popen_cli("wait-replicas", "--database-url", primary.url(), "--replica-url", standby.url(),
+                             "--timeout", "5", "--format", "json")
+            _wait_until(sconn, "select exists (select from pg_stat_activity where application_name = 'ddlkit' "
+                               "and query like '%pg_last_wal_replay_lsn()%')", "ddlkit's first poll", proc=proc)
+            sconn.execute("select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'ddlkit'")
+            out, err = proc.communicate(timeout=60)
+            assert proc.returncode == 4, (out, err)
+            doc = json.loads(out)
+            [rep] = [r for r in doc["replicas"] if r["source"] == "--replica-url"]
+            assert not rep["caught_up"]
+            [line] = err.splitlines()
+            assert line.startswith("ddlkit: error: timed out after 5s waiting for replicas to replay ")
+            assert f"postgres@{standby.sockdir}:{standby.port}/postgres: " in line
+        finally:
+            sconn.execute("select pg_wal_replay_resume()")

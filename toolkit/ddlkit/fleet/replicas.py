@@ -28,7 +28,8 @@ from typing import Callable
 import psycopg
 
 from ddlkit.db.connection import Target, connect
-from ddlkit.util.errors import DdlkitError, EXIT_REPLICA_TIMEOUT, InputError, error_text
+from ddlkit.util.errors import ConnectError, DdlkitError, EXIT_REPLICA_TIMEOUT, InputError, error_text
+from ddlkit.util.redaction import one_line
 
 Emit = Callable[..., None]
 
@@ -54,6 +55,7 @@ _REPLICA = """
 
 SLOT_SOURCE = "pg_replication_slots"
 STANDBY_SOURCE = "pg_stat_replication"
+REPLICA_URL_SOURCE = "--replica-url"
 
 
 class ReplicaTimeout(DdlkitError):
@@ -74,7 +76,8 @@ class ReplicaState:
     lag_bytes: float | None = None  # bytes still to replay up to the target LSN (0 when caught up)
     lag_seconds: float | None = None
     waited: float = 0.0  # seconds this wait took until it caught up (or until the timeout)
-    disconnected: bool = False  # seen behind in pg_stat_replication, then no longer listed there
+    disconnected: bool = False  # seen behind in pg_stat_replication, then no longer listed there; or lost
+    why: str = ""  # why a --replica-url replica's connection was lost
 
     @property
     def caught_up(self) -> bool:
@@ -86,6 +89,8 @@ class ReplicaState:
                    f"or gone: then drop the slot)"
         if self.disconnected:
             last = f" (last replayed {self.replay_lsn})" if self.replay_lsn else ""
+            if self.source == REPLICA_URL_SOURCE:
+                return f"{self.name}: connection lost while behind{last}: {self.why}"
             return f"{self.name}: disconnected from the primary while behind{last}"
         if self.replay_lsn is None:
             return f"{self.name}: not replaying (no replay position)"
@@ -134,6 +139,7 @@ class ReplicaWatcher:
         self.primary = primary
         self.replica_targets = replica_targets
         self.conns: list[psycopg.Connection] = []
+        self._replayed: dict[int, str | None] = {}  # each replica URL's last replay position seen
 
     def __enter__(self) -> "ReplicaWatcher":
         return self.open()
@@ -152,8 +158,8 @@ class ReplicaWatcher:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _open(self, target: Target) -> psycopg.Connection:
-        conn = connect(target)  # unreachable: ConnectError, exit 3
+    def _open(self, target: Target, connect_timeout: int = 10) -> psycopg.Connection:
+        conn = connect(target, connect_timeout=connect_timeout)  # unreachable: ConnectError, exit 3
         self.conns.append(conn)
         return conn
 
@@ -230,29 +236,43 @@ class ReplicaWatcher:
         states: list[ReplicaState] = []
         try:
             rows = self.primary_conn.execute(_STANDBYS, {"lsn": lsn}).fetchall()
+            slots = self.primary_conn.execute(_IDLE_SLOTS).fetchall()
         except psycopg.Error as exc:
-            raise _db_error(self.primary, "cannot read pg_stat_replication", exc) from None
+            raise self._primary_error("cannot read pg_stat_replication", exc) from None
         names = [r[1] for r in rows]
         for pid, name, state, replay, lag, lag_s in rows:
             if names.count(name) > 1:
                 name = f"{name} (pid {pid})"
             st = ReplicaState(name, STANDBY_SOURCE, str(replay) if replay else None, lag, lag_s)
             states.append(_settle_seconds(st, waited))
-        try:
-            slots = self.primary_conn.execute(_IDLE_SLOTS).fetchall()
-        except psycopg.Error as exc:
-            raise _db_error(self.primary, "cannot read pg_replication_slots", exc) from None
         for (slot_name,) in slots:  # a standby that is down: behind by definition, until it reconnects
             states.append(_settle_seconds(ReplicaState(f"slot {slot_name}", SLOT_SOURCE, None), waited))
-        for target, conn in zip(self.replica_targets, self.replica_conns):
-            try:
-                _, replay, lag, lag_s = conn.execute(_REPLICA, {"lsn": lsn}).fetchone()
-            except psycopg.Error as exc:
-                raise _db_error(target, "cannot read the replay position", exc) from None
-            st = ReplicaState(target.display, "--replica-url", str(replay) if replay else None, lag, lag_s)
-            states.append(_settle_seconds(st, waited))
+        for i, target in enumerate(self.replica_targets):
+            states.append(_settle_seconds(self._replica_state(i, target, lsn), waited))
         return states
 
+    def _primary_error(self, what: str, exc: psycopg.Error) -> DdlkitError:
+        if self.primary_conn.closed or self.primary_conn.broken:  # exit 3, as a connection lost mid-run
+            return ConnectError(f"lost the connection to {self.primary.display} while waiting for replicas: "
+                                f"{error_text(exc, self.primary.redact)}")
+        return _db_error(self.primary, what, exc)
+
+    def _replica_state(self, i: int, target: Target, lsn: str) -> ReplicaState:
+        """A --replica-url replica's position. One whose connection was lost (a standby
+        restarting) is behind, not an error: it is reconnected at the next poll."""
+        conn = self.replica_conns[i]
+        try:
+            if conn.closed or conn.broken:
+                conn = self.replica_conns[i] = self._open(target, connect_timeout=2)
+            _, replay, lag, lag_s = conn.execute(_REPLICA, {"lsn": lsn}).fetchone()
+        except (psycopg.Error, ConnectError) as exc:
+            if isinstance(exc, psycopg.Error) and not (conn.closed or conn.broken):
+                raise _db_error(target, "cannot read the replay position", exc) from None
+            why = one_line(str(exc)) if isinstance(exc, ConnectError) else error_text(exc, target.redact)
+            return ReplicaState(target.display, REPLICA_URL_SOURCE, self._replayed.get(i), None,
+                                disconnected=True, why=why)
+        self._replayed[i] = str(replay) if replay else None
+        return ReplicaState(target.display, REPLICA_URL_SOURCE, self._replayed[i], lag, lag_s)
 
 def _keep_disconnected(states: list[ReplicaState], behind: dict[str, ReplicaState],
                        waited: float) -> list[ReplicaState]:
