@@ -47,3 +47,15 @@ def test_failed_statement_quoting_the_connection_password_never_shows_it(carrier
     assert doc["error"]["message"] == 'invalid input syntax for type integer: "***"'
     assert doc["error"]["excerpt"] == "select '***'::int;"
     assert empty_db.execute("select count(*) from schema_version").fetchone()[0] == 0
+
+
+def test_pg_variables_target_is_named_by_its_host_port_and_database_never_its_password(tmp_path, make_tree):
+    """With only the libpq variables set, the lines name the database they point at
+    (it was `cannot connect to (PG* variables)`), and PGPASSWORD is never shown."""
+    root = make_tree({"migrations/0001_a.sql": "select 1;"})
+    env = {"PGHOST": "127.0.0.1", "PGPORT": "1", "PGUSER": "deployer", "PGDATABASE": "shop", "PGPASSWORD": PASSWORD}
+    for fmt in ("text", "json"):
+        r = run_cli("migrate", "--ddl-dir", str(root), "--format", fmt, env=env)
+        assert r.returncode == 3, r.stderr
+        assert PASSWORD not in r.stdout + r.stderr
+        assert "cannot connect to deployer@127.0.0.1:1/shop (PG* variables): " in r.stdout + r.stderr

@@ -26,6 +26,9 @@ from ddlkit.util.redaction import escaped, one_line, redact, redact_conninfo_err
 APPLICATION_NAME = "ddlkit"
 _SCHEMES = ("postgresql", "postgres")  # what libpq accepts
 _LIBPQ_VARS = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE")
+_LIBPQ_SOURCE = "PG* variables"
+_LIBPQ_KEYS = {"PGHOST": "host", "PGHOSTADDR": "hostaddr", "PGPORT": "port", "PGDATABASE": "dbname",
+               "PGUSER": "user", "PGSERVICE": "service"}
 _POSTGRES_VARS = ("POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_DB")
 
 # What the author of a URL meant as the password, read before libpq does: userinfo
@@ -47,19 +50,19 @@ class Target:
 
     @property
     def display(self) -> str:
-        if not self.conninfo:
-            return f"({self.source})"
         try:
-            params = conninfo_to_dict(self.conninfo)
+            params = conninfo_to_dict(self.conninfo) if self.conninfo else {}
         except psycopg.ProgrammingError:
             return redact(self.conninfo, self.secrets)
         params.pop("password", None)
-        host = params.get("host", "")
-        port = params.get("port", "")
-        db = params.get("dbname", "")
-        user = params.get("user", "")
-        where = f"{host}:{port}" if port else host
-        return f"{user + '@' if user else ''}{where}/{db}"
+        if self.source == _LIBPQ_SOURCE:  # libpq reads the variables the conninfo does not carry
+            env = {key: os.environ[var] for var, key in _LIBPQ_KEYS.items() if os.environ.get(var)}
+            params = {**env, **params}
+            known = any(params.get(k) for k in ("host", "hostaddr", "port", "dbname", "user"))
+            return f"{_where(params)} ({self.source})" if known else f"({self.source})"
+        if not self.conninfo:
+            return f"({self.source})"
+        return _where(params)
 
     def with_dbname(self, dbname: str) -> "Target":
         params = conninfo_to_dict(self.conninfo) if self.conninfo else {}
@@ -68,6 +71,16 @@ class Target:
 
     def redact(self, text: str) -> str:
         return redact(text, self.secrets)
+
+
+def _where(params: Mapping[str, str]) -> str:
+    """``user@host:port/dbname`` of connection parameters (no password)."""
+    host = params.get("host", "") or params.get("hostaddr", "")
+    port = params.get("port", "")
+    db = params.get("dbname", "")
+    user = params.get("user", "")
+    where = f"{host}:{port}" if port else host
+    return f"{user + '@' if user else ''}{where}/{db}"
 
 
 def strip_driver(url: str) -> str:
@@ -233,7 +246,7 @@ def resolve_target(
         mapping = {"PGHOST": "host", "PGHOSTADDR": "hostaddr", "PGPORT": "port", "PGDATABASE": "dbname",
                    "PGUSER": "user", "PGSERVICE": "service", "PGPASSWORD": "password"}
         check_params({"port": env.get("PGPORT", "")}, "PGPORT")
-        return Target(make_conninfo(**{mapping[k]: v for k, v in params.items()}), "PG* variables", secrets)
+        return Target(make_conninfo(**{mapping[k]: v for k, v in params.items()}), _LIBPQ_SOURCE, secrets)
     empty = [k for k in ("DB_URL", "DATABASE_URL") + _POSTGRES_VARS + _LIBPQ_VARS + ("PGPASSWORD",)
              if k in env and not env[k].strip()]
     if empty:
