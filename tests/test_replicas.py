@@ -256,3 +256,31 @@ def test_replica_url_whose_connection_is_lost_mid_wait_is_behind_not_a_failed_mi
             assert f"postgres@{standby.sockdir}:{standby.port}/postgres: " in line
         finally:
             sconn.execute("select pg_wal_replay_resume()")
+
+
+def test_running_base_backup_is_not_a_replica_to_wait_for(cluster, tmp_path):
+    """A pg_basebackup in progress has two walsenders in pg_stat_replication (state
+    'backup', and one streaming WAL that it never replays): neither is a replica. A
+    deploy during the nightly backup was exit 4 ("pg_basebackup: not replaying")."""
+    import shutil
+    import subprocess
+
+    primary, _ = cluster
+    target = primary.sockdir / f"basebackup-{tmp_path.name}"  # the cluster's own directory: its user may write
+    cmd = [str(pgfixtures.PG15 / "pg_basebackup"), "-D", str(target), "-h", str(primary.sockdir),
+           "-p", str(primary.port), "-U", "postgres", "--max-rate", "32k", "-c", "fast"]  # -X stream too
+    backup = subprocess.Popen(pgfixtures._cmd(cmd, primary.user), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        with primary.connect() as conn:
+            _wait_until(conn, "select count(*) = 2 from pg_stat_replication where application_name = 'pg_basebackup' "
+                              "and (state = 'backup' or flush_lsn is not null)", "the base backup's two walsenders")
+        r = run_cli("wait-replicas", "--database-url", primary.url(), "--timeout", "10", "--format", "json")
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert [rep["name"] for rep in json.loads(r.stdout)["replicas"]] == ["ddlkit_standby"]
+    finally:
+        with primary.connect() as conn:  # ends pg_basebackup itself (runuser passes no signal on)
+            conn.execute("select pg_terminate_backend(pid) from pg_stat_replication "
+                         "where application_name = 'pg_basebackup'")
+        backup.wait(30)
+        shutil.rmtree(target, ignore_errors=True)

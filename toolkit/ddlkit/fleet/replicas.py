@@ -5,7 +5,10 @@ PostgreSQL's own replication, nothing home-made:
 * the target LSN is ``pg_current_wal_lsn()`` on the primary, taken once after
   the run (also after a run that applied nothing);
 * standbys connected to the primary are read from ``pg_stat_replication``
-  (``replay_lsn``, ``replay_lag``);
+  (``replay_lsn``, ``replay_lag``), without a base backup in progress (state
+  ``backup``), a WAL receiver that never replays (``pg_receivewal``, ``pg_basebackup
+  -X stream``: a flush position but no replay position) or a logical replication
+  consumer (its slot is logical);
 * replicas given by URL (cascading or managed setups) are asked directly:
   ``pg_last_wal_replay_lsn()``;
 * a physical replication slot that no standby is using (``pg_replication_slots``,
@@ -37,7 +40,12 @@ _STANDBYS = """
     select pid, coalesce(nullif(application_name, ''), host(client_addr), 'pid ' || pid),
            state, replay_lsn, pg_wal_lsn_diff(%(lsn)s::pg_lsn, replay_lsn)::float8,
            extract(epoch from replay_lag)::float8
-      from pg_stat_replication
+      from pg_stat_replication r
+     where state is distinct from 'backup'  -- a pg_basebackup in progress: not a replica
+       and not (replay_lsn is null and flush_lsn is not null)  -- receives WAL, never replays it
+                                                              -- (pg_receivewal, pg_basebackup -X stream)
+       and not exists (select from pg_replication_slots s  -- a logical consumer (CDC): replays no DDL
+                        where s.active_pid = r.pid and s.slot_type = 'logical')
      order by 2, 1
 """
 _IDLE_SLOTS = """
