@@ -284,3 +284,15 @@ def test_running_base_backup_is_not_a_replica_to_wait_for(cluster, tmp_path):
                          "where application_name = 'pg_basebackup'")
         backup.wait(30)
         shutil.rmtree(target, ignore_errors=True)
+
+
+def test_mark_against_a_standby_is_refused_naming_the_standby(cluster, make_tree):
+    _, standby = cluster
+    root = _tree(make_tree, "rep_mark")
+    r = run_cli("mark", "--applied", "migrations/0001_rep_mark.sql", "--database-url", standby.url(),
+                "--ddl-dir", str(root))
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.splitlines() == [
+        f"ddlkit: error: postgres@{standby.sockdir}:{standby.port}/postgres is a standby in recovery (read-only: "
+        f"pg_is_in_recovery() is true), so the tracker cannot be changed there and nothing was run: "
+        f"give the primary's URL"]

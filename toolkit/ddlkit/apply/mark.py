@@ -17,7 +17,7 @@ from pathlib import Path
 
 import psycopg
 
-from ddlkit.db.connection import Target, connect
+from ddlkit.db.connection import Target, connect, refuse_standby
 from ddlkit.db.filetokens import ensure_side_table, forget, side_table
 from ddlkit.db.lock import MigrationLock
 from ddlkit.db.tracker import ensure_tracker, read_tracker, record, tracker_table
@@ -107,6 +107,7 @@ def mark(target: Target, tree: Tree, names: list[str], *, applied: bool, lock_wa
     result = MarkResult(target.display, applied)
     try:
         with connect(target) as lock_conn:
+            refuse_standby(lock_conn, target, "the tracker cannot be changed there")
             if not applied:
                 rows = read_tracker(lock_conn)
                 wanted = resolve_names(tree, names, {r.file_name for r in rows})

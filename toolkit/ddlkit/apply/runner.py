@@ -155,7 +155,9 @@ class Runner:
             plan = self._read_plan(lock_conn)
             if not plan.has_work:
                 return RunResult(plan, [], duration=time.monotonic() - started)
-            refuse_standby(lock_conn, self.target, len(plan.pending))  # exit 2, not a read-only error
+            n = len(plan.pending)  # exit 2, not a read-only error:
+            refuse_standby(lock_conn, self.target, f"{n} pending file{' cannot' if n == 1 else 's cannot'} be "
+                           f"applied there" if n else "the tracker cannot be updated there")
             if self.options.session_check is not None:  # only now that something will run
                 from ddlkit.db.pooler import check_session  # noqa: PLC0415
 

@@ -373,17 +373,16 @@ def connect(target: Target, *, autocommit: bool = True, application_name: str = 
     return conn
 
 
-def refuse_standby(conn: psycopg.Connection, target: Target, pending: int) -> None:
+def refuse_standby(conn: psycopg.Connection, target: Target, what: str) -> None:
     """A URL that points at a hot standby (a wrong secret, a failover DNS has not
     followed yet) cannot take a migration: exit 2 saying so, before anything runs,
-    rather than a read-only error from whatever statement came first."""
+    rather than a read-only error from whatever statement came first. ``what``:
+    what cannot be done there (``1 pending file cannot be applied there``)."""
     try:
         in_recovery = conn.execute("select pg_is_in_recovery()").fetchone()[0]
     except psycopg.Error:
         return  # the run's own statements report what is wrong with this session
     if in_recovery:
-        what = (f"{pending} pending file{' cannot' if pending == 1 else 's cannot'} be applied there" if pending
-                else "the tracker cannot be updated there")
         raise InputError(f"{target.display} is a standby in recovery (read-only: pg_is_in_recovery() is true), "
                          f"so {what} and nothing was run: give the primary's URL")
 
