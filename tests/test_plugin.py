@@ -4,6 +4,7 @@ pytester on throwaway projects with a small tree, against the real server."""
 from __future__ import annotations
 
 import json
+import secrets
 import os
 
 import psycopg
@@ -259,3 +260,15 @@ def test_baselines_from_the_option_the_ini_and_the_ddlkit_config(pytester, seen)
         result.assert_outcomes(passed=1, deselected=2)
     rows = _seen(seen)
     assert [r["marker"] for r in rows] == ["from-baseline"] * 3 and [r["items"] for r in rows] == [1, 1, 1]
+
+
+def test_a_second_session_of_a_tree_with_a_plain_create_role_builds_its_template_again(pytester, seen):
+    role = f"plugin_reader_{secrets.token_hex(4)}"
+    tree = {**TREE, "ddl/migrations/0002_role.sql": f"create role {role};\ngrant select on items to {role};\n"}
+    _project(pytester, tree)
+    url = url_for(SERVER["maintenance"])
+    for _session in range(2):  # the first session's template took the role with it
+        result = pytester.runpytest("-p", "no:cacheprovider", "--ddlkit-database-url", url)
+        result.assert_outcomes(passed=3)
+    with psycopg.connect(conninfo_for(SERVER["maintenance"]), autocommit=True) as conn:
+        assert conn.execute("select count(*) from pg_roles where rolname = %s", (role,)).fetchone()[0] == 0

@@ -193,6 +193,7 @@ class Template:
         self.admin = connect(self.server)
         self.name = f"ddlkit_tpl_{os.getpid()}_{secrets.token_hex(3)}"
         self._count = 0
+        self.roles_before: list[int] | None = None
 
     def build(self) -> None:
         from psycopg import sql  # noqa: PLC0415
@@ -208,6 +209,9 @@ class Template:
         baselines = s.resolved_baselines()
         for path in baselines:
             read_baseline(path)  # bad input is refused before a database is created
+        from ddlkit.db.scratch import role_oids  # noqa: PLC0415
+
+        self.roles_before = role_oids(self.admin)  # the tree's new roles go with the template (close)
         self.admin.execute(sql.SQL("create database {}").format(sql.Identifier(self.name)))
         target = self.server.with_dbname(self.name)
         if s.dump_dir is not None or baselines:
@@ -238,8 +242,13 @@ class Template:
         drop_database(self.admin, name)
 
     def close(self) -> None:
+        from ddlkit.db.scratch import drop_database_and_roles  # noqa: PLC0415
+
         try:
-            self.drop(self.name)
+            if self.roles_before is None:
+                self.drop(self.name)
+            else:  # a role the next session's tree creates again: see ddlkit.db.scratch
+                drop_database_and_roles(self.admin, self.name, self.roles_before)
         finally:
             self.admin.close()
 

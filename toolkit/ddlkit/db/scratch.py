@@ -27,7 +27,7 @@ def scratch_database(target: Target, purpose: str, *, keep: bool = False) -> Ite
     name = f"ddlkit_{purpose}_{os.getpid()}_{secrets.token_hex(3)}"
     admin = connect(_maintenance(target))
     try:
-        roles_before = _role_oids(admin)
+        roles_before = role_oids(admin)
         try:
             admin.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
         except psycopg.Error as exc:
@@ -37,15 +37,25 @@ def scratch_database(target: Target, purpose: str, *, keep: bool = False) -> Ite
             yield target.with_dbname(name)
         finally:
             if not keep:
-                used = _new_roles_used_in(admin, name, roles_before)
-                drop_database(admin, name)
-                _drop_new_roles(admin, used)
+                drop_database_and_roles(admin, name, roles_before)
     finally:
         admin.close()
 
 
 def _role_oids(admin: psycopg.Connection) -> list[int]:
+    """The server's roles now: what :func:`drop_database_and_roles` takes as ``roles_before``."""
     return [oid for (oid,) in admin.execute("select oid::int8 from pg_roles")]
+
+
+role_oids = _role_oids
+
+
+def drop_database_and_roles(admin: psycopg.Connection, name: str, roles_before: list[int]) -> None:
+    """Drop the scratch database ``name`` and the roles it made and used
+    (:func:`_new_roles_used_in`; ``roles_before``: :func:`role_oids` before it was created)."""
+    used = _new_roles_used_in(admin, name, roles_before)
+    drop_database(admin, name)
+    _drop_new_roles(admin, used)
 
 
 def _new_roles_used_in(admin: psycopg.Connection, dbname: str, before: list[int]) -> list[str]:
