@@ -272,3 +272,34 @@ def test_a_second_session_of_a_tree_with_a_plain_create_role_builds_its_template
         result.assert_outcomes(passed=3)
     with psycopg.connect(conninfo_for(SERVER["maintenance"]), autocommit=True) as conn:
         assert conn.execute("select count(*) from pg_roles where rolname = %s", (role,)).fetchone()[0] == 0
+
+
+def test_xdist_workers_share_one_template_so_a_plain_create_role_runs_once(pytester, seen):
+    pytest.importorskip("xdist")
+    role = f"plugin_xdist_{secrets.token_hex(4)}"
+    tree = {**TREE, "ddl/migrations/0002_role.sql": f"create role {role};\ngrant select on items to {role};\n"}
+    tests = PROJECT_TESTS + "".join(f"\n\ndef test_more_{i}(ddl_database):\n    note(ddl_database)\n"
+                                    for i in range(5))
+    _project(pytester, tree, tests)
+    run_id = secrets.token_hex(8)  # the template's name: another run of this suite may be going on
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", "--testrunuid", run_id,
+                                           "--ddlkit-database-url", url_for(SERVER["maintenance"]))
+    result.assert_outcomes(passed=8)
+    rows = _seen(seen)
+    assert len(rows) == 8 and len({r["db"] for r in rows}) == 8
+    assert len({r["marker"] for r in rows}) == 1  # one template, built by one worker, for both
+    assert _leftover_databases(f"ddlkit_tpl_x_{run_id}") == []  # dropped once both workers were done
+    with psycopg.connect(conninfo_for(SERVER["maintenance"]), autocommit=True) as conn:
+        assert conn.execute("select count(*) from pg_roles where rolname = %s", (role,)).fetchone()[0] == 0
+
+
+def test_xdist_a_file_that_fails_errors_every_test_on_each_worker_and_leaves_no_template(pytester, seen):
+    pytest.importorskip("xdist")
+    tree = {**TREE, "ddl/migrations/0002_bad.sql": "select 1/0;\n"}
+    _project(pytester, tree)
+    run_id = secrets.token_hex(8)  # the template's name: another run of this suite may be going on
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", "--testrunuid", run_id,
+                                           "--ddlkit-database-url", url_for(SERVER["maintenance"]))
+    result.assert_outcomes(errors=3)
+    result.stdout.fnmatch_lines(["*ddlkit: migrations/0002_bad.sql:1:*22012*division by zero*"])
+    assert _leftover_databases(f"ddlkit_tpl_x_{run_id}") == []
