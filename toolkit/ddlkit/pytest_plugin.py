@@ -1,5 +1,6 @@
 """ddlkit's pytest plugin: a fresh database per test, cloned from a template
-that the project's ddl tree is migrated into once per session.
+that the project's ddl tree is migrated into once per session (once per run
+under pytest-xdist: the workers share it, see :class:`Template`).
 
 Registered through the ``pytest11`` entry point ``ddlkit``, so installing
 ddlkit is enough. It is inert until a test asks for the ``ddl_database``
