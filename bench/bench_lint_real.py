@@ -1,6 +1,6 @@
 """``ddlkit lint`` against squawk on real SQL and on a generated tree, paired runs.
 
-    python bench/bench_lint_real.py [--corpus DIR ...] [--files 5000] [--runs 5] [--only NAME]
+    python bench/bench_lint_real.py [--corpus DIR ...] [--files 5000] [--runs 5] [--only NAME] [--no-floor]
 
 Corpora (each linted end to end as processes, ``ddlkit lint --format json``
 against ``squawk --reporter json`` on the same files):
@@ -32,6 +32,13 @@ it only ddlkit's times are printed. ``--ddlkit-path DIR`` puts DIR first on
 ``PYTHONPATH`` of the ddlkit runs (a checkout of an older ddlkit, to measure
 before/after on one machine); ``--before DIR`` runs such a checkout too, in the
 same rounds (the order rotating), and prints the paired before/now ratios.
+
+The same rounds run the floor (``bench/_lint_floor.py``, unless ``--no-floor``):
+a Python process that imports ``pglast.parser`` and ``click`` and turns every
+file into Python objects with ``parse_sql_json``, no rule run, and the same
+imports alone. Any linter in Python on ddlkit's parser pays at least that: the
+printed floor/squawk ratio bounds what such a linter can reach against squawk,
+ddlkit/floor what ddlkit's own work costs above it.
 
 ddlkit's modules are compiled to bytecode first (``compileall``), as ``pip
 install`` does: an editable checkout run with ``PYTHONDONTWRITEBYTECODE=1``
@@ -66,6 +73,8 @@ import time
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 import bench_lint  # noqa: E402  (the generated tree)
+
+LINT_FLOOR = pathlib.Path(__file__).resolve().parent / "_lint_floor.py"
 
 PG15_EXTENSIONS = pathlib.Path("/usr/share/postgresql/15/extension")
 
@@ -119,25 +128,27 @@ def squawk_exe() -> str | None:
 
 
 def bench(name: str, tree: pathlib.Path, files: list[pathlib.Path], runs: int, env: dict | None,
-          before_env: dict | None = None) -> dict:
+          before_env: dict | None = None, with_floor: bool = True) -> dict:
     ours = [*ddlkit_cmd(), "lint", "--format", "json", str(tree)]
     sq = squawk_exe()
     theirs = [sq, "--reporter", "json", *map(str, files)] if sq else None
+    floor = [sys.executable, str(LINT_FLOOR), str(tree)] if with_floor else None
+    imports = [sys.executable, str(LINT_FLOOR), "--import-only"] if with_floor else None
     rounds = []
     found = set()
     load_before = os.getloadavg()[0]
     for i in range(max(1, runs)):
-        order = [("ddlkit", ours, env), ("squawk", theirs, None)]
-        if before_env is not None:  # the older checkout in the same rounds, the order rotating
-            order.insert(1, ("before", ours, before_env))
-            order = order[i % 3:] + order[:i % 3]
-        elif i % 2:
-            order.reverse()
+        order = [(who, cmd, cmd_env) for who, cmd, cmd_env in
+                 [("ddlkit", ours, env), ("before", ours, before_env), ("squawk", theirs, None),
+                  ("floor", floor, None), ("imports", imports, None)]
+                 if cmd is not None and (who != "before" or before_env is not None)]
+        order = order[i % len(order):] + order[:i % len(order)]  # each goes first in turn
         r = {}
         for who, cmd, cmd_env in order:
-            if cmd is None:
-                continue
             wall, cpu, proc = timed(cmd, cmd_env)
+            if who in ("floor", "imports"):
+                r[who] = (wall, cpu)
+                continue
             if proc.returncode not in (0, 1):
                 raise SystemExit(f"{who} failed on {name} (exit {proc.returncode}): {proc.stderr[-2000:]}")
             r[who] = (wall, cpu)
@@ -160,6 +171,13 @@ def bench(name: str, tree: pathlib.Path, files: list[pathlib.Path], runs: int, e
         if theirs:
             out.update(before_squawk_ratio=med(r["before"][0] / r["squawk"][0] for r in rounds),
                        before_squawk_cpu_ratio=med(r["before"][1] / r["squawk"][1] for r in rounds))
+    if floor is not None:
+        out.update(floor_wall=med(r["floor"][0] for r in rounds), floor_cpu=med(r["floor"][1] for r in rounds),
+                   imports_wall=med(r["imports"][0] for r in rounds),
+                   ddlkit_floor_ratio=med(r["ddlkit"][0] / r["floor"][0] for r in rounds))
+        if theirs:
+            out.update(floor_squawk_ratio=med(r["floor"][0] / r["squawk"][0] for r in rounds),
+                       imports_squawk_ratio=med(r["imports"][0] / r["squawk"][0] for r in rounds))
     if theirs:
         out.update(squawk_wall=med(r["squawk"][0] for r in rounds), squawk_cpu=med(r["squawk"][1] for r in rounds),
                    squawk_cores=med(r["squawk"][1] / r["squawk"][0] for r in rounds),
@@ -180,6 +198,13 @@ def report(res: dict, runs: int) -> None:
                  f"  ratio ddlkit/squawk: wall {res['wall_ratio']:.2f}x (goal: 3x or less), CPU {res['cpu_ratio']:.2f}x")
     else:
         line += "\n  squawk: not installed (pip install squawk-cli): no ratio"
+    if "floor_wall" in res:
+        line += (f"\n  floor (bench/_lint_floor.py: import pglast and click, parse every file, no rules): "
+                 f"{res['floor_wall']:.3f} s wall, {res['floor_cpu']:.3f} s CPU; the imports alone "
+                 f"{res['imports_wall']:.3f} s; ddlkit/floor {res['ddlkit_floor_ratio']:.2f}x")
+        if "floor_squawk_ratio" in res:
+            line += (f"; floor/squawk {res['floor_squawk_ratio']:.2f}x, "
+                     f"imports/squawk {res['imports_squawk_ratio']:.2f}x")
     if "before_wall" in res:
         line += (f"\n  before (--before): {res['before_wall']:.3f} s wall, {res['before_cpu']:.3f} s CPU, findings "
                  f"{res['before_findings']}; before/now: wall {res['before_ratio']:.2f}x, CPU {res['before_cpu_ratio']:.2f}x")
@@ -207,6 +232,7 @@ def main() -> int:
     ap.add_argument("--no-extensions", action="store_true", help="leave out PostgreSQL's extension scripts")
     ap.add_argument("--ddlkit-path", type=pathlib.Path, help="put this directory first on the ddlkit runs' PYTHONPATH")
     ap.add_argument("--no-compile", action="store_true", help="do not compile ddlkit's modules to bytecode first")
+    ap.add_argument("--no-floor", action="store_true", help="do not run the floor (bench/_lint_floor.py)")
     ap.add_argument("--before", type=pathlib.Path, help="also run this older checkout's toolkit/ (PYTHONPATH) "
                                                         "in the same rounds: paired before/now ratios")
     args = ap.parse_args()
@@ -248,13 +274,13 @@ def main() -> int:
                 continue
             tree = pathlib.Path(tmp) / name
             files = assemble(tree, parts)
-            results.append(bench(name, tree, files, args.runs, env, before_env))
+            results.append(bench(name, tree, files, args.runs, env, before_env, not args.no_floor))
             report(results[-1], args.runs)
         if args.files and (not args.only or "generated" in args.only):
             tree = pathlib.Path(tmp) / "generated"
             bench_lint.write_migrations(tree, args.files)
             files = sql_files(tree / "migrations")
-            results.append(bench("generated", tree, files, args.runs, env, before_env))
+            results.append(bench("generated", tree, files, args.runs, env, before_env, not args.no_floor))
             report(results[-1], args.runs)
     print(f"load at the end: {os.getloadavg()[0]:.1f}")
     return 0

@@ -4,6 +4,7 @@ pytester on throwaway projects with a small tree, against the real server."""
 from __future__ import annotations
 
 import json
+import secrets
 import os
 
 import psycopg
@@ -259,3 +260,46 @@ def test_baselines_from_the_option_the_ini_and_the_ddlkit_config(pytester, seen)
         result.assert_outcomes(passed=1, deselected=2)
     rows = _seen(seen)
     assert [r["marker"] for r in rows] == ["from-baseline"] * 3 and [r["items"] for r in rows] == [1, 1, 1]
+
+
+def test_a_second_session_of_a_tree_with_a_plain_create_role_builds_its_template_again(pytester, seen):
+    role = f"plugin_reader_{secrets.token_hex(4)}"
+    tree = {**TREE, "ddl/migrations/0002_role.sql": f"create role {role};\ngrant select on items to {role};\n"}
+    _project(pytester, tree)
+    url = url_for(SERVER["maintenance"])
+    for _session in range(2):  # the first session's template took the role with it
+        result = pytester.runpytest("-p", "no:cacheprovider", "--ddlkit-database-url", url)
+        result.assert_outcomes(passed=3)
+    with psycopg.connect(conninfo_for(SERVER["maintenance"]), autocommit=True) as conn:
+        assert conn.execute("select count(*) from pg_roles where rolname = %s", (role,)).fetchone()[0] == 0
+
+
+def test_xdist_workers_share_one_template_so_a_plain_create_role_runs_once(pytester, seen):
+    pytest.importorskip("xdist")
+    role = f"plugin_xdist_{secrets.token_hex(4)}"
+    tree = {**TREE, "ddl/migrations/0002_role.sql": f"create role {role};\ngrant select on items to {role};\n"}
+    tests = PROJECT_TESTS + "".join(f"\n\ndef test_more_{i}(ddl_database):\n    note(ddl_database)\n"
+                                    for i in range(5))
+    _project(pytester, tree, tests)
+    run_id = secrets.token_hex(8)  # the template's name: another run of this suite may be going on
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", "--testrunuid", run_id,
+                                           "--ddlkit-database-url", url_for(SERVER["maintenance"]))
+    result.assert_outcomes(passed=8)
+    rows = _seen(seen)
+    assert len(rows) == 8 and len({r["db"] for r in rows}) == 8
+    assert len({r["marker"] for r in rows}) == 1  # one template, built by one worker, for both
+    assert _leftover_databases(f"ddlkit_tpl_x_{run_id}") == []  # dropped once both workers were done
+    with psycopg.connect(conninfo_for(SERVER["maintenance"]), autocommit=True) as conn:
+        assert conn.execute("select count(*) from pg_roles where rolname = %s", (role,)).fetchone()[0] == 0
+
+
+def test_xdist_a_file_that_fails_errors_every_test_on_each_worker_and_leaves_no_template(pytester, seen):
+    pytest.importorskip("xdist")
+    tree = {**TREE, "ddl/migrations/0002_bad.sql": "select 1/0;\n"}
+    _project(pytester, tree)
+    run_id = secrets.token_hex(8)  # the template's name: another run of this suite may be going on
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", "--testrunuid", run_id,
+                                           "--ddlkit-database-url", url_for(SERVER["maintenance"]))
+    result.assert_outcomes(errors=3)
+    result.stdout.fnmatch_lines(["*ddlkit: migrations/0002_bad.sql:1:*22012*division by zero*"])
+    assert _leftover_databases(f"ddlkit_tpl_x_{run_id}") == []

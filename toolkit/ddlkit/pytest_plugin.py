@@ -1,5 +1,6 @@
 """ddlkit's pytest plugin: a fresh database per test, cloned from a template
-that the project's ddl tree is migrated into once per session.
+that the project's ddl tree is migrated into once per session (once per run
+under pytest-xdist: the workers share it, see :class:`Template`).
 
 Registered through the ``pytest11`` entry point ``ddlkit``, so installing
 ddlkit is enough. It is inert until a test asks for the ``ddl_database``
@@ -176,10 +177,26 @@ def conninfo_to_url(conninfo: str) -> str:
     return f"postgresql://{userinfo}{netloc}/{dbname}" + (f"?{query}" if query else "")
 
 
-class Template:
-    """The session's template database on the chosen server, built once."""
+def _lock_key(name: str) -> int:
+    """A 32-bit advisory lock key for the template's name (the two-key form)."""
+    import hashlib  # noqa: PLC0415
 
-    def __init__(self, settings: Settings, stats: Stats):
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=4).digest(), "big", signed=True)
+
+
+# The two advisory locks of a template shared by pytest-xdist's workers (two-key form,
+# key 1: the template's name): one worker builds while the others wait; each worker
+# holds the shared one while it uses the template; the worker that built it drops it
+# once it gets the exclusive one (every other worker is done with it).
+_BUILD, _USERS = 1, 2
+
+
+class Template:
+    """The session's template database on the chosen server, built once: once
+    per run under pytest-xdist too, by the first worker that needs it, and
+    shared by the others (a tree's plain ``CREATE ROLE`` could not run twice)."""
+
+    def __init__(self, settings: Settings, stats: Stats, shared_id: str | None = None):
         from ddlkit.server import server  # noqa: PLC0415
         from ddlkit.db.connection import connect, resolve_target  # noqa: PLC0415
 
@@ -191,8 +208,14 @@ class Template:
             server.use_tree(settings.ddl_dir)  # the project's own embedded server, next to its tree
             self.server = server.embedded_target().with_dbname("postgres")
         self.admin = connect(self.server)
-        self.name = f"ddlkit_tpl_{os.getpid()}_{secrets.token_hex(3)}"
+        # pytest-xdist's run id: every worker of the run finds the same template
+        self.shared = shared_id is not None
+        self.name = f"ddlkit_tpl_x_{shared_id[:16]}" if shared_id else \
+            f"ddlkit_tpl_{os.getpid()}_{secrets.token_hex(3)}"
+        self._key = _lock_key(self.name)
         self._count = 0
+        self.roles_before: list[int] | None = None
+        self.built_here = False  # this process created the template: it drops it
 
     def build(self) -> None:
         from psycopg import sql  # noqa: PLC0415
@@ -208,15 +231,34 @@ class Template:
         baselines = s.resolved_baselines()
         for path in baselines:
             read_baseline(path)  # bad input is refused before a database is created
-        self.admin.execute(sql.SQL("create database {}").format(sql.Identifier(self.name)))
-        target = self.server.with_dbname(self.name)
-        if s.dump_dir is not None or baselines:
-            prepare_scratch(target, s.ddl_dir, baselines=baselines, from_dump=s.dump_dir is not None,
-                            dump_dir=s.dump_dir)
-        # a scratch database ddlkit created: no pg_migrate.sh to watch for
-        result = Runner(target, tree, RunOptions(watch_for_script=False)).migrate()
-        if result.error:
-            raise result.error
+        from ddlkit.db.scratch import drop_database_and_roles, role_oids  # noqa: PLC0415
+
+        if self.shared:  # another worker may be building it: wait, then use its template
+            self.admin.execute("select pg_advisory_lock(%s, %s)", (self._key, _BUILD))
+        try:
+            if self.shared:
+                self.admin.execute("select pg_advisory_lock_shared(%s, %s)", (self._key, _USERS))
+                if self.admin.execute("select 1 from pg_database where datname = %s", (self.name,)).fetchone():
+                    return
+            self.roles_before = role_oids(self.admin)  # the tree's new roles go with the template (close)
+            self.admin.execute(sql.SQL("create database {}").format(sql.Identifier(self.name)))
+            self.built_here = True
+            target = self.server.with_dbname(self.name)
+            try:
+                if s.dump_dir is not None or baselines:
+                    prepare_scratch(target, s.ddl_dir, baselines=baselines, from_dump=s.dump_dir is not None,
+                                    dump_dir=s.dump_dir)
+                # a scratch database ddlkit created: no pg_migrate.sh to watch for
+                result = Runner(target, tree, RunOptions(watch_for_script=False)).migrate()
+                if result.error:
+                    raise result.error
+            except BaseException:  # no half-built template for the other workers
+                self.built_here = False
+                drop_database_and_roles(self.admin, self.name, self.roles_before)
+                raise
+        finally:
+            if self.shared:
+                self.admin.execute("select pg_advisory_unlock(%s, %s)", (self._key, _BUILD))
         self.stats.templates += 1
         self.stats.files = len(tree.files)
         self.stats.applied = len(result.results)
@@ -226,7 +268,7 @@ class Template:
         from psycopg import sql  # noqa: PLC0415
 
         self._count += 1
-        name = f"{self.name}_{self._count}"
+        name = f"{self.name}_{os.getpid()}_{self._count}" if self.shared else f"{self.name}_{self._count}"
         self.admin.execute(sql.SQL("create database {} template {}").format(
             sql.Identifier(name), sql.Identifier(self.name)))
         self.stats.clones += 1
@@ -238,8 +280,16 @@ class Template:
         drop_database(self.admin, name)
 
     def close(self) -> None:
+        from ddlkit.db.scratch import drop_database_and_roles  # noqa: PLC0415
+
         try:
-            self.drop(self.name)
+            if self.shared:
+                self.admin.execute("select pg_advisory_unlock_shared(%s, %s)", (self._key, _USERS))
+                if self.built_here:  # wait until the other workers are done with it
+                    self.admin.execute("select pg_advisory_lock(%s, %s)", (self._key, _USERS))
+            if self.built_here and self.roles_before is not None:
+                # a role the next session's tree creates again: see ddlkit.db.scratch
+                drop_database_and_roles(self.admin, self.name, self.roles_before)
         finally:
             self.admin.close()
 
@@ -255,7 +305,8 @@ def ddlkit_template(pytestconfig: pytest.Config) -> Iterator[Template]:
     template = None
     error = None
     try:
-        template = Template(settings, stats)
+        workerinput = getattr(pytestconfig, "workerinput", None)  # a pytest-xdist worker
+        template = Template(settings, stats, workerinput.get("testrunuid") if workerinput else None)
         template.build()
     except DdlkitError as exc:
         error = str(exc)  # one line, no password
