@@ -70,6 +70,8 @@ def status(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None
     with connect(target) as conn:  # the plan and the last run over one connection
         report = _plan_report(target, tree, conn, dry_run=False, rerun_comment_edits=rerun_comment_edits)
         report.last_run, report.last_run_unknown = runlog.last_run(conn)
+    if report.last_run is not None:  # how far a run that did not finish got
+        report.last_run.still_pending = {p.file.file_name for p in report.pending}
     return report
 
 
@@ -144,14 +146,22 @@ def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | Non
         if on_event:
             on_event("start", target=target.display, root=tree.root, test_mode=tree.test_mode)
         history: list[str | None] = []
+        started: list[int | None] = []
 
-        def record(conn, done) -> None:  # the run history, over the run's own session before it closes
+        def begin(conn, planned) -> None:  # the run's ``running`` row: a run that never ends shows in status
             from ddlkit.db import runlog  # noqa: PLC0415 - a run with nothing to do never loads it
 
-            history.append(runlog.record(target, done.outcome, done.duration,
-                                         {"target": target.display, **done.to_dict()}, conn=conn))
+            run_id, _ = runlog.start(target, conn, [p.file.file_name for p in planned.pending])
+            started.append(run_id)  # a row that cannot be written is warned about at the end (record)
 
-        result = Runner(target, tree, options, emit=on_event, on_finish=record).migrate()
+        def record(conn, done) -> None:  # the run history, over the run's own session before it closes
+            from ddlkit.db import runlog  # noqa: PLC0415
+
+            history.append(runlog.record(target, done.outcome, done.duration,
+                                         {"target": target.display, **done.to_dict()}, conn=conn,
+                                         run_id=started[0] if started else None))
+
+        result = Runner(target, tree, options, emit=on_event, on_finish=record, on_start=begin).migrate()
         report = MigrateReport(target.display, tree.root, tree.test_mode, result)
         if history:  # a run with nothing to do writes nothing
             report.run_log_error = history[0]
