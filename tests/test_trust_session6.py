@@ -1,0 +1,72 @@
+"""A fourth adversarial pass (trust pass, session 6, psql parity), from real trees
+(river, permify, supabase auth, pgmq) run with ddlkit and with ``psql -v
+ON_ERROR_STOP=1 < file`` side by side: each test is a case where the two left a
+different database, or ddlkit said something wrong, on a real PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import run_cli
+
+
+def migrate(root, url, *extra):
+    return run_cli("migrate", "--ddl-dir", str(root), "--database-url", url, *extra)
+
+
+def schema_of(conn, table: str) -> str | None:
+    row = conn.execute("select relnamespace::regnamespace::text from pg_class where relname = %s and relkind = 'r'",
+                       (table,)).fetchone()
+    return row[0] if row else None
+
+
+# --------------------------------------------------------------------------- transaction-scoped settings
+
+@pytest.mark.parametrize("setting", ["set local search_path = other", "set local search_path to other, public",
+                                     "select set_config('search_path', 'other', true)",
+                                     "select 1, set_config('search_path', 'other', 't')"])
+def test_a_transaction_scoped_setting_outside_begin_lasts_only_its_statement_as_under_psql(
+        make_tree, db_url, empty_db, setting):
+    """psql runs each statement of a file on its own: a ``SET LOCAL`` (or
+    ``set_config(…, true)``) outside a ``BEGIN`` block ends with its statement, so
+    the next ``CREATE TABLE`` lands in ``public`` (psql even warns "SET LOCAL can
+    only be used in transaction blocks"). ddlkit ran the file in one transaction,
+    where the setting lasted to the end of the file: the table landed in another
+    schema than the one production got from psql, with exit 0."""
+    root = make_tree({"migrations/0001_s.sql": f"create schema other;\n{setting};\ncreate table where_am_i (a int);\n"})
+    ran = migrate(root, db_url, "--format", "json")
+    assert ran.returncode == 0, ran.stderr
+    assert schema_of(empty_db, "where_am_i") == "public"
+    [applied] = json.loads(ran.stdout)["applied"]
+    assert applied["transaction"] == "autocommit" and applied["autocommit_reason"].startswith(setting.split()[0] == "set" and "SET LOCAL" or "set_config"), applied
+
+
+def test_set_local_inside_the_files_own_transaction_still_applies(make_tree, db_url, empty_db):
+    root = make_tree({"migrations/0001_s.sql": "create schema other;\nbegin;\nset local search_path = other;\n"
+                                               "create table where_am_i (a int);\ncommit;\n"})
+    ran = migrate(root, db_url)
+    assert ran.returncode == 0, ran.stderr
+    assert schema_of(empty_db, "where_am_i") == "other"
+
+
+def test_set_constraints_outside_begin_does_not_defer_a_check_psql_made_at_once(make_tree, db_url, empty_db):
+    """``SET CONSTRAINTS ALL DEFERRED`` outside a block had no effect under psql: the
+    foreign key was checked at the insert, and the file failed. ddlkit deferred the
+    check to its own commit, and applied the file (exit 0) where psql stopped."""
+    root = make_tree({"migrations/0001_s.sql": (
+        "create table p (id int primary key);\n"
+        "create table c (pid int references p deferrable initially immediate);\n"
+        "set constraints all deferred;\ninsert into c values (1);\ninsert into p values (1);\n")})
+    ran = migrate(root, db_url)
+    assert ran.returncode == 1, ran.stdout
+    assert "SQLSTATE 23503" in ran.stderr and "migrations/0001_s.sql:4:" in ran.stderr, ran.stderr
+    assert empty_db.execute("select count(*) from schema_version").fetchone()[0] == 0
+
+
+def test_a_plain_file_without_transaction_scoped_settings_still_runs_in_one_transaction(make_tree, db_url, empty_db):
+    root = make_tree({"migrations/0001_s.sql": "set search_path = public;\nselect set_config('work_mem', '8MB', false);\n"
+                                               "create table plain_one (a int);\n"})
+    ran = migrate(root, db_url, "--format", "json")
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout)["applied"][0]["transaction"] == "transaction"
