@@ -70,3 +70,24 @@ def test_a_plain_file_without_transaction_scoped_settings_still_runs_in_one_tran
     ran = migrate(root, db_url, "--format", "json")
     assert ran.returncode == 0, ran.stderr
     assert json.loads(ran.stdout)["applied"][0]["transaction"] == "transaction"
+
+
+# --------------------------------------------------------------------------- settings of the role or database
+
+@pytest.mark.parametrize("change", [
+    "alter role current_user in database {db} set search_path = s, public;\n",
+    "do $$ begin\n  execute format('alter database %I set search_path = s, public', current_database());\nend $$;\n",
+])
+def test_the_file_after_a_role_or_database_setting_starts_with_it_as_a_new_psql_session_did(
+        make_tree, db_url, empty_db, change):
+    """``ALTER ROLE … SET`` / ``ALTER DATABASE … SET`` change what a new session
+    starts with. Each psql call of the script was a new session, so the next file
+    ran with the new ``search_path`` and its table landed in ``s``; ddlkit ran the
+    next file on the same session (``DISCARD ALL`` resets to the values the session
+    started with), and the table landed in ``public``, with exit 0."""
+    db = empty_db.info.dbname
+    root = make_tree({"migrations/0001_a.sql": "create schema s;\n" + change.format(db=f'"{db}"'),
+                      "migrations/0002_b.sql": "create table where_b (a int);\n"})
+    ran = migrate(root, db_url)
+    assert ran.returncode == 0, ran.stderr
+    assert schema_of(empty_db, "where_b") == "s"

@@ -148,7 +148,7 @@ class Runner:
 
     @_guarded
     def migrate(self) -> RunResult:
-        from ddlkit.apply.send import leaves_session_clean  # noqa: PLC0415
+        from ddlkit.apply.send import changes_login_settings, leaves_session_clean  # noqa: PLC0415
         from ddlkit.db.lock import MigrationLock, immunize  # noqa: PLC0415
         started = time.monotonic()
         lock_conn = connect(self.target)  # reads first; holds the lock if anything is pending
@@ -206,15 +206,18 @@ class Runner:
 
                         record_comment_edits(self, plan, result)
                         result.adopted = adopt(self, plan) if self.side is not None else 0
-                    dirty = False
+                    dirty = renew = False
                     for pf in self._beside_script(watch, result):
                         if not pf.file.mode.transactional:  # its statements commit one by one
                             lock.ensure_held(f"applying {pf.file.file_name}")
-                        if dirty:  # a fresh session for each file, as psql gave it
+                        if renew:  # the role's or database's new settings, as the next psql call got them
+                            self._new_session()
+                        elif dirty:  # a fresh session for each file, as psql gave it
                             self._guard(lambda c: c.execute("discard all"), self.conn)
                         fr = self._apply(pf)
                         clean = self._clean.pop(pf.file.file_name, None)
                         dirty = not (leaves_session_clean(pf.file) if clean is None else clean)
+                        renew = changes_login_settings(pf.file)
                         result.results.append(fr)
                         self.emit("file_done", result=fr)
                         if fr.outcome == Outcome.FAILED:
@@ -239,6 +242,22 @@ class Runner:
             (lock.conn if lock is not None else lock_conn).close()
         result.duration = time.monotonic() - started
         return result
+
+    def _new_session(self) -> None:
+        """Replace the work session with a new one (after a file that changed the
+        settings of the role or the database: a new session starts with them, as
+        each psql call of the script did). What committed on the old one stays
+        committed; its unflushed commits are made durable first."""
+        from ddlkit.apply.send import Ending, Recorder  # noqa: PLC0415
+
+        self._make_durable()
+        old, self.conn = self.conn, connect(self.target)
+        old.close()
+        self.conn.prepare_threshold = None
+        self.conn.add_notice_handler(self._on_notice)
+        self._recorder = Recorder(self.conn, self.tracker, self.side)
+        self._ending = Ending(self.conn, self.lock.guard_key if self.lock else None, self.tracker)
+        self._begin_sql = None
 
     def _script_watch(self, lock_conn: psycopg.Connection):
         """The watch for a running pg_migrate.sh (ddlkit.db.script_watch), on the lock's connection."""
