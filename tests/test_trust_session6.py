@@ -25,7 +25,9 @@ def schema_of(conn, table: str) -> str | None:
 
 @pytest.mark.parametrize("setting", ["set local search_path = other", "set local search_path to other, public",
                                      "select set_config('search_path', 'other', true)",
-                                     "select 1, set_config('search_path', 'other', 't')"])
+                                     "select 1, set_config('search_path', 'other', 't')",
+                                     "do $$ begin perform set_config('search_path', 'other', true); end $$",
+                                     "do $$ begin set local search_path = other; end $$"])
 def test_a_transaction_scoped_setting_outside_begin_lasts_only_its_statement_as_under_psql(
         make_tree, db_url, empty_db, setting):
     """psql runs each statement of a file on its own: a ``SET LOCAL`` (or
@@ -39,7 +41,9 @@ def test_a_transaction_scoped_setting_outside_begin_lasts_only_its_statement_as_
     assert ran.returncode == 0, ran.stderr
     assert schema_of(empty_db, "where_am_i") == "public"
     [applied] = json.loads(ran.stdout)["applied"]
-    assert applied["transaction"] == "autocommit" and applied["autocommit_reason"].startswith(setting.split()[0] == "set" and "SET LOCAL" or "set_config"), applied
+    assert applied["transaction"] == "autocommit", applied
+    assert applied["autocommit_reason"].startswith(
+        {"set": "SET LOCAL", "select": "set_config", "do": "a DO block"}[setting.split()[0]]), applied
 
 
 def test_set_local_inside_the_files_own_transaction_still_applies(make_tree, db_url, empty_db):

@@ -133,6 +133,7 @@ def nontransactional_reason(node: Any) -> str | None:
 
 
 _SET_CONFIG = re.compile(r"set_config", re.IGNORECASE)
+_SCOPED_IN_BODY = re.compile(r"\bset\s+(?:local|constraints|transaction)\b|\bset_config\b", re.IGNORECASE)
 
 
 def _local_set_config(node: Any) -> bool:
@@ -166,7 +167,7 @@ def psql_scoped_reason(st: Any) -> str | None:
     the end of the file, and a later ``CREATE`` could land in another schema, as
     another role, or a deferred check pass that psql made at once: such a file
     runs statement by statement, as psql ran it."""
-    if not st.has_node and st.first_word not in (None, "set") and not _SET_CONFIG.search(st.text):
+    if not st.has_node and st.first_word not in (None, "set", "do") and not _SET_CONFIG.search(st.text):
         return None  # a streamed statement that is surely neither (its node is not built for nothing)
     node = st.node
     if isinstance(node, ast.VariableSetStmt):
@@ -176,6 +177,10 @@ def psql_scoped_reason(st: Any) -> str | None:
             return "SET TRANSACTION outside a BEGIN block (psql ran it on its own: it had no effect)"
     if isinstance(node, ast.ConstraintsSetStmt):
         return "SET CONSTRAINTS outside a BEGIN block (psql ran it on its own: it had no effect)"
+    if isinstance(node, ast.DoStmt) and _SCOPED_IN_BODY.search(st.text):
+        # Whatever the block sets for its transaction ended with it under psql (running the
+        # file statement by statement is psql's behaviour: a false alarm costs only atomicity).
+        return "a DO block that sets something for its transaction (psql ran it on its own: it ended with it)"
     if _SET_CONFIG.search(st.text) and _local_set_config(node):
         return "set_config(…, true) outside a BEGIN block (psql ran it on its own: it ended with its statement)"
     return None
