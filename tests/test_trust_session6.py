@@ -69,7 +69,8 @@ def test_set_constraints_outside_begin_does_not_defer_a_check_psql_made_at_once(
 
 
 def test_a_plain_file_without_transaction_scoped_settings_still_runs_in_one_transaction(make_tree, db_url, empty_db):
-    root = make_tree({"migrations/0001_s.sql": "set search_path = public;\nselect set_config('work_mem', '8MB', false);\n"
+    root = make_tree({"migrations/0001_s.sql": "set search_path = public;\n"
+                                               "select set_config('work_mem', '8MB', false);\n"
                                                "create table plain_one (a int);\n"})
     ran = migrate(root, db_url, "--format", "json")
     assert ran.returncode == 0, ran.stderr
@@ -95,3 +96,35 @@ def test_the_file_after_a_role_or_database_setting_starts_with_it_as_a_new_psql_
     ran = migrate(root, db_url)
     assert ran.returncode == 0, ran.stderr
     assert schema_of(empty_db, "where_b") == "s"
+
+
+# --------------------------------------------------------------------------- verify and run-to-run values
+
+def test_verify_passes_on_seed_rows_whose_random_key_differs_from_run_to_run(make_tree, tmp_path, empty_db, db_url):
+    """Seed rows with a ``uuid`` primary key from ``gen_random_uuid()`` (and a row
+    referring to it) are written as they are, so each fresh dump differs from the
+    committed one: ``ddlkit verify`` reported "the seed data is stale" on every run
+    and could never pass (seen on supabase-style trees, and on permify's
+    ``xid8`` default ``pg_current_xact_id()``). Such columns are marked in the dump
+    and compared without their values; a changed row still fails the gate."""
+    root = make_tree({"migrations/0001_roles.sql": (
+        "create table roles (id uuid primary key default gen_random_uuid(), name text unique not null);\n"
+        "create table role_grants (role_id uuid references roles, what text);\n"
+        "insert into roles (name) values ('admin'), ('reader');\n"
+        "insert into role_grants select id, 'all' from roles where name = 'admin';\n")})
+    dump_dir = tmp_path / "schema_dump"
+    made = run_cli("dump", "--ddl-dir", str(root), "--out", str(dump_dir), "--no-progress")
+    assert made.returncode == 0, made.stderr
+    data = (dump_dir / "02_data.sql").read_text()
+    assert '(verify ignores them): columns 1 ("id")' in data and '(verify ignores them): columns 1 ("role_id")' in data
+    ok = run_cli("verify", "--ddl-dir", str(root), "--dump-dir", str(dump_dir), "--no-progress")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    # a real change of the seed rows is still found
+    (root / "migrations/0002_more.sql").write_text("insert into roles (name) values ('writer');\n")
+    run_cli("dump", "--ddl-dir", str(root), "--out", str(dump_dir), "--tracker-only")
+    stale = run_cli("verify", "--ddl-dir", str(root), "--dump-dir", str(dump_dir), "--no-progress")
+    assert stale.returncode == 1 and "the seed data is stale" in stale.stdout, stale.stdout
+    # and the template still loads the rows as they were dumped
+    loaded = run_cli("template", "--ddl-dir", str(root), "--dump-dir", str(dump_dir), "--database-url", db_url)
+    assert loaded.returncode == 0, loaded.stderr
+    assert empty_db.execute("select count(*) from role_grants g join roles r on r.id = g.role_id").fetchone()[0] == 1
