@@ -128,3 +128,13 @@ def test_verify_passes_on_seed_rows_whose_random_key_differs_from_run_to_run(mak
     loaded = run_cli("template", "--ddl-dir", str(root), "--dump-dir", str(dump_dir), "--database-url", db_url)
     assert loaded.returncode == 0, loaded.stderr
     assert empty_db.execute("select count(*) from role_grants g join roles r on r.id = g.role_id").fetchone()[0] == 1
+
+
+def test_a_failed_failable_file_is_named_once_on_its_line(make_tree, db_url, empty_db):
+    """The line read ``failed (failable, ignored and recorded)  f.sql: f.sql:2:1: SQLSTATE …``."""
+    root = make_tree({"migrations/0001_x_failable.sql": "select 1;\ninsert into no_such_table values (1);\n"})
+    ran = migrate(root, db_url)
+    assert ran.returncode == 0, ran.stderr
+    line = next(x for x in ran.stdout.splitlines() if "failable, ignored" in x)
+    assert line.count("migrations/0001_x_failable.sql") == 1, line
+    assert "migrations/0001_x_failable.sql:2:1: SQLSTATE 42P01" in line, line
