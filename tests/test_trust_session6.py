@@ -137,4 +137,4 @@ def test_a_failed_failable_file_is_named_once_on_its_line(make_tree, db_url, emp
     assert ran.returncode == 0, ran.stderr
     line = next(x for x in ran.stdout.splitlines() if "failable, ignored" in x)
     assert line.count("migrations/0001_x_failable.sql") == 1, line
-    assert "migrations/0001_x_failable.sql:2:1: SQLSTATE 42P01" in line, line
+    assert "migrations/0001_x_failable.sql:2:13: SQLSTATE 42P01" in line, line
