@@ -258,10 +258,14 @@ def _run_session(conn) -> int:
     return row[0]
 
 
-def _gone(conn, pid: int) -> None:
-    """Terminate ``pid`` (if still there) and wait until its session has left pg_stat_activity."""
-    conn.execute("select pg_terminate_backend(%s)", (pid,))
+def _gone(conn, pid: int, terminate: bool = True) -> None:
+    """Wait until the session ``pid`` has left pg_stat_activity: terminated at once,
+    or (``terminate=False``) after up to a minute on its own. Not a timed assertion:
+    the status assertions after it say what went wrong."""
+    deadline = time.monotonic() + (0 if terminate else 60)
     while conn.execute("select exists (select from pg_stat_activity where pid = %s)", (pid,)).fetchone()[0]:
+        if time.monotonic() >= deadline:
+            conn.execute("select pg_terminate_backend(%s)", (pid,))
         time.sleep(0.05)
 
 
@@ -277,19 +281,24 @@ def _assert_interrupted_at_slow_file(root, url) -> None:
     assert last["planned"] == sorted(SLOW) and last["not_attempted"] == 2
 
 
-def test_status_shows_a_run_killed_mid_file_as_running_then_interrupted(make_tree, db_url, empty_db):
+def test_status_shows_a_run_in_progress_then_killed_as_interrupted(make_tree, db_url, empty_db):
     root = make_tree(SLOW)
     proc = popen_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url)
     try:
-        pid = _run_session(empty_db)
-        os.kill(proc.pid, signal.SIGKILL)  # the server's session goes on with its pg_sleep
+        work = _run_session(empty_db)
+        last = json.loads(status(root, db_url, "--format", "json").stdout)["last_run"]
+        assert last["outcome"] == "running" and last["finished_at"] is None, last
+        assert last["stopped_at"] == "migrations/0002_slow.sql" and last["applied"] == 1
+        lock_pid = last["pid"]  # the session holding the migration lock for the whole run
+        assert lock_pid != work and empty_db.execute(
+            "select exists (select from pg_locks where pid = %s and locktype = 'advisory')", (lock_pid,)).fetchone()[0]
+        line = last_line(status(root, db_url))
+        assert line.endswith(f"still running (session pid {lock_pid}), 1 of its 3 planned file(s) recorded, "
+                             f"on migrations/0002_slow.sql"), line
+        os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=60)
-        text = status(root, db_url)
-        line = last_line(text)
-        assert f"still running (session pid {pid}), 1 of its 3 planned file(s) recorded, " \
-               f"on migrations/0002_slow.sql" in line, line
-        assert json.loads(status(root, db_url, "--format", "json").stdout)["last_run"]["outcome"] == "running"
-        _gone(empty_db, pid)
+        _gone(empty_db, lock_pid, terminate=False)  # idle, it ends as soon as the server sees the client gone
+        _gone(empty_db, work)
     finally:
         proc.kill()
         proc.wait(timeout=60)
@@ -309,9 +318,11 @@ def test_status_shows_a_run_stopped_by_sigterm_as_interrupted(make_tree, db_url,
     proc = popen_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url)
     try:
         pid = _run_session(empty_db)
+        lock_pid = json.loads(status(root, db_url, "--format", "json").stdout)["last_run"]["pid"]
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 130
-        _gone(empty_db, pid)  # the query was cancelled; wait for the session to leave
+        _gone(empty_db, lock_pid, terminate=False)  # the process closed it on its way out
+        _gone(empty_db, pid)
     finally:
         proc.kill()
         proc.wait(timeout=60)
@@ -322,8 +333,11 @@ def test_status_shows_a_run_that_lost_its_connection_as_interrupted(make_tree, d
     root = make_tree(SLOW)
     proc = popen_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url)
     try:
-        _gone(empty_db, _run_session(empty_db))  # the server ends the run's session
+        work = _run_session(empty_db)
+        lock_pid = json.loads(status(root, db_url, "--format", "json").stdout)["last_run"]["pid"]
+        _gone(empty_db, work)  # the server ends the run's session
         assert proc.wait(timeout=60) == 3
+        _gone(empty_db, lock_pid, terminate=False)  # the process closed it on its way out
     finally:
         proc.kill()
         proc.wait(timeout=60)

@@ -148,10 +148,10 @@ def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | Non
         history: list[str | None] = []
         started: list[int | None] = []
 
-        def begin(conn, planned) -> None:  # the run's ``running`` row: a run that never ends shows in status
+        def begin(conn, planned, pid: int) -> None:  # the ``running`` row: a run that never ends shows in status
             from ddlkit.db import runlog  # noqa: PLC0415 - a run with nothing to do never loads it
 
-            run_id, _ = runlog.start(target, conn, [p.file.file_name for p in planned.pending])
+            run_id, _ = runlog.start(target, conn, [p.file.file_name for p in planned.pending], pid)
             started.append(run_id)  # a row that cannot be written is warned about at the end (record)
 
         def record(conn, done) -> None:  # the run history, over the run's own session before it closes

@@ -72,10 +72,11 @@ class Runner:
     def __init__(self, target: Target, tree: Tree, options: RunOptions | None = None,
                  emit: Emit | None = None, sleep: Callable[[float], None] = time.sleep,
                  on_finish: Callable[[psycopg.Connection, RunResult], None] | None = None,
-                 on_start: Callable[[psycopg.Connection, Plan], None] | None = None):
+                 on_start: Callable[[psycopg.Connection, Plan, int], None] | None = None):
         self.target = target
-        # Called with the work session and the plan once the lock is held, before the first
-        # file or comments-only edit is written (the run history's ``running`` row).
+        # Called with the work session, the plan and the pid of the lock's session once the
+        # lock is held, before the first file or comments-only edit is written (the run
+        # history's ``running`` row).
         self.on_start = on_start
         # Called with the work session and the result once a run that applied something has
         # made it durable, before the session closes (the run history: no connection of its own).
@@ -198,7 +199,7 @@ class Runner:
                         self._recorder = Recorder(self.conn, self.tracker, self.side)
                         self._ending = Ending(self.conn, lock.guard_key, self.tracker)
                     if plan.has_work and self.on_start is not None:
-                        self.on_start(self.conn, plan)
+                        self.on_start(self.conn, plan, lock.conn.info.backend_pid)
                     result = RunResult(plan, [], waited=lock.waited)
                     self.emit("plan", plan=plan)
                     if plan.has_work:

@@ -11,7 +11,8 @@ Written when a run that has something to do starts (outcome ``running``, with
 the files it plans to apply and its session's pid), and updated at its end to
 ``ok`` or ``failed`` (while the connection still works); never for a run with
 nothing to do (that stays one query). A row still ``running`` whose session is
-gone is a run that did not finish (SIGTERM, kill -9, a lost connection):
+(the one holding the migration lock) gone is a run that did not finish
+(SIGTERM, kill -9, a lost connection):
 ``status`` shows it as ``interrupted``, at the first of its planned files the
 tracker still lacks. The newest :data:`KEEP` rows are kept. In the
 summary, ``skipped`` (every up-to-date file of the tree) is kept as its count,
@@ -59,12 +60,12 @@ _COMMENT = "ddlkit: the history of migrate runs (ddlkit status shows the last on
 _INSERT = ("insert into {} (started_at, finished_at, outcome, summary) "
            "values (clock_timestamp() - make_interval(secs => %s), clock_timestamp(), %s, %s::jsonb)")
 # The row of a run that starts: finished_at is the start too (the column is not null
-# in tables older ddlkits made); the session's pid and backend_start tell status
-# whether the run's session is still there.
+# in tables older ddlkits made); the pid and backend_start of the session that holds
+# the migration lock for the whole run tell status whether the run is still there.
 _START = ("insert into {} (started_at, finished_at, outcome, summary) "
-          "select clock_timestamp(), clock_timestamp(), %s, jsonb_build_object("
-          "'target', %s::text, 'planned', %s::jsonb, 'pid', pg_backend_pid(), 'backend_start', "
-          "(select backend_start from pg_stat_activity where pid = pg_backend_pid())) returning id")
+          "select clock_timestamp(), clock_timestamp(), %(outcome)s, jsonb_build_object("
+          "'target', %(target)s::text, 'planned', %(planned)s::jsonb, 'pid', %(pid)s::int, 'backend_start', "
+          "(select backend_start from pg_stat_activity where pid = %(pid)s::int)) returning id")
 _FINISH = ("update {} set started_at = clock_timestamp() - make_interval(secs => %s), "
            "finished_at = clock_timestamp(), outcome = %s, summary = %s::jsonb where id = %s")
 # Is the session of a run still there? backend_start is null for another role's
@@ -83,10 +84,11 @@ def stored_summary(summary: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def start(target: Target, conn: psycopg.Connection, planned: list[str]) -> tuple[int | None, str | None]:
+def start(target: Target, conn: psycopg.Connection, planned: list[str], pid: int) -> tuple[int | None, str | None]:
     """The ``running`` row of a run that is about to apply ``planned`` (file
     names), over the run's own session (idle in autocommit; no setting of it
-    changes): (its id, None), or (None, why it could not be written)."""
+    changes); ``pid``: the backend holding the run's migration lock, which lives
+    as long as the run: (the row's id, None), or (None, why it could not be written)."""
     try:
         tracker = tracker_table(conn)
         if tracker is None:
@@ -94,8 +96,9 @@ def start(target: Target, conn: psycopg.Connection, planned: list[str]) -> tuple
         table = sidetables.ensure(conn, tracker, RUNS_TABLE, _COLUMNS, _COMMENT)
         with conn.transaction():
             conn.execute("select set_config('lock_timeout', '5s', true)")
-            row = conn.execute(sql.SQL(_START).format(table),
-                               (RunState.RUNNING.value, target.display, json.dumps(planned))).fetchone()
+            row = conn.execute(sql.SQL(_START).format(table), {
+                "outcome": RunState.RUNNING.value, "target": target.display, "planned": json.dumps(planned),
+                "pid": pid}).fetchone()
     except DdlkitError as exc:
         return None, str(exc)
     except psycopg.Error as exc:
