@@ -138,3 +138,28 @@ def test_a_failed_failable_file_is_named_once_on_its_line(make_tree, db_url, emp
     line = next(x for x in ran.stdout.splitlines() if "failable, ignored" in x)
     assert line.count("migrations/0001_x_failable.sql") == 1, line
     assert "migrations/0001_x_failable.sql:2:13: SQLSTATE 42P01" in line, line
+
+
+# --------------------------------------------------------------------------- the tracker off the search_path
+
+def test_a_search_path_that_no_longer_finds_the_tracker_is_refused_instead_of_running_every_file_again(
+        make_tree, db_url, empty_db):
+    """A file sets the role's search_path to a schema without the tracker. The next
+    run found no ``schema_version`` on it, created a new one there and ran every
+    file again as new (the row below was inserted twice), with exit 0; so would the
+    script. It is refused now (exit 2) before anything runs, naming the tracker."""
+    db = empty_db.info.dbname
+    root = make_tree({
+        "migrations/0001_a.sql": f'create schema s;\nalter role current_user in database "{db}" set search_path = s;\n',
+        "migrations/0002_b.sql": "create table public.accounts (id int);\ninsert into public.accounts values (1);\n"})
+    first = migrate(root, db_url)
+    assert first.returncode == 0, first.stderr
+    again = migrate(root, db_url)
+    assert again.returncode == 2, again.stdout + again.stderr
+    assert "there is no schema_version on the search_path (s), but public.schema_version holds 2 row(s)" \
+        in again.stderr, again.stderr
+    assert empty_db.execute("select count(*) from public.accounts").fetchone()[0] == 1
+    assert empty_db.execute("select to_regclass('s.schema_version')").fetchone()[0] is None
+    extra = "options=-csearch_path%3Ds,public"
+    fixed = migrate(root, f"{db_url}&{extra}" if "?" in db_url else f"{db_url}?{extra}")
+    assert fixed.returncode == 0 and "0 applied, 2 up to date" in fixed.stdout, fixed.stdout + fixed.stderr

@@ -193,7 +193,8 @@ class Runner:
                     if plan.has_work:
                         from ddlkit.apply.send import Ending, Recorder  # noqa: PLC0415
 
-                        self.tracker = self._guard(ensure_tracker, self.conn)
+                        names = [p.file.file_name for p in plan.files]
+                        self.tracker = self._guard(lambda c: ensure_tracker(c, names), self.conn)
                         if self.options.fingerprints:
                             self.side = self._guard(lambda c: ensure_side_table(c, self.tracker), self.conn)
                         self._recorder = Recorder(self.conn, self.tracker, self.side)
