@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+import psycopg
 import pytest
 from conftest import run_cli
 
@@ -163,3 +164,33 @@ def test_a_search_path_that_no_longer_finds_the_tracker_is_refused_instead_of_ru
     extra = "options=-csearch_path%3Ds,public"
     fixed = migrate(root, f"{db_url}&{extra}" if "?" in db_url else f"{db_url}?{extra}")
     assert fixed.returncode == 0 and "0 applied, 2 up to date" in fixed.stdout, fixed.stdout + fixed.stderr
+
+
+# --------------------------------------------------------------------------- lock_timeout inside a called function
+
+def test_a_called_function_that_catches_everything_cannot_swallow_the_lock_timeout(make_tree, db_url, empty_db):
+    """``select add_col();`` where the function wraps its ``ALTER TABLE`` in
+    ``exception when others``: ddlkit's lock_timeout (psql had none: it waited)
+    raised inside the function, the handler swallowed it, the column was never
+    added and the file was recorded, exit 0. The call now runs under ddlkit's own
+    lock deadline (a cancel, which ``others`` does not catch): the file fails
+    while the lock is held, and applies once it is free."""
+    root = make_tree({
+        "migrations/0001_a.sql": "create table lt_t (a int);\n"
+                                 "create function add_col() returns void language plpgsql as $$\nbegin\n"
+                                 "  alter table lt_t add column b int;\n"
+                                 "exception when others then\n  raise notice 'skipped: %', sqlerrm;\nend $$;\n",
+        "migrations/0002_b.sql": "select add_col();\n"})
+    assert migrate(root, db_url).returncode == 0
+    empty_db.execute("alter table lt_t drop column b")
+    empty_db.execute("delete from schema_version where file_name = 'migrations/0002_b.sql'")
+    with psycopg.connect(empty_db.info.dsn, password=empty_db.info.password) as blocker:
+        blocker.execute("lock table lt_t in access share mode")
+        ran = migrate(root, db_url, "--lock-timeout", "0.5", "--lock-retries", "1")
+        assert ran.returncode == 1, ran.stdout + ran.stderr
+        assert "lock" in ran.stderr and "migrations/0002_b.sql" in ran.stderr, ran.stderr
+        assert empty_db.execute("select count(*) from schema_version where file_name like '%0002%'").fetchone()[0] == 0
+    again = migrate(root, db_url)
+    assert again.returncode == 0, again.stderr
+    assert empty_db.execute("select count(*) from information_schema.columns where table_name = 'lt_t' "
+                            "and column_name = 'b'").fetchone()[0] == 1
