@@ -184,6 +184,13 @@ _USER_ROUTINE = """
 """
 
 
+# Built-ins that files call on their own (a file of them keeps its one-query path).
+_BUILT_IN = frozenset({"set_config", "current_setting", "setval", "nextval", "currval", "pg_sleep",
+                       "pg_reload_conf", "pg_notify", "pg_advisory_lock", "pg_advisory_unlock",
+                       "pg_advisory_xact_lock", "pg_try_advisory_lock", "pg_try_advisory_xact_lock", "now",
+                       "count", "format", "version", "pg_terminate_backend", "pg_cancel_backend"})
+
+
 def called_routines(node: Any) -> list[str]:
     """The routine names a ``CALL``, or a ``SELECT`` without ``FROM`` (``select
     create_partitions()``, ``select pgmq.create('q')``), calls: a function's own
@@ -197,8 +204,13 @@ def called_routines(node: Any) -> list[str]:
         pass
     elif not (isinstance(node, ast.SelectStmt) and not node.fromClause and node.targetList):
         return []
-    return sorted({n.funcname[-1].sval for n in iter_nodes(node)
-                   if isinstance(n, ast.FuncCall) and n.funcname and hasattr(n.funcname[-1], "sval")})
+    names = set()
+    for n in iter_nodes(node):
+        if isinstance(n, ast.FuncCall) and n.funcname and hasattr(n.funcname[-1], "sval"):
+            parts = [getattr(p, "sval", "") for p in n.funcname]
+            if not (len(parts) > 1 and parts[0] == "pg_catalog") and parts[-1] not in _BUILT_IN:
+                names.add(parts[-1])
+    return sorted(names)
 
 
 def calls_routine(conn: psycopg.Connection, st: "sqltext.Statement") -> bool:
