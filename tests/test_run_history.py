@@ -11,7 +11,7 @@ import signal
 import time
 
 import psycopg
-from conftest import conninfo_for, popen_cli, run_cli, url_for, wait_for_query
+from conftest import conninfo_for, popen_cli, run_cli, url_for
 from psycopg import sql
 
 from ddlkit import api
@@ -250,10 +250,13 @@ SLOW = {
 
 
 def _run_session(conn) -> int:
-    """The pid of the session running the slow file."""
-    wait_for_query(conn, "%pg_sleep(600)%")
-    row = conn.execute("select pid from pg_stat_activity where query like '%pg_sleep(600)%' "
-                       "and pid <> pg_backend_pid()").fetchone()
+    """The pid of the session running the slow file, in this test's database (tests
+    in other workers run the same file in theirs)."""
+    query = ("select pid from pg_stat_activity where query like '%pg_sleep(600)%' and pid <> pg_backend_pid() "
+             "and datname = current_database()")
+    deadline = time.monotonic() + 60
+    while (row := conn.execute(query).fetchone()) is None and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert row is not None, "the run never reached its slow file"
     return row[0]
 
@@ -342,3 +345,6 @@ def test_status_shows_a_run_that_lost_its_connection_as_interrupted(make_tree, d
         proc.kill()
         proc.wait(timeout=60)
     _assert_interrupted_at_slow_file(root, db_url)
+    line = last_line(status(root, db_url))  # the run said why it stopped, over a connection of its own
+    assert "INTERRUPTED: it did not finish (lost the connection to " in line, line
+    assert json.loads(status(root, db_url, "--format", "json").stdout)["last_run"]["error"]["message"]

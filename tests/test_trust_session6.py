@@ -194,3 +194,21 @@ def test_a_called_function_that_catches_everything_cannot_swallow_the_lock_timeo
     assert again.returncode == 0, again.stderr
     assert empty_db.execute("select count(*) from information_schema.columns where table_name = 'lt_t' "
                             "and column_name = 'b'").fetchone()[0] == 1
+
+
+# --------------------------------------------------------------------------- an error at COMMIT
+
+def test_a_deferred_constraint_that_fails_at_commit_names_the_file(make_tree, db_url, empty_db):
+    """A deferred foreign key checked when the file's transaction commits failed
+    as "database error on <target>: SQLSTATE 23503 …", naming no file, and the
+    run history was left as a run that never finished (status: INTERRUPTED)."""
+    root = make_tree({"migrations/0001_a.sql": "create table p (id int primary key);\n"
+                                               "create table c (pid int references p deferrable initially deferred);\n"
+                                               "insert into c values (1);\ncreate table after_it (a int);\n"})
+    ran = migrate(root, db_url)
+    assert ran.returncode == 1, ran.stdout + ran.stderr
+    assert "ddlkit: error: migrations/0001_a.sql:4:1: SQLSTATE 23503: insert or update on table \"c\"" in ran.stderr
+    assert "when the file's transaction committed" in ran.stderr, ran.stderr
+    assert empty_db.execute("select to_regclass('c')").fetchone()[0] is None
+    line = run_cli("status", "--ddl-dir", str(root), "--database-url", db_url).stdout.rstrip().splitlines()[-1]
+    assert ", failed, 0 applied in " in line and "failed at migrations/0001_a.sql:4:1 (SQLSTATE 23503" in line, line

@@ -202,7 +202,7 @@ class LastRun:
                 "comments_only_recorded": 0,
                 "not_attempted": len(self.planned) - len(recorded) if recorded is not None else None,
                 "files": [],
-                "error": None,
+                "error": self.error,
                 "planned": self.planned,
                 "stopped_at": self.stopped_at,
                 "pid": self.summary.get("pid"),

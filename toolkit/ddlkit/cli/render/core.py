@@ -120,6 +120,9 @@ def _unfinished(run, d: dict) -> list[str]:
     planned = len(d["planned"])
     if run.outcome == "running":
         parts = [f"started {_stamp(run.started_at)}, still running (session pid {d['pid']})"]
+    elif run.error:  # it stopped on an error of its own (a lost connection, the lock lost)
+        parts = [f"started {_stamp(run.started_at)}, INTERRUPTED: it did not finish "
+                 f"({' '.join(str(run.error.get('message') or '').split())})"]
     else:
         parts = [f"started {_stamp(run.started_at)}, INTERRUPTED: it did not finish (killed, SIGTERM, "
                  f"a lost connection or a server crash)"]
