@@ -133,6 +133,7 @@ def nontransactional_reason(node: Any) -> str | None:
 
 
 _SET_CONFIG = re.compile(r"set_config", re.IGNORECASE)
+_SCOPED_KINDS = frozenset({"VariableSetStmt", "ConstraintsSetStmt", "DoStmt"})
 _SCOPED_IN_BODY = re.compile(r"\bset\s+(?:local|constraints|transaction)\b|\bset_config\b", re.IGNORECASE)
 
 
@@ -167,8 +168,12 @@ def psql_scoped_reason(st: Any) -> str | None:
     the end of the file, and a later ``CREATE`` could land in another schema, as
     another role, or a deferred check pass that psql made at once: such a file
     runs statement by statement, as psql ran it."""
-    if not st.has_node and st.first_word not in (None, "set", "do") and not _SET_CONFIG.search(st.text):
-        return None  # a streamed statement that is surely neither (its node is not built for nothing)
+    if not st.has_node:  # decided from the first keyword when it can be: no tree is built for nothing
+        first = st.first_word if st.first_word is not None else st.words(1)[0]
+        if first not in ("set", "do", "") and not _SET_CONFIG.search(st.text):
+            return None
+    elif st.kind not in _SCOPED_KINDS and not _SET_CONFIG.search(st.text):
+        return None  # (lint's statements name their kind without building the tree)
     node = st.node
     if isinstance(node, ast.VariableSetStmt):
         if node.is_local:
