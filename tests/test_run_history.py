@@ -5,10 +5,13 @@ another container. Real PostgreSQL."""
 from __future__ import annotations
 
 import json
+import os
 import secrets
+import signal
+import time
 
 import psycopg
-from conftest import conninfo_for, run_cli, url_for
+from conftest import conninfo_for, popen_cli, run_cli, url_for
 from psycopg import sql
 
 from ddlkit import api
@@ -235,3 +238,113 @@ def test_run_history_is_written_as_the_connecting_user_after_a_file_that_sets_a_
     finally:
         empty_db.execute(sql.SQL("drop owned by {} cascade").format(sql.Identifier(role)))
         empty_db.execute(sql.SQL("drop role {}").format(sql.Identifier(role)))
+
+
+# --------------------------------------------------------------------------- runs that did not finish
+
+SLOW = {
+    "migrations/0001_first.sql": "create table first_one (id int);\n",
+    "migrations/0002_slow.sql": "create table slow_one (id int);\nselect pg_sleep(600);\n",
+    "migrations/0003_last.sql": "create table last_one (id int);\n",
+}
+
+
+def _run_session(conn) -> int:
+    """The pid of the session running the slow file, in this test's database (tests
+    in other workers run the same file in theirs)."""
+    query = ("select pid from pg_stat_activity where query like '%pg_sleep(600)%' and pid <> pg_backend_pid() "
+             "and datname = current_database()")
+    deadline = time.monotonic() + 60
+    while (row := conn.execute(query).fetchone()) is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert row is not None, "the run never reached its slow file"
+    return row[0]
+
+
+def _gone(conn, pid: int, terminate: bool = True) -> None:
+    """Wait until the session ``pid`` has left pg_stat_activity: terminated at once,
+    or (``terminate=False``) after up to a minute on its own. Not a timed assertion:
+    the status assertions after it say what went wrong."""
+    deadline = time.monotonic() + (0 if terminate else 60)
+    while conn.execute("select exists (select from pg_stat_activity where pid = %s)", (pid,)).fetchone()[0]:
+        if time.monotonic() >= deadline:
+            conn.execute("select pg_terminate_backend(%s)", (pid,))
+        time.sleep(0.05)
+
+
+def _assert_interrupted_at_slow_file(root, url) -> None:
+    text = status(root, url)
+    assert text.returncode == 1, text.stdout  # two files pending
+    line = last_line(text)
+    assert "INTERRUPTED: it did not finish" in line, line
+    assert line.endswith("1 of its 3 planned file(s) recorded, stopped at migrations/0002_slow.sql"), line
+    last = json.loads(status(root, url, "--format", "json").stdout)["last_run"]
+    assert last["outcome"] == "interrupted" and last["finished_at"] is None
+    assert last["stopped_at"] == "migrations/0002_slow.sql" and last["applied"] == 1
+    assert last["planned"] == sorted(SLOW) and last["not_attempted"] == 2
+
+
+def test_status_shows_a_run_in_progress_then_killed_as_interrupted(make_tree, db_url, empty_db):
+    root = make_tree(SLOW)
+    proc = popen_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url)
+    try:
+        work = _run_session(empty_db)
+        last = json.loads(status(root, db_url, "--format", "json").stdout)["last_run"]
+        assert last["outcome"] == "running" and last["finished_at"] is None, last
+        assert last["stopped_at"] == "migrations/0002_slow.sql" and last["applied"] == 1
+        lock_pid = last["pid"]  # the session holding the migration lock for the whole run
+        assert lock_pid != work and empty_db.execute(
+            "select exists (select from pg_locks where pid = %s and locktype = 'advisory')", (lock_pid,)).fetchone()[0]
+        line = last_line(status(root, db_url))
+        assert line.endswith(f"still running (session pid {lock_pid}), 1 of its 3 planned file(s) recorded, "
+                             f"on migrations/0002_slow.sql"), line
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=60)
+        _gone(empty_db, lock_pid, terminate=False)  # idle, it ends as soon as the server sees the client gone
+        _gone(empty_db, work)
+    finally:
+        proc.kill()
+        proc.wait(timeout=60)
+    _assert_interrupted_at_slow_file(root, db_url)
+    assert empty_db.execute("select to_regclass('slow_one')").fetchone()[0] is None  # rolled back
+
+    (root / "migrations/0002_slow.sql").write_text("create table slow_one (id int);\n")
+    ran = run_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url)
+    assert ran.returncode == 0, ran.stderr
+    last = json.loads(status(root, db_url, "--format", "json").stdout)["last_run"]
+    assert last["outcome"] == "ok" and last["applied"] == 2 and last["finished_at"] is not None
+    assert [o for o, _ in runs(empty_db)] == ["running", "ok"]  # the killed run's row stays as it was
+
+
+def test_status_shows_a_run_stopped_by_sigterm_as_interrupted(make_tree, db_url, empty_db):
+    root = make_tree(SLOW)
+    proc = popen_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url)
+    try:
+        pid = _run_session(empty_db)
+        lock_pid = json.loads(status(root, db_url, "--format", "json").stdout)["last_run"]["pid"]
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 130
+        _gone(empty_db, lock_pid, terminate=False)  # the process closed it on its way out
+        _gone(empty_db, pid)
+    finally:
+        proc.kill()
+        proc.wait(timeout=60)
+    _assert_interrupted_at_slow_file(root, db_url)
+
+
+def test_status_shows_a_run_that_lost_its_connection_as_interrupted(make_tree, db_url, empty_db):
+    root = make_tree(SLOW)
+    proc = popen_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url)
+    try:
+        work = _run_session(empty_db)
+        lock_pid = json.loads(status(root, db_url, "--format", "json").stdout)["last_run"]["pid"]
+        _gone(empty_db, work)  # the server ends the run's session
+        assert proc.wait(timeout=60) == 3
+        _gone(empty_db, lock_pid, terminate=False)  # the process closed it on its way out
+    finally:
+        proc.kill()
+        proc.wait(timeout=60)
+    _assert_interrupted_at_slow_file(root, db_url)
+    line = last_line(status(root, db_url))  # the run said why it stopped, over a connection of its own
+    assert "INTERRUPTED: it did not finish (lost the connection to " in line, line
+    assert json.loads(status(root, db_url, "--format", "json").stdout)["last_run"]["error"]["message"]

@@ -70,6 +70,8 @@ def status(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None
     with connect(target) as conn:  # the plan and the last run over one connection
         report = _plan_report(target, tree, conn, dry_run=False, rerun_comment_edits=rerun_comment_edits)
         report.last_run, report.last_run_unknown = runlog.last_run(conn)
+    if report.last_run is not None:  # how far a run that did not finish got
+        report.last_run.still_pending = {p.file.file_name for p in report.pending}
     return report
 
 
@@ -116,7 +118,7 @@ def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | Non
     """
     from ddlkit.apply.runner import RunOptions, Runner  # noqa: PLC0415
 
-    from ddlkit.util.errors import InputError  # noqa: PLC0415
+    from ddlkit.util.errors import DdlkitError, InputError  # noqa: PLC0415
 
     if replica_urls and wait_replicas is None:
         raise InputError("--replica-url needs --wait-replicas SECONDS")
@@ -144,14 +146,35 @@ def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | Non
         if on_event:
             on_event("start", target=target.display, root=tree.root, test_mode=tree.test_mode)
         history: list[str | None] = []
+        started: list[int | None] = []
+        begun: list[tuple[list[str], int]] = []
 
-        def record(conn, done) -> None:  # the run history, over the run's own session before it closes
+        def begin(conn, planned, pid: int) -> None:  # the ``running`` row: a run that never ends shows in status
             from ddlkit.db import runlog  # noqa: PLC0415 - a run with nothing to do never loads it
 
-            history.append(runlog.record(target, done.outcome, done.duration,
-                                         {"target": target.display, **done.to_dict()}, conn=conn))
+            names = [p.file.file_name for p in planned.pending]
+            run_id, _ = runlog.start(target, conn, names, pid)
+            started.append(run_id)  # a row that cannot be written is warned about at the end (record)
+            begun.append((names, pid))
 
-        result = Runner(target, tree, options, emit=on_event, on_finish=record).migrate()
+        def record(conn, done) -> None:  # the run history, over the run's own session before it closes
+            from ddlkit.db import runlog  # noqa: PLC0415
+
+            history.append(runlog.record(target, done.outcome, done.duration,
+                                         {"target": target.display, **done.to_dict()}, conn=conn,
+                                         run_id=started[0] if started else None))
+
+        try:
+            result = Runner(target, tree, options, emit=on_event, on_finish=record, on_start=begin).migrate()
+        except DdlkitError as exc:  # the run stopped short (a lost connection or lock, a refused file)
+            if started and started[0] is not None:
+                from ddlkit.db import runlog  # noqa: PLC0415
+
+                names, pid = begun[0]
+                runlog.record(target, runlog.RunState.INTERRUPTED.value, 0.0,
+                              {"target": target.display, "planned": names, "pid": pid,
+                               "error": {"message": target.redact(str(exc))}}, run_id=started[0])
+            raise
         report = MigrateReport(target.display, tree.root, tree.test_mode, result)
         if history:  # a run with nothing to do writes nothing
             report.run_log_error = history[0]

@@ -2,8 +2,10 @@
 
 A ``DO`` block with ``exception when others`` (or ``lock_not_available``,
 SQLSTATE 55P03 or its class 55000) around DDL catches the error
-``lock_timeout`` raises: the DDL loses its effect and the file commits. Such a
-statement runs with ``lock_timeout = 0`` instead, and a watchdog thread with its
+``lock_timeout`` raises: the DDL loses its effect and the file commits. So does
+a function the file calls (``select add_partitions()``, ``call backfill()``)
+whose body, in the catalog, has such a handler. Such a statement (for a call:
+of any function the database defines) runs with ``lock_timeout = 0`` instead, and a watchdog thread with its
 own connection cancels it once one of its lock waits has lasted the run's
 ``--lock-timeout``. The cancel (57014, query_canceled) is not caught by
 ``others``; the runner then treats it as a lock timeout: retried with backoff,
@@ -20,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import psycopg
 from psycopg.pq import TransactionStatus
@@ -137,7 +139,7 @@ def lock_deadline(conn: psycopg.Connection, target: Target, st: "sqltext.Stateme
     :class:`LockDeadline`; otherwise do nothing (yields None)."""
     from ddlkit.sql.plhandlers import may_swallow_lock_timeout  # noqa: PLC0415
 
-    if not seconds or not may_swallow_lock_timeout(st.node):
+    if not seconds or not (may_swallow_lock_timeout(st.node) or calls_routine(conn, st)):
         yield None
         return
     local = conn.info.transaction_status != TransactionStatus.IDLE
@@ -162,7 +164,58 @@ def file_needs_deadline(statements: "list[sqltext.Statement]") -> bool:
     """Whether any statement runs PL/pgSQL that may swallow lock_timeout: such a
     file goes statement by statement, each such statement under a
     :func:`lock_deadline` (never inside the one-query path of ddlkit.apply.send).
-    Only statements that may start with ``DO`` are looked at (no parse otherwise)."""
+    Only statements that may start with ``DO``, ``SELECT`` or ``CALL`` are looked
+    at (no parse otherwise): a DO block with such a handler, or a call of a
+    function (:func:`called_routines`), whose body the catalog holds."""
     from ddlkit.sql.plhandlers import may_swallow_lock_timeout  # noqa: PLC0415
 
-    return any(st.could_be("do") and may_swallow_lock_timeout(st.node) for st in statements)
+    return any((st.could_be("do") and may_swallow_lock_timeout(st.node))
+               or ((st.could_be("select") or st.could_be("call")) and called_routines(st.node))
+               for st in statements)
+
+
+# A function or procedure of those names that is not the server's own: its body
+# (PL/pgSQL, or SQL that may call PL/pgSQL) may catch lock_timeout.
+_USER_ROUTINE = """
+    select exists (select from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+                     join pg_language l on l.oid = p.prolang
+                    where p.proname = any (%s) and n.nspname not in ('pg_catalog', 'information_schema')
+                      and l.lanname not in ('internal', 'c'))
+"""
+
+
+# Built-ins that files call on their own (a file of them keeps its one-query path).
+_BUILT_IN = frozenset({"set_config", "current_setting", "setval", "nextval", "currval", "pg_sleep",
+                       "pg_reload_conf", "pg_notify", "pg_advisory_lock", "pg_advisory_unlock",
+                       "pg_advisory_xact_lock", "pg_try_advisory_lock", "pg_try_advisory_xact_lock", "now",
+                       "count", "format", "version", "pg_terminate_backend", "pg_cancel_backend"})
+
+
+def called_routines(node: Any) -> list[str]:
+    """The routine names a ``CALL``, or a ``SELECT`` without ``FROM`` (``select
+    create_partitions()``, ``select pgmq.create('q')``), calls: a function's own
+    ``EXCEPTION WHEN others`` around its DDL would swallow lock_timeout as a DO
+    block's does (the body is in the catalog, not in the file)."""
+    from pglast import ast  # noqa: PLC0415
+
+    from ddlkit.sql.astwalk import iter_nodes  # noqa: PLC0415
+
+    if isinstance(node, ast.CallStmt):
+        pass
+    elif not (isinstance(node, ast.SelectStmt) and not node.fromClause and node.targetList):
+        return []
+    names = set()
+    for n in iter_nodes(node):
+        if isinstance(n, ast.FuncCall) and n.funcname and hasattr(n.funcname[-1], "sval"):
+            parts = [getattr(p, "sval", "") for p in n.funcname]
+            if not (len(parts) > 1 and parts[0] == "pg_catalog") and parts[-1] not in _BUILT_IN:
+                names.add(parts[-1])
+    return sorted(names)
+
+
+def calls_routine(conn: psycopg.Connection, st: "sqltext.Statement") -> bool:
+    """Whether ``st`` calls a function the database defines (not a built-in one)."""
+    if not (st.could_be("select") or st.could_be("call")):
+        return False
+    names = called_routines(st.node)
+    return bool(names) and conn.execute(_USER_ROUTINE, (names,)).fetchone()[0]

@@ -71,8 +71,13 @@ class Runner:
 
     def __init__(self, target: Target, tree: Tree, options: RunOptions | None = None,
                  emit: Emit | None = None, sleep: Callable[[float], None] = time.sleep,
-                 on_finish: Callable[[psycopg.Connection, RunResult], None] | None = None):
+                 on_finish: Callable[[psycopg.Connection, RunResult], None] | None = None,
+                 on_start: Callable[[psycopg.Connection, Plan, int], None] | None = None):
         self.target = target
+        # Called with the work session, the plan and the pid of the lock's session once the
+        # lock is held, before the first file or comments-only edit is written (the run
+        # history's ``running`` row).
+        self.on_start = on_start
         # Called with the work session and the result once a run that applied something has
         # made it durable, before the session closes (the run history: no connection of its own).
         self.on_finish = on_finish
@@ -144,7 +149,7 @@ class Runner:
 
     @_guarded
     def migrate(self) -> RunResult:
-        from ddlkit.apply.send import leaves_session_clean  # noqa: PLC0415
+        from ddlkit.apply.send import changes_login_settings, leaves_session_clean  # noqa: PLC0415
         from ddlkit.db.lock import MigrationLock, immunize  # noqa: PLC0415
         started = time.monotonic()
         lock_conn = connect(self.target)  # reads first; holds the lock if anything is pending
@@ -192,11 +197,14 @@ class Runner:
                     if plan.has_work:
                         from ddlkit.apply.send import Ending, Recorder  # noqa: PLC0415
 
-                        self.tracker = self._guard(ensure_tracker, self.conn)
+                        names = [p.file.file_name for p in plan.files]
+                        self.tracker = self._guard(lambda c: ensure_tracker(c, names), self.conn)
                         if self.options.fingerprints:
                             self.side = self._guard(lambda c: ensure_side_table(c, self.tracker), self.conn)
                         self._recorder = Recorder(self.conn, self.tracker, self.side)
                         self._ending = Ending(self.conn, lock.guard_key, self.tracker)
+                    if plan.has_work and self.on_start is not None:
+                        self.on_start(self.conn, plan, lock.conn.info.backend_pid)
                     result = RunResult(plan, [], waited=lock.waited)
                     self.emit("plan", plan=plan)
                     if plan.has_work:
@@ -204,15 +212,18 @@ class Runner:
 
                         record_comment_edits(self, plan, result)
                         result.adopted = adopt(self, plan) if self.side is not None else 0
-                    dirty = False
+                    dirty = renew = False
                     for pf in self._beside_script(watch, result):
                         if not pf.file.mode.transactional:  # its statements commit one by one
                             lock.ensure_held(f"applying {pf.file.file_name}")
-                        if dirty:  # a fresh session for each file, as psql gave it
+                        if renew:  # the role's or database's new settings, as the next psql call got them
+                            self._new_session()
+                        elif dirty:  # a fresh session for each file, as psql gave it
                             self._guard(lambda c: c.execute("discard all"), self.conn)
                         fr = self._apply(pf)
                         clean = self._clean.pop(pf.file.file_name, None)
                         dirty = not (leaves_session_clean(pf.file) if clean is None else clean)
+                        renew = changes_login_settings(pf.file)
                         result.results.append(fr)
                         self.emit("file_done", result=fr)
                         if fr.outcome == Outcome.FAILED:
@@ -237,6 +248,22 @@ class Runner:
             (lock.conn if lock is not None else lock_conn).close()
         result.duration = time.monotonic() - started
         return result
+
+    def _new_session(self) -> None:
+        """Replace the work session with a new one (after a file that changed the
+        settings of the role or the database: a new session starts with them, as
+        each psql call of the script did). What committed on the old one stays
+        committed; its unflushed commits are made durable first."""
+        from ddlkit.apply.send import Ending, Recorder  # noqa: PLC0415
+
+        self._make_durable()
+        old, self.conn = self.conn, connect(self.target)
+        old.close()
+        self.conn.prepare_threshold = None
+        self.conn.add_notice_handler(self._on_notice)
+        self._recorder = Recorder(self.conn, self.tracker, self.side)
+        self._ending = Ending(self.conn, self.lock.guard_key if self.lock else None, self.tracker)
+        self._begin_sql = None
 
     def _script_watch(self, lock_conn: psycopg.Connection):
         """The watch for a running pg_migrate.sh (ddlkit.db.script_watch), on the lock's connection."""

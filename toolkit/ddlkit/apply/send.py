@@ -27,6 +27,8 @@ statement by statement, which names it.
 
 from __future__ import annotations
 
+import re
+
 import bisect
 from typing import TYPE_CHECKING, Any, Iterator
 
@@ -302,6 +304,29 @@ def leaves_session_clean(f: DdlFile) -> bool:
         if getattr(rel, "relpersistence", None) == "t":
             return False
     return True
+
+
+# ALTER ROLE/USER/DATABASE … SET or RESET, also run by a DO block's EXECUTE: what a new session starts with.
+_LOGIN_SETTING = re.compile(r"\balter\s+(?:role|user|database)\b.*\b(?:set|reset)\b", re.IGNORECASE | re.DOTALL)
+
+
+def changes_login_settings(f: DdlFile) -> bool:
+    """Does ``f`` change the settings a new session starts with (``ALTER ROLE …
+    SET``, ``ALTER DATABASE … SET``, or a ``DO`` block that looks like it runs
+    one)? Each psql call of pg_migrate.sh was a new session, so the next file
+    started with them; ``DISCARD ALL`` resets a session only to what it started with."""
+    for st in f.statements:
+        if not st.has_node:
+            first = st.words(1)[0]
+            if first not in ("alter", "do", ""):
+                continue
+        node = st.node
+        name = type(node).__name__
+        if name in ("AlterRoleSetStmt", "AlterDatabaseSetStmt"):
+            return True
+        if name == "DoStmt" and _LOGIN_SETTING.search(st.text):
+            return True
+    return False
 
 
 def watched_statement(sts: list[sqltext.Statement]) -> sqltext.Statement:

@@ -11,13 +11,15 @@ a PL/pgSQL handler that could swallow lock_timeout, the tracer). A lock_timeout
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import contextlib
+
+from typing import TYPE_CHECKING, Iterator
 
 import psycopg
 from psycopg.pq import TransactionStatus
 
 from ddlkit.apply import send
-from ddlkit.apply.failure import StatementError
+from ddlkit.apply.failure import MigrationFailed, StatementError
 from ddlkit.apply.send import ms_setting
 from ddlkit.apply.staging import drop_staged, stage
 from ddlkit.db.tracker import keep_row, record
@@ -45,7 +47,8 @@ def apply_transactional(runner: "TransactionalSession", f: "DdlFile", fr: "FileR
         try:
             if whole:
                 return _apply_one_query(runner, f, fr, row_sql, end_sql)
-            with runner.conn.transaction():
+            committing = False
+            with _commit_named(runner, f, lambda: committing), runner.conn.transaction():
                 runner._prepare_session(transactional=True)
                 with runner.muted():
                     staged = stage(runner.conn, f, runner.tree.root)
@@ -59,6 +62,7 @@ def apply_transactional(runner: "TransactionalSession", f: "DdlFile", fr: "FileR
                     drop_staged(runner.conn, staged)
                 keep_row(runner.conn, runner.tracker, f, runner.side)  # the file may have removed it
                 runner.lock.ensure_held(f"committing {f.file_name}; it was rolled back")
+                committing = True
             return
         except send.Unplaced as err:
             # Which statement failed? Statement by statement, the next run says.
@@ -70,6 +74,24 @@ def apply_transactional(runner: "TransactionalSession", f: "DdlFile", fr: "FileR
             if runner.lock_retry(err, fr):
                 continue
             raise
+
+
+@contextlib.contextmanager
+def _commit_named(runner: "TransactionalSession", f: "DdlFile", committing) -> Iterator[None]:
+    """An error of the file's COMMIT (a deferred constraint or constraint trigger)
+    named as the file's failure, at its last statement, instead of an anonymous
+    database error: psql, committing each statement, stopped at the one that caused it."""
+    try:
+        yield
+    except psycopg.Error as exc:
+        if not committing() or runner.conn.closed or runner.conn.broken:
+            raise
+        last = f.statements[-1] if f.statements else None
+        _, line, col = last.position(f.lines) if last is not None else (None, 1, 1)
+        raise MigrationFailed(f.file_name, line, col, exc.sqlstate,
+                              f"{exc.diag.message_primary or exc} (when the file's transaction committed: a deferred "
+                              f"constraint or trigger; under psql the statement that caused it failed)",
+                              detail=exc.diag.message_detail) from None
 
 
 def _apply_one_query(runner: "TransactionalSession", f: "DdlFile", fr: "FileResult", row_sql: str | None = None,

@@ -4,6 +4,7 @@ create and upsert it exactly as pg_migrate.sh did."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import psycopg
 from psycopg import sql
@@ -134,9 +135,47 @@ def _read_at_once(conn: psycopg.Connection) -> list[TrackerRow] | None:
     return list(map(TrackerRow, names, md5s, stamps))
 
 
-def ensure_tracker(conn: psycopg.Connection) -> sql.Identifier:
+# Tables shaped like the tracker (file_name and md5 columns), in any schema.
+_TRACKERS = """
+    select n.nspname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+     where c.relname = %s and c.relkind in ('r', 'p') and n.nspname not like 'pg\\_%%'
+       and exists (select from pg_attribute a where a.attrelid = c.oid and a.attname = 'file_name' and not a.attisdropped)
+       and exists (select from pg_attribute a where a.attrelid = c.oid and a.attname = 'md5' and not a.attisdropped)
+     order by n.nspname
+"""
+
+
+def refuse_tracker_elsewhere(conn: psycopg.Connection, names: Sequence[str]) -> None:
+    """No tracker on the search_path, yet a tracker-shaped ``schema_version`` in
+    another schema holds rows naming files of this tree: the search_path moved (a
+    file's ``ALTER ROLE … SET search_path``, a new ``options`` in the URL). A new
+    tracker would make every file run again, as new: refused (exit 2) before anything runs."""
+    if not names:
+        return
+    for (schema,) in conn.execute(_TRACKERS, (TRACKER_TABLE,)).fetchall():
+        table = sql.Identifier(schema, TRACKER_TABLE)
+        try:
+            with conn.transaction():
+                found = conn.execute(sql.SQL("select count(*) from {} where file_name = any(%s)").format(table),
+                                     (list(names),)).fetchone()[0]
+        except psycopg.errors.InsufficientPrivilege:
+            continue
+        if found:
+            path = conn.execute("select current_setting('search_path')").fetchone()[0]
+            raise InputError(
+                f"there is no {TRACKER_TABLE} on the search_path ({path}), but {schema}.{TRACKER_TABLE} holds "
+                f"{found} row(s) of this tree's files: the search_path changed (an ALTER ROLE or ALTER DATABASE "
+                f"… SET search_path?), and a new tracker would run every file again. Put {schema} on the "
+                f"search_path (say ?options=-csearch_path%3D{path.replace(' ', '')},{schema} in the database "
+                f"URL, or ALTER ROLE … SET search_path), or drop that table if it is not this database's tracker")
+
+
+def ensure_tracker(conn: psycopg.Connection, names: Sequence[str] = ()) -> sql.Identifier:
     """Create the tracker if missing and return its qualified name. Called
-    under the lock; the exception handlers cover an old pg_migrate.sh racing us."""
+    under the lock; the exception handlers cover an old pg_migrate.sh racing us.
+    ``names``: the tree's files, for :func:`refuse_tracker_elsewhere` when there is none."""
+    if names and conn.execute("select to_regclass(%s) is null", (TRACKER_TABLE,)).fetchone()[0]:
+        refuse_tracker_elsewhere(conn, names)
     q = sql.SQL(
         "create table if not exists {} (file_name text primary key, md5 text, "
         "applied_at timestamptz not null default now())"

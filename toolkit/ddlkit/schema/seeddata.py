@@ -18,6 +18,10 @@ deterministically from the scratch database ``ddlkit dump`` migrated.
   ``gen_random_uuid()``: any function that is not immutable, except ``nextval``)
   and that no key, index or constraint uses is left out, so the loading server
   fills in its default: the file stays the same from one dump to the next.
+  One that a key uses is written (rows refer to it), and so are the columns
+  that refer to it through a foreign key: a comment line before the ``COPY``
+  names them (:data:`VARYING_MARK`), and :func:`comparable` leaves their values
+  out when ``verify`` compares a committed dump with a fresh one.
 
 Loaded by ``ddlkit template``, ``ddlkit test --from-dump`` and the pytest
 plugin's ``from_dump`` between ``01_schema.sql`` and the tracker rows.
@@ -75,6 +79,23 @@ _FREE_DEFAULTS = """
        and not exists (select from pg_index i where i.indrelid = %(rel)s
                        and (a.attnum = any (i.indkey::int2[]) or i.indexprs is not null or i.indpred is not null))
 """
+
+# Every column default (keyed or not), and the foreign keys' column pairs.
+_ALL_DEFAULTS = """
+    select a.attname, pg_get_expr(d.adbin, d.adrelid)
+      from pg_attrdef d join pg_attribute a on a.attrelid = d.adrelid and a.attnum = d.adnum
+     where d.adrelid = %(rel)s and a.attgenerated = ''
+"""
+_FK_COLUMNS = """
+    select c.conrelid, c.confrelid,
+           array(select a.attname::text from unnest(c.conkey) with ordinality k(n, o)
+                   join pg_attribute a on a.attrelid = c.conrelid and a.attnum = k.n order by k.o),
+           array(select a.attname::text from unnest(c.confkey) with ordinality k(n, o)
+                   join pg_attribute a on a.attrelid = c.confrelid and a.attnum = k.n order by k.o)
+      from pg_constraint c where c.contype = 'f'
+"""
+# The line before a COPY whose rows hold values that differ from one run to the next.
+VARYING_MARK = "-- ddlkit: values that differ from run to run (verify ignores them): columns "
 
 _NOT_IMMUTABLE = "select distinct proname from pg_proc where provolatile <> 'i' and proname <> 'nextval'"
 
@@ -157,11 +178,12 @@ def _calls(tree) -> Iterator[str]:
             yield from _calls(item)
 
 
-def varying_defaults(conn: psycopg.Connection, oid: int, not_immutable: frozenset[str]) -> set[str]:
+def varying_defaults(conn: psycopg.Connection, oid: int, not_immutable: frozenset[str],
+                     query: str = _FREE_DEFAULTS) -> set[str]:
     """Columns of ``oid`` whose default may differ from one run to the next and
-    that no key, index or constraint uses."""
+    that no key, index or constraint uses (with ``query=_ALL_DEFAULTS``: used or not)."""
     out = set()
-    for name, expr in conn.execute(_FREE_DEFAULTS, {"rel": oid}):
+    for name, expr in conn.execute(query, {"rel": oid}):
         try:
             tree = json.loads(parser.parse_sql_json(f"SELECT {expr}"))
         except parser.ParseError:
@@ -169,6 +191,58 @@ def varying_defaults(conn: psycopg.Connection, oid: int, not_immutable: frozense
         if any(c == "<sqlvaluefunction>" or c in not_immutable for c in _calls(tree)):
             out.add(name)
     return out
+
+
+def _differing(conn: psycopg.Connection, oid: int, not_immutable: frozenset[str], foreign: list,
+               known: dict[int, set[str]]) -> set[str]:
+    """Columns of ``oid`` whose values differ from run to run: a default that is
+    not immutable (a key's too), and a foreign key's columns that refer to such a
+    column (of a table already seen, or of this one)."""
+    out = varying_defaults(conn, oid, not_immutable, _ALL_DEFAULTS)
+    grew = True
+    while grew:  # a self-reference (parent_id → id) may chain
+        grew = False
+        for child, parent, cols, refs in foreign:
+            seen = out if parent == oid else known.get(parent, set())
+            if child == oid:
+                for col, ref in zip(cols, refs):
+                    if ref in seen and col not in out:
+                        out.add(col)
+                        grew = True
+    return out
+
+
+def comparable(text: str) -> str:
+    """``02_data.sql`` as ``verify`` compares it: in each ``COPY`` that
+    :data:`VARYING_MARK` precedes, the marked columns' values left out and the
+    rows sorted (their order follows a key that may be one of them)."""
+    out: list[str] = []
+    lines = text.splitlines()
+    i, marked = 0, None
+    while i < len(lines):
+        line = lines[i]
+        i += 1
+        if line.startswith(VARYING_MARK):
+            numbers = line[len(VARYING_MARK):].split(" (", 1)[0]
+            try:
+                marked = [int(n) - 1 for n in numbers.split(", ")]
+            except ValueError:
+                marked = None
+        elif line.startswith("COPY ") and marked is not None:
+            out.append(line)
+            rows = []
+            while i < len(lines) and lines[i] != "\\.":
+                fields = lines[i].split("\t")
+                for k in marked:
+                    if k < len(fields):
+                        fields[k] = "?"
+                rows.append("\t".join(fields))
+                i += 1
+            out.extend(sorted(rows))
+            marked = None
+            continue
+        out.append(line)
+    return "\n".join(out)
 
 
 def _copy_out(conn: psycopg.Connection, query: sql.Composable) -> str:
@@ -189,6 +263,8 @@ def data_sql(conn: psycopg.Connection, tracker: tuple[str, str]) -> str:
     kinds = {oid: kind for oid, _s, _n, kind in found}
     edges = conn.execute(_FOREIGN_KEYS).fetchall()
     not_immutable = frozenset(name for (name,) in conn.execute(_NOT_IMMUTABLE))
+    foreign = conn.execute(_FK_COLUMNS).fetchall()
+    differing: dict[int, set[str]] = {}  # per table: written columns whose values differ from run to run
     parts: list[str] = [DATA_HEADER.rstrip("\n")]
     for oid, schema, name in dependency_order(tables, edges):
         table = sql.Identifier(schema, name)
@@ -199,6 +275,7 @@ def data_sql(conn: psycopg.Connection, tracker: tuple[str, str]) -> str:
         columns = [c for c in conn.execute(_COLUMNS, (oid,)).fetchall() if c[0] not in varying]
         if not columns:  # rows of a table without columns: COPY cannot name them
             continue
+        differing[oid] = _differing(conn, oid, not_immutable, foreign, differing) - varying
         names = sql.SQL(", ").join(sql.Identifier(c) for c, _ in columns)
         query = sql.SQL("SELECT {} FROM {} ORDER BY {}").format(
             sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c, _ in columns), source,
@@ -208,6 +285,10 @@ def data_sql(conn: psycopg.Connection, tracker: tuple[str, str]) -> str:
         parts.append("")
         for trig in triggers:
             parts.append(sql.SQL("ALTER TABLE {} DISABLE TRIGGER {};").format(table, trig).as_string(conn))
+        marked = [(i, c) for i, (c, _) in enumerate(columns, 1) if c in differing[oid]]
+        if marked:
+            parts.append(VARYING_MARK + ", ".join(str(i) for i, _ in marked) + " ("
+                         + ", ".join(sql.Identifier(c).as_string(conn) for _, c in marked) + ")")
         parts.append(sql.SQL("COPY {} ({}) FROM stdin;").format(table, names).as_string(conn))
         parts.append(data + "\\.")
         for trig in triggers:

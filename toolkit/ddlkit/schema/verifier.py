@@ -22,6 +22,7 @@ from typing import Sequence
 from ddlkit.sql import psqlscript, sqltext
 
 from ddlkit.schema import schemadump as dump
+from ddlkit.schema import seeddata
 from ddlkit.schema import template as templating
 
 from ddlkit.server import server
@@ -219,7 +220,10 @@ def check_schema(tree: Tree, dump_dir: Path, result: VerifyResult, baselines: Se
     if bad:
         return out + [bad]
     if fresh.has_data or committed_data:
-        out += _compare(data_path, committed_data, fresh.data if fresh.has_data else "", result, "the seed data")
+        fresh_data = fresh.data if fresh.has_data else ""
+        same = committed_data and fresh_data and seeddata.comparable(committed_data) == seeddata.comparable(fresh_data)
+        if not same:
+            out += _compare(data_path, committed_data, fresh_data, result, "the seed data")
     return out
 
 

@@ -6,6 +6,7 @@ call :func:`classify` (re-exported by :mod:`ddlkit.sql.sqltext`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,6 +132,65 @@ def nontransactional_reason(node: Any) -> str | None:
     return None
 
 
+_SET_CONFIG = re.compile(r"set_config", re.IGNORECASE)
+_SCOPED_KINDS = frozenset({"VariableSetStmt", "ConstraintsSetStmt", "DoStmt"})
+_SCOPED_IN_BODY = re.compile(r"\bset\s+(?:local|constraints|transaction)\b|\bset_config\b", re.IGNORECASE)
+
+
+def _local_set_config(node: Any) -> bool:
+    """A call ``set_config(name, value, is_local)`` whose ``is_local`` is not a
+    constant false (true, 't', on, or an expression: it may be true)."""
+    from ddlkit.sql.astwalk import iter_nodes  # noqa: PLC0415 - only for a statement that names set_config
+
+    for n in iter_nodes(node):
+        if isinstance(n, ast.FuncCall) and n.funcname and getattr(n.funcname[-1], "sval", None) == "set_config" \
+                and len(n.args or ()) == 3:
+            flag = n.args[2]
+            if isinstance(flag, ast.TypeCast):
+                flag = flag.arg
+            value = getattr(flag, "val", None)
+            if isinstance(value, ast.Boolean) and not value.boolval:
+                continue
+            if isinstance(value, ast.String) and value.sval.strip().lower() in ("false", "off", "0", "no", "f", "n"):
+                continue
+            if isinstance(value, ast.Integer) and value.ival == 0:
+                continue
+            return True
+    return False
+
+
+def psql_scoped_reason(st: Any) -> str | None:
+    """The statement's name when its effect ends with its transaction (``SET
+    LOCAL``, ``SET TRANSACTION``, ``SET CONSTRAINTS``, ``set_config(…, true)``):
+    psql ran each statement of a file on its own, so outside a ``BEGIN`` block
+    such a setting lasted only that statement (psql warns "can only be used in
+    transaction blocks"). In one transaction for the whole file it would last to
+    the end of the file, and a later ``CREATE`` could land in another schema, as
+    another role, or a deferred check pass that psql made at once: such a file
+    runs statement by statement, as psql ran it."""
+    if not st.has_node:  # decided from the first keyword when it can be: no tree is built for nothing
+        first = st.first_word if st.first_word is not None else st.words(1)[0]
+        if first not in ("set", "do", "") and not _SET_CONFIG.search(st.text):
+            return None
+    elif st.kind not in _SCOPED_KINDS and not _SET_CONFIG.search(st.text):
+        return None  # (lint's statements name their kind without building the tree)
+    node = st.node
+    if isinstance(node, ast.VariableSetStmt):
+        if node.is_local:
+            return "SET LOCAL outside a BEGIN block (psql ran it on its own: it ended with its statement)"
+        if node.name == "TRANSACTION":
+            return "SET TRANSACTION outside a BEGIN block (psql ran it on its own: it had no effect)"
+    if isinstance(node, ast.ConstraintsSetStmt):
+        return "SET CONSTRAINTS outside a BEGIN block (psql ran it on its own: it had no effect)"
+    if isinstance(node, ast.DoStmt) and _SCOPED_IN_BODY.search(st.text):
+        # Whatever the block sets for its transaction ended with it under psql (running the
+        # file statement by statement is psql's behaviour: a false alarm costs only atomicity).
+        return "a DO block that sets something for its transaction (psql ran it on its own: it ended with it)"
+    if _SET_CONFIG.search(st.text) and _local_set_config(node):
+        return "set_config(…, true) outside a BEGIN block (psql ran it on its own: it ended with its statement)"
+    return None
+
+
 def is_transaction_control(node: Any) -> bool:
     return isinstance(node, ast.TransactionStmt) and node.kind in _OWN_TXN_KINDS
 
@@ -160,20 +220,25 @@ def has_nontransactional_header(text: str) -> bool:
 def classify(text: str, statements: list[Any], lines: LineIndex | None = None) -> TxnMode:
     """Decide how a file runs. Order of precedence: the explicit header, then
     the first statement that cannot run in a transaction block, then the
-    file's own transaction control."""
+    file's own transaction control, then a transaction-scoped setting before
+    any (:func:`psql_scoped_reason`)."""
     lines = lines or LineIndex(text)
     head = text if not statements or statements[0].source is not None else text[: statements[0].start]
     if has_nontransactional_header(head):  # scan comments only
         return TxnMode(False, "header -- transactional: false", None, None)
-    control = None
+    control = scoped = None
     for st in statements:
         reason = st.txn_reason()
         if reason:
             return TxnMode(False, reason, st, _line(st, lines))
         if control is None and st.txn_control():
             control = st
+        if scoped is None and control is None and (why := psql_scoped_reason(st)):
+            scoped = (why, st)
     if control is not None:
         return TxnMode(False, "file has its own BEGIN/COMMIT", control, _line(control, lines))
+    if scoped is not None:
+        return TxnMode(False, scoped[0], scoped[1], _line(scoped[1], lines))
     return TxnMode(True)
 
 

@@ -113,11 +113,34 @@ def _stamp(when) -> str:
     return when.strftime("%Y-%m-%d %H:%M:%S %Z").strip()
 
 
+def _unfinished(run, d: dict) -> list[str]:
+    """A run whose row is still ``running``: on now, or gone without finishing."""
+    from ddlkit.util.redaction import escaped  # noqa: PLC0415
+
+    planned = len(d["planned"])
+    if run.outcome == "running":
+        parts = [f"started {_stamp(run.started_at)}, still running (session pid {d['pid']})"]
+    elif run.error:  # it stopped on an error of its own (a lost connection, the lock lost)
+        parts = [f"started {_stamp(run.started_at)}, INTERRUPTED: it did not finish "
+                 f"({' '.join(str(run.error.get('message') or '').split())})"]
+    else:
+        parts = [f"started {_stamp(run.started_at)}, INTERRUPTED: it did not finish (killed, SIGTERM, "
+                 f"a lost connection or a server crash)"]
+    if d["applied"] is not None:
+        parts.append(f"{d['applied']} of its {planned} planned file(s) recorded")
+    if d["stopped_at"]:
+        verb = "on" if run.outcome == "running" else "stopped at"
+        parts.append(f"{verb} {escaped(d['stopped_at'])}")
+    return parts
+
+
 def last_run_line(run, unknown: str | None) -> str:
     """``last run: <finished_at>, <outcome>, <n> applied in <duration>, failed-ignored: <files>``."""
     if run is None:
         return f"last run: unknown ({unknown})"
     d = run.to_dict()
+    if not run.finished:
+        return "last run: " + ", ".join(_unfinished(run, d))
     parts = [_stamp(run.finished_at), run.outcome, f"{d['applied']} applied in {run.duration:.2f}s"]
     if d["comments_only_recorded"]:
         parts.append(f"{d['comments_only_recorded']} comments-only edit(s) recorded")

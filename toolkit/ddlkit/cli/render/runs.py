@@ -48,7 +48,9 @@ class TextEvents(ProgressEvents):
         if result.outcome == "applied":
             out(f"  applied  {result.file_name}  {result.mode.label}  {result.duration * 1000:.0f}ms")
         elif result.outcome == "failed-ignored":
-            out(f"  failed (failable, ignored and recorded)  {result.file_name}: {result.error}")
+            error = str(result.error)  # file:line:col: SQLSTATE …, naming the file once
+            where = "" if error.startswith(f"{result.file_name}:") else f"{result.file_name}: "
+            out(f"  failed (failable, ignored and recorded)  {where}{error}")
             out(f"    {ran_before_error(result)}")
         elif result.outcome == "failed":
             out(f"    {ran_before_error(result)}")
