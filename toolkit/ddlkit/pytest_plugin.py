@@ -214,8 +214,9 @@ class Template:
             f"ddlkit_tpl_{os.getpid()}_{secrets.token_hex(3)}"
         self._key = _lock_key(self.name)
         self._count = 0
+        # the server's roles before this process created the template (None: it did not):
+        # the process that created it drops it, with the tree's new roles
         self.roles_before: list[int] | None = None
-        self.built_here = False  # this process created the template: it drops it
 
     def build(self) -> None:
         from psycopg import sql  # noqa: PLC0415
@@ -240,9 +241,9 @@ class Template:
                 self.admin.execute("select pg_advisory_lock_shared(%s, %s)", (self._key, _USERS))
                 if self.admin.execute("select 1 from pg_database where datname = %s", (self.name,)).fetchone():
                     return
-            self.roles_before = role_oids(self.admin)  # the tree's new roles go with the template (close)
+            before = role_oids(self.admin)
             self.admin.execute(sql.SQL("create database {}").format(sql.Identifier(self.name)))
-            self.built_here = True
+            self.roles_before = before
             target = self.server.with_dbname(self.name)
             try:
                 if s.dump_dir is not None or baselines:
@@ -253,8 +254,8 @@ class Template:
                 if result.error:
                     raise result.error
             except BaseException:  # no half-built template for the other workers
-                self.built_here = False
-                drop_database_and_roles(self.admin, self.name, self.roles_before)
+                self.roles_before = None
+                drop_database_and_roles(self.admin, self.name, before)
                 raise
         finally:
             if self.shared:
@@ -285,9 +286,9 @@ class Template:
         try:
             if self.shared:
                 self.admin.execute("select pg_advisory_unlock_shared(%s, %s)", (self._key, _USERS))
-                if self.built_here:  # wait until the other workers are done with it
+                if self.roles_before is not None:  # wait until the other workers are done with it
                     self.admin.execute("select pg_advisory_lock(%s, %s)", (self._key, _USERS))
-            if self.built_here and self.roles_before is not None:
+            if self.roles_before is not None:
                 # a role the next session's tree creates again: see ddlkit.db.scratch
                 drop_database_and_roles(self.admin, self.name, self.roles_before)
         finally:

@@ -146,34 +146,32 @@ def migrate(*, ddl_dir: str | os.PathLike | None = None, database_url: str | Non
         if on_event:
             on_event("start", target=target.display, root=tree.root, test_mode=tree.test_mode)
         history: list[str | None] = []
-        started: list[int | None] = []
-        begun: list[tuple[list[str], int]] = []
+        begun: list[tuple[int | None, list[str], int]] = []  # the running row's id, its files, the lock's pid
 
         def begin(conn, planned, pid: int) -> None:  # the ``running`` row: a run that never ends shows in status
             from ddlkit.db import runlog  # noqa: PLC0415 - a run with nothing to do never loads it
 
             names = [p.file.file_name for p in planned.pending]
-            run_id, _ = runlog.start(target, conn, names, pid)
-            started.append(run_id)  # a row that cannot be written is warned about at the end (record)
-            begun.append((names, pid))
+            run_id, _ = runlog.start(target, conn, names, pid)  # a row that cannot be written: see record
+            begun.append((run_id, names, pid))
 
         def record(conn, done) -> None:  # the run history, over the run's own session before it closes
             from ddlkit.db import runlog  # noqa: PLC0415
 
             history.append(runlog.record(target, done.outcome, done.duration,
                                          {"target": target.display, **done.to_dict()}, conn=conn,
-                                         run_id=started[0] if started else None))
+                                         run_id=begun[0][0] if begun else None))
 
         try:
             result = Runner(target, tree, options, emit=on_event, on_finish=record, on_start=begin).migrate()
         except DdlkitError as exc:  # the run stopped short (a lost connection or lock, a refused file)
-            if started and started[0] is not None:
+            if begun and begun[0][0] is not None:
                 from ddlkit.db import runlog  # noqa: PLC0415
 
-                names, pid = begun[0]
+                run_id, names, pid = begun[0]
                 runlog.record(target, runlog.RunState.INTERRUPTED.value, 0.0,
                               {"target": target.display, "planned": names, "pid": pid,
-                               "error": {"message": target.redact(str(exc))}}, run_id=started[0])
+                               "error": {"message": target.redact(str(exc))}}, run_id=run_id)
             raise
         report = MigrateReport(target.display, tree.root, tree.test_mode, result)
         if history:  # a run with nothing to do writes nothing

@@ -25,10 +25,11 @@ from ddlkit.util.redaction import escaped, one_line, redact, redact_conninfo_err
 
 APPLICATION_NAME = "ddlkit"
 _SCHEMES = ("postgresql", "postgres")  # what libpq accepts
-_LIBPQ_VARS = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE")
 _LIBPQ_SOURCE = "PG* variables"
+# the libpq variables that name a target, and their conninfo keys
 _LIBPQ_KEYS = {"PGHOST": "host", "PGHOSTADDR": "hostaddr", "PGPORT": "port", "PGDATABASE": "dbname",
                "PGUSER": "user", "PGSERVICE": "service"}
+_LIBPQ_VARS = tuple(_LIBPQ_KEYS)
 _POSTGRES_VARS = ("POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_DB")
 
 # What the author of a URL meant as the password, read before libpq does: userinfo
@@ -243,8 +244,7 @@ def resolve_target(
     if any(env.get(k) for k in _LIBPQ_VARS):
         # libpq reads the PG* variables itself; a .env value must be passed on.
         params = {k: env[k] for k in _LIBPQ_VARS + ("PGPASSWORD",) if env.get(k) and k not in os.environ}
-        mapping = {"PGHOST": "host", "PGHOSTADDR": "hostaddr", "PGPORT": "port", "PGDATABASE": "dbname",
-                   "PGUSER": "user", "PGSERVICE": "service", "PGPASSWORD": "password"}
+        mapping = {**_LIBPQ_KEYS, "PGPASSWORD": "password"}
         check_params({"port": env.get("PGPORT", "")}, "PGPORT")
         return Target(make_conninfo(**{mapping[k]: v for k, v in params.items()}), _LIBPQ_SOURCE, secrets)
     empty = [k for k in ("DB_URL", "DATABASE_URL") + _POSTGRES_VARS + _LIBPQ_VARS + ("PGPASSWORD",)

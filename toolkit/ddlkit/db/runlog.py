@@ -84,16 +84,24 @@ def stored_summary(summary: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+NO_TRACKER = "there is no tracker table"
+
+
+def _runs_table(conn: psycopg.Connection) -> sql.Identifier | None:
+    """The run history table beside the tracker (made when missing); None without a tracker."""
+    tracker = tracker_table(conn)
+    return None if tracker is None else sidetables.ensure(conn, tracker, RUNS_TABLE, _COLUMNS, _COMMENT)
+
+
 def start(target: Target, conn: psycopg.Connection, planned: list[str], pid: int) -> tuple[int | None, str | None]:
     """The ``running`` row of a run that is about to apply ``planned`` (file
     names), over the run's own session (idle in autocommit; no setting of it
     changes); ``pid``: the backend holding the run's migration lock, which lives
     as long as the run: (the row's id, None), or (None, why it could not be written)."""
     try:
-        tracker = tracker_table(conn)
-        if tracker is None:
-            return None, "there is no tracker table"
-        table = sidetables.ensure(conn, tracker, RUNS_TABLE, _COLUMNS, _COMMENT)
+        table = _runs_table(conn)
+        if table is None:
+            return None, NO_TRACKER
         with conn.transaction():
             conn.execute("select set_config('lock_timeout', '5s', true)")
             row = conn.execute(sql.SQL(_START).format(table), {
@@ -119,10 +127,9 @@ def record(target: Target, outcome: str, duration: float, summary: dict[str, Any
     try:
         with contextlib.nullcontext(conn) if conn is not None else connect(target) as conn:
             conn.execute("select set_config('lock_timeout', '5s', false)")
-            tracker = tracker_table(conn)
-            if tracker is None:
-                return "there is no tracker table"
-            table = sidetables.ensure(conn, tracker, RUNS_TABLE, _COLUMNS, _COMMENT)
+            table = _runs_table(conn)
+            if table is None:
+                return NO_TRACKER
             with conn.transaction():
                 done = run_id is not None and conn.execute(
                     sql.SQL(_FINISH).format(table), (duration, outcome, text, run_id)).rowcount == 1

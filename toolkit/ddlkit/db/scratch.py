@@ -26,10 +26,11 @@ def scratch_database(target: Target, purpose: str, *, keep: bool = False) -> Ite
     """A new database on ``target``'s server, dropped afterwards (unless
     ``keep``), with the roles the tree created in it (:func:`_drop_new_roles`)."""
     name = f"ddlkit_{purpose}_{os.getpid()}_{secrets.token_hex(3)}"
-    admin = connect(_maintenance(target))
+    maintenance = _maintenance(target)
+    admin = connect(maintenance)
     try:
         if not target.embedded:  # the scratch run takes the migration lock: not through a transaction pooler
-            check_session(_maintenance(target), first=admin, fix=SCRATCH_FIX)
+            check_session(maintenance, first=admin, fix=SCRATCH_FIX)
         roles_before = role_oids(admin)
         try:
             admin.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
@@ -45,12 +46,9 @@ def scratch_database(target: Target, purpose: str, *, keep: bool = False) -> Ite
         admin.close()
 
 
-def _role_oids(admin: psycopg.Connection) -> list[int]:
+def role_oids(admin: psycopg.Connection) -> list[int]:
     """The server's roles now: what :func:`drop_database_and_roles` takes as ``roles_before``."""
     return [oid for (oid,) in admin.execute("select oid::int8 from pg_roles")]
-
-
-role_oids = _role_oids
 
 
 def drop_database_and_roles(admin: psycopg.Connection, name: str, roles_before: list[int]) -> None:
