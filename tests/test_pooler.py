@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import psycopg
 import pytest
@@ -138,7 +139,11 @@ def test_sql_tests_through_transaction_pooling_are_refused_naming_the_pooler(tra
     root = make_tree({"migrations/0001_a.sql": "create table pool_t (a int);",
                       "tests/a.sql": "select 1 from pool_t;"})
     url = transaction_pooler.url(empty_db.info.dbname, SERVER["user"])
-    before = empty_db.execute("select count(*) from pg_database").fetchone()[0]
+    # `ddlkit test` runs in this process here, so a scratch database it made would carry
+    # this pid in its name (other xdist workers make and drop their own meanwhile).
+    mine = f"ddlkit\\_%\\_{os.getpid()}\\_%"
+    scratch = "select datname from pg_database where datname like %s"
+    before = empty_db.execute(scratch, (mine,)).fetchall()
     for fmt in ("text", "json"):
         r = run_cli("test", "--database-url", url, "--ddl-dir", str(root), "--format", fmt)
         assert r.returncode == 2, r.stderr
@@ -147,7 +152,7 @@ def test_sql_tests_through_transaction_pooling_are_refused_naming_the_pooler(tra
                                f"postgres) goes through a connection pooler in transaction or statement pooling mode")
         assert "point --database-url past the pooler" in line and "pool_mode = session" in line
         assert "--direct-url" not in line  # `ddlkit test` has no such option
-    assert empty_db.execute("select count(*) from pg_database").fetchone()[0] == before
+    assert empty_db.execute(scratch, (mine,)).fetchall() == before
 
 
 def _pooled_session_settings(url: str, names: tuple[str, ...], clients: int = 4) -> set:
