@@ -28,7 +28,9 @@ def schema_of(conn, table: str) -> str | None:
                                      "select set_config('search_path', 'other', true)",
                                      "select 1, set_config('search_path', 'other', 't')",
                                      "do $$ begin perform set_config('search_path', 'other', true); end $$",
-                                     "do $$ begin set local search_path = other; end $$"])
+                                     "do $$ begin set local search_path = other; end $$",
+                                     "do $$ begin execute E'set local search_path = other\\n'; end $$",
+                                     "do $do$ begin execute $q$ SET  LOCAL search_path = other $q$; end $do$"])
 def test_a_transaction_scoped_setting_outside_begin_lasts_only_its_statement_as_under_psql(
         make_tree, db_url, empty_db, setting):
     """psql runs each statement of a file on its own: a ``SET LOCAL`` (or
@@ -69,9 +71,15 @@ def test_set_constraints_outside_begin_does_not_defer_a_check_psql_made_at_once(
     assert empty_db.execute("select count(*) from schema_version").fetchone()[0] == 0
 
 
-def test_a_plain_file_without_transaction_scoped_settings_still_runs_in_one_transaction(make_tree, db_url, empty_db):
+@pytest.mark.parametrize("block", [
+    "",
+    # the words only in a comment of a DO block: the server skips comments (a pattern over the text did not)
+    "do $$ begin -- set local search_path = other\n /* alter role x set y = 1 */ perform 1; end $$;\n",
+])
+def test_a_plain_file_without_transaction_scoped_settings_still_runs_in_one_transaction(
+        make_tree, db_url, empty_db, block):
     root = make_tree({"migrations/0001_s.sql": "set search_path = public;\n"
-                                               "select set_config('work_mem', '8MB', false);\n"
+                                               "select set_config('work_mem', '8MB', false);\n" + block +
                                                "create table plain_one (a int);\n"})
     ran = migrate(root, db_url, "--format", "json")
     assert ran.returncode == 0, ran.stderr

@@ -27,7 +27,6 @@ statement by statement, which names it.
 
 from __future__ import annotations
 
-import re
 
 import bisect
 from typing import TYPE_CHECKING, Any, Iterator
@@ -306,10 +305,6 @@ def leaves_session_clean(f: DdlFile) -> bool:
     return True
 
 
-# ALTER ROLE/USER/DATABASE … SET or RESET, also run by a DO block's EXECUTE: what a new session starts with.
-_LOGIN_SETTING = re.compile(r"\balter\s+(?:role|user|database)\b.*\b(?:set|reset)\b", re.IGNORECASE | re.DOTALL)
-
-
 def changes_login_settings(f: DdlFile) -> bool:
     """Does ``f`` change the settings a new session starts with (``ALTER ROLE …
     SET``, ``ALTER DATABASE … SET``, or a ``DO`` block that looks like it runs
@@ -324,8 +319,11 @@ def changes_login_settings(f: DdlFile) -> bool:
         name = type(node).__name__
         if name in ("AlterRoleSetStmt", "AlterDatabaseSetStmt"):
             return True
-        if name == "DoStmt" and _LOGIN_SETTING.search(st.text):
-            return True
+        if name == "DoStmt":
+            from ddlkit.sql.bodywords import alters_login_settings  # noqa: PLC0415 - pglast is loaded by now
+
+            if alters_login_settings(st.text):
+                return True
     return False
 
 

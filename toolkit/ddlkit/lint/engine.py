@@ -24,7 +24,7 @@ from ddlkit.lint.finding import Finding
 from ddlkit.lint.nodes import Node, loads, names
 from ddlkit.sql.positions import ByteMap, LineIndex, parse_error_offset
 from ddlkit.lint.rule import Context, FileContext, Rule, Statement
-from ddlkit.lint.state import track, transactional
+from ddlkit.lint.state import leave_do_block, track, transactional
 
 SUPPRESS_MARKER = "ddlkit:ignore"
 PARSE_ERROR = "parse-error"
@@ -115,6 +115,7 @@ class FileLinter:
             if st.kind == "DoStmt" and st.start in fctx.bodies:
                 for inner in self.do_statements(st, fctx.bodies[st.start]):
                     self.check(inner, fctx, by_kind.get(inner.kind, every), contexts)
+                leave_do_block(fctx)
         for rule in registry.all_rules().values():
             if rule.finish is not None and rule.id in self.rules:
                 rule.finish(fctx)

@@ -97,6 +97,8 @@ class FileContext:
         self.created_tables: list[tuple[str | None, str]] = []  # CREATE TABLE / AS / SELECT INTO / matview
         self.fresh_tables: list[tuple[str | None, str]] = []  # … without IF NOT EXISTS (new on every run)
         self.lock_timeout = assume_lock_timeout  # a non-zero lock_timeout is in force
+        self.session_lock_timeout = assume_lock_timeout  # … as the session's own (not SET LOCAL) setting
+        self.block_lock_timeout = assume_lock_timeout  # the session's setting when the open BEGIN began
         self.transaction_block: Statement | None = None  # the open BEGIN, if any
         self.state: dict[str, dict[str, Any]] = {}  # per-rule scratch space: ctx.rule_state
         self.bodies: dict[int, Any] = {}  # statement start -> ddlkit.lint.bodies.FunctionBody (CREATE FUNCTION, DO)

@@ -10,6 +10,7 @@ from ddlkit.lint.nodes import Node, const_value, names, rangevar
 from ddlkit.lint.rule import FileContext, Statement
 
 _BEGIN_KINDS = ("TRANS_STMT_BEGIN", "TRANS_STMT_START")
+_ROLLBACK_KINDS = ("TRANS_STMT_ROLLBACK", "TRANS_STMT_ROLLBACK_PREPARED")
 _END_KINDS = ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK", "TRANS_STMT_PREPARE", "TRANS_STMT_COMMIT_PREPARED",
               "TRANS_STMT_ROLLBACK_PREPARED")
 
@@ -37,21 +38,46 @@ def track(st: Statement, f: FileContext) -> None:
             f.fresh_tables.append(name)
         setting = _set_config_lock_timeout(node, st.text)
         if setting is not None:
-            f.lock_timeout = setting
+            _set_lock_timeout(st, f, *setting)
     elif kind == "VariableSetStmt":
         if node.name == "lock_timeout":
             value = None
             if node.kind == "VAR_SET_VALUE" and node.args:
                 value = const_value(node.args[0])
-            f.lock_timeout = not _is_zero_timeout(value)
+            _set_lock_timeout(st, f, not _is_zero_timeout(value), bool(node.is_local))
         elif node.kind == "VAR_RESET_ALL":
-            f.lock_timeout = False
+            _set_lock_timeout(st, f, False, False)
     elif kind == "TransactionStmt" and st.do_block is None:
         if node.kind in _BEGIN_KINDS:
+            if f.transaction_block is None:
+                f.block_lock_timeout = f.session_lock_timeout
             f.transaction_block = f.transaction_block or st
-        elif node.kind in _END_KINDS and not node.chain:
-            f.transaction_block = None
+        elif node.kind in _END_KINDS:
+            if node.kind in _ROLLBACK_KINDS:  # the block's own SETs are undone too
+                f.session_lock_timeout = f.block_lock_timeout
+            f.lock_timeout = f.block_lock_timeout = f.session_lock_timeout  # SET LOCAL ends with the block
+            if not node.chain:
+                f.transaction_block = None
     f.previous.append(st)
+
+
+def _set_lock_timeout(st: Statement, f: FileContext, on: bool, local: bool) -> None:
+    """``SET [LOCAL] lock_timeout`` (or ``set_config``). A local setting lasts
+    until the open ``BEGIN`` block ends, or, inside a ``DO`` block outside one,
+    until that ``DO`` ends (:func:`leave_do_block`). Outside both, psql ran it as
+    a statement of its own ("SET LOCAL can only be used in transaction blocks"),
+    and ddlkit runs such a file statement by statement as psql did: it sets
+    nothing for the statements after it."""
+    if not local:
+        f.session_lock_timeout = f.lock_timeout = on
+    elif f.transaction_block is not None or st.do_block is not None:
+        f.lock_timeout = on
+
+
+def leave_do_block(f: FileContext) -> None:
+    """A top-level ``DO`` block has ended: what it set locally outside a ``BEGIN`` block ended with it."""
+    if f.transaction_block is None:
+        f.lock_timeout = f.session_lock_timeout
 
 
 def _temporary(rv: Node | None) -> bool:
@@ -73,16 +99,22 @@ def _is_zero_timeout(value: Any) -> bool:
         return False
 
 
-def _set_config_lock_timeout(node: Node, st_text: str) -> bool | None:
-    """``SELECT set_config('lock_timeout', '5s', …)``: True/False, or None."""
+def _set_config_lock_timeout(node: Node, st_text: str) -> tuple[bool, bool] | None:
+    """``SELECT set_config('lock_timeout', '5s', is_local)``: (a non-zero value,
+    local), or None. ``is_local`` other than a constant false counts as local."""
     if not node.targetList or "set_config" not in st_text.lower():
         return None
     result = None
     for fc in Node(None, {"t": node.data.get("targetList")}).find("FuncCall"):
         if names(fc.funcname)[-1:] == ("set_config",) and fc.args and const_value(fc.args[0]) == "lock_timeout":
             value = const_value(fc.args[1]) if len(fc.args) > 1 else None
-            result = not _is_zero_timeout(value)
+            flag = const_value(fc.args[2]) if len(fc.args) > 2 else None
+            local = not (flag is False or str(flag).strip().lower() in _FALSE)
+            result = (not _is_zero_timeout(value), local)
     return result
+
+
+_FALSE = frozenset({"false", "f", "off", "no", "n", "0"})
 
 
 # The statement kinds that can make a file run outside a transaction: those
@@ -97,10 +129,18 @@ MAYBE_NONTXN = frozenset({
 })
 
 
+# Statements whose setting may last only their own transaction (ddlkit.sql.txnmode.psql_scoped_reason):
+# outside a BEGIN block the runner runs such a file statement by statement, as psql ran it.
+MAYBE_PSQL_SCOPED = frozenset({"VariableSetStmt", "ConstraintsSetStmt", "DoStmt"})
+
+
 def never_nontransactional(kind: str, text: str) -> bool:
     """True when a statement of this kind and text can never make a file run
-    outside a transaction (:func:`ddlkit.sql.sqltext.nontransactional_reason` is
-    None and it is no transaction control), known without its pglast node."""
+    outside a transaction (:func:`ddlkit.sql.sqltext.nontransactional_reason` and
+    :func:`ddlkit.sql.txnmode.psql_scoped_reason` are None, and it is no
+    transaction control), known without its pglast node."""
+    if kind in MAYBE_PSQL_SCOPED or "set_config" in text.lower():
+        return False
     if kind not in MAYBE_NONTXN:
         return True
     return kind in ("IndexStmt", "DropStmt", "AlterTableStmt") and "concurrent" not in text.lower()

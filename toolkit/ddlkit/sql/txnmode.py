@@ -6,7 +6,6 @@ call :func:`classify` (re-exported by :mod:`ddlkit.sql.sqltext`).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +13,7 @@ from pglast import ast, parser
 from pglast.enums.parsenodes import (AlterSubscriptionType, DiscardMode, ReindexObjectType,
                                      TransactionStmtKind)
 
+from ddlkit.sql.bodywords import sets_for_transaction
 from ddlkit.sql.comments import blank_nested_comments
 from ddlkit.sql.positions import LineIndex
 from ddlkit.sql.tokens import comment_body, is_comment
@@ -132,9 +132,12 @@ def nontransactional_reason(node: Any) -> str | None:
     return None
 
 
-_SET_CONFIG = re.compile(r"set_config", re.IGNORECASE)
 _SCOPED_KINDS = frozenset({"VariableSetStmt", "ConstraintsSetStmt", "DoStmt"})
-_SCOPED_IN_BODY = re.compile(r"\bset\s+(?:local|constraints|transaction)\b|\bset_config\b", re.IGNORECASE)
+
+
+def _names_set_config(text: str) -> bool:
+    """A cheap first test (the parse tree decides): does the text spell ``set_config``?"""
+    return "set_config" in text.lower()
 
 
 def _local_set_config(node: Any) -> bool:
@@ -170,9 +173,9 @@ def psql_scoped_reason(st: Any) -> str | None:
     runs statement by statement, as psql ran it."""
     if not st.has_node:  # decided from the first keyword when it can be: no tree is built for nothing
         first = st.first_word if st.first_word is not None else st.words(1)[0]
-        if first not in ("set", "do", "") and not _SET_CONFIG.search(st.text):
+        if first not in ("set", "do", "") and not _names_set_config(st.text):
             return None
-    elif st.kind not in _SCOPED_KINDS and not _SET_CONFIG.search(st.text):
+    elif st.kind not in _SCOPED_KINDS and not _names_set_config(st.text):
         return None  # (lint's statements name their kind without building the tree)
     node = st.node
     if isinstance(node, ast.VariableSetStmt):
@@ -182,11 +185,11 @@ def psql_scoped_reason(st: Any) -> str | None:
             return "SET TRANSACTION outside a BEGIN block (psql ran it on its own: it had no effect)"
     if isinstance(node, ast.ConstraintsSetStmt):
         return "SET CONSTRAINTS outside a BEGIN block (psql ran it on its own: it had no effect)"
-    if isinstance(node, ast.DoStmt) and _SCOPED_IN_BODY.search(st.text):
+    if isinstance(node, ast.DoStmt) and sets_for_transaction(st.text):
         # Whatever the block sets for its transaction ended with it under psql (running the
         # file statement by statement is psql's behaviour: a false alarm costs only atomicity).
         return "a DO block that sets something for its transaction (psql ran it on its own: it ended with it)"
-    if _SET_CONFIG.search(st.text) and _local_set_config(node):
+    if _names_set_config(st.text) and _local_set_config(node):
         return "set_config(…, true) outside a BEGIN block (psql ran it on its own: it ended with its statement)"
     return None
 
