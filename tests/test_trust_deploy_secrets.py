@@ -59,3 +59,29 @@ def test_pg_variables_target_is_named_by_its_host_port_and_database_never_its_pa
         assert r.returncode == 3, r.stderr
         assert PASSWORD not in r.stdout + r.stderr
         assert "cannot connect to deployer@127.0.0.1:1/shop (PG* variables): " in r.stdout + r.stderr
+
+
+@pytest.mark.skipif(SERVER["password"] is not None, reason="needs the trusting embedded test server")
+def test_a_failing_sql_test_quoting_the_connection_password_never_shows_it(db_url, make_tree):
+    """``ddlkit test`` reports a failing ``tests/*.sql`` statement with its excerpt:
+    the statement may quote the password it connected with."""
+    root = make_tree({"migrations/0001_t.sql": "create table if not exists t (a int);\n",
+                      "tests/quotes_it.sql": f"select '{PASSWORD}'::int from t;\n"})
+    for fmt in ("text", "json"):
+        r = run_cli("test", "--ddl-dir", str(root), "--database-url", _with_password(db_url), "--format", fmt)
+        assert r.returncode == 1, r.stderr
+        assert PASSWORD not in r.stdout + r.stderr
+        if fmt == "text":
+            assert ('FAIL tests/quotes_it.sql:1:8: SQLSTATE 22P02: invalid input syntax for type integer: "***"'
+                    in r.stdout), r.stdout
+
+
+@pytest.mark.skipif(SERVER["password"] is not None, reason="needs the trusting embedded test server")
+def test_a_failing_baseline_statement_quoting_the_connection_password_never_shows_it(db_url, make_tree, tmp_path):
+    root = make_tree({"migrations/0001_t.sql": "create table if not exists t (a int);\n"})
+    baseline = tmp_path / "base.sql"
+    baseline.write_text(f"create table base (a int);\nselect '{PASSWORD}'::int;\n")
+    r = run_cli("test", "--ddl-dir", str(root), "--database-url", _with_password(db_url), "--baseline", str(baseline))
+    assert r.returncode != 0
+    assert "SQLSTATE 22P02" in r.stdout + r.stderr and f"{baseline}:2:8" in r.stdout + r.stderr, r.stdout + r.stderr
+    assert PASSWORD not in r.stdout + r.stderr

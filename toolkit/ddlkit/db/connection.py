@@ -387,11 +387,12 @@ def refuse_standby(conn: psycopg.Connection, target: Target, what: str) -> None:
                          f"so {what} and nothing was run: give the primary's URL")
 
 
-def session_secrets(target: Target, conn: psycopg.Connection | None) -> tuple[str, ...]:
+def session_secrets(target: Target | None, conn: psycopg.Connection | None) -> tuple[str, ...]:
     """``target``'s known passwords, and the one libpq used for ``conn`` (from a
     ``.pgpass`` file or a service file, which ddlkit never reads itself)."""
+    known = target.secrets if target is not None else ()
     try:
         used = conn.info.password if conn is not None and not conn.closed else None
     except psycopg.Error:
         used = None
-    return target.secrets + ((used,) if used and used not in target.secrets else ())
+    return known + ((used,) if used and used not in known else ())

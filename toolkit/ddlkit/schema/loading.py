@@ -14,7 +14,8 @@ from pathlib import Path
 import psycopg
 from pglast import ast
 
-from ddlkit.apply.failure import StatementError, statement_failure
+from ddlkit.apply.failure import StatementError, redacted, statement_failure
+from ddlkit.db.connection import session_secrets
 from ddlkit.sql import psqlscript
 from ddlkit.tree.tree import DdlFile
 from ddlkit.util.errors import ConnectError
@@ -64,6 +65,6 @@ def run_file(conn: psycopg.Connection, f: DdlFile) -> LoadedFile:
         except psycopg.Error as exc:
             if conn.closed or conn.broken:
                 raise ConnectError(f"lost the connection while loading {f.path}") from None
-            raise statement_failure(f, StatementError(st, exc)) from None
+            raise redacted(statement_failure(f, StatementError(st, exc)), session_secrets(None, conn)) from None
         loaded.statements += 1
     return loaded

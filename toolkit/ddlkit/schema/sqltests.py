@@ -27,11 +27,11 @@ import psycopg
 from psycopg import sql
 from psycopg.pq import TransactionStatus
 
-from ddlkit.db.connection import Target, connect
+from ddlkit.db.connection import Target, connect, session_secrets
 from ddlkit.sql import psqlscript
 from ddlkit.schema.baseline import prepare_scratch, read_baseline
 from ddlkit.util.errors import InputError
-from ddlkit.apply.failure import MigrationFailed, StatementError, statement_failure
+from ddlkit.apply.failure import MigrationFailed, StatementError, redacted, statement_failure
 from ddlkit.apply.runner import RunOptions, RunResult, Runner
 from ddlkit.db.tracker import tracker_table
 from ddlkit.db.scratch import scratch_database
@@ -108,9 +108,10 @@ def discover(root: Path) -> list[DdlFile]:
     return files
 
 
-def run_one(conn: psycopg.Connection, f: DdlFile) -> SqlTestResult:
+def run_one(conn: psycopg.Connection, f: DdlFile, secrets: tuple[str, ...] = ()) -> SqlTestResult:
     """Run one test file on an autocommit connection. Plain files are wrapped
-    in a transaction that is rolled back; the others run as written."""
+    in a transaction that is rolled back; the others run as written. A failure
+    shows none of ``secrets`` (the connection's passwords: a statement may quote one)."""
     started = time.monotonic()
     wrapped = f.mode.transactional
     if wrapped:
@@ -120,7 +121,7 @@ def run_one(conn: psycopg.Connection, f: DdlFile) -> SqlTestResult:
             try:
                 psqlscript.send(conn, st)
             except psycopg.Error as exc:  # a session the test ended (pg_terminate_backend) fails that test;
-                failure = statement_failure(f, StatementError(st, exc))  # the next one reconnects
+                failure = redacted(statement_failure(f, StatementError(st, exc)), secrets)  # the next one reconnects
                 return SqlTestResult(f.file_name, False, time.monotonic() - started, failure)
         return SqlTestResult(f.file_name, True, time.monotonic() - started)
     finally:
@@ -205,7 +206,7 @@ def run(target: Target, root: Path, *, rerun: bool = True, keep: bool = False,
                 if conn.closed or conn.broken:  # the previous test ended its session: a new one, or exit 3
                     conn = connect(scratch, autocommit=True)
                 emit("test_start", file_name=f.file_name)
-                result = run_one(conn, f)
+                result = run_one(conn, f, session_secrets(scratch, conn))
                 outcome.tests.append(result)
                 emit("test", result=result)
         finally:
