@@ -165,11 +165,44 @@ def _eol(text: str, pos: int) -> int:
 _WINDOW = 256
 
 
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")  # same length
+
+
+def _plain_start(text: str) -> int:
+    """Where the characters (not a reading of the SQL) show that nothing can stop
+    the scan any more: after the last backslash (a meta-command), the last
+    ``stdin`` or ``stdout`` in any case (``COPY``) and the last ``:`` that may
+    start a psql variable (``:name``, ``:'name'``, ``:"name"``; a ``::`` cast
+    cannot). From there on the text is plain SQL, split by the parser in one go
+    (an extension script after its ``\\echo … \\quit`` line, say). Characters in a
+    string or a comment count too: in doubt, the scanner reads on. Linear, once per text."""
+    last = text.rfind("\\") + 1
+    lowered = text.translate(_ASCII_LOWER)
+    for word in ("stdin", "stdout"):  # COPY … FROM stdin reads data; COPY … TO stdout is refused
+        at = lowered.rfind(word)
+        if at >= 0:
+            last = max(last, at + len(word))
+    at = text.rfind(":")
+    while at >= last:
+        if at > 0 and text[at - 1] == ":":
+            at = text.rfind(":", 0, at - 1)
+            continue
+        nxt = text[at + 1 : at + 2]
+        if nxt.isalpha() or nxt in ("_", "'", '"'):
+            return max(last, at + 1)
+        at = text.rfind(":", 0, at)
+    return last
+
+
 def _parse(text: str, src: Source, state: _State, depth: int) -> None:
     pos = 0  # where scanning resumes; always a statement boundary
     seg = 0  # start of the SQL not yet split into statements
     window = _WINDOW
+    plain = _plain_start(text)
     while not state.quit:
+        if pos >= plain:  # nothing left that can stop the scan
+            _emit_sql(text, seg, len(text), src, state)  # raises the real syntax error, if any
+            return
         limit = len(text) if pos + window >= len(text) else _eol(text, pos + window)
         tokens, error_at = _scan(text, pos, limit)
         stop, boundary = _find_stop(text, tokens, src, state)
