@@ -10,7 +10,7 @@ import pathlib
 
 import pytest
 
-from ddlkit.sql import psqlscript, sqltext
+from ddlkit.sql import psqlscript, psqlstops, sqltext
 from ddlkit.sql.psqlmeta import UnsupportedPsql
 
 
@@ -35,7 +35,7 @@ def _read(text: str, **kw):
 def _both(text: str, monkeypatch, **kw):
     fast = _read(text, **kw)
     with monkeypatch.context() as m:
-        m.setattr(psqlscript, "_plain_start", lambda t: len(t) + 1)  # scan to the end, as before
+        m.setattr(psqlstops, "plain_start", lambda t: len(t) + 1)  # scan to the end, as before
         slow = _read(text, **kw)
     return fast, slow
 
