@@ -38,3 +38,14 @@ def test_string_constants_are_read_to_a_bounded_depth_in_linear_time():
     # 100,000 nested comment levels: blanked, not handed to the scanner
     assert list(word_runs("do $$ begin " + "/*" * 100_000 + "*/" * 100_000 + " perform 1; end $$")) == [
         ["do", ""], ["begin", "perform", "1"], ["end"]]
+
+
+@pytest.mark.parametrize("block, scoped, login", [
+    ("do $$ begin execute 'alter role ' || quote_ident(r) || ' set search_path = s'; end $$", False, True),
+    ("do $$ begin execute 'alter database ' || current_database() || E' reset all'; end $$", False, True),
+    ("do $$ begin execute 'set ' || 'local a.b = 1'; end $$", False, False),  # not written out, nor was it before
+    ("do $$ begin execute 'select 1; set local a.b = 1'; end $$", True, False),
+])
+def test_dynamic_sql_built_from_pieces_is_read_as_one_statement(block, scoped, login):
+    assert sets_for_transaction(block) is scoped
+    assert alters_login_settings(block) is login

@@ -19,8 +19,6 @@ Linear in the text at each level: at most :data:`DEPTH` scans of any character.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from pglast import parser
 
 from ddlkit.sql.comments import blank_nested_comments
@@ -30,14 +28,19 @@ DEPTH = 3  # the statement, a DO body, the string constants in the body, and tho
 _STRINGS = frozenset({"SCONST", "USCONST"})
 
 
-def word_runs(text: str, depth: int = DEPTH) -> Iterator[list[str]]:
+def word_runs(text: str, depth: int = DEPTH) -> list[list[str]]:
     """Each ``;``-separated run of ``text``'s tokens as lower-case words (a quoted
-    identifier without its quotes; other tokens as their text), and the runs of
-    every string constant's value, to ``depth`` levels. Text that does not scan
-    (a string constant that is no SQL) has no runs."""
-    text = blank_nested_comments(text)
+    identifier without its quotes; other tokens as their text). A string
+    constant whose value is one statement, or a piece of one, stands in its run
+    as the words of that value (``execute 'alter role ' || r || ' set a = 1'``
+    reads ``alter role … set``); one that holds several (a ``DO`` body) adds
+    their runs after the text's own; to ``depth`` levels. Past them, or when the
+    value does not scan, a string constant is ``''``. Text that does not scan
+    has no runs."""
+    runs: list[list[str]] = []
+    nested: list[list[str]] = []
     run: list[str] = []
-    nested: list[str] = []
+    text = blank_nested_comments(text)
     try:
         for base, toks in scan(text):
             for tok in toks:
@@ -47,25 +50,25 @@ def word_runs(text: str, depth: int = DEPTH) -> Iterator[list[str]]:
                 raw = text[base + tok.start : base + tok.end + 1]
                 if name == "ASCII_59":
                     if run:
-                        yield run
+                        runs.append(run)
                     run = []
-                    continue
-                if name in _STRINGS:
-                    if depth > 1:
-                        nested.append(raw)
-                    run.append("")  # a value, not a word
+                elif name in _STRINGS:
+                    value = _string_value(raw) if depth > 1 else None
+                    inner = word_runs(value, depth - 1) if value else []
+                    if len(inner) == 1:  # a piece of one statement: read in place (concatenated dynamic SQL)
+                        run.extend(inner[0])
+                    else:  # several statements (a DO body): runs of their own
+                        nested.extend(inner)
+                        run.append("")
                 elif name == "IDENT" and raw.startswith('"'):
                     run.append(raw[1:-1].replace('""', '"'))
                 else:
                     run.append(raw.lower())
     except parser.ParseError:
-        return
+        return []
     if run:
-        yield run
-    for raw in nested:
-        value = _string_value(raw)
-        if value:
-            yield from word_runs(value, depth - 1)
+        runs.append(run)
+    return runs + nested
 
 
 def _string_value(raw: str) -> str | None:
