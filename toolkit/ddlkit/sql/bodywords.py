@@ -19,6 +19,8 @@ Linear in the text at each level: at most :data:`DEPTH` scans of any character.
 
 from __future__ import annotations
 
+import functools
+
 from pglast import parser
 
 from ddlkit.sql.comments import blank_nested_comments
@@ -87,7 +89,13 @@ def _string_value(raw: str) -> str | None:
     return getattr(getattr(target, "val", None), "sval", None)
 
 
-def _has(run: list[str], first: str, seconds: frozenset[str]) -> bool:
+@functools.lru_cache(maxsize=256)
+def _statement_runs(text: str) -> tuple[tuple[str, ...], ...]:
+    """:func:`word_runs` of a statement, read once for both questions below."""
+    return tuple(tuple(run) for run in _statement_runs(text))
+
+
+def _has(run: tuple[str, ...], first: str, seconds: frozenset[str]) -> bool:
     return any(word == first and nxt in seconds for word, nxt in zip(run, run[1:]))
 
 
@@ -98,7 +106,7 @@ def sets_for_transaction(text: str) -> bool:
     """Does the statement ``text`` (a ``DO`` block) hold ``SET LOCAL``, ``SET
     CONSTRAINTS``, ``SET TRANSACTION`` or a call of ``set_config``, written out or
     in a string constant it may ``EXECUTE``?"""
-    return any(_has(run, "set", _SCOPED_AFTER_SET) or "set_config" in run for run in word_runs(text))
+    return any(_has(run, "set", _SCOPED_AFTER_SET) or "set_config" in run for run in _statement_runs(text))
 
 
 _LOGIN_OBJECTS = frozenset({"role", "user", "database"})
@@ -109,4 +117,4 @@ def alters_login_settings(text: str) -> bool:
     """Does the statement ``text`` (a ``DO`` block) hold ``ALTER ROLE``, ``ALTER
     USER`` or ``ALTER DATABASE`` with ``SET`` or ``RESET``, written out or in a
     string constant it may ``EXECUTE``?"""
-    return any(_has(run, "alter", _LOGIN_OBJECTS) and not _LOGIN_CHANGES.isdisjoint(run) for run in word_runs(text))
+    return any(_has(run, "alter", _LOGIN_OBJECTS) and not _LOGIN_CHANGES.isdisjoint(run) for run in _statement_runs(text))
