@@ -92,7 +92,7 @@ def _string_value(raw: str) -> str | None:
 @functools.lru_cache(maxsize=256)
 def _statement_runs(text: str) -> tuple[tuple[str, ...], ...]:
     """:func:`word_runs` of a statement, read once for both questions below."""
-    return tuple(tuple(run) for run in _statement_runs(text))
+    return tuple(tuple(run) for run in word_runs(text))
 
 
 def _has(run: tuple[str, ...], first: str, seconds: frozenset[str]) -> bool:
