@@ -331,3 +331,26 @@ def test_mark_against_a_standby_is_refused_naming_the_standby(cluster, make_tree
         f"ddlkit: error: postgres@{standby.sockdir}:{standby.port}/postgres is a standby in recovery (read-only: "
         f"pg_is_in_recovery() is true), so the tracker cannot be changed there and nothing was run: "
         f"give the primary's URL"]
+
+
+def test_a_reconnecting_standby_listed_before_it_takes_its_slot_is_one_standby():
+    """A reconnecting standby's walsender is listed (state startup, nothing replayed)
+    before it takes its slot: known by its pid for one poll, by its slot the next.
+    That first sighting is the same standby, not one that went away (it was exit 4
+    on a healthy cluster, in one CI run of the test above)."""
+    from ddlkit.fleet.replicas import SLOT_SOURCE, STANDBY_SOURCE, ReplicaState, _keep_disconnected
+
+    behind: dict = {}
+    old = ReplicaState("walreceiver (pid 10)", STANDBY_SOURCE, "0/1", 100, identity=("slot", "a"), pid=10)
+    assert [s.name for s in _keep_disconnected([old], behind, 0.2)] == ["walreceiver (pid 10)"]
+    idle = ReplicaState("slot a", SLOT_SOURCE, None, identity=("slot", "a"))
+    assert [(s.name, s.disconnected) for s in _keep_disconnected([idle], behind, 0.4)] == [("slot a", False)]
+    starting = ReplicaState("walreceiver (pid 11)", STANDBY_SOURCE, None, None, identity=("pid", 11), pid=11)
+    assert [s.name for s in _keep_disconnected([starting], behind, 0.6)] == ["walreceiver (pid 11)"]
+    streaming = ReplicaState("walreceiver (pid 11)", STANDBY_SOURCE, "0/2", 0, identity=("slot", "a"), pid=11)
+    states = _keep_disconnected([streaming], behind, 0.8)
+    assert [(s.name, s.caught_up) for s in states] == [("walreceiver (pid 11)", True)] and behind == {}
+    # a standby that never comes back stays behind
+    gone = ReplicaState("walreceiver (pid 12)", STANDBY_SOURCE, "0/1", 100, identity=("pid", 12), pid=12)
+    _keep_disconnected([gone], behind, 1.0)
+    assert [(s.name, s.disconnected) for s in _keep_disconnected([], behind, 1.2)] == [("walreceiver (pid 12)", True)]

@@ -91,6 +91,7 @@ class ReplicaState:
     why: str = ""  # why a --replica-url replica's connection was lost
     # what stays the same when a standby reconnects (its walsender's pid does not): see _identity
     identity: tuple = field(default=(), repr=False, compare=False)
+    pid: int | None = field(default=None, repr=False, compare=False)  # a pg_stat_replication row's walsender
 
     @property
     def caught_up(self) -> bool:
@@ -153,6 +154,9 @@ class ReplicaWatcher:
         self.replica_targets = replica_targets
         self.conns: list[psycopg.Connection] = []
         self._replayed: dict[int, str | None] = {}  # each replica URL's last replay position seen
+        # each walsender pid's identity as first seen (or its slot, once seen): a walsender that is
+        # exiting may still be listed after it released its slot, and must keep the identity it had
+        self._identity_of: dict[int, tuple] = {}
 
     def __enter__(self) -> "ReplicaWatcher":
         return self.open()
@@ -257,8 +261,12 @@ class ReplicaWatcher:
         for pid, name, state, replay, lag, lag_s, app, addr, slot in rows:
             if names.count(name) > 1:
                 name = f"{name} (pid {pid})"
-            st = ReplicaState(name, STANDBY_SOURCE, str(replay) if replay else None, lag, lag_s,
-                              identity=_identity(pid, app, addr, slot, hosts))
+            identity = _identity(pid, app, addr, slot, hosts)
+            if identity[0] != "slot":
+                identity = self._identity_of.get(pid, identity)
+            self._identity_of[pid] = identity
+            st = ReplicaState(name, STANDBY_SOURCE, str(replay) if replay else None, lag, lag_s, identity=identity,
+                              pid=pid)
             states.append(_settle_seconds(st, waited))
         for (slot_name,) in slots:  # a standby that is down: behind by definition, until it reconnects
             states.append(_settle_seconds(ReplicaState(f"slot {slot_name}", SLOT_SOURCE, None,
@@ -310,8 +318,13 @@ def _keep_disconnected(states: list[ReplicaState], behind: dict[tuple, ReplicaSt
     its :func:`_identity`; an idle slot of its own stands for it meanwhile) and has
     caught up. ``behind`` carries the last state seen of each, across polls."""
     listed = {st.identity for st in states}
+    walsenders = {st.pid for st in states if st.pid is not None}
     for identity, last in list(behind.items()):
-        if identity not in listed:
+        if identity in listed:
+            continue
+        if last.pid in walsenders:  # the same walsender, known better now: a reconnecting standby is
+            del behind[identity]  # listed (state startup) before it takes its slot
+        else:
             states.append(_settle_seconds(ReplicaState(last.name, last.source, last.replay_lsn, last.lag_bytes,
                                                        last.lag_seconds, disconnected=True, identity=identity),
                                           waited))
