@@ -168,12 +168,17 @@ def build_trees(corpus: Path) -> list[Tree]:
     return trees
 
 
+FAILABLE = False
+
+
 def write_tree(tree: Tree, where: Path) -> Path:
     ddl = where / tree.name / "ddl"
     if ddl.exists():
         shutil.rmtree(ddl)
     (ddl / "migrations").mkdir(parents=True)
     for name, src in tree.files:
+        if FAILABLE:
+            name = name.removesuffix(".sql") + "_failable.sql"
         (ddl / "migrations" / name).write_bytes(src.read_bytes())
     return ddl
 
@@ -368,8 +373,17 @@ def project(h: Harness, tree: Tree, where: Path, tools: bool, pruned: list | Non
     row["rerun"] = f"{ra2.rc}/{rb2.rc}"
     row["rerun_same"] = same(sa2, sb2) + ("" if (sa2, sb2) == (sa, sb) else " (changed)")
 
+    # each takes over the other's database: nothing to apply, exit 0 (ddlkit status agrees)
+    rx, ry = h.migrate(ddl, a), h.script(ddl, b)
+    rs_a = h.ddlkit("status", "--ddl-dir", str(ddl), "--database-url", a)
+    rs_b = h.ddlkit("status", "--ddl-dir", str(ddl), "--database-url", b)
+    took = (h.state(a), h.state(b)) == (sa2, sb2)
+    row["takeover"] = f"{rx.rc}/{ry.rc} status {rs_a.rc}/{rs_b.rc}" + ("" if took else " (changed)")
+    if h.verbose and (rx.rc, ry.rc) != (0, 0) and (ra2.rc, rb2.rc) == (0, 0):
+        print(f"--- {tree.name}: takeover: ddlkit on psql's db: {rx.tail()}\n    script on ddlkit's: {ry.tail()}")
+
     applied = [n for n, _ in sb[2] if n in dict(sa[2])]
-    files = {f"migrations/{n}": ddl / "migrations" / n for n, _ in tree.files}
+    files = {f"migrations/{f.name}": f for f in (ddl / "migrations").iterdir()}
     row["fn_edit"] = row["comment_edit"] = "-"
     originals = {}
     fn_file = None
@@ -393,7 +407,9 @@ def project(h: Harness, tree: Tree, where: Path, tools: bool, pruned: list | Non
         files[cm_file].write_bytes(originals[cm_file] + b"\n-- a comment added by the parity harness\n")
         ra4, rb4 = h.script(ddl, a), h.migrate(ddl, b)
         sa4, sb4 = h.state(a), h.state(b)
+        ry4 = h.script(ddl, b)   # the script, on ddlkit's database after the comment edit: nothing to run
         row["comment_edit"] = (f"{ra4.rc}/{rb4.rc} schema {same(sa4[0], sb4[0])} tracker {same(sa4[2], sb4[2])}"
+                               f" then script on ddlkit's db {ry4.rc}{'' if 'applied' not in ry4.out else ' (RAN FILES)'}"
                                f" ({cm_file.split('/')[1][:18]})")
         if h.verbose and (ra4.rc, rb4.rc) != (0, 0):
             print(f"--- {tree.name}: comment edit: psql: {ra4.tail()}\n    ddlkit: {rb4.tail()}")
@@ -408,10 +424,11 @@ def project(h: Harness, tree: Tree, where: Path, tools: bool, pruned: list | Non
             shutil.rmtree(out)
         rd = h.ddlkit("dump", "--ddl-dir", str(ddl), "--out", str(out), "--no-progress")
         rv = h.ddlkit("verify", "--ddl-dir", str(ddl), "--dump-dir", str(out))
-        rt = h.ddlkit("test", "--ddl-dir", str(ddl), "--database-url", h.url, "--no-progress")
+        rt = h.ddlkit("test", "--ddl-dir", str(ddl), "--database-url", h.url, "--no-progress", "--no-rerun")
+        rr = h.ddlkit("test", "--ddl-dir", str(ddl), "--database-url", h.url, "--no-progress")
         rl = h.ddlkit("lint", "--ddl-dir", str(ddl))
-        row["dump/verify/test/lint"] = f"{rd.rc}/{rv.rc}/{rt.rc}/{rl.rc}"
-        row["tools_say"] = {"dump": rd.tail(1), "verify": rv.tail(1), "test": rt.tail(1)}
+        row["dump/verify/test/test-rerun/lint"] = f"{rd.rc}/{rv.rc}/{rt.rc}/{rr.rc}/{rl.rc}"
+        row["tools_say"] = {"dump": rd.tail(1), "verify": rv.tail(1), "test": rt.tail(1), "test-rerun": rr.tail(2)}
     return row
 
 
@@ -426,7 +443,11 @@ def main() -> int:
                     help="first drop the files the script itself fails on (partial histories), then compare")
     ap.add_argument("--keep-trees", type=Path)
     ap.add_argument("-v", "--verbose", action="store_true")
+    ap.add_argument("--failable", action="store_true",
+                    help="name every file *_failable.sql: both run every file up to its first error")
     args = ap.parse_args()
+    global FAILABLE
+    FAILABLE = args.failable
 
     h = Harness(args.url, args.bindir, args.verbose)
     trees = build_trees(args.corpus)
@@ -448,7 +469,7 @@ def main() -> int:
                 print(f"   {k}: {v}", file=sys.stderr)
 
     cols = ["project", "files", "skipped", "pruned", "psql", "ddlkit", "applied", "schema", "data", "tracker",
-            "rerun", "rerun_same", "fn_edit", "comment_edit"] + (["dump/verify/test/lint"] if not args.no_tools else [])
+            "rerun", "rerun_same", "takeover", "fn_edit", "comment_edit"] + (["dump/verify/test/test-rerun/lint"] if not args.no_tools else [])
     print("| " + " | ".join(cols) + " |")
     print("|" + "---|" * len(cols))
     for r in rows:

@@ -122,6 +122,34 @@ def parse_script(text: str, label: str, *, root: Path | None = None, path: Path 
                          inline_meta=inline_meta, plain_first=plain_first)
 
 
+def parse_to_syntax_error(text: str, label: str, error: sqltext.SqlSyntaxError, *,
+                          root: Path | None = None, path: Path | None = None) -> Script | None:
+    """What psql sent for a *failable* file whose SQL does not parse: the statements
+    before the one that holds ``error``, then that statement as psql's lexer cut it (up
+    to its ';'), sent as it is for the server to refuse (SQLSTATE 42601). psql stopped
+    there (ON_ERROR_STOP) and pg_migrate.sh ignored the error and recorded the file.
+    None when that statement cannot be told apart (the scanner fails, or the error is
+    in an included file or among the statements before it)."""
+    text = without_bom(text)
+    try:
+        slices = parser.split(sqltext.ascii_view(text), with_parser=False, only_slices=True)
+    except parser.ParseError:
+        return None
+    bad = next((sl for sl in reversed(slices) if sl.start <= error.offset), None)
+    if bad is None or bad.stop < error.offset or text[bad.stop:bad.stop + 1] not in (";", ""):
+        return None
+    try:
+        before = parse_script(text[:bad.start], label, root=root, path=path)
+    except sqltext.SqlSyntaxError:
+        return None   # a meta-command ddlkit cannot honour (UnsupportedPsql) is still refused
+    # The statement never gets past the server's parser; an empty SELECT's node stands in
+    # for the tree it has none of, so that nothing reading statements (plans, lock
+    # warnings, password redaction) needs a case for it.
+    refused = sqltext.Statement(len(before.statements), bad.start, bad.stop, text[bad.start:bad.stop],
+                                sqltext.parse_sql("select")[0].stmt)
+    return Script([*before.statements, refused], [], before.meta)
+
+
 def _parse_script(text: str, label: str, *, root: Path | None, path: Path | None,
                   follow_includes: bool, inline_meta: bool = True, plain_first: bool = True) -> Script:
     try:  # plain SQL (most files): psql would send exactly what the server parses

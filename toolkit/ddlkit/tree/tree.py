@@ -159,6 +159,11 @@ class DdlFile:
             root = self.include_root or self.path.parent.parent
             return psqlscript.parse_script(self.text, self.file_name, root=root)
         except sqltext.SqlSyntaxError as exc:
+            if self.failable and type(exc) is sqltext.SqlSyntaxError:
+                # psql ran it up to the statement the server refused; the script ignored the error
+                script = psqlscript.parse_to_syntax_error(self.text, self.file_name, exc, root=root)
+                if script is not None:
+                    return script
             raise exc.input_error(self.file_name, self.text) from None
 
     @property
