@@ -45,3 +45,32 @@ def test_non_failable_file_with_a_syntax_error_is_still_refused_before_anything_
     assert proc.returncode == 2
     assert proc.stderr.startswith("ddlkit: error: migrations/0002_fix.sql:3:")
     assert state_of(empty_db) == []
+
+
+@pytest.mark.skipif(PSQL is None, reason="psql is not on PATH")
+@pytest.mark.parametrize("body", [
+    "selec 1;\ncreate table q (x int);\n",                                         # the first statement
+    "\\set ON_ERROR_STOP on\n\\echo hi\ncreate table m (x int);\ncreate tabl n (x int)",  # no ';' at the end
+    "create table m0 (x int);\n\\echo between\ncreate tabl n0 (x int);\ncreate table after0 (x int);\n",
+    "create table s1 (v text);\ninsert into s1 values ('a;b');\n-- ; in a comment\ninsert into s1 values ('c') x;\n",
+], ids=["first-statement", "meta-commands-no-semicolon", "echo-before-it", "semicolons-in-strings"])
+def test_failable_syntax_error_cases_keep_what_psql_keeps(empty_db, twin_db, db_url, make_tree, body):
+    root = make_tree({"migrations/0001_x_failable.sql": body})
+    psql = run_psql(twin_db, root / "migrations/0001_x_failable.sql")
+    assert psql.returncode != 0 and "syntax error" in psql.stderr
+    proc = run_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert state_of(empty_db) == state_of(twin_db)
+    assert recorded(empty_db) == ["migrations/0001_x_failable.sql"]
+    assert "SQLSTATE 42601" in proc.stdout
+    echoed = [line for line in psql.stdout.splitlines()]
+    assert all(line in proc.stdout.splitlines() for line in echoed)  # \echo text printed as psql printed it
+
+
+def test_failable_file_whose_include_does_not_parse_is_still_refused(empty_db, db_url, make_tree):
+    root = make_tree({"migrations/0001_x_failable.sql": "create table a (x int);\n\\i lib/inc.sql\n",
+                      "lib/inc.sql": "alter table a add constraint exists k check (x > 0);\n"})
+    proc = run_cli("migrate", "--ddl-dir", str(root), "--database-url", db_url)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("ddlkit: error: lib/inc.sql:1:")
+    assert state_of(empty_db) == []

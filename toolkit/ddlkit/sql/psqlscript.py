@@ -125,28 +125,40 @@ def parse_script(text: str, label: str, *, root: Path | None = None, path: Path 
 def parse_to_syntax_error(text: str, label: str, error: sqltext.SqlSyntaxError, *,
                           root: Path | None = None, path: Path | None = None) -> Script | None:
     """What psql sent for a *failable* file whose SQL does not parse: the statements
-    before the one that holds ``error``, then that statement as psql's lexer cut it (up
-    to its ';'), sent as it is for the server to refuse (SQLSTATE 42601). psql stopped
-    there (ON_ERROR_STOP) and pg_migrate.sh ignored the error and recorded the file.
-    None when that statement cannot be told apart (the scanner fails, or the error is
-    in an included file or among the statements before it)."""
+    before the one that holds ``error``, then that statement as psql's lexer cut it (from
+    the previous ';' or meta-command line to its own ';'), sent as it is for the server to
+    refuse (SQLSTATE 42601). psql stopped there (ON_ERROR_STOP) and pg_migrate.sh ignored
+    the error and recorded the file. None when that statement cannot be told apart (the
+    scanner fails, or the file holds COPY data); an error in an included file never
+    comes here (it is an InputError)."""
     text = without_bom(text)
     try:
-        slices = parser.split(sqltext.ascii_view(text), with_parser=False, only_slices=True)
+        toks = parser.scan(sqltext.ascii_view(text))
     except parser.ParseError:
         return None
-    bad = next((sl for sl in reversed(slices) if sl.start <= error.offset), None)
-    if bad is None or bad.stop < error.offset or text[bad.stop:bad.stop + 1] not in (";", ""):
+    if any(t.name == "COPY" for t in toks):
+        return None  # data lines are no SQL to the scanner
+    start, stop = 0, len(text)
+    for t in toks:
+        if t.start >= error.offset:
+            if t.name == "ASCII_59":  # the ';' that ends the refused statement
+                stop = t.start
+                break
+        elif t.name == "ASCII_59":
+            start = t.end + 1
+        elif t.name == "ASCII_92":  # a meta-command runs to the end of its line
+            start = _eol(text, t.start)
+    if start > error.offset:
         return None
     try:
-        before = parse_script(text[:bad.start], label, root=root, path=path)
+        before = parse_script(text[:start], label, root=root, path=path)
     except sqltext.SqlSyntaxError:
-        return None   # a meta-command ddlkit cannot honour (UnsupportedPsql) is still refused
+        return None  # a meta-command ddlkit cannot honour (UnsupportedPsql) is still refused
     # The statement never gets past the server's parser; an empty SELECT's node stands in
     # for the tree it has none of, so that nothing reading statements (plans, lock
     # warnings, password redaction) needs a case for it.
-    refused = sqltext.Statement(len(before.statements), bad.start, bad.stop, text[bad.start:bad.stop],
-                                sqltext.parse_sql("select")[0].stmt)
+    refused = sqltext.Statement(len(before.statements), start, stop, text[start:stop],
+                                sqltext.parse_sql("select")[0].stmt, output=tuple(before.output))
     return Script([*before.statements, refused], [], before.meta)
 
 
