@@ -382,7 +382,7 @@ def project(h: Harness, tree: Tree, where: Path, tools: bool, pruned: list | Non
     if h.verbose and (rx.rc, ry.rc) != (0, 0) and (ra2.rc, rb2.rc) == (0, 0):
         print(f"--- {tree.name}: takeover: ddlkit on psql's db: {rx.tail()}\n    script on ddlkit's: {ry.tail()}")
 
-    applied = [n for n, _ in sb[2] if n in dict(sa[2])]
+    applied = [n for n, _ in sb[2] if n in dict(sa[2]) and "0000_base" not in n]
     files = {f"migrations/{f.name}": f for f in (ddl / "migrations").iterdir()}
     row["fn_edit"] = row["comment_edit"] = "-"
     originals = {}
@@ -401,6 +401,7 @@ def project(h: Harness, tree: Tree, where: Path, tools: bool, pruned: list | Non
                           f" ({fn_file.split('/')[1][:18]})")
         if h.verbose and (ra3.rc, rb3.rc) != (0, 0):
             print(f"--- {tree.name}: fn edit: psql: {ra3.tail()}\n    ddlkit: {rb3.tail()}")
+        files[fn_file].write_bytes(originals[fn_file])  # the comment edit starts from the tree as it was
     cm_file = next((n for n in applied if n != fn_file), None)
     if cm_file:
         originals[cm_file] = files[cm_file].read_bytes()
@@ -443,6 +444,9 @@ def main() -> int:
                     help="first drop the files the script itself fails on (partial histories), then compare")
     ap.add_argument("--keep-trees", type=Path)
     ap.add_argument("-v", "--verbose", action="store_true")
+    ap.add_argument("--base", action="append", default=[], metavar="PROJECT=FILE",
+                    help="run FILE first in PROJECT's tree (a stand-in for a history's missing start; "
+                         "bench/corpus_bases/)")
     ap.add_argument("--failable", action="store_true",
                     help="name every file *_failable.sql: both run every file up to its first error")
     args = ap.parse_args()
@@ -454,6 +458,11 @@ def main() -> int:
     if args.only:
         wanted = args.only.split(",")
         trees = [t for t in trees if any(w in t.name.lower() for w in wanted)]
+    for spec in args.base:
+        project_name, _, file = spec.partition("=")
+        for t in trees:
+            if project_name in t.name:
+                t.files.insert(0, ("0000_base.sql", Path(file)))
     where = args.keep_trees or Path(tempfile.mkdtemp(prefix="parity-real-"))
     rows = []
     for t in trees:
