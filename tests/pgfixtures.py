@@ -212,6 +212,35 @@ def primary_and_standby() -> tuple[Cluster, Cluster]:
     return _primary
 
 
+def primary_and_slot_standbys(slots: tuple[str, ...]) -> tuple[Cluster, list[Cluster]]:
+    """A private PG15 primary and one streaming standby per name in ``slots``, each
+    on its own physical replication slot (``pg_basebackup -R -C -S``), all with the
+    default ``application_name`` (``walreceiver``: no ``cluster_name``), reconnecting
+    100 ms after a lost connection; stopped and removed at exit."""
+    primary = _new_cluster("slotted")
+    workdir, user = primary.sockdir, primary.user
+    standbys = []
+    for slot in slots:
+        data = workdir / f"standby_{slot}"
+        subprocess.run(_cmd([str(PG15 / "pg_basebackup"), "-D", str(data), "-h", str(workdir), "-p", str(primary.port),
+                             "-U", "postgres", "-R", "-C", "-S", slot, "-X", "stream", "-c", "fast"], user),
+                       check=True, capture_output=True, timeout=120)
+        with open(data / "postgresql.conf", "a") as conf:
+            conf.write("\nhot_standby = on\nwal_retrieve_retry_interval = 100ms\n")
+        standby = Cluster(data, workdir, _free_port(), user)
+        _cleanups.append(standby.stop)
+        standby.start()
+        standbys.append(standby)
+    with primary.connect() as conn:
+        deadline = time.monotonic() + 60
+        while conn.execute("select count(*) from pg_stat_replication where state = 'streaming'").fetchone()[0] \
+                < len(slots):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the standbys did not start streaming within 60s")
+            time.sleep(0.1)
+    return primary, standbys
+
+
 def second_server() -> Cluster:
     """A plain PG15 server (the second server for multi-target tests)."""
     global _second

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -230,6 +231,40 @@ def test_standby_that_disconnects_while_behind_is_still_waited_for(cluster):
             sconn.execute("select pg_wal_replay_resume()")
         _wait_until(pconn, "select exists (select from pg_stat_replication where state = 'streaming')",
                     "the standby streaming again")
+
+
+@pytest.mark.slow
+def test_same_named_standby_that_reconnects_and_catches_up_is_caught_up():
+    """Standbys without ``cluster_name`` all report ``walreceiver``. One that lost
+    its connection mid-wait and came back (a new walsender pid), then replayed, was
+    still waited for under its old pid until the timeout: exit 4 on a healthy
+    cluster. It is known again by its replication slot: exit 0."""
+    primary, (lagging, other) = pgfixtures.primary_and_slot_standbys(("sb_a", "sb_b"))
+    with lagging.connect() as sconn, primary.connect() as pconn:
+        assert [n for (n,) in pconn.execute("select application_name from pg_stat_replication")] == \
+            ["walreceiver", "walreceiver"]
+        sconn.execute("select pg_wal_replay_pause()")
+        try:
+            pconn.execute("select pg_logical_emit_message(false, 'ddlkit-test', 'wal')")  # something to replay
+            proc = popen_cli("wait-replicas", "--database-url", primary.url(), "--timeout", "20", "--format", "json")
+            _wait_until(pconn, "select exists (select from pg_stat_activity where application_name = 'ddlkit' "
+                               "and (query like '%pg_wal_lsn_diff(%' or query like '%from pg_replication_slots%'))",
+                        "ddlkit's first poll", proc=proc)
+            old_pid = pconn.execute("select active_pid from pg_replication_slots where slot_name = 'sb_a'").fetchone()[0]
+            pconn.execute("select pg_terminate_backend(%s)", (old_pid,))
+            # a paused standby does not reconnect: ddlkit sees it gone (its slot idle) for a few polls
+            _wait_until(pconn, "select not active from pg_replication_slots where slot_name = 'sb_a'",
+                        "the standby disconnected", proc=proc)
+            time.sleep(1.0)  # ddlkit polls every 0.2 s (ordering, not a timed assertion)
+            assert proc.poll() is None
+        finally:
+            sconn.execute("select pg_wal_replay_resume()")
+        _wait_until(pconn, f"select exists (select from pg_replication_slots where slot_name = 'sb_a' "
+                           f"and active and active_pid <> {int(old_pid)})", "the standby reconnected", proc=proc)
+        out, err = proc.communicate(timeout=90)
+    assert proc.returncode == 0, (out, err)
+    doc = json.loads(out)
+    assert len(doc["replicas"]) == 2 and all(r["caught_up"] and r["connected"] for r in doc["replicas"]), doc
 
 
 def test_replica_url_whose_connection_is_lost_mid_wait_is_behind_not_a_failed_migration(cluster):

@@ -11,29 +11,40 @@
 * A statement that hits ``lock_timeout`` (55P03) is retried with backoff: the
   whole file in transactional mode, the statement (or the author's open
   transaction block) in autocommit mode.
+
+This module holds the run itself (:meth:`Runner.migrate`: lock, plan, the look
+for pg_migrate.sh, one file after another, results). :class:`Runner` is put
+together from one mixin per concern, each in its module:
+
+* ddlkit.apply.planning: the plan read from the tracker, pending files checked;
+* ddlkit.apply.onefile: applying one file, and what is prepared for it ahead;
+* ddlkit.apply.session: the work session (settings, notices, errors, durability);
+* ddlkit.apply.execute: sending one statement, watched;
+* ddlkit.apply.retry: the lock_timeout retry policy.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
-import random
 import time
 
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import psycopg
 from psycopg import sql
-from psycopg.pq import TransactionStatus
 
-from ddlkit.db.connection import Target, connect, one_line, refuse_standby, session_secrets
-from ddlkit.util.errors import ConnectError, DdlkitError, LockTimeout, database_error, error_text
-from ddlkit.tree.planner import Plan, PlannedFile, build_plan, changed_files
-from ddlkit.tree.tree import DdlFile, Tree
-from ddlkit.db.filetokens import ensure_side_table, read_fingerprints, side_table
-from ddlkit.db.tracker import ensure_tracker, read_tracker, record_as_runner, tracker_table
+from ddlkit.apply.execute import StatementExecution
+from ddlkit.apply.onefile import FileApplication
+from ddlkit.apply.planning import PlanReading
 from ddlkit.apply.results import Emit, FileResult, Outcome, RunOptions, RunResult
-from ddlkit.util.sqlstate import SqlState
+from ddlkit.apply.retry import LockRetry
+from ddlkit.apply.session import WorkSession, guarded
+from ddlkit.db.connection import Target, connect, refuse_standby
+from ddlkit.db.filetokens import ensure_side_table
+from ddlkit.db.tracker import ensure_tracker, read_tracker
+from ddlkit.tree.planner import Plan, PlannedFile, build_plan
+from ddlkit.tree.tree import DdlFile, Tree
+from ddlkit.util.errors import DdlkitError
 
 __all__ = ["FileResult", "Outcome", "RunOptions", "RunResult", "Runner"]
 
@@ -42,29 +53,14 @@ __all__ = ["FileResult", "Outcome", "RunOptions", "RunResult", "Runner"]
 if TYPE_CHECKING:
     from ddlkit.apply import progress
     from ddlkit.db.lock import MigrationLock
-    from ddlkit.sql import sqltext
 
 # --------------------------------------------------------------------------- runner
 
-def _guarded(method):
-    """Every database call of a run: a lost connection (between statements, in a
-    commit) is exit 3, any other unexpected database error one line, never a traceback."""
 
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        try:
-            return method(self, *args, **kwargs)
-        except psycopg.Error as exc:
-            err = database_error(exc, self.target.display, self.target.redact)
-            if isinstance(err, ConnectError) and method.__name__ == "migrate":  # plan() runs no file
-                err = ConnectError(f"{err}; the file in progress was rolled back or left unrecorded "
-                                   f"('ddlkit status' shows which)")
-            raise err from None
+class Runner(PlanReading, FileApplication, WorkSession, StatementExecution, LockRetry):
+    """A run of ``tree`` on ``target``: ``plan()`` reads, ``migrate()`` applies (one mixin per concern,
+    see the module docstring; ``__init__`` sets every attribute they declare)."""
 
-    return wrapper
-
-
-class Runner:
     # Send a plain transactional file as one query (ddlkit.apply.send). A subclass
     # that must see each statement run (ddlkit.schema.tracer) turns it off.
     ONE_QUERY = True
@@ -103,51 +99,9 @@ class Runner:
         self._clean: dict[str, bool] = {}  # prepared ahead: leaves_session_clean
         self._unflushed = False  # a file committed without waiting for its WAL flush
 
-    # ------------------------------------------------------------------ read-only
-
-    @_guarded
-    def plan(self, conn: psycopg.Connection | None = None) -> Plan:
-        """The plan against the database now, without the lock and without
-        writing. Only the pending files are parsed (and must parse). Over
-        ``conn`` when given (the caller's, left open), else a connection of its own."""
-        if conn is not None:
-            plan = self._read_plan(conn)
-        else:
-            with connect(self.target) as own:
-                plan = self._read_plan(own)
-        self.tree.validate(p.file for p in plan.pending)
-        return plan
-
-    def _read_plan(self, conn: psycopg.Connection) -> Plan:
-        """The tracker, and for files changed since they were applied, whether
-        the change is comments-only (ddlkit.tree.edits): the side table and git
-        are read only when some file changed."""
-        def read(c):
-            rows = read_tracker(c)  # one round trip where the tracker is the usual one
-            changed = changed_files(self.tree, rows)
-            return rows, changed, read_fingerprints(c, side_table(c, tracker_table(c))) if changed else {}
-
-        rows, changed, fingerprints = self._guard(read, conn)
-        edits = {}
-        if changed:  # the scanner loads only then: a no-op run never needs it
-            from ddlkit.tree.edits import classify_changed  # noqa: PLC0415
-
-            edits = classify_changed(self.tree, rows, fingerprints)
-        return build_plan(self.tree, rows, edits, self.options.rerun_comment_edits)
-
-    def _check_pending(self, plan: Plan, conn: psycopg.Connection) -> None:
-        """Bad input is refused before the first file is applied: every pending
-        file parses, and every CSV it stages is well-formed (and its
-        ``temp_<csv>`` name is not taken by a view or the like on ``conn``)."""
-        from ddlkit.apply.staging import check_csv  # noqa: PLC0415
-        self.tree.validate(p.file for p in plan.pending)
-        for pf in plan.pending:
-            for path in pf.file.csv_files(self.tree.root):
-                check_csv(path, conn)
-
     # ------------------------------------------------------------------ migrate
 
-    @_guarded
+    @guarded
     def migrate(self) -> RunResult:
         from ddlkit.apply.send import changes_login_settings, leaves_session_clean  # noqa: PLC0415
         from ddlkit.db.lock import MigrationLock, immunize  # noqa: PLC0415
@@ -249,21 +203,6 @@ class Runner:
         result.duration = time.monotonic() - started
         return result
 
-    def _new_session(self) -> None:
-        """Replace the work session with a new one (after a file that changed the
-        settings of the role or the database: a new session starts with them, as
-        each psql call of the script did). What committed on the old one stays
-        committed; its unflushed commits are made durable first."""
-        from ddlkit.apply.send import Ending, Recorder  # noqa: PLC0415
-
-        self._make_durable()
-        old, self.conn = self.conn, connect(self.target)
-        old.close()
-        self.conn.prepare_threshold = None
-        self.conn.add_notice_handler(self._on_notice)
-        self._recorder = Recorder(self.conn, self.tracker, self.side)
-        self._ending = Ending(self.conn, self.lock.guard_key if self.lock else None, self.tracker)
-        self._begin_sql = None
 
     def _script_watch(self, lock_conn: psycopg.Connection):
         """The watch for a running pg_migrate.sh (ddlkit.db.script_watch), on the lock's connection."""
@@ -301,261 +240,3 @@ class Runner:
             yield pf
             watch.wrote(pf.file.file_name)
 
-    def _prepare(self, f: DdlFile) -> None:
-        """What applying ``f`` computes before it sends anything (whether it goes
-        as one query, its tracker row's SQL, and whether it leaves the session
-        clean), computed while the look for pg_migrate.sh is on its way
-        (ScriptWatch.ask) and kept until ``f`` runs. Never an error here: the
-        file's apply meets it again, in its place."""
-        from ddlkit.apply.send import leaves_session_clean  # noqa: PLC0415
-        from ddlkit.apply.transactional import sends_whole  # noqa: PLC0415
-        name = f.file_name
-        if name in self._clean:
-            return
-        try:
-            if f.mode.transactional:
-                whole = sends_whole(self, f)
-                ready = whole and self._recorder is not None and self._ending is not None
-                self._ready[name] = (whole, self._recorder.sql(f) if ready else None,
-                                     self._ending.sql(f) if ready else None)
-            self._clean[name] = leaves_session_clean(f)
-        except Exception:  # noqa: BLE001, S110 - see the docstring
-            pass
-
-    # ------------------------------------------------------------------ internals
-
-    def _guard(self, fn, conn):
-        """Run fn(conn); a lost connection becomes ConnectError (exit 3), any
-        other database error (say, no privilege on the tracker) one line, exit 1."""
-        try:
-            return fn(conn)
-        except psycopg.Error as exc:
-            if conn.closed or conn.broken:
-                raise self._lost(exc) from None
-            raise DdlkitError(f"database error on {self.target.display}: SQLSTATE {exc.sqlstate or '-----'}: "
-                              f"{error_text(exc, self.target.redact)}") from None
-
-    def _lost(self, exc: Exception | None = None) -> ConnectError:
-        why = f": {one_line(self.target.redact(str(exc)))}" if exc else " while applying migrations"
-        return ConnectError(f"lost the connection to {self.target.display}{why}")
-
-    def _on_notice(self, diag) -> None:
-        if self._notices is not None and not self._mute:
-            text = f"{diag.severity}: {diag.message_primary}"
-            if diag.message_detail:
-                text += f"\nDETAIL: {diag.message_detail}"
-            if diag.message_hint:
-                text += f"\nHINT: {diag.message_hint}"
-            self._notices.append(text)
-
-    @contextlib.contextmanager
-    def muted(self) -> Iterator[None]:
-        """Notices from ddlkit's own SQL (CSV staging) are not the user's."""
-        self._mute = True
-        try:
-            yield
-        finally:
-            self._mute = False
-
-    def _prepare_session(self, transactional: bool) -> None:
-        """Timeouts (SET LOCAL in a transaction, session-wide otherwise) and a
-        quick abort of our backend if this process dies mid-statement."""
-        from ddlkit.apply.send import ms_setting  # noqa: PLC0415
-        conn = self.conn
-        local = transactional
-        lt = ms_setting(self.options.lock_timeout) if self.options.lock_timeout else "0"
-        conn.execute("select set_config('lock_timeout', %s, %s)", (lt, local))
-        if self.options.statement_timeout is not None:
-            conn.execute("select set_config('statement_timeout', %s, %s)",
-                         (ms_setting(self.options.statement_timeout), local))
-        if conn.info.server_version >= 140000:
-            conn.execute("select set_config('client_connection_check_interval', '1000', %s)", (local,))
-        if transactional:  # the run ends with one flushing commit (_make_durable)
-            conn.execute("select set_config('synchronous_commit', 'off', true)")
-
-    def _apply(self, pf: PlannedFile) -> FileResult:
-        from ddlkit.apply.failure import (MigrationFailed, StatementError,  # noqa: PLC0415
-                                          failable_must_fail, redacted, statement_failure)
-        f = pf.file
-        fr = FileResult(f.file_name, pf.state, f.mode, statements_total=len(f.statements))
-        self._notices, self._output = fr.notices, fr.output
-        self._file = f
-        started = time.monotonic()
-        self.emit("file_start", planned=pf)
-        try:
-            if f.mode.transactional:
-                from ddlkit.apply.transactional import apply_transactional  # noqa: PLC0415
-
-                apply_transactional(self, f, fr)
-                self._unflushed = True
-                fr.statements_committed = fr.statements_ran
-            else:
-                from ddlkit.apply.autocommit import apply_autocommit  # noqa: PLC0415
-
-                apply_autocommit(self, f, fr)
-                self._guard(lambda c: record_as_runner(c, self.tracker, f, self.side), self.conn)
-            fr.outcome = Outcome.APPLIED
-            if f.script.output:  # \echo after the last statement
-                fr.output.extend(f.script.output)
-                self.emit("output", lines=tuple(f.script.output))
-        except (StatementError, MigrationFailed) as err:
-            self._rollback_quietly()
-            fr.error = statement_failure(f, err) if isinstance(err, StatementError) else err
-            if fr.error.sqlstate == SqlState.LOCK_NOT_AVAILABLE:  # name who blocked it
-                from ddlkit.apply.progress import with_blocker  # noqa: PLC0415
-
-                fr.error = with_blocker(fr.error, self._retry_facts(fr.retries + 1))
-            fr.error = redacted(fr.error, session_secrets(self.target, self.conn))  # a statement may quote the password
-            fatal = (failable_must_fail(f, fr.error, self.options.statement_timeout)  # ddlkit's timeouts
-                     if f.failable else None)
-            if fatal is not None:
-                fr.error, fr.outcome = fatal, Outcome.FAILED
-            elif f.failable:
-                # pg_migrate.sh: a failable file's error is reported and ignored, and the file is recorded.
-                self._guard(lambda c: record_as_runner(c, self.tracker, f, self.side), self.conn)
-                fr.outcome = Outcome.FAILED_IGNORED
-            else:
-                fr.outcome = Outcome.FAILED
-        finally:
-            self._notices = self._output = None
-            fr.duration = time.monotonic() - started
-            if self.monitor and f.file_name in self.monitor.files:
-                fr.lock_wait = self.monitor.files[f.file_name].to_dict()
-        return fr
-
-    def _make_durable(self) -> None:
-        """Transactional files commit without waiting for their WAL flush; one
-        commit that waits (ddlkit.apply.send.durable_sql) makes them all durable
-        before the run reports: a crash of the server mid-run loses whole files
-        with their tracker rows (they run again), never a file without its row."""
-        from ddlkit.apply import send  # noqa: PLC0415
-        if not self._unflushed:
-            return
-        self._unflushed = False
-        conn = self.conn
-        if conn.closed or conn.broken:
-            raise self._lost()
-        if conn.info.transaction_status != TransactionStatus.IDLE:
-            conn.rollback()
-        self._guard(lambda c: c.execute(send.durable_sql(c)), conn)
-
-    def _rollback_quietly(self) -> None:
-        conn = self.conn
-        if conn.closed or conn.broken:
-            raise self._lost()
-        if conn.info.transaction_status != TransactionStatus.IDLE:
-            conn.rollback()
-
-    def _backoff(self, attempt: int) -> float:
-        return self.options.retry_base_delay * (2 ** (attempt - 1)) * (0.75 + random.random() / 2)
-
-    def _retry_facts(self, attempt: int) -> str | None:
-        """Who blocked the statement that just hit lock_timeout, as the monitor saw it."""
-        seen = self.deadline.wait if self.deadline is not None and self.deadline.fired else None
-        if self.monitor is None and seen is None:
-            return None
-        from ddlkit.apply.progress import retry_facts  # noqa: PLC0415
-
-        return retry_facts(self.monitor.last_watch if self.monitor else None, attempt,
-                           self.options.lock_retries + 1, seen)
-
-    def _watch(self, st: sqltext.Statement | None, node: Any = None,
-               pick: Callable[[], sqltext.Statement] | None = None):
-        """The progress monitor's watch over one statement (ddlkit.apply.progress);
-        ``node``: what actually runs at ``st``'s line, when that is not ``st`` itself;
-        ``pick``: instead of ``st``, chooses the statement, called only if the monitor
-        asks (a statement that runs 2 s or waits on a lock). Its line and node are
-        looked up only then too."""
-        if not self.options.progress or self._file is None or (st is None and pick is None):
-            return contextlib.nullcontext()
-        if self.monitor is None:  # with the first statement: a no-op run loads none of it
-            from ddlkit.apply.progress import Monitor  # noqa: PLC0415
-
-            self.monitor = Monitor(self.target, self.emit)
-        lines = self._file.lines
-
-        def what() -> tuple[int, Any]:
-            chosen = pick() if pick is not None else st
-            return chosen.position(lines)[1], node if node is not None else chosen.node
-
-        return self.monitor.watch(self.conn.info.backend_pid, self._file.file_name, what, self.options.lock_timeout)
-
-    def execute(self, st: sqltext.Statement) -> None:
-        """One statement as psql sends it: COPY … FROM stdin gets its data lines."""
-        from ddlkit.apply.failure import StatementError  # noqa: PLC0415
-        if st.output:
-            if self._output is not None:
-                self._output.extend(st.output)
-            self.emit("output", lines=st.output)
-        from ddlkit.sql import psqlscript  # noqa: PLC0415
-        from ddlkit.apply.deadline import cancelled_by, lock_deadline  # noqa: PLC0415
-
-        deadline = self.deadline = None
-        try:
-            with self._watch(st), lock_deadline(self.conn, self.target, st, self.options.lock_timeout) as deadline:
-                self.deadline = deadline
-                psqlscript.send(self.conn, st)
-        except psycopg.Error as exc:
-            if self.conn.closed or self.conn.broken:
-                raise self._lost(exc) from None
-            if cancelled_by(deadline, exc):  # PL/pgSQL that would have swallowed lock_timeout
-                raise StatementError(st, exc, sqlstate=SqlState.LOCK_NOT_AVAILABLE,
-                                     message=deadline.message()) from None
-            raise StatementError(st, exc) from None
-
-    def repair_drop(self, query, st: "sqltext.Statement", fr: FileResult) -> None:
-        """A repair's DROP INDEX CONCURRENTLY before ``st``: one attempt, watched like a
-        statement (so a retry names its blocker). Its lock timeout is ``st``'s: the
-        caller retries the repair and the statement together, on one retry budget,
-        and the error quotes the DROP that waited."""
-        from ddlkit.apply.failure import StatementError  # noqa: PLC0415
-        from pglast import parse_sql  # noqa: PLC0415
-
-        text = query.as_string(self.conn)
-        try:
-            with self._watch(st, parse_sql(text)[0].stmt):
-                self.conn.execute(query)
-        except psycopg.Error as exc:
-            if self.conn.closed or self.conn.broken:
-                raise self._lost(exc) from None
-            message = (f"{exc.diag.message_primary or one_line(str(exc))} (in the repair before this statement: "
-                       f"{text})")
-            raise StatementError(st, exc, message=message, excerpt=text) from None
-
-    def execute_watched(self, f: DdlFile, st: "sqltext.Statement") -> None:
-        """A CONCURRENTLY statement, never waiting forever on an old runner blocked
-        in pg_advisory_lock (see ddlkit.db.waiters)."""
-        from ddlkit.apply.failure import StatementError  # noqa: PLC0415
-        from ddlkit.db.waiters import BuildWatch, wait_for_no_waiters  # noqa: PLC0415
-        from ddlkit.sql.sqltext import nontransactional_reason  # noqa: PLC0415
-
-        reason = nontransactional_reason(st.node) or ""
-        if "CONCURRENTLY" not in reason:
-            return self.execute(st)
-        what = f"{reason} at {f.file_name}:{st.position(f.lines)[1]}"
-        wait_for_no_waiters(self.lock.conn, self.options.lock_wait, what, self.sleep)
-        with BuildWatch(self.lock.conn, self.conn.info.backend_pid, self.options.lock_wait, what) as watch:
-            try:
-                self.execute(st)
-            except StatementError:
-                if watch.message:
-                    raise LockTimeout(watch.message) from None
-                raise
-
-    def lock_retry(self, err: Any, fr: FileResult, undo: Callable[[], None] | None = None) -> bool:
-        """The one lock_timeout retry of both paths: when ``err`` (with a
-        ``sqlstate``) is a lock_timeout (55P03) and the file has retries left,
-        count one in ``fr.retries``, call ``undo`` (roll back what must not stay
-        locked while waiting), wait with backoff (the ``lock_retry`` event names
-        the blocker) and return True: the caller runs the statement, block or
-        file again. Otherwise False: the caller reports ``err``."""
-        if err.sqlstate != SqlState.LOCK_NOT_AVAILABLE or fr.retries >= self.options.lock_retries:
-            return False
-        fr.retries += 1
-        if undo is not None:
-            undo()
-        delay = self._backoff(fr.retries)
-        self.emit("lock_retry", file=fr.file_name, attempt=fr.retries, delay=delay,
-                  blocked=self._retry_facts(fr.retries))
-        self.sleep(delay)
-        return True

@@ -1,261 +1,32 @@
-"""Where to connect, and connecting without ever showing a password.
+"""Connecting to a target without ever showing a password.
 
-Sources, first match wins: ``--database-url``; ``DB_URL`` (with ``+psycopg2``
-stripped, like pg_migrate.sh); ``DATABASE_URL``; the ``POSTGRES_*`` variables
-pg_migrate.sh reads; the libpq ``PG*`` variables; otherwise the embedded server.
-A ``.env`` file in the ddl directory supplies variables the environment lacks.
+* :func:`connect`: one connection, or exit 3 with one redacted line (exit 2
+  for settings libpq refuses before connecting);
+* :func:`wait_for_database`: connecting until the server accepts connections
+  (``--wait-for-db``), retrying only what :func:`transient_reason` calls transient;
+* :func:`refuse_standby`: a hot standby cannot take a migration;
+* :func:`session_secrets`: the passwords a connection's errors must not show.
+
+Where to connect is resolved by ddlkit.db.resolve (``.env`` files:
+ddlkit.db.dotenv) into a ddlkit.db.target.Target; those names are importable
+from here too.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Callable, Mapping
-from urllib.parse import unquote
+from typing import Callable
 
 import psycopg
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from ddlkit.db.dotenv import read_dotenv  # noqa: F401 - re-exported
+from ddlkit.db.resolve import check_params, resolve_target, strip_driver  # noqa: F401 - re-exported
+from ddlkit.db.target import Target
 from ddlkit.util.errors import ConnectError, InputError
-from ddlkit.util.files import read_regular
-from ddlkit.util.redaction import escaped, one_line, redact, redact_conninfo_error  # noqa: F401 - one_line is re-exported
+from ddlkit.util.redaction import one_line, redact, redact_conninfo_error  # noqa: F401 - one_line, redact are re-exported
 
 APPLICATION_NAME = "ddlkit"
-_SCHEMES = ("postgresql", "postgres")  # what libpq accepts
-_LIBPQ_SOURCE = "PG* variables"
-# the libpq variables that name a target, and their conninfo keys
-_LIBPQ_KEYS = {"PGHOST": "host", "PGHOSTADDR": "hostaddr", "PGPORT": "port", "PGDATABASE": "dbname",
-               "PGUSER": "user", "PGSERVICE": "service"}
-_LIBPQ_VARS = tuple(_LIBPQ_KEYS)
-_POSTGRES_VARS = ("POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_DB")
-
-# What the author of a URL meant as the password, read before libpq does: userinfo
-# up to the *last* '@' before any '?'. libpq stops at the first '@' or '/', so an
-# unencoded '@' or '/' in a password would otherwise end up in the host or dbname.
-_SCHEME_USERINFO = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://(?P<userinfo>[^?]*)@")
-_ANY_USERINFO = re.compile(r"(?P<userinfo>[^?\s]*)@")
-
-
-@dataclass(frozen=True)
-class Target:
-    """A resolved connection target. ``conninfo`` may hold a password: never
-    print it; print :attr:`display`."""
-
-    conninfo: str = field(repr=False)
-    source: str
-    secrets: tuple[str, ...] = field(default=(), repr=False)
-    embedded: bool = False
-
-    @property
-    def display(self) -> str:
-        try:
-            params = conninfo_to_dict(self.conninfo) if self.conninfo else {}
-        except psycopg.ProgrammingError:
-            return redact(self.conninfo, self.secrets)
-        params.pop("password", None)
-        if self.source == _LIBPQ_SOURCE:  # libpq reads the variables the conninfo does not carry
-            env = {key: os.environ[var] for var, key in _LIBPQ_KEYS.items() if os.environ.get(var)}
-            params = {**env, **params}
-            known = any(params.get(k) for k in ("host", "hostaddr", "port", "dbname", "user"))
-            return f"{_where(params)} ({self.source})" if known else f"({self.source})"
-        if not self.conninfo:
-            return f"({self.source})"
-        return _where(params)
-
-    def with_dbname(self, dbname: str) -> "Target":
-        params = conninfo_to_dict(self.conninfo) if self.conninfo else {}
-        params["dbname"] = dbname
-        return Target(make_conninfo(**params), self.source, self.secrets, self.embedded)
-
-    def redact(self, text: str) -> str:
-        return redact(text, self.secrets)
-
-
-def _where(params: Mapping[str, str]) -> str:
-    """``user@host:port/dbname`` of connection parameters (no password)."""
-    host = params.get("host", "") or params.get("hostaddr", "")
-    port = params.get("port", "")
-    db = params.get("dbname", "")
-    user = params.get("user", "")
-    where = f"{host}:{port}" if port else host
-    return f"{user + '@' if user else ''}{where}/{db}"
-
-
-def strip_driver(url: str) -> str:
-    """``postgresql+psycopg2://…`` -> ``postgresql://…`` (SQLAlchemy-style URLs)."""
-    scheme, sep, rest = url.partition("://")
-    if sep and "+" in scheme:
-        scheme = scheme.split("+", 1)[0]
-    return scheme + sep + rest
-
-
-def read_dotenv(path: Path) -> dict[str, str]:
-    """A small, safe reader for ``KEY=VALUE`` lines (``export`` and quotes
-    allowed). Nothing is executed, unlike ``source``."""
-    out: dict[str, str] = {}
-    try:
-        data = read_regular(path)  # a FIFO would block path.read_bytes() for ever
-    except FileNotFoundError:
-        return out
-    except OSError as exc:
-        # An unreadable .env is never skipped: ddlkit would migrate another database.
-        raise InputError(f"{path}: cannot read the .env file: {exc.strerror or exc}") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise InputError(f"{path}:{line}: the .env file is not UTF-8 (byte 0x{data[exc.start]:02x}); "
-                         f"it is never skipped, save it as UTF-8") from None
-    for lineno, raw in enumerate(text.splitlines(), 1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("export "):
-            line = line[len("export ") :].lstrip()
-        key, sep, value = line.partition("=")
-        key = key.strip()
-        if not sep or not key.replace("_", "").isalnum():
-            continue
-        out[key] = _dotenv_value(value.strip(), f"{path}:{lineno}", key)
-    return out
-
-
-def _dotenv_value(value: str, where: str, key: str) -> str:
-    """A value as bash reads it when the script sourced the file: quoted and
-    unquoted parts joined (``'…'`` literal, ``"…"`` with ``\\"``, ``\\\\``, ``\\$`` and
-    ``\\` `` escapes, a backslash outside quotes escaping the next character), and a
-    ``#`` after a space starting a comment (``PGDATABASE=app  # prod``). Nothing is
-    expanded: ``$NAME`` stays as written."""
-    out: list[str] = []
-    i, n = 0, len(value)
-    while i < n:
-        c = value[i]
-        if c in " \t":
-            rest = value[i:].lstrip()
-            if rest and not rest.startswith("#"):
-                raise InputError(f"{where}: a space in the unquoted value of {key}: bash reads what follows "
-                                 f"as a command, not as part of the value (quote the value)")
-            break
-        if c == "\\":
-            out.append(value[i + 1: i + 2])
-            i += 2
-        elif c == "'":
-            end = value.find("'", i + 1)
-            if end < 0:
-                raise InputError(f"{where}: unterminated ' quote in the value of {key} (close it on the same line)")
-            out.append(value[i + 1: end])
-            i = end + 1
-        elif c == '"':
-            j, part = i + 1, []
-            while j < n and value[j] != '"':
-                if value[j] == "\\" and j + 1 < n and value[j + 1] in '"\\$`':
-                    j += 1
-                part.append(value[j])
-                j += 1
-            if j >= n:
-                raise InputError(f"{where}: unterminated \" quote in the value of {key} (close it on the same line)")
-            out.append("".join(part))
-            i = j + 1
-        else:
-            out.append(c)
-            i += 1
-    return "".join(out)
-
-
-def check_params(params: Mapping[str, str], source: str, shown: Callable[[], str] | None = None) -> None:
-    """Usage errors libpq would only report at connect time, as exit 3: a port
-    that is not a number in 1..65535, a control character in any value."""
-    for value in (params.get("port") or "").split(","):
-        if value and not (value.isascii() and value.isdigit() and 1 <= int(value) <= 65535):
-            raise InputError(f"{source}: port {escaped(value)!r} is not a number from 1 to 65535")
-    for key, value in params.items():
-        if key != "password" and any(not ch.isprintable() for ch in str(value)):
-            whole = shown() if shown else f"{key}={escaped(str(value))}"
-            raise InputError(f"{source}: the {key} holds a control character: {whole}")
-
-
-def _password_of(conninfo: str) -> tuple[str, ...]:
-    try:
-        pw = conninfo_to_dict(conninfo).get("password")
-    except psycopg.ProgrammingError:
-        return ()
-    return (str(pw),) if pw else ()
-
-
-def resolve_target(
-    database_url: str | None,
-    environ: Mapping[str, str] | None = None,
-    ddl_root: Path | None = None,
-    url_option: str = "--database-url",
-) -> Target | None:
-    """The explicit target, or None when the embedded server should be used.
-    ``url_option`` names ``database_url`` in errors (``--direct-url``, a config key)."""
-    env = dict(read_dotenv(ddl_root / ".env")) if ddl_root else {}
-    env.update(os.environ if environ is None else environ)
-    secrets = tuple(v for k in ("POSTGRES_PASSWORD", "PGPASSWORD") if (v := env.get(k)))
-
-    def from_url(url: str, source: str) -> Target:
-        url = strip_driver(url.strip())
-        scheme, sep, _ = url.partition("://")
-        if sep and scheme.lower() not in _SCHEMES:
-            raise InputError(f"{source}: only PostgreSQL URLs are supported (postgresql://...), "
-                             f"not {escaped(scheme[:30])}://")
-        meant = _SCHEME_USERINFO.match(url)
-        meant_pw = meant.group("userinfo").partition(":")[2] if meant else ""
-        raw = [m.group("userinfo").partition(":")[2] for m in (meant, _ANY_USERINFO.match(url)) if m]
-        raw_secrets = tuple(x for pw in raw if pw for x in (pw, unquote(pw)))
-        try:
-            params = conninfo_to_dict(url)
-        except psycopg.ProgrammingError as exc:
-            why = redact_conninfo_error(redact(str(exc), secrets + raw_secrets), url)
-            raise InputError(f"{source}: not a valid connection URL: {one_line(why)}") from None
-        except UnicodeDecodeError:  # psycopg's own message quotes the bytes: a piece of the password
-            raise InputError(f"{source}: not a valid connection URL: a percent-encoded value is not UTF-8 "
-                             f"(encode the text as UTF-8, then percent-encode its bytes)") from None
-        if meant_pw and unquote(meant_pw) != params.get("password"):
-            raise InputError(f"{source}: ambiguous connection URL: percent-encode '@' and '/' "
-                             f"in the user name and password ('@' as %40, '/' as %2F)")
-        check_params(params, source, lambda: escaped(redact(url, secrets + raw_secrets)))
-        return Target(url, source, secrets + _password_of(url))
-
-    if database_url is not None and not database_url.strip():
-        raise InputError(f"{url_option} is empty")
-    if database_url:
-        return from_url(database_url, url_option)
-    if env.get("DB_URL"):
-        return from_url(env["DB_URL"].replace("+psycopg2", ""), "DB_URL")
-    if env.get("DATABASE_URL"):
-        return from_url(env["DATABASE_URL"], "DATABASE_URL")
-    if any(env.get(k) for k in _POSTGRES_VARS):
-        params = {
-            "user": env.get("POSTGRES_USER") or "postgres",
-            "host": env.get("POSTGRES_HOST") or "127.0.0.1",
-            "port": env.get("POSTGRES_PORT") or "5432",
-        }
-        check_params(params, "POSTGRES_* variables")
-        if env.get("POSTGRES_PASSWORD"):
-            params["password"] = env["POSTGRES_PASSWORD"]
-        if env.get("POSTGRES_DB"):
-            params["dbname"] = env["POSTGRES_DB"]
-        return Target(make_conninfo(**params), "POSTGRES_* variables", secrets)
-    if any(env.get(k) for k in _LIBPQ_VARS):
-        # libpq reads the PG* variables itself; a .env value must be passed on.
-        params = {k: env[k] for k in _LIBPQ_VARS + ("PGPASSWORD",) if env.get(k) and k not in os.environ}
-        mapping = {**_LIBPQ_KEYS, "PGPASSWORD": "password"}
-        check_params({"port": env.get("PGPORT", "")}, "PGPORT")
-        return Target(make_conninfo(**{mapping[k]: v for k, v in params.items()}), _LIBPQ_SOURCE, secrets)
-    empty = [k for k in ("DB_URL", "DATABASE_URL") + _POSTGRES_VARS + _LIBPQ_VARS + ("PGPASSWORD",)
-             if k in env and not env[k].strip()]
-    if empty:
-        # What a pod gets when its secret is missing: never the embedded server instead.
-        raise InputError(f"{', '.join(empty)} {'is' if len(empty) == 1 else 'are'} set but empty (a missing "
-                         f"secret?); ddlkit starts its embedded server only when no connection setting is "
-                         f"present at all: set {'it' if len(empty) == 1 else 'them'} or unset "
-                         f"{'it' if len(empty) == 1 else 'them'}")
-    return None
 
 
 # Why a connection attempt failed, when it is worth retrying (--wait-for-db): the

@@ -39,7 +39,10 @@ Emit = Callable[..., None]
 _STANDBYS = """
     select pid, coalesce(nullif(application_name, ''), host(client_addr), 'pid ' || pid),
            state, replay_lsn, pg_wal_lsn_diff(%(lsn)s::pg_lsn, replay_lsn)::float8,
-           extract(epoch from replay_lag)::float8
+           extract(epoch from replay_lag)::float8,
+           application_name, host(client_addr),
+           (select s.slot_name::text from pg_replication_slots s
+             where s.active_pid = r.pid and s.slot_type = 'physical' limit 1)
       from pg_stat_replication r
      where state is distinct from 'backup'  -- a pg_basebackup in progress: not a replica
        and not (replay_lsn is null and flush_lsn is not null)  -- receives WAL, never replays it
@@ -86,6 +89,8 @@ class ReplicaState:
     waited: float = 0.0  # seconds this wait took until it caught up (or until the timeout)
     disconnected: bool = False  # seen behind in pg_stat_replication, then no longer listed there; or lost
     why: str = ""  # why a --replica-url replica's connection was lost
+    # what stays the same when a standby reconnects (its walsender's pid does not): see _identity
+    identity: tuple = field(default=(), repr=False, compare=False)
 
     @property
     def caught_up(self) -> bool:
@@ -213,7 +218,7 @@ class ReplicaWatcher:
         started = time.monotonic()
         last_report = 0.0  # the first progress line after report_every: a quick catch-up stays quiet
         caught_at: dict[str, float] = {}
-        behind: dict[str, ReplicaState] = {}  # standbys seen behind: one that drops out is still behind
+        behind: dict[tuple, ReplicaState] = {}  # standbys seen behind: one that drops out is still behind
         while True:
             waited = time.monotonic() - started
             result.replicas = _keep_disconnected(self.poll(lsn, waited), behind, waited)
@@ -248,13 +253,16 @@ class ReplicaWatcher:
         except psycopg.Error as exc:
             raise self._primary_error("cannot read pg_stat_replication", exc) from None
         names = [r[1] for r in rows]
-        for pid, name, state, replay, lag, lag_s in rows:
+        hosts = [(r[6], r[7]) for r in rows]
+        for pid, name, state, replay, lag, lag_s, app, addr, slot in rows:
             if names.count(name) > 1:
                 name = f"{name} (pid {pid})"
-            st = ReplicaState(name, STANDBY_SOURCE, str(replay) if replay else None, lag, lag_s)
+            st = ReplicaState(name, STANDBY_SOURCE, str(replay) if replay else None, lag, lag_s,
+                              identity=_identity(pid, app, addr, slot, hosts))
             states.append(_settle_seconds(st, waited))
         for (slot_name,) in slots:  # a standby that is down: behind by definition, until it reconnects
-            states.append(_settle_seconds(ReplicaState(f"slot {slot_name}", SLOT_SOURCE, None), waited))
+            states.append(_settle_seconds(ReplicaState(f"slot {slot_name}", SLOT_SOURCE, None,
+                                                       identity=("slot", slot_name)), waited))
         for i, target in enumerate(self.replica_targets):
             states.append(_settle_seconds(self._replica_state(i, target, lsn), waited))
         return states
@@ -282,23 +290,39 @@ class ReplicaWatcher:
         self._replayed[i] = str(replay) if replay else None
         return ReplicaState(target.display, REPLICA_URL_SOURCE, self._replayed[i], lag, lag_s)
 
-def _keep_disconnected(states: list[ReplicaState], behind: dict[str, ReplicaState],
+def _identity(pid: int, app: str | None, addr: str | None, slot: str | None, hosts: list) -> tuple:
+    """What stays the same when a standby reconnects: its physical replication slot;
+    else its name (``application_name``: ``cluster_name``, or ``walreceiver`` when
+    unset) and address, when no other standby listed has both; else only its pid,
+    which a reconnect changes (two standbys of one name on one host, without slots)."""
+    if slot:
+        return ("slot", slot)
+    if hosts.count((app, addr)) == 1:
+        return ("standby", app, addr)
+    return ("pid", pid)
+
+
+def _keep_disconnected(states: list[ReplicaState], behind: dict[tuple, ReplicaState],
                        waited: float) -> list[ReplicaState]:
     """A standby of ``pg_stat_replication`` that this wait saw behind and that is
     no longer listed (stopped, crashed, promoted, its connection restarting) has
-    not replayed the LSN: it stays in the list, behind, until it is back and has
+    not replayed the LSN: it stays in the list, behind, until it is back (known by
+    its :func:`_identity`; an idle slot of its own stands for it meanwhile) and has
     caught up. ``behind`` carries the last state seen of each, across polls."""
-    listed = {st.name for st in states}
-    for name, last in list(behind.items()):
-        if name not in listed:
-            states.append(_settle_seconds(ReplicaState(name, last.source, last.replay_lsn, last.lag_bytes,
-                                                       last.lag_seconds, disconnected=True), waited))
+    listed = {st.identity for st in states}
+    for identity, last in list(behind.items()):
+        if identity not in listed:
+            states.append(_settle_seconds(ReplicaState(last.name, last.source, last.replay_lsn, last.lag_bytes,
+                                                       last.lag_seconds, disconnected=True, identity=identity),
+                                          waited))
     for st in states:
         if st.source == STANDBY_SOURCE and not st.disconnected:
             if st.caught_up:
-                behind.pop(st.name, None)
+                behind.pop(st.identity, None)
             else:
-                behind[st.name] = st
+                behind[st.identity] = st
+        elif st.source == SLOT_SOURCE:
+            behind.pop(st.identity, None)  # the slot's own entry says it is behind
     return states
 
 

@@ -32,16 +32,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from pglast import parser
-from pglast import ast
+from pglast import ast, parser
 
-from ddlkit.sql import nonstandard, sqltext
-from ddlkit.sql.tokens import COMMENT_TOKENS
+from ddlkit.sql import nonstandard, psqlstops, sqltext
 from ddlkit.sql.comments import blank_nested_comments
-from ddlkit.sql.positions import parse_error_offset
 from ddlkit.util.errors import InputError
 from ddlkit.util.files import read_regular
-from ddlkit.sql.psqlmeta import (HONOURED, INCLUDE, OUTPUT, PSQL_VARIABLES, QUIT, UnsupportedPsql, advice, echo_text,
+from ddlkit.sql.psqlmeta import (HONOURED, INCLUDE, OUTPUT, QUIT, UnsupportedPsql, advice, echo_text,
                              meta_name, separator, turns_off_on_error_stop)
 
 _MAX_INCLUDE_DEPTH = 16
@@ -147,7 +144,7 @@ def parse_to_syntax_error(text: str, label: str, error: sqltext.SqlSyntaxError, 
         elif t.name == "ASCII_59":
             start = t.end + 1
         elif t.name == "ASCII_92":  # a meta-command runs to the end of its line
-            start = _eol(text, t.start)
+            start = psqlstops.eol(text, t.start)
     if start > error.offset:
         return None
     try:
@@ -176,43 +173,18 @@ def _parse_script(text: str, label: str, *, root: Path | None, path: Path | None
     return Script(state.statements, state.pending_output, state.meta)
 
 
-def _scan(text: str, start: int, limit: int) -> tuple[list, int | None]:
-    """Tokens of text[start:limit] (positions in text) and, if the scanner failed, where."""
-    chunk = text[start:limit]
-    try:
-        return [_shift(t, start) for t in parser.scan(chunk)], None
-    except parser.ParseError as exc:
-        err = parse_error_offset(exc, len(chunk))
-        try:
-            toks = parser.scan(chunk[:err])
-        except parser.ParseError:
-            toks = []
-        return [_shift(t, start) for t in toks], start + err
-
-
-def _shift(tok, by: int):
-    return (tok.start + by, tok.end + by, tok.name)
-
-
-def _eol(text: str, pos: int) -> int:
-    """Offset just past the end of the line holding pos (past its newline)."""
-    nl = text.find("\n", pos)
-    return len(text) if nl < 0 else nl + 1
-
-
-# Characters scanned at a time after a stop (to the end of that line), doubled while no stop is found:
-# the work stays proportional to the distance to the next stop, never the file.
-_WINDOW = 256
-
-
 def _parse(text: str, src: Source, state: _State, depth: int) -> None:
     pos = 0  # where scanning resumes; always a statement boundary
     seg = 0  # start of the SQL not yet split into statements
-    window = _WINDOW
+    window = psqlstops.WINDOW
+    plain = psqlstops.plain_start(text)
     while not state.quit:
-        limit = len(text) if pos + window >= len(text) else _eol(text, pos + window)
-        tokens, error_at = _scan(text, pos, limit)
-        stop, boundary = _find_stop(text, tokens, src, state)
+        if pos >= plain:  # nothing left that can stop the scan
+            _emit_sql(text, seg, len(text), src, state)  # raises the real syntax error, if any
+            return
+        limit = len(text) if pos + window >= len(text) else psqlstops.eol(text, pos + window)
+        tokens, error_at = psqlstops.scan_window(text, pos, limit)
+        stop, boundary = psqlstops.find_stop(text, tokens, src, state)
         if stop is None:
             if limit < len(text):  # the window may cut a token: resume at the last boundary
                 if boundary is not None and boundary > pos:
@@ -223,118 +195,23 @@ def _parse(text: str, src: Source, state: _State, depth: int) -> None:
             if error_at is not None:
                 raise sqltext.SqlSyntaxError("unterminated quoted string or comment", error_at)
             return
-        window = _WINDOW
+        window = psqlstops.WINDOW
         kind, at, end = stop
         if kind == "meta":
             _emit_sql(text, seg, at, src, state)
             pos = _meta(text, at, src, state, depth)
         else:  # copy: the statement is text[seg:end + 1], its data starts on the next line
-            data_start = _eol(text, end)
+            data_start = psqlstops.eol(text, end)
             rest = text[end + 1:data_start].strip()
             if rest and not rest.startswith("--"):
                 line = src.lines.position(end)[0]
                 raise UnsupportedPsql(src.label, line, "text after COPY … FROM stdin on its line",
                                       "put the data on the lines after the COPY statement")
-            data_end, pos = _copy_data(text, data_start)
+            data_end, pos = psqlstops.copy_data(text, data_start)
             _emit_sql(text, seg, end + 1, src, state, copy_data=text[data_start:data_end])
         seg = pos
         if pos >= len(text):
             return
-
-
-def _find_stop(text: str, tokens: list, src: Source, state: _State):
-    """(stop, boundary): the first ("meta", offset, None) or ("copy", stmt_start, semicolon)
-    in tokens, and the offset after the last statement-ending semicolon."""
-    first: tuple | None = None  # first non-comment token of the current statement
-    words = 0
-    routine = False  # CREATE [OR REPLACE] FUNCTION/PROCEDURE: BEGIN ATOMIC … END holds semicolons
-    depth = atomic = 0
-    stmt_start = 0
-    boundary = None
-    prev = None
-    for tok in tokens:
-        start, _end, name = tok
-        if name in COMMENT_TOKENS:
-            continue
-        if name == "ASCII_92":  # a backslash outside quotes and comments
-            if first is not None and meta_name(text, start)[1:] in HONOURED:
-                line = src.lines.position(start)[0]
-                raise UnsupportedPsql(src.label, line, f"psql meta-command {meta_name(text, start)} inside a statement",
-                                      "end the statement with ; before the meta-command")
-            return ("meta", start, None), boundary
-        if prev is not None and prev[2] == "ASCII_58" and prev[1] + 1 == start:
-            _check_variable(text, tok, prev, src, state)
-        prev = tok
-        if first is None:
-            first, words, routine, routine_or, depth, atomic, stmt_start = tok, 1, False, False, 0, 0, start
-        else:
-            words += 1
-            if first[2] == "CREATE" and words in (2, 4) and name in ("FUNCTION", "PROCEDURE"):
-                routine = words == 2 or routine_or
-            if first[2] == "CREATE" and words == 2:
-                routine_or = name == "OR"
-        if name == "ASCII_40":
-            depth += 1
-        elif name == "ASCII_41":
-            depth = max(depth - 1, 0)
-        elif routine and name in ("BEGIN_P", "CASE"):
-            atomic += 1
-        elif routine and name == "END_P":
-            atomic = max(atomic - 1, 0)
-        elif name == "ASCII_59" and depth == 0 and atomic == 0:
-            if first[2] == "COPY" and _copy_kind(text[stmt_start:start], src, stmt_start) == "stdin":
-                return ("copy", stmt_start, start), boundary
-            first = None
-            boundary = start + 1
-    return None, boundary
-
-
-def _check_variable(text: str, tok, prev, src: Source, state: _State) -> None:
-    """``:name``, ``:'name'``, ``:"name"``: psql interpolates a defined variable."""
-    body = text[tok[0]:tok[1] + 1]
-    if tok[2] == "SCONST" and body.startswith("'"):
-        name = body[1:-1]
-    elif tok[2] == "IDENT" and body.startswith('"'):
-        name = body[1:-1]
-        if name not in state.variables and name not in PSQL_VARIABLES:
-            return
-    elif tok[2] == "IDENT" or body.isidentifier():
-        name = body
-        if name not in state.variables and name not in PSQL_VARIABLES:
-            return
-    else:
-        return
-    line = src.lines.position(prev[0])[0]
-    raise UnsupportedPsql(src.label, line, f"psql variable interpolation :{body}",
-                          "write the value in the SQL, or compute it in a DO block")
-
-
-def _copy_kind(stmt: str, src: Source, offset: int) -> str | None:
-    """"stdin" for COPY … FROM stdin; refuses COPY … TO STDOUT; None otherwise."""
-    try:
-        node = sqltext.parse_sql(stmt)[0].stmt
-    except parser.ParseError:
-        return None  # reported with its position when the segment is split
-    if not isinstance(node, ast.CopyStmt) or node.filename is not None or node.is_program:
-        return None
-    if node.is_from:
-        return "stdin"
-    line = src.lines.position(offset)[0]
-    raise UnsupportedPsql(src.label, line, "COPY … TO STDOUT in a migration",
-                          "psql would only print the rows; use a SELECT in a test, or COPY … TO a server file")
-
-
-def _copy_data(text: str, start: int) -> tuple[int, int]:
-    """(end of the data, where the script resumes): up to a line ``\\.`` or the end."""
-    pos = start
-    while True:
-        at = text.find("\\.", pos)
-        if at < 0:
-            return len(text), len(text)
-        eol = _eol(text, at)
-        if (at == start or text[at - 1] == "\n") and text[at:eol].rstrip("\n").rstrip("\r") == "\\.":
-            return at, eol
-        pos = at + 2
 
 
 def _emit_sql(text: str, start: int, end: int, src: Source, state: _State, copy_data: str | None = None) -> None:
@@ -357,7 +234,7 @@ def _emit_sql(text: str, start: int, end: int, src: Source, state: _State, copy_
 
 def _meta(text: str, at: int, src: Source, state: _State, depth: int) -> int:
     """Handle the meta-command at ``at``; return where the script resumes."""
-    eol = _eol(text, at)
+    eol = psqlstops.eol(text, at)
     line_text = text[at:eol].rstrip("\n").rstrip("\r")
     name_full = meta_name(text, at)
     name = name_full[1:]

@@ -58,14 +58,18 @@ class Statement:
     def words(self, n: int) -> list[str]:
         """The first ``n`` words of the statement, lower-case, as far as they are
         letters separated by spaces ('' once something else comes)."""
-        text, i, out = self.text, 0, []
+        if self._text is not None:
+            text, i, end = self._text, 0, len(self._text)
+        else:  # a streamed statement: read the file's text in place (no copy of a long body)
+            text, i, end = self._file_text, self.start, self.end
+        out: list[str] = []
         while len(out) < n:
-            while i < len(text) and text[i] in " \t\r\n":
+            while i < end and text[i] in " \t\r\n":
                 i += 1
             j = i
-            while j < len(text) and text[j].isalpha():
+            while j < end and text[j].isalpha():
                 j += 1
-            out.append(text[i:j].lower() if j < len(text) and text[j] in " \t\r\n(;" or j == len(text) else "")
+            out.append(text[i:j].lower() if j < end and text[j] in " \t\r\n(;" or j == end else "")
             if not out[-1]:
                 out.extend([""] * (n - len(out)))
                 break
