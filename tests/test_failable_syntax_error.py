@@ -6,6 +6,8 @@ PostgreSQL, and the real psql where it is on PATH."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from conftest import run_cli
@@ -74,3 +76,14 @@ def test_failable_file_whose_include_does_not_parse_is_still_refused(empty_db, d
     assert proc.returncode == 2
     assert proc.stderr.startswith("ddlkit: error: lib/inc.sql:1:")
     assert state_of(empty_db) == []
+
+
+def test_dry_run_says_where_a_failable_file_will_be_refused(db_url, make_tree):
+    root = make_tree({"migrations/0001_fix_failable.sql": BAD})
+    proc = run_cli("migrate", "--dry-run", "--ddl-dir", str(root), "--database-url", db_url)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "line 3 does not parse" in proc.stdout
+    js = json.loads(run_cli("migrate", "--dry-run", "--ddl-dir", str(root), "--database-url", db_url,
+                            "--format", "json").stdout)
+    planned = js["files"][0] if "files" in js else js["plan"][0]
+    assert "line 3 does not parse" in planned["autocommit_reason"] and planned["autocommit_line"] == 3

@@ -63,6 +63,7 @@ class Script:
     statements: list[sqltext.Statement]
     output: list[str]  # \echo text after the last statement
     meta: list[tuple[int, str]]  # (line, name) of every honoured meta-command in the file itself
+    refused: sqltext.Statement | None = None  # a failable file's statement that does not parse (its last)
 
 
 @dataclass
@@ -156,7 +157,7 @@ def parse_to_syntax_error(text: str, label: str, error: sqltext.SqlSyntaxError, 
     # warnings, password redaction) needs a case for it.
     refused = sqltext.Statement(len(before.statements), start, stop, text[start:stop],
                                 sqltext.parse_sql("select")[0].stmt, output=tuple(before.output))
-    return Script([*before.statements, refused], [], before.meta)
+    return Script([*before.statements, refused], [], before.meta, refused)
 
 
 def _parse_script(text: str, label: str, *, root: Path | None, path: Path | None,
