@@ -178,9 +178,9 @@ class DdlFile:
         refused = self.script.refused
         if refused is not None:  # only a failable file's script is cut so
             line = self.lines.position(refused.start + len(refused.text) - len(refused.text.lstrip()))[0]
-            return sqltext.TxnMode(False, f"failable file: statement by statement, as psql ran it; line {line} "
-                                          "does not parse: the server refuses it there, the error is ignored "
-                                          "and nothing after it runs", line=line)
+            return sqltext.TxnMode(False, "failable file: statement by statement, as psql ran it, until the "
+                                          "statement that does not parse (the server refuses it, the error is "
+                                          "ignored, nothing after it runs)", line=line)
         if mode.transactional and self.failable:
             # pg_migrate.sh ran it through psql: each statement commits, the first error stops it.
             return sqltext.TxnMode(False, "failable file: statement by statement, as psql ran it")
