@@ -46,6 +46,7 @@ from ddlkit.server import server
 from ddlkit.sql import literals, sqltext
 from ddlkit.sql.positions import ByteMap, LineIndex
 from ddlkit.tree.tree import DIRECTORIES, Tree
+from ddlkit.schema.embeddedhint import explain_missing_extension
 from ddlkit.util.errors import DdlkitError, InputError
 
 TRACKER_HEADER = (
@@ -173,7 +174,7 @@ def fresh_dump(tree: Tree, baselines: Sequence[Path] = (), major: int = server.P
         # No ddlkit_file_tokens in a database that is dumped: it is ddlkit's, not the schema's.
         result = Runner(scratch, tree, RunOptions(fingerprints=False, watch_for_script=False), emit=emit).migrate()
         if result.error:
-            raise result.error
+            raise explain_missing_extension(result.error, tree, scratch)
         emit("step", what=f"pg_dump {major} of the scratch database")
         schema = normalize(pg_dump_schema(scratch, major), major, tree_fingerprint(tree), records)
         with connect(scratch) as conn:

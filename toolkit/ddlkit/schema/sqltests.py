@@ -35,6 +35,7 @@ from ddlkit.apply.failure import MigrationFailed, StatementError, redacted, stat
 from ddlkit.apply.runner import RunOptions, RunResult, Runner
 from ddlkit.db.tracker import tracker_table
 from ddlkit.db.scratch import scratch_database
+from ddlkit.schema.embeddedhint import explain_missing_extension
 from ddlkit.tree.tree import DdlFile, load_tree, refuse_non_directory, refuse_non_regular
 from ddlkit.util.versort import version_sorted
 
@@ -179,6 +180,7 @@ def run(target: Target, root: Path, *, rerun: bool = True, keep: bool = False,
             result = Runner(scratch, tree, RunOptions(watch_for_script=False), emit=emit).migrate()
             if result.error:
                 done = sum(x.outcome != "failed" for x in result.results)
+                result.error = explain_missing_extension(result.error, tree, scratch)
                 ok, detail = False, f"{result.error} ({done} file(s) applied before it)"
             else:
                 ok, detail = check(result)

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from pglast import ast
+from pglast import ast, parser
 
 from ddlkit.sql import nonstandard, psqlstops, sqltext
 from ddlkit.sql.comments import blank_nested_comments
@@ -63,6 +63,7 @@ class Script:
     statements: list[sqltext.Statement]
     output: list[str]  # \echo text after the last statement
     meta: list[tuple[int, str]]  # (line, name) of every honoured meta-command in the file itself
+    refused: sqltext.Statement | None = None  # a failable file's statement that does not parse (its last)
 
 
 @dataclass
@@ -117,6 +118,46 @@ def parse_script(text: str, label: str, *, root: Path | None = None, path: Path 
         return script
     return _parse_script(text, label, root=root, path=path, follow_includes=follow_includes,
                          inline_meta=inline_meta, plain_first=plain_first)
+
+
+def parse_to_syntax_error(text: str, label: str, error: sqltext.SqlSyntaxError, *,
+                          root: Path | None = None, path: Path | None = None) -> Script | None:
+    """What psql sent for a *failable* file whose SQL does not parse: the statements
+    before the one that holds ``error``, then that statement as psql's lexer cut it (from
+    the previous ';' or meta-command line to its own ';'), sent as it is for the server to
+    refuse (SQLSTATE 42601). psql stopped there (ON_ERROR_STOP) and pg_migrate.sh ignored
+    the error and recorded the file. None when that statement cannot be told apart (the
+    scanner fails, or the file holds COPY data); an error in an included file never
+    comes here (it is an InputError)."""
+    text = without_bom(text)
+    try:
+        toks = parser.scan(sqltext.ascii_view(text))
+    except parser.ParseError:
+        return None
+    if any(t.name == "COPY" for t in toks):
+        return None  # data lines are no SQL to the scanner
+    start, stop = 0, len(text)
+    for t in toks:
+        if t.start >= error.offset:
+            if t.name == "ASCII_59":  # the ';' that ends the refused statement
+                stop = t.start
+                break
+        elif t.name == "ASCII_59":
+            start = t.end + 1
+        elif t.name == "ASCII_92":  # a meta-command runs to the end of its line
+            start = psqlstops.eol(text, t.start)
+    if start > error.offset:
+        return None
+    try:
+        before = parse_script(text[:start], label, root=root, path=path)
+    except sqltext.SqlSyntaxError:
+        return None  # a meta-command ddlkit cannot honour (UnsupportedPsql) is still refused
+    # The statement never gets past the server's parser; an empty SELECT's node stands in
+    # for the tree it has none of, so that nothing reading statements (plans, lock
+    # warnings, password redaction) needs a case for it.
+    refused = sqltext.Statement(len(before.statements), start, stop, text[start:stop],
+                                sqltext.parse_sql("select")[0].stmt, output=tuple(before.output))
+    return Script([*before.statements, refused], [], before.meta, refused)
 
 
 def _parse_script(text: str, label: str, *, root: Path | None, path: Path | None,

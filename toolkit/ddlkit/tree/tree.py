@@ -159,6 +159,11 @@ class DdlFile:
             root = self.include_root or self.path.parent.parent
             return psqlscript.parse_script(self.text, self.file_name, root=root)
         except sqltext.SqlSyntaxError as exc:
+            if self.failable and type(exc) is sqltext.SqlSyntaxError:
+                # psql ran it up to the statement the server refused; the script ignored the error
+                script = psqlscript.parse_to_syntax_error(self.text, self.file_name, exc, root=root)
+                if script is not None:
+                    return script
             raise exc.input_error(self.file_name, self.text) from None
 
     @property
@@ -170,6 +175,12 @@ class DdlFile:
         from ddlkit.sql import sqltext  # noqa: PLC0415
 
         mode = sqltext.classify(self.text, self.statements, self.lines)
+        refused = self.script.refused
+        if refused is not None:  # only a failable file's script is cut so
+            line = self.lines.position(refused.start + len(refused.text) - len(refused.text.lstrip()))[0]
+            return sqltext.TxnMode(False, "failable file: statement by statement, as psql ran it, until the "
+                                          "statement that does not parse (the server refuses it, the error is "
+                                          "ignored, nothing after it runs)", line=line)
         if mode.transactional and self.failable:
             # pg_migrate.sh ran it through psql: each statement commits, the first error stops it.
             return sqltext.TxnMode(False, "failable file: statement by statement, as psql ran it")

@@ -11,6 +11,7 @@ from ddlkit.util.enums import StrEnum
 class SqlState(StrEnum):
     """A SQLSTATE, comparable with the plain string psycopg reports."""
 
+    FEATURE_NOT_SUPPORTED = "0A000"  # e.g. CREATE EXTENSION of one the server does not ship
     UNDEFINED_OBJECT = "42704"  # e.g. SET of an unknown configuration parameter
     DUPLICATE_TABLE = "42P07"
     LOCK_NOT_AVAILABLE = "55P03"  # lock_timeout (or NOWAIT) expired
