@@ -87,3 +87,35 @@ def test_dry_run_says_where_a_failable_file_will_be_refused(db_url, make_tree):
                             "--format", "json").stdout)
     planned = js["files"][0] if "files" in js else js["plan"][0]
     assert "does not parse" in planned["autocommit_reason"] and planned["autocommit_line"] == 3
+
+
+def test_a_refused_statement_that_a_newer_server_runs_fails_the_file_instead_of_recording_it(empty_db, make_tree):
+    """Against a server whose grammar is newer than ddlkit's parser, the statement
+    ddlkit could not read may run: psql then went on with the rest of the file,
+    which ddlkit cannot split. The file fails, unrecorded, never a silent exit 0
+    with its rest not run. (The server here reads what the parser reads, so the
+    cut statement is made one the server accepts.)"""
+    from conftest import conninfo_for
+
+    from ddlkit.apply.runner import Runner
+    from ddlkit.apply.results import Outcome
+    from ddlkit.db.connection import Target
+    from ddlkit.sql import psqlscript, sqltext
+    from ddlkit.tree.tree import load_tree
+
+    text = "create table a (x int);\ncreate table newer (y int);\ncreate table rest (z int);\n"
+    root = make_tree({"migrations/0001_newer_failable.sql": text})
+    tree = load_tree(root)
+    [f] = tree.files
+    first = sqltext.split_sql(text)[0]
+    start = text.index("create table newer")
+    stop = text.index(";", start)
+    cut = sqltext.Statement(1, start, stop, text[start:stop], sqltext.parse_sql("select")[0].stmt)
+    f.__dict__["script"] = psqlscript.Script([first, cut], [], [], cut)  # as parse_to_syntax_error cuts it
+    result = Runner(Target(conninfo_for(empty_db.info.dbname), "tests"), tree).migrate()
+    [fr] = result.results
+    assert fr.outcome == Outcome.FAILED and result.error is not None
+    assert "cannot read, so the rest of the failable file cannot be split" in str(result.error)
+    assert (result.error.line, result.error.col) == (2, 1)
+    assert empty_db.execute("select count(*) from schema_version").fetchone()[0] == 0
+    assert empty_db.execute("select to_regclass('rest')").fetchone()[0] is None

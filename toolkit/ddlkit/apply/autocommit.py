@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from psycopg.pq import TransactionStatus
 
 from ddlkit.sql import sqltext
-from ddlkit.apply.failure import MigrationFailed, StatementError
+from ddlkit.apply.failure import MigrationFailed, StatementError, UnparsedAccepted
 from ddlkit.apply.repair import repair_invalid_indexes
 from ddlkit.apply.staging import drop_staged, stage
 
@@ -53,6 +53,8 @@ def apply_autocommit(runner: "FileSession", f: "DdlFile", fr: "FileResult") -> N
                         fr.events.append(repaired)
                         runner.emit("event", file=fr.file_name, message=repaired)
                 _execute_one(runner, f, st)
+                if st is f.script.refused:  # the server read what PostgreSQL 18's grammar could not
+                    _accepted_unparsed(f, st)
             except StatementError as err:
                 restart = i
 
@@ -94,6 +96,19 @@ def apply_autocommit(runner: "FileSession", f: "DdlFile", fr: "FileResult") -> N
                 conn.rollback()
             with runner.muted():
                 drop_staged(conn, staged)
+
+
+def _accepted_unparsed(f: "DdlFile", st: sqltext.Statement) -> None:
+    """A failable file's statement that ddlkit's parser refused ran on the server
+    (a server newer than its grammar): psql went on with the rest of the file,
+    which ddlkit cannot split. The file fails (exit 1, unrecorded) rather than be
+    recorded with its rest not run."""
+    line, col = f.lines.position(st.start + len(st.text) - len(st.text.lstrip()))
+    raise UnparsedAccepted(
+        f.file_name, line, col, None,
+        "the server ran this statement, which ddlkit's parser (PostgreSQL 18 grammar) cannot read, so the rest "
+        "of the failable file cannot be split as psql would; nothing after it ran and the file is unrecorded",
+        st.text.strip().splitlines()[0] if st.text.strip() else "")
 
 
 def _execute_one(runner: "FileSession", f: "DdlFile", st: sqltext.Statement) -> None:

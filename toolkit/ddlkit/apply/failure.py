@@ -99,6 +99,11 @@ def failable_must_fail(f: Any, failure: "MigrationFailed", statement_timeout: fl
                            failure.excerpt, failure.detail)
 
 
+class UnparsedAccepted(MigrationFailed):
+    """A failable file's statement that ddlkit's parser could not read ran on the
+    server: never ignored (the rest of the file did not run)."""
+
+
 class StatementError(Exception):
     """``exc`` raised by ``statement``. ``diag``: the error's diagnostics with
     positions relative to the statement's text (by default ``exc.diag``; the

@@ -53,7 +53,7 @@ class FileApplication:
     _clean: dict[str, bool]
 
     def _apply(self, pf: PlannedFile) -> FileResult:
-        from ddlkit.apply.failure import (MigrationFailed, StatementError,  # noqa: PLC0415
+        from ddlkit.apply.failure import (MigrationFailed, StatementError, UnparsedAccepted,  # noqa: PLC0415
                                           failable_must_fail, redacted, statement_failure)
         f = pf.file
         fr = FileResult(f.file_name, pf.state, f.mode, statements_total=len(f.statements))
@@ -85,8 +85,11 @@ class FileApplication:
 
                 fr.error = with_blocker(fr.error, self._retry_facts(fr.retries + 1))
             fr.error = redacted(fr.error, session_secrets(self.target, self.conn))  # a statement may quote the password
-            fatal = (failable_must_fail(f, fr.error, self.options.statement_timeout)  # ddlkit's timeouts
-                     if f.failable else None)
+            if isinstance(err, UnparsedAccepted):  # the rest of the file did not run: never ignored
+                fatal = fr.error
+            else:
+                fatal = (failable_must_fail(f, fr.error, self.options.statement_timeout)  # ddlkit's timeouts
+                         if f.failable else None)
             if fatal is not None:
                 fr.error, fr.outcome = fatal, Outcome.FAILED
             elif f.failable:
