@@ -230,12 +230,15 @@ def popen_cli(*args: str, env: dict | None = None, cwd: Path | None = None) -> s
 def wait_for_query(conn, like: str, timeout: float = 60.0) -> None:
     """Poll ``pg_stat_activity`` (on ``conn``) until a session runs a query ``LIKE``
     ``like`` (say, the ``pg_sleep`` a signal test interrupts), or ``timeout`` passes:
-    the test's own assertions then say what went wrong."""
+    the test's own assertions then say what went wrong. Every database's sessions
+    are seen (``ddlkit test`` runs in a scratch one), so ``like`` must name something
+    only this test runs: other xdist workers' tests sleep too."""
     import time  # noqa: PLC0415
 
     deadline = time.monotonic() + timeout
-    while not conn.execute("select exists (select from pg_stat_activity where query like %s)",
-                           (like,)).fetchone()[0] and time.monotonic() < deadline:
+    while not conn.execute("select exists (select from pg_stat_activity where query like %s"
+                           " and pid <> pg_backend_pid())", (like,)).fetchone()[0] \
+            and time.monotonic() < deadline:
         time.sleep(0.1)
 
 

@@ -106,10 +106,10 @@ def test_sigterm_before_any_file_ran_says_none_was_being_applied(make_tree, db_u
 def test_sigterm_while_a_file_runs_names_it(make_tree, db_url):
     root = make_tree({"migrations/0001_fast.sql": "create table if not exists sig_fast (a int);",
                       "migrations/0002_slow.sql": "create table if not exists sig_slow (a int);\n"
-                                                  "select pg_sleep(30);"})
+                                                  "select pg_sleep(30) as sig_slow_sleep;"})
     proc = popen_cli("migrate", "--database-url", db_url, "--ddl-dir", str(root))
     with psycopg.connect(db_url, autocommit=True) as conn:
-        wait_for_query(conn, "%pg_sleep(30)%")
+        wait_for_query(conn, "%sig_slow_sleep%")  # its own name: other workers' tests sleep too
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=30)
         assert proc.returncode == 130, err

@@ -132,13 +132,13 @@ def test_sigterm_during_ddlkit_test_says_the_scratch_database_not_that_the_file_
     does not "run again next time" anywhere, and the database named is untouched."""
     root = make_tree({"migrations/0001_fast.sql": "create table if not exists sigt_fast (a int);\n",
                       "migrations/0002_slow.sql": "create table if not exists sigt_slow (a int);\n"
-                                                  "select pg_sleep(30);\n",
+                                                  "select pg_sleep(30) as sigt_slow_sleep;\n",
                       "tests/0001_t.sql": "select 1;\n"})
     for fmt in ("text", "json"):
         proc = popen_cli("test", "--database-url", db_url, "--ddl-dir", str(root), "--no-progress",
                          "--format", fmt)
         with psycopg.connect(db_url, autocommit=True) as conn:
-            wait_for_query(conn, "%pg_sleep(30)%")
+            wait_for_query(conn, "%sigt_slow_sleep%")  # its own name: other workers' tests sleep too
             proc.send_signal(signal.SIGTERM)
             out, err = proc.communicate(timeout=30)
             assert proc.returncode == 130, err
