@@ -50,10 +50,12 @@ def trace(files: list[str] | None = None, *, ddl_dir: str | os.PathLike | None =
 @checked
 def dump(*, ddl_dir: str | os.PathLike | None = None, out: str | os.PathLike | None = None,
          tracker_only: bool = False, baselines: list[str | os.PathLike] = (),
-         on_event: Emit | None = None) -> DumpReport:
+         on_event: Emit | None = None, scratch_url: str | None = None) -> DumpReport:
     """Write ``01_schema.sql`` (from a fresh scratch database, loaded with
     ``baselines`` first), ``02_data.sql`` (the rows the migrations insert, when
     there are any) and ``03_migration_tracker.sql``. ``on_event``: progress.
+    ``scratch_url``: build the scratch database on that server instead of the
+    embedded one (a server with an extension the embedded one lacks).
 
     A file that fails to apply raises :class:`~ddlkit.apply.failure.MigrationFailed` (exit 1).
     """
@@ -70,7 +72,8 @@ def dump(*, ddl_dir: str | os.PathLike | None = None, out: str | os.PathLike | N
     from ddlkit.server import server  # noqa: PLC0415
 
     server.use_tree(root)
-    fresh = dumping.fresh_dump(tree, [Path(p) for p in baselines], emit=on_event)
+    fresh = dumping.fresh_dump(tree, [Path(p) for p in baselines], emit=on_event,
+                               scratch_server=_scratch_server(scratch_url))
     spath = dumping.write_schema(fresh.schema, out_dir)
     dpath = dumping.write_data(fresh.data, out_dir)
     tpath = dumping.write_tracker(tree, out_dir)
@@ -101,23 +104,27 @@ def template(*, ddl_dir: str | os.PathLike | None = None, database_url: str | No
 def verify(*, ddl_dir: str | os.PathLike | None = None, dump_dir: str | os.PathLike | None = None,
            offline: bool = False, baselines: list[str | os.PathLike] = (), database_url: str | None = None,
            drift_ignore: list[str] | tuple = (), on_event: Emit | None = None, lint_all: bool = False,
-           lint_base: str | None = None, per_file_ignores: dict[str, list[str]] | None = None) -> "VerifyResult":
+           lint_base: str | None = None, per_file_ignores: dict[str, list[str]] | None = None,
+           scratch_url: str | None = None) -> "VerifyResult":
     """The CI gate: tracker file, parse, lint, baselines and (online) schema
     and seed data checks. Lint judges only the files new or changed against the
     committed tracker dump (``lint_base``: the dump at that git revision, for
     pull requests), unless ``lint_all``. Online, with ``database_url``, also the
-    drift of that database (see :func:`drift`). ``result.ok`` is False when
+    drift of that database (see :func:`drift`). ``scratch_url``: the server the
+    fresh dump is built on (as :func:`dump`'s). ``result.ok`` is False when
     there are findings (the CLI exits 1)."""
     from ddlkit.schema import verifier as verifying  # noqa: PLC0415
     from ddlkit.util.errors import InputError  # noqa: PLC0415
 
     if offline and database_url:
         raise InputError("--offline cannot be combined with --database-url (the drift check is online)")
+    if offline and scratch_url:
+        raise InputError("--offline cannot be combined with --scratch-url (the schema check is online)")
     root = _root(ddl_dir)
     ddir = _dump_dir(dump_dir, root)
     result = verifying.verify(root, ddir, offline=offline, baselines=[Path(p) for p in baselines],
                               lint_all=lint_all, lint_base=lint_base, per_file_ignores=per_file_ignores,
-                              emit=on_event)
+                              emit=on_event, scratch_server=_scratch_server(scratch_url))
     if database_url and result.ok:  # drift needs a current dump: a stale or missing one is already a finding
         report = drift(ddl_dir=root, database_url=database_url, dump_dir=ddir, ignore=drift_ignore,
                        on_event=on_event)
@@ -142,7 +149,6 @@ def drift(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None 
     before anything runs; an unreachable database ConnectError (3)."""
     import time  # noqa: PLC0415
 
-    from ddlkit.db.connection import resolve_target  # noqa: PLC0415
     from ddlkit.schema import drift as drifting  # noqa: PLC0415
     from ddlkit.server import server  # noqa: PLC0415
 
@@ -152,8 +158,7 @@ def drift(*, ddl_dir: str | os.PathLike | None = None, database_url: str | None 
                                   baselines=baselines)
     tree = _tree(root, test_mode=False) if tracker else None
     target = _target(database_url, root, url_option)
-    scratch = (resolve_target(scratch_url, environ={}, url_option="--scratch-url") if scratch_url
-               else None)
+    scratch = _scratch_server(scratch_url)
     started = time.monotonic()
     live, rows, expected, described = drifting.both_snapshots(
         target, root, lambda: scratch or server.embedded_target(), dump_dir=ddir, from_tree=from_tree,
@@ -172,7 +177,6 @@ def drift_targets(cfg, names, all_targets: bool, *, ddl_dir: str | os.PathLike |
     ``parallel`` at a time. Returns (outcomes in config order, {name: DriftReport})."""
     import time  # noqa: PLC0415
 
-    from ddlkit.db.connection import resolve_target  # noqa: PLC0415
     from ddlkit.fleet import targets  # noqa: PLC0415
     from ddlkit.fleet.targets import TargetOutcome  # noqa: PLC0415
     from ddlkit.schema import drift as drifting  # noqa: PLC0415
@@ -185,7 +189,7 @@ def drift_targets(cfg, names, all_targets: bool, *, ddl_dir: str | os.PathLike |
                                   baselines=baselines)
     tree = _tree(root, test_mode=False) if tracker else None
     env = targets.environment(root, cfg.environ)
-    scratch = resolve_target(scratch_url, environ={}, url_option="--scratch-url") if scratch_url else None
+    scratch = _scratch_server(scratch_url)
     server.use_tree(root)
     expected, described = drifting.expected_snapshot(
         root, scratch or server.embedded_target(), dump_dir=ddir, from_tree=from_tree,
@@ -206,3 +210,10 @@ def drift_targets(cfg, names, all_targets: bool, *, ddl_dir: str | os.PathLike |
                              duration=report.duration, detail=report.to_dict())
 
     return targets.run(specs, job, parallel=parallel, on_done=on_done), reports
+
+
+def _scratch_server(scratch_url: str | None):
+    """``--scratch-url``'s server (only that URL: no environment variable names it), or None."""
+    from ddlkit.db.connection import resolve_target  # noqa: PLC0415
+
+    return resolve_target(scratch_url, environ={}, url_option="--scratch-url") if scratch_url else None

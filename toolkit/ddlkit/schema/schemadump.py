@@ -159,15 +159,17 @@ class FreshDump:
 
 
 def fresh_dump(tree: Tree, baselines: Sequence[Path] = (), major: int = server.PINNED_MAJOR,
-               emit=None) -> FreshDump:
+               emit=None, scratch_server: Target | None = None) -> FreshDump:
     """Load the baselines and apply the tree to a scratch database on the
-    embedded server, then dump its schema and seed data. The scratch database
-    is dropped whatever happens; a failing migration (or baseline statement)
-    raises MigrationFailed, reported the way ``migrate`` reports it.
-    ``emit(event, **details)``: ``step`` events and the runner's per-file events."""
+    embedded server (or on ``scratch_server``: one with extensions the embedded
+    server lacks, such as pgcrypto), then dump its schema and seed data with the
+    embedded pg_dump ``major``; the header records the server's major. The
+    scratch database is dropped whatever happens; a failing migration (or
+    baseline statement) raises MigrationFailed, reported the way ``migrate``
+    reports it. ``emit(event, **details)``: ``step`` events and the runner's per-file events."""
     emit = emit or (lambda *a, **k: None)
     records = [baseline_record(p, tree.root) for p in baselines]
-    base = server.embedded_target(major=major)
+    base = scratch_server or server.embedded_target(major=major)
     with scratch_database(base, "dump") as scratch:
         prepared = prepare_scratch(scratch, tree.root, baselines=baselines)
         emit("step", what=f"applying {len(tree.files)} file(s) to a scratch database")
@@ -176,9 +178,11 @@ def fresh_dump(tree: Tree, baselines: Sequence[Path] = (), major: int = server.P
         if result.error:
             raise explain_missing_extension(result.error, tree, scratch)
         emit("step", what=f"pg_dump {major} of the scratch database")
-        schema = normalize(pg_dump_schema(scratch, major), major, tree_fingerprint(tree), records)
+        raw = pg_dump_schema(scratch, major)
         with connect(scratch) as conn:
             data = seeddata.data_sql(conn, TRACKER_QUALIFIED)
+            dumped = conn.info.server_version // 10000
+        schema = normalize(raw, dumped, tree_fingerprint(tree), records)
         return FreshDump(schema, data, prepared)
 
 

@@ -25,6 +25,7 @@ from ddlkit.schema import schemadump as dump
 from ddlkit.schema import seeddata
 from ddlkit.schema import template as templating
 
+from ddlkit.db.connection import Target, connect
 from ddlkit.server import server
 from ddlkit.tree.tree import Tree, load_tree, whitespace_free_md5
 from ddlkit.schema.verifyfiles import (check_fingerprint, check_lint, check_parse, check_same_checksum,  # noqa: F401
@@ -47,7 +48,7 @@ def _dump_text(path: Path, what: str) -> tuple[str, Finding | None]:
 
 
 def check_schema(tree: Tree, dump_dir: Path, result: VerifyResult, baselines: Sequence[Path] = (),
-                 emit=None) -> list[Finding]:
+                 emit=None, scratch_server: Target | None = None) -> list[Finding]:
     path = dump_dir / dump.SCHEMA_FILE
     if not path.is_file():
         return [Finding("schema", str(path), 1, "the schema dump is missing", FIX_DUMP)]
@@ -57,12 +58,19 @@ def check_schema(tree: Tree, dump_dir: Path, result: VerifyResult, baselines: Se
     major = dump.dump_major(committed)
     if major is None:
         return [Finding("schema", str(path), 1, "not a ddlkit schema dump (no header line)", FIX_DUMP)]
-    if major != server.PINNED_MAJOR:
+    if scratch_server is None:
+        expected, where = server.PINNED_MAJOR, "ddlkit dumps with"
+    else:
+        with connect(scratch_server) as conn:
+            expected = conn.info.server_version // 10000
+        where = f"the scratch server ({scratch_server.display}) runs"
+    if major != expected:
+        fix = FIX_DUMP if scratch_server is None else f"{FIX_DUMP} --scratch-url URL (a server of PostgreSQL {major})"
         return [Finding("schema", str(path), 1,
-                        f"dumped by PostgreSQL {major}; ddlkit dumps with PostgreSQL {server.PINNED_MAJOR}, "
-                        f"so a comparison would only show version noise", FIX_DUMP)]
+                        f"dumped by PostgreSQL {major}; {where} PostgreSQL {expected}, "
+                        f"so a comparison would only show version noise", fix)]
     try:
-        fresh = dump.fresh_dump(tree, baselines, emit=emit)
+        fresh = dump.fresh_dump(tree, baselines, emit=emit, scratch_server=scratch_server)
     except dump.MigrationFailed as exc:
         where = exc.file_name if Path(exc.file_name).is_absolute() else _display(tree.root, exc.file_name)
         return [Finding("schema", where, exc.line,
@@ -120,8 +128,10 @@ def check_baselines(root: Path, dump_dir: Path, baselines: Sequence[Path]) -> li
 
 def verify(root: Path, dump_dir: Path, *, offline: bool = False, baselines: Sequence[Path] = (),
            lint_all: bool = False, lint_base: str | None = None,
-           per_file_ignores: dict[str, list[str]] | None = None, emit=None) -> VerifyResult:
-    """``baselines``: checked against the dump's record. ``lint_all``: lint the
+           per_file_ignores: dict[str, list[str]] | None = None, emit=None,
+           scratch_server: Target | None = None) -> VerifyResult:
+    """``baselines``: checked against the dump's record. ``scratch_server``: the
+    server the fresh dump is built on (default: the embedded one). ``lint_all``: lint the
     whole ddl root, not only the files new or changed against the committed
     tracker dump (``lint_base``: the dump at that git revision; see
     :func:`lint_scope`). ``per_file_ignores``: the config's. ``emit``: progress."""
@@ -155,7 +165,7 @@ def verify(root: Path, dump_dir: Path, *, offline: bool = False, baselines: Sequ
             result.findings.append(Finding("schema", str(dump_dir / dump.SCHEMA_FILE), 1,
                                            "schema check skipped: some files do not parse", FIX_SQL))
         else:
-            result.findings += check_schema(tree, dump_dir, result, baselines, emit)
+            result.findings += check_schema(tree, dump_dir, result, baselines, emit, scratch_server)
     return result
 
 
