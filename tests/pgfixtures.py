@@ -186,28 +186,41 @@ _primary: tuple[Cluster, Cluster] | None = None
 _second: Cluster | None = None
 
 
+def _standby(primary: Cluster, name: str, conf: str, *basebackup: str) -> Cluster:
+    """A standby of ``primary`` made with ``pg_basebackup -R`` (and ``basebackup``'s
+    options) in ``<workdir>/<name>``, ``conf`` appended to its postgresql.conf; started,
+    and stopped at exit."""
+    data = primary.sockdir / name
+    subprocess.run(_cmd([str(PG15 / "pg_basebackup"), "-D", str(data), "-h", str(primary.sockdir),
+                         "-p", str(primary.port), "-U", "postgres", "-R", *basebackup, "-X", "stream", "-c", "fast"],
+                        primary.user), check=True, capture_output=True, timeout=120)
+    with open(data / "postgresql.conf", "a") as fh:
+        fh.write("\nhot_standby = on\n" + conf)
+    standby = Cluster(data, primary.sockdir, _free_port(), primary.user)
+    _cleanups.append(standby.stop)
+    standby.start()
+    return standby
+
+
+def _wait_streaming(primary: Cluster, count: int) -> None:
+    """Until ``count`` standbys stream from ``primary`` (60 s at most)."""
+    with primary.connect() as conn:
+        deadline = time.monotonic() + 60
+        while conn.execute("select count(*) from pg_stat_replication where state = 'streaming'").fetchone()[0] \
+                < count:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{count} standby(s) did not start streaming within 60s")
+            time.sleep(0.1)
+
+
 def primary_and_standby() -> tuple[Cluster, Cluster]:
     """A PG15 primary (wal_level=replica) and a streaming standby made with
     ``pg_basebackup -R``; the standby reports itself as ``ddlkit_standby``."""
     global _primary
     if _primary is None:
         primary = _new_cluster("primary")
-        workdir, user = primary.sockdir, primary.user
-        standby_data = workdir / "standby"
-        subprocess.run(_cmd([str(PG15 / "pg_basebackup"), "-D", str(standby_data), "-h", str(workdir),
-                             "-p", str(primary.port), "-U", "postgres", "-R", "-X", "stream", "-c", "fast"], user),
-                       check=True, capture_output=True, timeout=120)
-        with open(standby_data / "postgresql.conf", "a") as conf:
-            conf.write("\ncluster_name = 'ddlkit_standby'\nhot_standby = on\n")
-        standby = Cluster(standby_data, workdir, _free_port(), user)
-        _cleanups.append(standby.stop)
-        standby.start()
-        with primary.connect() as conn:  # the standby is streaming before any test uses it
-            deadline = time.monotonic() + 60
-            while not conn.execute("select 1 from pg_stat_replication where state = 'streaming'").fetchone():
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the standby did not start streaming within 60s")
-                time.sleep(0.1)
+        standby = _standby(primary, "standby", "cluster_name = 'ddlkit_standby'\n")
+        _wait_streaming(primary, 1)  # the standby is streaming before any test uses it
         _primary = (primary, standby)
     return _primary
 
@@ -218,26 +231,9 @@ def primary_and_slot_standbys(slots: tuple[str, ...]) -> tuple[Cluster, list[Clu
     default ``application_name`` (``walreceiver``: no ``cluster_name``), reconnecting
     100 ms after a lost connection; stopped and removed at exit."""
     primary = _new_cluster("slotted")
-    workdir, user = primary.sockdir, primary.user
-    standbys = []
-    for slot in slots:
-        data = workdir / f"standby_{slot}"
-        subprocess.run(_cmd([str(PG15 / "pg_basebackup"), "-D", str(data), "-h", str(workdir), "-p", str(primary.port),
-                             "-U", "postgres", "-R", "-C", "-S", slot, "-X", "stream", "-c", "fast"], user),
-                       check=True, capture_output=True, timeout=120)
-        with open(data / "postgresql.conf", "a") as conf:
-            conf.write("\nhot_standby = on\nwal_retrieve_retry_interval = 100ms\n")
-        standby = Cluster(data, workdir, _free_port(), user)
-        _cleanups.append(standby.stop)
-        standby.start()
-        standbys.append(standby)
-    with primary.connect() as conn:
-        deadline = time.monotonic() + 60
-        while conn.execute("select count(*) from pg_stat_replication where state = 'streaming'").fetchone()[0] \
-                < len(slots):
-            if time.monotonic() > deadline:
-                raise RuntimeError("the standbys did not start streaming within 60s")
-            time.sleep(0.1)
+    standbys = [_standby(primary, f"standby_{slot}", "wal_retrieve_retry_interval = 100ms\n", "-C", "-S", slot)
+                for slot in slots]
+    _wait_streaming(primary, len(slots))
     return primary, standbys
 
 

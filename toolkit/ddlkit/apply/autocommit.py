@@ -103,7 +103,7 @@ def _accepted_unparsed(f: "DdlFile", st: sqltext.Statement) -> None:
     (a server newer than its grammar): psql went on with the rest of the file,
     which ddlkit cannot split. The file fails (exit 1, unrecorded) rather than be
     recorded with its rest not run."""
-    line, col = f.lines.position(st.start + len(st.text) - len(st.text.lstrip()))
+    line, col = f.lines.position(st.start)
     raise UnparsedAccepted(
         f.file_name, line, col, None,
         "the server ran this statement, which ddlkit's parser (PostgreSQL 18 grammar) cannot read, so the rest "

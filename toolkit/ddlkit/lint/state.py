@@ -8,6 +8,7 @@ from typing import Any
 
 from ddlkit.lint.nodes import Node, const_value, names, rangevar
 from ddlkit.lint.rule import FileContext, Statement
+from ddlkit.sql.txnmode import FALSE_WORDS, SCOPED_KINDS, names_set_config
 
 _BEGIN_KINDS = ("TRANS_STMT_BEGIN", "TRANS_STMT_START")
 _ROLLBACK_KINDS = ("TRANS_STMT_ROLLBACK", "TRANS_STMT_ROLLBACK_PREPARED")
@@ -102,19 +103,16 @@ def _is_zero_timeout(value: Any) -> bool:
 def _set_config_lock_timeout(node: Node, st_text: str) -> tuple[bool, bool] | None:
     """``SELECT set_config('lock_timeout', '5s', is_local)``: (a non-zero value,
     local), or None. ``is_local`` other than a constant false counts as local."""
-    if not node.targetList or "set_config" not in st_text.lower():
+    if not node.targetList or not names_set_config(st_text):
         return None
     result = None
     for fc in Node(None, {"t": node.data.get("targetList")}).find("FuncCall"):
         if names(fc.funcname)[-1:] == ("set_config",) and fc.args and const_value(fc.args[0]) == "lock_timeout":
             value = const_value(fc.args[1]) if len(fc.args) > 1 else None
             flag = const_value(fc.args[2]) if len(fc.args) > 2 else None
-            local = not (flag is False or str(flag).strip().lower() in _FALSE)
+            local = not (flag is False or str(flag).strip().lower() in FALSE_WORDS)
             result = (not _is_zero_timeout(value), local)
     return result
-
-
-_FALSE = frozenset({"false", "f", "off", "no", "n", "0"})
 
 
 # The statement kinds that can make a file run outside a transaction: those
@@ -129,17 +127,12 @@ MAYBE_NONTXN = frozenset({
 })
 
 
-# Statements whose setting may last only their own transaction (ddlkit.sql.txnmode.psql_scoped_reason):
-# outside a BEGIN block the runner runs such a file statement by statement, as psql ran it.
-MAYBE_PSQL_SCOPED = frozenset({"VariableSetStmt", "ConstraintsSetStmt", "DoStmt"})
-
-
 def never_nontransactional(kind: str, text: str) -> bool:
     """True when a statement of this kind and text can never make a file run
     outside a transaction (:func:`ddlkit.sql.sqltext.nontransactional_reason` and
     :func:`ddlkit.sql.txnmode.psql_scoped_reason` are None, and it is no
     transaction control), known without its pglast node."""
-    if kind in MAYBE_PSQL_SCOPED or "set_config" in text.lower():
+    if kind in SCOPED_KINDS or names_set_config(text):  # outside BEGIN: statement by statement, as psql ran it
         return False
     if kind not in MAYBE_NONTXN:
         return True

@@ -146,6 +146,7 @@ def parse_to_syntax_error(text: str, label: str, error: sqltext.SqlSyntaxError, 
             start = t.end + 1
         elif t.name == "ASCII_92":  # a meta-command runs to the end of its line
             start = psqlstops.eol(text, t.start)
+    start += len(text[start:stop]) - len(text[start:stop].lstrip())  # at its first character, as psql's lexer
     if start > error.offset:
         return None
     try:

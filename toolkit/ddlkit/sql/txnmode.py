@@ -132,10 +132,15 @@ def nontransactional_reason(node: Any) -> str | None:
     return None
 
 
-_SCOPED_KINDS = frozenset({"VariableSetStmt", "ConstraintsSetStmt", "DoStmt"})
+# The statement kinds psql_scoped_reason reads the node of (any statement may call set_config).
+SCOPED_KINDS = frozenset({"VariableSetStmt", "ConstraintsSetStmt", "DoStmt"})
 
 
-def _names_set_config(text: str) -> bool:
+# The spellings of a false boolean the server accepts (set_config's is_local).
+FALSE_WORDS = frozenset({"false", "off", "0", "no", "f", "n"})
+
+
+def names_set_config(text: str) -> bool:
     """A cheap first test (the parse tree decides): does the text spell ``set_config``?"""
     return "set_config" in text.lower()
 
@@ -154,7 +159,7 @@ def _local_set_config(node: Any) -> bool:
             value = getattr(flag, "val", None)
             if isinstance(value, ast.Boolean) and not value.boolval:
                 continue
-            if isinstance(value, ast.String) and value.sval.strip().lower() in ("false", "off", "0", "no", "f", "n"):
+            if isinstance(value, ast.String) and value.sval.strip().lower() in FALSE_WORDS:
                 continue
             if isinstance(value, ast.Integer) and value.ival == 0:
                 continue
@@ -173,9 +178,9 @@ def psql_scoped_reason(st: Any) -> str | None:
     runs statement by statement, as psql ran it."""
     if not st.has_node:  # decided from the first keyword when it can be: no tree is built for nothing
         first = st.first_word if st.first_word is not None else st.words(1)[0]
-        if first not in ("set", "do", "") and not _names_set_config(st.text):
+        if first not in ("set", "do", "") and not names_set_config(st.text):
             return None
-    elif st.kind not in _SCOPED_KINDS and not _names_set_config(st.text):
+    elif st.kind not in SCOPED_KINDS and not names_set_config(st.text):
         return None  # (lint's statements name their kind without building the tree)
     node = st.node
     if isinstance(node, ast.VariableSetStmt):
@@ -189,7 +194,7 @@ def psql_scoped_reason(st: Any) -> str | None:
         # Whatever the block sets for its transaction ended with it under psql (running the
         # file statement by statement is psql's behaviour: a false alarm costs only atomicity).
         return "a DO block that sets something for its transaction (psql ran it on its own: it ended with it)"
-    if _names_set_config(st.text) and _local_set_config(node):
+    if names_set_config(st.text) and _local_set_config(node):
         return "set_config(…, true) outside a BEGIN block (psql ran it on its own: it ended with its statement)"
     return None
 

@@ -177,7 +177,7 @@ class DdlFile:
         mode = sqltext.classify(self.text, self.statements, self.lines)
         refused = self.script.refused
         if refused is not None:  # only a failable file's script is cut so
-            line = self.lines.position(refused.start + len(refused.text) - len(refused.text.lstrip()))[0]
+            line = self.lines.position(refused.start)[0]
             return sqltext.TxnMode(False, "failable file: statement by statement, as psql ran it, until the "
                                           "statement that does not parse (the server refuses it, the error is "
                                           "ignored, nothing after it runs)", line=line)
